@@ -1,0 +1,217 @@
+//! The `tenor` command line: argument parsing and the subcommands.
+//!
+//! Exit codes (also in README.md):
+//! - 0: success (`check`: no problems; `fmt --check`: nothing would change)
+//! - 1: the input has problems (`check`: diagnostics; `fmt --check`: files would change)
+//! - 2: the command could not run (bad arguments, unreadable files, internal error)
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use tenor_dsl::diagnostic::termcolor::{ColorChoice, StandardStream, WriteColor};
+use tenor_dsl::{SourceSet, diagnostic};
+
+/// Process exit codes of `tenor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything is in order.
+    Success = 0,
+    /// The input has problems, reported on standard error.
+    Failure = 1,
+    /// The command could not run.
+    Error = 2,
+}
+
+/// A standard-error stream coloured only when it is a terminal.
+pub fn stderr() -> StandardStream {
+    let choice = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    };
+    StandardStream::stderr(choice)
+}
+
+#[derive(Parser)]
+#[command(name = "tenor", version, about = "Quote-to-cash rules engine for managed service providers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rule files and report every problem with its file:line:col
+    Check {
+        /// Rule files or directories (every `.tenor` file below them)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// How to report problems
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
+        error_format: ErrorFormat,
+    },
+    /// Rewrite rule files in the canonical layout, keeping comments
+    Fmt {
+        /// Write nothing; exit 1 naming the files that would change
+        #[arg(long)]
+        check: bool,
+        /// Rule files or directories (every `.tenor` file below them)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    /// Source line and caret, for people
+    Human,
+    /// One JSON document, for editors and CI
+    Json,
+}
+
+/// Runs `tenor` with the given arguments (the first is the program name).
+pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -> Exit {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { Exit::Error } else { Exit::Success };
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() { write!(err, "{text}") } else { write!(out, "{text}") };
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Check { paths, error_format } => check(&paths, error_format, out, err),
+        Command::Fmt { check, paths } => fmt(&paths, check, out, err),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            Exit::Error
+        }
+    }
+}
+
+fn load(paths: &[PathBuf]) -> Result<SourceSet, String> {
+    let sources = tenor_dsl::load(paths).map_err(|e| e.to_string())?;
+    if sources.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!("no .tenor files found in {}", shown.join(", ")));
+    }
+    Ok(sources)
+}
+
+fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut dyn WriteColor) -> Result<Exit, String> {
+    let sources = load(paths)?;
+    let io = |e: std::io::Error| e.to_string();
+    match tenor_dsl::check(&sources) {
+        Ok(rules) => {
+            let s = tenor_dsl::summary(&rules);
+            match format {
+                ErrorFormat::Human => writeln!(
+                    out,
+                    "ok: {} files, {} products, {} bundles, {} offers, {} rules",
+                    sources.len(),
+                    s.products,
+                    s.bundles,
+                    s.offers,
+                    s.rules()
+                )
+                .map_err(io)?,
+                ErrorFormat::Json => {
+                    let doc = serde_json::json!({
+                        "schema": "tenor.check/1",
+                        "ok": true,
+                        "files": sources.len(),
+                        "summary": s,
+                        "diagnostics": [],
+                    });
+                    writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?).map_err(io)?;
+                }
+            }
+            Ok(Exit::Success)
+        }
+        Err(diags) => {
+            match format {
+                ErrorFormat::Human => {
+                    diagnostic::render_human(&sources, &diags, err).map_err(io)?;
+                    let files: std::collections::BTreeSet<_> = diags.iter().map(|d| d.span.file).collect();
+                    writeln!(
+                        err,
+                        "error: {} problem{} in {} file{}",
+                        diags.len(),
+                        if diags.len() == 1 { "" } else { "s" },
+                        files.len(),
+                        if files.len() == 1 { "" } else { "s" }
+                    )
+                    .map_err(io)?;
+                }
+                ErrorFormat::Json => {
+                    let doc = serde_json::json!({
+                        "schema": "tenor.check/1",
+                        "ok": false,
+                        "files": sources.len(),
+                        "diagnostics": diagnostic::to_json(&sources, &diags),
+                    });
+                    writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?).map_err(io)?;
+                }
+            }
+            Ok(Exit::Failure)
+        }
+    }
+}
+
+fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn WriteColor) -> Result<Exit, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let files = tenor_dsl::collect_rule_files(paths).map_err(io)?;
+    let mut changed = Vec::new();
+    let mut failed = false;
+    for path in &files {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path.display().to_string();
+        match tenor_dsl::format::format_source(&name, &text) {
+            Ok(formatted) => {
+                if formatted != text {
+                    changed.push(name.clone());
+                    if !check_only {
+                        crate::atomic::write(path, formatted.as_bytes())
+                            .map_err(|e| format!("cannot write {name}: {e}"))?;
+                    }
+                }
+            }
+            Err(tenor_dsl::format::FormatError::Syntax(sources, diags)) => {
+                failed = true;
+                diagnostic::render_human(&sources, &diags, err).map_err(io)?;
+                writeln!(err, "error: {name} was not formatted because it does not parse").map_err(io)?;
+            }
+            Err(tenor_dsl::format::FormatError::Changed(why)) => {
+                failed = true;
+                writeln!(
+                    err,
+                    "error: refusing to format {name}: the formatted text would mean something else ({why})"
+                )
+                .map_err(io)?;
+            }
+        }
+    }
+    if check_only {
+        for name in &changed {
+            writeln!(out, "would reformat {name}").map_err(io)?;
+        }
+    } else {
+        for name in &changed {
+            writeln!(out, "formatted {name}").map_err(io)?;
+        }
+    }
+    if failed {
+        return Ok(Exit::Error);
+    }
+    if check_only && !changed.is_empty() {
+        writeln!(err, "{} of {} files would change; run `tenor fmt` to fix", changed.len(), files.len()).map_err(io)?;
+        return Ok(Exit::Failure);
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,4 @@
+//! The Tenor engine, plugin host and command-line interface.
+
+pub mod atomic;
+pub mod cli;
