@@ -164,9 +164,11 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
         .filter(|(d, c)| {
-            // Allow about one edit in three characters, at least one.
+            // Allow about one edit in three characters, at least one, and never a rewrite of
+            // the whole word (`x` is not a typo of `y`).
+            let len = c.chars().count().min(name.chars().count());
             let limit = (c.chars().count().max(name.chars().count()) / 3).max(1);
-            *d <= limit
+            *d <= limit && *d < len
         })
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
         .map(|(_, c)| c)

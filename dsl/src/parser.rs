@@ -149,12 +149,12 @@ fn syntax_error(file: FileId, offset: usize, text: &str, e: pest::error::Error<R
         .take(30)
         .collect();
     let found = if found_word.is_empty() {
-        if rest.is_empty() { "end of file".to_string() } else { "end of line".to_string() }
+        if rest.trim().is_empty() { "end of file".to_string() } else { "end of line".to_string() }
     } else {
         format!("`{found_word}`")
     };
-    let width = found_word.len().max(1).min(rest.len().max(1));
-    let span = Span::new(file, offset + pos, offset + pos + if rest.is_empty() { 0 } else { width });
+    let at = offset + pos;
+    let span = Span::new(file, at, at + found_word.len());
     let mut expected: Vec<String> = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.iter().map(|r| describe(*r)).collect(),
         ErrorVariant::CustomError { message } => vec![message.clone()],
@@ -162,27 +162,65 @@ fn syntax_error(file: FileId, offset: usize, text: &str, e: pest::error::Error<R
     expected.sort();
     expected.dedup();
     if expected.iter().any(|x| x == CLOSE_QUOTE) {
-        return Diagnostic::new("syntax", "unterminated string", span, "the string is not closed on this line")
-            .with_help("close the string with `\"` before the end of the line");
+        // Point from the opening quote to the end of its line.
+        let before = text.get(..pos).unwrap_or("");
+        let open = before.rfind('"').unwrap_or(pos);
+        return Diagnostic::new(
+            "syntax",
+            "unterminated string",
+            Span::new(file, offset + open, at),
+            "this string is not closed on its line",
+        )
+        .with_help("close the string with `\"` before the end of the line");
+    }
+    if looks_numeric(&found_word) {
+        return Diagnostic::new(
+            "bad-number",
+            format!("`{found_word}` is not a number"),
+            span,
+            "not a number",
+        )
+        .with_help("numbers are written like `1234`, `1,234.50` or `0.0375`; thousands commas group exactly three digits");
     }
     let list = join_or(&expected);
-    let mut d = Diagnostic::new("syntax", format!("expected {list}, found {found}"), span, format!("expected {list}"));
-    if expected.iter().any(|x| x == NUMBER) && found_word.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-') {
-        d = d.with_help("numbers are written like `1234`, `1,234.50` or `0.0375`");
-    } else if expected.iter().any(|x| x == "`}`") && rest.is_empty() {
-        d = d.with_help("a `{` block is not closed: add `}` at its end");
-    } else if let Some(kw) = found_word.split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-').next() {
-        let words: Vec<&str> = expected
-            .iter()
-            .filter_map(|x| x.strip_prefix('`').and_then(|x| x.strip_suffix('`')))
-            .collect();
-        if let Some(s) = crate::diagnostic::did_you_mean(kw, words.iter().copied()) {
-            if s != kw {
-                d = d.with_help(format!("did you mean `{s}`?"));
-            }
-        }
+    let label = if expected.len() > 3 { "not expected here".to_string() } else { format!("expected {list}") };
+    let d = Diagnostic::new("syntax", format!("expected {list}, found {found}"), span, label);
+    let word: String = found_word
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    if found_word.is_empty() && rest.trim().is_empty() && expected.iter().any(|x| x == "`}`") {
+        return d.with_help("a `{` block is not closed: add `}` at its end");
+    }
+    if !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return d;
+    }
+    let keywords: Vec<&str> = expected
+        .iter()
+        .filter_map(|x| x.strip_prefix('`').and_then(|x| x.strip_suffix('`')))
+        .filter(|x| x.len() > 1)
+        .collect();
+    if let Some(s) = crate::diagnostic::did_you_mean(&word, keywords.iter().copied()) {
+        return d.with_help(format!("did you mean `{s}`?"));
+    }
+    if let Some(s) = crate::diagnostic::did_you_mean(&word, TOP_LEVEL_WORDS.iter().copied()) {
+        let hint = if expected.iter().any(|x| x == "`}`") {
+            " (if it starts a new statement, the block above is missing its closing `}`)"
+        } else {
+            ""
+        };
+        return d.with_help(format!("did you mean `{s}`?{hint}"));
+    }
+    if TOP_LEVEL_WORDS.contains(&word.as_str()) && expected.iter().any(|x| x == "`}`") {
+        return d.with_help("the block above is missing its closing `}`");
     }
     d
+}
+
+/// A word that starts like a number but is not one (`1.2.3`, `12abc`, `1,00`).
+fn looks_numeric(word: &str) -> bool {
+    let body = word.strip_prefix('-').unwrap_or(word);
+    body.starts_with(|c: char| c.is_ascii_digit())
 }
 
 const CLOSE_QUOTE: &str = "closing `\"`";
@@ -205,6 +243,14 @@ fn describe(rule: Rule) -> String {
         Rule::thirty => "`30`",
         Rule::EOI => "a statement (product, tiers, route…)",
         Rule::offer => "a price line",
+        Rule::price_spec => "a price (`22.00 a month`, `tiers NAME`)",
+        Rule::derive => "`markup` or `margin`",
+        Rule::tier_bound | Rule::tier_row => "a tier (`first`, `up to`, `above`)",
+        Rule::tier_price => "a tier price or `free`",
+        Rule::discount_amount => "an amount (`15%`, `2.00 a month`, `50.00 once`)",
+        Rule::condition => "a condition",
+        Rule::scope => "what it applies to (`product`, `vendor`, `category`, `bundle`, `every line`, `the quote`)",
+        Rule::target => "`product`, `vendor`, `category` or `bundle`",
         Rule::period => "a period (a month, a year, a term, once)",
         other => {
             let name = format!("{other:?}");
@@ -237,7 +283,7 @@ struct Builder<'d> {
 }
 
 impl Builder<'_> {
-    /// The span of a pair, ending at its last token: pest would otherwise count the whitespace
+    /// The span of a pair, ending at its last token (a leaf): pest would otherwise count the whitespace
     /// and comments skipped while trying an optional tail that was absent.
     fn span(&self, p: &Pair<'_>) -> Span {
         let s = p.as_span();
@@ -245,6 +291,7 @@ impl Builder<'_> {
             .clone()
             .into_inner()
             .flatten()
+            .filter(|x| x.clone().into_inner().next().is_none())
             .map(|x| x.as_span())
             .filter(|x| x.end() > x.start())
             .map(|x| x.end())

@@ -452,7 +452,7 @@ impl<'a> Validator<'a> {
                                 "bad-billing",
                                 format!("`{}` billing is longer than the `{term}` term", b.node),
                                 b.span,
-                                format!("{bm} months per bill, {months} months of term"),
+                                format!("{} per bill, {} of term", months_text(bm), months_text(months)),
                             )
                             .with_help("bill at most once per term; `upfront` bills the whole term at its start");
                             self.push(d);
@@ -1072,4 +1072,8 @@ fn month_length_help(text: &str) -> String {
         }
         _ => "dates are written YYYY-MM-DD".to_string(),
     }
+}
+
+fn months_text(n: u32) -> String {
+    if n == 1 { "1 month".to_string() } else { format!("{n} months") }
 }
