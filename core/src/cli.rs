@@ -113,12 +113,12 @@ fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut 
             match format {
                 ErrorFormat::Human => writeln!(
                     out,
-                    "ok: {} files, {} products, {} bundles, {} offers, {} rules",
-                    sources.len(),
-                    s.products,
-                    s.bundles,
-                    s.offers,
-                    s.rules()
+                    "ok: {}, {}, {}, {}, {}",
+                    count(sources.len(), "file"),
+                    count(s.products, "product"),
+                    count(s.bundles, "bundle"),
+                    count(s.offers, "offer"),
+                    count(s.rules(), "rule")
                 )
                 .map_err(io)?,
                 ErrorFormat::Json => {
@@ -214,4 +214,9 @@ fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn W
         return Ok(Exit::Failure);
     }
     Ok(Exit::Success)
+}
+
+/// `1 file`, `2 files`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }

@@ -285,6 +285,7 @@ pub struct Product {
 }
 
 /// One line of a product block.
+#[allow(clippy::large_enum_variant, reason = "a rule set holds hundreds of entries at most; boxing offers would only add noise")]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductEntry {
@@ -476,9 +477,33 @@ pub struct Offer {
     /// The sell price, unless derived from cost.
     pub price: Option<Spanned<PriceSpec>>,
     /// The cost to the MSP.
-    pub cost: Option<Spanned<Amount>>,
+    pub cost: Option<Spanned<Cost>>,
     /// Sell price derived from cost.
     pub derive: Option<Spanned<Derive>>,
+}
+
+/// The MSP's cost on a price line; the period may be left to follow the price's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cost {
+    /// The number.
+    pub value: Spanned<Number>,
+    /// The period, when written.
+    pub per: Option<Spanned<Period>>,
+}
+
+impl Offer {
+    /// The period the cost covers: as written, else the stated price's, else `once` for
+    /// one-time offers; `None` when it cannot be known.
+    pub fn cost_period(&self) -> Option<Period> {
+        let cost = self.cost.as_ref()?;
+        if let Some(p) = cost.node.per {
+            return Some(p.node);
+        }
+        if let Some(Spanned { node: PriceSpec::Amount(a), .. }) = &self.price {
+            return Some(a.per.node);
+        }
+        (self.term.node == Term::OneTime).then_some(Period::Once)
+    }
 }
 
 /// How an offer states its sell price.
@@ -517,6 +542,7 @@ pub struct Bundle {
 }
 
 /// One line of a bundle block.
+#[allow(clippy::large_enum_variant, reason = "a rule set holds hundreds of entries at most; boxing offers would only add noise")]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BundleEntry {
@@ -569,8 +595,9 @@ pub struct TierTable {
     pub block: Option<Spanned<Number>>,
     /// The unit the bounds count.
     pub unit: Name,
-    /// The period the prices cover.
-    pub period: Spanned<Period>,
+    /// The period the prices cover; when left out, prices are per billing period of the
+    /// price line that uses the table.
+    pub period: Option<Spanned<Period>>,
     /// The rows, lowest first.
     pub rows: Vec<Spanned<TierRow>>,
     /// The closing brace.

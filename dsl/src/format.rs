@@ -267,12 +267,15 @@ impl Formatter<'_> {
                     Some(n) => format!("{} ", n.node.text),
                     None => String::new(),
                 };
+                let period = match &t.period {
+                    Some(p) => format!(" {}", p.node.words()),
+                    None => String::new(),
+                };
                 self.out.push_str(&format!(
-                    "tiers {} {} per {block}{} {} {{",
+                    "tiers {} {} per {block}{}{period} {{",
                     t.name.node,
                     t.mode.node.keyword(),
                     t.unit.node,
-                    t.period.node.words()
                 ));
                 let lines = tier_lines(t);
                 self.block_body(t.span, &lines, t.close);
@@ -450,6 +453,10 @@ fn amount_parts(a: &Amount) -> (&str, &'static str) {
     (a.value.node.text.as_str(), a.per.node.words())
 }
 
+fn cost_parts(c: &Cost) -> (&str, &'static str) {
+    (c.value.node.text.as_str(), c.per.map(|p| p.node.words()).unwrap_or(""))
+}
+
 fn offer_widths<'o>(offers: impl Iterator<Item = &'o Offer>) -> OfferWidths {
     let mut w = OfferWidths::default();
     let offers: Vec<&Offer> = offers.collect();
@@ -464,7 +471,7 @@ fn offer_widths<'o>(offers: impl Iterator<Item = &'o Offer>) -> OfferWidths {
             }
         }
         if let Some(c) = &o.cost {
-            let (n, per) = amount_parts(&c.node);
+            let (n, per) = cost_parts(&c.node);
             w.cost_num = w.cost_num.max(n.len());
             w.cost_per = w.cost_per.max(per.len());
         }
@@ -506,7 +513,7 @@ fn offer_line(o: &Offer, w: &OfferWidths) -> String {
     if w.cost > 0 {
         let c = match &o.cost {
             Some(c) => {
-                let (n, per) = amount_parts(&c.node);
+                let (n, per) = cost_parts(&c.node);
                 format!("cost {n:>nw$} {per:<pw$}", nw = w.cost_num, pw = w.cost_per)
             }
             None => String::new(),
@@ -540,11 +547,11 @@ fn product_lines(p: &Product) -> Vec<(Span, String, bool)> {
             ProductEntry::Unit(n) => Some(("unit", n.node.clone())),
             ProductEntry::Category(n) => Some(("category", n.node.clone())),
             ProductEntry::Part(part) => {
-                let mut v = format!("{} {}", part.distributor.node, quote(&part.number.node));
+                let mut v = format!("via {} as {}", part.distributor.node, quote(&part.number.node));
                 if let Some(id) = &part.id {
                     v.push_str(&format!(" id {}", quote(&id.node)));
                 }
-                Some(("part", v))
+                Some(("bought", v))
             }
             ProductEntry::Catalog(id) => Some(("catalog", format!("id {}", quote(&id.node)))),
             ProductEntry::NotBought => Some(("not bought", String::new())),

@@ -518,8 +518,10 @@ impl Builder<'_> {
                     offer.price = Some(Spanned::new(spec, span));
                 }
                 Rule::cost_spec => {
-                    let a = c.into_inner().find(|x| x.as_rule() == Rule::amount)?;
-                    offer.cost = Some(Spanned::new(self.amount(&a)?, span));
+                    let ck = self.kids(c);
+                    let value = self.number(ck.first()?);
+                    let per = ck.get(1).map(|p| self.period(p));
+                    offer.cost = Some(Spanned::new(Cost { value, per }, span));
                 }
                 Rule::derive => {
                     let mut inner = c.into_inner();
@@ -624,10 +626,10 @@ impl Builder<'_> {
             [u] => (None, self.name(u)),
             _ => return None,
         };
-        let period = self.period(k.get(3)?);
+        let period = k.get(3).filter(|p| p.as_rule() == Rule::period).map(|p| self.period(p));
         let close = self.close_span(&k)?;
         let mut rows = Vec::new();
-        for r in k.into_iter().skip(4) {
+        for r in k.into_iter().skip(3) {
             if r.as_rule() != Rule::tier_row {
                 continue;
             }

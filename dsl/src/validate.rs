@@ -489,7 +489,7 @@ impl<'a> Validator<'a> {
             match &price.node {
                 PriceSpec::Amount(a) => {
                     self.non_negative(&a.value, "price");
-                    self.period_fits(a, one_time);
+                    self.period_fits(a.per, one_time);
                 }
                 PriceSpec::Tiers(name) => match self.tiers.get(name.node.as_str()).copied() {
                     None => {
@@ -548,7 +548,23 @@ impl<'a> Validator<'a> {
         }
         if let Some(c) = &o.cost {
             self.non_negative(&c.node.value, "cost");
-            self.period_fits(&c.node, one_time);
+            match c.node.per {
+                Some(per) => self.period_fits(per, one_time),
+                None if o.cost_period().is_none() => {
+                    let d = Diagnostic::new(
+                        "missing-period",
+                        "the cost does not say what period it covers",
+                        c.node.value.span,
+                        "per month, year, term…?",
+                    )
+                    .with_help(format!(
+                        "write the period after it: `cost {} a month`; it can be left out only when the price states one",
+                        c.node.value.node.text
+                    ));
+                    self.push(d);
+                }
+                None => {}
+            }
         }
         if let Some(d) = &o.derive {
             if o.cost.is_none() {
@@ -587,16 +603,16 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn period_fits(&mut self, a: &Amount, one_time: bool) {
+    fn period_fits(&mut self, per: Spanned<Period>, one_time: bool) {
         let bad = if one_time {
-            !matches!(a.per.node, Period::Once | Period::Term)
+            !matches!(per.node, Period::Once | Period::Term)
         } else {
-            a.per.node == Period::Once
+            per.node == Period::Once
         };
         if bad {
             let (msg, help) = if one_time {
                 (
-                    format!("a one-time price is not charged `{}`", a.per.node.words()),
+                    format!("a one-time price is not charged `{}`", per.node.words()),
                     "write one-time amounts with `once`: `1,299.00 once`",
                 )
             } else {
@@ -605,7 +621,7 @@ impl<'a> Validator<'a> {
                     "state it per month, quarter, year or term, or use the `one-time` term",
                 )
             };
-            let d = Diagnostic::new("bad-period", msg, a.per.span, "period does not fit the term").with_help(help);
+            let d = Diagnostic::new("bad-period", msg, per.span, "period does not fit the term").with_help(help);
             self.push(d);
         }
     }
