@@ -1,4 +1,5 @@
 //! The Tenor engine, plugin host and command-line interface.
 
 pub mod atomic;
+pub mod calendar;
 pub mod cli;
