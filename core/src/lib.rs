@@ -3,3 +3,4 @@
 pub mod atomic;
 pub mod calendar;
 pub mod cli;
+pub mod yaml;

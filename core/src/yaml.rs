@@ -1,0 +1,201 @@
+//! All YAML reading and writing in one place, so the YAML library can change here alone.
+//!
+//! Documents are deserialized with serde_yaml (JSON documents too: JSON is YAML's flow style,
+//! and reading both through one parser keeps numbers exact, as text, for `Decimal`). A second
+//! pass with yaml-rust2 records where every field was written, so an error found after
+//! deserializing (an unknown product, a bad date) can still name its line.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// A YAML or JSON document that could not be read, with where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Deserializes a YAML (or JSON) document.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let loc = e.location();
+        YamlError {
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            message: clean_message(&e.to_string()),
+        }
+    })
+}
+
+/// Serializes a value as YAML.
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_yaml::to_string(value).map_err(|e| e.to_string())
+}
+
+/// serde_yaml appends " at line L column C" to messages; the location is reported separately.
+fn clean_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Where each field of a document was written, by path: `lines[2].product`, `customer.id`.
+#[derive(Debug, Default)]
+pub struct Positions {
+    map: HashMap<String, (usize, usize)>,
+}
+
+impl Positions {
+    /// Reads the positions of a document; an unreadable document gives no positions.
+    pub fn of(text: &str) -> Self {
+        let mut r = Recorder::default();
+        let mut parser = Parser::new_from_str(text);
+        if parser.load(&mut r, false).is_err() {
+            return Positions::default();
+        }
+        Positions { map: r.map }
+    }
+
+    /// 1-based line and column of a path, or of its nearest recorded parent.
+    pub fn get(&self, path: &str) -> Option<(usize, usize)> {
+        let mut p = path;
+        loop {
+            if let Some(v) = self.map.get(p) {
+                return Some(*v);
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = p.get(..cut)?;
+        }
+    }
+}
+
+enum Frame {
+    Map { key: Option<String>, path: String },
+    Seq { index: usize, path: String },
+}
+
+#[derive(Default)]
+struct Recorder {
+    stack: Vec<Frame>,
+    map: HashMap<String, (usize, usize)>,
+}
+
+impl Recorder {
+    /// The path of the value about to be read in the current container.
+    fn value_path(&self) -> Option<String> {
+        match self.stack.last()? {
+            Frame::Map { key: Some(k), path } => Some(join(path, k)),
+            Frame::Map { key: None, .. } => None,
+            Frame::Seq { index, path } => Some(format!("{path}[{index}]")),
+        }
+    }
+
+    fn after_value(&mut self) {
+        match self.stack.last_mut() {
+            Some(Frame::Map { key, .. }) => *key = None,
+            Some(Frame::Seq { index, .. }) => *index += 1,
+            None => {}
+        }
+    }
+
+    fn record(&mut self, path: String, mark: Marker) {
+        // Keys are recorded first and win: an error about a field points at its name.
+        self.map.entry(path).or_insert((mark.line(), mark.col() + 1));
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+}
+
+impl MarkedEventReceiver for Recorder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::Scalar(value, ..) => {
+                let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                if is_key {
+                    if let Some(Frame::Map { key, path }) = self.stack.last_mut() {
+                        let p = join(path, &value);
+                        let at = (mark.line(), mark.col() + 1);
+                        // A block mapping starts where its first key is written.
+                        if !path.is_empty() {
+                            self.map.entry(path.clone()).or_insert(at);
+                        }
+                        *key = Some(value);
+                        self.map.entry(p).or_insert(at);
+                    }
+                } else {
+                    if let Some(p) = self.value_path() {
+                        self.record(p, mark);
+                    }
+                    self.after_value();
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let path = self.value_path().unwrap_or_default();
+                if !path.is_empty() && matches!(ev, Event::SequenceStart(..)) {
+                    self.record(path.clone(), mark);
+                }
+                self.stack.push(if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map { key: None, path }
+                } else {
+                    Frame::Seq { index: 0, path }
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+                self.after_value();
+            }
+            Event::Alias(_) => self.after_value(),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_nested_fields() {
+        let text = "quote: Q1\ncustomer:\n  id: C1\nlines:\n  - product: A\n    quantity: 3\n  - product: B\n    quantity: 4\n";
+        let p = Positions::of(text);
+        assert_eq!(p.get("quote"), Some((1, 1)));
+        assert_eq!(p.get("customer.id"), Some((3, 3)));
+        assert_eq!(p.get("lines[0].product"), Some((5, 5)));
+        assert_eq!(p.get("lines[1].quantity"), Some((8, 5)));
+        // Unknown sub-path falls back to its parent.
+        assert_eq!(p.get("lines[1].usage"), Some((7, 5)));
+    }
+
+    #[test]
+    fn positions_in_json() {
+        let text = "{\n  \"quote\": \"Q1\",\n  \"lines\": [\n    {\"product\": \"A\", \"quantity\": 3}\n  ]\n}\n";
+        let p = Positions::of(text);
+        assert_eq!(p.get("lines[0].product").map(|x| x.0), Some(4));
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Amounts {
+        a: rust_decimal::Decimal,
+        b: rust_decimal::Decimal,
+    }
+
+    #[test]
+    fn decimals_stay_exact_from_yaml_and_json() {
+        let y: Amounts = from_str("a: 0.1\nb: \"12.30\"\n").unwrap();
+        assert_eq!(y.a.to_string(), "0.1");
+        assert_eq!(y.b.to_string(), "12.30");
+        let j: Amounts = from_str("{\"a\": 0.0375, \"b\": 12500}").unwrap();
+        assert_eq!(j.a.to_string(), "0.0375");
+        assert_eq!(j.b.to_string(), "12500");
+    }
+}
