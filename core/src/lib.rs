@@ -2,5 +2,8 @@
 
 pub mod atomic;
 pub mod calendar;
+pub mod catalogue;
 pub mod cli;
+pub mod quote;
+pub mod tiers;
 pub mod yaml;

@@ -1,0 +1,717 @@
+//! The compiled rule set: names resolved to indices, prices normalised, ready to price quotes.
+//! Compiled once per run; pricing never looks at the syntax tree again.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::HashMap;
+use tenor_dsl::ast::{self, Item, TargetKind};
+use tenor_dsl::{RuleSet, SourceSet};
+
+pub use tenor_dsl::ast::{Aggregation, Billing, CotermMode, DayBasis, Proration, TierMode};
+
+/// Where a rule was written: `rules/microsoft-365.tenor:42`.
+pub type Origin = String;
+
+/// A compiled rule set.
+#[derive(Debug)]
+pub struct Catalogue {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Decimal places of the currency's minor unit.
+    pub minor_units: u32,
+    /// How charges are rounded.
+    pub rounding: RoundingStrategy,
+    /// The rule set's name for the rounding mode (`half_up`).
+    pub rounding_name: &'static str,
+    /// Step that prices derived from cost are rounded to.
+    pub price_step: Decimal,
+    /// Products and bundles.
+    pub items: Vec<Sellable>,
+    index: HashMap<String, usize>,
+    /// Tier tables.
+    pub tiers: Vec<TierTable>,
+    /// Co-term policies.
+    pub policies: Vec<Policy>,
+    /// The policy named `default`.
+    pub default_policy: Option<usize>,
+    policy_for: HashMap<(TargetKind, String), usize>,
+    /// Discount rules in written order.
+    pub discounts: Vec<DiscountRule>,
+    /// Procurement routes in written order.
+    pub routes: Vec<RouteRule>,
+    /// Distributors by name, with display names.
+    pub distributors: Vec<(String, Option<String>)>,
+}
+
+/// A product or bundle.
+#[derive(Debug)]
+pub struct Sellable {
+    /// SKU.
+    pub sku: String,
+    /// Display name.
+    pub name: String,
+    /// True for a bundle.
+    pub is_bundle: bool,
+    /// Vendor name.
+    pub vendor: Option<String>,
+    /// Unit sold.
+    pub unit: Option<String>,
+    /// Category name.
+    pub category: Option<String>,
+    /// False for labour and services, which are never on a purchase order.
+    pub bought: bool,
+    /// Distributor part numbers.
+    pub parts: Vec<PartNumber>,
+    /// The vendor's catalogue id.
+    pub catalog_id: Option<String>,
+    /// Days after purchase in which a decrease is refunded.
+    pub cancel_days: Option<u32>,
+    /// Usage metric and aggregation, for metered products.
+    pub usage: Option<(String, Aggregation)>,
+    /// Minimum commitment per month, for metered products.
+    pub minimum: Option<Rate>,
+    /// Price lines.
+    pub offers: Vec<Offer>,
+    /// Bundle components: item index and quantity per bundle unit.
+    pub components: Vec<(usize, Decimal)>,
+    /// Where it is defined.
+    pub origin: Origin,
+}
+
+/// A distributor's part number.
+#[derive(Debug, Clone)]
+pub struct PartNumber {
+    /// The distributor.
+    pub distributor: String,
+    /// The part number.
+    pub number: String,
+    /// The distributor's own product id.
+    pub id: Option<String>,
+}
+
+/// A price line, normalised.
+#[derive(Debug)]
+pub struct Offer {
+    /// Term length in months; `None` for one-time.
+    pub term_months: Option<u32>,
+    /// Billing frequency (one-time offers are upfront).
+    pub billing: Billing,
+    /// The sell price.
+    pub price: Price,
+    /// The cost, if stated.
+    pub cost: Option<Rate>,
+    /// How a derived price was made, for `explain`.
+    pub derivation: Option<String>,
+    /// Where it is written.
+    pub origin: Origin,
+}
+
+impl Offer {
+    /// Months in one billing period (the whole term for upfront); `None` for one-time.
+    pub fn billing_months(&self) -> Option<u32> {
+        let term = self.term_months?;
+        Some(self.billing.months().unwrap_or(term))
+    }
+
+    /// The term as written in quotes (`P1Y`, `P36M`, `one-time`).
+    pub fn term_text(&self) -> String {
+        term_text(self.term_months)
+    }
+}
+
+/// `P1Y` for 12 months, `P18M` for 18, `one-time` for none.
+pub fn term_text(months: Option<u32>) -> String {
+    match months {
+        None => "one-time".to_string(),
+        Some(m) if m % 12 == 0 => format!("P{}Y", m / 12),
+        Some(m) => format!("P{m}M"),
+    }
+}
+
+/// A sell price.
+#[derive(Debug, Clone)]
+pub enum Price {
+    /// A per-unit amount.
+    Flat(Rate),
+    /// Through a tier table (index into [`Catalogue::tiers`]).
+    Tiered(usize),
+}
+
+/// An amount per unit over a number of months (or once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// The amount.
+    pub amount: Decimal,
+    /// Months it covers; `None` for a one-time amount.
+    pub per_months: Option<u32>,
+}
+
+impl Rate {
+    /// The exact amount for `months` months (the amount itself when one-time).
+    pub fn for_months(&self, months: u32) -> Decimal {
+        match self.per_months {
+            Some(p) if p != months && p != 0 => self.amount * Decimal::from(months) / Decimal::from(p),
+            _ => self.amount,
+        }
+    }
+}
+
+/// A compiled tier table.
+#[derive(Debug)]
+pub struct TierTable {
+    /// Its name.
+    pub name: String,
+    /// Graduated, volume or package.
+    pub mode: TierMode,
+    /// Units per block (1 unless package).
+    pub block: Decimal,
+    /// Months the prices cover; `None` means per billing period of the offer using it.
+    pub per_months: Option<u32>,
+    /// True when the table's prices are one-time amounts.
+    pub once: bool,
+    /// Rows, lowest first; the last has no upper bound.
+    pub rows: Vec<TierRow>,
+    /// Where it is defined.
+    pub origin: Origin,
+}
+
+/// One tier.
+#[derive(Debug, Clone)]
+pub struct TierRow {
+    /// Inclusive upper bound; `None` for the open last tier.
+    pub upper: Option<Decimal>,
+    /// Price per unit (per block for package tables).
+    pub price: Decimal,
+    /// Flat fee when the tier is used.
+    pub flat: Decimal,
+    /// Where the row is written.
+    pub origin: Origin,
+}
+
+/// A compiled co-term policy.
+#[derive(Debug)]
+pub struct Policy {
+    /// Its name.
+    pub name: String,
+    /// What it aligns to.
+    pub anchor: AnchorRule,
+    /// Stub or coterminous.
+    pub mode: CotermMode,
+    /// How partial periods are charged.
+    pub proration: Proration,
+    /// How days are counted.
+    pub basis: DayBasis,
+    /// Where it is defined.
+    pub origin: Origin,
+}
+
+/// What a policy aligns subscriptions to.
+#[derive(Debug, Clone)]
+pub enum AnchorRule {
+    /// The customer's anniversary.
+    CustomerAnniversary,
+    /// A fixed date.
+    Date(chrono::NaiveDate),
+    /// The end of the customer's existing subscription of this SKU.
+    EndOfExisting(String),
+    /// The end of a calendar month.
+    CalendarMonthEnd,
+}
+
+/// A compiled discount rule.
+#[derive(Debug)]
+pub struct DiscountRule {
+    /// Its name.
+    pub name: String,
+    /// Display label.
+    pub label: Option<String>,
+    /// How much.
+    pub amount: DiscountAmount,
+    /// What it applies to.
+    pub scope: DiscountScope,
+    /// All must hold.
+    pub conditions: Vec<Condition>,
+    /// Months from the line's start during which it applies.
+    pub duration_months: Option<u32>,
+    /// Where it is written.
+    pub origin: Origin,
+}
+
+/// How much a discount takes off.
+#[derive(Debug, Clone, Copy)]
+pub enum DiscountAmount {
+    /// Percent of the charge (15 for 15%).
+    Percent(Decimal),
+    /// A fixed amount per month (or once), per unit or per line.
+    Fixed {
+        /// The amount.
+        value: Decimal,
+        /// Multiplied by the line's quantity.
+        per_unit: bool,
+        /// Every month (else once, on the first charge).
+        monthly: bool,
+    },
+}
+
+/// What a discount applies to.
+#[derive(Debug, Clone)]
+pub enum DiscountScope {
+    /// Lines of this product or bundle SKU.
+    Sku(String),
+    /// Lines of products of this vendor.
+    Vendor(String),
+    /// Lines of products or bundles in this category.
+    Category(String),
+    /// Every line.
+    EveryLine,
+    /// The quote as a whole: a fixed amount applies once, to the first line's first charge.
+    Quote,
+}
+
+/// A discount condition.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// The customer's segment is one of these.
+    Segment(Vec<String>),
+    /// The line's term (in months; `None` = one-time) is one of these.
+    Term(Vec<Option<u32>>),
+    /// The line's billing is one of these.
+    Billing(Vec<Billing>),
+    /// The line's quantity compares so.
+    Quantity(ast::Comparison, Decimal),
+    /// The line's start (or the quote's date) is before / on or after a date.
+    Date(ast::DateSubject, ast::DateOp, chrono::NaiveDate),
+}
+
+/// A procurement route.
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    /// Which products; `None` for everything else.
+    pub matcher: Option<(TargetKind, String)>,
+    /// The distributor.
+    pub via: String,
+    /// Where it is written.
+    pub origin: Origin,
+}
+
+fn origin(sources: &SourceSet, span: tenor_dsl::Span) -> Origin {
+    let lc = sources.line_col(span.file, span.start);
+    format!("{}:{}", sources.name(span.file), lc.line)
+}
+
+fn period_months(p: ast::Period, term: Option<u32>) -> Option<u32> {
+    match p {
+        ast::Period::Month => Some(1),
+        ast::Period::Quarter => Some(3),
+        ast::Period::Year => Some(12),
+        ast::Period::Term => term,
+        ast::Period::Once => None,
+    }
+}
+
+/// Rounds to a multiple of `step` in the given mode, shown with at least `min_scale` decimals.
+pub fn round_to_step(value: Decimal, step: Decimal, mode: RoundingStrategy, min_scale: u32) -> Decimal {
+    if step <= Decimal::ZERO {
+        return value;
+    }
+    let steps = (value / step).round_dp_with_strategy(0, mode);
+    let mut out = steps * step;
+    out.rescale(step.normalize().scale().max(min_scale));
+    out
+}
+
+impl Catalogue {
+    /// Compiles a checked rule set. `sources` names files for origins.
+    pub fn compile(rules: &RuleSet, sources: &SourceSet) -> Catalogue {
+        let mut c = Catalogue {
+            currency: "USD".to_string(),
+            minor_units: 2,
+            rounding: RoundingStrategy::MidpointAwayFromZero,
+            rounding_name: "half_up",
+            price_step: Decimal::new(1, 2),
+            items: Vec::new(),
+            index: HashMap::new(),
+            tiers: Vec::new(),
+            policies: Vec::new(),
+            default_policy: None,
+            policy_for: HashMap::new(),
+            discounts: Vec::new(),
+            routes: Vec::new(),
+            distributors: Vec::new(),
+        };
+        let mut step_set = false;
+        // Pass 1: settings, names, tier tables, SKUs (so later references resolve).
+        for item in rules.items() {
+            match item {
+                Item::Setting(s) => match &s.kind {
+                    ast::SettingKind::Currency(code) => {
+                        c.currency = code.node.clone();
+                        c.minor_units = tenor_dsl::currency::minor_units(&code.node).unwrap_or(2);
+                    }
+                    ast::SettingKind::Rounding(r) => {
+                        c.rounding_name = r.node.keyword();
+                        c.rounding = match r.node {
+                            ast::RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+                            ast::RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+                            ast::RoundingMode::HalfDown => RoundingStrategy::MidpointTowardZero,
+                            ast::RoundingMode::Up => RoundingStrategy::AwayFromZero,
+                            ast::RoundingMode::Down => RoundingStrategy::ToZero,
+                        };
+                    }
+                    ast::SettingKind::PriceStep(n) => {
+                        c.price_step = n.node.value;
+                        step_set = true;
+                    }
+                },
+                Item::Party(p) if p.kind.node == ast::PartyKind::Distributor => {
+                    c.distributors.push((p.name.node.clone(), p.label.as_ref().map(|l| l.node.clone())));
+                }
+                Item::Tiers(t) => {
+                    let rows = t
+                        .rows
+                        .iter()
+                        .map(|r| TierRow {
+                            upper: match &r.node.bound.node {
+                                ast::TierBound::First(n) | ast::TierBound::UpTo(n) => Some(n.value),
+                                ast::TierBound::Above(_) => None,
+                            },
+                            price: r.node.price.as_ref().map(|p| p.node.value).unwrap_or(Decimal::ZERO),
+                            flat: r.node.flat.as_ref().map(|f| f.node.value).unwrap_or(Decimal::ZERO),
+                            origin: origin(sources, r.span),
+                        })
+                        .collect();
+                    let per = t.period.as_ref().map(|p| p.node);
+                    c.tiers.push(TierTable {
+                        name: t.name.node.clone(),
+                        mode: t.mode.node,
+                        block: t.block.as_ref().map(|b| b.node.value).unwrap_or(Decimal::ONE),
+                        per_months: per.and_then(|p| period_months(p, None)),
+                        once: per == Some(ast::Period::Once),
+                        rows,
+                        origin: origin(sources, t.span),
+                    });
+                }
+                Item::Product(p) => {
+                    c.index.insert(p.sku.node.clone(), c.items.len());
+                    c.items.push(Sellable::named(&p.sku.node, &p.name.node, false, origin(sources, p.span)));
+                }
+                Item::Bundle(b) => {
+                    c.index.insert(b.sku.node.clone(), c.items.len());
+                    c.items.push(Sellable::named(&b.sku.node, &b.name.node, true, origin(sources, b.span)));
+                }
+                _ => {}
+            }
+        }
+        if !step_set {
+            c.price_step = Decimal::new(1, c.minor_units);
+        }
+        // Pass 2: bodies and rules.
+        for item in rules.items() {
+            match item {
+                Item::Product(p) => c.compile_product(p, sources),
+                Item::Bundle(b) => c.compile_bundle(b, sources),
+                Item::Coterm(p) => c.compile_policy(p, sources),
+                Item::Discount(d) => c.compile_discount(d, sources),
+                Item::Route(r) => c.routes.push(RouteRule {
+                    matcher: r.matcher.as_ref().map(|t| (t.kind.node, t.name.node.clone())),
+                    via: r.via.node.clone(),
+                    origin: origin(sources, r.span),
+                }),
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// The product or bundle with this SKU.
+    pub fn item(&self, sku: &str) -> Option<(usize, &Sellable)> {
+        let i = *self.index.get(sku)?;
+        self.items.get(i).map(|s| (i, s))
+    }
+
+    /// Every SKU, for suggestions.
+    pub fn skus(&self) -> impl Iterator<Item = &str> {
+        self.items.iter().map(|s| s.sku.as_str())
+    }
+
+    /// The policy by name.
+    pub fn policy(&self, name: &str) -> Option<usize> {
+        self.policies.iter().position(|p| p.name == name)
+    }
+
+    /// The policy that applies to an item: by its SKU (product or bundle), then category, then
+    /// vendor, then the default.
+    pub fn policy_for(&self, item: &Sellable) -> Option<usize> {
+        let kind = if item.is_bundle { TargetKind::Bundle } else { TargetKind::Product };
+        self.policy_for
+            .get(&(kind, item.sku.clone()))
+            .or_else(|| {
+                item.category
+                    .as_ref()
+                    .and_then(|c| self.policy_for.get(&(TargetKind::Category, c.clone())))
+            })
+            .or_else(|| {
+                item.vendor
+                    .as_ref()
+                    .and_then(|v| self.policy_for.get(&(TargetKind::Vendor, v.clone())))
+            })
+            .copied()
+            .or(self.default_policy)
+    }
+
+    /// Rounds a charge to the currency's minor unit in the rule set's mode.
+    pub fn round(&self, value: Decimal) -> Decimal {
+        value.round_dp_with_strategy(self.minor_units, self.rounding)
+    }
+
+    fn offer(&self, o: &ast::Offer, sources: &SourceSet, span: tenor_dsl::Span) -> Option<Offer> {
+        let term_months = o.term.node.months();
+        let billing = match (term_months, o.billing) {
+            (None, _) => Billing::Upfront,
+            (Some(_), Some(b)) => b.node,
+            (Some(_), None) => return None,
+        };
+        let cost = o.cost.as_ref().map(|c| Rate {
+            amount: c.node.value.node.value,
+            per_months: o.cost_period().and_then(|p| period_months(p, term_months)),
+        });
+        let mut derivation = None;
+        let price = match (&o.price, &o.derive, cost) {
+            (Some(p), _, _) => match &p.node {
+                ast::PriceSpec::Amount(a) => Price::Flat(Rate {
+                    amount: a.value.node.value,
+                    per_months: period_months(a.per.node, term_months),
+                }),
+                ast::PriceSpec::Tiers(name) => Price::Tiered(self.tiers.iter().position(|t| t.name == name.node)?),
+            },
+            (None, Some(d), Some(cost)) => {
+                let (raw, how) = match &d.node {
+                    ast::Derive::Markup(m) => (
+                        cost.amount * (Decimal::ONE + m.value / Decimal::ONE_HUNDRED),
+                        format!("cost {} × (1 + {}%)", cost.amount, m.value),
+                    ),
+                    ast::Derive::Margin(m) => (
+                        cost.amount / (Decimal::ONE - m.value / Decimal::ONE_HUNDRED),
+                        format!("cost {} ÷ (1 − {}%)", cost.amount, m.value),
+                    ),
+                };
+                let amount = round_to_step(raw, self.price_step, self.rounding, self.minor_units);
+                derivation = Some(format!(
+                    "{how} = {} rounded to the price step {} ({}) = {amount}",
+                    raw.round_dp(6).normalize(),
+                    self.price_step,
+                    self.rounding_name
+                ));
+                Price::Flat(Rate { amount, per_months: cost.per_months })
+            }
+            _ => return None,
+        };
+        Some(Offer {
+            term_months,
+            billing,
+            price,
+            cost,
+            derivation,
+            origin: origin(sources, span),
+        })
+    }
+
+    fn compile_product(&mut self, p: &ast::Product, sources: &SourceSet) {
+        let Some(&i) = self.index.get(&p.sku.node) else { return };
+        let mut offers = Vec::new();
+        let mut s = Sellable::named(&p.sku.node, &p.name.node, false, origin(sources, p.span));
+        for e in &p.entries {
+            match &e.node {
+                ast::ProductEntry::Vendor(n) => s.vendor = Some(n.node.clone()),
+                ast::ProductEntry::Unit(n) => s.unit = Some(n.node.clone()),
+                ast::ProductEntry::Category(n) => s.category = Some(n.node.clone()),
+                ast::ProductEntry::Part(part) => s.parts.push(PartNumber {
+                    distributor: part.distributor.node.clone(),
+                    number: part.number.node.clone(),
+                    id: part.id.as_ref().map(|x| x.node.clone()),
+                }),
+                ast::ProductEntry::Catalog(id) => s.catalog_id = Some(id.node.clone()),
+                ast::ProductEntry::NotBought => s.bought = false,
+                ast::ProductEntry::Cancel(n) => s.cancel_days = u32::try_from(n.node.value.trunc().mantissa()).ok(),
+                ast::ProductEntry::Usage(u) => s.usage = Some((u.metric.node.clone(), u.aggregation.node)),
+                ast::ProductEntry::Minimum(a) => {
+                    s.minimum = Some(Rate {
+                        amount: a.value.node.value,
+                        per_months: period_months(a.per.node, None),
+                    })
+                }
+                ast::ProductEntry::Offer(o) => {
+                    if let Some(o) = self.offer(o, sources, e.span) {
+                        offers.push(o);
+                    }
+                }
+            }
+        }
+        if !p.entries.iter().any(|e| matches!(e.node, ast::ProductEntry::NotBought)) {
+            s.bought = true;
+        }
+        s.offers = offers;
+        if let Some(slot) = self.items.get_mut(i) {
+            *slot = s;
+        }
+    }
+
+    fn compile_bundle(&mut self, b: &ast::Bundle, sources: &SourceSet) {
+        let Some(&i) = self.index.get(&b.sku.node) else { return };
+        let mut s = Sellable::named(&b.sku.node, &b.name.node, true, origin(sources, b.span));
+        s.bought = true;
+        for e in &b.entries {
+            match &e.node {
+                ast::BundleEntry::Category(n) => s.category = Some(n.node.clone()),
+                ast::BundleEntry::Includes { quantity, product } => {
+                    if let Some(&ci) = self.index.get(&product.node) {
+                        s.components.push((ci, quantity.node.value));
+                    }
+                }
+                ast::BundleEntry::Offer(o) => {
+                    if let Some(o) = self.offer(o, sources, e.span) {
+                        s.offers.push(o);
+                    }
+                }
+            }
+        }
+        if let Some(slot) = self.items.get_mut(i) {
+            *slot = s;
+        }
+    }
+
+    fn compile_policy(&mut self, p: &ast::Coterm, sources: &SourceSet) {
+        let mut pol = Policy {
+            name: p.name.node.clone(),
+            anchor: AnchorRule::CustomerAnniversary,
+            mode: CotermMode::Stub,
+            proration: Proration::Daily,
+            basis: DayBasis::Actual,
+            origin: origin(sources, p.span),
+        };
+        let index = self.policies.len();
+        for e in &p.entries {
+            match &e.node {
+                ast::CotermEntry::Anchor(a) => {
+                    pol.anchor = match a {
+                        ast::Anchor::CustomerAnniversary => AnchorRule::CustomerAnniversary,
+                        ast::Anchor::Date(d) => match d.node.value() {
+                            Some(d) => AnchorRule::Date(d),
+                            None => continue,
+                        },
+                        ast::Anchor::EndOfExisting(n) => AnchorRule::EndOfExisting(n.node.clone()),
+                        ast::Anchor::CalendarMonthEnd => AnchorRule::CalendarMonthEnd,
+                    }
+                }
+                ast::CotermEntry::Mode(m) => pol.mode = *m,
+                ast::CotermEntry::Prorate(x) => pol.proration = *x,
+                ast::CotermEntry::Basis(b) => pol.basis = *b,
+                ast::CotermEntry::AppliesTo(t) => {
+                    self.policy_for.insert((t.kind.node, t.name.node.clone()), index);
+                }
+            }
+        }
+        if pol.name == "default" {
+            self.default_policy = Some(index);
+        }
+        self.policies.push(pol);
+    }
+
+    fn compile_discount(&mut self, d: &ast::Discount, sources: &SourceSet) {
+        let amount = match &d.amount.node {
+            ast::DiscountAmount::Percent(p) => DiscountAmount::Percent(p.value),
+            ast::DiscountAmount::Fixed { value, per_unit, monthly } => DiscountAmount::Fixed {
+                value: value.value,
+                per_unit: *per_unit,
+                monthly: *monthly,
+            },
+        };
+        let scope = match &d.scope.node {
+            ast::Scope::Target(t) => match t.kind.node {
+                TargetKind::Product | TargetKind::Bundle => DiscountScope::Sku(t.name.node.clone()),
+                TargetKind::Vendor => DiscountScope::Vendor(t.name.node.clone()),
+                TargetKind::Category => DiscountScope::Category(t.name.node.clone()),
+            },
+            ast::Scope::EveryLine => DiscountScope::EveryLine,
+            ast::Scope::Quote => DiscountScope::Quote,
+        };
+        let conditions = d
+            .conditions
+            .iter()
+            .filter_map(|c| {
+                Some(match &c.node {
+                    ast::Condition::Segment(names) => Condition::Segment(names.iter().map(|n| n.node.clone()).collect()),
+                    ast::Condition::Term(terms) => Condition::Term(terms.iter().map(|t| t.node.months()).collect()),
+                    ast::Condition::Billing(bs) => Condition::Billing(bs.iter().map(|b| b.node).collect()),
+                    ast::Condition::Quantity(op, n) => Condition::Quantity(*op, n.node.value),
+                    ast::Condition::Date(subject, op, date) => Condition::Date(*subject, *op, date.node.value()?),
+                })
+            })
+            .collect();
+        self.discounts.push(DiscountRule {
+            name: d.name.node.clone(),
+            label: d.label.as_ref().map(|l| l.node.clone()),
+            amount,
+            scope,
+            conditions,
+            duration_months: d
+                .duration
+                .as_ref()
+                .and_then(|n| u32::try_from(n.node.value.trunc().mantissa()).ok()),
+            origin: origin(sources, d.span),
+        });
+    }
+}
+
+impl Sellable {
+    fn named(sku: &str, name: &str, is_bundle: bool, origin: Origin) -> Self {
+        Sellable {
+            sku: sku.to_string(),
+            name: name.to_string(),
+            is_bundle,
+            vendor: None,
+            unit: None,
+            category: None,
+            bought: true,
+            parts: Vec::new(),
+            catalog_id: None,
+            cancel_days: None,
+            usage: None,
+            minimum: None,
+            offers: Vec::new(),
+            components: Vec::new(),
+            origin,
+        }
+    }
+
+    /// The offer for a term (months; `None` = one-time) and billing.
+    pub fn offer(&self, term_months: Option<u32>, billing: Billing) -> Option<&Offer> {
+        self.offers
+            .iter()
+            .find(|o| o.term_months == term_months && o.billing == billing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn price_step_rounding() {
+        let half_up = RoundingStrategy::MidpointAwayFromZero;
+        // 1,049.00 × 1.18 = 1,237.82 → to 0.05: 1,237.80
+        assert_eq!(
+            round_to_step(Decimal::new(123782, 2), Decimal::new(5, 2), half_up, 2),
+            Decimal::new(123780, 2)
+        );
+        assert_eq!(round_to_step(Decimal::new(27375, 2), Decimal::new(1, 2), half_up, 2), Decimal::new(27375, 2));
+        assert_eq!(round_to_step(Decimal::new(12345, 3), Decimal::ONE, half_up, 2), Decimal::new(1200, 2));
+    }
+
+    #[test]
+    fn rate_conversion() {
+        let yearly = Rate { amount: Decimal::from(264), per_months: Some(12) };
+        assert_eq!(yearly.for_months(1), Decimal::from(22));
+        let term = Rate { amount: Decimal::from(792), per_months: Some(36) };
+        assert_eq!(term.for_months(12), Decimal::from(264));
+    }
+}

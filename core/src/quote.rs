@@ -1,0 +1,328 @@
+//! The quote file: what a salesperson sold, as YAML or JSON (same schema). See `core/QUOTES.md`.
+
+use crate::yaml::{self, Positions};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+/// A quote as written.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quote {
+    /// The quote's id (`Q-1001`); document ids derive from it.
+    pub quote: String,
+    /// The day the quote was issued.
+    pub date: NaiveDate,
+    /// ISO 4217 code; must be the rule set's currency.
+    pub currency: String,
+    /// Who it is for.
+    pub customer: Customer,
+    /// What is sold.
+    pub lines: Vec<QuoteLine>,
+}
+
+/// The customer of a quote.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// The customer's id in the PSA.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Segment for discount conditions (`nonprofit`, `education`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Anniversary as `MM-DD`, the anchor of co-term policies on the customer anniversary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anniversary: Option<MonthDay>,
+    /// Subscriptions the customer already has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<ExistingSubscription>,
+}
+
+/// A subscription the customer already holds.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingSubscription {
+    /// Its id at the distributor or vendor, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Product SKU.
+    pub product: String,
+    /// Seats held.
+    pub quantity: Decimal,
+    /// Its term (`P1Y`).
+    pub term: String,
+    /// The last day of its current term (inclusive).
+    pub ends: NaiveDate,
+}
+
+/// One line of a quote.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteLine {
+    /// Product or bundle SKU.
+    pub product: String,
+    /// Units sold (seats, devices, hours…); must be above zero.
+    pub quantity: Decimal,
+    /// Commitment term (`P1M`, `P1Y`, `P3Y`, `one-time`).
+    pub term: String,
+    /// Billing frequency (`monthly`, `quarterly`, `annual`, `upfront`); may be left out for
+    /// one-time items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<String>,
+    /// First day of service.
+    pub start: NaiveDate,
+    /// Co-term policy to use instead of the rule set's choice, or `none` for no co-terming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coterm: Option<String>,
+    /// A manual discount: `10%` off every charge, or an amount (`50.00`) off the first charge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<ManualDiscount>,
+    /// Estimated usage per billing period, for metered products.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Decimal>,
+}
+
+/// A month and day (`07-01`), for anniversaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthDay {
+    /// 1–12.
+    pub month: u32,
+    /// 1–31 (29 in February allowed: clamped to 28 in common years).
+    pub day: u32,
+}
+
+impl fmt::Display for MonthDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}-{:02}", self.month, self.day)
+    }
+}
+
+impl std::str::FromStr for MonthDay {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a month and day: write it as MM-DD, for example 07-01");
+        let (m, d) = s.trim().split_once('-').ok_or_else(bad)?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        let day: u32 = d.parse().map_err(|_| bad())?;
+        let max = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 => 29,
+            _ => return Err(format!("`{s}`: there is no month {month}")),
+        };
+        if day == 0 || day > max {
+            return Err(format!("`{s}`: month {month} has no day {day}"));
+        }
+        Ok(MonthDay { month, day })
+    }
+}
+
+impl<'de> Deserialize<'de> for MonthDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for MonthDay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A discount typed on a quote line by the salesperson.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManualDiscount {
+    /// Percent off every charge of the line.
+    Percent(Decimal),
+    /// An amount off the line's first charge.
+    Amount(Decimal),
+}
+
+impl std::str::FromStr for ManualDiscount {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let bad = || format!("`{s}` is not a discount: write a percentage (`10%`) or an amount (`50.00`)");
+        let out = if let Some(p) = t.strip_suffix('%') {
+            ManualDiscount::Percent(p.trim().parse().map_err(|_| bad())?)
+        } else {
+            ManualDiscount::Amount(t.replace(',', "").parse().map_err(|_| bad())?)
+        };
+        match out {
+            ManualDiscount::Percent(p) if p <= Decimal::ZERO || p > Decimal::ONE_HUNDRED => {
+                Err(format!("discount `{s}` must be above 0% and at most 100%"))
+            }
+            ManualDiscount::Amount(a) if a <= Decimal::ZERO => Err(format!("discount `{s}` must be above zero")),
+            ok => Ok(ok),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ManualDiscount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for ManualDiscount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ManualDiscount::Percent(p) => s.collect_str(&format_args!("{p}%")),
+            ManualDiscount::Amount(a) => s.collect_str(a),
+        }
+    }
+}
+
+/// A quote read from a file, with the positions of its fields for error messages.
+pub struct QuoteFile {
+    /// The file name as given.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+    /// The quote.
+    pub quote: Quote,
+    /// Where each field was written.
+    pub positions: Positions,
+}
+
+/// A problem in a quote file: the file, line, column, field and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuoteError {
+    /// The quote file.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The field, as a path (`lines[2].product`); empty for the whole document.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl fmt::Display for QuoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": error: {}", self.message)?;
+        if !self.field.is_empty() {
+            write!(f, " (field `{}`)", display_field(&self.field))?;
+        }
+        if let Some(h) = &self.help {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `lines[2].product` → `lines[3].product`: people count quote lines from 1.
+fn display_field(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("lines[") {
+        if let Some((n, tail)) = rest.split_once(']') {
+            if let Ok(i) = n.parse::<usize>() {
+                return format!("line {} {}", i + 1, tail.trim_start_matches('.'));
+            }
+        }
+    }
+    path.to_string()
+}
+
+impl QuoteFile {
+    /// Parses a quote from text; `name` is used in error messages.
+    pub fn parse(name: &str, text: &str) -> Result<QuoteFile, QuoteError> {
+        let quote: Quote = yaml::from_str(text).map_err(|e| QuoteError {
+            file: name.to_string(),
+            line: e.line,
+            column: e.column,
+            field: String::new(),
+            message: e.message,
+            help: None,
+        })?;
+        Ok(QuoteFile {
+            name: name.to_string(),
+            text: text.to_string(),
+            quote,
+            positions: Positions::of(text),
+        })
+    }
+
+    /// Reads and parses a quote file.
+    pub fn read(path: &std::path::Path) -> Result<QuoteFile, QuoteError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| QuoteError {
+            file: name.clone(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: format!("cannot read the quote: {e}"),
+            help: None,
+        })?;
+        Self::parse(&name, &text)
+    }
+
+    /// An error located at a field of this quote.
+    pub fn error(&self, field: &str, message: impl Into<String>, help: Option<String>) -> QuoteError {
+        let pos = self.positions.get(field);
+        QuoteError {
+            file: self.name.clone(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            field: field.to_string(),
+            message: message.into(),
+            help,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Q: &str = "quote: Q-1\ndate: 2026-03-01\ncurrency: USD\ncustomer:\n  id: C1\n  name: Acme\n  anniversary: 07-01\nlines:\n  - product: M365-BP\n    quantity: 10\n    term: P1Y\n    billing: annual\n    start: 2026-03-15\n";
+
+    #[test]
+    fn reads_a_quote() {
+        let q = QuoteFile::parse("q.yaml", Q).unwrap();
+        assert_eq!(q.quote.customer.anniversary, Some(MonthDay { month: 7, day: 1 }));
+        assert_eq!(q.quote.lines[0].quantity, Decimal::from(10));
+        assert_eq!(q.positions.get("lines[0].billing"), Some((12, 5)));
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_a_line() {
+        let text = Q.replace("    billing: annual\n", "    biling: annual\n");
+        let e = QuoteFile::parse("q.yaml", &text).err().unwrap();
+        assert_eq!(e.line, Some(12));
+        assert!(e.message.contains("unknown field `biling`"), "{}", e.message);
+    }
+
+    #[test]
+    fn impossible_dates_are_errors_with_a_line() {
+        let text = Q.replace("start: 2026-03-15", "start: 2026-02-30");
+        let e = QuoteFile::parse("q.yaml", &text).err().unwrap();
+        assert_eq!(e.line, Some(13));
+    }
+
+    #[test]
+    fn month_day_and_discount_parsing() {
+        assert!("02-29".parse::<MonthDay>().is_ok());
+        assert!("02-30".parse::<MonthDay>().is_err());
+        assert!("13-01".parse::<MonthDay>().is_err());
+        assert_eq!("10%".parse::<ManualDiscount>(), Ok(ManualDiscount::Percent(Decimal::TEN)));
+        assert_eq!("1,250.00".parse::<ManualDiscount>(), Ok(ManualDiscount::Amount(Decimal::new(125000, 2))));
+        assert!("0%".parse::<ManualDiscount>().is_err());
+        assert!("120%".parse::<ManualDiscount>().is_err());
+    }
+}
