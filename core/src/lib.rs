@@ -5,5 +5,6 @@ pub mod calendar;
 pub mod catalogue;
 pub mod cli;
 pub mod quote;
+pub mod schedule;
 pub mod tiers;
 pub mod yaml;
