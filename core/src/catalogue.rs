@@ -460,7 +460,10 @@ impl Catalogue {
 
     /// Rounds a charge to the currency's minor unit in the rule set's mode.
     pub fn round(&self, value: Decimal) -> Decimal {
-        value.round_dp_with_strategy(self.minor_units, self.rounding)
+        let mut r = value.round_dp_with_strategy(self.minor_units, self.rounding);
+        // Always show the minor unit (`0.00`, `2640.00`), so amounts read the same everywhere.
+        r.rescale(self.minor_units);
+        r
     }
 
     fn offer(&self, o: &ast::Offer, sources: &SourceSet, span: tenor_dsl::Span) -> Option<Offer> {

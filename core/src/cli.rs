@@ -10,6 +10,9 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use tenor_dsl::diagnostic::termcolor::{ColorChoice, StandardStream, WriteColor};
+use crate::catalogue::Catalogue;
+use crate::price::{self, PriceOptions};
+use crate::quote::{QuoteError, QuoteFile};
 use tenor_dsl::{SourceSet, diagnostic};
 
 /// Process exit codes of `tenor`.
@@ -52,6 +55,31 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
         error_format: ErrorFormat,
     },
+    /// Price a quote: every charge of the commitment, and the totals
+    Price {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Show, for every charge, the rules that made it
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Explain every charge of a quote: offer, tiers, proration, discounts, with rule locations
+    Explain {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// Only this quote line (1-based)
+        #[arg(long)]
+        line: Option<usize>,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+    },
     /// Rewrite rule files in the canonical layout, keeping comments
     Fmt {
         /// Write nothing; exit 1 naming the files that would change
@@ -61,6 +89,16 @@ enum Command {
         #[arg(default_value = "rules")]
         paths: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// A readable table
+    Table,
+    /// JSON (`tenor.priced-quote/1`), amounts as decimal strings
+    Json,
+    /// The same document as YAML
+    Yaml,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +123,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
     let result = match cli.command {
         Command::Check { paths, error_format } => check(&paths, error_format, out, err),
         Command::Fmt { check, paths } => fmt(&paths, check, out, err),
+        Command::Price { quote, rules, format, explain } => {
+            price_cmd(&quote, &rules, if explain { None } else { Some(format) }, None, out, err)
+        }
+        Command::Explain { quote, line, rules } => price_cmd(&quote, &rules, None, Some(line), out, err),
     };
     match result {
         Ok(code) => code,
@@ -219,4 +261,130 @@ fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn W
 /// `1 file`, `2 files`.
 fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// Loads and checks a rule set and compiles it; diagnostics are written to `err`.
+fn load_catalogue(paths: &[PathBuf], err: &mut dyn WriteColor) -> Result<Result<Catalogue, Exit>, String> {
+    let sources = load(paths)?;
+    match tenor_dsl::check(&sources) {
+        Ok(rules) => Ok(Ok(Catalogue::compile(&rules, &sources))),
+        Err(diags) => {
+            diagnostic::render_human(&sources, &diags, err).map_err(|e| e.to_string())?;
+            writeln!(err, "error: the rules have {} problem(s); run `tenor check` for details", diags.len())
+                .map_err(|e| e.to_string())?;
+            Ok(Err(Exit::Failure))
+        }
+    }
+}
+
+/// Renders quote errors with the quote's own line and a caret, like rule diagnostics.
+fn render_quote_errors(file: Option<(&str, &str)>, errors: &[QuoteError], err: &mut dyn WriteColor) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut sources = SourceSet::new();
+    let id = file.map(|(name, text)| sources.add(name, text));
+    let mut diags = Vec::new();
+    for e in errors {
+        let located = match (id, file, e.line) {
+            (Some(id), Some((_, text)), Some(line)) => {
+                let start = byte_offset(text, line, e.column.unwrap_or(1));
+                let width = text
+                    .get(start..)
+                    .map(|rest| rest.find(['\n', '\r']).unwrap_or(rest.len()))
+                    .unwrap_or(0);
+                let label = if e.field.is_empty() { "here".to_string() } else { format!("field `{}`", display_path(&e.field)) };
+                let mut d = tenor_dsl::Diagnostic::new("quote", e.message.clone(), tenor_dsl::Span::new(id, start, start + width), label);
+                if let Some(h) = &e.help {
+                    d = d.with_help(h.clone());
+                }
+                Some(d)
+            }
+            _ => None,
+        };
+        match located {
+            Some(d) => diags.push(d),
+            None => writeln!(err, "{e}").map_err(io)?,
+        }
+    }
+    diagnostic::render_human(&sources, &diags, err).map_err(io)?;
+    writeln!(err, "error: the quote has {} problem{}; nothing was priced", errors.len(), if errors.len() == 1 { "" } else { "s" })
+        .map_err(io)?;
+    Ok(())
+}
+
+/// `lines[2].product` as people count: `lines[3].product` is line 3.
+fn display_path(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("lines[") {
+        if let Some((n, tail)) = rest.split_once(']') {
+            if let Ok(i) = n.parse::<usize>() {
+                return format!("line {}{}", i + 1, if tail.is_empty() { String::new() } else { format!(" {}", tail.trim_start_matches('.')) });
+            }
+        }
+    }
+    path.to_string()
+}
+
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            return offset + col;
+        }
+        offset += l.len();
+    }
+    offset.min(text.len())
+}
+
+fn price_cmd(
+    quote_path: &std::path::Path,
+    rules: &[PathBuf],
+    format: Option<OutputFormat>,
+    explain_line: Option<Option<usize>>,
+    out: &mut dyn Write,
+    err: &mut dyn WriteColor,
+) -> Result<Exit, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let cat = match load_catalogue(rules, err)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let name = quote_path.display().to_string();
+    let text = std::fs::read_to_string(quote_path).map_err(|e| format!("cannot read the quote {name}: {e}"))?;
+    let file = match QuoteFile::parse(&name, &text) {
+        Ok(f) => f,
+        Err(e) => {
+            render_quote_errors(Some((&name, &text)), &[*e], err)?;
+            return Ok(Exit::Failure);
+        }
+    };
+    let explain = format.is_none();
+    let priced = match price::price(&cat, &file.quote, &PriceOptions { explain }) {
+        Ok(p) => p,
+        Err(errors) => {
+            let errors: Vec<QuoteError> = errors.into_iter().map(|e| file.error(&e.field, e.message, e.help)).collect();
+            render_quote_errors(Some((&file.name, &file.text)), &errors, err)?;
+            return Ok(Exit::Failure);
+        }
+    };
+    let text = match format {
+        Some(OutputFormat::Json) => {
+            let mut s = serde_json::to_string_pretty(&priced).map_err(|e| e.to_string())?;
+            s.push('\n');
+            s
+        }
+        Some(OutputFormat::Yaml) => crate::yaml::to_string(&priced)?,
+        Some(OutputFormat::Table) => crate::report::price_table(&priced),
+        None => {
+            let only = explain_line.flatten();
+            if let Some(n) = only {
+                if n == 0 || n > priced.lines.len() {
+                    writeln!(err, "error: the quote has lines 1 to {}; there is no line {n}", priced.lines.len()).map_err(io)?;
+                    return Ok(Exit::Error);
+                }
+            }
+            crate::report::explain(&priced, only)
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(io)?;
+    Ok(Exit::Success)
 }

@@ -3,8 +3,10 @@
 pub mod atomic;
 pub mod calendar;
 pub mod catalogue;
+pub mod price;
 pub mod cli;
 pub mod quote;
+pub mod report;
 pub mod schedule;
 pub mod tiers;
 pub mod yaml;

@@ -241,14 +241,39 @@ fn display_field(path: &str) -> String {
 
 impl QuoteFile {
     /// Parses a quote from text; `name` is used in error messages.
-    pub fn parse(name: &str, text: &str) -> Result<QuoteFile, QuoteError> {
-        let quote: Quote = yaml::from_str(text).map_err(|e| QuoteError {
-            file: name.to_string(),
-            line: e.line,
-            column: e.column,
-            field: String::new(),
-            message: e.message,
-            help: None,
+    pub fn parse(name: &str, text: &str) -> Result<QuoteFile, Box<QuoteError>> {
+        let quote: Quote = yaml::from_str(text).map_err(|e| {
+            // serde_yaml says `lines[0].start: input is out of range`: split the path off as
+            // the field and say in words what chrono's date errors mean.
+            let (field, message) = match e.message.split_once(": ") {
+                Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
+                _ => (String::new(), e.message.clone()),
+            };
+            let value = e.line.and_then(|l| text.lines().nth(l.saturating_sub(1))).map(|l| {
+                let col = e.column.unwrap_or(1).saturating_sub(1);
+                l.chars().skip(col).take_while(|c| !c.is_whitespace() && *c != ',').collect::<String>()
+            });
+            let is_date = field.ends_with("date") || field.ends_with("start") || field.ends_with("ends");
+            let (message, help) = if is_date
+                && ["input is out of range", "premature end of input", "input contains invalid characters", "trailing input"]
+                    .iter()
+                    .any(|m| message.contains(m))
+            {
+                (
+                    format!("`{}` is not a date", value.unwrap_or_default().trim_matches('"')),
+                    Some("write dates as YYYY-MM-DD, on a day the month has".to_string()),
+                )
+            } else {
+                (message, None)
+            };
+            Box::new(QuoteError {
+                file: name.to_string(),
+                line: e.line,
+                column: e.column,
+                field,
+                message,
+                help,
+            })
         })?;
         Ok(QuoteFile {
             name: name.to_string(),
@@ -259,15 +284,17 @@ impl QuoteFile {
     }
 
     /// Reads and parses a quote file.
-    pub fn read(path: &std::path::Path) -> Result<QuoteFile, QuoteError> {
+    pub fn read(path: &std::path::Path) -> Result<QuoteFile, Box<QuoteError>> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| QuoteError {
-            file: name.clone(),
-            line: None,
-            column: None,
-            field: String::new(),
-            message: format!("cannot read the quote: {e}"),
-            help: None,
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Box::new(QuoteError {
+                file: name.clone(),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!("cannot read the quote: {e}"),
+                help: None,
+            })
         })?;
         Self::parse(&name, &text)
     }

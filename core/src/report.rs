@@ -1,0 +1,144 @@
+//! Human-readable renderings of priced quotes: the `price` table and the `explain` text.
+
+use crate::price::{Charge, ChargeKind, PricedQuote, Step};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use std::fmt::Write as _;
+
+fn table() -> Table {
+    let mut t = Table::new();
+    // A fixed layout whatever the terminal: output must be the same for the same input.
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t
+}
+
+/// The `tenor price` table: one row per line, then the totals.
+pub fn price_table(p: &PricedQuote) -> String {
+    let mut t = table();
+    t.set_header(vec!["#", "Product", "Qty", "Term", "Billing", "Start", "First charge", "Recurring", "MRR"]);
+    for l in &p.lines {
+        t.add_row(vec![
+            l.line.to_string(),
+            format!("{} {}", l.product, l.name),
+            l.quantity.to_string(),
+            l.term.clone(),
+            l.billing.clone(),
+            l.start.to_string(),
+            money(l.first_charge),
+            money(l.recurring),
+            money(l.mrr),
+        ]);
+    }
+    for i in [0, 2, 6, 7, 8] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut totals = table();
+    let tt = &p.totals;
+    for (name, v) in [
+        ("First invoice", tt.first_invoice),
+        ("MRR", tt.mrr),
+        ("ARR", tt.arr),
+        ("Contract value", tt.contract_value),
+        ("Cost", tt.cost),
+        ("Margin", tt.margin),
+    ] {
+        totals.add_row(vec![name.to_string(), format!("{} {}", money(v), p.currency)]);
+    }
+    if let Some(c) = totals.column_mut(1) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    format!(
+        "Quote {} for {} ({}), {}\n{t}\n{totals}\n",
+        p.quote, p.customer.name, p.customer.id, p.date
+    )
+}
+
+/// An amount with thousands separators: `2,640.00`, `-1,234.5`.
+pub fn money(v: rust_decimal::Decimal) -> String {
+    let s = v.to_string();
+    let (sign, body) = match s.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", s.as_str()),
+    };
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn step_line(out: &mut String, indent: &str, s: &Step) {
+    let _ = match &s.at {
+        Some(at) => writeln!(out, "{indent}{}  [{at}]", s.text),
+        None => writeln!(out, "{indent}{}", s.text),
+    };
+}
+
+fn charge_head(c: &Charge) -> String {
+    let period = if c.period_start == c.period_end {
+        format!("on {}", c.period_start)
+    } else {
+        format!("[{}, {})", c.period_start, c.period_end)
+    };
+    let rule = c.rule.as_ref().map(|r| format!(" `{r}`")).unwrap_or_default();
+    format!(
+        "{}{rule} {period}, billed {}: {} (cost {})",
+        c.kind.as_str(),
+        c.bill_date,
+        c.amount,
+        c.cost
+    )
+}
+
+/// The `tenor explain` text: for every charge, the chain of rules that made it.
+pub fn explain(p: &PricedQuote, only_line: Option<usize>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Quote {} for {} ({}), {}, {}", p.quote, p.customer.name, p.customer.id, p.date, p.currency);
+    for l in p.lines.iter().filter(|l| only_line.is_none_or(|n| n == l.line)) {
+        let _ = writeln!(
+            out,
+            "\nline {}: {} \"{}\" × {}, {} {}, from {} (term from {} to {})",
+            l.line, l.product, l.name, l.quantity, l.term, l.billing, l.start, l.term_start, l.end
+        );
+        for s in &l.explain {
+            step_line(&mut out, "  ", s);
+        }
+        for c in &l.charges {
+            if c.kind == ChargeKind::Discount {
+                let _ = writeln!(out, "    ↳ {}", charge_head(c));
+                continue;
+            }
+            let _ = writeln!(out, "  {}", charge_head(c));
+            for s in &c.explain {
+                step_line(&mut out, "    ", s);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  line total {}; first charge {}; recurring {} per billing period; MRR {}",
+            l.charges.iter().map(|c| c.amount).sum::<rust_decimal::Decimal>(),
+            l.first_charge,
+            l.recurring,
+            l.mrr
+        );
+    }
+    let t = &p.totals;
+    let _ = writeln!(
+        out,
+        "\ntotals: first invoice {}, MRR {}, ARR {}, contract value {}, cost {}, margin {}",
+        t.first_invoice, t.mrr, t.arr, t.contract_value, t.cost, t.margin
+    );
+    out
+}
