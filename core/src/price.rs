@@ -489,9 +489,21 @@ fn muldiv(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
     n.checked_div(d)
 }
 
+/// `a month`, `a year`, `a term`, `once`.
+fn per_words(per: Option<u32>, term: Option<u32>) -> String {
+    match per {
+        None => "once".to_string(),
+        Some(1) => "a month".to_string(),
+        Some(3) => "a quarter".to_string(),
+        Some(12) => "a year".to_string(),
+        Some(m) if Some(m) == term => format!("a term ({m} months)"),
+        Some(m) => format!("per {m} months"),
+    }
+}
+
 fn describe_fraction(f: &Fraction, piece: &Piece) -> String {
     match f.unit {
-        FractionUnit::Whole => "a full period".to_string(),
+        FractionUnit::Whole => format!("the full billing period [{}, {})", piece.start, piece.end),
         FractionUnit::Days => format!(
             "[{}, {}) is {} of {} days of the billing period [{}, {}) (daily, actual days)",
             piece.start, piece.end, f.num, f.den, piece.period.0, piece.period.1
@@ -536,15 +548,7 @@ fn price_line(
                 },
                 item.sku,
                 match &offer.price {
-                    Price::Flat(rate) => format!(
-                        ": {} {}",
-                        rate.amount,
-                        match rate.per_months {
-                            None => "once".to_string(),
-                            Some(1) => "a month".to_string(),
-                            Some(m) => format!("per {m} months"),
-                        }
-                    ),
+                    Price::Flat(rate) => format!(": {} {}", rate.amount, per_words(rate.per_months, offer.term_months)),
                     Price::Tiered(t) => format!(
                         ": through tier table `{}`",
                         cat.tiers.get(*t).map(|t| t.name.as_str()).unwrap_or("?")
@@ -558,14 +562,29 @@ fn price_line(
         }
         match &r.coterm {
             Some((name, c)) => {
-                let at = cat.policy(name).and_then(|p| cat.policies.get(p)).map(|p| p.origin.clone());
+                let policy = cat.policy(name).and_then(|p| cat.policies.get(p));
+                let at = policy.map(|p| p.origin.clone());
+                let anchor_text = match policy.map(|p| &p.anchor) {
+                    Some(AnchorRule::CustomerAnniversary) => format!(
+                        "anchor customer anniversary {}",
+                        quote.customer.anniversary.map(|a| a.to_string()).unwrap_or_default()
+                    ),
+                    Some(AnchorRule::Date(d)) => format!("anchor date {d}"),
+                    Some(AnchorRule::EndOfExisting(sku)) => format!(
+                        "anchor end of the existing `{sku}` subscription ({})",
+                        quote
+                            .customer
+                            .subscriptions
+                            .iter()
+                            .find(|s| &s.product == sku)
+                            .map(|s| format!("last day {}", s.ends))
+                            .unwrap_or_default()
+                    ),
+                    Some(AnchorRule::CalendarMonthEnd) | None => "anchor calendar month end".to_string(),
+                };
                 line_steps.push(Step {
                     text: format!(
-                        "co-term policy `{name}`: {}, {}, prorate {}, {}",
-                        match c.anchor {
-                            AnchorAt::CalendarMonthEnd => "anchor calendar month end".to_string(),
-                            AnchorAt::Date(a) => format!("anchor day {} (boundaries every min(term, 12) months)", a.day()),
-                        },
+                        "co-term policy `{name}`: {anchor_text}, {}, prorate {}, {}",
                         match c.mode {
                             crate::catalogue::CotermMode::Stub => "mode stub",
                             crate::catalogue::CotermMode::Coterminous => "mode coterminous",
@@ -703,8 +722,12 @@ fn price_line(
             explain.push(Step { text: format!("period: {}", describe_fraction(&piece.fraction, piece)), at: None });
             explain.extend(tier_steps.iter().cloned());
             let per_text = match &offer.price {
-                Price::Flat(rate) => format!("{} × {} for {} month(s)", units, rate.amount, billing_months),
-                Price::Tiered(_) => format!("tiers({units}) for {billing_months} month(s)"),
+                Price::Flat(rate) => format!(
+                    "{units} × {} {} for a {billing_months}-month billing period",
+                    rate.amount,
+                    per_words(rate.per_months, offer.term_months)
+                ),
+                Price::Tiered(_) => format!("tiers({units}) for a {billing_months}-month billing period"),
             };
             explain.push(Step {
                 text: format!(
