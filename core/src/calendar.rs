@@ -82,8 +82,9 @@ impl Anchor {
         self.plus_months(k + n * i64::from(step))
     }
 
-    /// How many months after the anchor a boundary lies (the k of `anchor + k months`).
-    fn months_to(&self, boundary: NaiveDate) -> Option<i64> {
+    /// How many months after the anchor a boundary lies (the k of `anchor + k months`);
+    /// `None` when the date is not a boundary of this anchor.
+    pub fn months_to(&self, boundary: NaiveDate) -> Option<i64> {
         let k = (i64::from(boundary.year()) - i64::from(self.year)) * 12 + i64::from(boundary.month())
             - i64::from(self.month);
         (self.plus_months(k)? == boundary).then_some(k)
@@ -92,13 +93,14 @@ impl Anchor {
 
 /// Days in a month, `None` for an invalid month.
 pub fn days_in_month(year: i32, month: u32) -> Option<u32> {
-    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
-    let next = if month == 12 {
-        NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)?
-    };
-    u32::try_from((next - first).num_days()).ok()
+    // Arithmetic rather than two date constructions: this sits under every boundary computed.
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 => Some(if leap { 29 } else { 28 }),
+        _ => None,
+    }
 }
 
 /// The date `months` calendar months after `date`, with `date`'s day clamped.

@@ -3,6 +3,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tenor_dsl::ast::{self, Item, TargetKind};
 use tenor_dsl::{RuleSet, SourceSet};
 
@@ -45,10 +46,10 @@ pub struct Catalogue {
 /// A product or bundle.
 #[derive(Debug)]
 pub struct Sellable {
-    /// SKU.
-    pub sku: String,
+    /// SKU (shared with priced lines, which name it without copying).
+    pub sku: Arc<str>,
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// True for a bundle.
     pub is_bundle: bool,
     /// Vendor name.
@@ -73,6 +74,8 @@ pub struct Sellable {
     pub offers: Vec<Offer>,
     /// Bundle components: item index and quantity per bundle unit.
     pub components: Vec<(usize, Decimal)>,
+    /// The co-term policy that applies unless a quote line names one (resolved at compile).
+    pub policy: Option<usize>,
     /// Where it is defined.
     pub origin: Origin,
 }
@@ -191,7 +194,7 @@ pub struct TierRow {
 #[derive(Debug)]
 pub struct Policy {
     /// Its name.
-    pub name: String,
+    pub name: Arc<str>,
     /// What it aligns to.
     pub anchor: AnchorRule,
     /// Stub or coterminous.
@@ -221,11 +224,13 @@ pub enum AnchorRule {
 #[derive(Debug)]
 pub struct DiscountRule {
     /// Its name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Display label.
     pub label: Option<String>,
     /// How much.
     pub amount: DiscountAmount,
+    /// A percentage as a factor (15% → 0.15), worked out once; zero for fixed amounts.
+    pub factor: Decimal,
     /// What it applies to.
     pub scope: DiscountScope,
     /// All must hold.
@@ -419,6 +424,12 @@ impl Catalogue {
                 _ => {}
             }
         }
+        // Which policy applies to each item is fixed by the rules: work it out once here
+        // rather than on every quote line.
+        let policies: Vec<Option<usize>> = c.items.iter().map(|it| c.policy_for(it)).collect();
+        for (it, p) in c.items.iter_mut().zip(policies) {
+            it.policy = p;
+        }
         c
     }
 
@@ -430,12 +441,12 @@ impl Catalogue {
 
     /// Every SKU, for suggestions.
     pub fn skus(&self) -> impl Iterator<Item = &str> {
-        self.items.iter().map(|s| s.sku.as_str())
+        self.items.iter().map(|s| &*s.sku)
     }
 
     /// The policy by name.
     pub fn policy(&self, name: &str) -> Option<usize> {
-        self.policies.iter().position(|p| p.name == name)
+        self.policies.iter().position(|p| &*p.name == name)
     }
 
     /// The policy that applies to an item: by its SKU (product or bundle), then category, then
@@ -443,7 +454,7 @@ impl Catalogue {
     pub fn policy_for(&self, item: &Sellable) -> Option<usize> {
         let kind = if item.is_bundle { TargetKind::Bundle } else { TargetKind::Product };
         self.policy_for
-            .get(&(kind, item.sku.clone()))
+            .get(&(kind, item.sku.to_string()))
             .or_else(|| {
                 item.category
                     .as_ref()
@@ -584,7 +595,7 @@ impl Catalogue {
 
     fn compile_policy(&mut self, p: &ast::Coterm, sources: &SourceSet) {
         let mut pol = Policy {
-            name: p.name.node.clone(),
+            name: Arc::from(p.name.node.as_str()),
             anchor: AnchorRule::CustomerAnniversary,
             mode: CotermMode::Stub,
             proration: Proration::Daily,
@@ -613,7 +624,7 @@ impl Catalogue {
                 }
             }
         }
-        if pol.name == "default" {
+        if &*pol.name == "default" {
             self.default_policy = Some(index);
         }
         self.policies.push(pol);
@@ -650,10 +661,16 @@ impl Catalogue {
                 })
             })
             .collect();
+        let factor = match amount {
+            // Dividing by 100 only moves the decimal point, so the factor is exact.
+            DiscountAmount::Percent(p) => p / Decimal::ONE_HUNDRED,
+            DiscountAmount::Fixed { .. } => Decimal::ZERO,
+        };
         self.discounts.push(DiscountRule {
-            name: d.name.node.clone(),
+            name: Arc::from(d.name.node.as_str()),
             label: d.label.as_ref().map(|l| l.node.clone()),
             amount,
+            factor,
             scope,
             conditions,
             duration_months: d
@@ -668,8 +685,8 @@ impl Catalogue {
 impl Sellable {
     fn named(sku: &str, name: &str, is_bundle: bool, origin: Origin) -> Self {
         Sellable {
-            sku: sku.to_string(),
-            name: name.to_string(),
+            sku: Arc::from(sku),
+            name: Arc::from(name),
             is_bundle,
             vendor: None,
             unit: None,
@@ -682,6 +699,7 @@ impl Sellable {
             minimum: None,
             offers: Vec::new(),
             components: Vec::new(),
+            policy: None,
             origin,
         }
     }

@@ -12,9 +12,11 @@ use crate::catalogue::{
 use crate::quote::{ManualDiscount, Quote, QuoteLine};
 use crate::schedule::{self, AnchorAt, Coterm, Fraction, FractionUnit, Piece, Plan};
 use crate::tiers;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::borrow::Cow;
+use std::sync::Arc;
 use tenor_dsl::ast::{Comparison, DateOp, DateSubject};
 use tenor_dsl::diagnostic::did_you_mean;
 
@@ -59,21 +61,21 @@ pub struct PricedLine {
     /// 1-based line number in the quote.
     pub line: usize,
     /// SKU.
-    pub product: String,
+    pub product: Arc<str>,
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// True for a bundle.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub bundle: bool,
     /// Units sold.
     pub quantity: Decimal,
     /// Term as quoted (`P1Y`, `one-time`).
-    pub term: String,
-    /// Billing frequency.
-    pub billing: String,
+    pub term: Cow<'static, str>,
+    /// Billing frequency (`once` for one-time lines).
+    pub billing: &'static str,
     /// The co-term policy used, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub coterm: Option<String>,
+    pub coterm: Option<Arc<str>>,
     /// Start of service.
     pub start: NaiveDate,
     /// Start of the full term (after any stub).
@@ -140,15 +142,41 @@ pub struct Charge {
     pub amount: Decimal,
     /// Cost to the MSP, rounded once.
     pub cost: Decimal,
-    /// The discount rule that made a discount charge.
+    /// The discount rule that made a discount charge (`manual` for the quote line's own).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     /// How it was made, for `explain`.
     #[serde(skip)]
     pub explain: Vec<Step>,
-    /// Months of service the charge covers (billing months × its share of the period; 0 once).
+    /// The share of a billing period the charge covers (for amounts stated per month).
     #[serde(skip)]
-    pub months: Decimal,
+    pub share: Share,
+}
+
+/// A charge's share of its billing period: `months × num ÷ den` months of service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share {
+    /// Months in the billing period (0 for one-time charges).
+    pub months: u32,
+    /// Numerator of the fraction of the period.
+    pub num: i64,
+    /// Denominator of the fraction of the period.
+    pub den: i64,
+}
+
+impl Share {
+    /// A one-time charge covers no months.
+    pub const NONE: Share = Share { months: 0, num: 1, den: 1 };
+
+    /// True when less than a whole period.
+    pub fn is_partial(&self) -> bool {
+        self.num != self.den
+    }
+
+    /// Months of service, exactly where it can be written in 28 digits.
+    pub fn months(&self) -> Decimal {
+        muldiv(&[Decimal::from(self.months), Decimal::from(self.num)], &[Decimal::from(self.den)]).unwrap_or_default()
+    }
 }
 
 /// One step of an explanation, with the rule's location when it comes from a rule file.
@@ -191,6 +219,17 @@ pub struct PriceError {
 
 fn perr(field: String, message: impl Into<String>, help: Option<String>) -> PriceError {
     PriceError { field, message: message.into(), help }
+}
+
+/// The quoted spelling of a term, without allocating for the common ones.
+fn term_name(months: Option<u32>) -> Cow<'static, str> {
+    match months {
+        None => Cow::Borrowed("one-time"),
+        Some(1) => Cow::Borrowed("P1M"),
+        Some(12) => Cow::Borrowed("P1Y"),
+        Some(36) => Cow::Borrowed("P3Y"),
+        m => Cow::Owned(crate::catalogue::term_text(m)),
+    }
 }
 
 /// Parses a quote's term: `P1M`, `P1Y`, `P36M`, `one-time`. `Ok(None)` is one-time.
@@ -239,10 +278,10 @@ pub fn price(cat: &Catalogue, quote: &Quote, opts: &PriceOptions) -> Result<Pric
             Some(format!("write `currency: {}` or price it with rules in `{}`", cat.currency, quote.currency)),
         ));
     }
-    let mut quote_discount_used = vec![false; cat.discounts.len()];
+    let mut pricer = Pricer::new(cat, quote, *opts);
     let mut lines = Vec::with_capacity(quote.lines.len());
     for (i, line) in quote.lines.iter().enumerate() {
-        match price_line(cat, quote, i, line, opts, &mut quote_discount_used) {
+        match pricer.line(i, line) {
             Ok(l) => lines.push(l),
             Err(mut e) => errors.append(&mut e),
         }
@@ -260,6 +299,27 @@ pub fn price(cat: &Catalogue, quote: &Quote, opts: &PriceOptions) -> Result<Pric
         lines,
         totals,
     })
+}
+
+/// Prices the lines of one quote one at a time, for callers that stream lines rather than
+/// hold a whole priced quote (the quote's customer and date still apply to every line).
+pub struct Pricer<'a> {
+    cat: &'a Catalogue,
+    quote: &'a Quote,
+    opts: PriceOptions,
+    quote_discount_used: Vec<bool>,
+}
+
+impl<'a> Pricer<'a> {
+    /// A pricer for lines of `quote` (its own `lines` are not read).
+    pub fn new(cat: &'a Catalogue, quote: &'a Quote, opts: PriceOptions) -> Self {
+        Pricer { cat, quote, opts, quote_discount_used: vec![false; cat.discounts.len()] }
+    }
+
+    /// Prices one line; `index` is its 0-based position, used in error fields.
+    pub fn line(&mut self, index: usize, line: &QuoteLine) -> Result<PricedLine, Vec<PriceError>> {
+        price_line(self.cat, self.quote, index, line, &self.opts, &mut self.quote_discount_used)
+    }
 }
 
 fn totals(lines: &[PricedLine], minor_units: u32) -> Totals {
@@ -289,7 +349,7 @@ struct Resolved<'a> {
     offer: &'a Offer,
     term: Option<u32>,
     billing: Billing,
-    coterm: Option<(String, Coterm)>,
+    coterm: Option<(Arc<str>, Coterm)>,
 }
 
 fn field(i: usize, name: &str) -> String {
@@ -412,20 +472,20 @@ fn resolve_coterm(
     i: usize,
     line: &QuoteLine,
     item: &Sellable,
-) -> Result<Option<(String, Coterm)>, PriceError> {
+) -> Result<Option<(Arc<str>, Coterm)>, PriceError> {
     let index = match line.coterm.as_deref() {
         Some("none") => return Ok(None),
         Some(name) => Some(cat.policy(name).ok_or_else(|| {
             perr(
                 field(i, "coterm"),
                 format!("unknown co-term policy `{name}`"),
-                Some(match did_you_mean(name, cat.policies.iter().map(|p| p.name.as_str())) {
+                Some(match did_you_mean(name, cat.policies.iter().map(|p| &*p.name)) {
                     Some(s) => format!("did you mean `{s}`? (or `none` for no co-terming)"),
                     None => "name a `coterm` policy of the rules, or `none`".to_string(),
                 }),
             )
         })?),
-        None => cat.policy_for(item),
+        None => item.policy,
     };
     let Some(index) = index else { return Ok(None) };
     let Some(p) = cat.policies.get(index) else { return Ok(None) };
@@ -444,7 +504,7 @@ fn resolve_coterm(
                     Some("add `anniversary: MM-DD` to the customer, or set `coterm: none` on the line".into()),
                 )
             })?;
-            let a = Anchor::intending(line.start.format("%Y").to_string().parse().unwrap_or(2000), md.month, md.day)
+            let a = Anchor::intending(line.start.year(), md.month, md.day)
                 .ok_or_else(|| perr("customer.anniversary".into(), format!("`{md}` is not a month and day"), None))?;
             AnchorAt::Date(a)
         }
@@ -485,6 +545,10 @@ fn muldiv(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
     }
     if d.is_zero() {
         return None;
+    }
+    // Division is the slow operation; whole periods divide by one.
+    if d == Decimal::ONE {
+        return Some(n);
     }
     n.checked_div(d)
 }
@@ -635,6 +699,7 @@ fn price_line(
         match &offer.price {
             Price::Flat(rate) => match rate.per_months {
                 None => Some((units.checked_mul(rate.amount)?, Decimal::ONE)),
+                Some(p) if Decimal::from(p) == b => Some((units.checked_mul(rate.amount)?, Decimal::ONE)),
                 Some(p) => Some((units.checked_mul(rate.amount)?.checked_mul(b)?, Decimal::from(p))),
             },
             Price::Tiered(_) => {
@@ -700,15 +765,34 @@ fn price_line(
             cost,
             rule: None,
             explain,
-            months: Decimal::ZERO,
+            share: Share::NONE,
         });
     }
     let minimum = item.minimum.filter(|_| metered);
+    // Every whole billing period of a line costs the same: compute it once.
+    let mut whole_memo: Option<(Decimal, Decimal, Decimal, Option<Decimal>)> = None;
     for piece in &plan.pieces {
+        let partial = piece.fraction.is_partial();
         let (fnum, fden) = (Decimal::from(piece.fraction.num), Decimal::from(piece.fraction.den));
-        let exact = muldiv(&[pp_num, fnum], &[pp_den, fden]).ok_or_else(|| overflow(i))?;
-        let amount = cat.round(exact);
-        let cost = cat.round(muldiv(&[cp_num, fnum], &[cp_den, fden]).ok_or_else(|| overflow(i))?);
+        let (exact, amount, cost, min_amount) = match (partial, whole_memo) {
+            (false, Some(m)) => m,
+            _ => {
+                let exact = muldiv(&[pp_num, fnum], &[pp_den, fden]).ok_or_else(|| overflow(i))?;
+                let cost = cat.round(muldiv(&[cp_num, fnum], &[cp_den, fden]).ok_or_else(|| overflow(i))?);
+                let min_amount = match minimum {
+                    Some(min) => Some(cat.round(
+                        muldiv(&[min.amount, b, fnum], &[Decimal::from(min.per_months.unwrap_or(1)), fden])
+                            .ok_or_else(|| overflow(i))?,
+                    )),
+                    None => None,
+                };
+                let m = (exact, cat.round(exact), cost, min_amount);
+                if !partial {
+                    whole_memo = Some(m);
+                }
+                m
+            }
+        };
         let kind = if metered {
             ChargeKind::Usage
         } else if piece.stub {
@@ -749,7 +833,7 @@ fn price_line(
                 });
             }
         }
-        let months = muldiv(&[b, fnum], &[fden]).unwrap_or(b);
+        let share = Share { months: billing_months, num: piece.fraction.num, den: piece.fraction.den };
         gross.push(Charge {
             kind,
             period_start: piece.start,
@@ -759,15 +843,9 @@ fn price_line(
             cost,
             rule: None,
             explain,
-            months,
+            share,
         });
-        if let Some(min) = minimum {
-            let min_exact = muldiv(
-                &[min.amount, b, fnum],
-                &[Decimal::from(min.per_months.unwrap_or(1)), fden],
-            )
-            .ok_or_else(|| overflow(i))?;
-            let min_amount = cat.round(min_exact);
+        if let Some(min_amount) = min_amount {
             if min_amount > amount {
                 let up = min_amount - amount;
                 let mut explain = Vec::new();
@@ -786,18 +864,50 @@ fn price_line(
                     cost: Decimal::ZERO,
                     rule: None,
                     explain,
-                    months,
+                    share,
                 });
             }
         }
     }
 
     // Discounts: each gross charge in turn, rules in written order, then the manual discount.
-    let ctx = LineCtx { cat, quote, line, item, term: r.term, billing: r.billing };
+    let ctx = LineCtx { cat, quote, line, item, term: r.term, billing: r.billing, explain: opts.explain };
     let verdicts: Vec<Result<(), String>> = cat.discounts.iter().map(|d| ctx.applies(d)).collect();
     let mut charges = Vec::with_capacity(gross.len() * 2);
     let mut first_charge_done = false;
+    // When every rule that applies treats all whole periods alike (no duration, nothing
+    // charged once), a whole period's discounts are worked out once and reused.
+    let uniform = !opts.explain
+        && !matches!(line.discount, Some(ManualDiscount::Amount(_)))
+        && cat.discounts.iter().zip(&verdicts).all(|(r, v)| {
+            v.is_err()
+                || (r.duration_months.is_none()
+                    && !matches!(r.amount, DiscountAmount::Fixed { monthly: false, .. })
+                    && !matches!((&r.scope, &r.amount), (DiscountScope::Quote, DiscountAmount::Fixed { .. })))
+        });
+    let mut memo: Option<(Decimal, Share, Vec<(Arc<str>, Decimal)>)> = None;
     for mut g in gross {
+        if let Some((amount, share, ds)) = &memo {
+            if g.amount == *amount && g.share == *share && g.kind != ChargeKind::MinimumTrueUp {
+                let (start, end, bill) = (g.period_start, g.period_end, g.bill_date);
+                let m = g.share;
+                charges.push(g);
+                for (rule, d) in ds {
+                    charges.push(Charge {
+                        kind: ChargeKind::Discount,
+                        period_start: start,
+                        period_end: end,
+                        bill_date: bill,
+                        amount: -*d,
+                        cost: Decimal::ZERO,
+                        rule: Some(rule.clone()),
+                        explain: Vec::new(),
+                        share: m,
+                    });
+                }
+                continue;
+            }
+        }
         let mut running = g.amount;
         let mut discounts = Vec::new();
         for (k, rule) in cat.discounts.iter().enumerate() {
@@ -843,7 +953,7 @@ fn price_line(
                         } else {
                             Vec::new()
                         },
-                        months: g.months,
+                        share: g.share,
                     });
                 }
                 Ok(_) | Err(_) if !opts.explain => {}
@@ -874,19 +984,26 @@ fn price_line(
                     bill_date: g.bill_date,
                     amount: -amount,
                     cost: Decimal::ZERO,
-                    rule: Some("manual".into()),
+                    rule: Some(Arc::from("manual")),
                     explain: if opts.explain { vec![Step { text: how, at: None }] } else { Vec::new() },
-                    months: g.months,
+                    share: g.share,
                 });
             }
         }
         if g.kind != ChargeKind::MinimumTrueUp {
             first_charge_done = true;
+            if uniform && !g.share.is_partial() && !matches!(g.kind, ChargeKind::OneTime) {
+                let ds = discounts
+                    .iter()
+                    .filter_map(|d| Some((d.rule.clone()?, -d.amount)))
+                    .collect();
+                memo = Some((g.amount, g.share, ds));
+            }
         }
         charges.push(g);
         charges.append(&mut discounts);
     }
-    charges.sort_by_key(|c| c.bill_date);
+    // Charges were made in bill-date order (each discount right after its charge), so no sort.
 
     // Steady-state figures.
     let recurring = if r.term.is_none() {
@@ -933,8 +1050,8 @@ fn price_line(
         name: item.name.clone(),
         bundle: item.is_bundle,
         quantity: line.quantity,
-        term: crate::catalogue::term_text(r.term),
-        billing: if r.term.is_none() { "once".to_string() } else { r.billing.keyword().to_string() },
+        term: term_name(r.term),
+        billing: if r.term.is_none() { "once" } else { r.billing.keyword() },
         coterm: r.coterm.map(|c| c.0),
         start: line.start,
         term_start: plan.term_start,
@@ -955,25 +1072,31 @@ struct LineCtx<'a> {
     item: &'a Sellable,
     term: Option<u32>,
     billing: Billing,
+    /// Build the words of reasons only when someone will read them.
+    explain: bool,
 }
 
 impl LineCtx<'_> {
+    fn why(&self, f: impl FnOnce() -> String) -> String {
+        if self.explain { f() } else { String::new() }
+    }
+
     /// Whether a rule's scope and conditions hold for this line; the reason when not.
     fn applies(&self, rule: &DiscountRule) -> Result<(), String> {
         let item = self.item;
         match &rule.scope {
-            DiscountScope::Sku(s) if &item.sku != s => return Err(format!("applies to `{s}`, this line is `{}`", item.sku)),
+            DiscountScope::Sku(s) if &*item.sku != s.as_str() => return Err(self.why(|| format!("applies to `{s}`, this line is `{}`", item.sku))),
             DiscountScope::Vendor(v) if item.vendor.as_deref() != Some(v) => {
-                return Err(format!(
+                return Err(self.why(|| format!(
                     "applies to vendor `{v}`, this line's vendor is {}",
                     item.vendor.as_deref().map(|x| format!("`{x}`")).unwrap_or_else(|| "not set".into())
-                ));
+                )));
             }
             DiscountScope::Category(c) if item.category.as_deref() != Some(c) => {
-                return Err(format!(
+                return Err(self.why(|| format!(
                     "applies to category `{c}`, this line's category is {}",
                     item.category.as_deref().map(|x| format!("`{x}`")).unwrap_or_else(|| "not set".into())
-                ));
+                )));
             }
             _ => {}
         }
@@ -982,27 +1105,27 @@ impl LineCtx<'_> {
                 Condition::Segment(list) => {
                     let seg = self.quote.customer.segment.as_deref();
                     if !seg.is_some_and(|s| list.iter().any(|x| x == s)) {
-                        return Err(format!(
+                        return Err(self.why(|| format!(
                             "needs customer segment {}, the customer's is {}",
                             list.join(" or "),
                             seg.map(|s| format!("`{s}`")).unwrap_or_else(|| "not set".into())
-                        ));
+                        )));
                     }
                 }
                 Condition::Term(list) => {
                     if !list.contains(&self.term) {
                         let names: Vec<String> = list.iter().map(|t| crate::catalogue::term_text(*t)).collect();
-                        return Err(format!("needs term {}, the line is {}", names.join(" or "), crate::catalogue::term_text(self.term)));
+                        return Err(self.why(|| format!("needs term {}, the line is {}", names.join(" or "), crate::catalogue::term_text(self.term))));
                     }
                 }
                 Condition::Billing(list) => {
                     if self.term.is_none() || !list.contains(&self.billing) {
                         let names: Vec<&str> = list.iter().map(|b| b.keyword()).collect();
-                        return Err(format!(
+                        return Err(self.why(|| format!(
                             "needs billing {}, the line is billed {}",
                             names.join(" or "),
                             if self.term.is_none() { "once" } else { self.billing.keyword() }
-                        ));
+                        )));
                     }
                 }
                 Condition::Quantity(op, n) => {
@@ -1015,7 +1138,7 @@ impl LineCtx<'_> {
                         Comparison::Is => q == *n,
                     };
                     if !ok {
-                        return Err(format!("needs quantity {} {n}, the line has {q}", op.words()));
+                        return Err(self.why(|| format!("needs quantity {} {n}, the line has {q}", op.words())));
                     }
                 }
                 Condition::Date(subject, op, date) => {
@@ -1028,10 +1151,10 @@ impl LineCtx<'_> {
                         DateOp::From => d >= *date,
                     };
                     if !ok {
-                        return Err(format!(
+                        return Err(self.why(|| format!(
                             "needs {what} {} {date}, it is {d}",
                             if *op == DateOp::Before { "before" } else { "from" }
-                        ));
+                        )));
                     }
                 }
             }
@@ -1039,14 +1162,15 @@ impl LineCtx<'_> {
         Ok(())
     }
 
-    /// The share of a charge's period inside the rule's duration, as a fraction of days.
-    fn overlap(&self, rule: &DiscountRule, c: &Charge) -> Option<(Decimal, String)> {
+    /// The share of a charge's period inside the rule's duration, as days inside over days in
+    /// the charge (kept as integers so the discount stays exact); `None` when outside.
+    fn overlap(&self, rule: &DiscountRule, c: &Charge) -> Option<(i64, i64, String)> {
         let Some(months) = rule.duration_months else {
-            return Some((Decimal::ONE, String::new()));
+            return Some((1, 1, String::new()));
         };
         let window_end = calendar::add_months(self.line.start, i64::from(months))?;
         if c.period_start == c.period_end {
-            return (c.period_start < window_end).then(|| (Decimal::ONE, String::new()));
+            return (c.period_start < window_end).then(|| (1, 1, String::new()));
         }
         let from = c.period_start.max(self.line.start);
         let to = c.period_end.min(window_end);
@@ -1056,52 +1180,58 @@ impl LineCtx<'_> {
         let inside = calendar::actual_days(from, to);
         let all = calendar::actual_days(c.period_start, c.period_end);
         if inside >= all {
-            return Some((Decimal::ONE, String::new()));
+            return Some((1, 1, String::new()));
         }
-        Some((
-            Decimal::from(inside) / Decimal::from(all),
-            format!(" × {inside}/{all} days inside the first {months} months (to {window_end})"),
-        ))
+        let text = self.why(|| format!(" × {inside}/{all} days inside the first {months} months (to {window_end})"));
+        Some((inside, all, text))
     }
 
-    /// The discount amount (positive, rounded) for one charge, with how it was reached.
+    /// The discount amount (positive, rounded once) for one charge, with how it was reached.
     fn discount(&self, rule: &DiscountRule, c: &Charge, running: Decimal, first_done: bool) -> Result<(Decimal, String), String> {
         if c.kind == ChargeKind::MinimumTrueUp {
-            return Err("minimum true-ups are not discounted".into());
+            return Err(self.why(|| "minimum true-ups are not discounted".into()));
         }
-        let Some((share, share_text)) = self.overlap(rule, c) else {
-            return Err(format!(
-                "outside the first {} months from {}",
-                rule.duration_months.unwrap_or(0),
-                self.line.start
-            ));
+        let Some((inside, all, share_text)) = self.overlap(rule, c) else {
+            return Err(self.why(|| {
+                format!("outside the first {} months from {}", rule.duration_months.unwrap_or(0), self.line.start)
+            }));
         };
+        let (inside, all) = (Decimal::from(inside), Decimal::from(all));
         let cat = self.cat;
+        let too_large = || self.why(|| "the discount is too large to compute exactly".into());
         match rule.amount {
             DiscountAmount::Percent(p) => {
-                let exact = running * p / Decimal::ONE_HUNDRED * share;
+                let exact = muldiv(&[running, rule.factor, inside], &[all]).ok_or_else(too_large)?;
                 let a = cat.round(exact);
-                Ok((a, format!("{p}% of {running}{share_text} = {} → {a}", exact.round_dp(6).normalize())))
+                let how = self.why(|| format!("{p}% of {running}{share_text} = {} → {a}", exact.round_dp(6).normalize()));
+                Ok((a, how))
             }
             DiscountAmount::Fixed { value, per_unit, monthly } => {
                 let units = if per_unit { self.line.quantity } else { Decimal::ONE };
+                let unit_text = || if per_unit { format!(" × {units} units") } else { String::new() };
                 if monthly {
                     if c.period_start == c.period_end {
-                        return Err("a monthly amount does not apply to a one-time charge".into());
+                        return Err(self.why(|| "a monthly amount does not apply to a one-time charge".into()));
                     }
-                    let months = c.months;
-                    let exact = value * units * months * share;
+                    let sh = c.share;
+                    let exact = muldiv(
+                        &[value, units, Decimal::from(sh.months), Decimal::from(sh.num), inside],
+                        &[Decimal::from(sh.den), all],
+                    )
+                    .ok_or_else(too_large)?;
                     let a = cat.round(exact).min(running.max(Decimal::ZERO));
-                    Ok((a, format!("{value} a month{} × {} months{share_text} = {a}", if per_unit { format!(" × {units} units") } else { String::new() }, months.round_dp(4).normalize())))
+                    let how = self.why(|| {
+                        format!("{value} a month{} × {} months{share_text} = {a}", unit_text(), c.share.months().round_dp(4).normalize())
+                    });
+                    Ok((a, how))
                 } else {
                     if first_done && !matches!(rule.scope, DiscountScope::Quote) {
-                        return Err("a one-off amount applies to the line's first charge only".into());
+                        return Err(self.why(|| "a one-off amount applies to the line's first charge only".into()));
                     }
                     let a = cat.round(value * units).min(running.max(Decimal::ZERO));
-                    Ok((a, format!("{value} once{} = {a}", if per_unit { format!(" × {units} units") } else { String::new() })))
+                    Ok((a, self.why(|| format!("{value} once{} = {a}", unit_text()))))
                 }
             }
         }
     }
-
 }

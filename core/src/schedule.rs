@@ -161,15 +161,18 @@ pub fn plan(start: NaiveDate, term: u32, billing: u32, coterm: Option<&Coterm>) 
         },
     };
     // Walk back from the alignment point to the billing boundary at or before the start.
+    let base = anchor.months_to(align).ok_or_else(out_of_range)?;
+    let step = i64::from(billing);
+    let grid = |k: i64| anchor.plus_months(base + k * step).ok_or_else(out_of_range);
     let mut k: i64 = 0;
     let mut g = align;
     while g > start {
         k -= 1;
-        g = anchor.step_from(align, billing, k).ok_or_else(out_of_range)?;
+        g = grid(k)?;
     }
-    let mut pieces = Vec::new();
+    let mut pieces = Vec::with_capacity(((end - start).num_days() / (28 * step) + 2).clamp(1, 1300) as usize);
     while g < end {
-        let next = anchor.step_from(align, billing, k + 1).ok_or_else(out_of_range)?;
+        let next = grid(k + 1)?;
         let piece_start = g.max(start);
         let piece_end = next.min(end);
         let fraction = if piece_start > g || piece_end < next {

@@ -1,0 +1,143 @@
+//! Pricing throughput: quote lines through the compiled rule set, beside a hand-written loop
+//! doing only the tier, discount and rounding arithmetic for the same lines (the floor).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs, reason = "benchmark")]
+
+use chrono::NaiveDate;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::hint::black_box;
+use tenor_core::catalogue::Catalogue;
+use tenor_core::price::{PriceOptions, Pricer};
+use tenor_core::quote::{Customer, MonthDay, Quote, QuoteLine};
+
+const RULES: &str = r#"
+currency USD
+rounding half_up
+vendor microsoft "Microsoft"
+vendor contoso "Contoso"
+product BP "Business Premium" {
+  vendor microsoft
+  P1Y monthly  22.00 a month  cost 17.60
+  P1Y annual  264.00 a year   cost 211.20
+}
+tiers devices graduated per device a month {
+  up to 10  45.00
+  up to 50  40.00
+  above     35.00
+}
+product DEV "Managed device" {
+  vendor contoso
+  not bought
+  P1Y annual  tiers devices
+}
+coterm default { anchor customer anniversary; mode stub; prorate daily }
+discount nonprofit: 15% off vendor microsoft when customer segment is nonprofit and quantity at least 5
+"#;
+
+const LINES: usize = 100_000;
+
+fn catalogue() -> Catalogue {
+    let mut sources = tenor_dsl::SourceSet::new();
+    sources.add("bench.tenor", RULES);
+    let rules = tenor_dsl::check(&sources).unwrap();
+    Catalogue::compile(&rules, &sources)
+}
+
+fn lines() -> Vec<QuoteLine> {
+    (0..LINES)
+        .map(|i| {
+            let seat = i % 3 != 0;
+            QuoteLine {
+                product: if seat { "BP" } else { "DEV" }.to_string(),
+                quantity: Decimal::from(1 + (i % 60)),
+                term: "P1Y".into(),
+                billing: Some("annual".into()),
+                start: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1 + (i % 28) as u32).unwrap(),
+                coterm: None,
+                discount: None,
+                usage: None,
+            }
+        })
+        .collect()
+}
+
+fn quote() -> Quote {
+    Quote {
+        quote: "Q-BENCH".into(),
+        date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        currency: "USD".into(),
+        customer: Customer {
+            id: "C".into(),
+            name: "C".into(),
+            segment: Some("nonprofit".into()),
+            anniversary: Some(MonthDay { month: 7, day: 1 }),
+            subscriptions: Vec::new(),
+        },
+        lines: Vec::new(),
+    }
+}
+
+/// The floor: the same lines' stub and term arithmetic by hand, no rules layer.
+fn floor(lines: &[(bool, Decimal, i64)]) -> Decimal {
+    let mode = RoundingStrategy::MidpointAwayFromZero;
+    let mut total = Decimal::ZERO;
+    let price = Decimal::new(26400, 2);
+    let (t1, t2) = (Decimal::from(10), Decimal::from(50));
+    let (p1, p2, p3) = (Decimal::from(45), Decimal::from(40), Decimal::from(35));
+    let twelve = Decimal::from(12);
+    let days_in_year = Decimal::from(365);
+    for &(seat, q, stub_days) in lines {
+        let full = if seat {
+            q * price
+        } else {
+            // graduated tiers per month, times twelve months
+            let a = q.min(t1) * p1 + (q.min(t2) - t1).max(Decimal::ZERO) * p2 + (q - t2).max(Decimal::ZERO) * p3;
+            a * twelve
+        };
+        let stub = (full * Decimal::from(stub_days) / days_in_year).round_dp_with_strategy(2, mode);
+        let full = full.round_dp_with_strategy(2, mode);
+        let (stub, full) = if seat && q >= Decimal::from(5) {
+            let f = Decimal::new(15, 2);
+            (stub - (stub * f).round_dp_with_strategy(2, mode), full - (full * f).round_dp_with_strategy(2, mode))
+        } else {
+            (stub, full)
+        };
+        total += stub + full;
+    }
+    total
+}
+
+fn bench(c: &mut Criterion) {
+    let cat = catalogue();
+    let q = quote();
+    let ls = lines();
+    let mut g = c.benchmark_group("price");
+    g.throughput(Throughput::Elements(LINES as u64));
+    g.sample_size(10);
+    g.bench_function("engine_lines", |b| {
+        b.iter(|| {
+            let mut p = Pricer::new(&cat, &q, PriceOptions::default());
+            let mut cv = Decimal::ZERO;
+            for (i, l) in ls.iter().enumerate() {
+                let pl = p.line(i, l).unwrap();
+                cv += pl.charges.iter().map(|c| c.amount).sum::<Decimal>();
+            }
+            black_box(cv)
+        })
+    });
+    let raw: Vec<(bool, Decimal, i64)> = ls
+        .iter()
+        .map(|l| {
+            let anchor = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+            let next = if l.start <= anchor { anchor } else { NaiveDate::from_ymd_opt(2027, 7, 1).unwrap() };
+            (l.product == "BP", l.quantity, (next - l.start).num_days())
+        })
+        .collect();
+    g.bench_function("hand_written_floor", |b| {
+        b.iter_batched(|| raw.clone(), |r| black_box(floor(&r)), BatchSize::LargeInput)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
