@@ -424,6 +424,7 @@ impl Catalogue {
                 _ => {}
             }
         }
+        c.bundle_costs();
         // Which policy applies to each item is fixed by the rules: work it out once here
         // rather than on every quote line.
         let policies: Vec<Option<usize>> = c.items.iter().map(|it| c.policy_for(it)).collect();
@@ -566,6 +567,54 @@ impl Catalogue {
         s.offers = offers;
         if let Some(slot) = self.items.get_mut(i) {
             *slot = s;
+        }
+    }
+
+    /// A bundle price line without a cost of its own costs what its components cost on the
+    /// same term and billing (a bundle is bought as its parts), per bundle unit.
+    fn bundle_costs(&mut self) {
+        let mut fills = Vec::new();
+        for (bi, b) in self.items.iter().enumerate() {
+            if !b.is_bundle {
+                continue;
+            }
+            for (oi, o) in b.offers.iter().enumerate() {
+                if o.cost.is_some() {
+                    continue;
+                }
+                let Some(bm) = o.billing_months() else { continue };
+                let mut total = Decimal::ZERO;
+                let mut parts = Vec::new();
+                for (ci, qty) in &b.components {
+                    let Some(comp) = self.items.get(*ci) else { continue };
+                    let cost = comp
+                        .offer(o.term_months, o.billing)
+                        .and_then(|co| co.cost)
+                        .map(|r| *qty * r.for_months(bm));
+                    match cost {
+                        Some(c) => {
+                            total += c;
+                            parts.push(format!("{qty} × {} {}", comp.sku, c.round_dp(4).normalize()));
+                        }
+                        None => parts.push(format!("{qty} × {} (no cost on {} {})", comp.sku, o.term_text(), o.billing)),
+                    }
+                }
+                let text = format!(
+                    "cost from the components for a {bm}-month billing period: {} = {}",
+                    parts.join(" + "),
+                    total.round_dp(4).normalize()
+                );
+                fills.push((bi, oi, Rate { amount: total, per_months: Some(bm) }, text));
+            }
+        }
+        for (bi, oi, rate, text) in fills {
+            if let Some(o) = self.items.get_mut(bi).and_then(|b| b.offers.get_mut(oi)) {
+                o.cost = Some(rate);
+                o.derivation = Some(match o.derivation.take() {
+                    Some(d) => format!("{d}; {text}"),
+                    None => text,
+                });
+            }
         }
     }
 

@@ -278,6 +278,9 @@ pub fn price(cat: &Catalogue, quote: &Quote, opts: &PriceOptions) -> Result<Pric
             Some(format!("write `currency: {}` or price it with rules in `{}`", cat.currency, quote.currency)),
         ));
     }
+    if quote.lines.is_empty() {
+        errors.push(perr("lines".into(), "the quote has no lines", Some("list what is sold under `lines:`".into())));
+    }
     let mut pricer = Pricer::new(cat, quote, *opts);
     let mut lines = Vec::with_capacity(quote.lines.len());
     for (i, line) in quote.lines.iter().enumerate() {
@@ -287,6 +290,9 @@ pub fn price(cat: &Catalogue, quote: &Quote, opts: &PriceOptions) -> Result<Pric
         }
     }
     if !errors.is_empty() {
+        // One problem shared by several lines (no anniversary) is reported once.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
     let totals = totals(&lines, cat.minor_units);
@@ -383,7 +389,17 @@ fn resolve<'a>(cat: &'a Catalogue, quote: &Quote, i: usize, line: &QuoteLine) ->
             None
         }
     };
+    if let (Some(None), Some(b)) = (term, &line.billing) {
+        if b.trim() != "upfront" {
+            errors.push(perr(
+                field(i, "billing"),
+                format!("a one-time item is billed once, not `{b}`"),
+                Some("remove `billing` from this line".into()),
+            ));
+        }
+    }
     let billing = match (&line.billing, term) {
+        (Some(_), Some(None)) => Some(Billing::Upfront),
         (Some(b), _) => match parse_billing(b) {
             Ok(b) => Some(b),
             Err(e) => {
@@ -496,11 +512,7 @@ fn resolve_coterm(
             let md = quote.customer.anniversary.ok_or_else(|| {
                 perr(
                     "customer.anniversary".into(),
-                    format!(
-                        "line {} co-terms on the customer anniversary (policy `{}`), but the customer has none",
-                        i + 1,
-                        p.name
-                    ),
+                    format!("co-term policy `{}` anchors on the customer anniversary, but the customer has none", p.name),
                     Some("add `anniversary: MM-DD` to the customer, or set `coterm: none` on the line".into()),
                 )
             })?;
@@ -596,6 +608,8 @@ fn price_line(
     quote_discount_used: &mut [bool],
 ) -> Result<PricedLine, Vec<PriceError>> {
     let r = resolve(cat, quote, i, line)?;
+    // Zero in the currency's minor unit, so every amount prints with its decimals.
+    let zero = cat.round(Decimal::ZERO);
     let item = r.item;
     let offer = r.offer;
     let metered = item.usage.is_some();
@@ -622,7 +636,7 @@ fn price_line(
             at: Some(offer.origin.clone()),
         });
         if let Some(d) = &offer.derivation {
-            line_steps.push(Step { text: format!("price derived from cost: {d}"), at: Some(offer.origin.clone()) });
+            line_steps.push(Step { text: d.clone(), at: Some(offer.origin.clone()) });
         }
         match &r.coterm {
             Some((name, c)) => {
@@ -861,7 +875,7 @@ fn price_line(
                     period_end: piece.end,
                     bill_date,
                     amount: up,
-                    cost: Decimal::ZERO,
+                    cost: zero,
                     rule: None,
                     explain,
                     share,
@@ -899,7 +913,7 @@ fn price_line(
                         period_end: end,
                         bill_date: bill,
                         amount: -*d,
-                        cost: Decimal::ZERO,
+                        cost: zero,
                         rule: Some(rule.clone()),
                         explain: Vec::new(),
                         share: m,
@@ -946,7 +960,7 @@ fn price_line(
                         period_end: g.period_end,
                         bill_date: g.bill_date,
                         amount: -amount,
-                        cost: Decimal::ZERO,
+                        cost: zero,
                         rule: Some(rule.name.clone()),
                         explain: if opts.explain {
                             vec![Step { text: how, at: Some(rule.origin.clone()) }]
@@ -963,14 +977,14 @@ fn price_line(
                 }),
             }
         }
-        if let Some(m) = line.discount {
+        if let (Some(m), false) = (line.discount, g.kind == ChargeKind::MinimumTrueUp) {
             let (amount, how) = match m {
                 ManualDiscount::Percent(p) => {
                     let a = cat.round(running * p / Decimal::ONE_HUNDRED);
                     (a, format!("manual {p}% of {running} = {a}"))
                 }
                 ManualDiscount::Amount(a) if !first_charge_done => {
-                    let a = a.min(running.max(Decimal::ZERO));
+                    let a = cat.round(a.min(running.max(Decimal::ZERO)));
                     (a, format!("manual {a} off the line's first charge"))
                 }
                 ManualDiscount::Amount(_) => (Decimal::ZERO, String::new()),
@@ -983,7 +997,7 @@ fn price_line(
                     period_end: g.period_end,
                     bill_date: g.bill_date,
                     amount: -amount,
-                    cost: Decimal::ZERO,
+                    cost: zero,
                     rule: Some(Arc::from("manual")),
                     explain: if opts.explain { vec![Step { text: how, at: None }] } else { Vec::new() },
                     share: g.share,
@@ -1007,14 +1021,18 @@ fn price_line(
 
     // Steady-state figures.
     let recurring = if r.term.is_none() {
-        Decimal::ZERO
+        zero
     } else {
         let full = cat.round(muldiv(&[pp_num], &[pp_den]).ok_or_else(|| overflow(i))?);
-        let full = match minimum {
-            Some(min) => full.max(cat.round(
-                muldiv(&[min.amount, b], &[Decimal::from(min.per_months.unwrap_or(1))]).ok_or_else(|| overflow(i))?,
-            )),
-            None => full,
+        // A true-up is never discounted: discount the rated amount, add the true-up after.
+        let true_up = match minimum {
+            Some(min) => {
+                let m = cat.round(
+                    muldiv(&[min.amount, b], &[Decimal::from(min.per_months.unwrap_or(1))]).ok_or_else(|| overflow(i))?,
+                );
+                (m - full).max(zero)
+            }
+            None => zero,
         };
         let mut net = full;
         for (k, rule) in cat.discounts.iter().enumerate() {
@@ -1035,9 +1053,9 @@ fn price_line(
         if let Some(ManualDiscount::Percent(p)) = line.discount {
             net -= cat.round(net * p / Decimal::ONE_HUNDRED);
         }
-        net
+        net + true_up
     };
-    let mrr = if r.term.is_none() { Decimal::ZERO } else { cat.round(recurring / b) };
+    let mrr = if r.term.is_none() { zero } else { cat.round(recurring / b) };
     let first_date = charges.iter().map(|c| c.bill_date).min();
     let first_charge = charges
         .iter()

@@ -105,6 +105,9 @@ impl std::str::FromStr for MonthDay {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("`{s}` is not a month and day: write it as MM-DD, for example 07-01");
         let (m, d) = s.trim().split_once('-').ok_or_else(bad)?;
+        if m.len() != 2 || d.len() != 2 {
+            return Err(bad());
+        }
         let month: u32 = m.parse().map_err(|_| bad())?;
         let day: u32 = d.parse().map_err(|_| bad())?;
         let max = match month {
@@ -242,6 +245,20 @@ fn display_field(path: &str) -> String {
 impl QuoteFile {
     /// Parses a quote from text; `name` is used in error messages.
     pub fn parse(name: &str, text: &str) -> Result<QuoteFile, Box<QuoteError>> {
+        // JSON is read by the YAML parser (one reader keeps decimals exact), but YAML forgives
+        // some broken JSON (a missing comma becomes part of a string): check JSON syntax first.
+        if text.trim_start().starts_with('{') {
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                return Err(Box::new(QuoteError {
+                    file: name.to_string(),
+                    line: Some(e.line()),
+                    column: Some(e.column()),
+                    field: String::new(),
+                    message: format!("the JSON does not parse: {}", clean_json_message(&e.to_string())),
+                    help: None,
+                }));
+            }
+        }
         let quote: Quote = yaml::from_str(text).map_err(|e| {
             // serde_yaml says `lines[0].start: input is out of range`: split the path off as
             // the field and say in words what chrono's date errors mean.
@@ -266,10 +283,19 @@ impl QuoteFile {
             } else {
                 (message, None)
             };
+            // Our own value checks (a month-day, a discount) are reported by serde at the
+            // enclosing mapping; point at the line where the named value is written instead.
+            let (line, column, field) = match relocate(text, &message) {
+                Some((l, c, key)) if Some(l) != e.line => {
+                    let f = if field.is_empty() || field.ends_with(&key) { key } else { format!("{field}.{key}") };
+                    (Some(l), Some(c), f)
+                }
+                _ => (e.line, e.column, field),
+            };
             Box::new(QuoteError {
                 file: name.to_string(),
-                line: e.line,
-                column: e.column,
+                line,
+                column,
                 field,
                 message,
                 help,
@@ -311,6 +337,30 @@ impl QuoteFile {
             help,
         }
     }
+}
+
+/// serde_json ends its messages with " at line L column C"; the position is reported apart.
+fn clean_json_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Where a value named in a message (between the first pair of backticks) is written as a
+/// `key: value` pair: its line, column and key.
+fn relocate(text: &str, message: &str) -> Option<(usize, usize, String)> {
+    let raw = message.split('`').nth(1)?;
+    for (n, line) in text.lines().enumerate() {
+        let Some((key, value)) = line.split_once(':') else { continue };
+        let v = value.trim().trim_matches(|c| c == '"' || c == '\'' || c == ',');
+        if v == raw {
+            let k = key.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == '{' || c == '"');
+            let col = key.len() - k.len() + 1;
+            return Some((n + 1, col, k.trim_matches('"').trim().to_string()));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
