@@ -139,5 +139,54 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A 100,000-line quote for the example rules, as YAML text.
+fn big_quote_text() -> String {
+    let offers = [
+        ("M365-BP", "P1Y", Some("monthly")),
+        ("M365-BP", "P1Y", Some("annual")),
+        ("M365-E3", "P3Y", Some("upfront")),
+        ("MS-DEVICE", "P1Y", Some("monthly")),
+        ("MDB", "P1Y", Some("monthly")),
+        ("EXO-P1", "P1M", Some("monthly")),
+        ("DELL-LAT5550", "one-time", None),
+    ];
+    let mut s = String::from(
+        "quote: Q-BIG\ndate: 2026-11-20\ncurrency: USD\ncustomer:\n  id: CUST-1\n  name: Big Co\n  segment: nonprofit\n  anniversary: 07-01\nlines:\n",
+    );
+    for i in 0..100_000usize {
+        let (p, t, b) = offers[i % offers.len()];
+        s.push_str(&format!("  - product: {p}\n    quantity: {}\n    term: {t}\n", 1 + i % 200));
+        if let Some(b) = b {
+            s.push_str(&format!("    billing: {b}\n"));
+        }
+        s.push_str(&format!("    start: 2026-{:02}-{:02}\n", 1 + i % 12, 1 + i % 28));
+    }
+    s
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules");
+    let sources = tenor_dsl::load(&[std::path::PathBuf::from(dir)]).unwrap();
+    let rules = tenor_dsl::check(&sources).unwrap();
+    let text = big_quote_text();
+    let mut g = c.benchmark_group("quote_100k_lines");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(100_000));
+    g.bench_function("deserialize_only", |b| {
+        b.iter(|| black_box(tenor_core::quote::QuoteFile::parse("big.yaml", &text).unwrap().quote.lines.len()))
+    });
+    g.bench_function("compile_price_and_write_json", |b| {
+        b.iter(|| {
+            let cat = Catalogue::compile(&rules, &sources);
+            let q = tenor_core::quote::QuoteFile::parse("big.yaml", &text).unwrap();
+            let priced = tenor_core::price::price(&cat, &q.quote, &PriceOptions::default()).unwrap();
+            let mut w = std::io::BufWriter::new(std::io::sink());
+            serde_json::to_writer_pretty(&mut w, &priced).unwrap();
+            black_box(priced.totals.contract_value)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, end_to_end);
 criterion_main!(benches);

@@ -366,12 +366,16 @@ fn price_cmd(
             return Ok(Exit::Failure);
         }
     };
+    if format == Some(OutputFormat::Json) {
+        // Streamed: a large quote's schedule runs to hundreds of megabytes.
+        let mut w = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut w, &priced).map_err(|e| e.to_string())?;
+        w.write_all(b"\n").map_err(io)?;
+        w.flush().map_err(io)?;
+        return Ok(Exit::Success);
+    }
     let text = match format {
-        Some(OutputFormat::Json) => {
-            let mut s = serde_json::to_string_pretty(&priced).map_err(|e| e.to_string())?;
-            s.push('\n');
-            s
-        }
+        Some(OutputFormat::Json) => String::new(),
         Some(OutputFormat::Yaml) => crate::yaml::to_string(&priced)?,
         Some(OutputFormat::Table) => crate::report::price_table(&priced),
         None => {

@@ -181,7 +181,8 @@ impl Serialize for ManualDiscount {
     }
 }
 
-/// A quote read from a file, with the positions of its fields for error messages.
+/// A quote read from a file; where its fields were written is worked out only when an error
+/// needs it (a 100,000-line quote should not pay for error messages it never prints).
 pub struct QuoteFile {
     /// The file name as given.
     pub name: String,
@@ -189,8 +190,7 @@ pub struct QuoteFile {
     pub text: String,
     /// The quote.
     pub quote: Quote,
-    /// Where each field was written.
-    pub positions: Positions,
+    positions: std::sync::OnceLock<Positions>,
 }
 
 /// A problem in a quote file: the file, line, column, field and what is wrong.
@@ -305,7 +305,7 @@ impl QuoteFile {
             name: name.to_string(),
             text: text.to_string(),
             quote,
-            positions: Positions::of(text),
+            positions: std::sync::OnceLock::new(),
         })
     }
 
@@ -325,9 +325,14 @@ impl QuoteFile {
         Self::parse(&name, &text)
     }
 
+    /// Where each field was written.
+    pub fn positions(&self) -> &Positions {
+        self.positions.get_or_init(|| Positions::of(&self.text))
+    }
+
     /// An error located at a field of this quote.
     pub fn error(&self, field: &str, message: impl Into<String>, help: Option<String>) -> QuoteError {
-        let pos = self.positions.get(field);
+        let pos = self.positions().get(field);
         QuoteError {
             file: self.name.clone(),
             line: pos.map(|p| p.0),
@@ -374,7 +379,7 @@ mod tests {
         let q = QuoteFile::parse("q.yaml", Q).unwrap();
         assert_eq!(q.quote.customer.anniversary, Some(MonthDay { month: 7, day: 1 }));
         assert_eq!(q.quote.lines[0].quantity, Decimal::from(10));
-        assert_eq!(q.positions.get("lines[0].billing"), Some((12, 5)));
+        assert_eq!(q.positions().get("lines[0].billing"), Some((12, 5)));
     }
 
     #[test]
