@@ -899,7 +899,7 @@ fn price_line(
                     && !matches!(r.amount, DiscountAmount::Fixed { monthly: false, .. })
                     && !matches!((&r.scope, &r.amount), (DiscountScope::Quote, DiscountAmount::Fixed { .. })))
         });
-    let mut memo: Option<(Decimal, Share, Vec<(Arc<str>, Decimal)>)> = None;
+    let mut memo: Option<WholePeriodDiscounts> = None;
     for mut g in gross {
         if let Some((amount, share, ds)) = &memo {
             if g.amount == *amount && g.share == *share && g.kind != ChargeKind::MinimumTrueUp {
@@ -1081,6 +1081,9 @@ fn price_line(
         explain: line_steps,
     })
 }
+
+/// A whole period's amount and share, with the discounts (rule, amount) it received.
+type WholePeriodDiscounts = (Decimal, Share, Vec<(Arc<str>, Decimal)>);
 
 /// A line's facts for evaluating discount rules.
 struct LineCtx<'a> {
