@@ -1,1 +1,155 @@
-//! Shared helpers for the cross-crate tests.
+//! Shared helpers for the cross-crate tests: where the fixtures and example rules are, how a
+//! fixture becomes a [`SourceSet`] named relative to the fixture tree, and small checks that
+//! several test files use.
+//!
+//! Fixtures live in `tests/fixtures/dsl/{valid,invalid}/`. A `.tenor` file is one case; a folder
+//! is one case too, its `.tenor` files read (sorted by name) as one rule set.
+
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    reason = "test support: a missing or unreadable fixture must fail the run loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use tenor_dsl::SourceSet;
+use tenor_dsl::format::FormatError;
+
+/// `tests/fixtures/dsl`.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("dsl")
+}
+
+/// The example rule set, `rules/` at the workspace root.
+pub fn rules_dir() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules")).to_path_buf()
+}
+
+/// One fixture: a file, or a folder read as one rule set.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The name relative to its group folder: `tier-order.tenor`, `duplicate-across-files`.
+    pub name: String,
+    /// Its files as (name relative to `tests/fixtures/dsl`, text), sorted by name.
+    pub files: Vec<(String, String)>,
+}
+
+impl Case {
+    /// A snapshot name: the group and case name without `.tenor`, `/` spelt `__`.
+    pub fn snapshot_name(&self, group: &str) -> String {
+        let stem = self.name.strip_suffix(".tenor").unwrap_or(&self.name);
+        format!("{group}__{stem}")
+    }
+
+    /// The files as one source set, each named relative to `tests/fixtures/dsl`.
+    pub fn sources(&self) -> SourceSet {
+        let mut sources = SourceSet::new();
+        for (name, text) in &self.files {
+            sources.add(name.clone(), text.clone());
+        }
+        sources
+    }
+}
+
+/// Every case of a fixture group (`valid` or `invalid`), sorted by name.
+pub fn cases(group: &str) -> Vec<Case> {
+    let dir = fixtures_dir().join(group);
+    let mut out = Vec::new();
+    for path in sorted_entries(&dir) {
+        let name = file_name(&path);
+        if path.is_dir() {
+            let files: Vec<(String, String)> = sorted_entries(&path)
+                .into_iter()
+                .filter(|p| is_tenor(p))
+                .map(|p| (format!("{group}/{name}/{}", file_name(&p)), read(&p)))
+                .collect();
+            assert!(
+                !files.is_empty(),
+                "fixture folder {group}/{name} has no .tenor files"
+            );
+            out.push(Case { name, files });
+        } else if is_tenor(&path) {
+            let text = read(&path);
+            out.push(Case {
+                files: vec![(format!("{group}/{name}"), text)],
+                name,
+            });
+        }
+    }
+    assert!(!out.is_empty(), "no fixtures in {}", dir.display());
+    out
+}
+
+/// The `.tenor` files of `rules/` as (name such as `rules/backup.tenor`, text), sorted.
+pub fn rule_files() -> Vec<(String, String)> {
+    let files: Vec<(String, String)> = sorted_entries(&rules_dir())
+        .into_iter()
+        .filter(|p| is_tenor(p))
+        .map(|p| (format!("rules/{}", file_name(&p)), read(&p)))
+        .collect();
+    assert!(!files.is_empty(), "no .tenor files in rules/");
+    files
+}
+
+/// Every single file a valid rule set is made of: each file of `rules/` and of the valid fixtures.
+pub fn all_valid_files() -> Vec<(String, String)> {
+    let mut files = rule_files();
+    for case in cases("valid") {
+        files.extend(case.files);
+    }
+    files
+}
+
+/// Formats `text`, failing the test with the diagnostics or the formatter's refusal.
+pub fn format_ok(name: &str, text: &str) -> String {
+    match tenor_dsl::format::format_source(name, text) {
+        Ok(out) => out,
+        Err(FormatError::Syntax(sources, diags)) => {
+            panic!(
+                "{name} does not parse:\n{}",
+                tenor_dsl::diagnostic::render_plain(&sources, &diags)
+            )
+        }
+        Err(FormatError::Changed(why)) => panic!("the formatter refused {name}: {why}"),
+    }
+}
+
+/// The text with every line numbered (`  7 │ …`), for showing a fixture inside a snapshot.
+pub fn numbered(text: &str) -> String {
+    let width = text.lines().count().to_string().len();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(format!("{:>width$} │ {line}", i + 1).trim_end());
+        out.push('\n');
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        out.push_str(&format!("{:>width$} │ (no newline at end of file)\n", ""));
+    }
+    out
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+fn is_tenor(p: &Path) -> bool {
+    p.is_file() && p.extension().is_some_and(|e| e == "tenor")
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .expect("a file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}

@@ -1,6 +1,13 @@
 //! Pricing throughput: quote lines through the compiled rule set, beside a hand-written loop
 //! doing only the tier, discount and rounding arithmetic for the same lines (the floor).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs, reason = "benchmark")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs,
+    reason = "benchmark"
+)]
 
 use chrono::NaiveDate;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -52,7 +59,8 @@ fn lines() -> Vec<QuoteLine> {
                 quantity: Decimal::from(1 + (i % 60)),
                 term: "P1Y".into(),
                 billing: Some("annual".into()),
-                start: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1 + (i % 28) as u32).unwrap(),
+                start: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1 + (i % 28) as u32)
+                    .unwrap(),
                 coterm: None,
                 discount: None,
                 usage: None,
@@ -91,14 +99,19 @@ fn floor(lines: &[(bool, Decimal, i64)]) -> Decimal {
             q * price
         } else {
             // graduated tiers per month, times twelve months
-            let a = q.min(t1) * p1 + (q.min(t2) - t1).max(Decimal::ZERO) * p2 + (q - t2).max(Decimal::ZERO) * p3;
+            let a = q.min(t1) * p1
+                + (q.min(t2) - t1).max(Decimal::ZERO) * p2
+                + (q - t2).max(Decimal::ZERO) * p3;
             a * twelve
         };
         let stub = (full * Decimal::from(stub_days) / days_in_year).round_dp_with_strategy(2, mode);
         let full = full.round_dp_with_strategy(2, mode);
         let (stub, full) = if seat && q >= Decimal::from(5) {
             let f = Decimal::new(15, 2);
-            (stub - (stub * f).round_dp_with_strategy(2, mode), full - (full * f).round_dp_with_strategy(2, mode))
+            (
+                stub - (stub * f).round_dp_with_strategy(2, mode),
+                full - (full * f).round_dp_with_strategy(2, mode),
+            )
         } else {
             (stub, full)
         };
@@ -129,12 +142,20 @@ fn bench(c: &mut Criterion) {
         .iter()
         .map(|l| {
             let anchor = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
-            let next = if l.start <= anchor { anchor } else { NaiveDate::from_ymd_opt(2027, 7, 1).unwrap() };
+            let next = if l.start <= anchor {
+                anchor
+            } else {
+                NaiveDate::from_ymd_opt(2027, 7, 1).unwrap()
+            };
             (l.product == "BP", l.quantity, (next - l.start).num_days())
         })
         .collect();
     g.bench_function("hand_written_floor", |b| {
-        b.iter_batched(|| raw.clone(), |r| black_box(floor(&r)), BatchSize::LargeInput)
+        b.iter_batched(
+            || raw.clone(),
+            |r| black_box(floor(&r)),
+            BatchSize::LargeInput,
+        )
     });
     g.finish();
 }
@@ -155,11 +176,18 @@ fn big_quote_text() -> String {
     );
     for i in 0..100_000usize {
         let (p, t, b) = offers[i % offers.len()];
-        s.push_str(&format!("  - product: {p}\n    quantity: {}\n    term: {t}\n", 1 + i % 200));
+        s.push_str(&format!(
+            "  - product: {p}\n    quantity: {}\n    term: {t}\n",
+            1 + i % 200
+        ));
         if let Some(b) = b {
             s.push_str(&format!("    billing: {b}\n"));
         }
-        s.push_str(&format!("    start: 2026-{:02}-{:02}\n", 1 + i % 12, 1 + i % 28));
+        s.push_str(&format!(
+            "    start: 2026-{:02}-{:02}\n",
+            1 + i % 12,
+            1 + i % 28
+        ));
     }
     s
 }
@@ -173,13 +201,22 @@ fn end_to_end(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(100_000));
     g.bench_function("deserialize_only", |b| {
-        b.iter(|| black_box(tenor_core::quote::QuoteFile::parse("big.yaml", &text).unwrap().quote.lines.len()))
+        b.iter(|| {
+            black_box(
+                tenor_core::quote::QuoteFile::parse("big.yaml", &text)
+                    .unwrap()
+                    .quote
+                    .lines
+                    .len(),
+            )
+        })
     });
     g.bench_function("compile_price_and_write_json", |b| {
         b.iter(|| {
             let cat = Catalogue::compile(&rules, &sources);
             let q = tenor_core::quote::QuoteFile::parse("big.yaml", &text).unwrap();
-            let priced = tenor_core::price::price(&cat, &q.quote, &PriceOptions::default()).unwrap();
+            let priced =
+                tenor_core::price::price(&cat, &q.quote, &PriceOptions::default()).unwrap();
             let mut w = std::io::BufWriter::new(std::io::sink());
             serde_json::to_writer_pretty(&mut w, &priced).unwrap();
             black_box(priced.totals.contract_value)

@@ -30,7 +30,11 @@ impl Anchor {
     /// An anchor in `year` and `month` intending `day` (clamped per month when used).
     /// Returns `None` unless `month` is 1–12 and `day` is 1–31.
     pub fn intending(year: i32, month: u32, day: u32) -> Option<Self> {
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Anchor { year, month, day })
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Anchor {
+            year,
+            month,
+            day,
+        })
     }
 
     /// The day of month this anchor intends.
@@ -85,7 +89,8 @@ impl Anchor {
     /// How many months after the anchor a boundary lies (the k of `anchor + k months`);
     /// `None` when the date is not a boundary of this anchor.
     pub fn months_to(&self, boundary: NaiveDate) -> Option<i64> {
-        let k = (i64::from(boundary.year()) - i64::from(self.year)) * 12 + i64::from(boundary.month())
+        let k = (i64::from(boundary.year()) - i64::from(self.year)) * 12
+            + i64::from(boundary.month())
             - i64::from(self.month);
         (self.plus_months(k)? == boundary).then_some(k)
     }
@@ -148,10 +153,19 @@ mod tests {
         let got: Vec<NaiveDate> = (0..5).map(|k| a.plus_months(k).unwrap()).collect();
         assert_eq!(
             got,
-            vec![d(2024, 1, 31), d(2024, 2, 29), d(2024, 3, 31), d(2024, 4, 30), d(2024, 5, 31)]
+            vec![
+                d(2024, 1, 31),
+                d(2024, 2, 29),
+                d(2024, 3, 31),
+                d(2024, 4, 30),
+                d(2024, 5, 31)
+            ]
         );
         // Not a leap year: February 28.
-        assert_eq!(Anchor::at(d(2025, 1, 31)).plus_months(1), Some(d(2025, 2, 28)));
+        assert_eq!(
+            Anchor::at(d(2025, 1, 31)).plus_months(1),
+            Some(d(2025, 2, 28))
+        );
         // Backwards too.
         assert_eq!(a.plus_months(-2), Some(d(2023, 11, 30)));
     }

@@ -152,7 +152,9 @@ impl Rate {
     /// The exact amount for `months` months (the amount itself when one-time).
     pub fn for_months(&self, months: u32) -> Decimal {
         match self.per_months {
-            Some(p) if p != months && p != 0 => self.amount * Decimal::from(months) / Decimal::from(p),
+            Some(p) if p != months && p != 0 => {
+                self.amount * Decimal::from(months) / Decimal::from(p)
+            }
             _ => self.amount,
         }
     }
@@ -314,7 +316,12 @@ fn period_months(p: ast::Period, term: Option<u32>) -> Option<u32> {
 }
 
 /// Rounds to a multiple of `step` in the given mode, shown with at least `min_scale` decimals.
-pub fn round_to_step(value: Decimal, step: Decimal, mode: RoundingStrategy, min_scale: u32) -> Decimal {
+pub fn round_to_step(
+    value: Decimal,
+    step: Decimal,
+    mode: RoundingStrategy,
+    min_scale: u32,
+) -> Decimal {
     if step <= Decimal::ZERO {
         return value;
     }
@@ -368,7 +375,10 @@ impl Catalogue {
                     }
                 },
                 Item::Party(p) if p.kind.node == ast::PartyKind::Distributor => {
-                    c.distributors.push((p.name.node.clone(), p.label.as_ref().map(|l| l.node.clone())));
+                    c.distributors.push((
+                        p.name.node.clone(),
+                        p.label.as_ref().map(|l| l.node.clone()),
+                    ));
                 }
                 Item::Tiers(t) => {
                     let rows = t
@@ -379,8 +389,18 @@ impl Catalogue {
                                 ast::TierBound::First(n) | ast::TierBound::UpTo(n) => Some(n.value),
                                 ast::TierBound::Above(_) => None,
                             },
-                            price: r.node.price.as_ref().map(|p| p.node.value).unwrap_or(Decimal::ZERO),
-                            flat: r.node.flat.as_ref().map(|f| f.node.value).unwrap_or(Decimal::ZERO),
+                            price: r
+                                .node
+                                .price
+                                .as_ref()
+                                .map(|p| p.node.value)
+                                .unwrap_or(Decimal::ZERO),
+                            flat: r
+                                .node
+                                .flat
+                                .as_ref()
+                                .map(|f| f.node.value)
+                                .unwrap_or(Decimal::ZERO),
                             origin: origin(sources, r.span),
                         })
                         .collect();
@@ -388,7 +408,11 @@ impl Catalogue {
                     c.tiers.push(TierTable {
                         name: t.name.node.clone(),
                         mode: t.mode.node,
-                        block: t.block.as_ref().map(|b| b.node.value).unwrap_or(Decimal::ONE),
+                        block: t
+                            .block
+                            .as_ref()
+                            .map(|b| b.node.value)
+                            .unwrap_or(Decimal::ONE),
                         per_months: per.and_then(|p| period_months(p, None)),
                         once: per == Some(ast::Period::Once),
                         rows,
@@ -397,11 +421,21 @@ impl Catalogue {
                 }
                 Item::Product(p) => {
                     c.index.insert(p.sku.node.clone(), c.items.len());
-                    c.items.push(Sellable::named(&p.sku.node, &p.name.node, false, origin(sources, p.span)));
+                    c.items.push(Sellable::named(
+                        &p.sku.node,
+                        &p.name.node,
+                        false,
+                        origin(sources, p.span),
+                    ));
                 }
                 Item::Bundle(b) => {
                     c.index.insert(b.sku.node.clone(), c.items.len());
-                    c.items.push(Sellable::named(&b.sku.node, &b.name.node, true, origin(sources, b.span)));
+                    c.items.push(Sellable::named(
+                        &b.sku.node,
+                        &b.name.node,
+                        true,
+                        origin(sources, b.span),
+                    ));
                 }
                 _ => {}
             }
@@ -417,7 +451,10 @@ impl Catalogue {
                 Item::Coterm(p) => c.compile_policy(p, sources),
                 Item::Discount(d) => c.compile_discount(d, sources),
                 Item::Route(r) => c.routes.push(RouteRule {
-                    matcher: r.matcher.as_ref().map(|t| (t.kind.node, t.name.node.clone())),
+                    matcher: r
+                        .matcher
+                        .as_ref()
+                        .map(|t| (t.kind.node, t.name.node.clone())),
                     via: r.via.node.clone(),
                     origin: origin(sources, r.span),
                 }),
@@ -453,7 +490,11 @@ impl Catalogue {
     /// The policy that applies to an item: by its SKU (product or bundle), then category, then
     /// vendor, then the default.
     pub fn policy_for(&self, item: &Sellable) -> Option<usize> {
-        let kind = if item.is_bundle { TargetKind::Bundle } else { TargetKind::Product };
+        let kind = if item.is_bundle {
+            TargetKind::Bundle
+        } else {
+            TargetKind::Product
+        };
         self.policy_for
             .get(&(kind, item.sku.to_string()))
             .or_else(|| {
@@ -496,7 +537,9 @@ impl Catalogue {
                     amount: a.value.node.value,
                     per_months: period_months(a.per.node, term_months),
                 }),
-                ast::PriceSpec::Tiers(name) => Price::Tiered(self.tiers.iter().position(|t| t.name == name.node)?),
+                ast::PriceSpec::Tiers(name) => {
+                    Price::Tiered(self.tiers.iter().position(|t| t.name == name.node)?)
+                }
             },
             (None, Some(d), Some(cost)) => {
                 let (raw, how) = match &d.node {
@@ -516,7 +559,10 @@ impl Catalogue {
                     self.price_step,
                     self.rounding_name
                 ));
-                Price::Flat(Rate { amount, per_months: cost.per_months })
+                Price::Flat(Rate {
+                    amount,
+                    per_months: cost.per_months,
+                })
             }
             _ => return None,
         };
@@ -531,7 +577,9 @@ impl Catalogue {
     }
 
     fn compile_product(&mut self, p: &ast::Product, sources: &SourceSet) {
-        let Some(&i) = self.index.get(&p.sku.node) else { return };
+        let Some(&i) = self.index.get(&p.sku.node) else {
+            return;
+        };
         let mut offers = Vec::new();
         let mut s = Sellable::named(&p.sku.node, &p.name.node, false, origin(sources, p.span));
         for e in &p.entries {
@@ -546,8 +594,12 @@ impl Catalogue {
                 }),
                 ast::ProductEntry::Catalog(id) => s.catalog_id = Some(id.node.clone()),
                 ast::ProductEntry::NotBought => s.bought = false,
-                ast::ProductEntry::Cancel(n) => s.cancel_days = u32::try_from(n.node.value.trunc().mantissa()).ok(),
-                ast::ProductEntry::Usage(u) => s.usage = Some((u.metric.node.clone(), u.aggregation.node)),
+                ast::ProductEntry::Cancel(n) => {
+                    s.cancel_days = u32::try_from(n.node.value.trunc().mantissa()).ok()
+                }
+                ast::ProductEntry::Usage(u) => {
+                    s.usage = Some((u.metric.node.clone(), u.aggregation.node))
+                }
                 ast::ProductEntry::Minimum(a) => {
                     s.minimum = Some(Rate {
                         amount: a.value.node.value,
@@ -561,7 +613,11 @@ impl Catalogue {
                 }
             }
         }
-        if !p.entries.iter().any(|e| matches!(e.node, ast::ProductEntry::NotBought)) {
+        if !p
+            .entries
+            .iter()
+            .any(|e| matches!(e.node, ast::ProductEntry::NotBought))
+        {
             s.bought = true;
         }
         s.offers = offers;
@@ -582,11 +638,15 @@ impl Catalogue {
                 if o.cost.is_some() {
                     continue;
                 }
-                let Some(bm) = o.billing_months() else { continue };
+                let Some(bm) = o.billing_months() else {
+                    continue;
+                };
                 let mut total = Decimal::ZERO;
                 let mut parts = Vec::new();
                 for (ci, qty) in &b.components {
-                    let Some(comp) = self.items.get(*ci) else { continue };
+                    let Some(comp) = self.items.get(*ci) else {
+                        continue;
+                    };
                     let cost = comp
                         .offer(o.term_months, o.billing)
                         .and_then(|co| co.cost)
@@ -594,9 +654,18 @@ impl Catalogue {
                     match cost {
                         Some(c) => {
                             total += c;
-                            parts.push(format!("{qty} × {} {}", comp.sku, c.round_dp(4).normalize()));
+                            parts.push(format!(
+                                "{qty} × {} {}",
+                                comp.sku,
+                                c.round_dp(4).normalize()
+                            ));
                         }
-                        None => parts.push(format!("{qty} × {} (no cost on {} {})", comp.sku, o.term_text(), o.billing)),
+                        None => parts.push(format!(
+                            "{qty} × {} (no cost on {} {})",
+                            comp.sku,
+                            o.term_text(),
+                            o.billing
+                        )),
                     }
                 }
                 let text = format!(
@@ -604,7 +673,15 @@ impl Catalogue {
                     parts.join(" + "),
                     total.round_dp(4).normalize()
                 );
-                fills.push((bi, oi, Rate { amount: total, per_months: Some(bm) }, text));
+                fills.push((
+                    bi,
+                    oi,
+                    Rate {
+                        amount: total,
+                        per_months: Some(bm),
+                    },
+                    text,
+                ));
             }
         }
         for (bi, oi, rate, text) in fills {
@@ -619,7 +696,9 @@ impl Catalogue {
     }
 
     fn compile_bundle(&mut self, b: &ast::Bundle, sources: &SourceSet) {
-        let Some(&i) = self.index.get(&b.sku.node) else { return };
+        let Some(&i) = self.index.get(&b.sku.node) else {
+            return;
+        };
         let mut s = Sellable::named(&b.sku.node, &b.name.node, true, origin(sources, b.span));
         s.bought = true;
         for e in &b.entries {
@@ -669,7 +748,8 @@ impl Catalogue {
                 ast::CotermEntry::Prorate(x) => pol.proration = *x,
                 ast::CotermEntry::Basis(b) => pol.basis = *b,
                 ast::CotermEntry::AppliesTo(t) => {
-                    self.policy_for.insert((t.kind.node, t.name.node.clone()), index);
+                    self.policy_for
+                        .insert((t.kind.node, t.name.node.clone()), index);
                 }
             }
         }
@@ -682,7 +762,11 @@ impl Catalogue {
     fn compile_discount(&mut self, d: &ast::Discount, sources: &SourceSet) {
         let amount = match &d.amount.node {
             ast::DiscountAmount::Percent(p) => DiscountAmount::Percent(p.value),
-            ast::DiscountAmount::Fixed { value, per_unit, monthly } => DiscountAmount::Fixed {
+            ast::DiscountAmount::Fixed {
+                value,
+                per_unit,
+                monthly,
+            } => DiscountAmount::Fixed {
                 value: value.value,
                 per_unit: *per_unit,
                 monthly: *monthly,
@@ -702,11 +786,19 @@ impl Catalogue {
             .iter()
             .filter_map(|c| {
                 Some(match &c.node {
-                    ast::Condition::Segment(names) => Condition::Segment(names.iter().map(|n| n.node.clone()).collect()),
-                    ast::Condition::Term(terms) => Condition::Term(terms.iter().map(|t| t.node.months()).collect()),
-                    ast::Condition::Billing(bs) => Condition::Billing(bs.iter().map(|b| b.node).collect()),
+                    ast::Condition::Segment(names) => {
+                        Condition::Segment(names.iter().map(|n| n.node.clone()).collect())
+                    }
+                    ast::Condition::Term(terms) => {
+                        Condition::Term(terms.iter().map(|t| t.node.months()).collect())
+                    }
+                    ast::Condition::Billing(bs) => {
+                        Condition::Billing(bs.iter().map(|b| b.node).collect())
+                    }
                     ast::Condition::Quantity(op, n) => Condition::Quantity(*op, n.node.value),
-                    ast::Condition::Date(subject, op, date) => Condition::Date(*subject, *op, date.node.value()?),
+                    ast::Condition::Date(subject, op, date) => {
+                        Condition::Date(*subject, *op, date.node.value()?)
+                    }
                 })
             })
             .collect();
@@ -773,15 +865,27 @@ mod tests {
             round_to_step(Decimal::new(123782, 2), Decimal::new(5, 2), half_up, 2),
             Decimal::new(123780, 2)
         );
-        assert_eq!(round_to_step(Decimal::new(27375, 2), Decimal::new(1, 2), half_up, 2), Decimal::new(27375, 2));
-        assert_eq!(round_to_step(Decimal::new(12345, 3), Decimal::ONE, half_up, 2), Decimal::new(1200, 2));
+        assert_eq!(
+            round_to_step(Decimal::new(27375, 2), Decimal::new(1, 2), half_up, 2),
+            Decimal::new(27375, 2)
+        );
+        assert_eq!(
+            round_to_step(Decimal::new(12345, 3), Decimal::ONE, half_up, 2),
+            Decimal::new(1200, 2)
+        );
     }
 
     #[test]
     fn rate_conversion() {
-        let yearly = Rate { amount: Decimal::from(264), per_months: Some(12) };
+        let yearly = Rate {
+            amount: Decimal::from(264),
+            per_months: Some(12),
+        };
         assert_eq!(yearly.for_months(1), Decimal::from(22));
-        let term = Rate { amount: Decimal::from(792), per_months: Some(36) };
+        let term = Rate {
+            amount: Decimal::from(792),
+            per_months: Some(36),
+        };
         assert_eq!(term.for_months(12), Decimal::from(264));
     }
 }

@@ -5,14 +5,14 @@
 //! - 1: the input has problems (`check`: diagnostics; `fmt --check`: files would change)
 //! - 2: the command could not run (bad arguments, unreadable files, internal error)
 
+use crate::catalogue::Catalogue;
+use crate::price::{self, PriceOptions};
+use crate::quote::{QuoteError, QuoteFile};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use tenor_dsl::diagnostic::termcolor::{ColorChoice, StandardStream, WriteColor};
-use crate::catalogue::Catalogue;
-use crate::price::{self, PriceOptions};
-use crate::quote::{QuoteError, QuoteFile};
 use tenor_dsl::{SourceSet, diagnostic};
 
 /// Process exit codes of `tenor`.
@@ -38,7 +38,11 @@ pub fn stderr() -> StandardStream {
 }
 
 #[derive(Parser)]
-#[command(name = "tenor", version, about = "Quote-to-cash rules engine for managed service providers")]
+#[command(
+    name = "tenor",
+    version,
+    about = "Quote-to-cash rules engine for managed service providers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -114,19 +118,42 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Error } else { Exit::Success };
+            let code = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Success
+            };
             let text = e.render().to_string();
-            let _ = if e.use_stderr() { write!(err, "{text}") } else { write!(out, "{text}") };
+            let _ = if e.use_stderr() {
+                write!(err, "{text}")
+            } else {
+                write!(out, "{text}")
+            };
             return code;
         }
     };
     let result = match cli.command {
-        Command::Check { paths, error_format } => check(&paths, error_format, out, err),
+        Command::Check {
+            paths,
+            error_format,
+        } => check(&paths, error_format, out, err),
         Command::Fmt { check, paths } => fmt(&paths, check, out, err),
-        Command::Price { quote, rules, format, explain } => {
-            price_cmd(&quote, &rules, if explain { None } else { Some(format) }, None, out, err)
+        Command::Price {
+            quote,
+            rules,
+            format,
+            explain,
+        } => price_cmd(
+            &quote,
+            &rules,
+            if explain { None } else { Some(format) },
+            None,
+            out,
+            err,
+        ),
+        Command::Explain { quote, line, rules } => {
+            price_cmd(&quote, &rules, None, Some(line), out, err)
         }
-        Command::Explain { quote, line, rules } => price_cmd(&quote, &rules, None, Some(line), out, err),
     };
     match result {
         Ok(code) => code,
@@ -146,7 +173,12 @@ fn load(paths: &[PathBuf]) -> Result<SourceSet, String> {
     Ok(sources)
 }
 
-fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut dyn WriteColor) -> Result<Exit, String> {
+fn check(
+    paths: &[PathBuf],
+    format: ErrorFormat,
+    out: &mut dyn Write,
+    err: &mut dyn WriteColor,
+) -> Result<Exit, String> {
     let sources = load(paths)?;
     let io = |e: std::io::Error| e.to_string();
     match tenor_dsl::check(&sources) {
@@ -171,7 +203,12 @@ fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut 
                         "summary": s,
                         "diagnostics": [],
                     });
-                    writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?).map_err(io)?;
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+                    )
+                    .map_err(io)?;
                 }
             }
             Ok(Exit::Success)
@@ -180,7 +217,8 @@ fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut 
             match format {
                 ErrorFormat::Human => {
                     diagnostic::render_human(&sources, &diags, err).map_err(io)?;
-                    let files: std::collections::BTreeSet<_> = diags.iter().map(|d| d.span.file).collect();
+                    let files: std::collections::BTreeSet<_> =
+                        diags.iter().map(|d| d.span.file).collect();
                     writeln!(
                         err,
                         "error: {} problem{} in {} file{}",
@@ -198,7 +236,12 @@ fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut 
                         "files": sources.len(),
                         "diagnostics": diagnostic::to_json(&sources, &diags),
                     });
-                    writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?).map_err(io)?;
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+                    )
+                    .map_err(io)?;
                 }
             }
             Ok(Exit::Failure)
@@ -206,13 +249,19 @@ fn check(paths: &[PathBuf], format: ErrorFormat, out: &mut dyn Write, err: &mut 
     }
 }
 
-fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn WriteColor) -> Result<Exit, String> {
+fn fmt(
+    paths: &[PathBuf],
+    check_only: bool,
+    out: &mut dyn Write,
+    err: &mut dyn WriteColor,
+) -> Result<Exit, String> {
     let io = |e: std::io::Error| e.to_string();
     let files = tenor_dsl::collect_rule_files(paths).map_err(io)?;
     let mut changed = Vec::new();
     let mut failed = false;
     for path in &files {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let name = path.display().to_string();
         match tenor_dsl::format::format_source(&name, &text) {
             Ok(formatted) => {
@@ -227,7 +276,11 @@ fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn W
             Err(tenor_dsl::format::FormatError::Syntax(sources, diags)) => {
                 failed = true;
                 diagnostic::render_human(&sources, &diags, err).map_err(io)?;
-                writeln!(err, "error: {name} was not formatted because it does not parse").map_err(io)?;
+                writeln!(
+                    err,
+                    "error: {name} was not formatted because it does not parse"
+                )
+                .map_err(io)?;
             }
             Err(tenor_dsl::format::FormatError::Changed(why)) => {
                 failed = true;
@@ -252,7 +305,13 @@ fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn W
         return Ok(Exit::Error);
     }
     if check_only && !changed.is_empty() {
-        writeln!(err, "{} of {} files would change; run `tenor fmt` to fix", changed.len(), files.len()).map_err(io)?;
+        writeln!(
+            err,
+            "{} of {} files would change; run `tenor fmt` to fix",
+            changed.len(),
+            files.len()
+        )
+        .map_err(io)?;
         return Ok(Exit::Failure);
     }
     Ok(Exit::Success)
@@ -260,25 +319,40 @@ fn fmt(paths: &[PathBuf], check_only: bool, out: &mut dyn Write, err: &mut dyn W
 
 /// `1 file`, `2 files`.
 fn count(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Loads and checks a rule set and compiles it; diagnostics are written to `err`.
-fn load_catalogue(paths: &[PathBuf], err: &mut dyn WriteColor) -> Result<Result<Catalogue, Exit>, String> {
+fn load_catalogue(
+    paths: &[PathBuf],
+    err: &mut dyn WriteColor,
+) -> Result<Result<Catalogue, Exit>, String> {
     let sources = load(paths)?;
     match tenor_dsl::check(&sources) {
         Ok(rules) => Ok(Ok(Catalogue::compile(&rules, &sources))),
         Err(diags) => {
             diagnostic::render_human(&sources, &diags, err).map_err(|e| e.to_string())?;
-            writeln!(err, "error: the rules have {} problem(s); run `tenor check` for details", diags.len())
-                .map_err(|e| e.to_string())?;
+            writeln!(
+                err,
+                "error: the rules have {} problem(s); run `tenor check` for details",
+                diags.len()
+            )
+            .map_err(|e| e.to_string())?;
             Ok(Err(Exit::Failure))
         }
     }
 }
 
 /// Renders quote errors with the quote's own line and a caret, like rule diagnostics.
-fn render_quote_errors(file: Option<(&str, &str)>, errors: &[QuoteError], err: &mut dyn WriteColor) -> Result<(), String> {
+fn render_quote_errors(
+    file: Option<(&str, &str)>,
+    errors: &[QuoteError],
+    err: &mut dyn WriteColor,
+) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
     let mut sources = SourceSet::new();
     let id = file.map(|(name, text)| sources.add(name, text));
@@ -291,8 +365,17 @@ fn render_quote_errors(file: Option<(&str, &str)>, errors: &[QuoteError], err: &
                     .get(start..)
                     .map(|rest| rest.find(['\n', '\r']).unwrap_or(rest.len()))
                     .unwrap_or(0);
-                let label = if e.field.is_empty() { "here".to_string() } else { format!("field `{}`", display_path(&e.field)) };
-                let mut d = tenor_dsl::Diagnostic::new("quote", e.message.clone(), tenor_dsl::Span::new(id, start, start + width), label);
+                let label = if e.field.is_empty() {
+                    "here".to_string()
+                } else {
+                    format!("field `{}`", display_path(&e.field))
+                };
+                let mut d = tenor_dsl::Diagnostic::new(
+                    "quote",
+                    e.message.clone(),
+                    tenor_dsl::Span::new(id, start, start + width),
+                    label,
+                );
                 if let Some(h) = &e.help {
                     d = d.with_help(h.clone());
                 }
@@ -306,8 +389,13 @@ fn render_quote_errors(file: Option<(&str, &str)>, errors: &[QuoteError], err: &
         }
     }
     diagnostic::render_human(&sources, &diags, err).map_err(io)?;
-    writeln!(err, "error: the quote has {} problem{}; nothing was priced", errors.len(), if errors.len() == 1 { "" } else { "s" })
-        .map_err(io)?;
+    writeln!(
+        err,
+        "error: the quote has {} problem{}; nothing was priced",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    )
+    .map_err(io)?;
     Ok(())
 }
 
@@ -316,7 +404,15 @@ fn display_path(path: &str) -> String {
     if let Some(rest) = path.strip_prefix("lines[") {
         if let Some((n, tail)) = rest.split_once(']') {
             if let Ok(i) = n.parse::<usize>() {
-                return format!("line {}{}", i + 1, if tail.is_empty() { String::new() } else { format!(" {}", tail.trim_start_matches('.')) });
+                return format!(
+                    "line {}{}",
+                    i + 1,
+                    if tail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", tail.trim_start_matches('.'))
+                    }
+                );
             }
         }
     }
@@ -327,7 +423,11 @@ fn byte_offset(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let col: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            let col: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return offset + col;
         }
         offset += l.len();
@@ -349,7 +449,8 @@ fn price_cmd(
         Err(code) => return Ok(code),
     };
     let name = quote_path.display().to_string();
-    let text = std::fs::read_to_string(quote_path).map_err(|e| format!("cannot read the quote {name}: {e}"))?;
+    let text = std::fs::read_to_string(quote_path)
+        .map_err(|e| format!("cannot read the quote {name}: {e}"))?;
     let file = match QuoteFile::parse(&name, &text) {
         Ok(f) => f,
         Err(e) => {
@@ -361,7 +462,10 @@ fn price_cmd(
     let priced = match price::price(&cat, &file.quote, &PriceOptions { explain }) {
         Ok(p) => p,
         Err(errors) => {
-            let errors: Vec<QuoteError> = errors.into_iter().map(|e| file.error(&e.field, e.message, e.help)).collect();
+            let errors: Vec<QuoteError> = errors
+                .into_iter()
+                .map(|e| file.error(&e.field, e.message, e.help))
+                .collect();
             render_quote_errors(Some((&file.name, &file.text)), &errors, err)?;
             return Ok(Exit::Failure);
         }
@@ -382,7 +486,12 @@ fn price_cmd(
             let only = explain_line.flatten();
             if let Some(n) = only {
                 if n == 0 || n > priced.lines.len() {
-                    writeln!(err, "error: the quote has lines 1 to {}; there is no line {n}", priced.lines.len()).map_err(io)?;
+                    writeln!(
+                        err,
+                        "error: the quote has lines 1 to {}; there is no line {n}",
+                        priced.lines.len()
+                    )
+                    .map_err(io)?;
                     return Ok(Exit::Error);
                 }
             }

@@ -3,8 +3,8 @@
 pub mod atomic;
 pub mod calendar;
 pub mod catalogue;
-pub mod price;
 pub mod cli;
+pub mod price;
 pub mod quote;
 pub mod report;
 pub mod schedule;

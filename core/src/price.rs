@@ -7,7 +7,8 @@
 
 use crate::calendar::{self, Anchor};
 use crate::catalogue::{
-    AnchorRule, Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Offer, Price, Sellable,
+    AnchorRule, Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Offer,
+    Price, Sellable,
 };
 use crate::quote::{ManualDiscount, Quote, QuoteLine};
 use crate::schedule::{self, AnchorAt, Coterm, Fraction, FractionUnit, Piece, Plan};
@@ -166,7 +167,11 @@ pub struct Share {
 
 impl Share {
     /// A one-time charge covers no months.
-    pub const NONE: Share = Share { months: 0, num: 1, den: 1 };
+    pub const NONE: Share = Share {
+        months: 0,
+        num: 1,
+        den: 1,
+    };
 
     /// True when less than a whole period.
     pub fn is_partial(&self) -> bool {
@@ -175,7 +180,11 @@ impl Share {
 
     /// Months of service, exactly where it can be written in 28 digits.
     pub fn months(&self) -> Decimal {
-        muldiv(&[Decimal::from(self.months), Decimal::from(self.num)], &[Decimal::from(self.den)]).unwrap_or_default()
+        muldiv(
+            &[Decimal::from(self.months), Decimal::from(self.num)],
+            &[Decimal::from(self.den)],
+        )
+        .unwrap_or_default()
     }
 }
 
@@ -218,7 +227,11 @@ pub struct PriceError {
 }
 
 fn perr(field: String, message: impl Into<String>, help: Option<String>) -> PriceError {
-    PriceError { field, message: message.into(), help }
+    PriceError {
+        field,
+        message: message.into(),
+        help,
+    }
 }
 
 /// The quoted spelling of a term, without allocating for the common ones.
@@ -269,17 +282,31 @@ pub fn parse_billing(s: &str) -> Result<Billing, String> {
 
 /// Prices a quote against a compiled rule set. Every problem of the quote is reported, each
 /// naming its field; nothing is priced when there is any.
-pub fn price(cat: &Catalogue, quote: &Quote, opts: &PriceOptions) -> Result<PricedQuote, Vec<PriceError>> {
+pub fn price(
+    cat: &Catalogue,
+    quote: &Quote,
+    opts: &PriceOptions,
+) -> Result<PricedQuote, Vec<PriceError>> {
     let mut errors = Vec::new();
     if quote.currency != cat.currency {
         errors.push(perr(
             "currency".into(),
-            format!("the quote is in `{}` but the rule set prices in `{}`", quote.currency, cat.currency),
-            Some(format!("write `currency: {}` or price it with rules in `{}`", cat.currency, quote.currency)),
+            format!(
+                "the quote is in `{}` but the rule set prices in `{}`",
+                quote.currency, cat.currency
+            ),
+            Some(format!(
+                "write `currency: {}` or price it with rules in `{}`",
+                cat.currency, quote.currency
+            )),
         ));
     }
     if quote.lines.is_empty() {
-        errors.push(perr("lines".into(), "the quote has no lines", Some("list what is sold under `lines:`".into())));
+        errors.push(perr(
+            "lines".into(),
+            "the quote has no lines",
+            Some("list what is sold under `lines:`".into()),
+        ));
     }
     let mut pricer = Pricer::new(cat, quote, *opts);
     let mut lines = Vec::with_capacity(quote.lines.len());
@@ -301,7 +328,10 @@ pub fn price(cat: &Catalogue, quote: &Quote, opts: &PriceOptions) -> Result<Pric
         quote: quote.quote.clone(),
         date: quote.date,
         currency: cat.currency.clone(),
-        customer: CustomerRef { id: quote.customer.id.clone(), name: quote.customer.name.clone() },
+        customer: CustomerRef {
+            id: quote.customer.id.clone(),
+            name: quote.customer.name.clone(),
+        },
         lines,
         totals,
     })
@@ -319,18 +349,33 @@ pub struct Pricer<'a> {
 impl<'a> Pricer<'a> {
     /// A pricer for lines of `quote` (its own `lines` are not read).
     pub fn new(cat: &'a Catalogue, quote: &'a Quote, opts: PriceOptions) -> Self {
-        Pricer { cat, quote, opts, quote_discount_used: vec![false; cat.discounts.len()] }
+        Pricer {
+            cat,
+            quote,
+            opts,
+            quote_discount_used: vec![false; cat.discounts.len()],
+        }
     }
 
     /// Prices one line; `index` is its 0-based position, used in error fields.
     pub fn line(&mut self, index: usize, line: &QuoteLine) -> Result<PricedLine, Vec<PriceError>> {
-        price_line(self.cat, self.quote, index, line, &self.opts, &mut self.quote_discount_used)
+        price_line(
+            self.cat,
+            self.quote,
+            index,
+            line,
+            &self.opts,
+            &mut self.quote_discount_used,
+        )
     }
 }
 
 fn totals(lines: &[PricedLine], minor_units: u32) -> Totals {
     let mut t = Totals::default();
-    let first_date = lines.iter().flat_map(|l| l.charges.iter().map(|c| c.bill_date)).min();
+    let first_date = lines
+        .iter()
+        .flat_map(|l| l.charges.iter().map(|c| c.bill_date))
+        .min();
     for l in lines {
         t.mrr += l.mrr;
         for c in &l.charges {
@@ -343,7 +388,14 @@ fn totals(lines: &[PricedLine], minor_units: u32) -> Totals {
     }
     t.arr = t.mrr * Decimal::from(12);
     t.margin = t.contract_value - t.cost;
-    for v in [&mut t.first_invoice, &mut t.mrr, &mut t.arr, &mut t.contract_value, &mut t.cost, &mut t.margin] {
+    for v in [
+        &mut t.first_invoice,
+        &mut t.mrr,
+        &mut t.arr,
+        &mut t.contract_value,
+        &mut t.cost,
+        &mut t.margin,
+    ] {
         v.rescale(minor_units);
     }
     t
@@ -362,7 +414,12 @@ fn field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")
 }
 
-fn resolve<'a>(cat: &'a Catalogue, quote: &Quote, i: usize, line: &QuoteLine) -> Result<Resolved<'a>, Vec<PriceError>> {
+fn resolve<'a>(
+    cat: &'a Catalogue,
+    quote: &Quote,
+    i: usize,
+    line: &QuoteLine,
+) -> Result<Resolved<'a>, Vec<PriceError>> {
     let mut errors = Vec::new();
     let item = match cat.item(&line.product) {
         Some((_, item)) => Some(item),
@@ -379,7 +436,9 @@ fn resolve<'a>(cat: &'a Catalogue, quote: &Quote, i: usize, line: &QuoteLine) ->
         errors.push(perr(
             field(i, "quantity"),
             format!("quantity `{}` must be above zero", line.quantity),
-            Some("a reduction is a seat change on an accepted subscription, not a quote line".into()),
+            Some(
+                "a reduction is a seat change on an accepted subscription, not a quote line".into(),
+            ),
         ));
     }
     let term = match parse_term(&line.term) {
@@ -443,11 +502,18 @@ fn resolve<'a>(cat: &'a Catalogue, quote: &Quote, i: usize, line: &QuoteLine) ->
                     "`{}` is not offered on {} {}",
                     item.sku,
                     crate::catalogue::term_text(term),
-                    if term.is_some() { billing.keyword() } else { "" }
+                    if term.is_some() {
+                        billing.keyword()
+                    } else {
+                        ""
+                    }
                 )
                 .trim_end()
                 .to_string(),
-                Some(format!("the {what} must match a price line; offered: {}", offered.join(", "))),
+                Some(format!(
+                    "the {what} must match a price line; offered: {}",
+                    offered.join(", ")
+                )),
             ));
             return Err(errors);
         }
@@ -466,17 +532,33 @@ fn resolve<'a>(cat: &'a Catalogue, quote: &Quote, i: usize, line: &QuoteLine) ->
     if item.usage.is_none() && line.usage.is_some() {
         errors.push(perr(
             field(i, "usage"),
-            format!("`{}` is not metered, so it takes no usage estimate", item.sku),
-            Some("remove `usage`, or give the product a `usage METRIC by …` line in the rules".into()),
+            format!(
+                "`{}` is not metered, so it takes no usage estimate",
+                item.sku
+            ),
+            Some(
+                "remove `usage`, or give the product a `usage METRIC by …` line in the rules"
+                    .into(),
+            ),
         ));
     }
     if let Some(u) = line.usage {
         if u < Decimal::ZERO {
-            errors.push(perr(field(i, "usage"), format!("usage estimate `{u}` is negative"), None));
+            errors.push(perr(
+                field(i, "usage"),
+                format!("usage estimate `{u}` is negative"),
+                None,
+            ));
         }
     }
     if errors.is_empty() {
-        Ok(Resolved { item, offer, term, billing, coterm })
+        Ok(Resolved {
+            item,
+            offer,
+            term,
+            billing,
+            coterm,
+        })
     } else {
         Err(errors)
     }
@@ -495,16 +577,20 @@ fn resolve_coterm(
             perr(
                 field(i, "coterm"),
                 format!("unknown co-term policy `{name}`"),
-                Some(match did_you_mean(name, cat.policies.iter().map(|p| &*p.name)) {
-                    Some(s) => format!("did you mean `{s}`? (or `none` for no co-terming)"),
-                    None => "name a `coterm` policy of the rules, or `none`".to_string(),
-                }),
+                Some(
+                    match did_you_mean(name, cat.policies.iter().map(|p| &*p.name)) {
+                        Some(s) => format!("did you mean `{s}`? (or `none` for no co-terming)"),
+                        None => "name a `coterm` policy of the rules, or `none`".to_string(),
+                    },
+                ),
             )
         })?),
         None => item.policy,
     };
     let Some(index) = index else { return Ok(None) };
-    let Some(p) = cat.policies.get(index) else { return Ok(None) };
+    let Some(p) = cat.policies.get(index) else {
+        return Ok(None);
+    };
     let anchor = match &p.anchor {
         AnchorRule::CalendarMonthEnd => AnchorAt::CalendarMonthEnd,
         AnchorRule::Date(d) => AnchorAt::Date(Anchor::at(*d)),
@@ -516,8 +602,13 @@ fn resolve_coterm(
                     Some("add `anniversary: MM-DD` to the customer, or set `coterm: none` on the line".into()),
                 )
             })?;
-            let a = Anchor::intending(line.start.year(), md.month, md.day)
-                .ok_or_else(|| perr("customer.anniversary".into(), format!("`{md}` is not a month and day"), None))?;
+            let a = Anchor::intending(line.start.year(), md.month, md.day).ok_or_else(|| {
+                perr(
+                    "customer.anniversary".into(),
+                    format!("`{md}` is not a month and day"),
+                    None,
+                )
+            })?;
             AnchorAt::Date(a)
         }
         AnchorRule::EndOfExisting(sku) => {
@@ -532,16 +623,32 @@ fn resolve_coterm(
                 )
             })?;
             let boundary = sub.ends.succ_opt().ok_or_else(|| {
-                perr("customer.subscriptions".into(), "the subscription's end date is out of range", None)
+                perr(
+                    "customer.subscriptions".into(),
+                    "the subscription's end date is out of range",
+                    None,
+                )
             })?;
             AnchorAt::Date(Anchor::at(boundary))
         }
     };
-    Ok(Some((p.name.clone(), Coterm { anchor, mode: p.mode, proration: p.proration, basis: p.basis })))
+    Ok(Some((
+        p.name.clone(),
+        Coterm {
+            anchor,
+            mode: p.mode,
+            proration: p.proration,
+            basis: p.basis,
+        },
+    )))
 }
 
 fn overflow(i: usize) -> Vec<PriceError> {
-    vec![perr(field(i, "quantity"), "the amounts of this line are too large to compute exactly", None)]
+    vec![perr(
+        field(i, "quantity"),
+        "the amounts of this line are too large to compute exactly",
+        None,
+    )]
 }
 
 /// `a × b × … ÷ (c × d × …)`, multiplied out before dividing so the result is exact whenever
@@ -613,7 +720,11 @@ fn price_line(
     let item = r.item;
     let offer = r.offer;
     let metered = item.usage.is_some();
-    let units = if metered { line.usage.unwrap_or(Decimal::ZERO) } else { line.quantity };
+    let units = if metered {
+        line.usage.unwrap_or(Decimal::ZERO)
+    } else {
+        line.quantity
+    };
     let mut line_steps = Vec::new();
     if opts.explain {
         line_steps.push(Step {
@@ -626,7 +737,11 @@ fn price_line(
                 },
                 item.sku,
                 match &offer.price {
-                    Price::Flat(rate) => format!(": {} {}", rate.amount, per_words(rate.per_months, offer.term_months)),
+                    Price::Flat(rate) => format!(
+                        ": {} {}",
+                        rate.amount,
+                        per_words(rate.per_months, offer.term_months)
+                    ),
                     Price::Tiered(t) => format!(
                         ": through tier table `{}`",
                         cat.tiers.get(*t).map(|t| t.name.as_str()).unwrap_or("?")
@@ -636,7 +751,10 @@ fn price_line(
             at: Some(offer.origin.clone()),
         });
         if let Some(d) = &offer.derivation {
-            line_steps.push(Step { text: d.clone(), at: Some(offer.origin.clone()) });
+            line_steps.push(Step {
+                text: d.clone(),
+                at: Some(offer.origin.clone()),
+            });
         }
         match &r.coterm {
             Some((name, c)) => {
@@ -645,7 +763,11 @@ fn price_line(
                 let anchor_text = match policy.map(|p| &p.anchor) {
                     Some(AnchorRule::CustomerAnniversary) => format!(
                         "anchor customer anniversary {}",
-                        quote.customer.anniversary.map(|a| a.to_string()).unwrap_or_default()
+                        quote
+                            .customer
+                            .anniversary
+                            .map(|a| a.to_string())
+                            .unwrap_or_default()
                     ),
                     Some(AnchorRule::Date(d)) => format!("anchor date {d}"),
                     Some(AnchorRule::EndOfExisting(sku)) => format!(
@@ -658,7 +780,9 @@ fn price_line(
                             .map(|s| format!("last day {}", s.ends))
                             .unwrap_or_default()
                     ),
-                    Some(AnchorRule::CalendarMonthEnd) | None => "anchor calendar month end".to_string(),
+                    Some(AnchorRule::CalendarMonthEnd) | None => {
+                        "anchor calendar month end".to_string()
+                    }
                 };
                 line_steps.push(Step {
                     text: format!(
@@ -691,7 +815,12 @@ fn price_line(
     // The committed pieces.
     let (plan, billing_months) = match r.term {
         None => (
-            Plan { start: line.start, term_start: line.start, end: line.start, pieces: Vec::new() },
+            Plan {
+                start: line.start,
+                term_start: line.start,
+                end: line.start,
+                pieces: Vec::new(),
+            },
             0,
         ),
         Some(term) => {
@@ -713,8 +842,13 @@ fn price_line(
         match &offer.price {
             Price::Flat(rate) => match rate.per_months {
                 None => Some((units.checked_mul(rate.amount)?, Decimal::ONE)),
-                Some(p) if Decimal::from(p) == b => Some((units.checked_mul(rate.amount)?, Decimal::ONE)),
-                Some(p) => Some((units.checked_mul(rate.amount)?.checked_mul(b)?, Decimal::from(p))),
+                Some(p) if Decimal::from(p) == b => {
+                    Some((units.checked_mul(rate.amount)?, Decimal::ONE))
+                }
+                Some(p) => Some((
+                    units.checked_mul(rate.amount)?.checked_mul(b)?,
+                    Decimal::from(p),
+                )),
             },
             Price::Tiered(_) => {
                 let t = tier_table?;
@@ -729,7 +863,11 @@ fn price_line(
                                 t.name,
                                 u.units,
                                 u.price,
-                                if u.flat.is_zero() { String::new() } else { format!(" + flat {}", u.flat) },
+                                if u.flat.is_zero() {
+                                    String::new()
+                                } else {
+                                    format!(" + flat {}", u.flat)
+                                },
                                 u.amount()
                             ),
                             at: row.map(|r| r.origin.clone()),
@@ -766,7 +904,13 @@ fn price_line(
         if opts.explain {
             explain.extend(tier_steps.iter().cloned());
             explain.push(Step {
-                text: format!("{} × price = {} → {} ({})", units, muldiv(&[pp_num], &[pp_den]).unwrap_or_default(), amount, cat.rounding_name),
+                text: format!(
+                    "{} × price = {} → {} ({})",
+                    units,
+                    muldiv(&[pp_num], &[pp_den]).unwrap_or_default(),
+                    amount,
+                    cat.rounding_name
+                ),
                 at: None,
             });
         }
@@ -787,17 +931,26 @@ fn price_line(
     let mut whole_memo: Option<(Decimal, Decimal, Decimal, Option<Decimal>)> = None;
     for piece in &plan.pieces {
         let partial = piece.fraction.is_partial();
-        let (fnum, fden) = (Decimal::from(piece.fraction.num), Decimal::from(piece.fraction.den));
+        let (fnum, fden) = (
+            Decimal::from(piece.fraction.num),
+            Decimal::from(piece.fraction.den),
+        );
         let (exact, amount, cost, min_amount) = match (partial, whole_memo) {
             (false, Some(m)) => m,
             _ => {
                 let exact = muldiv(&[pp_num, fnum], &[pp_den, fden]).ok_or_else(|| overflow(i))?;
-                let cost = cat.round(muldiv(&[cp_num, fnum], &[cp_den, fden]).ok_or_else(|| overflow(i))?);
+                let cost =
+                    cat.round(muldiv(&[cp_num, fnum], &[cp_den, fden]).ok_or_else(|| overflow(i))?);
                 let min_amount = match minimum {
-                    Some(min) => Some(cat.round(
-                        muldiv(&[min.amount, b, fnum], &[Decimal::from(min.per_months.unwrap_or(1)), fden])
+                    Some(min) => Some(
+                        cat.round(
+                            muldiv(
+                                &[min.amount, b, fnum],
+                                &[Decimal::from(min.per_months.unwrap_or(1)), fden],
+                            )
                             .ok_or_else(|| overflow(i))?,
-                    )),
+                        ),
+                    ),
                     None => None,
                 };
                 let m = (exact, cat.round(exact), cost, min_amount);
@@ -817,7 +970,10 @@ fn price_line(
         let bill_date = if metered { piece.end } else { piece.start };
         let mut explain = Vec::new();
         if opts.explain {
-            explain.push(Step { text: format!("period: {}", describe_fraction(&piece.fraction, piece)), at: None });
+            explain.push(Step {
+                text: format!("period: {}", describe_fraction(&piece.fraction, piece)),
+                at: None,
+            });
             explain.extend(tier_steps.iter().cloned());
             let per_text = match &offer.price {
                 Price::Flat(rate) => format!(
@@ -825,7 +981,9 @@ fn price_line(
                     rate.amount,
                     per_words(rate.per_months, offer.term_months)
                 ),
-                Price::Tiered(_) => format!("tiers({units}) for a {billing_months}-month billing period"),
+                Price::Tiered(_) => {
+                    format!("tiers({units}) for a {billing_months}-month billing period")
+                }
             };
             explain.push(Step {
                 text: format!(
@@ -847,7 +1005,11 @@ fn price_line(
                 });
             }
         }
-        let share = Share { months: billing_months, num: piece.fraction.num, den: piece.fraction.den };
+        let share = Share {
+            months: billing_months,
+            num: piece.fraction.num,
+            den: piece.fraction.den,
+        };
         gross.push(Charge {
             kind,
             period_start: piece.start,
@@ -885,7 +1047,15 @@ fn price_line(
     }
 
     // Discounts: each gross charge in turn, rules in written order, then the manual discount.
-    let ctx = LineCtx { cat, quote, line, item, term: r.term, billing: r.billing, explain: opts.explain };
+    let ctx = LineCtx {
+        cat,
+        quote,
+        line,
+        item,
+        term: r.term,
+        billing: r.billing,
+        explain: opts.explain,
+    };
     let verdicts: Vec<Result<(), String>> = cat.discounts.iter().map(|d| ctx.applies(d)).collect();
     let mut charges = Vec::with_capacity(gross.len() * 2);
     let mut first_charge_done = false;
@@ -897,7 +1067,10 @@ fn price_line(
             v.is_err()
                 || (r.duration_months.is_none()
                     && !matches!(r.amount, DiscountAmount::Fixed { monthly: false, .. })
-                    && !matches!((&r.scope, &r.amount), (DiscountScope::Quote, DiscountAmount::Fixed { .. })))
+                    && !matches!(
+                        (&r.scope, &r.amount),
+                        (DiscountScope::Quote, DiscountAmount::Fixed { .. })
+                    ))
         });
     let mut memo: Option<WholePeriodDiscounts> = None;
     for mut g in gross {
@@ -928,7 +1101,10 @@ fn price_line(
             let verdict = verdicts.get(k).cloned().unwrap_or(Err(String::new()));
             if let Err(why) = verdict {
                 if opts.explain {
-                    g.explain.push(Step { text: format!("discount `{}` skipped: {why}", rule.name), at: Some(rule.origin.clone()) });
+                    g.explain.push(Step {
+                        text: format!("discount `{}` skipped: {why}", rule.name),
+                        at: Some(rule.origin.clone()),
+                    });
                 }
                 continue;
             }
@@ -952,7 +1128,10 @@ fn price_line(
                         }
                     }
                     if opts.explain {
-                        g.explain.push(Step { text: format!("discount `{}` fired: {how}", rule.name), at: Some(rule.origin.clone()) });
+                        g.explain.push(Step {
+                            text: format!("discount `{}` fired: {how}", rule.name),
+                            at: Some(rule.origin.clone()),
+                        });
                     }
                     discounts.push(Charge {
                         kind: ChargeKind::Discount,
@@ -963,7 +1142,10 @@ fn price_line(
                         cost: zero,
                         rule: Some(rule.name.clone()),
                         explain: if opts.explain {
-                            vec![Step { text: how, at: Some(rule.origin.clone()) }]
+                            vec![Step {
+                                text: how,
+                                at: Some(rule.origin.clone()),
+                            }]
                         } else {
                             Vec::new()
                         },
@@ -999,7 +1181,14 @@ fn price_line(
                     amount: -amount,
                     cost: zero,
                     rule: Some(Arc::from("manual")),
-                    explain: if opts.explain { vec![Step { text: how, at: None }] } else { Vec::new() },
+                    explain: if opts.explain {
+                        vec![Step {
+                            text: how,
+                            at: None,
+                        }]
+                    } else {
+                        Vec::new()
+                    },
                     share: g.share,
                 });
             }
@@ -1028,7 +1217,11 @@ fn price_line(
         let true_up = match minimum {
             Some(min) => {
                 let m = cat.round(
-                    muldiv(&[min.amount, b], &[Decimal::from(min.per_months.unwrap_or(1))]).ok_or_else(|| overflow(i))?,
+                    muldiv(
+                        &[min.amount, b],
+                        &[Decimal::from(min.per_months.unwrap_or(1))],
+                    )
+                    .ok_or_else(|| overflow(i))?,
                 );
                 (m - full).max(zero)
             }
@@ -1042,8 +1235,14 @@ fn price_line(
             if lasting && verdicts.get(k).is_some_and(|v| v.is_ok()) {
                 let d = match rule.amount {
                     DiscountAmount::Percent(p) => cat.round(net * p / Decimal::ONE_HUNDRED),
-                    DiscountAmount::Fixed { value, per_unit, .. } => {
-                        let per = if per_unit { value * line.quantity } else { value };
+                    DiscountAmount::Fixed {
+                        value, per_unit, ..
+                    } => {
+                        let per = if per_unit {
+                            value * line.quantity
+                        } else {
+                            value
+                        };
                         cat.round(per * b).min(net.max(Decimal::ZERO))
                     }
                 };
@@ -1055,7 +1254,11 @@ fn price_line(
         }
         net + true_up
     };
-    let mrr = if r.term.is_none() { zero } else { cat.round(recurring / b) };
+    let mrr = if r.term.is_none() {
+        zero
+    } else {
+        cat.round(recurring / b)
+    };
     let first_date = charges.iter().map(|c| c.bill_date).min();
     let first_charge = charges
         .iter()
@@ -1069,7 +1272,11 @@ fn price_line(
         bundle: item.is_bundle,
         quantity: line.quantity,
         term: term_name(r.term),
-        billing: if r.term.is_none() { "once" } else { r.billing.keyword() },
+        billing: if r.term.is_none() {
+            "once"
+        } else {
+            r.billing.keyword()
+        },
         coterm: r.coterm.map(|c| c.0),
         start: line.start,
         term_start: plan.term_start,
@@ -1106,18 +1313,30 @@ impl LineCtx<'_> {
     fn applies(&self, rule: &DiscountRule) -> Result<(), String> {
         let item = self.item;
         match &rule.scope {
-            DiscountScope::Sku(s) if &*item.sku != s.as_str() => return Err(self.why(|| format!("applies to `{s}`, this line is `{}`", item.sku))),
+            DiscountScope::Sku(s) if &*item.sku != s.as_str() => {
+                return Err(self.why(|| format!("applies to `{s}`, this line is `{}`", item.sku)));
+            }
             DiscountScope::Vendor(v) if item.vendor.as_deref() != Some(v) => {
-                return Err(self.why(|| format!(
-                    "applies to vendor `{v}`, this line's vendor is {}",
-                    item.vendor.as_deref().map(|x| format!("`{x}`")).unwrap_or_else(|| "not set".into())
-                )));
+                return Err(self.why(|| {
+                    format!(
+                        "applies to vendor `{v}`, this line's vendor is {}",
+                        item.vendor
+                            .as_deref()
+                            .map(|x| format!("`{x}`"))
+                            .unwrap_or_else(|| "not set".into())
+                    )
+                }));
             }
             DiscountScope::Category(c) if item.category.as_deref() != Some(c) => {
-                return Err(self.why(|| format!(
-                    "applies to category `{c}`, this line's category is {}",
-                    item.category.as_deref().map(|x| format!("`{x}`")).unwrap_or_else(|| "not set".into())
-                )));
+                return Err(self.why(|| {
+                    format!(
+                        "applies to category `{c}`, this line's category is {}",
+                        item.category
+                            .as_deref()
+                            .map(|x| format!("`{x}`"))
+                            .unwrap_or_else(|| "not set".into())
+                    )
+                }));
             }
             _ => {}
         }
@@ -1126,27 +1345,45 @@ impl LineCtx<'_> {
                 Condition::Segment(list) => {
                     let seg = self.quote.customer.segment.as_deref();
                     if !seg.is_some_and(|s| list.iter().any(|x| x == s)) {
-                        return Err(self.why(|| format!(
-                            "needs customer segment {}, the customer's is {}",
-                            list.join(" or "),
-                            seg.map(|s| format!("`{s}`")).unwrap_or_else(|| "not set".into())
-                        )));
+                        return Err(self.why(|| {
+                            format!(
+                                "needs customer segment {}, the customer's is {}",
+                                list.join(" or "),
+                                seg.map(|s| format!("`{s}`"))
+                                    .unwrap_or_else(|| "not set".into())
+                            )
+                        }));
                     }
                 }
                 Condition::Term(list) => {
                     if !list.contains(&self.term) {
-                        let names: Vec<String> = list.iter().map(|t| crate::catalogue::term_text(*t)).collect();
-                        return Err(self.why(|| format!("needs term {}, the line is {}", names.join(" or "), crate::catalogue::term_text(self.term))));
+                        let names: Vec<String> = list
+                            .iter()
+                            .map(|t| crate::catalogue::term_text(*t))
+                            .collect();
+                        return Err(self.why(|| {
+                            format!(
+                                "needs term {}, the line is {}",
+                                names.join(" or "),
+                                crate::catalogue::term_text(self.term)
+                            )
+                        }));
                     }
                 }
                 Condition::Billing(list) => {
                     if self.term.is_none() || !list.contains(&self.billing) {
                         let names: Vec<&str> = list.iter().map(|b| b.keyword()).collect();
-                        return Err(self.why(|| format!(
-                            "needs billing {}, the line is billed {}",
-                            names.join(" or "),
-                            if self.term.is_none() { "once" } else { self.billing.keyword() }
-                        )));
+                        return Err(self.why(|| {
+                            format!(
+                                "needs billing {}, the line is billed {}",
+                                names.join(" or "),
+                                if self.term.is_none() {
+                                    "once"
+                                } else {
+                                    self.billing.keyword()
+                                }
+                            )
+                        }));
                     }
                 }
                 Condition::Quantity(op, n) => {
@@ -1159,7 +1396,9 @@ impl LineCtx<'_> {
                         Comparison::Is => q == *n,
                     };
                     if !ok {
-                        return Err(self.why(|| format!("needs quantity {} {n}, the line has {q}", op.words())));
+                        return Err(self.why(|| {
+                            format!("needs quantity {} {n}, the line has {q}", op.words())
+                        }));
                     }
                 }
                 Condition::Date(subject, op, date) => {
@@ -1172,10 +1411,16 @@ impl LineCtx<'_> {
                         DateOp::From => d >= *date,
                     };
                     if !ok {
-                        return Err(self.why(|| format!(
-                            "needs {what} {} {date}, it is {d}",
-                            if *op == DateOp::Before { "before" } else { "from" }
-                        )));
+                        return Err(self.why(|| {
+                            format!(
+                                "needs {what} {} {date}, it is {d}",
+                                if *op == DateOp::Before {
+                                    "before"
+                                } else {
+                                    "from"
+                                }
+                            )
+                        }));
                     }
                 }
             }
@@ -1203,18 +1448,30 @@ impl LineCtx<'_> {
         if inside >= all {
             return Some((1, 1, String::new()));
         }
-        let text = self.why(|| format!(" × {inside}/{all} days inside the first {months} months (to {window_end})"));
+        let text = self.why(|| {
+            format!(" × {inside}/{all} days inside the first {months} months (to {window_end})")
+        });
         Some((inside, all, text))
     }
 
     /// The discount amount (positive, rounded once) for one charge, with how it was reached.
-    fn discount(&self, rule: &DiscountRule, c: &Charge, running: Decimal, first_done: bool) -> Result<(Decimal, String), String> {
+    fn discount(
+        &self,
+        rule: &DiscountRule,
+        c: &Charge,
+        running: Decimal,
+        first_done: bool,
+    ) -> Result<(Decimal, String), String> {
         if c.kind == ChargeKind::MinimumTrueUp {
             return Err(self.why(|| "minimum true-ups are not discounted".into()));
         }
         let Some((inside, all, share_text)) = self.overlap(rule, c) else {
             return Err(self.why(|| {
-                format!("outside the first {} months from {}", rule.duration_months.unwrap_or(0), self.line.start)
+                format!(
+                    "outside the first {} months from {}",
+                    rule.duration_months.unwrap_or(0),
+                    self.line.start
+                )
             }));
         };
         let (inside, all) = (Decimal::from(inside), Decimal::from(all));
@@ -1222,32 +1479,66 @@ impl LineCtx<'_> {
         let too_large = || self.why(|| "the discount is too large to compute exactly".into());
         match rule.amount {
             DiscountAmount::Percent(p) => {
-                let exact = muldiv(&[running, rule.factor, inside], &[all]).ok_or_else(too_large)?;
+                let exact =
+                    muldiv(&[running, rule.factor, inside], &[all]).ok_or_else(too_large)?;
                 let a = cat.round(exact);
-                let how = self.why(|| format!("{p}% of {running}{share_text} = {} → {a}", exact.round_dp(6).normalize()));
+                let how = self.why(|| {
+                    format!(
+                        "{p}% of {running}{share_text} = {} → {a}",
+                        exact.round_dp(6).normalize()
+                    )
+                });
                 Ok((a, how))
             }
-            DiscountAmount::Fixed { value, per_unit, monthly } => {
-                let units = if per_unit { self.line.quantity } else { Decimal::ONE };
-                let unit_text = || if per_unit { format!(" × {units} units") } else { String::new() };
+            DiscountAmount::Fixed {
+                value,
+                per_unit,
+                monthly,
+            } => {
+                let units = if per_unit {
+                    self.line.quantity
+                } else {
+                    Decimal::ONE
+                };
+                let unit_text = || {
+                    if per_unit {
+                        format!(" × {units} units")
+                    } else {
+                        String::new()
+                    }
+                };
                 if monthly {
                     if c.period_start == c.period_end {
-                        return Err(self.why(|| "a monthly amount does not apply to a one-time charge".into()));
+                        return Err(self.why(|| {
+                            "a monthly amount does not apply to a one-time charge".into()
+                        }));
                     }
                     let sh = c.share;
                     let exact = muldiv(
-                        &[value, units, Decimal::from(sh.months), Decimal::from(sh.num), inside],
+                        &[
+                            value,
+                            units,
+                            Decimal::from(sh.months),
+                            Decimal::from(sh.num),
+                            inside,
+                        ],
                         &[Decimal::from(sh.den), all],
                     )
                     .ok_or_else(too_large)?;
                     let a = cat.round(exact).min(running.max(Decimal::ZERO));
                     let how = self.why(|| {
-                        format!("{value} a month{} × {} months{share_text} = {a}", unit_text(), c.share.months().round_dp(4).normalize())
+                        format!(
+                            "{value} a month{} × {} months{share_text} = {a}",
+                            unit_text(),
+                            c.share.months().round_dp(4).normalize()
+                        )
                     });
                     Ok((a, how))
                 } else {
                     if first_done && !matches!(rule.scope, DiscountScope::Quote) {
-                        return Err(self.why(|| "a one-off amount applies to the line's first charge only".into()));
+                        return Err(self.why(|| {
+                            "a one-off amount applies to the line's first charge only".into()
+                        }));
                     }
                     let a = cat.round(value * units).min(running.max(Decimal::ZERO));
                     Ok((a, self.why(|| format!("{value} once{} = {a}", unit_text()))))

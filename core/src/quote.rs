@@ -149,7 +149,9 @@ impl std::str::FromStr for ManualDiscount {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim();
-        let bad = || format!("`{s}` is not a discount: write a percentage (`10%`) or an amount (`50.00`)");
+        let bad = || {
+            format!("`{s}` is not a discount: write a percentage (`10%`) or an amount (`50.00`)")
+        };
         let out = if let Some(p) = t.strip_suffix('%') {
             ManualDiscount::Percent(p.trim().parse().map_err(|_| bad())?)
         } else {
@@ -159,7 +161,9 @@ impl std::str::FromStr for ManualDiscount {
             ManualDiscount::Percent(p) if p <= Decimal::ZERO || p > Decimal::ONE_HUNDRED => {
                 Err(format!("discount `{s}` must be above 0% and at most 100%"))
             }
-            ManualDiscount::Amount(a) if a <= Decimal::ZERO => Err(format!("discount `{s}` must be above zero")),
+            ManualDiscount::Amount(a) if a <= Decimal::ZERO => {
+                Err(format!("discount `{s}` must be above zero"))
+            }
             ok => Ok(ok),
         }
     }
@@ -254,7 +258,10 @@ impl QuoteFile {
                     line: Some(e.line()),
                     column: Some(e.column()),
                     field: String::new(),
-                    message: format!("the JSON does not parse: {}", clean_json_message(&e.to_string())),
+                    message: format!(
+                        "the JSON does not parse: {}",
+                        clean_json_message(&e.to_string())
+                    ),
                     help: None,
                 }));
             }
@@ -266,18 +273,33 @@ impl QuoteFile {
                 Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
                 _ => (String::new(), e.message.clone()),
             };
-            let value = e.line.and_then(|l| text.lines().nth(l.saturating_sub(1))).map(|l| {
-                let col = e.column.unwrap_or(1).saturating_sub(1);
-                l.chars().skip(col).take_while(|c| !c.is_whitespace() && *c != ',').collect::<String>()
-            });
-            let is_date = field.ends_with("date") || field.ends_with("start") || field.ends_with("ends");
+            let value = e
+                .line
+                .and_then(|l| text.lines().nth(l.saturating_sub(1)))
+                .map(|l| {
+                    let col = e.column.unwrap_or(1).saturating_sub(1);
+                    l.chars()
+                        .skip(col)
+                        .take_while(|c| !c.is_whitespace() && *c != ',')
+                        .collect::<String>()
+                });
+            let is_date =
+                field.ends_with("date") || field.ends_with("start") || field.ends_with("ends");
             let (message, help) = if is_date
-                && ["input is out of range", "premature end of input", "input contains invalid characters", "trailing input"]
-                    .iter()
-                    .any(|m| message.contains(m))
+                && [
+                    "input is out of range",
+                    "premature end of input",
+                    "input contains invalid characters",
+                    "trailing input",
+                ]
+                .iter()
+                .any(|m| message.contains(m))
             {
                 (
-                    format!("`{}` is not a date", value.unwrap_or_default().trim_matches('"')),
+                    format!(
+                        "`{}` is not a date",
+                        value.unwrap_or_default().trim_matches('"')
+                    ),
                     Some("write dates as YYYY-MM-DD, on a day the month has".to_string()),
                 )
             } else {
@@ -287,7 +309,11 @@ impl QuoteFile {
             // enclosing mapping; point at the line where the named value is written instead.
             let (line, column, field) = match relocate(text, &message) {
                 Some((l, c, key)) if Some(l) != e.line => {
-                    let f = if field.is_empty() || field.ends_with(&key) { key } else { format!("{field}.{key}") };
+                    let f = if field.is_empty() || field.ends_with(&key) {
+                        key
+                    } else {
+                        format!("{field}.{key}")
+                    };
                     (Some(l), Some(c), f)
                 }
                 _ => (e.line, e.column, field),
@@ -331,7 +357,12 @@ impl QuoteFile {
     }
 
     /// An error located at a field of this quote.
-    pub fn error(&self, field: &str, message: impl Into<String>, help: Option<String>) -> QuoteError {
+    pub fn error(
+        &self,
+        field: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> QuoteError {
         let pos = self.positions().get(field);
         QuoteError {
             file: self.name.clone(),
@@ -357,10 +388,16 @@ fn clean_json_message(msg: &str) -> String {
 fn relocate(text: &str, message: &str) -> Option<(usize, usize, String)> {
     let raw = message.split('`').nth(1)?;
     for (n, line) in text.lines().enumerate() {
-        let Some((key, value)) = line.split_once(':') else { continue };
-        let v = value.trim().trim_matches(|c| c == '"' || c == '\'' || c == ',');
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let v = value
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'' || c == ',');
         if v == raw {
-            let k = key.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == '{' || c == '"');
+            let k = key.trim_start_matches(|c: char| {
+                c.is_whitespace() || c == '-' || c == '{' || c == '"'
+            });
             let col = key.len() - k.len() + 1;
             return Some((n + 1, col, k.trim_matches('"').trim().to_string()));
         }
@@ -377,7 +414,10 @@ mod tests {
     #[test]
     fn reads_a_quote() {
         let q = QuoteFile::parse("q.yaml", Q).unwrap();
-        assert_eq!(q.quote.customer.anniversary, Some(MonthDay { month: 7, day: 1 }));
+        assert_eq!(
+            q.quote.customer.anniversary,
+            Some(MonthDay { month: 7, day: 1 })
+        );
         assert_eq!(q.quote.lines[0].quantity, Decimal::from(10));
         assert_eq!(q.positions().get("lines[0].billing"), Some((12, 5)));
     }
@@ -387,7 +427,11 @@ mod tests {
         let text = Q.replace("    billing: annual\n", "    biling: annual\n");
         let e = QuoteFile::parse("q.yaml", &text).err().unwrap();
         assert_eq!(e.line, Some(12));
-        assert!(e.message.contains("unknown field `biling`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `biling`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -402,8 +446,14 @@ mod tests {
         assert!("02-29".parse::<MonthDay>().is_ok());
         assert!("02-30".parse::<MonthDay>().is_err());
         assert!("13-01".parse::<MonthDay>().is_err());
-        assert_eq!("10%".parse::<ManualDiscount>(), Ok(ManualDiscount::Percent(Decimal::TEN)));
-        assert_eq!("1,250.00".parse::<ManualDiscount>(), Ok(ManualDiscount::Amount(Decimal::new(125000, 2))));
+        assert_eq!(
+            "10%".parse::<ManualDiscount>(),
+            Ok(ManualDiscount::Percent(Decimal::TEN))
+        );
+        assert_eq!(
+            "1,250.00".parse::<ManualDiscount>(),
+            Ok(ManualDiscount::Amount(Decimal::new(125000, 2)))
+        );
         assert!("0%".parse::<ManualDiscount>().is_err());
         assert!("120%".parse::<ManualDiscount>().is_err());
     }

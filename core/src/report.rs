@@ -15,7 +15,17 @@ fn table() -> Table {
 /// The `tenor price` table: one row per line, then the totals.
 pub fn price_table(p: &PricedQuote) -> String {
     let mut t = table();
-    t.set_header(vec!["#", "Product", "Qty", "Term", "Billing", "Start", "First charge", "Recurring", "MRR"]);
+    t.set_header(vec![
+        "#",
+        "Product",
+        "Qty",
+        "Term",
+        "Billing",
+        "Start",
+        "First charge",
+        "Recurring",
+        "MRR",
+    ]);
     for l in &p.lines {
         t.add_row(vec![
             l.line.to_string(),
@@ -44,7 +54,10 @@ pub fn price_table(p: &PricedQuote) -> String {
         ("Cost", tt.cost),
         ("Margin", tt.margin),
     ] {
-        totals.add_row(vec![name.to_string(), format!("{} {}", money(v), p.currency)]);
+        totals.add_row(vec![
+            name.to_string(),
+            format!("{} {}", money(v), p.currency),
+        ]);
     }
     if let Some(c) = totals.column_mut(1) {
         c.set_cell_alignment(CellAlignment::Right);
@@ -92,7 +105,11 @@ fn charge_head(c: &Charge) -> String {
     } else {
         format!("[{}, {})", c.period_start, c.period_end)
     };
-    let rule = c.rule.as_ref().map(|r| format!(" `{r}`")).unwrap_or_default();
+    let rule = c
+        .rule
+        .as_ref()
+        .map(|r| format!(" `{r}`"))
+        .unwrap_or_default();
     format!(
         "{}{rule} {period}, billed {}: {} (cost {})",
         c.kind.as_str(),
@@ -105,8 +122,16 @@ fn charge_head(c: &Charge) -> String {
 /// The `tenor explain` text: for every charge, the chain of rules that made it.
 pub fn explain(p: &PricedQuote, only_line: Option<usize>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Quote {} for {} ({}), {}, {}", p.quote, p.customer.name, p.customer.id, p.date, p.currency);
-    for l in p.lines.iter().filter(|l| only_line.is_none_or(|n| n == l.line)) {
+    let _ = writeln!(
+        out,
+        "Quote {} for {} ({}), {}, {}",
+        p.quote, p.customer.name, p.customer.id, p.date, p.currency
+    );
+    for l in p
+        .lines
+        .iter()
+        .filter(|l| only_line.is_none_or(|n| n == l.line))
+    {
         let _ = writeln!(
             out,
             "\nline {}: {} \"{}\" × {}, {} {}, from {} (term from {} to {})",
@@ -128,7 +153,10 @@ pub fn explain(p: &PricedQuote, only_line: Option<usize>) -> String {
         let _ = writeln!(
             out,
             "  line total {}; first charge {}; recurring {} per billing period; MRR {}",
-            l.charges.iter().map(|c| c.amount).sum::<rust_decimal::Decimal>(),
+            l.charges
+                .iter()
+                .map(|c| c.amount)
+                .sum::<rust_decimal::Decimal>(),
             l.first_charge,
             l.recurring,
             l.mrr

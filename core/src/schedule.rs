@@ -63,7 +63,11 @@ pub enum FractionUnit {
 
 impl Fraction {
     /// The whole period.
-    pub const WHOLE: Fraction = Fraction { num: 1, den: 1, unit: FractionUnit::Whole };
+    pub const WHOLE: Fraction = Fraction {
+        num: 1,
+        den: 1,
+        unit: FractionUnit::Whole,
+    };
 
     /// True when this is less than a whole period.
     pub fn is_partial(&self) -> bool {
@@ -116,7 +120,12 @@ fn err(msg: &str) -> PlanError {
 }
 
 /// Plans a subscription of `term` months billed every `billing` months from `start`.
-pub fn plan(start: NaiveDate, term: u32, billing: u32, coterm: Option<&Coterm>) -> Result<Plan, PlanError> {
+pub fn plan(
+    start: NaiveDate,
+    term: u32,
+    billing: u32,
+    coterm: Option<&Coterm>,
+) -> Result<Plan, PlanError> {
     if term == 0 || billing == 0 {
         return Err(err("a term and billing period must be at least one month"));
     }
@@ -133,11 +142,14 @@ pub fn plan(start: NaiveDate, term: u32, billing: u32, coterm: Option<&Coterm>) 
                 match c.mode {
                     CotermMode::Stub => {
                         let n = a.next_on_or_after(1, start).ok_or_else(out_of_range)?;
-                        let end = a.step_from(n, 1, i64::from(term)).ok_or_else(out_of_range)?;
+                        let end = a
+                            .step_from(n, 1, i64::from(term))
+                            .ok_or_else(out_of_range)?;
                         (a, n, n, end)
                     }
                     CotermMode::Coterminous => {
-                        let projected = calendar::add_months(start, i64::from(term)).ok_or_else(out_of_range)?;
+                        let projected = calendar::add_months(start, i64::from(term))
+                            .ok_or_else(out_of_range)?;
                         let e = a.last_on_or_before(1, projected).ok_or_else(out_of_range)?;
                         (a, e, start, e)
                     }
@@ -148,12 +160,16 @@ pub fn plan(start: NaiveDate, term: u32, billing: u32, coterm: Option<&Coterm>) 
                 let n = a.next_on_or_after(r, start).ok_or_else(out_of_range)?;
                 match c.mode {
                     CotermMode::Stub => {
-                        let end = a.step_from(n, 1, i64::from(term)).ok_or_else(out_of_range)?;
+                        let end = a
+                            .step_from(n, 1, i64::from(term))
+                            .ok_or_else(out_of_range)?;
                         (a, n, n, end)
                     }
                     CotermMode::Coterminous if n > start => (a, n, start, n),
                     CotermMode::Coterminous => {
-                        let end = a.step_from(n, 1, i64::from(term)).ok_or_else(out_of_range)?;
+                        let end = a
+                            .step_from(n, 1, i64::from(term))
+                            .ok_or_else(out_of_range)?;
                         (a, n, n, end)
                     }
                 }
@@ -170,13 +186,20 @@ pub fn plan(start: NaiveDate, term: u32, billing: u32, coterm: Option<&Coterm>) 
         k -= 1;
         g = grid(k)?;
     }
-    let mut pieces = Vec::with_capacity(((end - start).num_days() / (28 * step) + 2).clamp(1, 1300) as usize);
+    let mut pieces =
+        Vec::with_capacity(((end - start).num_days() / (28 * step) + 2).clamp(1, 1300) as usize);
     while g < end {
         let next = grid(k + 1)?;
         let piece_start = g.max(start);
         let piece_end = next.min(end);
         let fraction = if piece_start > g || piece_end < next {
-            partial(&anchor, (g, next), (piece_start, piece_end), billing, coterm)
+            partial(
+                &anchor,
+                (g, next),
+                (piece_start, piece_end),
+                billing,
+                coterm,
+            )
         } else {
             Fraction::WHOLE
         };
@@ -190,14 +213,31 @@ pub fn plan(start: NaiveDate, term: u32, billing: u32, coterm: Option<&Coterm>) 
         g = next;
         k += 1;
     }
-    Ok(Plan { start, term_start, end, pieces })
+    Ok(Plan {
+        start,
+        term_start,
+        end,
+        pieces,
+    })
 }
 
 /// The share of `period` charged for the partial piece `[from, to)`.
-fn partial(anchor: &Anchor, period: (NaiveDate, NaiveDate), piece: (NaiveDate, NaiveDate), billing: u32, coterm: Option<&Coterm>) -> Fraction {
-    let (proration, basis) = coterm.map(|c| (c.proration, c.basis)).unwrap_or((Proration::Daily, DayBasis::Actual));
+fn partial(
+    anchor: &Anchor,
+    period: (NaiveDate, NaiveDate),
+    piece: (NaiveDate, NaiveDate),
+    billing: u32,
+    coterm: Option<&Coterm>,
+) -> Fraction {
+    let (proration, basis) = coterm
+        .map(|c| (c.proration, c.basis))
+        .unwrap_or((Proration::Daily, DayBasis::Actual));
     match proration {
-        Proration::None => Fraction { num: 1, den: 1, unit: FractionUnit::Unprorated },
+        Proration::None => Fraction {
+            num: 1,
+            den: 1,
+            unit: FractionUnit::Unprorated,
+        },
         Proration::Daily => match basis {
             DayBasis::Actual => Fraction {
                 num: calendar::actual_days(piece.0, piece.1),
@@ -222,7 +262,11 @@ fn partial(anchor: &Anchor, period: (NaiveDate, NaiveDate), piece: (NaiveDate, N
                     None => break,
                 };
             }
-            Fraction { num: months, den: i64::from(billing), unit: FractionUnit::Months }
+            Fraction {
+                num: months,
+                den: i64::from(billing),
+                unit: FractionUnit::Months,
+            }
         }
     }
 }
@@ -250,16 +294,35 @@ mod tests {
         assert_eq!(p.term_start, d(2026, 7, 1));
         assert_eq!(p.end, d(2027, 7, 1));
         assert_eq!(p.pieces.len(), 2);
-        assert_eq!((p.pieces[0].start, p.pieces[0].end), (d(2026, 3, 15), d(2026, 7, 1)));
-        assert_eq!(p.pieces[0].fraction, Fraction { num: 108, den: 365, unit: FractionUnit::Days });
+        assert_eq!(
+            (p.pieces[0].start, p.pieces[0].end),
+            (d(2026, 3, 15), d(2026, 7, 1))
+        );
+        assert_eq!(
+            p.pieces[0].fraction,
+            Fraction {
+                num: 108,
+                den: 365,
+                unit: FractionUnit::Days
+            }
+        );
         assert_eq!(p.pieces[0].period, (d(2025, 7, 1), d(2026, 7, 1)));
-        assert_eq!((p.pieces[1].start, p.pieces[1].end), (d(2026, 7, 1), d(2027, 7, 1)));
+        assert_eq!(
+            (p.pieces[1].start, p.pieces[1].end),
+            (d(2026, 7, 1), d(2027, 7, 1))
+        );
         assert!(!p.pieces[1].fraction.is_partial());
     }
 
     #[test]
     fn domain_example_2_coterminous_is_the_stub_alone() {
-        let p = plan(d(2026, 3, 15), 12, 12, Some(&anniversary(CotermMode::Coterminous))).unwrap();
+        let p = plan(
+            d(2026, 3, 15),
+            12,
+            12,
+            Some(&anniversary(CotermMode::Coterminous)),
+        )
+        .unwrap();
         assert_eq!(p.end, d(2026, 7, 1));
         assert_eq!(p.pieces.len(), 1);
         assert_eq!(p.pieces[0].fraction.num, 108);
@@ -269,7 +332,14 @@ mod tests {
     fn domain_example_3_monthly_stub() {
         let p = plan(d(2026, 3, 15), 12, 1, Some(&anniversary(CotermMode::Stub))).unwrap();
         assert_eq!(p.pieces.len(), 4 + 12);
-        assert_eq!(p.pieces[0].fraction, Fraction { num: 17, den: 31, unit: FractionUnit::Days });
+        assert_eq!(
+            p.pieces[0].fraction,
+            Fraction {
+                num: 17,
+                den: 31,
+                unit: FractionUnit::Days
+            }
+        );
         assert_eq!(p.pieces[1].start, d(2026, 4, 1));
         assert_eq!(p.pieces[3].start, d(2026, 6, 1));
         assert_eq!(p.pieces[4].start, d(2026, 7, 1));
@@ -298,7 +368,14 @@ mod tests {
         // P1M bought 2024-07-15 ends with 2024-07-31.
         let p = plan(d(2024, 7, 15), 1, 1, Some(&c)).unwrap();
         assert_eq!(p.end, d(2024, 8, 1));
-        assert_eq!(p.pieces[0].fraction, Fraction { num: 17, den: 31, unit: FractionUnit::Days });
+        assert_eq!(
+            p.pieces[0].fraction,
+            Fraction {
+                num: 17,
+                den: 31,
+                unit: FractionUnit::Days
+            }
+        );
         // P1Y bought 2024-07-15 ends with 2025-06-30.
         let p = plan(d(2024, 7, 15), 12, 12, Some(&c)).unwrap();
         assert_eq!(p.end, d(2025, 7, 1));
@@ -318,7 +395,15 @@ mod tests {
         let p = plan(d(2024, 1, 31), 36, 1, Some(&c)).unwrap();
         assert_eq!(p.pieces.len(), 36);
         let starts: Vec<NaiveDate> = p.pieces.iter().take(4).map(|x| x.start).collect();
-        assert_eq!(starts, vec![d(2024, 1, 31), d(2024, 2, 29), d(2024, 3, 31), d(2024, 4, 30)]);
+        assert_eq!(
+            starts,
+            vec![
+                d(2024, 1, 31),
+                d(2024, 2, 29),
+                d(2024, 3, 31),
+                d(2024, 4, 30)
+            ]
+        );
         assert_eq!(p.pieces[13].start, d(2025, 2, 28));
         assert_eq!(p.end, d(2027, 1, 31));
     }
@@ -328,7 +413,14 @@ mod tests {
         let mut c = anniversary(CotermMode::Stub);
         c.proration = Proration::Monthly;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
-        assert_eq!(p.pieces[0].fraction, Fraction { num: 4, den: 12, unit: FractionUnit::Months });
+        assert_eq!(
+            p.pieces[0].fraction,
+            Fraction {
+                num: 4,
+                den: 12,
+                unit: FractionUnit::Months
+            }
+        );
         c.proration = Proration::None;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
         assert_eq!(p.pieces[0].fraction.value(), Decimal::ONE);
@@ -336,7 +428,14 @@ mod tests {
         c.basis = DayBasis::Thirty;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
         // 16 days left of March, then April–June: 16 + 90 of 360.
-        assert_eq!(p.pieces[0].fraction, Fraction { num: 106, den: 360, unit: FractionUnit::Days30 });
+        assert_eq!(
+            p.pieces[0].fraction,
+            Fraction {
+                num: 106,
+                den: 360,
+                unit: FractionUnit::Days30
+            }
+        );
     }
 
     #[test]

@@ -60,7 +60,12 @@ fn visit(table: &TierTable, quantity: Decimal, mut f: impl FnMut(TierUse)) {
                 };
                 let units = top - lower;
                 if units > Decimal::ZERO {
-                    f(TierUse { row: i, units, price: row.price, flat: row.flat });
+                    f(TierUse {
+                        row: i,
+                        units,
+                        price: row.price,
+                        flat: row.flat,
+                    });
                 }
                 match row.upper {
                     Some(u) if u < quantity => lower = u,
@@ -80,7 +85,12 @@ fn visit(table: &TierTable, quantity: Decimal, mut f: impl FnMut(TierUse)) {
                 } else {
                     quantity
                 };
-                f(TierUse { row: i, units, price: row.price, flat: row.flat });
+                f(TierUse {
+                    row: i,
+                    units,
+                    price: row.price,
+                    flat: row.flat,
+                });
             }
         }
     }
@@ -117,23 +127,46 @@ mod tests {
     }
 
     fn storage(mode: TierMode) -> TierTable {
-        table(mode, &[(Some("1000"), "0.05", "0"), (Some("10000"), "0.04", "0"), (None, "0.03", "0")])
+        table(
+            mode,
+            &[
+                (Some("1000"), "0.05", "0"),
+                (Some("10000"), "0.04", "0"),
+                (None, "0.03", "0"),
+            ],
+        )
     }
 
     #[test]
     fn domain_example_4_storage() {
         // 1,000 × 0.05 + 9,000 × 0.04 + 2,500 × 0.03 = 50 + 360 + 75
-        assert_eq!(amount(&storage(TierMode::Graduated), dec("12500")), dec("485.00"));
+        assert_eq!(
+            amount(&storage(TierMode::Graduated), dec("12500")),
+            dec("485.00")
+        );
         // 12,500 × 0.03
-        assert_eq!(amount(&storage(TierMode::Volume), dec("12500")), dec("375.00"));
+        assert_eq!(
+            amount(&storage(TierMode::Volume), dec("12500")),
+            dec("375.00")
+        );
     }
 
     #[test]
     fn domain_example_5_units() {
-        let rows = [(Some("5"), "7.00", "0"), (Some("10"), "6.50", "0"), (None, "6.00", "0")];
+        let rows = [
+            (Some("5"), "7.00", "0"),
+            (Some("10"), "6.50", "0"),
+            (None, "6.00", "0"),
+        ];
         // 5 × 7 + 5 × 6.50 + 2 × 6 = 35 + 32.50 + 12
-        assert_eq!(amount(&table(TierMode::Graduated, &rows), dec("12")), dec("79.50"));
-        assert_eq!(amount(&table(TierMode::Volume, &rows), dec("12")), dec("72.00"));
+        assert_eq!(
+            amount(&table(TierMode::Graduated, &rows), dec("12")),
+            dec("79.50")
+        );
+        assert_eq!(
+            amount(&table(TierMode::Volume, &rows), dec("12")),
+            dec("72.00")
+        );
     }
 
     #[test]
@@ -159,12 +192,23 @@ mod tests {
         // 500 free, then 0.05 up to 10,000 with a 10.00 flat fee, then 0.03.
         let t = table(
             TierMode::Graduated,
-            &[(Some("500"), "0", "0"), (Some("10000"), "0.05", "10"), (None, "0.03", "0")],
+            &[
+                (Some("500"), "0", "0"),
+                (Some("10000"), "0.05", "10"),
+                (None, "0.03", "0"),
+            ],
         );
         assert_eq!(amount(&t, dec("400")), dec("0"));
         assert_eq!(amount(&t, dec("500")), dec("0"));
         assert_eq!(amount(&t, dec("600")), dec("15.00"));
-        let v = table(TierMode::Volume, &[(Some("10"), "45", "0"), (Some("50"), "40", "25"), (None, "35", "0")]);
+        let v = table(
+            TierMode::Volume,
+            &[
+                (Some("10"), "45", "0"),
+                (Some("50"), "40", "25"),
+                (None, "35", "0"),
+            ],
+        );
         assert_eq!(amount(&v, dec("12")), dec("505"));
         assert_eq!(amount(&v, dec("0")), dec("0"));
     }

@@ -108,12 +108,18 @@ impl Recorder {
 
     fn record(&mut self, path: String, mark: Marker) {
         // Keys are recorded first and win: an error about a field points at its name.
-        self.map.entry(path).or_insert((mark.line(), mark.col() + 1));
+        self.map
+            .entry(path)
+            .or_insert((mark.line(), mark.col() + 1));
     }
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 impl MarkedEventReceiver for Recorder {

@@ -67,7 +67,8 @@ discount hw: 25.00 once off product HW
 fn catalogue() -> Catalogue {
     let mut sources = tenor_dsl::SourceSet::new();
     sources.add("props.tenor", RULES);
-    let rules = tenor_dsl::check(&sources).unwrap_or_else(|d| panic!("{}", tenor_dsl::diagnostic::render_plain(&sources, &d)));
+    let rules = tenor_dsl::check(&sources)
+        .unwrap_or_else(|d| panic!("{}", tenor_dsl::diagnostic::render_plain(&sources, &d)));
     Catalogue::compile(&rules, &sources)
 }
 
@@ -126,7 +127,10 @@ fn quote() -> impl Strategy<Value = Quote> {
                     id: "C".into(),
                     name: "C".into(),
                     segment: seg.map(str::to_string),
-                    anniversary: Some(MonthDay { month: m, day: d.min(max) }),
+                    anniversary: Some(MonthDay {
+                        month: m,
+                        day: d.min(max),
+                    }),
                     subscriptions: Vec::new(),
                 },
                 lines,

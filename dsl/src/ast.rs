@@ -285,7 +285,10 @@ pub struct Product {
 }
 
 /// One line of a product block.
-#[allow(clippy::large_enum_variant, reason = "a rule set holds hundreds of entries at most; boxing offers would only add noise")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a rule set holds hundreds of entries at most; boxing offers would only add noise"
+)]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductEntry {
@@ -499,7 +502,11 @@ impl Offer {
         if let Some(p) = cost.node.per {
             return Some(p.node);
         }
-        if let Some(Spanned { node: PriceSpec::Amount(a), .. }) = &self.price {
+        if let Some(Spanned {
+            node: PriceSpec::Amount(a),
+            ..
+        }) = &self.price
+        {
             return Some(a.per.node);
         }
         (self.term.node == Term::OneTime).then_some(Period::Once)
@@ -542,7 +549,10 @@ pub struct Bundle {
 }
 
 /// One line of a bundle block.
-#[allow(clippy::large_enum_variant, reason = "a rule set holds hundreds of entries at most; boxing offers would only add noise")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a rule set holds hundreds of entries at most; boxing offers would only add noise"
+)]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BundleEntry {

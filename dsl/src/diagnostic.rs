@@ -3,9 +3,9 @@
 use crate::ast::Span;
 use crate::source::SourceSet;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
-use codespan_reporting::term::{self, termcolor::WriteColor};
 /// The terminal colour support diagnostics are written with.
 pub use codespan_reporting::term::termcolor;
+use codespan_reporting::term::{self, termcolor::WriteColor};
 use serde::Serialize;
 
 /// One problem found in a rule set.
@@ -27,7 +27,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with a code, message, span and label.
-    pub fn new(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             message: message.into(),
@@ -81,11 +86,14 @@ pub fn render_human(
 ) -> std::io::Result<()> {
     let config = term::Config::default();
     for d in diags {
-        let mut labels = vec![Label::primary(d.span.file.0 as usize, d.span.start..d.span.end)
-            .with_message(d.label.clone())];
+        let mut labels = vec![
+            Label::primary(d.span.file.0 as usize, d.span.start..d.span.end)
+                .with_message(d.label.clone()),
+        ];
         for (span, msg) in &d.related {
             labels.push(
-                Label::secondary(span.file.0 as usize, span.start..span.end).with_message(msg.clone()),
+                Label::secondary(span.file.0 as usize, span.start..span.end)
+                    .with_message(msg.clone()),
             );
         }
         let mut cs = CsDiagnostic::error()
@@ -158,7 +166,10 @@ pub fn to_json<'a>(sources: &'a SourceSet, diags: &'a [Diagnostic]) -> Vec<JsonD
 }
 
 /// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_lowercase();
     candidates
         .into_iter()

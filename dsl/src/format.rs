@@ -31,7 +31,9 @@ pub fn format_source(name: &str, text: &str) -> Result<String, FormatError> {
     let id2 = again.add(name, out.clone());
     let (reparsed, diags2) = crate::parse(&again, id2);
     if !diags2.is_empty() {
-        return Err(FormatError::Changed("the output does not parse".to_string()));
+        return Err(FormatError::Changed(
+            "the output does not parse".to_string(),
+        ));
     }
     if reparsed.items != file.items {
         let at = file
@@ -40,7 +42,10 @@ pub fn format_source(name: &str, text: &str) -> Result<String, FormatError> {
             .zip(reparsed.items.iter())
             .position(|(a, b)| a != b)
             .unwrap_or(file.items.len().min(reparsed.items.len()));
-        return Err(FormatError::Changed(format!("statement {} differs", at + 1)));
+        return Err(FormatError::Changed(format!(
+            "statement {} differs",
+            at + 1
+        )));
     }
     let before: Vec<&str> = file.comments.iter().map(|c| c.text.as_str()).collect();
     let after: Vec<&str> = reparsed.comments.iter().map(|c| c.text.as_str()).collect();
@@ -127,7 +132,12 @@ impl Formatter<'_> {
 
     /// Emits the comments that start before `before` (all of them when `None`) on their own lines.
     /// Returns the end offset of the last comment emitted, if any.
-    fn own_line_comments(&mut self, depth: usize, before: Option<usize>, mut prev_end: Option<usize>) -> Option<usize> {
+    fn own_line_comments(
+        &mut self,
+        depth: usize,
+        before: Option<usize>,
+        mut prev_end: Option<usize>,
+    ) -> Option<usize> {
         let mut last = None;
         while let Some(c) = self.comments.get(self.next_comment) {
             if before.is_some_and(|b| c.span.start >= b) {
@@ -156,7 +166,9 @@ impl Formatter<'_> {
     /// Appends a comment that sits on the same source line as `end` to the current output line.
     fn trailing_comment(&mut self, end: usize) {
         if let Some(c) = self.comments.get(self.next_comment) {
-            if c.span.start >= end && self.line_of(c.span.start) == self.line_of(end.saturating_sub(1)) {
+            if c.span.start >= end
+                && self.line_of(c.span.start) == self.line_of(end.saturating_sub(1))
+            {
                 self.out.push_str("  #");
                 self.out.push_str(&c.text);
                 self.next_comment += 1;
@@ -207,7 +219,10 @@ impl Formatter<'_> {
             .iter()
             .map(|it| Element {
                 span: it.span(),
-                block: matches!(it, Item::Product(_) | Item::Bundle(_) | Item::Tiers(_) | Item::Coterm(_)),
+                block: matches!(
+                    it,
+                    Item::Product(_) | Item::Bundle(_) | Item::Tiers(_) | Item::Coterm(_)
+                ),
             })
             .collect();
         let adjacent: Vec<bool> = items
@@ -216,7 +231,10 @@ impl Formatter<'_> {
                 [a, b] => {
                     let (end, start) = (a.span().end, b.span().start);
                     !self.blank_between(end, start)
-                        && !self.comments.iter().any(|c| c.span.start >= end && c.span.start < start)
+                        && !self
+                            .comments
+                            .iter()
+                            .any(|c| c.span.start >= end && c.span.start < start)
                 }
                 _ => false,
             })
@@ -243,22 +261,30 @@ impl Formatter<'_> {
             Item::Party(p) => {
                 let head = format!("{} {}", p.kind.node.keyword(), p.name.node);
                 match &p.label {
-                    Some(l) => self.out.push_str(&format!("{head:<width$}  {}", quote(&l.node))),
+                    Some(l) => self
+                        .out
+                        .push_str(&format!("{head:<width$}  {}", quote(&l.node))),
                     None => self.out.push_str(&head),
                 }
             }
             Item::Route(r) => {
                 let m = route_matcher(r);
-                self.out.push_str(&format!("route {m:<width$}  via {}", r.via.node));
+                self.out
+                    .push_str(&format!("route {m:<width$}  via {}", r.via.node));
             }
             Item::Discount(d) => self.out.push_str(&discount_line(d)),
             Item::Product(p) => {
-                self.out.push_str(&format!("product {} {} {{", p.sku.node, quote(&p.name.node)));
+                self.out.push_str(&format!(
+                    "product {} {} {{",
+                    p.sku.node,
+                    quote(&p.name.node)
+                ));
                 let lines: Vec<(Span, String, bool)> = product_lines(p);
                 self.block_body(p.span, &lines, p.close);
             }
             Item::Bundle(b) => {
-                self.out.push_str(&format!("bundle {} {} {{", b.sku.node, quote(&b.name.node)));
+                self.out
+                    .push_str(&format!("bundle {} {} {{", b.sku.node, quote(&b.name.node)));
                 let lines = bundle_lines(b);
                 self.block_body(b.span, &lines, b.close);
             }
@@ -293,7 +319,13 @@ impl Formatter<'_> {
         // A comment on the header line stays there.
         self.trailing_comment(span.start + 1);
         self.out.push('\n');
-        let elements: Vec<Element> = lines.iter().map(|(s, _, _)| Element { span: *s, block: false }).collect();
+        let elements: Vec<Element> = lines
+            .iter()
+            .map(|(s, _, _)| Element {
+                span: *s,
+                block: false,
+            })
+            .collect();
         let mut render = |f: &mut Self, i: usize| {
             if let Some((_, text, _)) = lines.get(i) {
                 f.out.push_str(text);
@@ -304,7 +336,12 @@ impl Formatter<'_> {
             .get(self.line_of(span.start) + 1)
             .copied()
             .unwrap_or(span.start);
-        self.scope(1, &elements, Some(header_end.saturating_sub(1)), &mut render);
+        self.scope(
+            1,
+            &elements,
+            Some(header_end.saturating_sub(1)),
+            &mut render,
+        );
         let prev_end = lines.last().map(|l| l.0.end);
         self.own_line_comments(1, Some(close.start), prev_end);
         self.out.push('}');
@@ -381,7 +418,11 @@ fn discount_line(d: &Discount) -> String {
     s.push_str(": ");
     match &d.amount.node {
         DiscountAmount::Percent(p) => s.push_str(&format!("{}%", p.text)),
-        DiscountAmount::Fixed { value, per_unit, monthly } => {
+        DiscountAmount::Fixed {
+            value,
+            per_unit,
+            monthly,
+        } => {
             s.push_str(&value.text);
             if *per_unit {
                 s.push_str(" per unit");
@@ -400,7 +441,11 @@ fn discount_line(d: &Discount) -> String {
         s.push_str(&condition_text(&c.node));
     }
     if let Some(n) = &d.duration {
-        let unit = if n.node.value == rust_decimal::Decimal::ONE { "month" } else { "months" };
+        let unit = if n.node.value == rust_decimal::Decimal::ONE {
+            "month"
+        } else {
+            "months"
+        };
         s.push_str(&format!(" for the first {} {unit}", n.node.text));
     }
     s
@@ -410,15 +455,26 @@ fn condition_text(c: &Condition) -> String {
     match c {
         Condition::Segment(names) => format!(
             "customer segment is {}",
-            names.iter().map(|n| n.node.as_str()).collect::<Vec<_>>().join(" or ")
+            names
+                .iter()
+                .map(|n| n.node.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
         ),
         Condition::Term(terms) => format!(
             "term is {}",
-            terms.iter().map(|t| t.node.to_string()).collect::<Vec<_>>().join(" or ")
+            terms
+                .iter()
+                .map(|t| t.node.to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
         ),
         Condition::Billing(bs) => format!(
             "billing is {}",
-            bs.iter().map(|b| b.node.keyword()).collect::<Vec<_>>().join(" or ")
+            bs.iter()
+                .map(|b| b.node.keyword())
+                .collect::<Vec<_>>()
+                .join(" or ")
         ),
         Condition::Quantity(op, n) => format!("quantity {} {}", op.words(), n.node.text),
         Condition::Date(subject, op, d) => format!(
@@ -454,7 +510,10 @@ fn amount_parts(a: &Amount) -> (&str, &'static str) {
 }
 
 fn cost_parts(c: &Cost) -> (&str, &'static str) {
-    (c.value.node.text.as_str(), c.per.map(|p| p.node.words()).unwrap_or(""))
+    (
+        c.value.node.text.as_str(),
+        c.per.map(|p| p.node.words()).unwrap_or(""),
+    )
 }
 
 fn offer_widths<'o>(offers: impl Iterator<Item = &'o Offer>) -> OfferWidths {
@@ -462,7 +521,9 @@ fn offer_widths<'o>(offers: impl Iterator<Item = &'o Offer>) -> OfferWidths {
     let offers: Vec<&Offer> = offers.collect();
     for o in &offers {
         w.term = w.term.max(o.term.node.to_string().len());
-        w.billing = w.billing.max(o.billing.map(|b| b.node.keyword().len()).unwrap_or(0));
+        w.billing = w
+            .billing
+            .max(o.billing.map(|b| b.node.keyword().len()).unwrap_or(0));
         if let Some(p) = &o.price {
             if let PriceSpec::Amount(a) = &p.node {
                 let (n, per) = amount_parts(a);
@@ -547,7 +608,11 @@ fn product_lines(p: &Product) -> Vec<(Span, String, bool)> {
             ProductEntry::Unit(n) => Some(("unit", n.node.clone())),
             ProductEntry::Category(n) => Some(("category", n.node.clone())),
             ProductEntry::Part(part) => {
-                let mut v = format!("via {} as {}", part.distributor.node, quote(&part.number.node));
+                let mut v = format!(
+                    "via {} as {}",
+                    part.distributor.node,
+                    quote(&part.number.node)
+                );
                 if let Some(id) = &part.id {
                     v.push_str(&format!(" id {}", quote(&id.node)));
                 }
@@ -556,11 +621,21 @@ fn product_lines(p: &Product) -> Vec<(Span, String, bool)> {
             ProductEntry::Catalog(id) => Some(("catalog", format!("id {}", quote(&id.node)))),
             ProductEntry::NotBought => Some(("not bought", String::new())),
             ProductEntry::Cancel(n) => {
-                let unit = if n.node.value == rust_decimal::Decimal::ONE { "day" } else { "days" };
+                let unit = if n.node.value == rust_decimal::Decimal::ONE {
+                    "day"
+                } else {
+                    "days"
+                };
                 Some(("cancel", format!("within {} {unit}", n.node.text)))
             }
-            ProductEntry::Usage(u) => Some(("usage", format!("{} by {}", u.metric.node, u.aggregation.node.keyword()))),
-            ProductEntry::Minimum(a) => Some(("minimum", format!("{} {}", a.value.node.text, a.per.node.words()))),
+            ProductEntry::Usage(u) => Some((
+                "usage",
+                format!("{} by {}", u.metric.node, u.aggregation.node.keyword()),
+            )),
+            ProductEntry::Minimum(a) => Some((
+                "minimum",
+                format!("{} {}", a.value.node.text, a.per.node.words()),
+            )),
             ProductEntry::Offer(_) => None,
         })
         .collect();
@@ -580,7 +655,10 @@ fn product_lines(p: &Product) -> Vec<(Span, String, bool)> {
         .map(|e| {
             let text = match &e.node {
                 ProductEntry::Offer(o) => offer_line(o, &widths),
-                _ => attrs.next().map(|(k, v)| attribute(k, &v, width)).unwrap_or_default(),
+                _ => attrs
+                    .next()
+                    .map(|(k, v)| attribute(k, &v, width))
+                    .unwrap_or_default(),
             };
             (e.span, text, false)
         })
@@ -601,7 +679,11 @@ fn bundle_lines(b: &Bundle) -> Vec<(Span, String, bool)> {
         BundleEntry::Offer(o) => Some(o),
         _ => None,
     }));
-    let key_width = if qty_width > 0 { "includes".len() } else { "category".len() };
+    let key_width = if qty_width > 0 {
+        "includes".len()
+    } else {
+        "category".len()
+    };
     b.entries
         .iter()
         .map(|e| {
@@ -627,7 +709,10 @@ fn tier_lines(t: &TierTable) -> Vec<(Span, String, bool)> {
             let (kw, n) = match &r.node.bound.node {
                 TierBound::First(n) => ("first", n.text.clone()),
                 TierBound::UpTo(n) => ("up to", n.text.clone()),
-                TierBound::Above(n) => ("above", n.as_ref().map(|n| n.text.clone()).unwrap_or_default()),
+                TierBound::Above(n) => (
+                    "above",
+                    n.as_ref().map(|n| n.text.clone()).unwrap_or_default(),
+                ),
             };
             let price = match &r.node.price {
                 Some(p) => p.node.text.clone(),

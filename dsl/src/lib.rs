@@ -137,11 +137,19 @@ pub fn summary(rules: &RuleSet) -> Summary {
         match item {
             Item::Product(p) => {
                 s.products += 1;
-                s.offers += p.entries.iter().filter(|e| matches!(e.node, ProductEntry::Offer(_))).count();
+                s.offers += p
+                    .entries
+                    .iter()
+                    .filter(|e| matches!(e.node, ProductEntry::Offer(_)))
+                    .count();
             }
             Item::Bundle(b) => {
                 s.bundles += 1;
-                s.offers += b.entries.iter().filter(|e| matches!(e.node, BundleEntry::Offer(_))).count();
+                s.offers += b
+                    .entries
+                    .iter()
+                    .filter(|e| matches!(e.node, BundleEntry::Offer(_)))
+                    .count();
             }
             Item::Tiers(_) => s.tier_tables += 1,
             Item::Coterm(_) => s.coterm_policies += 1,

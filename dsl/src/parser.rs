@@ -46,7 +46,11 @@ pub fn parse_file(file: FileId, text: &str) -> (RuleFile, Vec<Diagnostic>) {
     match TenorParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             if let Some(top) = pairs.next() {
-                let mut b = Builder { file, offset: 0, diags: &mut diags };
+                let mut b = Builder {
+                    file,
+                    offset: 0,
+                    diags: &mut diags,
+                };
                 items = b.items(top);
             }
         }
@@ -57,7 +61,11 @@ pub fn parse_file(file: FileId, text: &str) -> (RuleFile, Vec<Diagnostic>) {
                 match TenorParser::parse(Rule::file, part) {
                     Ok(mut pairs) => {
                         if let Some(top) = pairs.next() {
-                            let mut b = Builder { file, offset: start, diags: &mut diags };
+                            let mut b = Builder {
+                                file,
+                                offset: start,
+                                diags: &mut diags,
+                            };
                             items.extend(b.items(top));
                         }
                     }
@@ -70,7 +78,14 @@ pub fn parse_file(file: FileId, text: &str) -> (RuleFile, Vec<Diagnostic>) {
             diags.extend(chunk_errors);
         }
     }
-    (RuleFile { file, items, comments }, diags)
+    (
+        RuleFile {
+            file,
+            items,
+            comments,
+        },
+        diags,
+    )
 }
 
 /// Byte ranges of the file split before each line that starts with a statement keyword.
@@ -137,7 +152,12 @@ pub(crate) fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
 }
 
 /// A pest error as a diagnostic with words an admin understands.
-fn syntax_error(file: FileId, offset: usize, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(
+    file: FileId,
+    offset: usize,
+    text: &str,
+    e: pest::error::Error<Rule>,
+) -> Diagnostic {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -149,14 +169,20 @@ fn syntax_error(file: FileId, offset: usize, text: &str, e: pest::error::Error<R
         .take(30)
         .collect();
     let found = if found_word.is_empty() {
-        if rest.trim().is_empty() { "end of file".to_string() } else { "end of line".to_string() }
+        if rest.trim().is_empty() {
+            "end of file".to_string()
+        } else {
+            "end of line".to_string()
+        }
     } else {
         format!("`{found_word}`")
     };
     let at = offset + pos;
     let span = Span::new(file, at, at + found_word.len());
     let mut expected: Vec<String> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().map(|r| describe(*r)).collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| describe(*r)).collect()
+        }
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
     expected.sort();
@@ -183,8 +209,17 @@ fn syntax_error(file: FileId, offset: usize, text: &str, e: pest::error::Error<R
         .with_help("numbers are written like `1234`, `1,234.50` or `0.0375`; thousands commas group exactly three digits");
     }
     let list = join_or(&expected);
-    let label = if expected.len() > 3 { "not expected here".to_string() } else { format!("expected {list}") };
-    let d = Diagnostic::new("syntax", format!("expected {list}, found {found}"), span, label);
+    let label = if expected.len() > 3 {
+        "not expected here".to_string()
+    } else {
+        format!("expected {list}")
+    };
+    let d = Diagnostic::new(
+        "syntax",
+        format!("expected {list}, found {found}"),
+        span,
+        label,
+    );
     let word: String = found_word
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
@@ -249,7 +284,9 @@ fn describe(rule: Rule) -> String {
         Rule::tier_price => "a tier price or `free`",
         Rule::discount_amount => "an amount (`15%`, `2.00 a month`, `50.00 once`)",
         Rule::condition => "a condition",
-        Rule::scope => "what it applies to (`product`, `vendor`, `category`, `bundle`, `every line`, `the quote`)",
+        Rule::scope => {
+            "what it applies to (`product`, `vendor`, `category`, `bundle`, `every line`, `the quote`)"
+        }
         Rule::target => "`product`, `vendor`, `category` or `bundle`",
         Rule::period => "a period (a month, a year, a term, once)",
         other => {
@@ -423,8 +460,13 @@ impl Builder<'_> {
             Ok(v) => v,
             Err(_) => {
                 self.diags.push(
-                    Diagnostic::new("bad-number", format!("number `{text}` is too large or too precise"), span, "not representable")
-                        .with_help("amounts have at most 28 significant digits"),
+                    Diagnostic::new(
+                        "bad-number",
+                        format!("number `{text}` is too large or too precise"),
+                        span,
+                        "not representable",
+                    )
+                    .with_help("amounts have at most 28 significant digits"),
                 );
                 Decimal::ZERO
             }
@@ -448,13 +490,22 @@ impl Builder<'_> {
                 Ok(n) if n <= 1200 => n,
                 _ => {
                     self.diags.push(
-                        Diagnostic::new("bad-term", format!("term `{s}` is too long"), span, "longer than 100 years")
-                            .with_help("terms are written like `P1M`, `P1Y` or `P36M`"),
+                        Diagnostic::new(
+                            "bad-term",
+                            format!("term `{s}` is too long"),
+                            span,
+                            "longer than 100 years",
+                        )
+                        .with_help("terms are written like `P1M`, `P1Y` or `P36M`"),
                     );
                     1
                 }
             };
-            if s.ends_with('Y') { Term::Years(n) } else { Term::Months(n) }
+            if s.ends_with('Y') {
+                Term::Years(n)
+            } else {
+                Term::Months(n)
+            }
         };
         Spanned::new(term, span)
     }
@@ -527,7 +578,11 @@ impl Builder<'_> {
                     let mut inner = c.into_inner();
                     let kw = inner.next()?.as_rule();
                     let pct = self.percent(&inner.next()?)?;
-                    let d = if kw == Rule::kw_markup { Derive::Markup(pct) } else { Derive::Margin(pct) };
+                    let d = if kw == Rule::kw_markup {
+                        Derive::Markup(pct)
+                    } else {
+                        Derive::Margin(pct)
+                    };
                     offer.derive = Some(Spanned::new(d, span));
                 }
                 _ => {}
@@ -537,7 +592,10 @@ impl Builder<'_> {
     }
 
     fn close_span(&self, k: &[Pair<'_>]) -> Option<Span> {
-        k.iter().rev().find(|c| c.as_rule() == Rule::close_brace).map(|c| self.span(c))
+        k.iter()
+            .rev()
+            .find(|c| c.as_rule() == Rule::close_brace)
+            .map(|c| self.span(c))
     }
 
     fn product(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Product> {
@@ -582,7 +640,13 @@ impl Builder<'_> {
             };
             entries.push(Spanned::new(e, espan));
         }
-        Some(Product { span, sku, name, entries, close })
+        Some(Product {
+            span,
+            sku,
+            name,
+            entries,
+            close,
+        })
     }
 
     fn bundle(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Bundle> {
@@ -608,7 +672,13 @@ impl Builder<'_> {
             };
             entries.push(Spanned::new(e, espan));
         }
-        Some(Bundle { span, sku, name, entries, close })
+        Some(Bundle {
+            span,
+            sku,
+            name,
+            entries,
+            close,
+        })
     }
 
     fn tiers(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<TierTable> {
@@ -626,7 +696,10 @@ impl Builder<'_> {
             [u] => (None, self.name(u)),
             _ => return None,
         };
-        let period = k.get(3).filter(|p| p.as_rule() == Rule::period).map(|p| self.period(p));
+        let period = k
+            .get(3)
+            .filter(|p| p.as_rule() == Rule::period)
+            .map(|p| self.period(p));
         let close = self.close_span(&k)?;
         let mut rows = Vec::new();
         for r in k.into_iter().skip(3) {
@@ -638,7 +711,11 @@ impl Builder<'_> {
             let bound_pair = rk.first()?;
             let bspan = self.span(bound_pair);
             let b = bound_pair.clone().into_inner().next()?;
-            let nums: Vec<Pair<'_>> = b.clone().into_inner().filter(|x| x.as_rule() == Rule::number).collect();
+            let nums: Vec<Pair<'_>> = b
+                .clone()
+                .into_inner()
+                .filter(|x| x.as_rule() == Rule::number)
+                .collect();
             let bound = match b.as_rule() {
                 Rule::first_bound => TierBound::First(self.number(nums.first()?).node),
                 Rule::up_to_bound => TierBound::UpTo(self.number(nums.first()?).node),
@@ -654,7 +731,11 @@ impl Builder<'_> {
                 None => None,
             };
             rows.push(Spanned::new(
-                TierRow { bound: Spanned::new(bound, bspan), price, flat },
+                TierRow {
+                    bound: Spanned::new(bound, bspan),
+                    price,
+                    flat,
+                },
                 rspan,
             ));
         }
@@ -725,7 +806,12 @@ impl Builder<'_> {
             };
             entries.push(Spanned::new(e, espan));
         }
-        Some(Coterm { span, name, entries, close })
+        Some(Coterm {
+            span,
+            name,
+            entries,
+            close,
+        })
     }
 
     fn discount(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Discount> {
@@ -748,8 +834,15 @@ impl Builder<'_> {
                 let value = self.number(ak.first()?).node;
                 let per_unit = ak.iter().any(|x| x.as_rule() == Rule::per_unit);
                 let fp = ak.iter().find(|x| x.as_rule() == Rule::fixed_period)?;
-                let monthly = fp.clone().into_inner().any(|x| x.as_rule() == Rule::kw_month);
-                DiscountAmount::Fixed { value, per_unit, monthly }
+                let monthly = fp
+                    .clone()
+                    .into_inner()
+                    .any(|x| x.as_rule() == Rule::kw_month);
+                DiscountAmount::Fixed {
+                    value,
+                    per_unit,
+                    monthly,
+                }
             }
         };
         let scope_pair = k.get(i + 1)?;

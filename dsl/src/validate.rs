@@ -119,7 +119,11 @@ impl<'a> Validator<'a> {
     }
 
     fn names_of(&self, kind: PartyKind) -> Vec<&'a str> {
-        self.parties.keys().filter(|(k, _)| *k == kind).map(|(_, n)| *n).collect()
+        self.parties
+            .keys()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| *n)
+            .collect()
     }
 
     fn require_party(&mut self, kind: PartyKind, name: &Name) {
@@ -172,7 +176,9 @@ impl<'a> Validator<'a> {
             name.span,
             "no product with this SKU",
         )
-        .with_help_opt(did_you_mean(&name.node, candidates).map(|s| format!("did you mean `{s}`?")));
+        .with_help_opt(
+            did_you_mean(&name.node, candidates).map(|s| format!("did you mean `{s}`?")),
+        );
         self.push(d);
     }
 
@@ -181,9 +187,13 @@ impl<'a> Validator<'a> {
             return;
         }
         let help = if self.products.contains_key(name.node.as_str()) {
-            Some(format!("`{}` is a product: write `product {}`", name.node, name.node))
+            Some(format!(
+                "`{}` is a product: write `product {}`",
+                name.node, name.node
+            ))
         } else {
-            did_you_mean(&name.node, self.bundles.keys().copied()).map(|s| format!("did you mean `{s}`?"))
+            did_you_mean(&name.node, self.bundles.keys().copied())
+                .map(|s| format!("did you mean `{s}`?"))
         };
         let d = Diagnostic::new(
             "unknown-name",
@@ -248,7 +258,9 @@ impl<'a> Validator<'a> {
                     } else {
                         match did_you_mean(&code.node, crate::currency::codes()) {
                             Some(s) => format!("did you mean `{s}`?"),
-                            None => "use an ISO 4217 code such as `USD`, `EUR` or `GBP`".to_string(),
+                            None => {
+                                "use an ISO 4217 code such as `USD`, `EUR` or `GBP`".to_string()
+                            }
                         }
                     };
                     let d = Diagnostic::new(
@@ -277,7 +289,13 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn once<'s>(&mut self, seen: &mut HashMap<&'s str, Span>, key: &'s str, span: Span, owner: &str) {
+    fn once<'s>(
+        &mut self,
+        seen: &mut HashMap<&'s str, Span>,
+        key: &'s str,
+        span: Span,
+        owner: &str,
+    ) {
         if let Some(first) = seen.get(key) {
             let d = Diagnostic::new(
                 "duplicate",
@@ -407,7 +425,9 @@ impl<'a> Validator<'a> {
 
     fn duplicate_offers(&mut self, offers: &[(Option<u32>, Option<Billing>, Span)], owner: &str) {
         for (i, (t, b, span)) in offers.iter().enumerate() {
-            if let Some((_, _, first)) = offers.iter().take(i).find(|(t2, b2, _)| t2 == t && b2 == b) {
+            if let Some((_, _, first)) =
+                offers.iter().take(i).find(|(t2, b2, _)| t2 == t && b2 == b)
+            {
                 let d = Diagnostic::new(
                     "duplicate-offer",
                     format!("{owner} has two price lines for the same term and billing"),
@@ -442,7 +462,9 @@ impl<'a> Validator<'a> {
                         o.term.span,
                         "how often is it billed?",
                     )
-                    .with_help(format!("write for example `{term} monthly` or `{term} annual`"));
+                    .with_help(format!(
+                        "write for example `{term} monthly` or `{term} annual`"
+                    ));
                     self.push(d);
                 }
                 Some(b) => {
@@ -621,7 +643,8 @@ impl<'a> Validator<'a> {
                     "state it per month, quarter, year or term, or use the `one-time` term",
                 )
             };
-            let d = Diagnostic::new("bad-period", msg, per.span, "period does not fit the term").with_help(help);
+            let d = Diagnostic::new("bad-period", msg, per.span, "period does not fit the term")
+                .with_help(help);
             self.push(d);
         }
     }
@@ -644,7 +667,11 @@ impl<'a> Validator<'a> {
         if v.fract() != Decimal::ZERO || v < Decimal::ZERO || (!zero_ok && v.is_zero()) {
             let d = Diagnostic::new(
                 "bad-number",
-                format!("{what} `{}` must be a whole number{}", n.node.text, if zero_ok { "" } else { " above zero" }),
+                format!(
+                    "{what} `{}` must be a whole number{}",
+                    n.node.text,
+                    if zero_ok { "" } else { " above zero" }
+                ),
                 n.span,
                 "not a whole count",
             );
@@ -668,7 +695,10 @@ impl<'a> Validator<'a> {
                     if quantity.node.value <= Decimal::ZERO {
                         let d = Diagnostic::new(
                             "bad-amount",
-                            format!("component quantity `{}` must be greater than zero", quantity.node.text),
+                            format!(
+                                "component quantity `{}` must be greater than zero",
+                                quantity.node.text
+                            ),
                             quantity.span,
                             "not a positive quantity",
                         );
@@ -727,7 +757,10 @@ impl<'a> Validator<'a> {
                     t.unit.span,
                     "block size missing",
                 )
-                .with_help(format!("write the block size before the unit: `per 1,000 {}`", t.unit.node));
+                .with_help(format!(
+                    "write the block size before the unit: `per 1,000 {}`",
+                    t.unit.node
+                ));
                 self.push(d);
             }
             (TierMode::Package, Some(b)) if b.node.value <= Decimal::ZERO => {
@@ -742,11 +775,17 @@ impl<'a> Validator<'a> {
             (TierMode::Graduated | TierMode::Volume, Some(b)) => {
                 let d = Diagnostic::new(
                     "conflict",
-                    format!("only package tables have a block size, `{name}` is {}", t.mode.node.keyword()),
+                    format!(
+                        "only package tables have a block size, `{name}` is {}",
+                        t.mode.node.keyword()
+                    ),
                     b.span,
                     "block size on a per-unit table",
                 )
-                .with_help(format!("write `per {}`, or make the table `package`", t.unit.node));
+                .with_help(format!(
+                    "write `per {}`, or make the table `package`",
+                    t.unit.node
+                ));
                 self.push(d);
             }
             _ => {}
@@ -817,9 +856,16 @@ impl<'a> Validator<'a> {
                         (Some(n), Some((p, pspan))) if n.value != p => {
                             let d = Diagnostic::new(
                                 "tier-gap",
-                                format!("`above {}` does not continue from the previous bound {p}", n.text),
+                                format!(
+                                    "`above {}` does not continue from the previous bound {p}",
+                                    n.text
+                                ),
                                 row.node.bound.span,
-                                if n.value > p { "leaves a gap" } else { "overlaps the tier before" },
+                                if n.value > p {
+                                    "leaves a gap"
+                                } else {
+                                    "overlaps the tier before"
+                                },
                             )
                             .with_related(pspan, "previous bound")
                             .with_help(format!("write `above {p}` or simply `above`"));
@@ -888,7 +934,8 @@ impl<'a> Validator<'a> {
                         .with_help("each product, vendor, category or bundle follows one policy");
                         self.push(d);
                     } else {
-                        self.coterm_targets.insert(key, (c.name.node.clone(), e.span));
+                        self.coterm_targets
+                            .insert(key, (c.name.node.clone(), e.span));
                     }
                 }
             }
@@ -963,7 +1010,12 @@ impl<'a> Validator<'a> {
                 Condition::Term(terms) => {
                     for t in terms {
                         if t.node.months() == Some(0) {
-                            let d = Diagnostic::new("bad-term", format!("term `{}` is empty", t.node), t.span, "zero length");
+                            let d = Diagnostic::new(
+                                "bad-term",
+                                format!("term `{}` is empty", t.node),
+                                t.span,
+                                "zero length",
+                            );
                             self.push(d);
                         }
                     }
@@ -988,7 +1040,9 @@ impl<'a> Validator<'a> {
                 "never reached",
             )
             .with_related(fallback, "every product is already routed here")
-            .with_help("routes are tried in written order; move `route everything else` to the end");
+            .with_help(
+                "routes are tried in written order; move `route everything else` to the end",
+            );
             self.push(d);
         }
         match &r.matcher {
@@ -1091,5 +1145,9 @@ fn month_length_help(text: &str) -> String {
 }
 
 fn months_text(n: u32) -> String {
-    if n == 1 { "1 month".to_string() } else { format!("{n} months") }
+    if n == 1 {
+        "1 month".to_string()
+    } else {
+        format!("{n} months")
+    }
 }

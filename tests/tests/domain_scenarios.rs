@@ -63,8 +63,20 @@ fn charges(v: &Value, line: usize) -> Vec<(String, String, String, String, Strin
         .collect()
 }
 
-fn c(kind: &str, start: &str, end: &str, bill: &str, amount: &str) -> (String, String, String, String, String) {
-    (kind.into(), start.into(), end.into(), bill.into(), amount.into())
+fn c(
+    kind: &str,
+    start: &str,
+    end: &str,
+    bill: &str,
+    amount: &str,
+) -> (String, String, String, String, String) {
+    (
+        kind.into(),
+        start.into(),
+        end.into(),
+        bill.into(),
+        amount.into(),
+    )
 }
 
 #[test]
@@ -75,7 +87,13 @@ fn domain_1_annual_stub() {
         charges(&v, 0),
         vec![
             c("stub", "2026-03-15", "2026-07-01", "2026-03-15", "781.15"),
-            c("recurring", "2026-07-01", "2027-07-01", "2026-07-01", "2640.00"),
+            c(
+                "recurring",
+                "2026-07-01",
+                "2027-07-01",
+                "2026-07-01",
+                "2640.00"
+            ),
         ]
     );
     assert_eq!(v["totals"]["contract_value"], "3421.15");
@@ -86,7 +104,16 @@ fn domain_1_annual_stub() {
 #[test]
 fn domain_2_coterminous_is_the_stub_alone() {
     let v = price_json("domain-2");
-    assert_eq!(charges(&v, 0), vec![c("stub", "2026-03-15", "2026-07-01", "2026-03-15", "781.15")]);
+    assert_eq!(
+        charges(&v, 0),
+        vec![c(
+            "stub",
+            "2026-03-15",
+            "2026-07-01",
+            "2026-03-15",
+            "781.15"
+        )]
+    );
     assert_eq!(v["totals"]["contract_value"], "781.15");
     // Renewal on the anniversary.
     assert_eq!(v["lines"][0]["end"], "2026-07-01");
@@ -98,16 +125,41 @@ fn domain_3_monthly_stub_then_twelve_months() {
     let v = price_json("domain-3");
     let got = charges(&v, 0);
     // [03-15, 04-01) = 17/31 → 10 × 22.00 × 17/31 = 120.645… → 120.65
-    assert_eq!(got[0], c("stub", "2026-03-15", "2026-04-01", "2026-03-15", "120.65"));
+    assert_eq!(
+        got[0],
+        c("stub", "2026-03-15", "2026-04-01", "2026-03-15", "120.65")
+    );
     // April, May, June at 220.00, then twelve charges of 220.00 from 2026-07-01.
     assert_eq!(got.len(), 1 + 3 + 12);
     let months = [
-        "2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01",
-        "2026-11-01", "2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01", "2027-04-01", "2027-05-01",
-        "2027-06-01", "2027-07-01",
+        "2026-04-01",
+        "2026-05-01",
+        "2026-06-01",
+        "2026-07-01",
+        "2026-08-01",
+        "2026-09-01",
+        "2026-10-01",
+        "2026-11-01",
+        "2026-12-01",
+        "2027-01-01",
+        "2027-02-01",
+        "2027-03-01",
+        "2027-04-01",
+        "2027-05-01",
+        "2027-06-01",
+        "2027-07-01",
     ];
     for (i, charge) in got.iter().enumerate().skip(1) {
-        assert_eq!(charge, &c("recurring", months[i - 1], months[i], months[i - 1], "220.00"));
+        assert_eq!(
+            charge,
+            &c(
+                "recurring",
+                months[i - 1],
+                months[i],
+                months[i - 1],
+                "220.00"
+            )
+        );
     }
     assert_eq!(v["totals"]["contract_value"], "3420.65");
     insta::assert_json_snapshot!("domain-3", v);
@@ -117,8 +169,26 @@ fn domain_3_monthly_stub_then_twelve_months() {
 fn domain_4_graduated_and_volume_storage() {
     let v = price_json("domain-4");
     // 1,000 × 0.05 + 9,000 × 0.04 + 2,500 × 0.03 = 485.00; volume: 12,500 × 0.03 = 375.00.
-    assert_eq!(charges(&v, 0), vec![c("usage", "2026-04-01", "2026-05-01", "2026-05-01", "485.00")]);
-    assert_eq!(charges(&v, 1), vec![c("usage", "2026-04-01", "2026-05-01", "2026-05-01", "375.00")]);
+    assert_eq!(
+        charges(&v, 0),
+        vec![c(
+            "usage",
+            "2026-04-01",
+            "2026-05-01",
+            "2026-05-01",
+            "485.00"
+        )]
+    );
+    assert_eq!(
+        charges(&v, 1),
+        vec![c(
+            "usage",
+            "2026-04-01",
+            "2026-05-01",
+            "2026-05-01",
+            "375.00"
+        )]
+    );
     insta::assert_json_snapshot!("domain-4", v);
 }
 
@@ -149,14 +219,31 @@ fn explain_domain_1_and_3() {
             &format!("scenarios/{s}"),
         ]);
         assert_eq!(code, Exit::Success, "{err}");
-        assert!(out.contains("rules.tenor:"), "explain names rule locations:\n{out}");
+        assert!(
+            out.contains("rules.tenor:"),
+            "explain names rule locations:\n{out}"
+        );
         insta::assert_snapshot!(format!("explain-{s}"), out);
     }
 }
 
 #[test]
 fn json_output_is_byte_identical_across_runs() {
-    let a = tenor(&["price", "scenarios/domain-3/quote.yaml", "--rules", "scenarios/domain-3", "--format", "json"]);
-    let b = tenor(&["price", "scenarios/domain-3/quote.yaml", "--rules", "scenarios/domain-3", "--format", "json"]);
+    let a = tenor(&[
+        "price",
+        "scenarios/domain-3/quote.yaml",
+        "--rules",
+        "scenarios/domain-3",
+        "--format",
+        "json",
+    ]);
+    let b = tenor(&[
+        "price",
+        "scenarios/domain-3/quote.yaml",
+        "--rules",
+        "scenarios/domain-3",
+        "--format",
+        "json",
+    ]);
     assert_eq!(a.1, b.1);
 }
