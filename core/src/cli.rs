@@ -258,6 +258,9 @@ fn fmt(
     let io = |e: std::io::Error| e.to_string();
     let files = tenor_dsl::collect_rule_files(paths).map_err(io)?;
     let mut changed = Vec::new();
+    // A file that does not parse is a problem in the input (1); a formatter that would change
+    // the meaning is the tool's own failure (2).
+    let mut unparsable = false;
     let mut failed = false;
     for path in &files {
         let text = std::fs::read_to_string(path)
@@ -274,7 +277,7 @@ fn fmt(
                 }
             }
             Err(tenor_dsl::format::FormatError::Syntax(sources, diags)) => {
-                failed = true;
+                unparsable = true;
                 diagnostic::render_human(&sources, &diags, err).map_err(io)?;
                 writeln!(
                     err,
@@ -303,6 +306,9 @@ fn fmt(
     }
     if failed {
         return Ok(Exit::Error);
+    }
+    if unparsable {
+        return Ok(Exit::Failure);
     }
     if check_only && !changed.is_empty() {
         writeln!(

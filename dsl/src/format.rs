@@ -164,9 +164,12 @@ impl Formatter<'_> {
     }
 
     /// Appends a comment that sits on the same source line as `end` to the current output line.
-    fn trailing_comment(&mut self, end: usize) {
+    /// The comment goes with the element only if no other element starts before it (with
+    /// two statements on one line, a comment at its end belongs to the second).
+    fn trailing_comment(&mut self, end: usize, next_start: Option<usize>) {
         if let Some(c) = self.comments.get(self.next_comment) {
             if c.span.start >= end
+                && next_start.is_none_or(|n| c.span.start < n)
                 && self.line_of(c.span.start) == self.line_of(end.saturating_sub(1))
             {
                 self.out.push_str("  #");
@@ -183,6 +186,7 @@ impl Formatter<'_> {
         depth: usize,
         elements: &[Element],
         mut scope_start: Option<usize>,
+        scope_end: Option<usize>,
         render: &mut dyn FnMut(&mut Self, usize),
     ) {
         let mut prev_block = false;
@@ -207,7 +211,9 @@ impl Formatter<'_> {
             }
             self.indent(depth);
             render(self, i);
-            self.trailing_comment(el.span.end);
+            // A comment past the end of the scope (after a block's `}`) is not this element's.
+            let next_start = elements.get(i + 1).map(|e| e.span.start).or(scope_end);
+            self.trailing_comment(el.span.end, next_start);
             self.out.push('\n');
             scope_start = Some(el.span.end);
             prev_block = el.block;
@@ -229,12 +235,15 @@ impl Formatter<'_> {
             .windows(2)
             .map(|w| match w {
                 [a, b] => {
+                    // A comment anywhere from the first statement's start to the second's
+                    // (inside it, or after it) ends up between them once formatted.
                     let (end, start) = (a.span().end, b.span().start);
+                    let a_start = a.span().start;
                     !self.blank_between(end, start)
                         && !self
                             .comments
                             .iter()
-                            .any(|c| c.span.start >= end && c.span.start < start)
+                            .any(|c| c.span.start > a_start && c.span.start < start)
                 }
                 _ => false,
             })
@@ -245,7 +254,7 @@ impl Formatter<'_> {
                 f.item(item, widths.get(i).copied().unwrap_or(0));
             }
         };
-        self.scope(0, &elements, None, &mut render);
+        self.scope(0, &elements, None, None, &mut render);
     }
 
     fn item(&mut self, item: &Item, width: usize) {
@@ -317,7 +326,8 @@ impl Formatter<'_> {
     /// Writes the inside of a block and its closing brace; the header is already written.
     fn block_body(&mut self, span: Span, lines: &[(Span, String, bool)], close: Span) {
         // A comment on the header line stays there.
-        self.trailing_comment(span.start + 1);
+        let first_inside = lines.first().map(|l| l.0.start).unwrap_or(close.start);
+        self.trailing_comment(span.start + 1, Some(first_inside));
         self.out.push('\n');
         let elements: Vec<Element> = lines
             .iter()
@@ -340,6 +350,7 @@ impl Formatter<'_> {
             1,
             &elements,
             Some(header_end.saturating_sub(1)),
+            Some(close.start),
             &mut render,
         );
         let prev_end = lines.last().map(|l| l.0.end);

@@ -149,7 +149,10 @@ impl<'a> Validator<'a> {
         self.push(d);
     }
 
-    fn require_product(&mut self, name: &Name, allow_bundle: bool) {
+    /// Requires a product SKU. A bundle is allowed where `allow_bundle`; elsewhere `in_bundle`
+    /// says whether the reference is a bundle's component (bundles cannot nest) or a rule that
+    /// should have said `bundle SKU`.
+    fn require_product_in(&mut self, name: &Name, allow_bundle: bool, in_bundle: bool) {
         if self.products.contains_key(name.node.as_str()) {
             return;
         }
@@ -161,7 +164,11 @@ impl<'a> Validator<'a> {
                     name.span,
                     "a bundle here",
                 )
-                .with_help("bundles cannot contain bundles; list the bundle's products instead");
+                .with_help(if in_bundle {
+                    "bundles cannot contain bundles; list the bundle's products instead".to_string()
+                } else {
+                    format!("write `bundle {}` to name a bundle", name.node)
+                });
                 self.push(d);
             }
             return;
@@ -180,6 +187,10 @@ impl<'a> Validator<'a> {
             did_you_mean(&name.node, candidates).map(|s| format!("did you mean `{s}`?")),
         );
         self.push(d);
+    }
+
+    fn require_product(&mut self, name: &Name, allow_bundle: bool) {
+        self.require_product_in(name, allow_bundle, false);
     }
 
     fn require_bundle(&mut self, name: &Name) {
@@ -320,17 +331,18 @@ impl<'a> Validator<'a> {
         let mut first_part = None;
         let mut usage = None;
         let mut minimum = None;
-        let mut unit = None;
+        // The unit may be written after the price lines that must agree with it.
+        let unit = p.entries.iter().find_map(|e| match &e.node {
+            ProductEntry::Unit(u) => Some(u),
+            _ => None,
+        });
         for e in &p.entries {
             match &e.node {
                 ProductEntry::Vendor(n) => {
                     self.once(&mut seen, "vendor", e.span, &owner);
                     self.require_party(PartyKind::Vendor, n);
                 }
-                ProductEntry::Unit(u) => {
-                    self.once(&mut seen, "unit", e.span, &owner);
-                    unit = Some(u);
-                }
+                ProductEntry::Unit(_) => self.once(&mut seen, "unit", e.span, &owner),
                 ProductEntry::Category(n) => {
                     self.once(&mut seen, "category", e.span, &owner);
                     self.require_party(PartyKind::Category, n);
@@ -691,7 +703,7 @@ impl<'a> Validator<'a> {
                     self.require_party(PartyKind::Category, n);
                 }
                 BundleEntry::Includes { quantity, product } => {
-                    self.require_product(product, false);
+                    self.require_product_in(product, false, true);
                     if quantity.node.value <= Decimal::ZERO {
                         let d = Diagnostic::new(
                             "bad-amount",
@@ -801,7 +813,8 @@ impl<'a> Validator<'a> {
             self.push(d);
             return;
         }
-        let mut previous: Option<(Decimal, Span)> = None;
+        // The previous bound's value, its text as written (`10,000`) and where.
+        let mut previous: Option<(Decimal, &str, Span)> = None;
         let mut open: Option<Span> = None;
         for (i, row) in t.rows.iter().enumerate() {
             if let Some(open_span) = open {
@@ -834,30 +847,31 @@ impl<'a> Validator<'a> {
                         .with_help(format!("write `up to {}`", n.text));
                         self.push(d);
                     }
-                    let low = previous.map(|p| p.0).unwrap_or(Decimal::ZERO);
+                    let (low, low_text) =
+                        previous.map(|p| (p.0, p.1)).unwrap_or((Decimal::ZERO, "0"));
                     if n.value <= low {
                         let mut d = Diagnostic::new(
                             "tier-order",
                             format!("tier bound `{}` is not above the tier before it", n.text),
                             row.node.bound.span,
-                            format!("must be greater than {low}"),
+                            format!("must be greater than {low_text}"),
                         )
                         .with_help("tier bounds are inclusive upper bounds and must increase");
-                        if let Some((_, s)) = previous {
+                        if let Some((_, _, s)) = previous {
                             d = d.with_related(s, "previous bound");
                         }
                         self.push(d);
                     }
-                    previous = Some((n.value, row.node.bound.span));
+                    previous = Some((n.value, n.text.as_str(), row.node.bound.span));
                 }
                 TierBound::Above(bound) => {
                     open = Some(row.span);
                     match (bound, previous) {
-                        (Some(n), Some((p, pspan))) if n.value != p => {
+                        (Some(n), Some((p, ptext, pspan))) if n.value != p => {
                             let d = Diagnostic::new(
                                 "tier-gap",
                                 format!(
-                                    "`above {}` does not continue from the previous bound {p}",
+                                    "`above {}` does not continue from the previous bound {ptext}",
                                     n.text
                                 ),
                                 row.node.bound.span,
@@ -868,7 +882,7 @@ impl<'a> Validator<'a> {
                                 },
                             )
                             .with_related(pspan, "previous bound")
-                            .with_help(format!("write `above {p}` or simply `above`"));
+                            .with_help(format!("write `above {ptext}` or simply `above`"));
                             self.push(d);
                         }
                         (Some(n), None) if !n.value.is_zero() => {
@@ -1020,7 +1034,19 @@ impl<'a> Validator<'a> {
                         }
                     }
                 }
-                Condition::Quantity(_, n) => self.non_negative(n, "quantity"),
+                Condition::Quantity(_, n) if n.node.value < Decimal::ZERO => {
+                    let d = Diagnostic::new(
+                        "negative-amount",
+                        format!("quantity `{}` is negative", n.node.text),
+                        n.span,
+                        "below zero",
+                    )
+                    .with_help(
+                        "a quote line always has a quantity above zero; compare with 0 or more",
+                    );
+                    self.push(d);
+                }
+                Condition::Quantity(..) => {}
                 Condition::Date(_, _, d) => self.date(d),
                 Condition::Segment(_) | Condition::Billing(_) => {}
             }

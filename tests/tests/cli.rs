@@ -276,7 +276,7 @@ fn fmt_refuses_a_file_that_does_not_parse_and_leaves_it_alone() {
     let o = tenor(&["fmt", path_str(&path)]);
     assert_ne!(o.exit, Exit::Success);
     assert!(
-        o.stderr.contains(&format!("{}:14:1", path.display())),
+        o.stderr.contains(&format!("{}:7:48", path.display())),
         "{}",
         o.stderr
     );

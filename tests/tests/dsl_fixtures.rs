@@ -33,7 +33,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("bad-number-european.tenor", "bad-number", "12:18"),
     ("bad-number.tenor", "bad-number", "12:35"),
     ("many-syntax-errors.tenor", "syntax", "10:22"),
-    ("missing-brace.tenor", "syntax", "14:1"),
+    ("missing-brace.tenor", "syntax", "7:48"),
     ("number-too-large.tenor", "bad-number", "12:16"),
     ("term-too-long.tenor", "bad-term", "12:3"),
     ("unknown-keyword-in-block.tenor", "syntax", "8:3"),

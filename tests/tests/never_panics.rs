@@ -597,7 +597,6 @@ proptest! {
     /// `distributor pax8 # note` / `"Pax8"` / `distributor ingram "Ingram Micro"` (three lines);
     /// see `known_bugs.rs`.
     #[test]
-    #[ignore = "formatter bug: comments the formatter moves change alignment on the next run (not idempotent)"]
     fn formatting_generated_inputs_is_idempotent(text in any_input()) {
         exercise(&text, true)?;
     }

@@ -1,7 +1,5 @@
-//! Bugs in `tenor-dsl` and `tenor-core` found by the fixture, formatter and fuzz tests, each as
-//! the smallest input that shows it. They are ignored so that the suite stays green; each states
-//! what should happen. When a bug is fixed, remove its `#[ignore]` and the test keeps it fixed.
-//! Run them with `cargo test -p tenor-tests --test known_bugs -- --ignored`.
+//! Bugs once found in `tenor-dsl` and `tenor-core` by the fixture, formatter and fuzz tests,
+//! each as the smallest input that showed it, so they stay fixed.
 
 #![allow(
     clippy::unwrap_used,
@@ -44,7 +42,7 @@ fn product_with(line: &str) -> String {
 /// itself moves a comment that ends a line of two statements up to the first of them, between
 /// the two; the second run then aligns differently. Found by `never_panics.rs`.
 #[test]
-#[ignore = "formatter bug: a comment after two statements on one line makes formatting non-idempotent"]
+
 fn a_comment_after_two_statements_on_one_line_formats_stably() {
     let text = "vendor microsoft \"Microsoft\" distributor ingram \"Ingram Micro\" # note\n";
     let once = format_ok("bug.tenor", text);
@@ -55,7 +53,7 @@ fn a_comment_after_two_statements_on_one_line_formats_stably() {
 /// The comment also changes what it annotates: written after `rounding`, it ends up after
 /// `currency`.
 #[test]
-#[ignore = "formatter bug: a comment ending a line of two statements is attached to the first"]
+
 fn a_comment_ending_a_line_stays_with_the_statement_it_follows() {
     let out = format_ok(
         "bug.tenor",
@@ -70,7 +68,7 @@ fn a_comment_ending_a_line_stays_with_the_statement_it_follows() {
 /// Same cause: a comment inside a statement written over two lines is moved after it, where on
 /// the next run it splits an alignment group. Found by `never_panics.rs`.
 #[test]
-#[ignore = "formatter bug: a comment inside a two-line statement makes formatting non-idempotent"]
+
 fn a_comment_inside_a_statement_formats_stably() {
     let text = "distributor pax8 # note\n\"Pax8\"\ndistributor ingram \"Ingram Micro\"\n";
     let once = format_ok("bug.tenor", text);
@@ -83,7 +81,7 @@ fn a_comment_inside_a_statement_formats_stably() {
 /// `Decimal::from_str` rounds digits beyond 28 significant places instead of failing, so the
 /// parser's "too large or too precise" check never sees them: the price silently becomes 36.
 #[test]
-#[ignore = "parser bug: over-precise numbers are silently rounded instead of reported"]
+
 fn an_over_precise_price_is_reported_not_rounded() {
     let (_, diags) = diagnostics(&product_with(
         "P1Y monthly 36.00000000000000000000000000001 a month",
@@ -94,7 +92,7 @@ fn an_over_precise_price_is_reported_not_rounded() {
 /// The same rounding turns a tiny positive step into zero, and the message then blames the
 /// author for a zero they did not write.
 #[test]
-#[ignore = "parser bug: over-precise numbers are silently rounded instead of reported"]
+
 fn a_tiny_price_step_is_not_called_zero() {
     let (_, diags) = diagnostics("currency USD\nprice step 0.00000000000000000000000000001\n");
     assert_eq!(diags[0].code, "bad-number", "{diags:?}");
@@ -103,7 +101,7 @@ fn a_tiny_price_step_is_not_called_zero() {
 /// Terms are capped at 1200 *units*, whatever the unit: `P1201M` (100 years and a month) is
 /// refused as "longer than 100 years" while `P1200Y` (1200 years) is accepted.
 #[test]
-#[ignore = "parser bug: the 100-year term limit counts years as months"]
+
 fn a_term_of_1200_years_is_too_long() {
     let (_, diags) = diagnostics(&product_with("P1200Y monthly 1.00 a month"));
     assert_eq!(diags[0].code, "bad-term", "{diags:?}");
@@ -114,7 +112,7 @@ fn a_term_of_1200_years_is_too_long() {
 /// A span ends at the last token pest reports as a pair, so the literal `%` is left out:
 /// the caret under `150%` covers `150`, and under `margin 20%` covers `margin 20`.
 #[test]
-#[ignore = "parser bug: spans of percentages stop before the `%` sign"]
+
 fn a_percentage_span_covers_the_percent_sign() {
     let text = "currency USD\ndiscount d: 150% off every line\n";
     let (sources, diags) = diagnostics(text);
@@ -128,7 +126,7 @@ fn a_percentage_span_covers_the_percent_sign() {
 /// Grammar rule names leak into "expected …" lists: `p part` (the part-number line) and
 /// `party kind` (vendor, distributor, psa, category).
 #[test]
-#[ignore = "parser bug: grammar rule names (`p part`, `party kind`) appear in syntax errors"]
+
 fn syntax_errors_do_not_name_grammar_rules() {
     for text in [
         "currency USD\nprodcut X \"X\" {\n}\n",
@@ -147,7 +145,7 @@ fn syntax_errors_do_not_name_grammar_rules() {
 /// even inside a block. A block entry written at column 1 (legal: layout is free) then turns
 /// one real error elsewhere into three, the first claiming "end of file" in the middle of it.
 #[test]
-#[ignore = "parser bug: error recovery splits blocks at entries written in column 1"]
+
 fn an_unindented_entry_does_not_produce_false_syntax_errors() {
     let text = "currency USD\nvendor microsoft \"Microsoft\"\nproduct A \"A\" {\nvendor microsoft\n  unit user\n  P1Y monthly 3.00 a month\n}\nroute vendor microsoft via\n";
     let (sources, diags) = diagnostics(text);
@@ -167,7 +165,7 @@ fn an_unindented_entry_does_not_produce_false_syntax_errors() {
 /// `product SEC` where `SEC` is a bundle, in a discount (also a route or `applies to`), gets the
 /// help written for bundles inside bundles.
 #[test]
-#[ignore = "validator bug: a bundle named as `product` outside a bundle gets help about bundles in bundles"]
+
 fn a_bundle_named_as_a_product_in_a_discount_gets_fitting_help() {
     let text = "currency USD\nvendor contoso\nproduct MDB \"Defender\" {\n  vendor contoso\n  unit user\n  not bought\n  P1Y monthly 3.00 a month\n}\nbundle SEC \"Security\" {\n  includes 1 MDB\n  P1Y monthly 5.00 a month\n}\ndiscount d: 10% off product SEC\n";
     let (_, diags) = diagnostics(text);
@@ -181,7 +179,7 @@ fn a_bundle_named_as_a_product_in_a_discount_gets_fitting_help() {
 
 /// A negative quantity in a discount condition is told that "prices and costs are zero or more".
 #[test]
-#[ignore = "validator bug: the help for a negative quantity talks about prices and costs"]
+
 fn a_negative_quantity_gets_fitting_help() {
     let (_, diags) =
         diagnostics("currency USD\ndiscount v: 5% off every line when quantity at least -10\n");
@@ -192,7 +190,7 @@ fn a_negative_quantity_gets_fitting_help() {
 /// Bounds are printed as bare decimals in tier messages: the author wrote `10,000`, the message
 /// says `10000` and suggests writing `above 10000`.
 #[test]
-#[ignore = "validator: tier messages print bounds without the author's thousands separators"]
+
 fn tier_messages_print_bounds_as_written() {
     let text = "currency USD\ntiers t graduated per GB a month {\n  up to 10,000 0.05\n  above 12,000 0.03\n}\n";
     let (sources, diags) = diagnostics(text);
@@ -205,7 +203,7 @@ fn tier_messages_print_bounds_as_written() {
 /// README: exit 1 means "the input has problems (diagnostics printed)", 2 "the command could
 /// not run". `tenor fmt` on a file that does not parse prints its diagnostics and exits 2.
 #[test]
-#[ignore = "cli: `fmt` on a file with syntax errors exits 2, README's table says 1"]
+
 fn fmt_on_a_file_that_does_not_parse_exits_1() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("known-bugs-fmt-{}", std::process::id()));
