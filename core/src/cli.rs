@@ -84,6 +84,21 @@ enum Command {
         #[arg(long, default_value = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// Accept a quote: write the sales order, purchase orders, invoice schedule, recurring
+    /// template and summary as JSON
+    Accept {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// Where to write the documents
+        #[arg(long)]
+        out: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Replace documents made from a different quote or rules with the same quote id
+        #[arg(long)]
+        force: bool,
+    },
     /// Rewrite rule files in the canonical layout, keeping comments
     Fmt {
         /// Write nothing; exit 1 naming the files that would change
@@ -154,6 +169,12 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
         Command::Explain { quote, line, rules } => {
             price_cmd(&quote, &rules, None, Some(line), out, err)
         }
+        Command::Accept {
+            quote,
+            out: dir,
+            rules,
+            force,
+        } => accept_cmd(&quote, &dir, &rules, force, out, err),
     };
     match result {
         Ok(code) => code,
@@ -337,9 +358,24 @@ fn load_catalogue(
     paths: &[PathBuf],
     err: &mut dyn WriteColor,
 ) -> Result<Result<Catalogue, Exit>, String> {
+    Ok(load_rules(paths, err)?.map(|(c, _)| c))
+}
+
+/// A compiled rule set with each file's name and text (for fingerprints).
+type LoadedRules = (Catalogue, Vec<(String, String)>);
+
+/// Loads, checks and compiles a rule set; diagnostics are written to `err`.
+fn load_rules(
+    paths: &[PathBuf],
+    err: &mut dyn WriteColor,
+) -> Result<Result<LoadedRules, Exit>, String> {
     let sources = load(paths)?;
+    let texts = sources
+        .ids()
+        .map(|id| (sources.name(id).to_string(), sources.text(id).to_string()))
+        .collect();
     match tenor_dsl::check(&sources) {
-        Ok(rules) => Ok(Ok(Catalogue::compile(&rules, &sources))),
+        Ok(rules) => Ok(Ok((Catalogue::compile(&rules, &sources), texts))),
         Err(diags) => {
             diagnostic::render_human(&sources, &diags, err).map_err(|e| e.to_string())?;
             writeln!(
@@ -506,4 +542,99 @@ fn price_cmd(
     };
     out.write_all(text.as_bytes()).map_err(io)?;
     Ok(Exit::Success)
+}
+
+/// Reads and prices a quote, rendering its problems; `Err(code)` when it cannot be priced.
+fn read_and_price(
+    cat: &Catalogue,
+    quote_path: &std::path::Path,
+    err: &mut dyn WriteColor,
+) -> Result<Result<(QuoteFile, price::PricedQuote), Exit>, String> {
+    let name = quote_path.display().to_string();
+    let text = std::fs::read_to_string(quote_path)
+        .map_err(|e| format!("cannot read the quote {name}: {e}"))?;
+    let file = match QuoteFile::parse(&name, &text) {
+        Ok(f) => f,
+        Err(e) => {
+            render_quote_errors(Some((&name, &text)), &[*e], err)?;
+            return Ok(Err(Exit::Failure));
+        }
+    };
+    match price::price(cat, &file.quote, &PriceOptions::default()) {
+        Ok(p) => Ok(Ok((file, p))),
+        Err(errors) => {
+            let errors: Vec<QuoteError> = errors
+                .into_iter()
+                .map(|e| file.error(&e.field, e.message, e.help))
+                .collect();
+            render_quote_errors(Some((&file.name, &file.text)), &errors, err)?;
+            Ok(Err(Exit::Failure))
+        }
+    }
+}
+
+fn accept_cmd(
+    quote_path: &std::path::Path,
+    dir: &std::path::Path,
+    rules: &[PathBuf],
+    force: bool,
+    out: &mut dyn Write,
+    err: &mut dyn WriteColor,
+) -> Result<Exit, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let (cat, texts) = match load_rules(rules, err)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let (file, priced) = match read_and_price(&cat, quote_path, err)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let fp = crate::accept::fingerprint(&file.quote, &texts);
+    let accepted = match crate::accept::accept(&cat, &file.quote, &priced, &fp) {
+        Ok(a) => a,
+        Err(errors) => {
+            for e in &errors {
+                match e.line {
+                    Some(l) => writeln!(err, "error: {}: line {l}: {}", file.name, e.message).map_err(io)?,
+                    None => writeln!(err, "error: {}: {}", file.name, e.message).map_err(io)?,
+                }
+                if let Some(h) = &e.help {
+                    writeln!(err, "  help: {h}").map_err(io)?;
+                }
+            }
+            writeln!(err, "error: the quote was not accepted; nothing was written").map_err(io)?;
+            return Ok(Exit::Failure);
+        }
+    };
+    match crate::accept::write(dir, &accepted, force) {
+        Ok(paths) => {
+            for p in &paths {
+                writeln!(out, "wrote {}", p.display()).map_err(io)?;
+            }
+            let t = &accepted.sales_order.totals;
+            writeln!(
+                out,
+                "accepted {}: first invoice {}, MRR {}, contract value {} {}",
+                file.quote.quote,
+                crate::report::money(t.first_invoice),
+                crate::report::money(t.mrr),
+                crate::report::money(t.contract_value),
+                cat.currency
+            )
+            .map_err(io)?;
+            Ok(Exit::Success)
+        }
+        Err(crate::accept::WriteError::Exists(path)) => {
+            writeln!(
+                err,
+                "error: {} already holds documents for quote `{}` made from a different quote or rules\n  help: accept it into another directory, or pass --force to replace them",
+                path.display(),
+                file.quote.quote
+            )
+            .map_err(io)?;
+            Ok(Exit::Failure)
+        }
+        Err(crate::accept::WriteError::Io(e)) => Err(e),
+    }
 }

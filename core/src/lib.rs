@@ -1,5 +1,6 @@
 //! The Tenor engine, plugin host and command-line interface.
 
+pub mod accept;
 pub mod atomic;
 pub mod calendar;
 pub mod catalogue;

@@ -1,0 +1,341 @@
+//! The normalised documents of an accepted quote. Every document is JSON with a `schema` key
+//! (`tenor.<kind>/<n>`); amounts are decimal strings so `12.30` keeps its scale; dates are
+//! `YYYY-MM-DD`; periods are half-open `[start, end)`.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Schema of [`SalesOrder`].
+pub const SALES_ORDER: &str = "tenor.sales-order/1";
+/// Schema of [`PurchaseOrder`].
+pub const PURCHASE_ORDER: &str = "tenor.purchase-order/1";
+/// Schema of [`InvoiceSchedule`].
+pub const INVOICE_SCHEDULE: &str = "tenor.invoice-schedule/1";
+/// Schema of [`RecurringTemplate`].
+pub const RECURRING_TEMPLATE: &str = "tenor.recurring-template/1";
+/// Schema of [`AcceptSummary`].
+pub const ACCEPT_SUMMARY: &str = "tenor.accept-summary/1";
+
+/// Who a document is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// The customer's id in the PSA.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Figures of a whole quote; each is a sum of rounded amounts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    /// Everything billed on the earliest bill date.
+    pub first_invoice: Decimal,
+    /// Monthly recurring revenue.
+    pub mrr: Decimal,
+    /// 12 × MRR.
+    pub arr: Decimal,
+    /// Every charge of the commitment.
+    pub contract_value: Decimal,
+    /// What the commitment costs the MSP.
+    pub cost: Decimal,
+    /// Contract value − cost.
+    pub margin: Decimal,
+}
+
+/// The accepted quote as the customer sees it: bundles as one line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesOrder {
+    /// Always [`SALES_ORDER`].
+    pub schema: String,
+    /// `SO-<quote id>`.
+    pub id: String,
+    /// The quote it was accepted from.
+    pub quote: String,
+    /// The quote's date.
+    pub date: NaiveDate,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Who bought.
+    pub customer: Customer,
+    /// SHA-256 of the quote and the rules it was priced with: the same fingerprint means the
+    /// same documents.
+    pub fingerprint: String,
+    /// One line per quote line.
+    pub lines: Vec<SalesOrderLine>,
+    /// Figures of the whole order.
+    pub totals: Totals,
+}
+
+/// A line of a sales order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesOrderLine {
+    /// The quote line number (from 1).
+    pub line: u32,
+    /// SKU of the product or bundle.
+    pub product: String,
+    /// Display name.
+    pub name: String,
+    /// True for a bundle.
+    pub bundle: bool,
+    /// Units sold.
+    pub quantity: Decimal,
+    /// `P1M`, `P1Y`, `P3Y`, `one-time`.
+    pub term: String,
+    /// `monthly`, `quarterly`, `annual`, `upfront`, or `once` for one-time lines.
+    pub billing: String,
+    /// The co-term policy applied, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coterm: Option<String>,
+    /// Start of service.
+    pub start: NaiveDate,
+    /// Start of the full term (after a stub).
+    pub term_start: NaiveDate,
+    /// End of the commitment (exclusive): the renewal date.
+    pub end: NaiveDate,
+    /// List price of one unit for one billing period (for one-time lines, the unit price).
+    pub unit_price: Decimal,
+    /// A full billing period's charge, net of lasting discounts (0 for one-time lines).
+    pub recurring: Decimal,
+    /// What the first bill date bills for this line.
+    pub first_charge: Decimal,
+    /// Every charge of the line over the commitment.
+    pub contract_value: Decimal,
+    /// What the line costs the MSP over the commitment.
+    pub cost: Decimal,
+}
+
+/// What is bought from one distributor: bundles exploded into components; products that are
+/// not bought (labour, services) never appear.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseOrder {
+    /// Always [`PURCHASE_ORDER`].
+    pub schema: String,
+    /// `PO-<quote id>-<distributor>`.
+    pub id: String,
+    /// The distributor's name in the rules (`pax8`).
+    pub distributor: String,
+    /// Its display name, if the rules give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributor_name: Option<String>,
+    /// The sales order this buys for.
+    pub sales_order: String,
+    /// The quote.
+    pub quote: String,
+    /// The quote's date.
+    pub date: NaiveDate,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The end customer.
+    pub customer: Customer,
+    /// What to buy.
+    pub lines: Vec<PurchaseOrderLine>,
+    /// Cost of every line over its commitment.
+    pub committed_cost: Decimal,
+}
+
+/// One line of a purchase order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseOrderLine {
+    /// Line number within this purchase order (from 1).
+    pub line: u32,
+    /// The quote line it comes from.
+    pub quote_line: u32,
+    /// The bundle it was exploded from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// SKU.
+    pub product: String,
+    /// Display name.
+    pub name: String,
+    /// Vendor name in the rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// The distributor's part number.
+    pub part_number: String,
+    /// The distributor's own product id (Pax8 uuid…), if the rules give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributor_product_id: Option<String>,
+    /// The vendor's catalogue id (Microsoft `productId:skuId`), if the rules give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// Units to buy.
+    pub quantity: Decimal,
+    /// Commitment term bought.
+    pub term: String,
+    /// Billing frequency bought.
+    pub billing: String,
+    /// Provisioning start.
+    pub start: NaiveDate,
+    /// End of the commitment (exclusive).
+    pub end: NaiveDate,
+    /// Cost of one unit for one billing period, when the rules state it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_cost: Option<Decimal>,
+    /// Cost of the line over its commitment (stub included).
+    pub committed_cost: Decimal,
+}
+
+/// When a charge is billed relative to its period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timing {
+    /// At the period's start (licences, services).
+    Advance,
+    /// At the period's end (usage).
+    Arrears,
+    /// Once (hardware, labour, fees).
+    Once,
+}
+
+/// Every charge the customer will be billed over the commitment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceSchedule {
+    /// Always [`INVOICE_SCHEDULE`].
+    pub schema: String,
+    /// `SCHED-<quote id>`.
+    pub id: String,
+    /// The sales order.
+    pub sales_order: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Who is billed.
+    pub customer: Customer,
+    /// Charges by bill date, then quote line.
+    pub charges: Vec<ScheduledCharge>,
+    /// The sum of every charge.
+    pub total: Decimal,
+}
+
+/// One charge of an invoice schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledCharge {
+    /// The quote line.
+    pub line: u32,
+    /// SKU.
+    pub product: String,
+    /// `stub`, `recurring`, `one_time`, `usage`, `discount`, `minimum_true_up`.
+    pub kind: String,
+    /// First day covered.
+    pub period_start: NaiveDate,
+    /// Day after the last day covered.
+    pub period_end: NaiveDate,
+    /// When it is billed.
+    pub bill_date: NaiveDate,
+    /// In advance, in arrears or once.
+    pub timing: Timing,
+    /// Amount (negative for discounts).
+    pub amount: Decimal,
+    /// Cost to the MSP.
+    pub cost: Decimal,
+    /// The discount rule, for discounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// The customer's recurring lines, as a PSA's recurring agreement holds them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurringTemplate {
+    /// Always [`RECURRING_TEMPLATE`].
+    pub schema: String,
+    /// `RT-<quote id>`.
+    pub id: String,
+    /// The sales order.
+    pub sales_order: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Who is billed.
+    pub customer: Customer,
+    /// One line per recurring quote line.
+    pub lines: Vec<RecurringLine>,
+    /// Monthly recurring revenue of the template.
+    pub mrr: Decimal,
+}
+
+/// A recurring line of the template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurringLine {
+    /// The quote line.
+    pub line: u32,
+    /// SKU.
+    pub product: String,
+    /// What the invoice line says.
+    pub description: String,
+    /// Units billed.
+    pub quantity: Decimal,
+    /// List price of one unit for one billing period.
+    pub unit_price: Decimal,
+    /// `monthly`, `quarterly`, `annual`, `upfront`.
+    pub frequency: String,
+    /// Months in one billing period.
+    pub months: u32,
+    /// Billed in advance or in arrears (usage).
+    pub timing: Timing,
+    /// A full period's charge net of lasting discounts.
+    pub amount: Decimal,
+    /// The first regular (full-period) bill date.
+    pub next_bill_date: NaiveDate,
+    /// Start of service.
+    pub start: NaiveDate,
+    /// End of the commitment (exclusive): when the line renews or stops.
+    pub end: NaiveDate,
+}
+
+/// Figures of the accepted quote, with bundle revenue allocated to components.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptSummary {
+    /// Always [`ACCEPT_SUMMARY`].
+    pub schema: String,
+    /// `SUM-<quote id>`.
+    pub id: String,
+    /// The sales order.
+    pub sales_order: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The documents written, by id.
+    pub documents: Vec<String>,
+    /// First invoice, MRR, ARR, contract value, cost, margin.
+    pub totals: Totals,
+    /// Each bundle line's revenue split over its components.
+    pub bundle_allocations: Vec<BundleAllocation>,
+}
+
+/// A bundle line's revenue allocated to its components in proportion to their standalone sell
+/// prices; the rounding remainder goes to the largest share, so the parts sum exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleAllocation {
+    /// The quote line.
+    pub line: u32,
+    /// The bundle SKU.
+    pub bundle: String,
+    /// The line's contract value.
+    pub revenue: Decimal,
+    /// The shares.
+    pub components: Vec<ComponentShare>,
+}
+
+/// One component's share of a bundle line's revenue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentShare {
+    /// SKU.
+    pub product: String,
+    /// Units of the component in the line.
+    pub quantity: Decimal,
+    /// Its standalone sell price for one billing period, at that quantity.
+    pub standalone_price: Decimal,
+    /// Its share of the revenue.
+    pub revenue: Decimal,
+}
