@@ -82,9 +82,17 @@ fn unit_amount(v: Decimal, minor: u32) -> Decimal {
 }
 
 /// Builds the documents of an accepted quote. Every problem is reported, none is skipped.
-pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint: &str) -> Result<Accepted, Vec<AcceptError>> {
+pub fn accept(
+    cat: &Catalogue,
+    quote: &Quote,
+    priced: &PricedQuote,
+    fingerprint: &str,
+) -> Result<Accepted, Vec<AcceptError>> {
     let so_id = sales_order_id(&quote.quote);
-    let customer = Customer { id: quote.customer.id.clone(), name: quote.customer.name.clone() };
+    let customer = Customer {
+        id: quote.customer.id.clone(),
+        name: quote.customer.name.clone(),
+    };
     let minor = cat.minor_units;
     let zero = cat.round(Decimal::ZERO);
     let mut errors = Vec::new();
@@ -97,17 +105,27 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
 
     for pl in &priced.lines {
         let line_no = u32::try_from(pl.line).unwrap_or(u32::MAX);
-        let Some((_, item)) = cat.item(&pl.product) else { continue };
+        let Some((_, item)) = cat.item(&pl.product) else {
+            continue;
+        };
         let term = price::parse_term(&pl.term).ok().flatten();
         let billing = if term.is_none() {
             crate::catalogue::Billing::Upfront
         } else {
             price::parse_billing(pl.billing).unwrap_or(crate::catalogue::Billing::Upfront)
         };
-        let Some(offer) = item.offer(term, billing) else { continue };
+        let Some(offer) = item.offer(term, billing) else {
+            continue;
+        };
         let months = offer.billing_months().unwrap_or(0);
         let metered = item.usage.is_some();
-        let units = |q: Decimal| if metered { quote_usage(quote, pl).unwrap_or(Decimal::ZERO) } else { q };
+        let units = |q: Decimal| {
+            if metered {
+                quote_usage(quote, pl).unwrap_or(Decimal::ZERO)
+            } else {
+                q
+            }
+        };
         let unit_price = match &offer.price {
             Price::Flat(rate) => match term {
                 None => rate.amount,
@@ -117,10 +135,16 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
                 Some(table) => {
                     let u = units(pl.quantity);
                     let per = match (table.per_months, term) {
-                        (Some(p), Some(_)) if !table.once => Decimal::from(months) / Decimal::from(p),
+                        (Some(p), Some(_)) if !table.once => {
+                            Decimal::from(months) / Decimal::from(p)
+                        }
                         _ => Decimal::ONE,
                     };
-                    if u.is_zero() { Decimal::ZERO } else { tiers::amount(table, u) * per / u }
+                    if u.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        tiers::amount(table, u) * per / u
+                    }
                 }
                 None => Decimal::ZERO,
             },
@@ -169,7 +193,10 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
             let next_bill = pl
                 .charges
                 .iter()
-                .find(|c| matches!(c.kind, ChargeKind::Recurring | ChargeKind::Usage) && !c.share.is_partial())
+                .find(|c| {
+                    matches!(c.kind, ChargeKind::Recurring | ChargeKind::Usage)
+                        && !c.share.is_partial()
+                })
                 .map(|c| c.bill_date)
                 .unwrap_or(pl.term_start);
             recurring.push(docs::RecurringLine {
@@ -180,7 +207,11 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
                 unit_price: unit_amount(unit_price, minor),
                 frequency: pl.billing.to_string(),
                 months,
-                timing: if metered { Timing::Arrears } else { Timing::Advance },
+                timing: if metered {
+                    Timing::Arrears
+                } else {
+                    Timing::Advance
+                },
                 amount: pl.recurring,
                 next_bill_date: next_bill,
                 start: pl.start,
@@ -192,7 +223,11 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
         let parts: Vec<(&Sellable, Decimal, Option<&str>)> = if item.is_bundle {
             item.components
                 .iter()
-                .filter_map(|(ci, per)| cat.items.get(*ci).map(|c| (c, pl.quantity * per, Some(&*item.sku))))
+                .filter_map(|(ci, per)| {
+                    cat.items
+                        .get(*ci)
+                        .map(|c| (c, pl.quantity * per, Some(&*item.sku)))
+                })
                 .collect()
         } else {
             vec![(item, pl.quantity, None)]
@@ -243,41 +278,55 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
                     .iter()
                     .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
                     .map(|c| {
-                        let exact = *qty * uc * Decimal::from(c.share.num) / Decimal::from(c.share.den.max(1));
+                        let exact = *qty * uc * Decimal::from(c.share.num)
+                            / Decimal::from(c.share.den.max(1));
                         cat.round(exact)
                     })
                     .sum(),
                 None => zero,
             };
-            po_lines.entry(r.via.clone()).or_default().push(docs::PurchaseOrderLine {
-                line: 0,
-                quote_line: line_no,
-                bundle: bundle.map(str::to_string),
-                product: part.sku.to_string(),
-                name: part.name.to_string(),
-                vendor: part.vendor.clone(),
-                part_number: pn.number.clone(),
-                distributor_product_id: pn.id.clone(),
-                catalog_id: part.catalog_id.clone(),
-                quantity: *qty,
-                term: pl.term.to_string(),
-                billing: pl.billing.to_string(),
-                start: pl.start,
-                end: pl.end,
-                unit_cost: unit_cost.map(|u| unit_amount(u, minor)),
-                committed_cost: with_scale(committed, minor),
-            });
+            po_lines
+                .entry(r.via.clone())
+                .or_default()
+                .push(docs::PurchaseOrderLine {
+                    line: 0,
+                    quote_line: line_no,
+                    bundle: bundle.map(str::to_string),
+                    product: part.sku.to_string(),
+                    name: part.name.to_string(),
+                    vendor: part.vendor.clone(),
+                    part_number: pn.number.clone(),
+                    distributor_product_id: pn.id.clone(),
+                    catalog_id: part.catalog_id.clone(),
+                    quantity: *qty,
+                    term: pl.term.to_string(),
+                    billing: pl.billing.to_string(),
+                    start: pl.start,
+                    end: pl.end,
+                    unit_cost: unit_cost.map(|u| unit_amount(u, minor)),
+                    committed_cost: with_scale(committed, minor),
+                });
         }
 
         if item.is_bundle {
-            allocations.push(allocate(cat, line_no, item, pl, term, billing, months, contract_value));
+            allocations.push(allocate(
+                cat,
+                line_no,
+                item,
+                pl,
+                term,
+                billing,
+                months,
+                contract_value,
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
 
-    schedule.sort_by(|a, b| (a.bill_date, a.line).cmp(&(b.bill_date, b.line)));
+    // Stable: charges of one line on one date keep their order (a charge, then its discounts).
+    schedule.sort_by_key(|c| (c.bill_date, c.line));
     let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
     let purchase_orders: Vec<docs::PurchaseOrder> = po_lines
         .into_iter()
@@ -289,7 +338,11 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
             docs::PurchaseOrder {
                 schema: docs::PURCHASE_ORDER.to_string(),
                 id: po_id(&quote.quote, &dist),
-                distributor_name: cat.distributors.iter().find(|d| d.0 == dist).and_then(|d| d.1.clone()),
+                distributor_name: cat
+                    .distributors
+                    .iter()
+                    .find(|d| d.0 == dist)
+                    .and_then(|d| d.1.clone()),
                 distributor: dist,
                 sales_order: so_id.clone(),
                 quote: quote.quote.clone(),
@@ -352,7 +405,13 @@ pub fn accept(cat: &Catalogue, quote: &Quote, priced: &PricedQuote, fingerprint:
         lines: so_lines,
         totals,
     };
-    Ok(Accepted { sales_order, purchase_orders, schedule: schedule_doc, template, summary })
+    Ok(Accepted {
+        sales_order,
+        purchase_orders,
+        schedule: schedule_doc,
+        template,
+        summary,
+    })
 }
 
 fn quote_usage(quote: &Quote, pl: &PricedLine) -> Option<Decimal> {
@@ -368,7 +427,10 @@ fn with_scale(mut v: Decimal, minor: u32) -> Decimal {
 
 /// Splits a bundle line's revenue over its components in proportion to their standalone sell
 /// prices for one billing period; the rounding remainder goes to the largest share.
-#[allow(clippy::too_many_arguments, reason = "one call site; the values are the line's facts")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; the values are the line's facts"
+)]
 fn allocate(
     cat: &Catalogue,
     line: u32,
@@ -386,11 +448,19 @@ fn allocate(
             let c = cat.items.get(*ci)?;
             let qty = pl.quantity * per;
             let standalone = match c.offer(term, billing).map(|o| &o.price) {
-                Some(Price::Flat(rate)) => qty * if term.is_some() { rate.for_months(months) } else { rate.amount },
+                Some(Price::Flat(rate)) => {
+                    qty * if term.is_some() {
+                        rate.for_months(months)
+                    } else {
+                        rate.amount
+                    }
+                }
                 Some(Price::Tiered(t)) => match cat.tiers.get(*t) {
                     Some(table) => {
                         let per_period = match (table.per_months, term) {
-                            (Some(p), Some(_)) if !table.once => Decimal::from(months) / Decimal::from(p),
+                            (Some(p), Some(_)) if !table.once => {
+                                Decimal::from(months) / Decimal::from(p)
+                            }
                             _ => Decimal::ONE,
                         };
                         tiers::amount(table, qty) * per_period
@@ -405,7 +475,13 @@ fn allocate(
     let total: Decimal = comps.iter().map(|c| c.2).sum();
     let mut shares: Vec<Decimal> = comps
         .iter()
-        .map(|c| if total.is_zero() { Decimal::ZERO } else { cat.round(revenue * c.2 / total) })
+        .map(|c| {
+            if total.is_zero() {
+                Decimal::ZERO
+            } else {
+                cat.round(revenue * c.2 / total)
+            }
+        })
         .collect();
     let remainder = revenue - shares.iter().copied().sum::<Decimal>();
     // The largest share (the first of equals, so the result is stable) takes the remainder.
@@ -421,14 +497,21 @@ fn allocate(
     let components = comps
         .drain(..)
         .zip(shares)
-        .map(|((product, quantity, standalone_price), revenue)| docs::ComponentShare {
-            product,
-            quantity,
-            standalone_price,
-            revenue,
-        })
+        .map(
+            |((product, quantity, standalone_price), revenue)| docs::ComponentShare {
+                product,
+                quantity,
+                standalone_price,
+                revenue,
+            },
+        )
         .collect();
-    docs::BundleAllocation { line, bundle: bundle.sku.to_string(), revenue, components }
+    docs::BundleAllocation {
+        line,
+        bundle: bundle.sku.to_string(),
+        revenue,
+        components,
+    }
 }
 
 /// Why documents were not written.
@@ -446,13 +529,18 @@ pub enum WriteError {
 /// were made from the same quote and rules (same fingerprint), or with `force`.
 pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, WriteError> {
     let io = |e: std::io::Error| WriteError::Io(e.to_string());
-    std::fs::create_dir_all(dir).map_err(|e| WriteError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| WriteError::Io(format!("cannot create {}: {e}", dir.display())))?;
     let so_path = dir.join(format!("{}.json", a.sales_order.id));
     if so_path.exists() && !force {
         let existing = std::fs::read_to_string(&so_path).map_err(io)?;
         let same = serde_json::from_str::<serde_json::Value>(&existing)
             .ok()
-            .and_then(|v| v.get("fingerprint").and_then(|f| f.as_str()).map(|f| f == a.sales_order.fingerprint))
+            .and_then(|v| {
+                v.get("fingerprint")
+                    .and_then(|f| f.as_str())
+                    .map(|f| f == a.sales_order.fingerprint)
+            })
             .unwrap_or(false);
         if !same {
             return Err(WriteError::Exists(so_path));
@@ -463,7 +551,8 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
         let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
         text.push('\n');
         let path = dir.join(format!("{id}.json"));
-        crate::atomic::write(&path, text.as_bytes()).map_err(|e| WriteError::Io(format!("cannot write {}: {e}", path.display())))?;
+        crate::atomic::write(&path, text.as_bytes())
+            .map_err(|e| WriteError::Io(format!("cannot write {}: {e}", path.display())))?;
         written.push(path);
         Ok(())
     };
@@ -473,13 +562,21 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
     put(&a.schedule.id, serde_json::to_string_pretty(&a.schedule))?;
     put(&a.template.id, serde_json::to_string_pretty(&a.template))?;
     put(&a.summary.id, serde_json::to_string_pretty(&a.summary))?;
-    put(&a.sales_order.id, serde_json::to_string_pretty(&a.sales_order))?;
+    put(
+        &a.sales_order.id,
+        serde_json::to_string_pretty(&a.sales_order),
+    )?;
     // Purchase orders of distributors the quote no longer uses (after --force) would mislead.
     let prefix = format!("PO-{}-", a.sales_order.quote);
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && name.ends_with(".json") && !written.iter().any(|w| w.file_name() == Some(e.file_name().as_os_str())) {
+            if name.starts_with(&prefix)
+                && name.ends_with(".json")
+                && !written
+                    .iter()
+                    .any(|w| w.file_name() == Some(e.file_name().as_os_str()))
+            {
                 let _ = std::fs::remove_file(e.path());
             }
         }
