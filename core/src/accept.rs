@@ -38,13 +38,18 @@ pub struct AcceptError {
     pub help: Option<String>,
 }
 
-/// SHA-256, in hex, of the quote (as parsed, so layout does not matter) and the rule texts.
+/// SHA-256, in hex, of the quote (as parsed, so layout does not matter) and the rule files
+/// (their file names and texts, not where the folder is: moving the rules changes nothing).
 pub fn fingerprint(quote: &Quote, rule_files: &[(String, String)]) -> String {
     let mut h = Sha256::new();
     h.update(serde_json::to_vec(quote).unwrap_or_default());
     for (name, text) in rule_files {
+        let base = Path::new(name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         h.update(b"\0");
-        h.update(name.as_bytes());
+        h.update(base.as_bytes());
         h.update(b"\0");
         h.update(text.as_bytes());
     }
@@ -272,13 +277,19 @@ pub fn accept(
                 Some(_) => c.for_months(months),
             });
             // The commitment's cost: each charge's share of its period, at the part's cost.
+            // A metered part costs per unit used: its estimate, not the subscription count.
+            let cost_units = if part.usage.is_some() {
+                quote_usage(quote, pl).unwrap_or(Decimal::ZERO)
+            } else {
+                *qty
+            };
             let committed = match unit_cost {
                 Some(uc) => pl
                     .charges
                     .iter()
                     .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
                     .map(|c| {
-                        let exact = *qty * uc * Decimal::from(c.share.num)
+                        let exact = cost_units * uc * Decimal::from(c.share.num)
                             / Decimal::from(c.share.den.max(1));
                         cat.round(exact)
                     })

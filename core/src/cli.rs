@@ -596,14 +596,19 @@ fn accept_cmd(
         Err(errors) => {
             for e in &errors {
                 match e.line {
-                    Some(l) => writeln!(err, "error: {}: line {l}: {}", file.name, e.message).map_err(io)?,
+                    Some(l) => writeln!(err, "error: {}: line {l}: {}", file.name, e.message)
+                        .map_err(io)?,
                     None => writeln!(err, "error: {}: {}", file.name, e.message).map_err(io)?,
                 }
                 if let Some(h) = &e.help {
                     writeln!(err, "  help: {h}").map_err(io)?;
                 }
             }
-            writeln!(err, "error: the quote was not accepted; nothing was written").map_err(io)?;
+            writeln!(
+                err,
+                "error: the quote was not accepted; nothing was written"
+            )
+            .map_err(io)?;
             return Ok(Exit::Failure);
         }
     };

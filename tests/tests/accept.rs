@@ -1,0 +1,382 @@
+//! `tenor accept`: the documents of an accepted quote, checked against hand-worked numbers and
+//! snapshot whole; routing and bundle explosion; idempotence and refusal of a different quote.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tenor_core::cli::{Exit, run};
+use tenor_dsl::diagnostic::termcolor::NoColor;
+
+const TESTS: &str = env!("CARGO_MANIFEST_DIR");
+
+fn root() -> PathBuf {
+    Path::new(TESTS).join("..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("accept-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+struct Out {
+    exit: Exit,
+    stdout: String,
+    stderr: String,
+}
+
+fn tenor(args: &[&str]) -> Out {
+    let mut argv: Vec<std::ffi::OsString> = vec!["tenor".into()];
+    argv.extend(args.iter().map(Into::into));
+    let mut out = Vec::new();
+    let mut err = NoColor::new(Vec::new());
+    let exit = run(argv, &mut out, &mut err);
+    Out {
+        exit,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err.into_inner()).unwrap(),
+    }
+}
+
+fn accept(quote: &Path, rules: &Path, out: &Path) -> Out {
+    tenor(&[
+        "accept",
+        quote.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+fn doc(dir: &Path, id: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap()).unwrap()
+}
+
+fn scenario(name: &str) -> (PathBuf, PathBuf) {
+    let d = Path::new(TESTS).join("scenarios").join(name);
+    (d.join("quote.yaml"), d)
+}
+
+#[test]
+fn domain_1_documents() {
+    let (q, r) = scenario("domain-1");
+    let dir = scratch("domain-1");
+    let o = accept(&q, &r, &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let so = doc(&dir, "SO-Q-DOMAIN-1");
+    assert_eq!(so["schema"], "tenor.sales-order/1");
+    assert_eq!(so["lines"][0]["contract_value"], "3421.15");
+    assert_eq!(so["lines"][0]["unit_price"], "264.00");
+    let sched = doc(&dir, "SCHED-Q-DOMAIN-1");
+    let bills: Vec<(&str, &str)> = sched["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["bill_date"].as_str().unwrap(),
+                c["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bills,
+        vec![("2026-03-15", "781.15"), ("2026-07-01", "2640.00")]
+    );
+    assert_eq!(sched["total"], "3421.15");
+    let rt = doc(&dir, "RT-Q-DOMAIN-1");
+    assert_eq!(rt["lines"][0]["amount"], "2640.00");
+    assert_eq!(rt["lines"][0]["next_bill_date"], "2026-07-01");
+    assert_eq!(rt["lines"][0]["months"], 12);
+    let po = doc(&dir, "PO-Q-DOMAIN-1-pax8");
+    // Cost: 10 × 211.20 × 108/365 = 624.92 for the stub, then 2,112.00.
+    assert_eq!(po["lines"][0]["committed_cost"], "2736.92");
+    assert_eq!(po["lines"][0]["part_number"], "MST-NCE-M365BP");
+    for id in [
+        "SO-Q-DOMAIN-1",
+        "PO-Q-DOMAIN-1-pax8",
+        "SCHED-Q-DOMAIN-1",
+        "RT-Q-DOMAIN-1",
+        "SUM-Q-DOMAIN-1",
+    ] {
+        insta::assert_json_snapshot!(format!("domain-1-{id}"), doc(&dir, id));
+    }
+}
+
+#[test]
+fn domain_2_and_3_documents() {
+    for (name, quote_id, total, charges) in [
+        ("domain-2", "Q-DOMAIN-2", "781.15", 1usize),
+        ("domain-3", "Q-DOMAIN-3", "3420.65", 16),
+    ] {
+        let (q, r) = scenario(name);
+        let dir = scratch(name);
+        let o = accept(&q, &r, &dir);
+        assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+        let sched = doc(&dir, &format!("SCHED-{quote_id}"));
+        assert_eq!(sched["total"], total);
+        assert_eq!(sched["charges"].as_array().unwrap().len(), charges);
+        for id in [
+            format!("SO-{quote_id}"),
+            format!("PO-{quote_id}-pax8"),
+            format!("SCHED-{quote_id}"),
+            format!("RT-{quote_id}"),
+            format!("SUM-{quote_id}"),
+        ] {
+            insta::assert_json_snapshot!(format!("{name}-{id}"), doc(&dir, &id));
+        }
+    }
+}
+
+#[test]
+fn the_example_quote_is_accepted_into_every_document() {
+    let q = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let dir = scratch("q1001");
+    let o = accept(&q, &root().join("rules"), &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let so = doc(&dir, "SO-Q-1001");
+    // Labour, onboarding and managed devices are not bought: never on a purchase order.
+    let mut on_orders = Vec::new();
+    for d in ["pax8", "ingram", "tdsynnex"] {
+        let p = dir.join(format!("PO-Q-1001-{d}.json"));
+        if p.exists() {
+            let po = doc(&dir, &format!("PO-Q-1001-{d}"));
+            for l in po["lines"].as_array().unwrap() {
+                on_orders.push((d, l["product"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    on_orders.sort();
+    assert_eq!(
+        on_orders,
+        vec![
+            ("ingram", "DATTO-CLOUD".to_string()),
+            ("ingram", "DELL-LAT5550".to_string()),
+            ("ingram", "DELL-WD22TB4".to_string()),
+            ("pax8", "M365-BP".to_string()),
+            ("pax8", "MDB".to_string()),
+        ]
+    );
+    // The sales order's lines add up to its total; so does the schedule.
+    let lines_total: rust_decimal::Decimal = so["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["contract_value"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        lines_total.to_string(),
+        so["totals"]["contract_value"].as_str().unwrap()
+    );
+    assert_eq!(
+        doc(&dir, "SCHED-Q-1001")["total"],
+        so["totals"]["contract_value"]
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for n in names {
+        let id = n.trim_end_matches(".json");
+        insta::assert_json_snapshot!(format!("q1001-{id}"), doc(&dir, id));
+    }
+}
+
+#[test]
+fn a_bundle_is_one_line_sold_and_its_parts_bought() {
+    let q = root().join("rules/quotes/q1003-managed-workstation.json");
+    let dir = scratch("q1003");
+    let o = accept(&q, &root().join("rules"), &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let so = doc(&dir, "SO-Q-1003");
+    assert_eq!(so["lines"][0]["product"], "MWS");
+    assert_eq!(so["lines"][0]["bundle"], true);
+    let po = doc(&dir, "PO-Q-1003-pax8");
+    let parts: Vec<(&str, &str, &str)> = po["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product"].as_str().unwrap(),
+                l["quantity"].as_str().unwrap(),
+                l["bundle"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // 14 bundles × 1 Business Premium and × 1 Defender; the managed device is not bought.
+    assert_eq!(parts, vec![("M365-BP", "14", "MWS"), ("MDB", "14", "MWS")]);
+    // Revenue 17,745.00 split by standalone prices 560 : 308 : 42 (per month for 14 units).
+    let alloc = &doc(&dir, "SUM-Q-1003")["bundle_allocations"][0];
+    let shares: Vec<(&str, &str)> = alloc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["product"].as_str().unwrap(),
+                c["revenue"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shares,
+        vec![
+            ("MS-DEVICE", "10920.00"),
+            ("M365-BP", "6006.00"),
+            ("MDB", "819.00")
+        ]
+    );
+}
+
+#[test]
+fn a_product_that_must_be_bought_needs_a_route() {
+    let (q, r) = scenario("accept-unrouted");
+    let dir = scratch("unrouted");
+    let o = accept(&q, &r, &dir);
+    assert_eq!(o.exit, Exit::Failure);
+    assert!(
+        o.stderr
+            .contains("`DELL-P2425` must be bought, but no procurement route matches it"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("accept-unrouted/rules.tenor:25"),
+        "names the routes searched: {}",
+        o.stderr
+    );
+    // Labour is never bought, so it is not reported.
+    assert!(!o.stderr.contains("LABOUR-HOUR"), "{}", o.stderr);
+    assert!(
+        !dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn three_years_monthly_bill_on_anchored_month_ends() {
+    let (q, r) = scenario("accept-month-end");
+    let dir = scratch("month-end");
+    let o = accept(&q, &r, &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let sched = doc(&dir, "SCHED-Q-MONTH-END");
+    let dates: Vec<&str> = sched["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bill_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates.len(), 36);
+    assert_eq!(
+        &dates[..5],
+        &[
+            "2027-01-31",
+            "2027-02-28",
+            "2027-03-31",
+            "2027-04-30",
+            "2027-05-31"
+        ]
+    );
+    // 2028 is a leap year.
+    assert_eq!(dates[13], "2028-02-29");
+    assert_eq!(dates[25], "2029-02-28");
+    assert_eq!(dates[35], "2029-12-31");
+    assert!(
+        sched["charges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["amount"] == "144.00")
+    );
+    assert_eq!(sched["total"], "5184.00");
+}
+
+#[test]
+fn accepting_twice_gives_identical_bytes_and_a_different_quote_is_refused() {
+    let (q, r) = scenario("domain-3");
+    let dir = scratch("twice");
+    assert_eq!(accept(&q, &r, &dir).exit, Exit::Success);
+    let read_all = |d: &Path| {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let first = read_all(&dir);
+    assert_eq!(accept(&q, &r, &dir).exit, Exit::Success);
+    assert_eq!(
+        read_all(&dir),
+        first,
+        "a second accept writes the same bytes"
+    );
+
+    // The same quote id with 11 seats instead of 10 is a different quote.
+    let changed = scratch("twice-quote");
+    std::fs::create_dir_all(&changed).unwrap();
+    let text = std::fs::read_to_string(&q)
+        .unwrap()
+        .replace("quantity: 10", "quantity: 11");
+    let q2 = changed.join("quote.yaml");
+    std::fs::write(&q2, text).unwrap();
+    let o = accept(&q2, &r, &dir);
+    assert_eq!(o.exit, Exit::Failure);
+    assert!(
+        o.stderr.contains("made from a different quote or rules"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(read_all(&dir), first, "refused: nothing changed");
+
+    let o = tenor(&[
+        "accept",
+        q2.to_str().unwrap(),
+        "--rules",
+        r.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    assert_eq!(doc(&dir, "SO-Q-DOMAIN-3")["lines"][0]["quantity"], "11");
+}
+
+#[test]
+fn moving_the_rules_folder_does_not_change_the_documents() {
+    let (q, r) = scenario("domain-1");
+    let moved = scratch("moved-rules");
+    std::fs::create_dir_all(&moved).unwrap();
+    std::fs::copy(r.join("rules.tenor"), moved.join("rules.tenor")).unwrap();
+    let a = scratch("moved-a");
+    let b = scratch("moved-b");
+    assert_eq!(accept(&q, &r, &a).exit, Exit::Success);
+    assert_eq!(accept(&q, &moved, &b).exit, Exit::Success);
+    assert_eq!(
+        std::fs::read(a.join("SO-Q-DOMAIN-1.json")).unwrap(),
+        std::fs::read(b.join("SO-Q-DOMAIN-1.json")).unwrap()
+    );
+    assert!(accept(&q, &r, &a).stdout.contains("wrote"));
+}
