@@ -153,3 +153,10 @@ fn file_name(p: &Path) -> String {
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
+
+/// A JSON value as pretty text with sorted keys, for snapshots. (insta's own JSON writer does not
+/// know serde_json's exact-number representation, which the workspace enables so that money in
+/// vendors' JSON is read exactly.)
+pub fn pretty_json(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}

@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod calendar;
 pub mod catalogue;
 pub mod cli;
+pub mod plugins;
 pub mod price;
 pub mod quote;
 pub mod report;

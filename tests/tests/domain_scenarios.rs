@@ -98,7 +98,7 @@ fn domain_1_annual_stub() {
     );
     assert_eq!(v["totals"]["contract_value"], "3421.15");
     assert_eq!(v["totals"]["first_invoice"], "781.15");
-    insta::assert_json_snapshot!("domain-1", v);
+    insta::assert_snapshot!("domain-1", tenor_tests::pretty_json(&v));
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn domain_2_coterminous_is_the_stub_alone() {
     assert_eq!(v["totals"]["contract_value"], "781.15");
     // Renewal on the anniversary.
     assert_eq!(v["lines"][0]["end"], "2026-07-01");
-    insta::assert_json_snapshot!("domain-2", v);
+    insta::assert_snapshot!("domain-2", tenor_tests::pretty_json(&v));
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn domain_3_monthly_stub_then_twelve_months() {
         );
     }
     assert_eq!(v["totals"]["contract_value"], "3420.65");
-    insta::assert_json_snapshot!("domain-3", v);
+    insta::assert_snapshot!("domain-3", tenor_tests::pretty_json(&v));
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn domain_4_graduated_and_volume_storage() {
             "375.00"
         )]
     );
-    insta::assert_json_snapshot!("domain-4", v);
+    insta::assert_snapshot!("domain-4", tenor_tests::pretty_json(&v));
 }
 
 #[test]
@@ -198,7 +198,7 @@ fn domain_5_unit_tiers() {
     // 5 × 7.00 + 5 × 6.50 + 2 × 6.00 = 79.50; volume: 12 × 6.00 = 72.00.
     assert_eq!(charges(&v, 0)[0].4, "79.50");
     assert_eq!(charges(&v, 1)[0].4, "72.00");
-    insta::assert_json_snapshot!("domain-5", v);
+    insta::assert_snapshot!("domain-5", tenor_tests::pretty_json(&v));
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn domain_6_package_blocks() {
     let v = price_json("domain-6");
     // ceil(2,300 / 1,000) = 3 blocks × 40.00.
     assert_eq!(charges(&v, 0)[0].4, "120.00");
-    insta::assert_json_snapshot!("domain-6", v);
+    insta::assert_snapshot!("domain-6", tenor_tests::pretty_json(&v));
 }
 
 #[test]
