@@ -582,8 +582,13 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix)
-                && name.ends_with(".json")
+            // Only Tenor's own `PO-<quote>-<distributor>.json`, not a plugin's
+            // `…-pax8.pax8-order.json`.
+            let is_ours = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".json"))
+                .is_some_and(|dist| !dist.contains('.'));
+            if is_ours
                 && !written
                     .iter()
                     .any(|w| w.file_name() == Some(e.file_name().as_os_str()))
@@ -593,4 +598,78 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
         }
     }
     Ok(written)
+}
+
+/// What the plugins made of an accepted quote.
+#[derive(Debug, Default)]
+pub struct PluginOutput {
+    /// Files written.
+    pub written: Vec<PathBuf>,
+    /// Things the user should know (a distributor without a plugin).
+    pub notes: Vec<String>,
+    /// Failures, each naming its plugin.
+    pub errors: Vec<String>,
+}
+
+/// A plugin names its own files; only plain names may reach the file system.
+fn safe_file_name(name: &str, ext: &str) -> Option<String> {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            && !s.starts_with('.')
+    };
+    (ok(name) && ok(ext)).then(|| format!("{name}.{ext}"))
+}
+
+/// Renders every purchase order with its distributor's plugin and the sales documents with
+/// every PSA plugin, writing each result atomically beside Tenor's own documents.
+pub fn render_with_plugins(host: &crate::plugins::Host, a: &Accepted, dir: &Path) -> PluginOutput {
+    use tenor_plugin_sdk::{Capability, Rendered, SalesInput, ops};
+    let mut out = PluginOutput::default();
+    let write = |plugin: &str, docs: Vec<Rendered>, out: &mut PluginOutput| {
+        for d in docs {
+            let Some(file) = safe_file_name(&d.name, &d.extension) else {
+                out.errors.push(format!(
+                    "plugin `{plugin}` named a file `{}.{}`, which is not a plain file name",
+                    d.name, d.extension
+                ));
+                continue;
+            };
+            let path = dir.join(file);
+            match crate::atomic::write(&path, d.body.as_bytes()) {
+                Ok(()) => out.written.push(path),
+                Err(e) => out
+                    .errors
+                    .push(format!("cannot write {}: {e}", path.display())),
+            }
+        }
+    };
+    for po in &a.purchase_orders {
+        match host.for_distributor(&po.distributor) {
+            Some(p) if p.can(Capability::RenderPurchaseOrder) => {
+                match p.call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, po) {
+                    Ok(docs) => write(&p.info.name, docs, &mut out),
+                    Err(e) => out.errors.push(format!("{e} (purchase order {})", po.id)),
+                }
+            }
+            _ => out.notes.push(format!(
+                "no plugin renders purchase orders for `{}`: only {}.json was written",
+                po.distributor, po.id
+            )),
+        }
+    }
+    let input = SalesInput {
+        sales_order: a.sales_order.clone(),
+        template: a.template.clone(),
+    };
+    for p in host.psas().filter(|p| p.can(Capability::RenderSales)) {
+        match p.call::<_, Vec<Rendered>>(ops::RENDER_SALES, &input) {
+            Ok(docs) => write(&p.info.name, docs, &mut out),
+            Err(e) => out
+                .errors
+                .push(format!("{e} (sales order {})", a.sales_order.id)),
+        }
+    }
+    out
 }

@@ -98,6 +98,17 @@ enum Command {
         /// Replace documents made from a different quote or rules with the same quote id
         #[arg(long)]
         force: bool,
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Write only Tenor's own documents, loading no plugins
+        #[arg(long, conflicts_with = "plugins")]
+        no_plugins: bool,
+    },
+    /// List or pin the plugins Tenor loads
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
     },
     /// Rewrite rule files in the canonical layout, keeping comments
     Fmt {
@@ -107,6 +118,23 @@ enum Command {
         /// Rule files or directories (every `.tenor` file below them)
         #[arg(default_value = "rules")]
         paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Show each plugin's name, version, kind, capabilities and file
+    List {
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+    },
+    /// Pin every plugin file by its SHA-256 in `plugins.lock`; changed or unknown files are
+    /// then refused
+    Lock {
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
     },
 }
 
@@ -174,7 +202,17 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             out: dir,
             rules,
             force,
-        } => accept_cmd(&quote, &dir, &rules, force, out, err),
+            plugins,
+            no_plugins,
+        } => {
+            let plugins = if no_plugins {
+                None
+            } else {
+                crate::plugins::plugin_dir(plugins.as_deref())
+            };
+            accept_cmd(&quote, &dir, &rules, force, plugins.as_deref(), out, err)
+        }
+        Command::Plugins { command } => plugins_cmd(command, out, err),
     };
     match result {
         Ok(code) => code,
@@ -578,6 +616,7 @@ fn accept_cmd(
     dir: &std::path::Path,
     rules: &[PathBuf],
     force: bool,
+    plugin_dir: Option<&std::path::Path>,
     out: &mut dyn Write,
     err: &mut dyn WriteColor,
 ) -> Result<Exit, String> {
@@ -617,6 +656,28 @@ fn accept_cmd(
             for p in &paths {
                 writeln!(out, "wrote {}", p.display()).map_err(io)?;
             }
+            // Vendors' own formats, through the plugins; a failing plugin is reported and the
+            // others still run.
+            let mut plugin_failed = false;
+            if let Some(pd) = plugin_dir {
+                let host = crate::plugins::Host::load_dir(pd);
+                for f in &host.failures {
+                    plugin_failed = true;
+                    writeln!(err, "error: plugin {}: {}", f.path.display(), f.message)
+                        .map_err(io)?;
+                }
+                let rendered = crate::accept::render_with_plugins(&host, &accepted, dir);
+                for p in &rendered.written {
+                    writeln!(out, "wrote {}", p.display()).map_err(io)?;
+                }
+                for note in &rendered.notes {
+                    writeln!(out, "note: {note}").map_err(io)?;
+                }
+                for e in &rendered.errors {
+                    plugin_failed = true;
+                    writeln!(err, "error: {e}").map_err(io)?;
+                }
+            }
             let t = &accepted.sales_order.totals;
             writeln!(
                 out,
@@ -628,7 +689,11 @@ fn accept_cmd(
                 cat.currency
             )
             .map_err(io)?;
-            Ok(Exit::Success)
+            Ok(if plugin_failed {
+                Exit::Failure
+            } else {
+                Exit::Success
+            })
         }
         Err(crate::accept::WriteError::Exists(path)) => {
             writeln!(
@@ -641,5 +706,74 @@ fn accept_cmd(
             Ok(Exit::Failure)
         }
         Err(crate::accept::WriteError::Io(e)) => Err(e),
+    }
+}
+
+fn plugins_cmd(
+    cmd: PluginsCommand,
+    out: &mut dyn Write,
+    err: &mut dyn WriteColor,
+) -> Result<Exit, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let dir_of = |flag: Option<PathBuf>| {
+        crate::plugins::plugin_dir(flag.as_deref())
+            .ok_or_else(|| "cannot tell where the tenor binary is; pass --plugins DIR".to_string())
+    };
+    match cmd {
+        PluginsCommand::List { plugins } => {
+            let dir = dir_of(plugins)?;
+            let host = crate::plugins::Host::load_dir(&dir);
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+                .set_header(vec!["Name", "Version", "Kind", "Capabilities", "File"]);
+            for p in host.plugins() {
+                let caps: Vec<String> = p
+                    .info
+                    .capabilities
+                    .iter()
+                    .map(|c| {
+                        serde_json::to_value(c)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                t.add_row(vec![
+                    p.info.name.clone(),
+                    p.info.version.clone(),
+                    match p.info.kind {
+                        tenor_plugin_sdk::Kind::Distributor => "distributor".to_string(),
+                        tenor_plugin_sdk::Kind::Psa => "psa".to_string(),
+                    },
+                    caps.join(", "),
+                    p.path.display().to_string(),
+                ]);
+            }
+            writeln!(out, "plugins in {}", dir.display()).map_err(io)?;
+            writeln!(out, "{t}").map_err(io)?;
+            for f in &host.failures {
+                writeln!(err, "error: plugin {}: {}", f.path.display(), f.message).map_err(io)?;
+            }
+            Ok(if host.failures.is_empty() {
+                Exit::Success
+            } else {
+                Exit::Failure
+            })
+        }
+        PluginsCommand::Lock { plugins } => {
+            let dir = dir_of(plugins)?;
+            let lock = crate::plugins::write_lock(&dir)?;
+            for e in &lock.plugins {
+                writeln!(out, "{}  {}", e.sha256, e.file).map_err(io)?;
+            }
+            writeln!(
+                out,
+                "wrote {}",
+                dir.join(crate::plugins::LOCK_FILE).display()
+            )
+            .map_err(io)?;
+            Ok(Exit::Success)
+        }
     }
 }
