@@ -27,7 +27,10 @@ pub struct Loaded {
 
 impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Loaded").field("info", &self.info).field("path", &self.path).finish()
+        f.debug_struct("Loaded")
+            .field("info", &self.info)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -59,20 +62,32 @@ pub fn plugin_dir(flag: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(PATH_VAR) {
         return Some(PathBuf::from(p));
     }
-    std::env::current_exe().ok()?.parent().map(Path::to_path_buf)
+    std::env::current_exe()
+        .ok()?
+        .parent()
+        .map(Path::to_path_buf)
 }
 
 /// True for a file that names itself a Tenor plugin library on this platform.
 pub fn is_plugin_file(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
-    let stem = name.strip_prefix(std::env::consts::DLL_PREFIX).unwrap_or(name);
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let stem = name
+        .strip_prefix(std::env::consts::DLL_PREFIX)
+        .unwrap_or(name);
     stem.starts_with("tenor_plugin_") && name.ends_with(std::env::consts::DLL_SUFFIX)
 }
 
 /// The plugin files of a directory, sorted by name.
 pub fn plugin_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_file() && is_plugin_file(p)).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && is_plugin_file(p))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -81,7 +96,10 @@ pub fn plugin_files(dir: &Path) -> Vec<PathBuf> {
 /// SHA-256 of a file, in hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let bytes = std::fs::read(path)?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// The lock file's contents: each plugin file's name and hash.
@@ -104,9 +122,15 @@ pub struct LockEntry {
 
 /// Pins every plugin file of `dir` by hash, writing `dir/plugins.lock` atomically.
 pub fn write_lock(dir: &Path) -> Result<Lock, String> {
-    let mut lock = Lock { schema: "tenor.plugins-lock/1".into(), plugins: Vec::new() };
+    let mut lock = Lock {
+        schema: "tenor.plugins-lock/1".into(),
+        plugins: Vec::new(),
+    };
     for p in plugin_files(dir) {
-        let file = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let sha256 = sha256_file(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         lock.plugins.push(LockEntry { file, sha256 });
     }
@@ -119,7 +143,9 @@ pub fn write_lock(dir: &Path) -> Result<Lock, String> {
 fn read_lock(dir: &Path) -> Result<Option<Lock>, String> {
     let path = dir.join(LOCK_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(t) => serde_json::from_str(&t).map(Some).map_err(|e| format!("{} is not a plugin lock file: {e}", path.display())),
+        Ok(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|e| format!("{} is not a plugin lock file: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
@@ -130,21 +156,32 @@ impl Host {
     /// directory has a `plugins.lock`, a file whose hash differs, or that the lock does not
     /// list, is refused before it is loaded (loading runs the library's code).
     pub fn load_dir(dir: &Path) -> Host {
-        let mut host = Host { dir: Some(dir.to_path_buf()), ..Host::default() };
+        let mut host = Host {
+            dir: Some(dir.to_path_buf()),
+            ..Host::default()
+        };
         let lock = match read_lock(dir) {
             Ok(l) => l,
             Err(message) => {
-                host.failures.push(LoadFailure { path: dir.join(LOCK_FILE), message });
+                host.failures.push(LoadFailure {
+                    path: dir.join(LOCK_FILE),
+                    message,
+                });
                 return host;
             }
         };
         for path in plugin_files(dir) {
             if let Some(lock) = &lock {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let pinned = lock.plugins.iter().find(|e| e.file == name);
                 let actual = sha256_file(&path).unwrap_or_default();
                 let refusal = match pinned {
-                    None => Some(format!("not listed in {LOCK_FILE}; run `tenor plugins lock` to trust it")),
+                    None => Some(format!(
+                        "not listed in {LOCK_FILE}; run `tenor plugins lock` to trust it"
+                    )),
                     Some(e) if e.sha256 != actual => Some(format!(
                         "changed since {LOCK_FILE} was written (sha256 {actual}, pinned {}); refusing to load it",
                         e.sha256
@@ -161,7 +198,11 @@ impl Host {
                     if let Some(dup) = host.plugins.iter().find(|q| q.info.name == p.info.name) {
                         host.failures.push(LoadFailure {
                             path: path.clone(),
-                            message: format!("a plugin named `{}` is already loaded from {}", p.info.name, dup.path.display()),
+                            message: format!(
+                                "a plugin named `{}` is already loaded from {}",
+                                p.info.name,
+                                dup.path.display()
+                            ),
                         });
                     } else {
                         host.plugins.push(p);
@@ -193,13 +234,18 @@ impl Host {
 
     /// The PSA plugins.
     pub fn psas(&self) -> impl Iterator<Item = &Loaded> {
-        self.plugins.iter().filter(|p| p.info.kind == tenor_plugin_sdk::Kind::Psa)
+        self.plugins
+            .iter()
+            .filter(|p| p.info.kind == tenor_plugin_sdk::Kind::Psa)
     }
 }
 
 /// Loads one plugin library, checking its ABI version before anything else.
 pub fn load_file(path: &Path) -> Result<Loaded, String> {
-    #[allow(unsafe_code, reason = "loading a plugin library runs its initialisers; only configured, hash-checked files get here")]
+    #[allow(
+        unsafe_code,
+        reason = "loading a plugin library runs its initialisers; only configured, hash-checked files get here"
+    )]
     // SAFETY: loading a library is inherently trusting it; the host loads only files from the
     // configured plugin directory, pinned by `plugins.lock` when one exists.
     let lib = unsafe { libloading::Library::new(path) }
@@ -225,7 +271,10 @@ pub fn load_file(path: &Path) -> Result<Loaded, String> {
     if ptr.is_null() {
         return Err("its entry point failed (returned no descriptor)".to_string());
     }
-    #[allow(unsafe_code, reason = "the descriptor is a static of the plugin library, which is never unloaded")]
+    #[allow(
+        unsafe_code,
+        reason = "the descriptor is a static of the plugin library, which is never unloaded"
+    )]
     // SAFETY: non-null, points at the library's static descriptor, valid for the process.
     let descriptor: &'static Descriptor = unsafe { &*ptr };
     if descriptor.abi_version != abi::ABI_VERSION {
@@ -238,10 +287,14 @@ pub fn load_file(path: &Path) -> Result<Loaded, String> {
     if descriptor.info_json.is_null() {
         return Err("its descriptor has no information".to_string());
     }
-    #[allow(unsafe_code, reason = "reading the plugin's NUL-terminated info string")]
+    #[allow(
+        unsafe_code,
+        reason = "reading the plugin's NUL-terminated info string"
+    )]
     // SAFETY: non-null pointer to a NUL-terminated static string of the library.
     let info = unsafe { std::ffi::CStr::from_ptr(descriptor.info_json) };
-    let info: PluginInfo = serde_json::from_slice(info.to_bytes()).map_err(|e| format!("its information is not valid JSON: {e}"))?;
+    let info: PluginInfo = serde_json::from_slice(info.to_bytes())
+        .map_err(|e| format!("its information is not valid JSON: {e}"))?;
     if info.protocol != tenor_plugin_sdk::PROTOCOL_VERSION {
         return Err(format!(
             "`{}` speaks document protocol {}, this tenor speaks {}",
@@ -250,7 +303,11 @@ pub fn load_file(path: &Path) -> Result<Loaded, String> {
             tenor_plugin_sdk::PROTOCOL_VERSION
         ));
     }
-    Ok(Loaded { info, path: path.to_path_buf(), descriptor })
+    Ok(Loaded {
+        info,
+        path: path.to_path_buf(),
+        descriptor,
+    })
 }
 
 impl Loaded {
@@ -261,25 +318,47 @@ impl Loaded {
 
     /// Calls an operation with a JSON input and decodes its JSON output. Every failure names
     /// the plugin.
-    pub fn call<I: Serialize, O: DeserializeOwned>(&self, op: &str, input: &I) -> Result<O, String> {
+    pub fn call<I: Serialize, O: DeserializeOwned>(
+        &self,
+        op: &str,
+        input: &I,
+    ) -> Result<O, String> {
         let name = &self.info.name;
-        let input = serde_json::to_vec(input).map_err(|e| format!("plugin `{name}`: cannot encode its input: {e}"))?;
+        let input = serde_json::to_vec(input)
+            .map_err(|e| format!("plugin `{name}`: cannot encode its input: {e}"))?;
         let mut out = Buffer::EMPTY;
-        let status = (self.descriptor.call)(op.as_ptr(), op.len(), input.as_ptr(), input.len(), &mut out);
+        #[allow(unsafe_code, reason = "calling into the plugin through its C ABI")]
+        // SAFETY: `op` and `input` are live byte slices of this frame and `out` a writable slot,
+        // as the ABI requires; the descriptor comes from a library that is never unloaded.
+        let status = unsafe {
+            (self.descriptor.call)(op.as_ptr(), op.len(), input.as_ptr(), input.len(), &mut out)
+        };
         let bytes = if out.ptr.is_null() {
             Vec::new()
         } else {
-            #[allow(unsafe_code, reason = "copying the plugin's output buffer before giving it back")]
+            #[allow(
+                unsafe_code,
+                reason = "copying the plugin's output buffer before giving it back"
+            )]
             // SAFETY: the plugin filled `out` with a buffer of `len` initialised bytes that stays
             // valid until passed to its `free_buffer`, which happens right after this copy.
-            unsafe { std::slice::from_raw_parts(out.ptr, out.len).to_vec() }
+            unsafe {
+                std::slice::from_raw_parts(out.ptr, out.len).to_vec()
+            }
         };
         (self.descriptor.free_buffer)(out);
         match status {
-            abi::STATUS_OK => serde_json::from_slice(&bytes).map_err(|e| format!("plugin `{name}` returned invalid JSON for `{op}`: {e}")),
+            abi::STATUS_OK => serde_json::from_slice(&bytes)
+                .map_err(|e| format!("plugin `{name}` returned invalid JSON for `{op}`: {e}")),
             abi::STATUS_UNSUPPORTED => Err(format!("plugin `{name}` does not support `{op}`")),
-            abi::STATUS_PANIC => Err(format!("plugin `{name}` failed in `{op}`: {}", String::from_utf8_lossy(&bytes))),
-            _ => Err(format!("plugin `{name}` reported an error in `{op}`: {}", String::from_utf8_lossy(&bytes))),
+            abi::STATUS_PANIC => Err(format!(
+                "plugin `{name}` failed in `{op}`: {}",
+                String::from_utf8_lossy(&bytes)
+            )),
+            _ => Err(format!(
+                "plugin `{name}` reported an error in `{op}`: {}",
+                String::from_utf8_lossy(&bytes)
+            )),
         }
     }
 }

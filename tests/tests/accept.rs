@@ -107,7 +107,10 @@ fn domain_1_documents() {
         "RT-Q-DOMAIN-1",
         "SUM-Q-DOMAIN-1",
     ] {
-        insta::assert_snapshot!(format!("domain-1-{id}"), tenor_tests::pretty_json(&doc(&dir, id)));
+        insta::assert_snapshot!(
+            format!("domain-1-{id}"),
+            tenor_tests::pretty_json(&doc(&dir, id))
+        );
     }
 }
 
@@ -131,7 +134,10 @@ fn domain_2_and_3_documents() {
             format!("RT-{quote_id}"),
             format!("SUM-{quote_id}"),
         ] {
-            insta::assert_snapshot!(format!("{name}-{id}"), tenor_tests::pretty_json(&doc(&dir, &id)));
+            insta::assert_snapshot!(
+                format!("{name}-{id}"),
+                tenor_tests::pretty_json(&doc(&dir, &id))
+            );
         }
     }
 }
@@ -193,7 +199,10 @@ fn the_example_quote_is_accepted_into_every_document() {
     names.sort();
     for n in names {
         let id = n.trim_end_matches(".json");
-        insta::assert_snapshot!(format!("q1001-{id}"), tenor_tests::pretty_json(&doc(&dir, id)));
+        insta::assert_snapshot!(
+            format!("q1001-{id}"),
+            tenor_tests::pretty_json(&doc(&dir, id))
+        );
     }
 }
 

@@ -18,19 +18,32 @@ use tenor_plugin_sdk::{OrderLine, Rendered, TextInput, ops};
 
 /// Where cargo put the plugin libraries it built as this test's dependencies.
 fn built(lib: &str) -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
-    let path = deps.join(format!("{}{lib}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = deps.join(format!(
+        "{}{lib}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
     assert!(path.exists(), "{} was not built", path.display());
     path
 }
 
 /// A fresh plugin directory holding copies of the given libraries under plugin names.
 fn plugin_dir(name: &str, libs: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("plugins-{name}-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for (lib, as_name) in libs {
-        let to = dir.join(format!("{}tenor_plugin_{as_name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+        let to = dir.join(format!(
+            "{}tenor_plugin_{as_name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ));
         std::fs::copy(built(lib), to).unwrap();
     }
     dir
@@ -49,7 +62,11 @@ fn tenor(args: &[&str]) -> (Exit, String, String) {
     let mut out = Vec::new();
     let mut err = NoColor::new(Vec::new());
     let exit = run(argv, &mut out, &mut err);
-    (exit, String::from_utf8(out).unwrap(), String::from_utf8(err.into_inner()).unwrap())
+    (
+        exit,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err.into_inner()).unwrap(),
+    )
 }
 
 fn root() -> PathBuf {
@@ -61,14 +78,26 @@ fn the_first_party_plugins_load_through_the_host() {
     let dir = plugin_dir("first-party", FIRST_PARTY);
     let host = Host::load_dir(&dir);
     assert!(host.failures.is_empty(), "{:?}", host.failures);
-    let mut names: Vec<&str> = host.plugins().iter().map(|p| p.info.name.as_str()).collect();
+    let mut names: Vec<&str> = host
+        .plugins()
+        .iter()
+        .map(|p| p.info.name.as_str())
+        .collect();
     names.sort();
     assert_eq!(names, vec!["connectwise", "ingram", "pax8", "tdsynnex"]);
     assert!(host.for_distributor("pax8").is_some());
     assert_eq!(host.psas().count(), 1);
     let (code, out, err) = tenor(&["plugins", "list", "--plugins", dir.to_str().unwrap()]);
     assert_eq!(code, Exit::Success, "{err}");
-    for n in ["pax8", "ingram", "tdsynnex", "connectwise", "distributor", "psa", "render_purchase_order"] {
+    for n in [
+        "pax8",
+        "ingram",
+        "tdsynnex",
+        "connectwise",
+        "distributor",
+        "psa",
+        "render_purchase_order",
+    ] {
         assert!(out.contains(n), "`{n}` missing from:\n{out}");
     }
 }
@@ -76,7 +105,8 @@ fn the_first_party_plugins_load_through_the_host() {
 #[test]
 fn accept_writes_the_pax8_order_and_it_reads_back() {
     let dir = plugin_dir("accept", FIRST_PARTY);
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("plugins-accept-out-{}", std::process::id()));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-accept-out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
     let rules = root().join("rules");
@@ -95,23 +125,45 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
     let order: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(order["companyId"], "CUST-0042");
     // Business Premium: 25 seats on a one-year commitment, by the Pax8 product id in the rules.
-    assert_eq!(order["lineItems"][0]["productId"], "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33");
+    assert_eq!(
+        order["lineItems"][0]["productId"],
+        "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33"
+    );
     assert_eq!(order["lineItems"][0]["billingTerm"], "Annual");
     insta::assert_snapshot!("pax8-order-q1001", body);
 
     // Render → parse through the host returns the purchase order's lines.
     let host = Host::load_dir(&dir);
     let pax8 = host.get("pax8").unwrap();
-    let po: PurchaseOrder = serde_json::from_str(&std::fs::read_to_string(out_dir.join("PO-Q-1001-pax8.json")).unwrap()).unwrap();
+    let po: PurchaseOrder = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("PO-Q-1001-pax8.json")).unwrap(),
+    )
+    .unwrap();
     let rendered: Vec<Rendered> = pax8.call(ops::RENDER_PURCHASE_ORDER, &po).unwrap();
     assert_eq!(rendered[0].body, body, "rendering is deterministic");
-    let back: Vec<OrderLine> = pax8.call(ops::PARSE_ORDER, &TextInput { text: body }).unwrap();
-    let got: Vec<(String, String, Option<String>)> =
-        back.iter().map(|l| (l.part_number.clone(), l.quantity.to_string(), l.term.clone())).collect();
+    let back: Vec<OrderLine> = pax8
+        .call(ops::PARSE_ORDER, &TextInput { text: body })
+        .unwrap();
+    let got: Vec<(String, String, Option<String>)> = back
+        .iter()
+        .map(|l| {
+            (
+                l.part_number.clone(),
+                l.quantity.to_string(),
+                l.term.clone(),
+            )
+        })
+        .collect();
     let want: Vec<(String, String, Option<String>)> = po
         .lines
         .iter()
-        .map(|l| (l.distributor_product_id.clone().unwrap(), l.quantity.to_string(), Some(l.term.clone())))
+        .map(|l| {
+            (
+                l.distributor_product_id.clone().unwrap(),
+                l.quantity.to_string(),
+                Some(l.term.clone()),
+            )
+        })
         .collect();
     assert_eq!(got, want);
 }
@@ -128,7 +180,11 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
             ("fault_plugin_noentry", "fault_noentry"),
         ],
     );
-    let not_a_lib = dir.join(format!("{}tenor_plugin_bogus{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    let not_a_lib = dir.join(format!(
+        "{}tenor_plugin_bogus{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
     std::fs::write(&not_a_lib, "this is a text file, not a shared library\n").unwrap();
 
     let host = Host::load_dir(&dir);
@@ -154,18 +210,35 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
         quote: "T".into(),
         date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         currency: "USD".into(),
-        customer: tenor_plugin_sdk::docs::Customer { id: "C".into(), name: "C".into() },
+        customer: tenor_plugin_sdk::docs::Customer {
+            id: "C".into(),
+            name: "C".into(),
+        },
         lines: Vec::new(),
         committed_cost: rust_decimal::Decimal::ZERO,
     };
     let panicky = host.get("fault-panic").unwrap();
-    let e = panicky.call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, &po).unwrap_err();
-    assert!(e.contains("fault-panic") && e.contains("panicked") && e.contains("PO-T-pax8"), "{e}");
+    let e = panicky
+        .call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, &po)
+        .unwrap_err();
+    assert!(
+        e.contains("fault-panic") && e.contains("panicked") && e.contains("PO-T-pax8"),
+        "{e}"
+    );
     let bad = host.get("fault-badjson").unwrap();
-    let e = bad.call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, &po).unwrap_err();
-    assert!(e.contains("fault-badjson") && e.contains("invalid JSON"), "{e}");
+    let e = bad
+        .call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, &po)
+        .unwrap_err();
+    assert!(
+        e.contains("fault-badjson") && e.contains("invalid JSON"),
+        "{e}"
+    );
     // The host survived both, and the real plugin still works.
-    let ok: Vec<Rendered> = host.get("pax8").unwrap().call(ops::RENDER_PURCHASE_ORDER, &po).unwrap();
+    let ok: Vec<Rendered> = host
+        .get("pax8")
+        .unwrap()
+        .call(ops::RENDER_PURCHASE_ORDER, &po)
+        .unwrap();
     assert_eq!(ok.len(), 1);
 
     let (code, out, err) = tenor(&["plugins", "list", "--plugins", dir.to_str().unwrap()]);
@@ -176,14 +249,24 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
 
 #[test]
 fn a_locked_plugin_directory_refuses_changed_and_unknown_files() {
-    let dir = plugin_dir("lock", &[("tenor_plugin_pax8", "pax8"), ("tenor_plugin_ingram", "ingram")]);
+    let dir = plugin_dir(
+        "lock",
+        &[
+            ("tenor_plugin_pax8", "pax8"),
+            ("tenor_plugin_ingram", "ingram"),
+        ],
+    );
     let (code, out, err) = tenor(&["plugins", "lock", "--plugins", dir.to_str().unwrap()]);
     assert_eq!(code, Exit::Success, "{err}");
     assert!(out.contains(LOCK_FILE));
     assert!(Host::load_dir(&dir).failures.is_empty());
 
     // A modified library is refused before it is loaded.
-    let ingram = dir.join(format!("{}tenor_plugin_ingram{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    let ingram = dir.join(format!(
+        "{}tenor_plugin_ingram{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
     let mut bytes = std::fs::read(&ingram).unwrap();
     bytes.push(0);
     // Replaced, not rewritten in place: the old file is mapped into this process, and
@@ -194,15 +277,31 @@ fn a_locked_plugin_directory_refuses_changed_and_unknown_files() {
     // An unknown library is refused too.
     std::fs::copy(
         built("tenor_plugin_tdsynnex"),
-        dir.join(format!("{}tenor_plugin_tdsynnex{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)),
+        dir.join(format!(
+            "{}tenor_plugin_tdsynnex{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        )),
     )
     .unwrap();
     let host = Host::load_dir(&dir);
-    let names: Vec<&str> = host.plugins().iter().map(|p| p.info.name.as_str()).collect();
+    let names: Vec<&str> = host
+        .plugins()
+        .iter()
+        .map(|p| p.info.name.as_str())
+        .collect();
     assert_eq!(names, vec!["pax8"]);
     let msgs: Vec<&str> = host.failures.iter().map(|f| f.message.as_str()).collect();
-    assert!(msgs.iter().any(|m| m.contains("changed since plugins.lock")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("not listed in plugins.lock")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("changed since plugins.lock")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("not listed in plugins.lock")),
+        "{msgs:?}"
+    );
     // Re-locking trusts the current files again.
     write_lock(&dir).unwrap();
     assert!(Host::load_dir(&dir).failures.is_empty());

@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
-use tenor_plugin_sdk::{Capability, InvoiceLine, Kind, OrderLine, Plugin, PluginError, PluginInfo, Rendered};
+use tenor_plugin_sdk::{
+    Capability, InvoiceLine, Kind, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
+};
 
 /// The Pax8 connector.
 #[derive(Default)]
@@ -54,7 +56,11 @@ pub fn billing_term(term: &str) -> Result<&'static str, PluginError> {
         "P2Y" => "2-Year",
         "P3Y" => "3-Year",
         "one-time" => "One-Time",
-        other => return Err(PluginError::Invalid(format!("Pax8 has no billing term for a `{other}` commitment"))),
+        other => {
+            return Err(PluginError::Invalid(format!(
+                "Pax8 has no billing term for a `{other}` commitment"
+            )));
+        }
     })
 }
 
@@ -78,7 +84,9 @@ fn company_id(po: &PurchaseOrder) -> String {
 
 /// Pax8's product id for a line: the rules' `bought via pax8 as "…" id "…"`, else the part number.
 fn product_id(l: &PurchaseOrderLine) -> String {
-    l.distributor_product_id.clone().unwrap_or_else(|| l.part_number.clone())
+    l.distributor_product_id
+        .clone()
+        .unwrap_or_else(|| l.part_number.clone())
 }
 
 impl Plugin for Pax8 {
@@ -109,14 +117,24 @@ impl Plugin for Pax8 {
                 provision_start_date: Some(format!("{}T00:00:00Z", l.start)),
             });
         }
-        let order = Order { company_id: company_id(po), ordered_by: "Pax8 Partner".into(), line_items: items };
-        let mut body = serde_json::to_string_pretty(&order).map_err(|e| PluginError::Invalid(e.to_string()))?;
+        let order = Order {
+            company_id: company_id(po),
+            ordered_by: "Pax8 Partner".into(),
+            line_items: items,
+        };
+        let mut body = serde_json::to_string_pretty(&order)
+            .map_err(|e| PluginError::Invalid(e.to_string()))?;
         body.push('\n');
-        Ok(vec![Rendered { name: format!("{}.pax8-order", po.id), extension: "json".into(), body }])
+        Ok(vec![Rendered {
+            name: format!("{}.pax8-order", po.id),
+            extension: "json".into(),
+            body,
+        }])
     }
 
     fn parse_order(&self, text: &str) -> Result<Vec<OrderLine>, PluginError> {
-        let order: Order = serde_json::from_str(text).map_err(|e| PluginError::Invalid(format!("not a Pax8 order: {e}")))?;
+        let order: Order = serde_json::from_str(text)
+            .map_err(|e| PluginError::Invalid(format!("not a Pax8 order: {e}")))?;
         Ok(order
             .line_items
             .iter()
@@ -129,7 +147,11 @@ impl Plugin for Pax8 {
                 quantity: l.quantity,
                 term: tenor_term(&l.billing_term).map(str::to_string),
                 billing: None,
-                start: l.provision_start_date.as_deref().and_then(|d| d.get(..10)).and_then(|d| d.parse().ok()),
+                start: l
+                    .provision_start_date
+                    .as_deref()
+                    .and_then(|d| d.get(..10))
+                    .and_then(|d| d.parse().ok()),
                 end: None,
                 unit_cost: None,
             })
@@ -137,29 +159,50 @@ impl Plugin for Pax8 {
     }
 
     fn parse_invoice(&self, text: &str) -> Result<Vec<InvoiceLine>, PluginError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| PluginError::Invalid(format!("not JSON: {e}")))?;
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| PluginError::Invalid(format!("not JSON: {e}")))?;
         // The items endpoint pages its results under `content`; a bare array is accepted too.
         let items = match &v {
             Value::Array(a) => a.clone(),
             Value::Object(o) => match o.get("content") {
                 Some(Value::Array(a)) => a.clone(),
-                _ => return Err(PluginError::Invalid("not Pax8 invoice items: expected an array or `content`".into())),
+                _ => {
+                    return Err(PluginError::Invalid(
+                        "not Pax8 invoice items: expected an array or `content`".into(),
+                    ));
+                }
             },
             _ => return Err(PluginError::Invalid("not Pax8 invoice items".into())),
         };
-        let invoice = v.get("invoiceId").and_then(Value::as_str).unwrap_or("pax8-invoice").to_string();
-        items.iter().enumerate().map(|(i, item)| invoice_line(&invoice, i, item)).collect()
+        let invoice = v
+            .get("invoiceId")
+            .and_then(Value::as_str)
+            .unwrap_or("pax8-invoice")
+            .to_string();
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| invoice_line(&invoice, i, item))
+            .collect()
     }
 
     fn detect(&self, text: &str) -> bool {
-        let Ok(v) = serde_json::from_str::<Value>(text) else { return false };
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return false;
+        };
         let is_order = v.get("lineItems").is_some() && v.get("companyId").is_some();
         let first = match &v {
             Value::Array(a) => a.first(),
-            Value::Object(o) => o.get("content").and_then(Value::as_array).and_then(|a| a.first()),
+            Value::Object(o) => o
+                .get("content")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first()),
             _ => None,
         };
-        is_order || first.is_some_and(|f| f.get("subscriptionId").is_some() && f.get("startPeriod").is_some())
+        is_order
+            || first.is_some_and(|f| {
+                f.get("subscriptionId").is_some() && f.get("startPeriod").is_some()
+            })
     }
 }
 
@@ -178,9 +221,16 @@ fn date(v: Option<&Value>) -> Option<NaiveDate> {
 
 fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, PluginError> {
     let field = |k: &str| item.get(k);
-    let bad = |k: &str| PluginError::Invalid(format!("invoice item {}: field `{k}` is missing or not a number", i + 1));
+    let bad = |k: &str| {
+        PluginError::Invalid(format!(
+            "invoice item {}: field `{k}` is missing or not a number",
+            i + 1
+        ))
+    };
     let quantity = decimal(field("quantity")).ok_or_else(|| bad("quantity"))?;
-    let amount = decimal(field("subTotal")).or_else(|| decimal(field("total"))).ok_or_else(|| bad("subTotal"))?;
+    let amount = decimal(field("subTotal"))
+        .or_else(|| decimal(field("total")))
+        .ok_or_else(|| bad("subTotal"))?;
     let start = date(field("startPeriod"));
     // Pax8's `endPeriod` is the last day billed; Tenor's periods end the day after.
     let end = date(field("endPeriod")).and_then(|d| d.checked_add_days(Days::new(1)));
@@ -200,19 +250,28 @@ fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, Pl
     Ok(InvoiceLine {
         document: invoice.to_string(),
         reference: None,
-        customer: field("companyId").and_then(Value::as_str).map(str::to_string),
+        customer: field("companyId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         part_number: field("sku")
             .or_else(|| field("productId"))
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
-        description: field("description").or_else(|| field("productName")).and_then(Value::as_str).unwrap_or_default().to_string(),
+        description: field("description")
+            .or_else(|| field("productName"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         quantity,
         unit_price: decimal(field("price")),
         amount,
         period_start: start,
         period_end: end,
-        term: field("term").and_then(Value::as_str).and_then(tenor_term).map(str::to_string),
+        term: field("term")
+            .and_then(Value::as_str)
+            .and_then(tenor_term)
+            .map(str::to_string),
         billing,
         date: None,
     })

@@ -45,12 +45,20 @@ pub struct Buffer {
 
 impl Buffer {
     /// An empty buffer that owns nothing.
-    pub const EMPTY: Buffer = Buffer { ptr: std::ptr::null_mut(), len: 0, cap: 0 };
+    pub const EMPTY: Buffer = Buffer {
+        ptr: std::ptr::null_mut(),
+        len: 0,
+        cap: 0,
+    };
 
     /// Hands a vector's allocation over the boundary.
     pub fn from_vec(v: Vec<u8>) -> Buffer {
         let mut v = std::mem::ManuallyDrop::new(v);
-        Buffer { ptr: v.as_mut_ptr(), len: v.len(), cap: v.capacity() }
+        Buffer {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+            cap: v.capacity(),
+        }
     }
 }
 
@@ -63,17 +71,29 @@ pub struct Descriptor {
     pub info_json: *const c_char,
     /// Runs operation `op` (UTF-8 name) on `input` (JSON); writes the result to `out` and
     /// returns a status.
-    pub call: extern "C" fn(op: *const u8, op_len: usize, input: *const u8, input_len: usize, out: *mut Buffer) -> i32,
+    pub call: unsafe extern "C" fn(
+        op: *const u8,
+        op_len: usize,
+        input: *const u8,
+        input_len: usize,
+        out: *mut Buffer,
+    ) -> i32,
     /// Frees a buffer this plugin returned.
     pub free_buffer: extern "C" fn(buf: Buffer),
 }
 
 // The descriptor is immutable static data: sharing it between threads is safe.
-#[allow(unsafe_code, reason = "a Descriptor holds only pointers to immutable statics and fn pointers")]
+#[allow(
+    unsafe_code,
+    reason = "a Descriptor holds only pointers to immutable statics and fn pointers"
+)]
 unsafe impl Sync for Descriptor {}
 
 // Moving the descriptor moves pointers to immutable statics only.
-#[allow(unsafe_code, reason = "a Descriptor holds only pointers to immutable statics and fn pointers")]
+#[allow(
+    unsafe_code,
+    reason = "a Descriptor holds only pointers to immutable statics and fn pointers"
+)]
 unsafe impl Send for Descriptor {}
 
 /// Frees a buffer made by [`Buffer::from_vec`] in this same library.
@@ -81,7 +101,10 @@ pub extern "C" fn free_buffer(buf: Buffer) {
     if buf.ptr.is_null() {
         return;
     }
-    #[allow(unsafe_code, reason = "the buffer was made by Buffer::from_vec in this library and is returned once")]
+    #[allow(
+        unsafe_code,
+        reason = "the buffer was made by Buffer::from_vec in this library and is returned once"
+    )]
     // SAFETY: ptr/len/cap come from a Vec<u8> leaked by `Buffer::from_vec` in this library;
     // the host hands each buffer back exactly once.
     unsafe {

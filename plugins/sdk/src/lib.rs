@@ -182,7 +182,10 @@ pub trait Plugin: Default {
     fn info(&self) -> PluginInfo;
 
     /// Renders a purchase order in the distributor's format.
-    fn render_purchase_order(&self, _po: &docs::PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {
+    fn render_purchase_order(
+        &self,
+        _po: &docs::PurchaseOrder,
+    ) -> Result<Vec<Rendered>, PluginError> {
         Err(PluginError::Unsupported)
     }
 
@@ -229,13 +232,20 @@ pub struct TextInput {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(input: &[u8]) -> Result<T, (i32, String)> {
-    serde_json::from_slice(input).map_err(|e| (abi::STATUS_ERROR, format!("the host sent JSON this plugin cannot read: {e}")))
+    serde_json::from_slice(input).map_err(|e| {
+        (
+            abi::STATUS_ERROR,
+            format!("the host sent JSON this plugin cannot read: {e}"),
+        )
+    })
 }
 
 fn encode<T: Serialize>(r: Result<T, PluginError>) -> Result<Vec<u8>, (i32, String)> {
     match r {
         Ok(v) => serde_json::to_vec(&v).map_err(|e| (abi::STATUS_ERROR, e.to_string())),
-        Err(PluginError::Unsupported) => Err((abi::STATUS_UNSUPPORTED, "operation not supported".into())),
+        Err(PluginError::Unsupported) => {
+            Err((abi::STATUS_UNSUPPORTED, "operation not supported".into()))
+        }
         Err(PluginError::Invalid(m)) => Err((abi::STATUS_ERROR, m)),
     }
 }
@@ -248,13 +258,24 @@ pub fn dispatch<P: Plugin>(plugin: &P, op: &str, input: &[u8]) -> Result<Vec<u8>
         ops::PARSE_ORDER => encode(plugin.parse_order(&decode::<TextInput>(input)?.text)),
         ops::PARSE_INVOICE => encode(plugin.parse_invoice(&decode::<TextInput>(input)?.text)),
         ops::DETECT => encode(Ok(plugin.detect(&decode::<TextInput>(input)?.text))),
-        other => Err((abi::STATUS_UNSUPPORTED, format!("unknown operation `{other}`"))),
+        other => Err((
+            abi::STATUS_UNSUPPORTED,
+            format!("unknown operation `{other}`"),
+        )),
     }
 }
 
 /// The `call` function of a plugin's descriptor: decodes, dispatches, and never lets a panic
 /// cross into the host.
-pub extern "C" fn call_plugin<P: Plugin>(
+///
+/// # Safety
+/// `op` and `input` must point to `op_len` and `input_len` readable bytes, and `out` to a
+/// writable [`abi::Buffer`] slot (or be null), for the duration of the call.
+#[allow(
+    unsafe_code,
+    reason = "the ABI entry point receives raw pointers from the host"
+)]
+pub unsafe extern "C" fn call_plugin<P: Plugin>(
     op: *const u8,
     op_len: usize,
     input: *const u8,
@@ -262,10 +283,14 @@ pub extern "C" fn call_plugin<P: Plugin>(
     out: *mut abi::Buffer,
 ) -> i32 {
     let result = std::panic::catch_unwind(|| {
-        #[allow(unsafe_code, reason = "the ABI passes the host's bytes as pointer and length")]
+        #[allow(
+            unsafe_code,
+            reason = "the ABI passes the host's bytes as pointer and length"
+        )]
         // SAFETY: the host passes valid ranges that outlive this call.
         let (op, input) = unsafe { (abi::bytes(op, op_len), abi::bytes(input, input_len)) };
-        let op = std::str::from_utf8(op).map_err(|_| (abi::STATUS_ERROR, "operation name is not UTF-8".to_string()))?;
+        let op = std::str::from_utf8(op)
+            .map_err(|_| (abi::STATUS_ERROR, "operation name is not UTF-8".to_string()))?;
         dispatch(&P::default(), op, input)
     });
     let (status, bytes) = match result {
@@ -277,7 +302,10 @@ pub extern "C" fn call_plugin<P: Plugin>(
                 .map(|s| (*s).to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic with a non-text payload".to_string());
-            (abi::STATUS_PANIC, format!("the plugin panicked: {msg}").into_bytes())
+            (
+                abi::STATUS_PANIC,
+                format!("the plugin panicked: {msg}").into_bytes(),
+            )
         }
     };
     if !out.is_null() {
@@ -305,11 +333,14 @@ macro_rules! export_plugin {
         mod __tenor_plugin_export {
             use super::*;
 
-            static INFO: ::std::sync::LazyLock<::std::ffi::CString> = ::std::sync::LazyLock::new(|| {
-                let info = <$plugin as $crate::Plugin>::info(&<$plugin as ::std::default::Default>::default());
-                let json = $crate::__serde_json::to_string(&info).unwrap_or_default();
-                ::std::ffi::CString::new(json).unwrap_or_default()
-            });
+            static INFO: ::std::sync::LazyLock<::std::ffi::CString> =
+                ::std::sync::LazyLock::new(|| {
+                    let info = <$plugin as $crate::Plugin>::info(
+                        &<$plugin as ::std::default::Default>::default(),
+                    );
+                    let json = $crate::__serde_json::to_string(&info).unwrap_or_default();
+                    ::std::ffi::CString::new(json).unwrap_or_default()
+                });
 
             static DESCRIPTOR: ::std::sync::LazyLock<$crate::abi::Descriptor> =
                 ::std::sync::LazyLock::new(|| $crate::abi::Descriptor {

@@ -9,7 +9,10 @@ pub extern "C" fn tenor_plugin_abi_version() -> u32 {
 }
 
 /// Must never be called: reaching it would mean the host ignored the version.
-#[allow(clippy::panic, reason = "proves the host never calls past a version mismatch")]
+#[allow(
+    clippy::panic,
+    reason = "proves the host never calls past a version mismatch"
+)]
 #[unsafe(no_mangle)]
 pub extern "C" fn tenor_plugin_entry() -> *const u8 {
     std::process::abort()

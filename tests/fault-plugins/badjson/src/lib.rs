@@ -7,7 +7,13 @@ use tenor_plugin_sdk::abi::{self, Buffer, Descriptor};
 
 static INFO: &[u8] = b"{\"name\":\"fault-badjson\",\"version\":\"0.0.0\",\"kind\":\"distributor\",\"capabilities\":[\"render_purchase_order\"],\"protocol\":1,\"distributor\":\"pax8\"}\0";
 
-extern "C" fn call(_op: *const u8, _op_len: usize, _input: *const u8, _input_len: usize, out: *mut Buffer) -> i32 {
+unsafe extern "C" fn call(
+    _op: *const u8,
+    _op_len: usize,
+    _input: *const u8,
+    _input_len: usize,
+    out: *mut Buffer,
+) -> i32 {
     if !out.is_null() {
         // SAFETY: the host passes a writable slot for the result.
         unsafe { out.write(Buffer::from_vec(b"this is { not json".to_vec())) };
