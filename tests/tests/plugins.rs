@@ -306,3 +306,30 @@ fn a_locked_plugin_directory_refuses_changed_and_unknown_files() {
     write_lock(&dir).unwrap();
     assert!(Host::load_dir(&dir).failures.is_empty());
 }
+
+#[test]
+fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
+    let dir = plugin_dir("guide", &[("example_plugin_acme", "acme")]);
+    let (code, out, err) = tenor(&["plugins", "list", "--plugins", dir.to_str().unwrap()]);
+    assert_eq!(code, Exit::Success, "{err}");
+    assert!(
+        out.contains("acme") && out.contains("render_purchase_order"),
+        "{out}"
+    );
+    let host = Host::load_dir(&dir);
+    let acme = host.for_distributor("acme").unwrap();
+    let po: PurchaseOrder = serde_json::from_value(serde_json::json!({
+        "schema": "tenor.purchase-order/1", "id": "PO-Q-9-acme", "distributor": "acme",
+        "sales_order": "SO-Q-9", "quote": "Q-9", "date": "2026-12-01", "currency": "USD",
+        "customer": {"id": "C-9", "name": "Nine"}, "committed_cost": "0.00",
+        "lines": [{"line": 1, "quote_line": 1, "product": "X", "name": "X", "part_number": "ACM-1",
+                   "quantity": "3", "term": "one-time", "billing": "once", "start": "2026-12-01",
+                   "end": "2026-12-01", "committed_cost": "0.00"}]
+    }))
+    .unwrap();
+    let docs: Vec<Rendered> = acme.call(ops::RENDER_PURCHASE_ORDER, &po).unwrap();
+    assert_eq!(
+        docs[0].body,
+        "order,line,part,quantity\nPO-Q-9-acme,1,ACM-1,3\n"
+    );
+}
