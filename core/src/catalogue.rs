@@ -41,6 +41,10 @@ pub struct Catalogue {
     pub routes: Vec<RouteRule>,
     /// Distributors by name, with display names.
     pub distributors: Vec<(String, Option<String>)>,
+    /// Three-way match: money differences up to this much per line are not findings.
+    pub match_tolerance: Decimal,
+    /// Three-way match: finding classes not reported.
+    pub match_ignore: Vec<String>,
 }
 
 /// A product or bundle.
@@ -349,6 +353,8 @@ impl Catalogue {
             discounts: Vec::new(),
             routes: Vec::new(),
             distributors: Vec::new(),
+            match_tolerance: Decimal::ZERO,
+            match_ignore: Vec::new(),
         };
         let mut step_set = false;
         // Pass 1: settings, names, tier tables, SKUs (so later references resolve).
@@ -450,6 +456,10 @@ impl Catalogue {
                 Item::Bundle(b) => c.compile_bundle(b, sources),
                 Item::Coterm(p) => c.compile_policy(p, sources),
                 Item::Discount(d) => c.compile_discount(d, sources),
+                Item::Match(m) => match &m.kind {
+                    ast::MatchRuleKind::Tolerance(n) => c.match_tolerance = n.node.value,
+                    ast::MatchRuleKind::Ignore(class) => c.match_ignore.push(class.node.clone()),
+                },
                 Item::Route(r) => c.routes.push(RouteRule {
                     matcher: r
                         .matcher

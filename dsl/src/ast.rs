@@ -162,6 +162,8 @@ pub enum Item {
     Discount(Discount),
     /// `route … via distributor`.
     Route(Route),
+    /// `match tolerance 0.05 per line`, `match ignore start_date`.
+    Match(MatchRule),
 }
 
 impl Item {
@@ -176,6 +178,7 @@ impl Item {
             Item::Coterm(x) => x.span,
             Item::Discount(x) => x.span,
             Item::Route(x) => x.span,
+            Item::Match(x) => x.span,
         }
     }
 }
@@ -871,4 +874,36 @@ pub struct Route {
     pub matcher_span: Span,
     /// The distributor.
     pub via: Name,
+}
+
+/// The classes of three-way-match findings, as rule files and reports spell them.
+pub const FINDING_CLASSES: &[&str] = &[
+    "missing_line",
+    "extra_line",
+    "quantity",
+    "term",
+    "billing_frequency",
+    "start_date",
+    "coterm_date",
+    "unit_price",
+    "amount",
+];
+
+/// A rule for the three-way match.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MatchRule {
+    /// The whole statement.
+    pub span: Span,
+    /// What it sets.
+    pub kind: MatchRuleKind,
+}
+
+/// What a match rule sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchRuleKind {
+    /// Money differences up to this much per line are rounding, not findings.
+    Tolerance(Spanned<Number>),
+    /// Findings of this class are not reported.
+    Ignore(Name),
 }

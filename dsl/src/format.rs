@@ -282,6 +282,12 @@ impl Formatter<'_> {
                     .push_str(&format!("route {m:<width$}  via {}", r.via.node));
             }
             Item::Discount(d) => self.out.push_str(&discount_line(d)),
+            Item::Match(m) => match &m.kind {
+                MatchRuleKind::Tolerance(n) => self
+                    .out
+                    .push_str(&format!("match tolerance {} per line", n.node.text)),
+                MatchRuleKind::Ignore(c) => self.out.push_str(&format!("match ignore {}", c.node)),
+            },
             Item::Product(p) => {
                 self.out.push_str(&format!(
                     "product {} {} {{",

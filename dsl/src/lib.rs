@@ -155,7 +155,7 @@ pub fn summary(rules: &RuleSet) -> Summary {
             Item::Coterm(_) => s.coterm_policies += 1,
             Item::Discount(_) => s.discounts += 1,
             Item::Route(_) => s.routes += 1,
-            Item::Setting(_) | Item::Party(_) => {}
+            Item::Setting(_) | Item::Party(_) | Item::Match(_) => {}
         }
     }
     s

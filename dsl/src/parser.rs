@@ -32,6 +32,7 @@ const TOP_LEVEL_WORDS: &[&str] = &[
     "coterm",
     "discount",
     "route",
+    "match",
 ];
 
 /// Parses one rule file. Returns the statements that could be read and every syntax error.
@@ -409,6 +410,7 @@ fn describe(rule: Rule) -> String {
         Rule::cost_spec => "`cost`",
         Rule::tiered => "`tiers`",
         Rule::amount => "an amount (`22.00 a month`)",
+        Rule::match_tolerance | Rule::match_ignore => "`tolerance` or `ignore`",
         Rule::period => "a period (a month, a year, a term, once)",
         other => {
             // Keywords are `kw_WORD`; block lines are `p_WORD`, `c_WORD`, `cond_WORD`: show the
@@ -534,6 +536,15 @@ impl Builder<'_> {
             Rule::tiers => Item::Tiers(self.tiers(span, k)?),
             Rule::coterm => Item::Coterm(self.coterm(span, k)?),
             Rule::discount => Item::Discount(self.discount(span, k)?),
+            Rule::match_rule => {
+                let r = k.first()?;
+                let rk = self.kids(r.clone());
+                let kind = match r.as_rule() {
+                    Rule::match_tolerance => MatchRuleKind::Tolerance(self.number(rk.first()?)),
+                    _ => MatchRuleKind::Ignore(self.name(rk.first()?)),
+                };
+                Item::Match(MatchRule { span, kind })
+            }
             Rule::route => {
                 let m = k.first()?;
                 let matcher_span = self.span(m);

@@ -93,7 +93,7 @@ impl<'a> Validator<'a> {
                             self.discounts.insert(&x.name.node, x.name.span);
                         }
                     }
-                    Item::Setting(_) | Item::Route(_) => {}
+                    Item::Setting(_) | Item::Route(_) | Item::Match(_) => {}
                 }
             }
         }
@@ -237,6 +237,7 @@ impl<'a> Validator<'a> {
             Item::Coterm(c) => self.coterm(c),
             Item::Discount(d) => self.discount(d),
             Item::Route(r) => self.route(r),
+            Item::Match(m) => self.match_rule(m),
         }
     }
 
@@ -1053,6 +1054,43 @@ impl<'a> Validator<'a> {
         }
         if let Some(n) = &x.duration {
             self.whole_number(n, "discount duration", false);
+        }
+    }
+
+    fn match_rule(&mut self, m: &MatchRule) {
+        match &m.kind {
+            MatchRuleKind::Tolerance(n) => {
+                if let Some(first) = self.settings.get("match tolerance") {
+                    let d = Diagnostic::new(
+                        "duplicate",
+                        "`match tolerance` is set twice",
+                        m.span,
+                        "set again here",
+                    )
+                    .with_related(*first, "first set here")
+                    .with_help("a rule set has one match tolerance");
+                    self.push(d);
+                } else {
+                    self.settings.insert("match tolerance", m.span);
+                }
+                self.non_negative(n, "match tolerance");
+            }
+            MatchRuleKind::Ignore(class) => {
+                if !FINDING_CLASSES.contains(&class.node.as_str()) {
+                    let help = match did_you_mean(&class.node, FINDING_CLASSES.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the classes are {}", FINDING_CLASSES.join(", ")),
+                    };
+                    let d = Diagnostic::new(
+                        "unknown-name",
+                        format!("unknown finding class `{}`", class.node),
+                        class.span,
+                        "not a class of finding",
+                    )
+                    .with_help(help);
+                    self.push(d);
+                }
+            }
         }
     }
 

@@ -721,6 +721,15 @@ impl Spans<'_> {
                     self.fail("route distributor", r.via.span, "comes before the matcher");
                 }
             }
+            Item::Match(m) => {
+                self.starts_with("match", span, "match");
+                match &m.kind {
+                    tenor_dsl::ast::MatchRuleKind::Tolerance(n) => {
+                        self.inside("tolerance", n.span, span)
+                    }
+                    tenor_dsl::ast::MatchRuleKind::Ignore(c) => self.name(c, span),
+                }
+            }
         }
     }
 }
