@@ -203,7 +203,9 @@ pub fn accept(
                         && !c.share.is_partial()
                 })
                 .map(|c| c.bill_date)
-                .unwrap_or(pl.term_start);
+                // A commitment that is all stub (coterminous) bills its next full period at
+                // renewal.
+                .unwrap_or(pl.end);
             recurring.push(docs::RecurringLine {
                 line: line_no,
                 product: pl.product.to_string(),
