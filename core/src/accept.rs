@@ -532,6 +532,8 @@ fn allocate(
 pub enum WriteError {
     /// Documents for this quote id already exist and were made from a different quote or rules.
     Exists(PathBuf),
+    /// Seat changes were applied to this quote's documents; accepting again would undo them.
+    Changed(Vec<PathBuf>),
     /// A file could not be written.
     Io(String),
 }
@@ -545,6 +547,23 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
     std::fs::create_dir_all(dir)
         .map_err(|e| WriteError::Io(format!("cannot create {}: {e}", dir.display())))?;
     let so_path = dir.join(format!("{}.json", a.sales_order.id));
+    // Seat changes amend the sales order and schedule; accepting again would silently undo them.
+    let changes: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        n.starts_with(&format!("CO-{}-", a.sales_order.quote))
+                            && n.ends_with(".json")
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !changes.is_empty() && !force {
+        return Err(WriteError::Changed(changes));
+    }
     if so_path.exists() && !force {
         let existing = std::fs::read_to_string(&so_path).map_err(io)?;
         let same = serde_json::from_str::<serde_json::Value>(&existing)
@@ -589,7 +608,16 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
             let is_ours = name
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(".json"))
-                .is_some_and(|dist| !dist.contains('.'));
+                .is_some_and(|dist| !dist.contains('.'))
+                // `PO-Q-1-2-pax8.json` starts like Q-1's too: only a purchase order that says
+                // it belongs to this quote is ours to remove.
+                && std::fs::read_to_string(e.path())
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|v| {
+                        v.get("schema").and_then(|x| x.as_str()) == Some(docs::PURCHASE_ORDER)
+                            && v.get("quote").and_then(|x| x.as_str()) == Some(a.sales_order.quote.as_str())
+                    });
             if is_ours
                 && !written
                     .iter()

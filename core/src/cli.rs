@@ -105,6 +105,28 @@ enum Command {
         #[arg(long, conflicts_with = "plugins")]
         no_plugins: bool,
     },
+    /// Change the quantity of an accepted subscription line from a date: write a change order
+    /// and amend the invoice schedule and the sales order
+    Change {
+        /// The sales order (`SO-<quote>.json`); its schedule is read from beside it
+        #[arg(long)]
+        order: PathBuf,
+        /// The sales order line (1-based)
+        #[arg(long)]
+        line: u32,
+        /// The new quantity
+        #[arg(long)]
+        quantity: rust_decimal::Decimal,
+        /// When the change takes effect (YYYY-MM-DD)
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// Where to write the change order and the amended documents
+        #[arg(long)]
+        out: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+    },
     /// List or pin the plugins Tenor loads
     Plugins {
         #[command(subcommand)]
@@ -213,6 +235,28 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             accept_cmd(&quote, &dir, &rules, force, plugins.as_deref(), out, err)
         }
         Command::Plugins { command } => plugins_cmd(command, out, err),
+        Command::Change {
+            order,
+            line,
+            quantity,
+            date,
+            out: dir,
+            rules,
+        } => {
+            let mut err_w: &mut dyn WriteColor = err;
+            crate::change::change_cmd(
+                crate::change::ChangeArgs {
+                    order,
+                    line,
+                    quantity,
+                    date,
+                    out: dir,
+                    rules,
+                },
+                out,
+                &mut err_w,
+            )
+        }
     };
     match result {
         Ok(code) => code,
@@ -701,6 +745,18 @@ fn accept_cmd(
                 "error: {} already holds documents for quote `{}` made from a different quote or rules\n  help: accept it into another directory, or pass --force to replace them",
                 path.display(),
                 file.quote.quote
+            )
+            .map_err(io)?;
+            Ok(Exit::Failure)
+        }
+        Err(crate::accept::WriteError::Changed(paths)) => {
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            writeln!(
+                err,
+                "error: quote `{}` has seat changes applied in {} ({}); accepting it again would undo them\n  help: pass --force to start over from the quote",
+                file.quote.quote,
+                dir.display(),
+                names.join(", ")
             )
             .map_err(io)?;
             Ok(Exit::Failure)

@@ -4,6 +4,7 @@ pub mod accept;
 pub mod atomic;
 pub mod calendar;
 pub mod catalogue;
+pub mod change;
 pub mod cli;
 pub mod plugins;
 pub mod price;

@@ -392,3 +392,19 @@ fn moving_the_rules_folder_does_not_change_the_documents() {
     );
     assert!(accept(&q, &r, &a).stdout.contains("wrote"));
 }
+
+#[test]
+fn accepting_leaves_other_quotes_purchase_orders_alone() {
+    let (q, r) = scenario("domain-1");
+    let dir = scratch("other-quote");
+    assert_eq!(accept(&q, &r, &dir).exit, Exit::Success);
+    // `PO-Q-DOMAIN-1-2-pax8.json` starts like Q-DOMAIN-1's files but belongs to Q-DOMAIN-1-2.
+    let other = dir.join("PO-Q-DOMAIN-1-2-pax8.json");
+    std::fs::write(
+        &other,
+        r#"{"schema": "tenor.purchase-order/1", "quote": "Q-DOMAIN-1-2"}"#,
+    )
+    .unwrap();
+    assert_eq!(accept(&q, &r, &dir).exit, Exit::Success);
+    assert!(other.exists(), "another quote's purchase order was removed");
+}
