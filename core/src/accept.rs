@@ -178,8 +178,8 @@ pub fn accept(
         for c in &pl.charges {
             schedule.push(docs::ScheduledCharge {
                 line: line_no,
-                product: pl.product.to_string(),
-                kind: c.kind.as_str().to_string(),
+                product: pl.product.clone(),
+                kind: std::borrow::Cow::Borrowed(c.kind.as_str()),
                 period_start: c.period_start,
                 period_end: c.period_end,
                 bill_date: c.bill_date,
@@ -190,7 +190,7 @@ pub fn accept(
                 },
                 amount: c.amount,
                 cost: c.cost,
-                rule: c.rule.as_ref().map(|r| r.to_string()),
+                rule: c.rule.clone(),
             });
         }
 
@@ -338,8 +338,20 @@ pub fn accept(
         return Err(errors);
     }
 
-    // Stable: charges of one line on one date keep their order (a charge, then its discounts).
-    schedule.sort_by_key(|c| (c.bill_date, c.line));
+    // By bill date, then line; charges of one line on one date keep their order (a charge, then
+    // its discounts). Sorting small keys and moving each charge once is much faster than a
+    // stable sort of the charges themselves when a schedule holds millions.
+    let mut keys: Vec<(chrono::NaiveDate, u32, u32)> = schedule
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.bill_date, c.line, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    keys.sort_unstable();
+    let mut slots: Vec<Option<docs::ScheduledCharge>> = schedule.into_iter().map(Some).collect();
+    let schedule: Vec<docs::ScheduledCharge> = keys
+        .iter()
+        .filter_map(|k| slots.get_mut(k.2 as usize).and_then(Option::take))
+        .collect();
     let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
     let purchase_orders: Vec<docs::PurchaseOrder> = po_lines
         .into_iter()

@@ -331,7 +331,7 @@ fn accepted_pieces(schedule: &InvoiceSchedule, line: u32) -> Vec<Piece> {
                     && d.bill_date == c.bill_date
                     && d.period_end == c.period_end
             })
-            .map(|d| (d.rule.clone().unwrap_or_default(), -d.amount))
+            .map(|d| (d.rule.as_deref().unwrap_or_default().to_string(), -d.amount))
             .collect();
         pieces.push(Piece {
             start: c.period_start,
@@ -576,15 +576,15 @@ impl Line<'_> {
         let charge =
             |kind: &str, amount: Decimal, cost: Decimal, rule: Option<String>| ScheduledCharge {
                 line: self.line.line,
-                product: self.line.product.clone(),
-                kind: kind.to_string(),
+                product: self.line.product.as_str().into(),
+                kind: kind.to_string().into(),
                 period_start: from,
                 period_end: piece.end,
                 bill_date: bill,
                 timing: Timing::Advance,
                 amount,
                 cost,
-                rule,
+                rule: rule.map(Into::into),
             };
         let mut out = vec![charge(kind, gross, cost, None)];
         let accepted_share = if piece.stub {

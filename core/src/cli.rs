@@ -127,6 +127,23 @@ enum Command {
         #[arg(long, default_value = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// Rate a month of usage records (CSV) through the metered products' tiers
+    Rate {
+        /// The usage file: CSV with the header customer,product,metric,quantity,timestamp
+        usage: PathBuf,
+        /// The month to rate, YYYY-MM
+        #[arg(long)]
+        period: String,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = RateFormat::Table)]
+        format: RateFormat,
+        /// Report bad rows on standard error and rate the rest
+        #[arg(long)]
+        skip_bad: bool,
+    },
     /// List or pin the plugins Tenor loads
     Plugins {
         #[command(subcommand)]
@@ -158,6 +175,14 @@ enum PluginsCommand {
         #[arg(long)]
         plugins: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RateFormat {
+    /// A readable table
+    Table,
+    /// JSON (`tenor.usage-rating/1`)
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,6 +260,26 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             accept_cmd(&quote, &dir, &rules, force, plugins.as_deref(), out, err)
         }
         Command::Plugins { command } => plugins_cmd(command, out, err),
+        Command::Rate {
+            usage,
+            period,
+            rules,
+            format,
+            skip_bad,
+        } => {
+            let mut err_w: &mut dyn WriteColor = err;
+            crate::rate::rate_cmd(
+                crate::rate::RateArgs {
+                    usage,
+                    period,
+                    rules,
+                    json: format == RateFormat::Json,
+                    skip_bad,
+                },
+                out,
+                &mut err_w,
+            )
+        }
         Command::Change {
             order,
             line,

@@ -214,16 +214,18 @@ pub struct InvoiceSchedule {
     pub total: Decimal,
 }
 
-/// One charge of an invoice schedule.
+/// One charge of an invoice schedule. (A schedule can hold millions of charges: the SKU is
+/// shared and the kind borrowed, so building one does not allocate per charge.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledCharge {
     /// The quote line.
     pub line: u32,
     /// SKU.
-    pub product: String,
-    /// `stub`, `recurring`, `one_time`, `usage`, `discount`, `minimum_true_up`.
-    pub kind: String,
+    pub product: std::sync::Arc<str>,
+    /// `stub`, `recurring`, `one_time`, `usage`, `discount`, `minimum_true_up`; seat changes add
+    /// `prorated`, `refund` and `reduction`.
+    pub kind: std::borrow::Cow<'static, str>,
     /// First day covered.
     pub period_start: NaiveDate,
     /// Day after the last day covered.
@@ -238,7 +240,7 @@ pub struct ScheduledCharge {
     pub cost: Decimal,
     /// The discount rule, for discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<std::sync::Arc<str>>,
 }
 
 /// The customer's recurring lines, as a PSA's recurring agreement holds them.
