@@ -333,3 +333,118 @@ fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
         "order,line,part,quantity\nPO-Q-9-acme,1,ACM-1,3\n"
     );
 }
+
+/// Accepts the example quote with every first-party plugin loaded, into a fresh folder, with
+/// the example rules plus `extra` rule files (to route products to another distributor).
+fn accept_example(name: &str, extra: &[(&str, &str)]) -> PathBuf {
+    let dir = plugin_dir(&format!("{name}-plugins"), FIRST_PARTY);
+    let rules = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&rules);
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tenor") {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for (file, text) in extra {
+        std::fs::write(rules.join(file), text).unwrap();
+    }
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let (code, out, err) = tenor(&[
+        "accept",
+        quote.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--plugins",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Success, "{out}\n{err}");
+    out_dir
+}
+
+#[test]
+fn every_connector_renders_the_example_quote() {
+    let out = accept_example("all", &[]);
+    for (file, snap) in [
+        ("PO-Q-1001-ingram.ingram-order.json", "ingram-order-q1001"),
+        (
+            "SO-Q-1001.connectwise-sales-order.json",
+            "connectwise-sales-order-q1001",
+        ),
+    ] {
+        let body =
+            std::fs::read_to_string(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        insta::assert_snapshot!(snap, body);
+    }
+    let mut agreements: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("connectwise-agreement"))
+        .collect();
+    agreements.sort();
+    assert!(!agreements.is_empty());
+    for a in &agreements {
+        insta::assert_snapshot!(
+            format!("connectwise-{a}"),
+            std::fs::read_to_string(out.join(a)).unwrap()
+        );
+    }
+    // An Ingram order reads back to the purchase order's part numbers and quantities.
+    let host = Host::load_dir(&plugin_dir("all-readback", FIRST_PARTY));
+    let ingram = host.get("ingram").unwrap();
+    let body = std::fs::read_to_string(out.join("PO-Q-1001-ingram.ingram-order.json")).unwrap();
+    let back: Vec<OrderLine> = ingram
+        .call(ops::PARSE_ORDER, &TextInput { text: body })
+        .unwrap();
+    let po: PurchaseOrder =
+        serde_json::from_str(&std::fs::read_to_string(out.join("PO-Q-1001-ingram.json")).unwrap())
+            .unwrap();
+    let got: Vec<(String, String)> = back
+        .iter()
+        .map(|l| (l.part_number.clone(), l.quantity.to_string()))
+        .collect();
+    let want: Vec<(String, String)> = po
+        .lines
+        .iter()
+        .map(|l| (l.part_number.clone(), l.quantity.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
+    // The example rules with Microsoft routed to TD SYNNEX instead of Pax8.
+    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
+    let rerouted = policies.replace(
+        "route vendor microsoft     via pax8",
+        "route vendor microsoft     via tdsynnex",
+    );
+    assert_ne!(
+        rerouted, policies,
+        "the example route moved; update this test"
+    );
+    let out = accept_example("tdsynnex", &[("policies.tenor", &rerouted)]);
+    let body = std::fs::read_to_string(out.join("PO-Q-1001-tdsynnex.tdsynnex-cart.json")).unwrap();
+    insta::assert_snapshot!("tdsynnex-cart-q1001", body.clone());
+    let host = Host::load_dir(&plugin_dir("tdsynnex-readback", FIRST_PARTY));
+    let td = host.get("tdsynnex").unwrap();
+    let back: Vec<OrderLine> = td
+        .call(ops::PARSE_ORDER, &TextInput { text: body })
+        .unwrap();
+    let po: PurchaseOrder = serde_json::from_str(
+        &std::fs::read_to_string(out.join("PO-Q-1001-tdsynnex.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(back.len(), po.lines.len());
+    for (b, l) in back.iter().zip(&po.lines) {
+        assert_eq!(b.quantity, l.quantity);
+        assert_eq!(b.term.as_deref(), Some(l.term.as_str()));
+    }
+}
