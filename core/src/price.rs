@@ -322,7 +322,13 @@ pub fn price(
         errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
-    let totals = totals(&lines, cat.minor_units);
+    let Some(totals) = totals(&lines, cat.minor_units) else {
+        return Err(vec![perr(
+            "lines".into(),
+            "the quote's totals are too large to compute exactly",
+            Some("check the quantities and usage estimates".into()),
+        )]);
+    };
     Ok(PricedQuote {
         schema: "tenor.priced-quote/1",
         quote: quote.quote.clone(),
@@ -370,24 +376,29 @@ impl<'a> Pricer<'a> {
     }
 }
 
-fn totals(lines: &[PricedLine], minor_units: u32) -> Totals {
+fn totals(lines: &[PricedLine], minor_units: u32) -> Option<Totals> {
     let mut t = Totals::default();
     let first_date = lines
         .iter()
         .flat_map(|l| l.charges.iter().map(|c| c.bill_date))
         .min();
+    // Checked sums: a total too large for a decimal is an error to report, not a panic.
+    let add = |a: &mut Decimal, b: Decimal| -> Option<()> {
+        *a = a.checked_add(b)?;
+        Some(())
+    };
     for l in lines {
-        t.mrr += l.mrr;
+        add(&mut t.mrr, l.mrr)?;
         for c in &l.charges {
-            t.contract_value += c.amount;
-            t.cost += c.cost;
+            add(&mut t.contract_value, c.amount)?;
+            add(&mut t.cost, c.cost)?;
             if Some(c.bill_date) == first_date {
-                t.first_invoice += c.amount;
+                add(&mut t.first_invoice, c.amount)?;
             }
         }
     }
-    t.arr = t.mrr * Decimal::from(12);
-    t.margin = t.contract_value - t.cost;
+    t.arr = t.mrr.checked_mul(Decimal::from(12))?;
+    t.margin = t.contract_value.checked_sub(t.cost)?;
     for v in [
         &mut t.first_invoice,
         &mut t.mrr,
@@ -398,7 +409,7 @@ fn totals(lines: &[PricedLine], minor_units: u32) -> Totals {
     ] {
         v.rescale(minor_units);
     }
-    t
+    Some(t)
 }
 
 /// Everything about a line that pricing needs once resolved.
@@ -432,6 +443,26 @@ fn resolve<'a>(
             None
         }
     };
+    // A trillion units is beyond any real order; past it, amounts outgrow a decimal's 28 digits
+    // and would lose their cents.
+    let limit = Decimal::from(1_000_000_000_000u64);
+    if line.quantity > limit {
+        errors.push(perr(
+            field(i, "quantity"),
+            format!(
+                "quantity `{}` is beyond what Tenor prices (at most 1,000,000,000,000)",
+                line.quantity
+            ),
+            None,
+        ));
+    }
+    if line.usage.is_some_and(|u| u > limit) {
+        errors.push(perr(
+            field(i, "usage"),
+            "the usage estimate is beyond what Tenor rates (at most 1,000,000,000,000)",
+            None,
+        ));
+    }
     if line.quantity <= Decimal::ZERO {
         errors.push(perr(
             field(i, "quantity"),
@@ -852,7 +883,7 @@ fn price_line(
             },
             Price::Tiered(_) => {
                 let t = tier_table?;
-                let amount = tiers::amount(t, units);
+                let amount = tiers::checked_amount(t, units)?;
                 if opts.explain {
                     for u in tiers::breakdown(t, units) {
                         let row = t.rows.get(u.row);

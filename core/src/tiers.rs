@@ -26,16 +26,30 @@ pub struct TierUse {
 }
 
 impl TierUse {
-    /// `units × price + flat`.
+    /// `units × price + flat` (zero if it overflows; pricing uses [`checked_amount`]).
     pub fn amount(&self) -> Decimal {
-        self.units * self.price + self.flat
+        self.units
+            .checked_mul(self.price)
+            .and_then(|a| a.checked_add(self.flat))
+            .unwrap_or(Decimal::ZERO)
     }
 }
 
-/// The exact amount for a quantity.
+/// The exact amount for a quantity (zero if it cannot be computed; see [`checked_amount`]).
 pub fn amount(table: &TierTable, quantity: Decimal) -> Decimal {
-    let mut total = Decimal::ZERO;
-    visit(table, quantity, |u| total += u.amount());
+    checked_amount(table, quantity).unwrap_or(Decimal::ZERO)
+}
+
+/// The exact amount for a quantity, or `None` when it does not fit in a decimal (an absurd
+/// quantity or price): bad input is reported, never a panic.
+pub fn checked_amount(table: &TierTable, quantity: Decimal) -> Option<Decimal> {
+    let mut total = Some(Decimal::ZERO);
+    visit(table, quantity, |u| {
+        total = total.and_then(|t| {
+            let a = u.units.checked_mul(u.price)?.checked_add(u.flat)?;
+            t.checked_add(a)
+        });
+    });
     total
 }
 
@@ -81,7 +95,11 @@ fn visit(table: &TierTable, quantity: Decimal, mut f: impl FnMut(TierUse)) {
                 .find(|(_, r)| r.upper.is_none_or(|u| quantity <= u));
             if let Some((i, row)) = found {
                 let units = if table.mode == TierMode::Package && table.block > Decimal::ZERO {
-                    (quantity / table.block).ceil()
+                    // A block finer than the quantity's precision could overflow the quotient.
+                    match quantity.checked_div(table.block) {
+                        Some(q) => q.ceil(),
+                        None => return,
+                    }
                 } else {
                     quantity
                 };
