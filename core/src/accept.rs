@@ -104,7 +104,8 @@ pub fn accept(
 
     let mut so_lines = Vec::with_capacity(priced.lines.len());
     let mut po_lines: BTreeMap<String, Vec<docs::PurchaseOrderLine>> = BTreeMap::new();
-    let mut schedule = Vec::new();
+    // Sized once: a schedule can run to millions of charges.
+    let mut schedule = Vec::with_capacity(priced.lines.iter().map(|l| l.charges.len()).sum());
     let mut recurring = Vec::new();
     let mut allocations = Vec::new();
 
@@ -347,11 +348,28 @@ pub fn accept(
         .map(|(i, c)| (c.bill_date, c.line, u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
     keys.sort_unstable();
-    let mut slots: Vec<Option<docs::ScheduledCharge>> = schedule.into_iter().map(Some).collect();
-    let schedule: Vec<docs::ScheduledCharge> = keys
-        .iter()
-        .filter_map(|k| slots.get_mut(k.2 as usize).and_then(Option::take))
-        .collect();
+    // Put each charge in place by following the permutation's cycles: no second copy of a
+    // schedule that can run to millions of charges.
+    let perm: Vec<usize> = keys.iter().map(|k| k.2 as usize).collect();
+    drop(keys);
+    let mut done = vec![false; perm.len()];
+    for start in 0..perm.len() {
+        if done.get(start).copied().unwrap_or(true) {
+            continue;
+        }
+        let mut cur = start;
+        loop {
+            if let Some(d) = done.get_mut(cur) {
+                *d = true;
+            }
+            let next = perm.get(cur).copied().unwrap_or(start);
+            if next == start {
+                break;
+            }
+            schedule.swap(cur, next);
+            cur = next;
+        }
+    }
     let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
     let purchase_orders: Vec<docs::PurchaseOrder> = po_lines
         .into_iter()
