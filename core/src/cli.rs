@@ -628,7 +628,14 @@ fn price_cmd(
         }
     };
     let explain = format.is_none();
-    let priced = match price::price(&cat, &file.quote, &PriceOptions { explain }) {
+    let priced = match price::price(
+        &cat,
+        &file.quote,
+        &PriceOptions {
+            explain,
+            progress: true,
+        },
+    ) {
         Ok(p) => p,
         Err(errors) => {
             let errors: Vec<QuoteError> = errors
@@ -687,7 +694,14 @@ fn read_and_price(
             return Ok(Err(Exit::Failure));
         }
     };
-    match price::price(cat, &file.quote, &PriceOptions::default()) {
+    match price::price(
+        cat,
+        &file.quote,
+        &PriceOptions {
+            explain: false,
+            progress: true,
+        },
+    ) {
         Ok(p) => Ok(Ok((file, p))),
         Err(errors) => {
             let errors: Vec<QuoteError> = errors

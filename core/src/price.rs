@@ -26,6 +26,8 @@ use tenor_dsl::diagnostic::did_you_mean;
 pub struct PriceOptions {
     /// Record, for every charge, the chain of rules that made it.
     pub explain: bool,
+    /// Show a progress bar on a terminal when pricing takes more than about a second.
+    pub progress: bool,
 }
 
 /// A priced quote (`tenor.priced-quote/1`).
@@ -310,7 +312,10 @@ pub fn price(
     }
     let mut pricer = Pricer::new(cat, quote, *opts);
     let mut lines = Vec::with_capacity(quote.lines.len());
+    let mut progress =
+        crate::progress::Counter::new(quote.lines.len() as u64, "pricing", opts.progress);
     for (i, line) in quote.lines.iter().enumerate() {
+        progress.inc();
         match pricer.line(i, line) {
             Ok(l) => lines.push(l),
             Err(mut e) => errors.append(&mut e),

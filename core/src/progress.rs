@@ -84,3 +84,52 @@ impl<R> Drop for ProgressReader<R> {
         }
     }
 }
+
+/// A progress bar over a count of items (quote lines), with the same rules: only on a terminal,
+/// only once the run has taken about a second.
+pub struct Counter {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    shown: bool,
+}
+
+impl Counter {
+    /// A counter of `total` items; `label` names the work. Quiet unless `enabled` and standard
+    /// error is a terminal.
+    pub fn new(total: u64, label: impl Into<String>, enabled: bool) -> Self {
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+            if let Ok(style) =
+                ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} {per_sec} {eta}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(label.into());
+            bar
+        });
+        Counter {
+            bar,
+            started: Instant::now(),
+            shown: false,
+        }
+    }
+
+    /// Counts one more item done.
+    pub fn inc(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if !self.shown && self.started.elapsed() >= DELAY {
+                self.shown = true;
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        }
+    }
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -38,7 +38,14 @@ fn exercise(text: &str) {
         return;
     };
     let cat = catalogue();
-    if let Ok(p) = price(cat, &file.quote, &PriceOptions { explain: true }) {
+    if let Ok(p) = price(
+        cat,
+        &file.quote,
+        &PriceOptions {
+            explain: true,
+            progress: false,
+        },
+    ) {
         // Totals are sums of the charges.
         let sum: rust_decimal::Decimal = p
             .lines
