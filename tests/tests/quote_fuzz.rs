@@ -29,7 +29,7 @@ fn cases() -> u32 {
     std::env::var("TENOR_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1500)
+        .unwrap_or(800)
 }
 
 /// Reads, prices and accepts; every outcome is fine except a panic.
