@@ -144,6 +144,30 @@ enum Command {
         #[arg(long)]
         skip_bad: bool,
     },
+    /// Prove that what was sold, bought and billed agree, and price every disagreement
+    Match {
+        /// The quote (what was sold)
+        #[arg(long)]
+        quote: PathBuf,
+        /// Purchase orders (Tenor's or a distributor's own, read through its plugin)
+        #[arg(long = "order")]
+        orders: Vec<PathBuf>,
+        /// Invoices (Tenor's schedule, a distributor's or the PSA's, through its plugin)
+        #[arg(long = "invoice")]
+        invoices: Vec<PathBuf>,
+        /// Read vendor documents with this plugin instead of detecting it
+        #[arg(long = "as")]
+        as_plugin: Option<String>,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = RateFormat::Table)]
+        format: RateFormat,
+    },
     /// List or pin the plugins Tenor loads
     Plugins {
         #[command(subcommand)]
@@ -177,11 +201,12 @@ enum PluginsCommand {
     },
 }
 
+/// Formats of `rate` and `match` reports.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum RateFormat {
     /// A readable table
     Table,
-    /// JSON (`tenor.usage-rating/1`)
+    /// JSON (`tenor.usage-rating/1`, `tenor.match/1`)
     Json,
 }
 
@@ -260,6 +285,30 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             accept_cmd(&quote, &dir, &rules, force, plugins.as_deref(), out, err)
         }
         Command::Plugins { command } => plugins_cmd(command, out, err),
+        Command::Match {
+            quote,
+            orders,
+            invoices,
+            as_plugin,
+            rules,
+            plugins,
+            format,
+        } => {
+            let mut err_w: &mut dyn WriteColor = err;
+            crate::matching::match_cmd(
+                crate::matching::MatchArgs {
+                    quote,
+                    orders,
+                    invoices,
+                    as_plugin,
+                    rules,
+                    plugins,
+                    json: format == RateFormat::Json,
+                },
+                out,
+                &mut err_w,
+            )
+        }
         Command::Rate {
             usage,
             period,

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod change;
 pub mod cli;
+pub mod matching;
 pub mod plugins;
 pub mod price;
 pub mod progress;

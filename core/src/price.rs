@@ -255,12 +255,14 @@ pub fn parse_term(s: &str) -> Result<Option<u32>, String> {
     }
     let bad = || format!("`{s}` is not a term: write `P1M`, `P1Y`, `P3Y`, `P36M` or `one-time`");
     let body = t.strip_prefix('P').ok_or_else(bad)?;
-    let (n, unit) = body.split_at(body.len().saturating_sub(1));
-    let n: u32 = n.parse().map_err(|_| bad())?;
-    let months = match unit {
-        "M" => Some(n),
-        "Y" => n.checked_mul(12),
-        _ => None,
+    // By suffix, not by byte index: a quote may hold any text, and slicing inside a multi-byte
+    // character would panic.
+    let months = if let Some(n) = body.strip_suffix('M') {
+        n.parse::<u32>().ok()
+    } else if let Some(n) = body.strip_suffix('Y') {
+        n.parse::<u32>().ok().and_then(|n| n.checked_mul(12))
+    } else {
+        None
     }
     .ok_or_else(bad)?;
     if months == 0 || months > 1200 {

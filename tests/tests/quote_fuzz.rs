@@ -94,6 +94,9 @@ fn value() -> impl Strategy<Value = String> {
         Just("{}".to_string()),
         (1u32..100_000).prop_map(|n| n.to_string()),
         "[a-z0-9:.-]{0,12}",
+        // Any text, multi-byte characters included, where a term or billing is expected.
+        "P[0-9]{0,2}\\PC{0,2}",
+        "\\PC{0,6}",
     ]
 }
 
