@@ -53,19 +53,34 @@ impl Anchor {
 
     /// The first boundary `anchor + k × step` months (any integer k) that is on or after `date`.
     pub fn next_on_or_after(&self, step: u32, date: NaiveDate) -> Option<NaiveDate> {
+        self.next_index_on_or_after(step, date).map(|(_, d)| d)
+    }
+
+    /// [`Anchor::next_on_or_after`] with the boundary's month index (the k × step of
+    /// `anchor + k × step months`), so callers can step from it without recomputing it.
+    pub(crate) fn next_index_on_or_after(
+        &self,
+        step: u32,
+        date: NaiveDate,
+    ) -> Option<(i64, NaiveDate)> {
         if step == 0 {
             return None;
         }
         let step = i64::from(step);
         // Months from the anchor to the date, rounded down to a multiple of the step; then
         // walk forward: at most two steps are ever needed because of day clamping.
-        let months = (i64::from(date.year()) - i64::from(self.year)) * 12 + i64::from(date.month())
-            - i64::from(self.month);
-        let mut k = months.div_euclid(step) - 1;
+        let months = self.month_index(date);
+        let mut k = div_floor(months, step);
+        // The boundary a step earlier lies in an earlier month, so it is always before the
+        // date: only whether it exists matters (the walk used to start there, and fails where
+        // the calendar ends).
+        if !self.in_calendar((k - 1) * step) {
+            return None;
+        }
         loop {
             let b = self.plus_months(k * step)?;
             if b >= date {
-                return Some(b);
+                return Some((k * step, b));
             }
             k += 1;
         }
@@ -73,11 +88,35 @@ impl Anchor {
 
     /// The last boundary `anchor + k × step` months that is on or before `date`.
     pub fn last_on_or_before(&self, step: u32, date: NaiveDate) -> Option<NaiveDate> {
-        let next = self.next_on_or_after(step, date)?;
+        self.last_index_on_or_before(step, date).map(|(_, d)| d)
+    }
+
+    /// [`Anchor::last_on_or_before`] with the boundary's month index.
+    pub(crate) fn last_index_on_or_before(
+        &self,
+        step: u32,
+        date: NaiveDate,
+    ) -> Option<(i64, NaiveDate)> {
+        let (k, next) = self.next_index_on_or_after(step, date)?;
         if next == date {
-            return Some(next);
+            return Some((k, next));
         }
-        self.step_from(next, step, -1)
+        let k = k - i64::from(step);
+        Some((k, self.plus_months(k)?))
+    }
+
+    /// Whether `anchor + k months` is a date chrono can hold (whole years are, from
+    /// `NaiveDate::MIN` to `NaiveDate::MAX`), without making it.
+    fn in_calendar(&self, k: i64) -> bool {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + k;
+        let year = index.div_euclid(12);
+        (i64::from(NaiveDate::MIN.year())..=i64::from(NaiveDate::MAX.year())).contains(&year)
+    }
+
+    /// Calendar months from the anchor's month to `date`'s month (negative before it).
+    pub(crate) fn month_index(&self, date: NaiveDate) -> i64 {
+        (i64::from(date.year()) - i64::from(self.year)) * 12 + i64::from(date.month())
+            - i64::from(self.month)
     }
 
     /// The boundary `n` steps away from `boundary`, which must itself be a boundary of this anchor.
@@ -93,6 +132,18 @@ impl Anchor {
             + i64::from(boundary.month())
             - i64::from(self.month);
         (self.plus_months(k)? == boundary).then_some(k)
+    }
+}
+
+/// `a ÷ step` rounded down (towards negative infinity), for a step of months. The usual steps
+/// are spelled out so they divide by a constant, which compiles to a multiplication.
+pub(crate) fn div_floor(a: i64, step: i64) -> i64 {
+    match step {
+        1 => a,
+        3 => a.div_euclid(3),
+        12 => a.div_euclid(12),
+        36 => a.div_euclid(36),
+        _ => a.div_euclid(step),
     }
 }
 

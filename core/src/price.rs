@@ -11,10 +11,10 @@ use crate::catalogue::{
     Price, Sellable,
 };
 use crate::quote::{ManualDiscount, Quote, QuoteLine};
-use crate::schedule::{self, AnchorAt, Coterm, Fraction, FractionUnit, Piece, Plan};
+use crate::schedule::{self, AnchorAt, Coterm, Fraction, FractionUnit, Piece};
 use crate::tiers;
 use chrono::{Datelike, NaiveDate};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -357,6 +357,36 @@ pub struct Pricer<'a> {
     quote: &'a Quote,
     opts: PriceOptions,
     quote_discount_used: Vec<bool>,
+    scratch: Scratch,
+}
+
+/// Working buffers reused from line to line, so a line allocates only what it returns.
+struct Scratch {
+    /// Schedules planned for earlier lines.
+    plans: Plans,
+    /// The discounts of one gross charge as (rule index, `None` for manual; amount).
+    fired: Vec<(Option<usize>, Decimal)>,
+    /// The discounts of a whole period, for reuse on the line's other whole periods.
+    memo: Vec<(Option<usize>, Decimal)>,
+    /// Whether each discount rule applies to the line, with the reason when not.
+    verdicts: Vec<Result<(), String>>,
+    /// The rule name of manual discounts.
+    manual: Arc<str>,
+    /// Zero in the currency's minor unit, so every amount prints with its decimals.
+    zero: Decimal,
+}
+
+impl Scratch {
+    fn new(cat: &Catalogue) -> Self {
+        Scratch {
+            plans: Plans::default(),
+            fired: Vec::new(),
+            memo: Vec::new(),
+            verdicts: Vec::new(),
+            manual: Arc::from("manual"),
+            zero: cat.round(Decimal::ZERO),
+        }
+    }
 }
 
 impl<'a> Pricer<'a> {
@@ -367,6 +397,7 @@ impl<'a> Pricer<'a> {
             quote,
             opts,
             quote_discount_used: vec![false; cat.discounts.len()],
+            scratch: Scratch::new(cat),
         }
     }
 
@@ -379,6 +410,7 @@ impl<'a> Pricer<'a> {
             line,
             &self.opts,
             &mut self.quote_discount_used,
+            &mut self.scratch,
         )
     }
 }
@@ -710,6 +742,191 @@ fn muldiv(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
     n.checked_div(d)
 }
 
+/// Largest Decimal mantissa plus one: a product below it is exact in a `Decimal`.
+const DECIMAL_LIMIT: u128 = 1 << 96;
+
+/// Powers of ten that fit in a `u128`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a constant evaluated at compile time; `i` stays within the table"
+)]
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// 10^e, for 0 ≤ e ≤ 38.
+fn pow10(e: u32) -> Option<u128> {
+    POW10.get(usize::try_from(e).ok()?).copied()
+}
+
+/// `a × b`, with a single 64-bit multiply when both fit in 64 bits (the usual case: a
+/// checked 128-bit multiply is a library call).
+fn mul(a: u128, b: u128) -> Option<u128> {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(u128::from(a) * u128::from(b)),
+        _ => a.checked_mul(b),
+    }
+}
+
+/// `round(a × b × … ÷ (c × d × …))` in the rule set's mode: the same value as
+/// `cat.round(muldiv(num, den)?)`, worked out in 128-bit integers when that provably gives the
+/// same answer, and through `muldiv` otherwise.
+fn round_muldiv(cat: &Catalogue, num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
+    match round_exact(cat, num, den) {
+        Some(r) => Some(r),
+        None => muldiv(num, den).map(|x| cat.round(x)),
+    }
+}
+
+/// `round(value × percent ÷ 100)`: a percentage of an amount, rounded once.
+fn percent_of(cat: &Catalogue, value: Decimal, percent: Decimal) -> Decimal {
+    let fast = Exact::of(value)
+        .and_then(|v| v.times(Exact::of(percent)?))
+        .and_then(|n| round_ratio(cat, n, Exact::HUNDRED));
+    fast.unwrap_or_else(|| cat.round(value * percent / Decimal::ONE_HUNDRED))
+}
+
+/// `round(n × num ÷ (d × den))` for an amount per period `n ÷ d` (already decoded into
+/// `fast` when it can be) and a share `num ÷ den` of the period: [`round_muldiv`] of
+/// `[n, num]` over `[d, den]`, without decoding the amount again for every charge.
+fn round_share(
+    cat: &Catalogue,
+    per_period: (Decimal, Decimal),
+    fast: Option<(Exact, Exact)>,
+    num: i64,
+    den: i64,
+) -> Option<Decimal> {
+    let quick = fast.and_then(|(n, d)| {
+        round_ratio(cat, n.times(Exact::int(num)?)?, d.times(Exact::int(den)?)?)
+    });
+    match quick {
+        Some(r) => Some(r),
+        None => round_muldiv(
+            cat,
+            &[per_period.0, Decimal::from(num)],
+            &[per_period.1, Decimal::from(den)],
+        ),
+    }
+}
+
+/// [`round_exact`] of one decimal over a whole number of months or days.
+fn round_over(cat: &Catalogue, value: Decimal, den: u32) -> Option<Decimal> {
+    round_ratio(cat, Exact::of(value)?, Exact::int(i64::from(den))?)
+}
+
+/// A non-negative decimal as an integer mantissa and a scale, made only from values a
+/// `Decimal` holds exactly (mantissa under 2⁹⁶, scale at most 28): arithmetic on it gives what
+/// `Decimal` arithmetic gives, in plain integer instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Exact {
+    /// The mantissa.
+    m: u128,
+    /// Decimal places.
+    s: u32,
+}
+
+impl Exact {
+    const ONE: Exact = Exact { m: 1, s: 0 };
+    const HUNDRED: Exact = Exact { m: 100, s: 0 };
+
+    /// A decimal's mantissa and scale; `None` when negative.
+    fn of(d: Decimal) -> Option<Exact> {
+        Some(Exact {
+            m: u128::try_from(d.mantissa()).ok()?,
+            s: d.scale(),
+        })
+    }
+
+    /// A whole number; `None` when negative.
+    fn int(n: i64) -> Option<Exact> {
+        Some(Exact {
+            m: u128::from(u64::try_from(n).ok()?),
+            s: 0,
+        })
+    }
+
+    /// The product, when a `Decimal` would hold it exactly.
+    fn times(self, o: Exact) -> Option<Exact> {
+        let m = mul(self.m, o.m)?;
+        let s = self.s + o.s;
+        (m < DECIMAL_LIMIT && s <= 28).then_some(Exact { m, s })
+    }
+}
+
+/// The exact quotient `Π num ÷ Π den` rounded once to the minor unit, in integers; `None`
+/// when the integers cannot show that `muldiv` followed by [`Catalogue::round`] gives the same.
+fn round_exact(cat: &Catalogue, num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
+    round_ratio(cat, exact_product(num)?, exact_product(den)?)
+}
+
+/// The product of non-negative decimals, when a `Decimal` holds it and each partial product
+/// exactly (as `muldiv` multiplies them).
+fn exact_product(xs: &[Decimal]) -> Option<Exact> {
+    xs.iter()
+        .try_fold(Exact::ONE, |acc, x| acc.times(Exact::of(*x)?))
+}
+
+/// `n ÷ d` rounded once to the minor unit in the rule set's mode, where `n` and `d` are the
+/// exact products `muldiv` would form; `None` when the integers cannot show the result equals
+/// `muldiv` followed by [`Catalogue::round`].
+///
+/// Decimal division is the slowest step of pricing; an integer quotient and remainder are a
+/// fraction of its cost. The answers agree because:
+/// - both products are exact in `Decimal` too ([`Exact`]), so `muldiv` multiplies without loss;
+/// - when `muldiv` really divides (the denominator is not 1) the quotient is kept below 10¹²,
+///   so `muldiv` carries at least 15 decimals, an error under ½·10⁻¹⁵; an exact quotient with a
+///   denominator `b` (kept to b × 10^minor ≤ 10¹⁴) is either on a rounding boundary, which
+///   `muldiv` then reaches exactly, or at least 1 ÷ (2 × b × 10^minor) ≥ ½·10⁻¹⁴ away from
+///   one, so both round the same way.
+fn round_ratio(cat: &Catalogue, n: Exact, d: Exact) -> Option<Decimal> {
+    let mu = cat.minor_units;
+    if mu > 8 || d.m == 0 {
+        return None;
+    }
+    if n.m == 0 {
+        // `muldiv` gives `Decimal::ZERO` (a zero product has no sign or scale).
+        return Some(Decimal::new(0, mu));
+    }
+    // value × 10^mu = n.m × 10^(mu + d.s - n.s) ÷ d.m = a ÷ b.
+    let (a, b) = match (mu + d.s).checked_sub(n.s) {
+        Some(e) => (mul(n.m, pow10(e)?)?, d.m),
+        None => (n.m, mul(d.m, pow10(n.s - mu - d.s)?)?),
+    };
+    if d.m != pow10(d.s)? {
+        // `muldiv` divides: keep to where its quotient is precise enough (see above).
+        let grid = mul(b, pow10(mu)?)?;
+        if grid > 100_000_000_000_000 || a >= grid * 1_000_000_000_000 {
+            return None;
+        }
+    }
+    let (q, r) = match (u64::try_from(a), u64::try_from(b)) {
+        // Whole periods and amounts already in the minor unit need no division at all.
+        (_, Ok(1)) => (a, 0),
+        // 64-bit division when it fits: 128-bit division is a library call.
+        (Ok(a), Ok(b)) => (u128::from(a / b), u128::from(a % b)),
+        _ => (a / b, a % b),
+    };
+    let up = match cat.rounding {
+        RoundingStrategy::MidpointAwayFromZero => 2 * r >= b,
+        RoundingStrategy::MidpointNearestEven => 2 * r > b || (2 * r == b && q % 2 == 1),
+        RoundingStrategy::MidpointTowardZero => 2 * r > b,
+        RoundingStrategy::AwayFromZero => r > 0,
+        RoundingStrategy::ToZero => false,
+        _ => return None,
+    };
+    let q = if up { q + 1 } else { q };
+    if q >= DECIMAL_LIMIT {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(i128::try_from(q).ok()?, mu).ok()
+}
+
 /// `a month`, `a year`, `a term`, `once`.
 fn per_words(per: Option<u32>, term: Option<u32>) -> String {
     match per {
@@ -751,10 +968,18 @@ fn price_line(
     line: &QuoteLine,
     opts: &PriceOptions,
     quote_discount_used: &mut [bool],
+    scratch: &mut Scratch,
 ) -> Result<PricedLine, Vec<PriceError>> {
     let r = resolve(cat, quote, i, line)?;
-    // Zero in the currency's minor unit, so every amount prints with its decimals.
-    let zero = cat.round(Decimal::ZERO);
+    let Scratch {
+        plans,
+        fired,
+        memo,
+        verdicts,
+        manual,
+        zero,
+    } = scratch;
+    let zero = *zero;
     let item = r.item;
     let offer = r.offer;
     let metered = item.usage.is_some();
@@ -851,21 +1076,14 @@ fn price_line(
     }
 
     // The committed pieces.
-    let (plan, billing_months) = match r.term {
-        None => (
-            Plan {
-                start: line.start,
-                term_start: line.start,
-                end: line.start,
-                pieces: Vec::new(),
-            },
-            0,
-        ),
+    let (term_start, end, billing_months, pieces) = match r.term {
+        None => (line.start, line.start, 0, &[][..]),
         Some(term) => {
             let b = r.billing.months().unwrap_or(term);
-            let plan = schedule::plan(line.start, term, b, r.coterm.as_ref().map(|c| &c.1))
+            let (term_start, end, pieces) = plans
+                .plan(line.start, term, b, r.coterm.as_ref().map(|c| c.1))
                 .map_err(|e| vec![perr(field(i, "start"), e.0, None)])?;
-            (plan, b)
+            (term_start, end, b, pieces)
         }
     };
     let b = Decimal::from(billing_months.max(1));
@@ -933,11 +1151,56 @@ fn price_line(
         },
     };
     let (cp_num, cp_den) = cost_per_period.ok_or_else(|| overflow(i))?;
+    // The per-period amounts as integers, decoded once for all the line's charges.
+    let pp_fast = Exact::of(pp_num).zip(Exact::of(pp_den));
+    let cp_fast = Exact::of(cp_num).zip(Exact::of(cp_den));
 
-    let mut gross: Vec<Charge> = Vec::with_capacity(plan.pieces.len().max(1));
+    // Discounts: each gross charge in turn, as it is made, rules in written order, then the
+    // manual discount. (A gross charge can only fail to compute before the first has been
+    // discounted: a line's later pieces are whole periods, no larger than the first piece's
+    // arithmetic, so discounting as we go leaves the same state as discounting afterwards.)
+    let ctx = LineCtx {
+        cat,
+        quote,
+        line,
+        item,
+        term: r.term,
+        billing: r.billing,
+        explain: opts.explain,
+    };
+    verdicts.clear();
+    verdicts.extend(cat.discounts.iter().map(|d| ctx.applies(d)));
+    // When every rule that applies treats all whole periods alike (no duration, nothing
+    // charged once), a whole period's discounts are worked out once and reused.
+    let uniform = !opts.explain
+        && !matches!(line.discount, Some(ManualDiscount::Amount(_)))
+        && cat.discounts.iter().zip(verdicts.iter()).all(|(r, v)| {
+            v.is_err()
+                || (r.duration_months.is_none()
+                    && !matches!(r.amount, DiscountAmount::Fixed { monthly: false, .. })
+                    && !matches!(
+                        (&r.scope, &r.amount),
+                        (DiscountScope::Quote, DiscountAmount::Fixed { .. })
+                    ))
+        });
+    let mut charges = Vec::with_capacity(pieces.len().max(1) * 2);
+    let mut disc = Discounter {
+        ctx: &ctx,
+        verdicts,
+        uniform,
+        first_charge_done: false,
+        memo_key: None,
+        memo,
+        fired,
+        quote_discount_used,
+        manual,
+        zero,
+        explain: opts.explain,
+    };
+
     if r.term.is_none() {
-        let amount = cat.round(muldiv(&[pp_num], &[pp_den]).ok_or_else(|| overflow(i))?);
-        let cost = cat.round(muldiv(&[cp_num], &[cp_den]).ok_or_else(|| overflow(i))?);
+        let amount = round_muldiv(cat, &[pp_num], &[pp_den]).ok_or_else(|| overflow(i))?;
+        let cost = round_muldiv(cat, &[cp_num], &[cp_den]).ok_or_else(|| overflow(i))?;
         let mut explain = Vec::new();
         if opts.explain {
             explain.extend(tier_steps.iter().cloned());
@@ -952,48 +1215,60 @@ fn price_line(
                 at: None,
             });
         }
-        gross.push(Charge {
-            kind: ChargeKind::OneTime,
-            period_start: line.start,
-            period_end: line.start,
-            bill_date: line.start,
-            amount,
-            cost,
-            rule: None,
-            explain,
-            share: Share::NONE,
-        });
+        disc.push(
+            Charge {
+                kind: ChargeKind::OneTime,
+                period_start: line.start,
+                period_end: line.start,
+                bill_date: line.start,
+                amount,
+                cost,
+                rule: None,
+                explain,
+                share: Share::NONE,
+            },
+            &mut charges,
+        );
     }
     let minimum = item.minimum.filter(|_| metered);
     // Every whole billing period of a line costs the same: compute it once.
     let mut whole_memo: Option<(Decimal, Decimal, Decimal, Option<Decimal>)> = None;
-    for piece in &plan.pieces {
+    // The rounded amount of a whole period priced at exactly 1/1 (what `recurring` starts from).
+    let mut whole_amount: Option<Decimal> = None;
+    for piece in pieces.iter() {
         let partial = piece.fraction.is_partial();
-        let (fnum, fden) = (
-            Decimal::from(piece.fraction.num),
-            Decimal::from(piece.fraction.den),
-        );
+        let (num, den) = (piece.fraction.num, piece.fraction.den);
+        let (fnum, fden) = (Decimal::from(num), Decimal::from(den));
         let (exact, amount, cost, min_amount) = match (partial, whole_memo) {
             (false, Some(m)) => m,
             _ => {
-                let exact = muldiv(&[pp_num, fnum], &[pp_den, fden]).ok_or_else(|| overflow(i))?;
-                let cost =
-                    cat.round(muldiv(&[cp_num, fnum], &[cp_den, fden]).ok_or_else(|| overflow(i))?);
+                let amount = round_share(cat, (pp_num, pp_den), pp_fast, num, den)
+                    .ok_or_else(|| overflow(i))?;
+                // The unrounded amount is only shown by `explain`.
+                let exact = if opts.explain {
+                    muldiv(&[pp_num, fnum], &[pp_den, fden]).ok_or_else(|| overflow(i))?
+                } else {
+                    Decimal::ZERO
+                };
+                let cost = round_share(cat, (cp_num, cp_den), cp_fast, num, den)
+                    .ok_or_else(|| overflow(i))?;
                 let min_amount = match minimum {
                     Some(min) => Some(
-                        cat.round(
-                            muldiv(
-                                &[min.amount, b, fnum],
-                                &[Decimal::from(min.per_months.unwrap_or(1)), fden],
-                            )
-                            .ok_or_else(|| overflow(i))?,
-                        ),
+                        round_muldiv(
+                            cat,
+                            &[min.amount, b, fnum],
+                            &[Decimal::from(min.per_months.unwrap_or(1)), fden],
+                        )
+                        .ok_or_else(|| overflow(i))?,
                     ),
                     None => None,
                 };
-                let m = (exact, cat.round(exact), cost, min_amount);
+                let m = (exact, amount, cost, min_amount);
                 if !partial {
                     whole_memo = Some(m);
+                    if piece.fraction.num == 1 && piece.fraction.den == 1 {
+                        whole_amount = Some(amount);
+                    }
                 }
                 m
             }
@@ -1048,17 +1323,20 @@ fn price_line(
             num: piece.fraction.num,
             den: piece.fraction.den,
         };
-        gross.push(Charge {
-            kind,
-            period_start: piece.start,
-            period_end: piece.end,
-            bill_date,
-            amount,
-            cost,
-            rule: None,
-            explain,
-            share,
-        });
+        disc.push(
+            Charge {
+                kind,
+                period_start: piece.start,
+                period_end: piece.end,
+                bill_date,
+                amount,
+                cost,
+                rule: None,
+                explain,
+                share,
+            },
+            &mut charges,
+        );
         if let Some(min_amount) = min_amount {
             if min_amount > amount {
                 let up = min_amount - amount;
@@ -1069,180 +1347,22 @@ fn price_line(
                         at: Some(item.origin.clone()),
                     });
                 }
-                gross.push(Charge {
-                    kind: ChargeKind::MinimumTrueUp,
-                    period_start: piece.start,
-                    period_end: piece.end,
-                    bill_date,
-                    amount: up,
-                    cost: zero,
-                    rule: None,
-                    explain,
-                    share,
-                });
-            }
-        }
-    }
-
-    // Discounts: each gross charge in turn, rules in written order, then the manual discount.
-    let ctx = LineCtx {
-        cat,
-        quote,
-        line,
-        item,
-        term: r.term,
-        billing: r.billing,
-        explain: opts.explain,
-    };
-    let verdicts: Vec<Result<(), String>> = cat.discounts.iter().map(|d| ctx.applies(d)).collect();
-    let mut charges = Vec::with_capacity(gross.len() * 2);
-    let mut first_charge_done = false;
-    // When every rule that applies treats all whole periods alike (no duration, nothing
-    // charged once), a whole period's discounts are worked out once and reused.
-    let uniform = !opts.explain
-        && !matches!(line.discount, Some(ManualDiscount::Amount(_)))
-        && cat.discounts.iter().zip(&verdicts).all(|(r, v)| {
-            v.is_err()
-                || (r.duration_months.is_none()
-                    && !matches!(r.amount, DiscountAmount::Fixed { monthly: false, .. })
-                    && !matches!(
-                        (&r.scope, &r.amount),
-                        (DiscountScope::Quote, DiscountAmount::Fixed { .. })
-                    ))
-        });
-    let mut memo: Option<WholePeriodDiscounts> = None;
-    for mut g in gross {
-        if let Some((amount, share, ds)) = &memo {
-            if g.amount == *amount && g.share == *share && g.kind != ChargeKind::MinimumTrueUp {
-                let (start, end, bill) = (g.period_start, g.period_end, g.bill_date);
-                let m = g.share;
-                charges.push(g);
-                for (rule, d) in ds {
-                    charges.push(Charge {
-                        kind: ChargeKind::Discount,
-                        period_start: start,
-                        period_end: end,
-                        bill_date: bill,
-                        amount: -*d,
+                disc.push(
+                    Charge {
+                        kind: ChargeKind::MinimumTrueUp,
+                        period_start: piece.start,
+                        period_end: piece.end,
+                        bill_date,
+                        amount: up,
                         cost: zero,
-                        rule: Some(rule.clone()),
-                        explain: Vec::new(),
-                        share: m,
-                    });
-                }
-                continue;
-            }
-        }
-        let mut running = g.amount;
-        let mut discounts = Vec::new();
-        for (k, rule) in cat.discounts.iter().enumerate() {
-            let verdict = verdicts.get(k).cloned().unwrap_or(Err(String::new()));
-            if let Err(why) = verdict {
-                if opts.explain {
-                    g.explain.push(Step {
-                        text: format!("discount `{}` skipped: {why}", rule.name),
-                        at: Some(rule.origin.clone()),
-                    });
-                }
-                continue;
-            }
-            let quote_once = matches!(rule.scope, DiscountScope::Quote)
-                && matches!(rule.amount, DiscountAmount::Fixed { .. });
-            if quote_once && quote_discount_used.get(k).copied().unwrap_or(true) {
-                if opts.explain {
-                    g.explain.push(Step {
-                        text: format!("discount `{}` skipped: a fixed amount off the quote applies once, already used", rule.name),
-                        at: Some(rule.origin.clone()),
-                    });
-                }
-                continue;
-            }
-            match ctx.discount(rule, &g, running, first_charge_done) {
-                Ok((amount, how)) if !amount.is_zero() => {
-                    running -= amount;
-                    if quote_once {
-                        if let Some(u) = quote_discount_used.get_mut(k) {
-                            *u = true;
-                        }
-                    }
-                    if opts.explain {
-                        g.explain.push(Step {
-                            text: format!("discount `{}` fired: {how}", rule.name),
-                            at: Some(rule.origin.clone()),
-                        });
-                    }
-                    discounts.push(Charge {
-                        kind: ChargeKind::Discount,
-                        period_start: g.period_start,
-                        period_end: g.period_end,
-                        bill_date: g.bill_date,
-                        amount: -amount,
-                        cost: zero,
-                        rule: Some(rule.name.clone()),
-                        explain: if opts.explain {
-                            vec![Step {
-                                text: how,
-                                at: Some(rule.origin.clone()),
-                            }]
-                        } else {
-                            Vec::new()
-                        },
-                        share: g.share,
-                    });
-                }
-                Ok(_) | Err(_) if !opts.explain => {}
-                Ok((_, how)) | Err(how) => g.explain.push(Step {
-                    text: format!("discount `{}` skipped: {how}", rule.name),
-                    at: Some(rule.origin.clone()),
-                }),
-            }
-        }
-        if let (Some(m), false) = (line.discount, g.kind == ChargeKind::MinimumTrueUp) {
-            let (amount, how) = match m {
-                ManualDiscount::Percent(p) => {
-                    let a = cat.round(running * p / Decimal::ONE_HUNDRED);
-                    (a, format!("manual {p}% of {running} = {a}"))
-                }
-                ManualDiscount::Amount(a) if !first_charge_done => {
-                    let a = cat.round(a.min(running.max(Decimal::ZERO)));
-                    (a, format!("manual {a} off the line's first charge"))
-                }
-                ManualDiscount::Amount(_) => (Decimal::ZERO, String::new()),
-            };
-            if !amount.is_zero() {
-                running -= amount;
-                discounts.push(Charge {
-                    kind: ChargeKind::Discount,
-                    period_start: g.period_start,
-                    period_end: g.period_end,
-                    bill_date: g.bill_date,
-                    amount: -amount,
-                    cost: zero,
-                    rule: Some(Arc::from("manual")),
-                    explain: if opts.explain {
-                        vec![Step {
-                            text: how,
-                            at: None,
-                        }]
-                    } else {
-                        Vec::new()
+                        rule: None,
+                        explain,
+                        share,
                     },
-                    share: g.share,
-                });
+                    &mut charges,
+                );
             }
         }
-        if g.kind != ChargeKind::MinimumTrueUp {
-            first_charge_done = true;
-            if uniform && !g.share.is_partial() && !matches!(g.kind, ChargeKind::OneTime) {
-                let ds = discounts
-                    .iter()
-                    .filter_map(|d| Some((d.rule.clone()?, -d.amount)))
-                    .collect();
-                memo = Some((g.amount, g.share, ds));
-            }
-        }
-        charges.push(g);
-        charges.append(&mut discounts);
     }
     // Charges were made in bill-date order (each discount right after its charge), so no sort.
 
@@ -1250,17 +1370,19 @@ fn price_line(
     let recurring = if r.term.is_none() {
         zero
     } else {
-        let full = cat.round(muldiv(&[pp_num], &[pp_den]).ok_or_else(|| overflow(i))?);
+        let full = match whole_amount {
+            Some(a) => a,
+            None => round_muldiv(cat, &[pp_num], &[pp_den]).ok_or_else(|| overflow(i))?,
+        };
         // A true-up is never discounted: discount the rated amount, add the true-up after.
         let true_up = match minimum {
             Some(min) => {
-                let m = cat.round(
-                    muldiv(
-                        &[min.amount, b],
-                        &[Decimal::from(min.per_months.unwrap_or(1))],
-                    )
-                    .ok_or_else(|| overflow(i))?,
-                );
+                let m = round_muldiv(
+                    cat,
+                    &[min.amount, b],
+                    &[Decimal::from(min.per_months.unwrap_or(1))],
+                )
+                .ok_or_else(|| overflow(i))?;
                 (m - full).max(zero)
             }
             None => zero,
@@ -1270,9 +1392,9 @@ fn price_line(
             let lasting = rule.duration_months.is_none()
                 && !matches!(rule.amount, DiscountAmount::Fixed { monthly: false, .. })
                 && !matches!(rule.scope, DiscountScope::Quote if matches!(rule.amount, DiscountAmount::Fixed { .. }));
-            if lasting && verdicts.get(k).is_some_and(|v| v.is_ok()) {
+            if lasting && disc.verdicts.get(k).is_some_and(|v| v.is_ok()) {
                 let d = match rule.amount {
-                    DiscountAmount::Percent(p) => cat.round(net * p / Decimal::ONE_HUNDRED),
+                    DiscountAmount::Percent(p) => percent_of(cat, net, p),
                     DiscountAmount::Fixed {
                         value, per_unit, ..
                     } => {
@@ -1288,14 +1410,15 @@ fn price_line(
             }
         }
         if let Some(ManualDiscount::Percent(p)) = line.discount {
-            net -= cat.round(net * p / Decimal::ONE_HUNDRED);
+            net -= percent_of(cat, net, p);
         }
         net + true_up
     };
     let mrr = if r.term.is_none() {
         zero
     } else {
-        cat.round(recurring / b)
+        round_over(cat, recurring, billing_months.max(1))
+            .unwrap_or_else(|| cat.round(recurring / b))
     };
     let first_date = charges.iter().map(|c| c.bill_date).min();
     let first_charge = charges
@@ -1317,8 +1440,8 @@ fn price_line(
         },
         coterm: r.coterm.map(|c| c.0),
         start: line.start,
-        term_start: plan.term_start,
-        end: plan.end,
+        term_start,
+        end,
         first_charge,
         recurring,
         mrr,
@@ -1327,8 +1450,290 @@ fn price_line(
     })
 }
 
-/// A whole period's amount and share, with the discounts (rule, amount) it received.
-type WholePeriodDiscounts = (Decimal, Share, Vec<(Arc<str>, Decimal)>);
+/// Schedules already planned for a quote's lines. A schedule depends only on the start date,
+/// term, billing and co-term policy, and the lines of one quote mostly share those (a quote's
+/// lines usually start together), so most lines find theirs here instead of redoing the
+/// anchored month arithmetic. Direct-mapped: a line whose slot holds another schedule replaces it.
+#[derive(Default)]
+struct Plans {
+    /// A power of two of slots: one until the quote proves long, so a pricer made for a line
+    /// or two (as three-way matching makes them) does not set up a table it will not use.
+    slots: Vec<Option<PlanSlot>>,
+    /// Lines planned so far.
+    planned: usize,
+}
+
+/// One remembered schedule.
+struct PlanSlot {
+    key: PlanKey,
+    term_start: NaiveDate,
+    end: NaiveDate,
+    pieces: Vec<Piece>,
+}
+
+/// Everything a schedule depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PlanKey {
+    start: NaiveDate,
+    term: u32,
+    billing: u32,
+    coterm: Option<Coterm>,
+}
+
+impl Plans {
+    /// Slots of a long quote's table.
+    const SLOTS: usize = 256;
+    /// Lines after which a quote counts as long.
+    const LONG: usize = 16;
+
+    /// [`schedule::plan`] for these inputs: the term's start, the commitment's end and the
+    /// billed pieces. Plans that fail are not remembered.
+    fn plan(
+        &mut self,
+        start: NaiveDate,
+        term: u32,
+        billing: u32,
+        coterm: Option<Coterm>,
+    ) -> Result<(NaiveDate, NaiveDate, &[Piece]), schedule::PlanError> {
+        let key = PlanKey {
+            start,
+            term,
+            billing,
+            coterm,
+        };
+        self.planned += 1;
+        if self.planned == Plans::LONG {
+            self.slots.clear();
+        }
+        if self.slots.is_empty() {
+            let n = if self.planned < Plans::LONG {
+                1
+            } else {
+                Plans::SLOTS
+            };
+            self.slots.resize_with(n, || None);
+        }
+        // Lines mostly differ in start date: spread consecutive days and years over the slots.
+        let h = (i64::from(start.year()) * 367 + i64::from(start.ordinal()))
+            .wrapping_mul(31)
+            .wrapping_add(i64::from(term) * 7 + i64::from(billing));
+        let mask = self.slots.len().saturating_sub(1);
+        let index = usize::try_from(h.unsigned_abs()).map_or(0, |h| h & mask);
+        // The index is masked to the table's size, so the slot is always there.
+        let Some(slot) = self.slots.get_mut(index) else {
+            return Err(schedule::PlanError("no room to plan the schedule".into()));
+        };
+        let hit = slot.as_ref().is_some_and(|s| s.key == key);
+        if !hit {
+            let mut pieces = slot.take().map(|s| s.pieces).unwrap_or_default();
+            let (term_start, end) =
+                schedule::plan_into(start, term, billing, coterm.as_ref(), &mut pieces)?;
+            *slot = Some(PlanSlot {
+                key,
+                term_start,
+                end,
+                pieces,
+            });
+        }
+        match slot {
+            Some(s) => Ok((s.term_start, s.end, &s.pieces)),
+            None => Err(schedule::PlanError("no room to plan the schedule".into())),
+        }
+    }
+}
+
+/// Discounts a line's gross charges one at a time, in bill-date order.
+struct Discounter<'c, 's> {
+    ctx: &'s LineCtx<'c>,
+    /// Whether each rule applies to the line (the reason when not).
+    verdicts: &'s [Result<(), String>],
+    /// Whole periods may reuse the discounts of the first whole period (see `price_line`).
+    uniform: bool,
+    /// A charge other than a true-up has been discounted.
+    first_charge_done: bool,
+    /// The whole period whose discounts are in `memo`: its amount and share.
+    memo_key: Option<(Decimal, Share)>,
+    memo: &'s mut Vec<(Option<usize>, Decimal)>,
+    fired: &'s mut Vec<(Option<usize>, Decimal)>,
+    quote_discount_used: &'s mut [bool],
+    manual: &'s Arc<str>,
+    zero: Decimal,
+    explain: bool,
+}
+
+impl Discounter<'_, '_> {
+    /// Adds a gross charge to `charges`, each of its discounts right after it.
+    fn push(&mut self, g: Charge, charges: &mut Vec<Charge>) {
+        let cat = self.ctx.cat;
+        let line = self.ctx.line;
+        let explain = self.explain;
+        let zero = self.zero;
+        let c = Gross {
+            kind: g.kind,
+            period_start: g.period_start,
+            period_end: g.period_end,
+            bill_date: g.bill_date,
+            amount: g.amount,
+            share: g.share,
+        };
+        // The gross charge goes in first; its discounts follow, and `explain` adds to its steps
+        // through `gi`.
+        let gi = charges.len();
+        charges.push(g);
+        let note = |charges: &mut Vec<Charge>, step: Step| {
+            if let Some(g) = charges.get_mut(gi) {
+                g.explain.push(step);
+            }
+        };
+        let discount = |rule: Option<Arc<str>>, amount: Decimal, explain: Vec<Step>| Charge {
+            kind: ChargeKind::Discount,
+            period_start: c.period_start,
+            period_end: c.period_end,
+            bill_date: c.bill_date,
+            amount: -amount,
+            cost: zero,
+            rule,
+            explain,
+            share: c.share,
+        };
+        if let Some((amount, share)) = self.memo_key {
+            if c.amount == amount && c.share == share && c.kind != ChargeKind::MinimumTrueUp {
+                for (rule, d) in self.memo.iter() {
+                    let rule = match rule {
+                        Some(k) => cat.discounts.get(*k).map(|r| r.name.clone()),
+                        None => Some(self.manual.clone()),
+                    };
+                    charges.push(discount(rule, *d, Vec::new()));
+                }
+                return;
+            }
+        }
+        let mut running = c.amount;
+        self.fired.clear();
+        for (k, rule) in cat.discounts.iter().enumerate() {
+            let no_reason = Err(String::new());
+            let verdict = self.verdicts.get(k).unwrap_or(&no_reason);
+            if let Err(why) = verdict {
+                if explain {
+                    note(
+                        charges,
+                        Step {
+                            text: format!("discount `{}` skipped: {why}", rule.name),
+                            at: Some(rule.origin.clone()),
+                        },
+                    );
+                }
+                continue;
+            }
+            let quote_once = matches!(rule.scope, DiscountScope::Quote)
+                && matches!(rule.amount, DiscountAmount::Fixed { .. });
+            if quote_once && self.quote_discount_used.get(k).copied().unwrap_or(true) {
+                if explain {
+                    note(
+                        charges,
+                        Step {
+                            text: format!(
+                                "discount `{}` skipped: a fixed amount off the quote applies once, already used",
+                                rule.name
+                            ),
+                            at: Some(rule.origin.clone()),
+                        },
+                    );
+                }
+                continue;
+            }
+            match self.ctx.discount(rule, &c, running, self.first_charge_done) {
+                Ok(amount) if !amount.is_zero() => {
+                    let how = if explain {
+                        self.ctx.discount_how(rule, &c, running, amount)
+                    } else {
+                        String::new()
+                    };
+                    running -= amount;
+                    if quote_once {
+                        if let Some(u) = self.quote_discount_used.get_mut(k) {
+                            *u = true;
+                        }
+                    }
+                    self.fired.push((Some(k), amount));
+                    let steps = if explain {
+                        note(
+                            charges,
+                            Step {
+                                text: format!("discount `{}` fired: {how}", rule.name),
+                                at: Some(rule.origin.clone()),
+                            },
+                        );
+                        vec![Step {
+                            text: how,
+                            at: Some(rule.origin.clone()),
+                        }]
+                    } else {
+                        Vec::new()
+                    };
+                    charges.push(discount(Some(rule.name.clone()), amount, steps));
+                }
+                _ if !explain => {}
+                outcome => {
+                    let how = match outcome {
+                        Ok(amount) => self.ctx.discount_how(rule, &c, running, amount),
+                        Err(skip) => skip.why(rule, line.start),
+                    };
+                    note(
+                        charges,
+                        Step {
+                            text: format!("discount `{}` skipped: {how}", rule.name),
+                            at: Some(rule.origin.clone()),
+                        },
+                    );
+                }
+            }
+        }
+        if let (Some(m), false) = (line.discount, c.kind == ChargeKind::MinimumTrueUp) {
+            let (amount, how) = match m {
+                ManualDiscount::Percent(p) => {
+                    let a = percent_of(cat, running, p);
+                    (a, format!("manual {p}% of {running} = {a}"))
+                }
+                ManualDiscount::Amount(a) if !self.first_charge_done => {
+                    let a = cat.round(a.min(running.max(Decimal::ZERO)));
+                    (a, format!("manual {a} off the line's first charge"))
+                }
+                ManualDiscount::Amount(_) => (Decimal::ZERO, String::new()),
+            };
+            if !amount.is_zero() {
+                self.fired.push((None, amount));
+                let steps = if explain {
+                    vec![Step {
+                        text: how,
+                        at: None,
+                    }]
+                } else {
+                    Vec::new()
+                };
+                charges.push(discount(Some(self.manual.clone()), amount, steps));
+            }
+        }
+        if c.kind != ChargeKind::MinimumTrueUp {
+            self.first_charge_done = true;
+            if self.uniform && !c.share.is_partial() && !matches!(c.kind, ChargeKind::OneTime) {
+                self.memo_key = Some((c.amount, c.share));
+                std::mem::swap(self.memo, self.fired);
+            }
+        }
+    }
+}
+
+/// What discounting reads of a gross charge.
+#[derive(Clone, Copy, Debug)]
+struct Gross {
+    kind: ChargeKind,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    bill_date: NaiveDate,
+    amount: Decimal,
+    share: Share,
+}
 
 /// A line's facts for evaluating discount rules.
 struct LineCtx<'a> {
@@ -1395,11 +1800,12 @@ impl LineCtx<'_> {
                 }
                 Condition::Term(list) => {
                     if !list.contains(&self.term) {
-                        let names: Vec<String> = list
-                            .iter()
-                            .map(|t| crate::catalogue::term_text(*t))
-                            .collect();
+                        // The names are made only when `explain` reads them.
                         return Err(self.why(|| {
+                            let names: Vec<String> = list
+                                .iter()
+                                .map(|t| crate::catalogue::term_text(*t))
+                                .collect();
                             format!(
                                 "needs term {}, the line is {}",
                                 names.join(" or "),
@@ -1410,8 +1816,8 @@ impl LineCtx<'_> {
                 }
                 Condition::Billing(list) => {
                     if self.term.is_none() || !list.contains(&self.billing) {
-                        let names: Vec<&str> = list.iter().map(|b| b.keyword()).collect();
                         return Err(self.why(|| {
+                            let names: Vec<&str> = list.iter().map(|b| b.keyword()).collect();
                             format!(
                                 "needs billing {}, the line is billed {}",
                                 names.join(" or "),
@@ -1468,13 +1874,13 @@ impl LineCtx<'_> {
 
     /// The share of a charge's period inside the rule's duration, as days inside over days in
     /// the charge (kept as integers so the discount stays exact); `None` when outside.
-    fn overlap(&self, rule: &DiscountRule, c: &Charge) -> Option<(i64, i64, String)> {
+    fn overlap(&self, rule: &DiscountRule, c: &Gross) -> Option<(i64, i64)> {
         let Some(months) = rule.duration_months else {
-            return Some((1, 1, String::new()));
+            return Some((1, 1));
         };
         let window_end = calendar::add_months(self.line.start, i64::from(months))?;
         if c.period_start == c.period_end {
-            return (c.period_start < window_end).then(|| (1, 1, String::new()));
+            return (c.period_start < window_end).then_some((1, 1));
         }
         let from = c.period_start.max(self.line.start);
         let to = c.period_end.min(window_end);
@@ -1484,49 +1890,55 @@ impl LineCtx<'_> {
         let inside = calendar::actual_days(from, to);
         let all = calendar::actual_days(c.period_start, c.period_end);
         if inside >= all {
-            return Some((1, 1, String::new()));
+            return Some((1, 1));
         }
-        let text = self.why(|| {
-            format!(" × {inside}/{all} days inside the first {months} months (to {window_end})")
-        });
-        Some((inside, all, text))
+        Some((inside, all))
     }
 
-    /// The discount amount (positive, rounded once) for one charge, with how it was reached.
+    /// How [`LineCtx::overlap`] shares a charge, in words (empty for the whole charge).
+    fn overlap_text(&self, rule: &DiscountRule, c: &Gross) -> String {
+        let (Some(months), Some((inside, all))) = (rule.duration_months, self.overlap(rule, c))
+        else {
+            return String::new();
+        };
+        if inside == 1 && all == 1 {
+            return String::new();
+        }
+        let window_end = calendar::add_months(self.line.start, i64::from(months))
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        format!(" × {inside}/{all} days inside the first {months} months (to {window_end})")
+    }
+
+    /// The discount amount (positive, rounded once) for one charge, or why it takes nothing.
+    /// The words for `explain` are made apart, by [`LineCtx::discount_how`] and [`Skip::why`],
+    /// so pricing without `explain` never builds them.
     fn discount(
         &self,
         rule: &DiscountRule,
-        c: &Charge,
+        c: &Gross,
         running: Decimal,
         first_done: bool,
-    ) -> Result<(Decimal, String), String> {
+    ) -> Result<Decimal, Skip> {
         if c.kind == ChargeKind::MinimumTrueUp {
-            return Err(self.why(|| "minimum true-ups are not discounted".into()));
+            return Err(Skip::TrueUp);
         }
-        let Some((inside, all, share_text)) = self.overlap(rule, c) else {
-            return Err(self.why(|| {
-                format!(
-                    "outside the first {} months from {}",
-                    rule.duration_months.unwrap_or(0),
-                    self.line.start
-                )
-            }));
-        };
-        let (inside, all) = (Decimal::from(inside), Decimal::from(all));
+        let (inside_days, all_days) = self.overlap(rule, c).ok_or(Skip::Outside)?;
+        let (inside, all) = (Decimal::from(inside_days), Decimal::from(all_days));
         let cat = self.cat;
-        let too_large = || self.why(|| "the discount is too large to compute exactly".into());
         match rule.amount {
-            DiscountAmount::Percent(p) => {
-                let exact =
-                    muldiv(&[running, rule.factor, inside], &[all]).ok_or_else(too_large)?;
-                let a = cat.round(exact);
-                let how = self.why(|| {
-                    format!(
-                        "{p}% of {running}{share_text} = {} → {a}",
-                        exact.round_dp(6).normalize()
-                    )
-                });
-                Ok((a, how))
+            DiscountAmount::Percent(_) => {
+                let quick = Exact::of(running)
+                    .and_then(|r| {
+                        r.times(Exact::of(rule.factor)?)?
+                            .times(Exact::int(inside_days)?)
+                    })
+                    .and_then(|n| round_ratio(cat, n, Exact::int(all_days)?));
+                match quick {
+                    Some(a) => Ok(a),
+                    None => round_muldiv(cat, &[running, rule.factor, inside], &[all])
+                        .ok_or(Skip::TooLarge),
+                }
             }
             DiscountAmount::Fixed {
                 value,
@@ -1538,21 +1950,13 @@ impl LineCtx<'_> {
                 } else {
                     Decimal::ONE
                 };
-                let unit_text = || {
-                    if per_unit {
-                        format!(" × {units} units")
-                    } else {
-                        String::new()
-                    }
-                };
                 if monthly {
                     if c.period_start == c.period_end {
-                        return Err(self.why(|| {
-                            "a monthly amount does not apply to a one-time charge".into()
-                        }));
+                        return Err(Skip::MonthlyOnOneTime);
                     }
                     let sh = c.share;
-                    let exact = muldiv(
+                    Ok(round_muldiv(
+                        cat,
                         &[
                             value,
                             units,
@@ -1562,24 +1966,188 @@ impl LineCtx<'_> {
                         ],
                         &[Decimal::from(sh.den), all],
                     )
-                    .ok_or_else(too_large)?;
-                    let a = cat.round(exact).min(running.max(Decimal::ZERO));
-                    let how = self.why(|| {
-                        format!(
-                            "{value} a month{} × {} months{share_text} = {a}",
-                            unit_text(),
-                            c.share.months().round_dp(4).normalize()
-                        )
-                    });
-                    Ok((a, how))
+                    .ok_or(Skip::TooLarge)?
+                    .min(running.max(Decimal::ZERO)))
                 } else {
                     if first_done && !matches!(rule.scope, DiscountScope::Quote) {
-                        return Err(self.why(|| {
-                            "a one-off amount applies to the line's first charge only".into()
-                        }));
+                        return Err(Skip::OnceOnly);
                     }
-                    let a = cat.round(value * units).min(running.max(Decimal::ZERO));
-                    Ok((a, self.why(|| format!("{value} once{} = {a}", unit_text()))))
+                    Ok(cat.round(value * units).min(running.max(Decimal::ZERO)))
+                }
+            }
+        }
+    }
+
+    /// How [`LineCtx::discount`] reached `a` from `running`, for `explain`.
+    fn discount_how(&self, rule: &DiscountRule, c: &Gross, running: Decimal, a: Decimal) -> String {
+        let share_text = self.overlap_text(rule, c);
+        match rule.amount {
+            DiscountAmount::Percent(p) => {
+                let (inside, all) = self.overlap(rule, c).unwrap_or((1, 1));
+                let (inside, all) = (Decimal::from(inside), Decimal::from(all));
+                let exact = muldiv(&[running, rule.factor, inside], &[all]).unwrap_or_default();
+                format!(
+                    "{p}% of {running}{share_text} = {} → {a}",
+                    exact.round_dp(6).normalize()
+                )
+            }
+            DiscountAmount::Fixed {
+                value,
+                per_unit,
+                monthly,
+            } => {
+                let unit_text = if per_unit {
+                    format!(" × {} units", self.line.quantity)
+                } else {
+                    String::new()
+                };
+                if monthly {
+                    format!(
+                        "{value} a month{unit_text} × {} months{share_text} = {a}",
+                        c.share.months().round_dp(4).normalize()
+                    )
+                } else {
+                    format!("{value} once{unit_text} = {a}")
+                }
+            }
+        }
+    }
+}
+
+/// Why a discount rule that applies to a line takes nothing off one of its charges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Skip {
+    /// Minimum true-ups are never discounted.
+    TrueUp,
+    /// The charge lies outside the rule's first months.
+    Outside,
+    /// The amount cannot be computed exactly.
+    TooLarge,
+    /// A monthly amount on a one-time charge.
+    MonthlyOnOneTime,
+    /// A one-off amount after the line's first charge.
+    OnceOnly,
+}
+
+impl Skip {
+    /// The reason in words, for `explain`.
+    fn why(self, rule: &DiscountRule, start: NaiveDate) -> String {
+        match self {
+            Skip::TrueUp => "minimum true-ups are not discounted".into(),
+            Skip::Outside => format!(
+                "outside the first {} months from {start}",
+                rule.duration_months.unwrap_or(0)
+            ),
+            Skip::TooLarge => "the discount is too large to compute exactly".into(),
+            Skip::MonthlyOnOneTime => "a monthly amount does not apply to a one-time charge".into(),
+            Skip::OnceOnly => "a one-off amount applies to the line's first charge only".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn catalogue(minor_units: u32, rounding: RoundingStrategy) -> Catalogue {
+        let mut sources = tenor_dsl::SourceSet::new();
+        sources.add("t.tenor", "currency USD\n");
+        let rules = tenor_dsl::check(&sources).unwrap();
+        let mut cat = Catalogue::compile(&rules, &sources);
+        cat.minor_units = minor_units;
+        cat.rounding = rounding;
+        cat
+    }
+
+    const MODES: [RoundingStrategy; 5] = [
+        RoundingStrategy::MidpointAwayFromZero,
+        RoundingStrategy::MidpointNearestEven,
+        RoundingStrategy::MidpointTowardZero,
+        RoundingStrategy::AwayFromZero,
+        RoundingStrategy::ToZero,
+    ];
+
+    /// A decimal of any size and scale, biased towards the small ones prices are made of.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (0i64..100_000, 0u32..5).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0i64..i64::MAX, 0u32..29).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0u32..=u32::MAX, 0u32..=u32::MAX, 0u32..=u32::MAX, 0u32..29)
+                .prop_map(|(lo, mid, hi, s)| Decimal::from_parts(lo, mid, hi, false, s)),
+            (-1000i64..1000, 0u32..3).prop_map(|(m, s)| Decimal::new(m, s)),
+        ]
+    }
+
+    fn denominator() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (1i64..400).prop_map(Decimal::from),
+            (1i64..2_000_000).prop_map(Decimal::from),
+            (0i64..10_000, 0u32..4).prop_map(|(m, s)| Decimal::new(m, s)),
+            decimal(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4_000, ..ProptestConfig::default() })]
+
+        /// The integer path gives exactly what `muldiv` and `Catalogue::round` give, value and
+        /// scale, whenever it gives anything.
+        #[test]
+        fn integer_rounding_equals_decimal_rounding(
+            num in prop::collection::vec(decimal(), 1..5),
+            den in prop::collection::vec(denominator(), 0..3),
+            mode in 0usize..5,
+            mu in prop::sample::select(vec![0u32, 2, 3, 4]),
+        ) {
+            let cat = catalogue(mu, MODES[mode]);
+            if let Some(fast) = round_exact(&cat, &num, &den) {
+                let slow = muldiv(&num, &den).map(|x| cat.round(x));
+                prop_assert_eq!(Some(fast), slow);
+                prop_assert_eq!(Some(fast.to_string()), slow.map(|x| x.to_string()));
+            }
+        }
+
+        /// Amounts a day-count proration makes, including exact half cents.
+        #[test]
+        fn prorated_amounts_round_alike(
+            cents in 0i64..100_000_000,
+            qty in 1i64..100_000,
+            num in 0i64..1200,
+            den in 1i64..1200,
+            per in prop::sample::select(vec![1i64, 3, 12, 36]),
+            mode in 0usize..5,
+        ) {
+            let cat = catalogue(2, MODES[mode]);
+            let n = [Decimal::new(cents, 4), Decimal::from(qty), Decimal::from(num)];
+            let d = [Decimal::from(per), Decimal::from(den)];
+            let fast = round_exact(&cat, &n, &d);
+            prop_assert!(fast.is_some());
+            prop_assert_eq!(fast, muldiv(&n, &d).map(|x| cat.round(x)));
+            let half = [Decimal::new(cents * 10 + 5, 3)];
+            prop_assert_eq!(round_exact(&cat, &half, &[]), Some(cat.round(half[0])));
+        }
+
+        /// Near the largest amounts the integer path takes on (10¹² and denominators up to
+        /// 10¹⁴), on and beside rounding boundaries, it still agrees with the decimal path.
+        #[test]
+        fn large_quotients_round_alike(
+            whole in 0i64..1_000_000_000_000,
+            den in prop_oneof![1i64..1000, 1i64..1_000_000_000, 1i64..1_000_000_000_000],
+            nudge in -3i64..=3,
+            mode in 0usize..5,
+            mu in prop::sample::select(vec![0u32, 2, 3]),
+        ) {
+            let cat = catalogue(mu, MODES[mode]);
+            // A numerator whose quotient by `den` sits on (or a hair beside) a half minor unit.
+            let half = i128::from(whole) * 10 + 5;
+            let n = half * i128::from(den) + i128::from(nudge);
+            if let Ok(n) = Decimal::try_from_i128_with_scale(n, mu + 1) {
+                if n >= Decimal::ZERO {
+                    let (num, den) = ([n], [Decimal::from(den)]);
+                    if let Some(fast) = round_exact(&cat, &num, &den) {
+                        prop_assert_eq!(Some(fast), muldiv(&num, &den).map(|x| cat.round(x)));
+                    }
                 }
             }
         }

@@ -126,68 +126,109 @@ pub fn plan(
     billing: u32,
     coterm: Option<&Coterm>,
 ) -> Result<Plan, PlanError> {
+    // Room for a stub of up to a year of periods and the term's.
+    let capacity = term.saturating_add(12) / billing.max(1) + 1;
+    let mut pieces = Vec::with_capacity(usize::try_from(capacity.min(1300)).unwrap_or(0));
+    let (term_start, end) = plan_into(start, term, billing, coterm, &mut pieces)?;
+    Ok(Plan {
+        start,
+        term_start,
+        end,
+        pieces,
+    })
+}
+
+/// [`plan`] into a caller's buffer (cleared first), so pricing many lines reuses one
+/// allocation; returns the term's start and the commitment's end.
+pub(crate) fn plan_into(
+    start: NaiveDate,
+    term: u32,
+    billing: u32,
+    coterm: Option<&Coterm>,
+    pieces: &mut Vec<Piece>,
+) -> Result<(NaiveDate, NaiveDate), PlanError> {
+    pieces.clear();
     if term == 0 || billing == 0 {
         return Err(err("a term and billing period must be at least one month"));
     }
     let out_of_range = || err("the dates fall outside the calendar this engine handles");
-    let (anchor, align, term_start, end) = match coterm {
+    // Boundaries are carried with their month index from the anchor (`anchor + k months`), so
+    // stepping from one never has to recover its index from the date.
+    let (anchor, (base, align), term_start, (end_k, end)) = match coterm {
         None => {
             let a = Anchor::at(start);
-            let end = a.plus_months(i64::from(term)).ok_or_else(out_of_range)?;
-            (a, start, start, end)
+            let k = i64::from(term);
+            let end = a.plus_months(k).ok_or_else(out_of_range)?;
+            (a, (0, start), start, (k, end))
         }
         Some(c) => match c.anchor {
             AnchorAt::CalendarMonthEnd => {
                 let a = Anchor::at(calendar::month_start(start).ok_or_else(out_of_range)?);
                 match c.mode {
                     CotermMode::Stub => {
-                        let n = a.next_on_or_after(1, start).ok_or_else(out_of_range)?;
-                        let end = a
-                            .step_from(n, 1, i64::from(term))
+                        let (k, n) = a
+                            .next_index_on_or_after(1, start)
                             .ok_or_else(out_of_range)?;
-                        (a, n, n, end)
+                        let end_k = k + i64::from(term);
+                        let end = a.plus_months(end_k).ok_or_else(out_of_range)?;
+                        (a, (k, n), n, (end_k, end))
                     }
                     CotermMode::Coterminous => {
                         let projected = calendar::add_months(start, i64::from(term))
                             .ok_or_else(out_of_range)?;
-                        let e = a.last_on_or_before(1, projected).ok_or_else(out_of_range)?;
-                        (a, e, start, e)
+                        let (k, e) = a
+                            .last_index_on_or_before(1, projected)
+                            .ok_or_else(out_of_range)?;
+                        (a, (k, e), start, (k, e))
                     }
                 }
             }
             AnchorAt::Date(a) => {
                 let r = term.min(12);
-                let n = a.next_on_or_after(r, start).ok_or_else(out_of_range)?;
+                let (k, n) = a
+                    .next_index_on_or_after(r, start)
+                    .ok_or_else(out_of_range)?;
                 match c.mode {
-                    CotermMode::Stub => {
-                        let end = a
-                            .step_from(n, 1, i64::from(term))
-                            .ok_or_else(out_of_range)?;
-                        (a, n, n, end)
-                    }
-                    CotermMode::Coterminous if n > start => (a, n, start, n),
-                    CotermMode::Coterminous => {
-                        let end = a
-                            .step_from(n, 1, i64::from(term))
-                            .ok_or_else(out_of_range)?;
-                        (a, n, n, end)
+                    CotermMode::Coterminous if n > start => (a, (k, n), start, (k, n)),
+                    CotermMode::Stub | CotermMode::Coterminous => {
+                        let end_k = k + i64::from(term);
+                        let end = a.plus_months(end_k).ok_or_else(out_of_range)?;
+                        (a, (k, n), n, (end_k, end))
                     }
                 }
             }
         },
     };
-    // Walk back from the alignment point to the billing boundary at or before the start.
-    let base = anchor.months_to(align).ok_or_else(out_of_range)?;
     let step = i64::from(billing);
-    let grid = |k: i64| anchor.plus_months(base + k * step).ok_or_else(out_of_range);
-    let mut k: i64 = 0;
-    let mut g = align;
-    while g > start {
-        k -= 1;
+    // Every boundary is `anchor + (base + j × step)` months, and so is the end whenever the
+    // billing period divides the months to it (always, for the terms the rules allow): reuse
+    // the end rather than make the same date again.
+    let end_at = Some(end_k - base)
+        .filter(|m| m - calendar::div_floor(*m, step) * step == 0)
+        .map(|m| calendar::div_floor(m, step));
+    let grid = |k: i64| {
+        if k == 0 {
+            Ok(align)
+        } else if Some(k) == end_at {
+            Ok(end)
+        } else {
+            anchor.plus_months(base + k * step).ok_or_else(out_of_range)
+        }
+    };
+    // The billing boundary at or before the start: the alignment point itself, or the last
+    // boundary `align - j × step` not after the start (found arithmetically, not by walking).
+    let (mut k, mut g) = (0i64, align);
+    if align > start {
+        let months = anchor.month_index(start) - base;
+        k = calendar::div_floor(months, step).min(-1);
         g = grid(k)?;
+        // The start's month holds at most one boundary; if it falls after the start, the
+        // boundary before is one step earlier.
+        if g > start {
+            k -= 1;
+            g = grid(k)?;
+        }
     }
-    let mut pieces =
-        Vec::with_capacity(((end - start).num_days() / (28 * step) + 2).clamp(1, 1300) as usize);
     while g < end {
         let next = grid(k + 1)?;
         let piece_start = g.max(start);
@@ -213,12 +254,7 @@ pub fn plan(
         g = next;
         k += 1;
     }
-    Ok(Plan {
-        start,
-        term_start,
-        end,
-        pieces,
-    })
+    Ok((term_start, end))
 }
 
 /// The share of `period` charged for the partial piece `[from, to)`.
