@@ -7,6 +7,9 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
+/// The largest price, cost, fee or discount a rule may state (a trillion).
+const MAX_AMOUNT: u64 = 1_000_000_000_000;
+
 /// Validates every file of a rule set together (names declared in one file are visible in all).
 pub fn validate(files: &[RuleFile]) -> Vec<Diagnostic> {
     let mut v = Validator::default();
@@ -663,6 +666,7 @@ impl<'a> Validator<'a> {
     }
 
     fn non_negative(&mut self, n: &Spanned<Number>, what: &str) {
+        self.not_absurd(n, what, Decimal::from(MAX_AMOUNT));
         if n.node.value < Decimal::ZERO {
             let d = Diagnostic::new(
                 "negative-amount",
@@ -671,6 +675,21 @@ impl<'a> Validator<'a> {
                 "below zero",
             )
             .with_help("prices and costs are zero or more; reductions are written as discounts");
+            self.push(d);
+        }
+    }
+
+    /// Amounts past a trillion are typing mistakes, and multiplied by quantities and months they
+    /// would outgrow a decimal's 28 digits: refuse them here rather than fail at pricing.
+    fn not_absurd(&mut self, n: &Spanned<Number>, what: &str, limit: Decimal) {
+        if n.node.value.abs() > limit {
+            let d = Diagnostic::new(
+                "bad-amount",
+                format!("{what} `{}` is too large", n.node.text),
+                n.span,
+                format!("at most {limit}"),
+            )
+            .with_help("check the number of digits");
             self.push(d);
         }
     }
@@ -705,6 +724,7 @@ impl<'a> Validator<'a> {
                 }
                 BundleEntry::Includes { quantity, product } => {
                     self.require_product_in(product, false, true);
+                    self.not_absurd(quantity, "component quantity", Decimal::from(1_000_000));
                     if quantity.node.value <= Decimal::ZERO {
                         let d = Diagnostic::new(
                             "bad-amount",
@@ -996,6 +1016,16 @@ impl<'a> Validator<'a> {
                 }
             }
             DiscountAmount::Fixed { value, monthly, .. } => {
+                if value.value > Decimal::from(MAX_AMOUNT) {
+                    let d = Diagnostic::new(
+                        "bad-amount",
+                        format!("discount `{}` is too large", value.text),
+                        x.amount.span,
+                        format!("at most {MAX_AMOUNT}"),
+                    )
+                    .with_help("check the number of digits");
+                    self.push(d);
+                }
                 if value.value <= Decimal::ZERO {
                     let d = Diagnostic::new(
                         "bad-amount",

@@ -34,6 +34,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("bad-number.tenor", "bad-number", "12:35"),
     ("many-syntax-errors.tenor", "syntax", "10:22"),
     ("missing-brace.tenor", "syntax", "7:48"),
+    ("amount-too-large.tenor", "bad-amount", "10:16"),
     ("number-too-large.tenor", "bad-number", "12:16"),
     ("term-too-long.tenor", "bad-term", "12:3"),
     ("unknown-keyword-in-block.tenor", "syntax", "8:3"),
