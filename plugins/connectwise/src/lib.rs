@@ -737,9 +737,9 @@ fn decimal(o: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Decimal
             )));
         }
     };
-    text.parse::<Decimal>()
-        .or_else(|_| Decimal::from_scientific(&text))
+    tenor_plugin_sdk::exact_decimal(&text)
         .map(Some)
+        .ok_or(())
         .map_err(|_| PluginError::Invalid(format!("{at}: `{key}` is not a number: {text}")))
 }
 

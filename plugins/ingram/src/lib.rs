@@ -373,7 +373,7 @@ impl Plugin for Connector {
             .enumerate()
             .map(|(i, l)| {
                 let at = |field: &str| format!("order line {} `{field}`", i + 1);
-                let quantity = exact(&l.quantity)
+                let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
                     .filter(|q| whole(*q).is_some())
                     .ok_or_else(|| {
                         invalid(format!(
@@ -445,7 +445,7 @@ impl Plugin for Connector {
                     _ => currency = Some(code),
                 }
             }
-            let quantity = exact(&l.quantity)
+            let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
                 .filter(|q| q.fract().is_zero())
                 .ok_or_else(|| {
                     invalid(format!(
@@ -557,20 +557,10 @@ fn whole(q: Decimal) -> Option<u64> {
     }
 }
 
-/// A JSON number's text (kept as written, serde_json's `arbitrary_precision`) as a Decimal,
-/// exactly or not at all: never through f64, and never rounded to fit.
-fn exact(n: &Number) -> Option<Decimal> {
-    let text = n.to_string();
-    if text.contains(['e', 'E']) {
-        Decimal::from_scientific(&text).ok()
-    } else {
-        Decimal::from_str_exact(&text).ok()
-    }
-}
-
 /// An amount of money from a JSON number; `what` names the field in the error.
 fn money(n: &Number, what: &str) -> Result<Decimal, PluginError> {
-    exact(n).ok_or_else(|| invalid(format!("{what} {n} is not an exact decimal amount")))
+    tenor_plugin_sdk::json_decimal(n)
+        .ok_or_else(|| invalid(format!("{what} {n} is not an exact decimal amount")))
 }
 
 /// A Decimal as a JSON number with the same digits (`1049.00` stays `1049.00`).
@@ -899,13 +889,18 @@ mod tests {
     #[test]
     fn exponent_numbers_are_read_exactly() {
         assert_eq!(
-            exact(&"1.05e2".parse().unwrap()),
+            tenor_plugin_sdk::json_decimal(&"1.05e2".parse().unwrap()),
             Some("105".parse().unwrap())
         );
-        assert_eq!(exact(&"0.1".parse().unwrap()).unwrap().to_string(), "0.1");
+        assert_eq!(
+            tenor_plugin_sdk::json_decimal(&"0.1".parse().unwrap())
+                .unwrap()
+                .to_string(),
+            "0.1"
+        );
         // More digits than a Decimal holds: refused, not rounded.
         assert_eq!(
-            exact(&"0.12345678901234567890123456789".parse().unwrap()),
+            tenor_plugin_sdk::json_decimal(&"0.12345678901234567890123456789".parse().unwrap()),
             None
         );
     }

@@ -209,8 +209,8 @@ impl Plugin for Pax8 {
 /// Money arrives as JSON numbers: read their text into a Decimal, never through f64.
 fn decimal(v: Option<&Value>) -> Option<Decimal> {
     match v? {
-        Value::Number(n) => n.to_string().parse().ok(),
-        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => tenor_plugin_sdk::json_decimal(n),
+        Value::String(s) => tenor_plugin_sdk::exact_decimal(s),
         _ => None,
     }
 }

@@ -157,6 +157,23 @@ pub struct InvoiceLine {
     pub date: Option<NaiveDate>,
 }
 
+/// A decimal written as text (`1049.00`, `-3`, `1.5e3`), exactly or not at all: never rounded
+/// to fit and never through `f64`.
+pub fn exact_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()
+    } else {
+        Decimal::from_str_exact(text).ok()
+    }
+}
+
+/// A JSON number as a Decimal with the digits it was written with (the workspace enables
+/// serde_json's `arbitrary_precision`, which keeps them), exactly or not at all.
+pub fn json_decimal(n: &serde_json::Number) -> Option<Decimal> {
+    exact_decimal(&n.to_string())
+}
+
 /// Why a plugin could not do what it was asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PluginError {

@@ -330,7 +330,7 @@ impl Plugin for Connector {
                         item.plan_id
                     ))
                 })?;
-                let quantity = exact(&item.quantity)
+                let quantity = tenor_plugin_sdk::json_decimal(&item.quantity)
                     .filter(|q| whole(*q).is_some())
                     .ok_or_else(|| {
                         invalid(format!(
@@ -759,17 +759,6 @@ fn whole(q: Decimal) -> Option<u64> {
         q.to_u64()
     } else {
         None
-    }
-}
-
-/// A JSON number's text (kept as written, serde_json's `arbitrary_precision`) as a Decimal,
-/// exactly or not at all: never through f64, and never rounded to fit.
-fn exact(n: &Number) -> Option<Decimal> {
-    let text = n.to_string();
-    if text.contains(['e', 'E']) {
-        Decimal::from_scientific(&text).ok()
-    } else {
-        Decimal::from_str_exact(&text).ok()
     }
 }
 
