@@ -21,10 +21,10 @@ use criterion::{Criterion, Throughput};
 use rust_decimal::Decimal;
 use std::hint::black_box;
 use std::time::Instant;
-use tenor_core::catalogue::Catalogue;
+use tenor_core::engine::catalogue::Catalogue;
+use tenor_core::engine::pricing::{PriceOptions, PricedQuote};
+use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteLine};
 use tenor_core::matching::{MatchReport, Matcher};
-use tenor_core::price::{PriceOptions, PricedQuote};
-use tenor_core::quote::{Customer, MonthDay, Quote, QuoteLine};
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 
@@ -146,8 +146,8 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
             })
             .collect(),
     };
-    let priced = tenor_core::price::price(cat, &quote, &PriceOptions::default()).unwrap();
-    let accepted = tenor_core::accept::accept(cat, &quote, &priced, "bench").unwrap();
+    let priced = tenor_core::engine::pricing::price(cat, &quote, &PriceOptions::default()).unwrap();
+    let accepted = tenor_core::documents::accept::accept(cat, &quote, &priced, "bench").unwrap();
     let pos = accepted.purchase_orders;
     let mut orders = Vec::new();
     for po in &pos {

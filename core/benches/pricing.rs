@@ -13,9 +13,9 @@ use chrono::NaiveDate;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::hint::black_box;
-use tenor_core::catalogue::Catalogue;
-use tenor_core::price::{PriceOptions, Pricer};
-use tenor_core::quote::{Customer, MonthDay, Quote, QuoteLine};
+use tenor_core::engine::catalogue::Catalogue;
+use tenor_core::engine::pricing::{PriceOptions, Pricer};
+use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteLine};
 
 const RULES: &str = r#"
 currency USD
@@ -203,7 +203,7 @@ fn end_to_end(c: &mut Criterion) {
     g.bench_function("deserialize_only", |b| {
         b.iter(|| {
             black_box(
-                tenor_core::quote::QuoteFile::parse("big.yaml", &text)
+                tenor_core::engine::quote::QuoteFile::parse("big.yaml", &text)
                     .unwrap()
                     .quote
                     .lines
@@ -214,9 +214,10 @@ fn end_to_end(c: &mut Criterion) {
     g.bench_function("compile_price_and_write_json", |b| {
         b.iter(|| {
             let cat = Catalogue::compile(&rules, &sources);
-            let q = tenor_core::quote::QuoteFile::parse("big.yaml", &text).unwrap();
+            let q = tenor_core::engine::quote::QuoteFile::parse("big.yaml", &text).unwrap();
             let priced =
-                tenor_core::price::price(&cat, &q.quote, &PriceOptions::default()).unwrap();
+                tenor_core::engine::pricing::price(&cat, &q.quote, &PriceOptions::default())
+                    .unwrap();
             let mut w = std::io::BufWriter::new(std::io::sink());
             serde_json::to_writer_pretty(&mut w, &priced).unwrap();
             black_box(priced.totals.contract_value)

@@ -14,8 +14,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::io::Read;
 use std::time::Duration;
-use tenor_core::catalogue::Catalogue;
-use tenor_core::rate::{Period, RateOptions, rate_usage};
+use tenor_core::documents::rate::{Period, RateOptions, rate_usage};
+use tenor_core::engine::catalogue::Catalogue;
 
 const RULES: &str = r#"
 currency USD

@@ -13,9 +13,9 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 use std::hint::black_box;
-use tenor_core::catalogue::Catalogue;
-use tenor_core::price::{PriceOptions, price};
-use tenor_core::quote::{Customer, MonthDay, Quote, QuoteLine};
+use tenor_core::engine::catalogue::Catalogue;
+use tenor_core::engine::pricing::{PriceOptions, price};
+use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteLine};
 
 const LINES: usize = 100_000;
 
@@ -73,7 +73,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("price_and_accept_100k_lines", |b| {
         b.iter(|| {
             let priced = price(&cat, &q, &PriceOptions::default()).unwrap();
-            let accepted = tenor_core::accept::accept(&cat, &q, &priced, "bench").unwrap();
+            let accepted =
+                tenor_core::documents::accept::accept(&cat, &q, &priced, "bench").unwrap();
             assert_eq!(accepted.schedule.charges.len(), LINES * 36);
             black_box(accepted.schedule.total)
         })

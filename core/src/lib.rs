@@ -1,18 +1,13 @@
-//! The Tenor engine, plugin host and command-line interface.
+//! The Tenor engine, the record's documents, the three-way match, the plugin host and the
+//! command-line interface.
+//!
+//! Dependencies point one way: `cli` uses everything else; `documents` and `matching` use
+//! `engine`, `host` and `files`; `engine` uses only `files` and the rules language. Nothing
+//! outside `cli` knows the command line, exit codes or the terminal.
 
-pub mod accept;
-pub mod atomic;
-pub mod calendar;
-pub mod catalogue;
-pub mod change;
 pub mod cli;
+pub mod documents;
+pub mod engine;
+pub mod files;
+pub mod host;
 pub mod matching;
-pub mod plugins;
-pub mod price;
-pub mod progress;
-pub mod quote;
-pub mod rate;
-pub mod report;
-pub mod schedule;
-pub mod tiers;
-pub mod yaml;

@@ -10,11 +10,11 @@
 use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use tenor_core::calendar::Anchor;
-use tenor_core::catalogue::{Catalogue, CotermMode, DayBasis, Proration};
-use tenor_core::price::{ChargeKind, PriceOptions, price};
-use tenor_core::quote::{Customer, MonthDay, Quote, QuoteLine};
-use tenor_core::schedule::{AnchorAt, Coterm, plan};
+use tenor_core::engine::calendar::Anchor;
+use tenor_core::engine::catalogue::{Catalogue, CotermMode, DayBasis, Proration};
+use tenor_core::engine::pricing::{ChargeKind, PriceOptions, price};
+use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteLine};
+use tenor_core::engine::schedule::{AnchorAt, Coterm, plan};
 
 const RULES: &str = r#"
 currency USD
@@ -74,7 +74,7 @@ fn catalogue() -> Catalogue {
 
 fn date() -> impl Strategy<Value = NaiveDate> {
     (2024i32..2031, 1u32..=12, 1u32..=31).prop_map(|(y, m, d)| {
-        let dim = tenor_core::calendar::days_in_month(y, m).unwrap();
+        let dim = tenor_core::engine::calendar::days_in_month(y, m).unwrap();
         NaiveDate::from_ymd_opt(y, m, d.min(dim)).unwrap()
     })
 }
@@ -207,7 +207,7 @@ proptest! {
         let cat = catalogue();
         let anniversary = MonthDay { month: anchor_month, day: 1 };
         let next_anniversary = NaiveDate::from_ymd_opt(2027, anchor_month, 1).unwrap();
-        let start = tenor_core::calendar::add_months(next_anniversary, -back).unwrap();
+        let start = tenor_core::engine::calendar::add_months(next_anniversary, -back).unwrap();
         let q_line = QuoteLine {
             product: "BP".into(),
             quantity: Decimal::from(q),

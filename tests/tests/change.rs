@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use tenor_core::change::{ChangeArgs, change_cmd};
+use tenor_core::cli::change::{ChangeArgs, change_cmd};
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
 

@@ -15,11 +15,12 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use tenor_core::catalogue::{Catalogue, Price};
 use tenor_core::cli::Exit;
-use tenor_core::matching::{self, Class, MatchArgs, Matcher, Side, match_cmd};
-use tenor_core::price::{PriceOptions, PricedQuote};
-use tenor_core::quote::{Customer, MonthDay, Quote, QuoteFile, QuoteLine};
+use tenor_core::cli::matching::{MatchArgs, match_cmd};
+use tenor_core::engine::catalogue::{Catalogue, Price};
+use tenor_core::engine::pricing::{PriceOptions, PricedQuote};
+use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteFile, QuoteLine};
+use tenor_core::matching::{self, Class, Matcher, Side};
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 
@@ -163,9 +164,9 @@ fn catalogue_text(text: &str) -> Catalogue {
 
 /// A quote priced and accepted: (quote, priced, expected purchase orders).
 fn accepted(cat: &Catalogue, quote: Quote) -> (Quote, PricedQuote, Vec<PurchaseOrder>) {
-    let priced = tenor_core::price::price(cat, &quote, &PriceOptions::default())
+    let priced = tenor_core::engine::pricing::price(cat, &quote, &PriceOptions::default())
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let a = tenor_core::accept::accept(cat, &quote, &priced, "test")
+    let a = tenor_core::documents::accept::accept(cat, &quote, &priced, "test")
         .unwrap_or_else(|e| panic!("{e:?}"));
     (quote, priced, a.purchase_orders)
 }
@@ -870,7 +871,7 @@ fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
 }
 
 fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
-    tenor_core::calendar::add_months(d, i64::from(n)).unwrap()
+    tenor_core::engine::calendar::add_months(d, i64::from(n)).unwrap()
 }
 
 fn billing_name(months: u32, term: u32) -> &'static str {
@@ -885,7 +886,7 @@ fn billing_name(months: u32, term: u32) -> &'static str {
 
 /// Months of a term or billing as Tenor writes them.
 fn term_months(t: &str) -> Option<u32> {
-    tenor_core::price::parse_term(t).unwrap()
+    tenor_core::engine::pricing::parse_term(t).unwrap()
 }
 
 fn billing_months(b: &str, term: u32) -> u32 {
@@ -917,7 +918,7 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
     } else {
         add_days(day("2026-01-01"), rng.below(365) as i64)
     };
-    let sellable: Vec<&tenor_core::catalogue::Sellable> = cat
+    let sellable: Vec<&tenor_core::engine::catalogue::Sellable> = cat
         .items
         .iter()
         .filter(|i| &*i.sku != "TEAMS-PHONE")
@@ -1034,7 +1035,7 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
                             .filter(|x| *x != t)
                             .collect::<Vec<_>>(),
                     );
-                    o.term = Some(tenor_core::catalogue::term_text(Some(other)));
+                    o.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
                     o.end = Some(add_months(l.start, other));
                     // The sold billing kept: the same cadence (or, upfront, the whole term at
                     // its start either way), at the same cost a month, so only the term differs.
@@ -1124,8 +1125,8 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
         let offer = item
             .offer(
                 t,
-                tenor_core::price::parse_billing(l.billing)
-                    .unwrap_or(tenor_core::catalogue::Billing::Upfront),
+                tenor_core::engine::pricing::parse_billing(l.billing)
+                    .unwrap_or(tenor_core::engine::catalogue::Billing::Upfront),
             )
             .unwrap();
         let list = match &offer.price {
@@ -1218,7 +1219,7 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
                             .filter(|x| *x != t)
                             .collect::<Vec<_>>(),
                     );
-                    i.term = Some(tenor_core::catalogue::term_text(Some(other)));
+                    i.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
                     i.billing = None;
                 }
                 Class::StartDate => {
@@ -1325,7 +1326,7 @@ fn a_generated_corpus_finds_every_injected_discrepancy_and_nothing_else() {
                 g.quote.lines,
                 g.pos,
                 g.orders,
-                r.table()
+                tenor_core::cli::render::matching::table(&r)
             );
         }
         for f in &r.findings {
@@ -1552,7 +1553,7 @@ mod never_panics {
             for f in &r.findings {
                 prop_assert!(f.money_at_risk.is_none_or(|m| m >= Decimal::ZERO), "{f:?}");
             }
-            let _ = r.table();
+            let _ = tenor_core::cli::render::matching::table(&r);
             let _ = r.to_json();
         }
     }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use tenor_core::cli::{Exit, run};
-use tenor_core::plugins::{Host, LOCK_FILE, write_lock};
+use tenor_core::host::{Host, LOCK_FILE, write_lock};
 use tenor_dsl::diagnostic::termcolor::NoColor;
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::{OrderLine, Rendered, TextInput, ops};

@@ -11,9 +11,9 @@
 use proptest::prelude::*;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use tenor_core::catalogue::Catalogue;
-use tenor_core::price::{PriceOptions, price};
-use tenor_core::quote::QuoteFile;
+use tenor_core::engine::catalogue::Catalogue;
+use tenor_core::engine::pricing::{PriceOptions, price};
+use tenor_core::engine::quote::QuoteFile;
 
 fn catalogue() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
@@ -38,14 +38,7 @@ fn exercise(text: &str) {
         return;
     };
     let cat = catalogue();
-    if let Ok(p) = price(
-        cat,
-        &file.quote,
-        &PriceOptions {
-            explain: true,
-            progress: false,
-        },
-    ) {
+    if let Ok(p) = price(cat, &file.quote, &PriceOptions { explain: true }) {
         // Totals are sums of the charges.
         let sum: rust_decimal::Decimal = p
             .lines
@@ -54,7 +47,7 @@ fn exercise(text: &str) {
             .map(|c| c.amount)
             .sum();
         assert_eq!(sum, p.totals.contract_value);
-        let _ = tenor_core::accept::accept(cat, &file.quote, &p, "fuzz");
+        let _ = tenor_core::documents::accept::accept(cat, &file.quote, &p, "fuzz");
     }
 }
 

@@ -1,5 +1,5 @@
 //! Usage rating (`tenor rate`): the scenarios under `tests/scenarios/usage-*/` rated through
-//! `tenor_core::rate::rate_cmd`, checked against hand-computed amounts, then snapshot whole.
+//! `tenor_core::documents::rate::rate_cmd`, checked against hand-computed amounts, then snapshot whole.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,9 +12,8 @@ use serde_json::Value;
 use std::io::Read;
 use std::path::PathBuf;
 use tenor_core::cli::Exit;
-use tenor_core::rate::{
-    MAX_KEPT_ERRORS, Period, RateArgs, RateError, RateOptions, rate_cmd, rate_usage,
-};
+use tenor_core::cli::rate::{RateArgs, rate_cmd};
+use tenor_core::documents::rate::{MAX_KEPT_ERRORS, Period, RateError, RateOptions, rate_usage};
 
 const DIR: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -506,10 +505,10 @@ fn the_same_input_gives_the_same_bytes() {
     assert_eq!(t1.stdout.as_bytes(), t2.stdout.as_bytes());
 }
 
-fn catalogue(scenario: &str) -> tenor_core::catalogue::Catalogue {
+fn catalogue(scenario: &str) -> tenor_core::engine::catalogue::Catalogue {
     let sources = tenor_dsl::load(&[PathBuf::from(DIR).join("scenarios").join(scenario)]).unwrap();
     let rules = tenor_dsl::check(&sources).unwrap();
-    tenor_core::catalogue::Catalogue::compile(&rules, &sources)
+    tenor_core::engine::catalogue::Catalogue::compile(&rules, &sources)
 }
 
 #[test]

@@ -222,8 +222,11 @@ fn fmt_on_a_file_that_does_not_parse_exits_1() {
 #[test]
 fn a_term_with_a_multibyte_character_is_an_error_not_a_panic() {
     for t in ["P1é", "Pé", "é", "P1€Y", "P"] {
-        assert!(tenor_core::price::parse_term(t).is_err(), "{t}");
+        assert!(tenor_core::engine::pricing::parse_term(t).is_err(), "{t}");
     }
-    assert_eq!(tenor_core::price::parse_term("P3Y"), Ok(Some(36)));
-    assert_eq!(tenor_core::price::parse_term("one-time"), Ok(None));
+    assert_eq!(tenor_core::engine::pricing::parse_term("P3Y"), Ok(Some(36)));
+    assert_eq!(
+        tenor_core::engine::pricing::parse_term("one-time"),
+        Ok(None)
+    );
 }

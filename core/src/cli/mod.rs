@@ -5,9 +5,15 @@
 //! - 1: the input has problems (`check`: diagnostics; `fmt --check`: files would change)
 //! - 2: the command could not run (bad arguments, unreadable files, internal error)
 
-use crate::catalogue::Catalogue;
-use crate::price::{self, PriceOptions};
-use crate::quote::{QuoteError, QuoteFile};
+pub mod change;
+pub mod matching;
+pub mod progress;
+pub mod rate;
+pub mod render;
+
+use crate::engine::catalogue::Catalogue;
+use crate::engine::pricing::{self, PriceOptions};
+use crate::engine::quote::{QuoteError, QuoteFile};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -280,7 +286,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             let plugins = if no_plugins {
                 None
             } else {
-                crate::plugins::plugin_dir(plugins.as_deref())
+                crate::host::plugin_dir(plugins.as_deref())
             };
             accept_cmd(&quote, &dir, &rules, force, plugins.as_deref(), out, err)
         }
@@ -295,8 +301,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             format,
         } => {
             let mut err_w: &mut dyn WriteColor = err;
-            crate::matching::match_cmd(
-                crate::matching::MatchArgs {
+            matching::match_cmd(
+                matching::MatchArgs {
                     quote,
                     orders,
                     invoices,
@@ -317,8 +323,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             skip_bad,
         } => {
             let mut err_w: &mut dyn WriteColor = err;
-            crate::rate::rate_cmd(
-                crate::rate::RateArgs {
+            rate::rate_cmd(
+                rate::RateArgs {
                     usage,
                     period,
                     rules,
@@ -338,8 +344,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
             rules,
         } => {
             let mut err_w: &mut dyn WriteColor = err;
-            crate::change::change_cmd(
-                crate::change::ChangeArgs {
+            change::change_cmd(
+                change::ChangeArgs {
                     order,
                     line,
                     quantity,
@@ -468,7 +474,7 @@ fn fmt(
                 if formatted != text {
                     changed.push(name.clone());
                     if !check_only {
-                        crate::atomic::write(path, formatted.as_bytes())
+                        crate::files::atomic::write(path, formatted.as_bytes())
                             .map_err(|e| format!("cannot write {name}: {e}"))?;
                     }
                 }
@@ -677,13 +683,11 @@ fn price_cmd(
         }
     };
     let explain = format.is_none();
-    let priced = match price::price(
+    let priced = match pricing::price_with_progress(
         &cat,
         &file.quote,
-        &PriceOptions {
-            explain,
-            progress: true,
-        },
+        &PriceOptions { explain },
+        &mut progress::Counter::new(file.quote.lines.len() as u64, "pricing", true),
     ) {
         Ok(p) => p,
         Err(errors) => {
@@ -705,8 +709,8 @@ fn price_cmd(
     }
     let text = match format {
         Some(OutputFormat::Json) => String::new(),
-        Some(OutputFormat::Yaml) => crate::yaml::to_string(&priced)?,
-        Some(OutputFormat::Table) => crate::report::price_table(&priced),
+        Some(OutputFormat::Yaml) => crate::files::yaml::to_string(&priced)?,
+        Some(OutputFormat::Table) => crate::cli::render::price::price_table(&priced),
         None => {
             let only = explain_line.flatten();
             if let Some(n) = only {
@@ -720,7 +724,7 @@ fn price_cmd(
                     return Ok(Exit::Error);
                 }
             }
-            crate::report::explain(&priced, only)
+            crate::cli::render::price::explain(&priced, only)
         }
     };
     out.write_all(text.as_bytes()).map_err(io)?;
@@ -732,7 +736,7 @@ fn read_and_price(
     cat: &Catalogue,
     quote_path: &std::path::Path,
     err: &mut dyn WriteColor,
-) -> Result<Result<(QuoteFile, price::PricedQuote), Exit>, String> {
+) -> Result<Result<(QuoteFile, pricing::PricedQuote), Exit>, String> {
     let name = quote_path.display().to_string();
     let text = std::fs::read_to_string(quote_path)
         .map_err(|e| format!("cannot read the quote {name}: {e}"))?;
@@ -743,13 +747,11 @@ fn read_and_price(
             return Ok(Err(Exit::Failure));
         }
     };
-    match price::price(
+    match pricing::price_with_progress(
         cat,
         &file.quote,
-        &PriceOptions {
-            explain: false,
-            progress: true,
-        },
+        &PriceOptions { explain: false },
+        &mut progress::Counter::new(file.quote.lines.len() as u64, "pricing", true),
     ) {
         Ok(p) => Ok(Ok((file, p))),
         Err(errors) => {
@@ -781,8 +783,8 @@ fn accept_cmd(
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    let fp = crate::accept::fingerprint(&file.quote, &texts);
-    let accepted = match crate::accept::accept(&cat, &file.quote, &priced, &fp) {
+    let fp = crate::documents::accept::fingerprint(&file.quote, &texts);
+    let accepted = match crate::documents::accept::accept(&cat, &file.quote, &priced, &fp) {
         Ok(a) => a,
         Err(errors) => {
             for e in &errors {
@@ -803,7 +805,7 @@ fn accept_cmd(
             return Ok(Exit::Failure);
         }
     };
-    match crate::accept::write(dir, &accepted, force) {
+    match crate::documents::accept::write(dir, &accepted, force) {
         Ok(paths) => {
             for p in &paths {
                 writeln!(out, "wrote {}", p.display()).map_err(io)?;
@@ -812,13 +814,13 @@ fn accept_cmd(
             // others still run.
             let mut plugin_failed = false;
             if let Some(pd) = plugin_dir {
-                let host = crate::plugins::Host::load_dir(pd);
+                let host = crate::host::Host::load_dir(pd);
                 for f in &host.failures {
                     plugin_failed = true;
                     writeln!(err, "error: plugin {}: {}", f.path.display(), f.message)
                         .map_err(io)?;
                 }
-                let rendered = crate::accept::render_with_plugins(&host, &accepted, dir);
+                let rendered = crate::documents::accept::render_with_plugins(&host, &accepted, dir);
                 for p in &rendered.written {
                     writeln!(out, "wrote {}", p.display()).map_err(io)?;
                 }
@@ -835,9 +837,9 @@ fn accept_cmd(
                 out,
                 "accepted {}: first invoice {}, MRR {}, contract value {} {}",
                 file.quote.quote,
-                crate::report::money(t.first_invoice),
-                crate::report::money(t.mrr),
-                crate::report::money(t.contract_value),
+                crate::engine::money::money(t.first_invoice),
+                crate::engine::money::money(t.mrr),
+                crate::engine::money::money(t.contract_value),
                 cat.currency
             )
             .map_err(io)?;
@@ -847,7 +849,7 @@ fn accept_cmd(
                 Exit::Success
             })
         }
-        Err(crate::accept::WriteError::Exists(path)) => {
+        Err(crate::documents::accept::WriteError::Exists(path)) => {
             writeln!(
                 err,
                 "error: {} already holds documents for quote `{}` made from a different quote or rules\n  help: accept it into another directory, or pass --force to replace them",
@@ -857,7 +859,7 @@ fn accept_cmd(
             .map_err(io)?;
             Ok(Exit::Failure)
         }
-        Err(crate::accept::WriteError::Changed(paths)) => {
+        Err(crate::documents::accept::WriteError::Changed(paths)) => {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             writeln!(
                 err,
@@ -869,7 +871,7 @@ fn accept_cmd(
             .map_err(io)?;
             Ok(Exit::Failure)
         }
-        Err(crate::accept::WriteError::Io(e)) => Err(e),
+        Err(crate::documents::accept::WriteError::Io(e)) => Err(e),
     }
 }
 
@@ -880,13 +882,13 @@ fn plugins_cmd(
 ) -> Result<Exit, String> {
     let io = |e: std::io::Error| e.to_string();
     let dir_of = |flag: Option<PathBuf>| {
-        crate::plugins::plugin_dir(flag.as_deref())
+        crate::host::plugin_dir(flag.as_deref())
             .ok_or_else(|| "cannot tell where the tenor binary is; pass --plugins DIR".to_string())
     };
     match cmd {
         PluginsCommand::List { plugins } => {
             let dir = dir_of(plugins)?;
-            let host = crate::plugins::Host::load_dir(&dir);
+            let host = crate::host::Host::load_dir(&dir);
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
@@ -927,16 +929,11 @@ fn plugins_cmd(
         }
         PluginsCommand::Lock { plugins } => {
             let dir = dir_of(plugins)?;
-            let lock = crate::plugins::write_lock(&dir)?;
+            let lock = crate::host::write_lock(&dir)?;
             for e in &lock.plugins {
                 writeln!(out, "{}  {}", e.sha256, e.file).map_err(io)?;
             }
-            writeln!(
-                out,
-                "wrote {}",
-                dir.join(crate::plugins::LOCK_FILE).display()
-            )
-            .map_err(io)?;
+            writeln!(out, "wrote {}", dir.join(crate::host::LOCK_FILE).display()).map_err(io)?;
             Ok(Exit::Success)
         }
     }

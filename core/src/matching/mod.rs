@@ -8,16 +8,16 @@
 //! first on the line reference the document carries, then on every attribute, then on all but
 //! one (so a single disagreement still pairs the right lines), then on the product alone.
 
-use crate::calendar::{self, Anchor};
-use crate::catalogue::{Billing, Catalogue, Price, Rate, Sellable};
-use crate::price::{self, ChargeKind, PriceOptions, PricedLine, PricedQuote, Pricer};
-use crate::quote::{Quote, QuoteLine};
+use crate::engine::calendar::{self, Anchor};
+use crate::engine::catalogue::{Billing, Catalogue, Price, Rate, Sellable};
+use crate::engine::pricing::{self, ChargeKind, PriceOptions, PricedLine, PricedQuote, Pricer};
+use crate::engine::quote::{Quote, QuoteLine};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tenor_plugin_sdk::docs::{self, PurchaseOrder, PurchaseOrderLine};
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 
@@ -317,132 +317,6 @@ impl MatchReport {
         })
         .unwrap_or(serde_json::Value::Null)
     }
-
-    /// The readable report: one row per finding, totals per class and per customer, then
-    /// each finding's explanation.
-    pub fn table(&self) -> String {
-        use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
-        use std::fmt::Write as _;
-        let new_table = || {
-            let mut t = Table::new();
-            // A fixed layout whatever the terminal: the same input prints the same text.
-            t.load_preset(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled);
-            t
-        };
-        let money = |m: Option<Decimal>| match m {
-            Some(m) => crate::report::money(m),
-            None => "unknown".to_string(),
-        };
-        let mut s = String::new();
-        for c in &self.checked {
-            let _ = writeln!(
-                s,
-                "quote {} for {} ({}): {} quote {}, {} purchase-order {} expected, {} order {} and {} invoice {} read",
-                c.quote,
-                c.customer_name,
-                c.customer,
-                c.quote_lines,
-                plural(c.quote_lines, "line"),
-                c.expected_order_lines,
-                plural(c.expected_order_lines, "line"),
-                c.order_lines,
-                plural(c.order_lines, "line"),
-                c.invoice_lines,
-                plural(c.invoice_lines, "line"),
-            );
-        }
-        if self.findings.is_empty() {
-            let _ = writeln!(s, "no findings: what was sold, bought and billed agree");
-        } else {
-            let mut t = new_table();
-            t.set_header(vec![
-                "#",
-                "Class",
-                "Quote line",
-                "Product",
-                "Document",
-                "Expected",
-                "Found",
-                "Money at risk",
-            ]);
-            for (i, f) in self.findings.iter().enumerate() {
-                t.add_row(vec![
-                    (i + 1).to_string(),
-                    f.class.as_str().to_string(),
-                    f.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-                    f.product.clone(),
-                    format!(
-                        "{} {}",
-                        f.side.as_str(),
-                        f.document.as_deref().unwrap_or("(none)")
-                    ),
-                    f.expected.clone(),
-                    f.found.clone(),
-                    money(f.money_at_risk),
-                ]);
-            }
-            for i in [0, 2, 7] {
-                if let Some(c) = t.column_mut(i) {
-                    c.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-            let _ = writeln!(s, "{t}");
-            let totals = self.totals();
-            for (title, map) in [
-                ("Class", &totals.by_class),
-                ("Customer", &totals.by_customer),
-            ] {
-                let mut t = new_table();
-                t.set_header(vec![title, "Findings", "Money at risk", "Amount unknown"]);
-                for (name, tally) in map {
-                    t.add_row(vec![
-                        name.clone(),
-                        tally.findings.to_string(),
-                        format!(
-                            "{} {}",
-                            crate::report::money(tally.money_at_risk),
-                            self.currency
-                        ),
-                        tally.unknown.to_string(),
-                    ]);
-                }
-                t.add_row(vec![
-                    "total".to_string(),
-                    totals.findings.to_string(),
-                    format!(
-                        "{} {}",
-                        crate::report::money(totals.money_at_risk),
-                        self.currency
-                    ),
-                    totals.unknown.to_string(),
-                ]);
-                for i in [1, 2, 3] {
-                    if let Some(c) = t.column_mut(i) {
-                        c.set_cell_alignment(CellAlignment::Right);
-                    }
-                }
-                let _ = writeln!(s, "{t}");
-            }
-            for (i, f) in self.findings.iter().enumerate() {
-                let _ = writeln!(
-                    s,
-                    "{}. {} on the {}{}: {}",
-                    i + 1,
-                    f.class.as_str(),
-                    f.side.as_str(),
-                    f.line
-                        .map(|l| format!(", quote line {l}"))
-                        .unwrap_or_default(),
-                    f.explanation
-                );
-            }
-        }
-        for n in &self.notes {
-            let _ = writeln!(s, "note: {n}");
-        }
-        s
-    }
 }
 
 fn units(n: Decimal) -> String {
@@ -627,7 +501,7 @@ fn billing_months(word: &str, term: Option<u32>) -> Option<Option<u32>> {
     match word.trim().to_ascii_lowercase().as_str() {
         "once" | "one-time" | "one_time" | "onetime" => Some(None),
         w => {
-            let b = price::parse_billing(w).ok()?;
+            let b = pricing::parse_billing(w).ok()?;
             match b.months() {
                 Some(m) => Some(Some(m)),
                 None => Some(term),
@@ -637,7 +511,7 @@ fn billing_months(word: &str, term: Option<u32>) -> Option<Option<u32>> {
 }
 
 fn parse_billing_word(word: &str) -> Option<Billing> {
-    price::parse_billing(&word.trim().to_ascii_lowercase()).ok()
+    pricing::parse_billing(&word.trim().to_ascii_lowercase()).ok()
 }
 
 /// A term as a document writes it; `None` when unreadable, `Some(None)` for one-time.
@@ -650,13 +524,13 @@ fn parse_term_word(word: &str) -> Option<Option<u32>> {
         _ => {}
     }
     let w = word.trim();
-    // `price::parse_term` splits off the last byte: hand it only ASCII.
+    // `pricing::parse_term` splits off the last byte: hand it only ASCII.
     if !w.is_ascii() {
         return None;
     }
     match w.to_ascii_lowercase().as_str() {
         "one-time" | "once" | "one_time" => Some(None),
-        _ => price::parse_term(&w.to_ascii_uppercase()).ok(),
+        _ => pricing::parse_term(&w.to_ascii_uppercase()).ok(),
     }
 }
 
@@ -715,7 +589,7 @@ fn per_period(months: Option<u32>) -> String {
 }
 
 fn term_word(t: Option<u32>) -> String {
-    crate::catalogue::term_text(t)
+    crate::engine::catalogue::term_text(t)
 }
 
 /// A unit price as people read it: at least the minor unit, at most six decimals.
@@ -728,7 +602,7 @@ fn unit_text(v: Decimal, minor: u32) -> String {
 }
 
 fn money_text(v: Decimal, currency: &str) -> String {
-    format!("{} {currency}", crate::report::money(v))
+    format!("{} {currency}", crate::engine::money::money(v))
 }
 
 /// The cost rate of a product bought on a term and billing: the matching price line, else any
@@ -937,7 +811,7 @@ impl<'c> Matcher<'c> {
     }
 
     /// Matches one priced quote against its expected purchase orders (from
-    /// [`crate::accept::accept`]) and the order and invoice lines read back. An empty `orders`
+    /// [`crate::documents::accept::accept`]) and the order and invoice lines read back. An empty `orders`
     /// (or `invoices`) means that side was not given and is not checked.
     pub fn run(
         &self,
@@ -2929,219 +2803,6 @@ fn schedule_lines(sched: &docs::InvoiceSchedule, quote: &Quote) -> Vec<InvoiceLi
         });
     }
     out
-}
-
-// ---------------------------------------------------------------------------------------------
-// The command
-// ---------------------------------------------------------------------------------------------
-
-/// The arguments of `tenor match`.
-#[derive(Clone, Debug, Default)]
-pub struct MatchArgs {
-    /// The quote file (YAML or JSON).
-    pub quote: PathBuf,
-    /// Orders read back: Tenor purchase orders, order-line files, or vendors' documents.
-    pub orders: Vec<PathBuf>,
-    /// Invoices: Tenor invoice schedules, invoice-line files, or vendors' documents.
-    pub invoices: Vec<PathBuf>,
-    /// The plugin that reads vendors' documents (else each plugin is asked whether it can).
-    pub as_plugin: Option<String>,
-    /// The rule set (directories or files); `rules` when empty.
-    pub rules: Vec<PathBuf>,
-    /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary).
-    pub plugins: Option<PathBuf>,
-    /// Write `tenor.match/1` JSON instead of the table.
-    pub json: bool,
-}
-
-/// Reads vendors' documents through plugins, loading them only when one is needed.
-struct Readers {
-    dir: Option<PathBuf>,
-    as_plugin: Option<String>,
-    host: Option<crate::plugins::Host>,
-}
-
-impl Readers {
-    fn host(&mut self, err: &mut dyn std::io::Write) -> Result<&crate::plugins::Host, String> {
-        if self.host.is_none() {
-            let dir = self.dir.clone().ok_or_else(|| {
-                "cannot tell where the plugins are; pass --plugins DIR".to_string()
-            })?;
-            let host = crate::plugins::Host::load_dir(&dir);
-            for f in &host.failures {
-                let _ = writeln!(err, "warning: plugin {}: {}", f.path.display(), f.message);
-            }
-            self.host = Some(host);
-        }
-        self.host
-            .as_ref()
-            .ok_or_else(|| "no plugins loaded".to_string())
-    }
-
-    fn read<T: serde::de::DeserializeOwned>(
-        &mut self,
-        name: &str,
-        text: String,
-        op: &str,
-        err: &mut dyn std::io::Write,
-    ) -> Result<Vec<T>, String> {
-        use tenor_plugin_sdk::{Capability, TextInput, ops};
-        let wanted = self.as_plugin.clone();
-        let host = self.host(err)?;
-        let input = TextInput { text };
-        let plugin = match &wanted {
-            Some(n) => host.get(n).ok_or_else(|| {
-                let names: Vec<&str> = host.plugins().iter().map(|p| p.info.name.as_str()).collect();
-                format!(
-                    "no plugin named `{n}` is loaded (loaded: {})",
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                )
-            })?,
-            None => host
-                .plugins()
-                .iter()
-                .filter(|p| p.can(Capability::Detect))
-                .find(|p| p.call::<_, bool>(ops::DETECT, &input).unwrap_or(false))
-                .ok_or_else(|| {
-                    format!(
-                        "{name} is not a Tenor document and no loaded plugin recognises it; name its reader with --as NAME"
-                    )
-                })?,
-        };
-        plugin
-            .call::<_, Vec<T>>(op, &input)
-            .map_err(|e| format!("{name}: {e}"))
-    }
-}
-
-/// `tenor match`: prints the findings as a table or `tenor.match/1` JSON. Exit 0 when what
-/// was sold, bought and billed agree, 1 when there are findings; `Err` when the match could
-/// not run (the command line turns it into exit 2).
-pub fn match_cmd(
-    args: MatchArgs,
-    out: &mut dyn std::io::Write,
-    err: &mut dyn std::io::Write,
-) -> Result<crate::cli::Exit, String> {
-    use crate::cli::Exit;
-    if args.orders.is_empty() && args.invoices.is_empty() {
-        return Err(
-            "nothing to match the quote against: give at least one --order or --invoice file"
-                .into(),
-        );
-    }
-    let io = |e: std::io::Error| e.to_string();
-    let rule_paths = if args.rules.is_empty() {
-        vec![PathBuf::from("rules")]
-    } else {
-        args.rules.clone()
-    };
-    let sources = tenor_dsl::load(&rule_paths).map_err(|e| e.to_string())?;
-    if sources.is_empty() {
-        let shown: Vec<String> = rule_paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("no .tenor files found in {}", shown.join(", ")));
-    }
-    let rules = match tenor_dsl::check(&sources) {
-        Ok(r) => r,
-        Err(diags) => {
-            err.write_all(tenor_dsl::diagnostic::render_plain(&sources, &diags).as_bytes())
-                .map_err(io)?;
-            return Err(format!(
-                "the rules have {} problem(s); run `tenor check` for details",
-                diags.len()
-            ));
-        }
-    };
-    let cat = Catalogue::compile(&rules, &sources);
-    let texts: Vec<(String, String)> = sources
-        .ids()
-        .map(|id| (sources.name(id).to_string(), sources.text(id).to_string()))
-        .collect();
-
-    let qname = args.quote.display().to_string();
-    let qtext = std::fs::read_to_string(&args.quote)
-        .map_err(|e| format!("cannot read the quote {qname}: {e}"))?;
-    let file = crate::quote::QuoteFile::parse(&qname, &qtext).map_err(|e| e.to_string())?;
-    let quote = &file.quote;
-    let priced = price::price(&cat, quote, &PriceOptions::default()).map_err(|errors| {
-        let lines: Vec<String> = errors
-            .into_iter()
-            .map(|e| file.error(&e.field, e.message, e.help).to_string())
-            .collect();
-        format!("the quote cannot be priced:\n{}", lines.join("\n"))
-    })?;
-    let fp = crate::accept::fingerprint(quote, &texts);
-    let accepted = crate::accept::accept(&cat, quote, &priced, &fp).map_err(|errors| {
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|e| match e.line {
-                Some(l) => format!("line {l}: {}", e.message),
-                None => e.message.clone(),
-            })
-            .collect();
-        format!("the quote cannot be accepted:\n{}", lines.join("\n"))
-    })?;
-
-    let mut readers = Readers {
-        dir: crate::plugins::plugin_dir(args.plugins.as_deref()),
-        as_plugin: args.as_plugin.clone(),
-        host: None,
-    };
-    let mut orders = Vec::new();
-    for p in &args.orders {
-        let name = p.display().to_string();
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read the order {name}: {e}"))?;
-        match parse_orders(&name, &text)? {
-            Some(lines) => orders.extend(lines),
-            None => orders.extend(readers.read::<OrderLine>(
-                &name,
-                text,
-                tenor_plugin_sdk::ops::PARSE_ORDER,
-                err,
-            )?),
-        }
-    }
-    let mut invoices = Vec::new();
-    for p in &args.invoices {
-        let name = p.display().to_string();
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| format!("cannot read the invoice {name}: {e}"))?;
-        match parse_invoices(&name, &text, quote)? {
-            Some(lines) => invoices.extend(lines),
-            None => invoices.extend(readers.read::<InvoiceLine>(
-                &name,
-                text,
-                tenor_plugin_sdk::ops::PARSE_INVOICE,
-                err,
-            )?),
-        }
-    }
-    if !args.orders.is_empty() && orders.is_empty() {
-        let _ = writeln!(
-            err,
-            "warning: the order files hold no lines: every purchase-order line is reported missing"
-        );
-    }
-    let report = Matcher::new(&cat).run_sides(
-        quote,
-        &priced,
-        &accepted.purchase_orders,
-        (!args.orders.is_empty()).then_some(orders.as_slice()),
-        (!args.invoices.is_empty()).then_some(invoices.as_slice()),
-    );
-    if args.json {
-        let mut text =
-            serde_json::to_string_pretty(&report.to_json()).map_err(|e| e.to_string())?;
-        text.push('\n');
-        out.write_all(text.as_bytes()).map_err(io)?;
-    } else {
-        out.write_all(report.table().as_bytes()).map_err(io)?;
-    }
-    Ok(if report.is_clean() {
-        Exit::Success
-    } else {
-        Exit::Failure
-    })
 }
 
 #[cfg(test)]

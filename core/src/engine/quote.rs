@@ -1,6 +1,6 @@
 //! The quote file: what a salesperson sold, as YAML or JSON (same schema). See `core/QUOTES.md`.
 
-use crate::yaml::{self, Positions};
+use crate::files::yaml::{self, Positions};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};

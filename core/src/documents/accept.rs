@@ -2,10 +2,10 @@
 //! schedule, the recurring invoice template and a summary, written atomically and
 //! deterministically (the same quote and rules always give the same bytes).
 
-use crate::catalogue::{Catalogue, Price, RouteRule, Sellable};
-use crate::price::{self, ChargeKind, PricedLine, PricedQuote};
-use crate::quote::Quote;
-use crate::tiers;
+use crate::engine::catalogue::{Catalogue, Price, RouteRule, Sellable};
+use crate::engine::pricing::{self, ChargeKind, PricedLine, PricedQuote};
+use crate::engine::quote::Quote;
+use crate::engine::tiers;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -114,11 +114,11 @@ pub fn accept(
         let Some((_, item)) = cat.item(&pl.product) else {
             continue;
         };
-        let term = price::parse_term(&pl.term).ok().flatten();
+        let term = pricing::parse_term(&pl.term).ok().flatten();
         let billing = if term.is_none() {
-            crate::catalogue::Billing::Upfront
+            crate::engine::catalogue::Billing::Upfront
         } else {
-            price::parse_billing(pl.billing).unwrap_or(crate::catalogue::Billing::Upfront)
+            pricing::parse_billing(pl.billing).unwrap_or(crate::engine::catalogue::Billing::Upfront)
         };
         let Some(offer) = item.offer(term, billing) else {
             continue;
@@ -480,7 +480,7 @@ fn allocate(
     bundle: &Sellable,
     pl: &PricedLine,
     term: Option<u32>,
-    billing: crate::catalogue::Billing,
+    billing: crate::engine::catalogue::Billing,
     months: u32,
     revenue: Decimal,
 ) -> docs::BundleAllocation {
@@ -613,7 +613,7 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
         let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
         text.push('\n');
         let path = dir.join(format!("{id}.json"));
-        crate::atomic::write(&path, text.as_bytes())
+        crate::files::atomic::write(&path, text.as_bytes())
             .map_err(|e| WriteError::Io(format!("cannot write {}: {e}", path.display())))?;
         written.push(path);
         Ok(())
@@ -684,7 +684,7 @@ fn safe_file_name(name: &str, ext: &str) -> Option<String> {
 
 /// Renders every purchase order with its distributor's plugin and the sales documents with
 /// every PSA plugin, writing each result atomically beside Tenor's own documents.
-pub fn render_with_plugins(host: &crate::plugins::Host, a: &Accepted, dir: &Path) -> PluginOutput {
+pub fn render_with_plugins(host: &crate::host::Host, a: &Accepted, dir: &Path) -> PluginOutput {
     use tenor_plugin_sdk::{Capability, Rendered, SalesInput, ops};
     let mut out = PluginOutput::default();
     let write = |plugin: &str, docs: Vec<Rendered>, out: &mut PluginOutput| {
@@ -697,7 +697,7 @@ pub fn render_with_plugins(host: &crate::plugins::Host, a: &Accepted, dir: &Path
                 continue;
             };
             let path = dir.join(file);
-            match crate::atomic::write(&path, d.body.as_bytes()) {
+            match crate::files::atomic::write(&path, d.body.as_bytes()) {
                 Ok(()) => out.written.push(path),
                 Err(e) => out
                     .errors

@@ -136,7 +136,8 @@ pub fn write_lock(dir: &Path) -> Result<Lock, String> {
     }
     let mut text = serde_json::to_string_pretty(&lock).map_err(|e| e.to_string())?;
     text.push('\n');
-    crate::atomic::write(&dir.join(LOCK_FILE), text.as_bytes()).map_err(|e| e.to_string())?;
+    crate::files::atomic::write(&dir.join(LOCK_FILE), text.as_bytes())
+        .map_err(|e| e.to_string())?;
     Ok(lock)
 }
 

@@ -5,14 +5,14 @@
 //! discount is its own negative charge, rounded once; discounts apply in written order, each to
 //! what the ones before it left. Totals are sums of rounded charges, never re-rounded.
 
-use crate::calendar::{self, Anchor};
-use crate::catalogue::{
+use crate::engine::calendar::{self, Anchor};
+use crate::engine::catalogue::{
     AnchorRule, Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Offer,
     Price, Sellable,
 };
-use crate::quote::{ManualDiscount, Quote, QuoteLine};
-use crate::schedule::{self, AnchorAt, Coterm, Fraction, FractionUnit, Piece};
-use crate::tiers;
+use crate::engine::quote::{ManualDiscount, Quote, QuoteLine};
+use crate::engine::schedule::{self, AnchorAt, Coterm, Fraction, FractionUnit, Piece};
+use crate::engine::tiers;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -26,8 +26,18 @@ use tenor_dsl::diagnostic::did_you_mean;
 pub struct PriceOptions {
     /// Record, for every charge, the chain of rules that made it.
     pub explain: bool,
-    /// Show a progress bar on a terminal when pricing takes more than about a second.
-    pub progress: bool,
+}
+
+/// Told of each quote line priced, so that a caller can show progress; the engine itself never
+/// draws anything.
+pub trait Progress {
+    /// One more line is priced.
+    fn advance(&mut self);
+}
+
+/// No progress to show.
+impl Progress for () {
+    fn advance(&mut self) {}
 }
 
 /// A priced quote (`tenor.priced-quote/1`).
@@ -243,7 +253,7 @@ fn term_name(months: Option<u32>) -> Cow<'static, str> {
         Some(1) => Cow::Borrowed("P1M"),
         Some(12) => Cow::Borrowed("P1Y"),
         Some(36) => Cow::Borrowed("P3Y"),
-        m => Cow::Owned(crate::catalogue::term_text(m)),
+        m => Cow::Owned(crate::engine::catalogue::term_text(m)),
     }
 }
 
@@ -291,6 +301,16 @@ pub fn price(
     quote: &Quote,
     opts: &PriceOptions,
 ) -> Result<PricedQuote, Vec<PriceError>> {
+    price_with_progress(cat, quote, opts, &mut ())
+}
+
+/// [`price`], telling `progress` of each line priced.
+pub fn price_with_progress(
+    cat: &Catalogue,
+    quote: &Quote,
+    opts: &PriceOptions,
+    progress: &mut dyn Progress,
+) -> Result<PricedQuote, Vec<PriceError>> {
     let mut errors = Vec::new();
     if quote.currency != cat.currency {
         errors.push(perr(
@@ -314,10 +334,8 @@ pub fn price(
     }
     let mut pricer = Pricer::new(cat, quote, *opts);
     let mut lines = Vec::with_capacity(quote.lines.len());
-    let mut progress =
-        crate::progress::Counter::new(quote.lines.len() as u64, "pricing", opts.progress);
     for (i, line) in quote.lines.iter().enumerate() {
-        progress.inc();
+        progress.advance();
         match pricer.line(i, line) {
             Ok(l) => lines.push(l),
             Err(mut e) => errors.append(&mut e),
@@ -571,7 +589,7 @@ fn resolve<'a>(
                 format!(
                     "`{}` is not offered on {} {}",
                     item.sku,
-                    crate::catalogue::term_text(term),
+                    crate::engine::catalogue::term_text(term),
                     if term.is_some() {
                         billing.keyword()
                     } else {
@@ -1051,17 +1069,17 @@ fn price_line(
                     text: format!(
                         "co-term policy `{name}`: {anchor_text}, {}, prorate {}, {}",
                         match c.mode {
-                            crate::catalogue::CotermMode::Stub => "mode stub",
-                            crate::catalogue::CotermMode::Coterminous => "mode coterminous",
+                            crate::engine::catalogue::CotermMode::Stub => "mode stub",
+                            crate::engine::catalogue::CotermMode::Coterminous => "mode coterminous",
                         },
                         match c.proration {
-                            crate::catalogue::Proration::Daily => "daily",
-                            crate::catalogue::Proration::Monthly => "monthly",
-                            crate::catalogue::Proration::None => "none",
+                            crate::engine::catalogue::Proration::Daily => "daily",
+                            crate::engine::catalogue::Proration::Monthly => "monthly",
+                            crate::engine::catalogue::Proration::None => "none",
                         },
                         match c.basis {
-                            crate::catalogue::DayBasis::Actual => "actual days",
-                            crate::catalogue::DayBasis::Thirty => "30-day months",
+                            crate::engine::catalogue::DayBasis::Actual => "actual days",
+                            crate::engine::catalogue::DayBasis::Thirty => "30-day months",
                         }
                     ),
                     at,
@@ -1804,12 +1822,12 @@ impl LineCtx<'_> {
                         return Err(self.why(|| {
                             let names: Vec<String> = list
                                 .iter()
-                                .map(|t| crate::catalogue::term_text(*t))
+                                .map(|t| crate::engine::catalogue::term_text(*t))
                                 .collect();
                             format!(
                                 "needs term {}, the line is {}",
                                 names.join(" or "),
-                                crate::catalogue::term_text(self.term)
+                                crate::engine::catalogue::term_text(self.term)
                             )
                         }));
                     }

@@ -126,6 +126,12 @@ impl Counter {
     }
 }
 
+impl crate::engine::pricing::Progress for Counter {
+    fn advance(&mut self) {
+        self.inc();
+    }
+}
+
 impl Drop for Counter {
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {

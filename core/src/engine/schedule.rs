@@ -8,8 +8,8 @@
 //! end. Billing boundaries are `anchor + k × billing period`, aligned to the stub's end; only the
 //! first piece of a stub can be partial.
 
-use crate::calendar::{self, Anchor};
-use crate::catalogue::{CotermMode, DayBasis, Proration};
+use crate::engine::calendar::{self, Anchor};
+use crate::engine::catalogue::{CotermMode, DayBasis, Proration};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 

@@ -9,7 +9,7 @@
 //! Bounds are inclusive upper bounds: "up to 1,000" covers unit 1,000. A quantity of zero uses
 //! no tier and rates to zero (a minimum commitment is the way to charge for nothing used).
 
-use crate::catalogue::{TierMode, TierTable};
+use crate::engine::catalogue::{TierMode, TierTable};
 use rust_decimal::Decimal;
 
 /// How one tier contributed to an amount, for `explain`.
@@ -117,7 +117,7 @@ fn visit(table: &TierTable, quantity: Decimal, mut f: impl FnMut(TierUse)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::TierRow;
+    use crate::engine::catalogue::TierRow;
     use proptest::prelude::*;
 
     fn dec(s: &str) -> Decimal {

@@ -1,0 +1,4 @@
+//! Renderers for people: tables and explanations.
+
+pub mod matching;
+pub mod price;

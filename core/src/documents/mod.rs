@@ -1,0 +1,5 @@
+//! The documents made from priced quotes: acceptance, seat changes and usage rating.
+
+pub mod accept;
+pub mod change;
+pub mod rate;
