@@ -392,7 +392,10 @@ fn moving_the_rules_folder_does_not_change_the_documents() {
     );
     let again = accept(&q, &r, &a);
     assert!(again.stderr.contains("wrote"), "{}", again.stderr);
-    assert_eq!(again.stdout, "", "the documents are files; standard output stays empty");
+    assert_eq!(
+        again.stdout, "",
+        "the documents are files; standard output stays empty"
+    );
 }
 
 #[test]

@@ -37,7 +37,8 @@ pub fn check(paths: &[PathBuf], json: bool, ctx: &mut Ctx<'_>) -> CliResult {
             Ok(Exit::Success)
         }
         (Err(diags), false) => {
-            let in_files: std::collections::BTreeSet<_> = diags.iter().map(|d| d.span.file).collect();
+            let in_files: std::collections::BTreeSet<_> =
+                diags.iter().map(|d| d.span.file).collect();
             let summary = format!(
                 "{} problem{} in {} file{}",
                 diags.len(),

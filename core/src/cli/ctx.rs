@@ -102,7 +102,9 @@ impl<'a> Ctx<'a> {
     /// Writes the JSON error document, if errors are JSON and there were any.
     pub fn finish(&mut self) {
         if !self.problems.is_empty() {
-            let _ = self.err.write_all(errors::document(&self.problems).as_bytes());
+            let _ = self
+                .err
+                .write_all(errors::document(&self.problems).as_bytes());
             self.problems.clear();
         }
     }

@@ -20,9 +20,9 @@ currency USD
 rounding half_up
 
 # Who makes what you sell, where you buy it, how the price book is organised.
-vendor acme        \"Acme Backup\"
-distributor pax8   \"Pax8\"
-category backup    \"Backup and recovery\"
+vendor acme       \"Acme Backup\"
+distributor pax8  \"Pax8\"
+category backup   \"Backup and recovery\"
 ";
 
 const PRODUCTS: &str = "\
@@ -51,7 +51,7 @@ coterm default {
 }
 
 # Procurement: the first route that matches wins.
-route everything else via pax8
+route everything else  via pax8
 ";
 
 const QUOTE: &str = "\

@@ -33,7 +33,11 @@ pub struct Rules {
 /// Loads, checks and compiles a rule set; `rules` when `paths` is empty.
 pub fn rules(paths: &[PathBuf]) -> Result<Rules, CliError> {
     let default = [PathBuf::from("rules")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let sources = sources(paths)?;
     let texts = sources
         .ids()

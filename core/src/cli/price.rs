@@ -9,7 +9,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Loads the rules and prices the quote; `explain` keeps the chain of rules of every charge.
-fn priced(quote: &Path, rules: &[PathBuf], explain: bool, ctx: &Ctx<'_>) -> Result<PricedQuote, CliError> {
+fn priced(
+    quote: &Path,
+    rules: &[PathBuf],
+    explain: bool,
+    ctx: &Ctx<'_>,
+) -> Result<PricedQuote, CliError> {
     let rules = load::rules(rules)?;
     let file = load::quote(quote)?;
     load::price(&rules.catalogue, &file, explain, ctx.progress())

@@ -38,7 +38,8 @@ pub fn rate_cmd(args: RateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Cli
 
 /// `tenor rate`: rates the file and writes the report.
 pub fn rate(args: RateArgs, ctx: &mut Ctx<'_>) -> CliResult {
-    let period = Period::parse(&args.period).map_err(|e| CliError::Run(format!("--period: {e}")))?;
+    let period =
+        Period::parse(&args.period).map_err(|e| CliError::Run(format!("--period: {e}")))?;
     let cat = load::rules(&args.rules)?.catalogue;
     let source = args.usage.display().to_string();
     let file = std::fs::File::open(&args.usage)
@@ -114,7 +115,9 @@ fn report_skipped(
         ));
     }
     if stats.bad > 0 && rating.charges.is_empty() {
-        return Err(CliError::Failed(format!("no good records in {period} to rate")));
+        return Err(CliError::Failed(format!(
+            "no good records in {period} to rate"
+        )));
     }
     Ok(())
 }

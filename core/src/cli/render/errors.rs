@@ -60,7 +60,16 @@ impl Problem {
 
 /// The `tenor.error/1` document holding `problems`, pretty-printed, with a final newline.
 pub fn document(problems: &[Problem]) -> String {
-    let doc = serde_json::json!({ "schema": "tenor.error/1", "errors": problems });
+    /// The document, its schema first.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema: &'static str,
+        errors: &'a [Problem],
+    }
+    let doc = Doc {
+        schema: "tenor.error/1",
+        errors: problems,
+    };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
@@ -72,7 +81,10 @@ pub fn problems(e: &CliError) -> Vec<Problem> {
         CliError::Usage(u) => {
             let text = u.render().to_string();
             let first = text.lines().next().unwrap_or_default();
-            vec![Problem::new("usage", first.trim_start_matches("error: ").trim())]
+            vec![Problem::new(
+                "usage",
+                first.trim_start_matches("error: ").trim(),
+            )]
         }
         CliError::Rules { sources, diags, .. } => rule_problems(sources, diags),
         CliError::Quote { errors, .. } => errors.iter().map(quote_problem).collect(),
@@ -197,7 +209,9 @@ fn quote_errors(
     let mut diags = Vec::new();
     for e in errors {
         match (id, file, e.line) {
-            (Some(id), Some((_, text)), Some(line)) => diags.push(quote_diagnostic(id, text, line, e)),
+            (Some(id), Some((_, text)), Some(line)) => {
+                diags.push(quote_diagnostic(id, text, line, e))
+            }
             _ => writeln!(err, "{e}")?,
         }
     }
