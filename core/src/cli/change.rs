@@ -46,9 +46,7 @@ pub fn change(args: ChangeArgs, ctx: &mut Ctx<'_>) -> CliResult {
     };
     match apply_files(&rules.catalogue, &args.order, &args.out, &req) {
         Ok(Outcome::Applied { order, written }) => {
-            for p in &written {
-                ctx.status(format_args!("wrote {}", p.display()));
-            }
+            wrote(&written, ctx);
             writeln!(
                 ctx.out,
                 "{}: line {} `{}` {} → {} from {}; {} charge(s), {} {}",
@@ -75,9 +73,7 @@ pub fn change(args: ChangeArgs, ctx: &mut Ctx<'_>) -> CliResult {
             writeln!(ctx.out, "{}{since}; nothing written", path.display())?;
         }
         Ok(Outcome::Completed { order, written }) => {
-            for p in &written {
-                ctx.status(format_args!("wrote {}", p.display()));
-            }
+            wrote(&written, ctx);
             writeln!(
                 ctx.out,
                 "{}: the documents did not show this change yet (a run stopped part-way, or the quote was accepted again); applied it as recorded",
@@ -93,4 +89,11 @@ pub fn change(args: ChangeArgs, ctx: &mut Ctx<'_>) -> CliResult {
         Err(FileError::Io(e)) => return Err(CliError::Run(e)),
     }
     Ok(Exit::Success)
+}
+
+/// A `wrote …` status line for each file written.
+fn wrote(written: &[PathBuf], ctx: &mut Ctx<'_>) {
+    for p in written {
+        ctx.status(format_args!("wrote {}", p.display()));
+    }
 }
