@@ -79,7 +79,7 @@ fn change(rules: &str, dir: &Path, quote: &str, line: u32, quantity: &str, date:
     let mut out = Vec::new();
     let mut err = Vec::new();
     let exit = change_cmd(args, &mut out, &mut err).unwrap_or_else(|e| {
-        err.extend_from_slice(e.as_bytes());
+        err.extend_from_slice(e.to_string().as_bytes());
         Exit::Error
     });
     Out {
@@ -892,5 +892,9 @@ fn changes_that_make_no_sense_are_refused() {
         rules: vec![scenario("change-seats")],
     };
     let r = change_cmd(args, &mut Vec::new(), &mut Vec::new());
-    assert!(r.unwrap_err().contains("cannot read the sales order"));
+    assert!(
+        r.unwrap_err()
+            .to_string()
+            .contains("cannot read the sales order")
+    );
 }

@@ -91,7 +91,7 @@ fn run_match(
     };
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let code = match_cmd(args, &mut out, &mut err);
+    let code = match_cmd(args, &mut out, &mut err).map_err(|e| e.to_string());
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -604,7 +604,7 @@ fn accepted_documents_match_their_quote() {
             json: true,
         };
         let (mut so, mut se) = (Vec::new(), Vec::new());
-        let code = match_cmd(args, &mut so, &mut se);
+        let code = match_cmd(args, &mut so, &mut se).map_err(|e| e.to_string());
         let v: Value = serde_json::from_slice(&so).unwrap_or(Value::Null);
         (code, v, String::from_utf8(se).unwrap())
     };

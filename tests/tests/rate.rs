@@ -44,7 +44,7 @@ fn rate(usage: &str, rules: &str, period: &str, json: bool, skip_bad: bool) -> R
             .replace(&format!("{DIR}/"), "")
     };
     Run {
-        exit: exit.map_err(|e| e.replace(&format!("{DIR}/"), "")),
+        exit: exit.map_err(|e| e.to_string().replace(&format!("{DIR}/"), "")),
         stdout: strip(out),
         stderr: strip(err),
     }

@@ -1,12 +1,15 @@
 //! `tenor change`: a seat change applied to accepted documents, reported for people.
 
-use crate::cli::Exit;
+use crate::cli::Ctx;
+use crate::cli::exit::{CliError, CliResult, Exit};
+use crate::cli::load;
+use crate::cli::render::errors::Problem;
 use crate::documents::change::{FileError, Outcome, Request, apply_files};
-use crate::engine::catalogue::Catalogue;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::io::Write;
 use std::path::PathBuf;
+use tenor_dsl::diagnostic::termcolor::NoColor;
 
 /// Arguments of `tenor change`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,54 +28,27 @@ pub struct ChangeArgs {
     pub rules: Vec<PathBuf>,
 }
 
-/// `tenor change`: exit 0 when the change was applied (or had been), 1 when it is refused or
-/// the input is wrong (the message says why), 2 when it could not run (`Err`).
-pub fn change_cmd(
-    args: ChangeArgs,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Exit, String> {
-    let io = |e: std::io::Error| e.to_string();
-    let rules = if args.rules.is_empty() {
-        vec![PathBuf::from("rules")]
-    } else {
-        args.rules
-    };
-    let sources = tenor_dsl::load(&rules).map_err(|e| format!("cannot read the rules: {e}"))?;
-    if sources.is_empty() {
-        let shown: Vec<String> = rules.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("no .tenor files found in {}", shown.join(", ")));
-    }
-    let cat = match tenor_dsl::check(&sources) {
-        Ok(rules) => Catalogue::compile(&rules, &sources),
-        Err(diags) => {
-            write!(
-                err,
-                "{}",
-                tenor_dsl::diagnostic::render_plain(&sources, &diags)
-            )
-            .map_err(io)?;
-            writeln!(
-                err,
-                "error: the rules have {} problem(s); run `tenor check` for details",
-                diags.len()
-            )
-            .map_err(io)?;
-            return Ok(Exit::Failure);
-        }
-    };
+/// `tenor change` with human errors: exit 0 when the change was applied (or had been), 1 when
+/// it is refused or the input is wrong (the message says why); `Err` when it could not run.
+pub fn change_cmd(args: ChangeArgs, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
+    let mut err = NoColor::new(err);
+    let mut ctx = Ctx::new(out, &mut err, crate::cli::args::ErrorFormat::Human, false);
+    crate::cli::reported(change(args, &mut ctx), &mut ctx)
+}
+
+/// `tenor change`: applies the change and reports it.
+pub fn change(args: ChangeArgs, ctx: &mut Ctx<'_>) -> CliResult {
+    let rules = load::rules(&args.rules)?;
     let req = Request {
         line: args.line,
         quantity: args.quantity,
         date: args.date,
     };
-    match apply_files(&cat, &args.order, &args.out, &req) {
+    match apply_files(&rules.catalogue, &args.order, &args.out, &req) {
         Ok(Outcome::Applied { order, written }) => {
-            for p in &written {
-                writeln!(out, "wrote {}", p.display()).map_err(io)?;
-            }
+            wrote(&written, ctx);
             writeln!(
-                out,
+                ctx.out,
                 "{}: line {} `{}` {} → {} from {}; {} charge(s), {} {}",
                 order.id,
                 order.line,
@@ -83,54 +59,41 @@ pub fn change_cmd(
                 order.charges.len(),
                 crate::engine::money::money(order.total),
                 order.currency
-            )
-            .map_err(io)?;
-            Ok(Exit::Success)
+            )?;
         }
         Ok(Outcome::AlreadyApplied {
             path,
             changed_since,
         }) => {
-            if changed_since {
-                writeln!(
-                    out,
-                    "{} was applied before (the documents have changed since); nothing written",
-                    path.display()
-                )
+            let since = if changed_since {
+                " was applied before (the documents have changed since)"
             } else {
-                writeln!(
-                    out,
-                    "{} is already applied; nothing written",
-                    path.display()
-                )
-            }
-            .map_err(io)?;
-            Ok(Exit::Success)
+                " is already applied"
+            };
+            writeln!(ctx.out, "{}{since}; nothing written", path.display())?;
         }
         Ok(Outcome::Completed { order, written }) => {
-            for p in &written {
-                writeln!(out, "wrote {}", p.display()).map_err(io)?;
-            }
+            wrote(&written, ctx);
             writeln!(
-                out,
+                ctx.out,
                 "{}: the documents did not show this change yet (a run stopped part-way, or the quote was accepted again); applied it as recorded",
                 order.id
-            )
-            .map_err(io)?;
-            Ok(Exit::Success)
+            )?;
         }
         Err(FileError::Refused(r)) => {
-            writeln!(err, "error: {}", r.message).map_err(io)?;
-            if let Some(h) = &r.help {
-                writeln!(err, "  help: {h}").map_err(io)?;
-            }
-            writeln!(
-                err,
-                "error: the change was not applied; nothing was written"
-            )
-            .map_err(io)?;
-            Ok(Exit::Failure)
+            return Err(CliError::Refused {
+                problems: vec![Problem::new("change", r.message).with_help(r.help)],
+                summary: Some("the change was not applied; nothing was written".into()),
+            });
         }
-        Err(FileError::Io(e)) => Err(e),
+        Err(FileError::Io(e)) => return Err(CliError::Run(e)),
+    }
+    Ok(Exit::Success)
+}
+
+/// A `wrote …` status line for each file written.
+fn wrote(written: &[PathBuf], ctx: &mut Ctx<'_>) {
+    for p in written {
+        ctx.status(format_args!("wrote {}", p.display()));
     }
 }

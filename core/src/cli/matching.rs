@@ -1,9 +1,16 @@
 //! `tenor match`: the three-way match of the files named on the command line.
 
+use crate::cli::Ctx;
+use crate::cli::exit::{CliError, CliResult, Exit};
+use crate::cli::load;
+use crate::documents::accept::Accepted;
 use crate::engine::catalogue::Catalogue;
-use crate::engine::pricing::{self, PriceOptions};
+use crate::engine::pricing::{self, PriceOptions, PricedQuote};
+use crate::engine::quote::QuoteFile;
 use crate::matching::{Matcher, parse_invoices, parse_orders};
+use std::io::Write;
 use std::path::PathBuf;
+use tenor_dsl::diagnostic::termcolor::NoColor;
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 
 // ---------------------------------------------------------------------------------------------
@@ -37,14 +44,18 @@ struct Readers {
 }
 
 impl Readers {
-    fn host(&mut self, err: &mut dyn std::io::Write) -> Result<&crate::host::Host, String> {
+    /// The plugin host, loaded the first time it is needed.
+    fn host(&mut self, ctx: &mut Ctx<'_>) -> Result<&crate::host::Host, String> {
         if self.host.is_none() {
             let dir = self.dir.clone().ok_or_else(|| {
                 "cannot tell where the plugins are; pass --plugins DIR".to_string()
             })?;
             let host = crate::host::Host::load_dir(&dir);
             for f in &host.failures {
-                let _ = writeln!(err, "warning: plugin {}: {}", f.path.display(), f.message);
+                ctx.notice(
+                    "warning",
+                    format!("plugin {}: {}", f.path.display(), f.message),
+                );
             }
             self.host = Some(host);
         }
@@ -53,16 +64,18 @@ impl Readers {
             .ok_or_else(|| "no plugins loaded".to_string())
     }
 
+    /// A vendor document's lines, read by the plugin named with `--as` or the one that
+    /// recognises it.
     fn read<T: serde::de::DeserializeOwned>(
         &mut self,
         name: &str,
         text: String,
         op: &str,
-        err: &mut dyn std::io::Write,
+        ctx: &mut Ctx<'_>,
     ) -> Result<Vec<T>, String> {
         use tenor_plugin_sdk::{Capability, TextInput, ops};
         let wanted = self.as_plugin.clone();
-        let host = self.host(err)?;
+        let host = self.host(ctx)?;
         let input = TextInput { text };
         let plugin = match &wanted {
             Some(n) => host.get(n).ok_or_else(|| {
@@ -89,53 +102,94 @@ impl Readers {
     }
 }
 
-/// `tenor match`: prints the findings as a table or `tenor.match/1` JSON. Exit 0 when what
-/// was sold, bought and billed agree, 1 when there are findings; `Err` when the match could
-/// not run (the command line turns it into exit 2).
-pub fn match_cmd(
-    args: MatchArgs,
-    out: &mut dyn std::io::Write,
-    err: &mut dyn std::io::Write,
-) -> Result<crate::cli::Exit, String> {
-    use crate::cli::Exit;
+/// `tenor match` with human errors: prints the findings as a table or `tenor.match/1` JSON.
+/// Exit 0 when what was sold, bought and billed agree, 1 when there are findings; `Err` when
+/// the match could not run (the command line turns it into exit 2).
+pub fn match_cmd(args: MatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
+    let mut err = NoColor::new(err);
+    let mut ctx = Ctx::new(out, &mut err, crate::cli::args::ErrorFormat::Human, false);
+    crate::cli::reported(run_match(args, &mut ctx), &mut ctx)
+}
+
+/// What was sold: the quote, priced and accepted as `tenor accept` would.
+struct Sold {
+    /// The rules.
+    cat: Catalogue,
+    /// The quote file.
+    file: QuoteFile,
+    /// The quote priced.
+    priced: PricedQuote,
+    /// Its documents.
+    accepted: Accepted,
+}
+
+/// `tenor match`: the findings, and exit 1 when there are any.
+pub fn run_match(args: MatchArgs, ctx: &mut Ctx<'_>) -> CliResult {
     if args.orders.is_empty() && args.invoices.is_empty() {
-        return Err(
+        return Err(CliError::Run(
             "nothing to match the quote against: give at least one --order or --invoice file"
                 .into(),
+        ));
+    }
+    let sold = sold(&args, ctx)?;
+    let mut readers = Readers {
+        dir: crate::host::plugin_dir(args.plugins.as_deref()),
+        as_plugin: args.as_plugin.clone(),
+        host: None,
+    };
+    let orders = read_orders(&args, &mut readers, ctx)?;
+    let invoices = read_invoices(&args, &sold, &mut readers, ctx)?;
+    if !args.orders.is_empty() && orders.is_empty() {
+        ctx.notice(
+            "warning",
+            "the order files hold no lines: every purchase-order line is reported missing".into(),
         );
     }
-    let io = |e: std::io::Error| e.to_string();
-    let rule_paths = if args.rules.is_empty() {
-        vec![PathBuf::from("rules")]
+    let report = Matcher::new(&sold.cat).run_sides(
+        &sold.file.quote,
+        &sold.priced,
+        &sold.accepted.purchase_orders,
+        (!args.orders.is_empty()).then_some(orders.as_slice()),
+        (!args.invoices.is_empty()).then_some(invoices.as_slice()),
+    );
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&report.to_json())?;
+        text.push('\n');
+        ctx.out.write_all(text.as_bytes())?;
     } else {
-        args.rules.clone()
-    };
-    let sources = tenor_dsl::load(&rule_paths).map_err(|e| e.to_string())?;
-    if sources.is_empty() {
-        let shown: Vec<String> = rule_paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("no .tenor files found in {}", shown.join(", ")));
+        ctx.out
+            .write_all(crate::cli::render::matching::table(&report).as_bytes())?;
     }
-    let rules = match tenor_dsl::check(&sources) {
-        Ok(r) => r,
-        Err(diags) => {
-            err.write_all(tenor_dsl::diagnostic::render_plain(&sources, &diags).as_bytes())
-                .map_err(io)?;
-            return Err(format!(
-                "the rules have {} problem(s); run `tenor check` for details",
-                diags.len()
-            ));
-        }
-    };
-    let cat = Catalogue::compile(&rules, &sources);
-    let texts: Vec<(String, String)> = sources
-        .ids()
-        .map(|id| (sources.name(id).to_string(), sources.text(id).to_string()))
-        .collect();
+    Ok(if report.is_clean() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}
 
+/// Loads the rules and the quote, prices and accepts it; any problem stops the match (exit 2).
+fn sold(args: &MatchArgs, ctx: &mut Ctx<'_>) -> Result<Sold, CliError> {
+    let rules = match load::rules(&args.rules) {
+        Ok(r) => r,
+        // The match cannot run on rules that do not check: reported, then exit 2.
+        Err(e @ CliError::Rules { .. }) => {
+            let summary = e.to_string();
+            match &e {
+                CliError::Rules { sources, diags, .. } if !ctx.json_errors() => {
+                    let plain = tenor_dsl::diagnostic::render_plain(sources, diags);
+                    let _ = ctx.err().write_all(plain.as_bytes());
+                }
+                _ => ctx.report(&e),
+            }
+            return Err(CliError::Run(summary));
+        }
+        Err(e) => return Err(e),
+    };
+    let cat = rules.catalogue;
     let qname = args.quote.display().to_string();
     let qtext = std::fs::read_to_string(&args.quote)
         .map_err(|e| format!("cannot read the quote {qname}: {e}"))?;
-    let file = crate::engine::quote::QuoteFile::parse(&qname, &qtext).map_err(|e| e.to_string())?;
+    let file = QuoteFile::parse(&qname, &qtext).map_err(|e| e.to_string())?;
     let quote = &file.quote;
     let priced = pricing::price(&cat, quote, &PriceOptions::default()).map_err(|errors| {
         let lines: Vec<String> = errors
@@ -144,7 +198,7 @@ pub fn match_cmd(
             .collect();
         format!("the quote cannot be priced:\n{}", lines.join("\n"))
     })?;
-    let fp = crate::documents::accept::fingerprint(quote, &texts);
+    let fp = crate::documents::accept::fingerprint(quote, &rules.texts);
     let accepted =
         crate::documents::accept::accept(&cat, quote, &priced, &fp).map_err(|errors| {
             let lines: Vec<String> = errors
@@ -156,12 +210,20 @@ pub fn match_cmd(
                 .collect();
             format!("the quote cannot be accepted:\n{}", lines.join("\n"))
         })?;
+    Ok(Sold {
+        cat,
+        file,
+        priced,
+        accepted,
+    })
+}
 
-    let mut readers = Readers {
-        dir: crate::host::plugin_dir(args.plugins.as_deref()),
-        as_plugin: args.as_plugin.clone(),
-        host: None,
-    };
+/// Every order line of the `--order` files.
+fn read_orders(
+    args: &MatchArgs,
+    readers: &mut Readers,
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<OrderLine>, CliError> {
     let mut orders = Vec::new();
     for p in &args.orders {
         let name = p.display().to_string();
@@ -173,50 +235,34 @@ pub fn match_cmd(
                 &name,
                 text,
                 tenor_plugin_sdk::ops::PARSE_ORDER,
-                err,
+                ctx,
             )?),
         }
     }
+    Ok(orders)
+}
+
+/// Every invoice line of the `--invoice` files.
+fn read_invoices(
+    args: &MatchArgs,
+    sold: &Sold,
+    readers: &mut Readers,
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<InvoiceLine>, CliError> {
     let mut invoices = Vec::new();
     for p in &args.invoices {
         let name = p.display().to_string();
         let text = std::fs::read_to_string(p)
             .map_err(|e| format!("cannot read the invoice {name}: {e}"))?;
-        match parse_invoices(&name, &text, quote)? {
+        match parse_invoices(&name, &text, &sold.file.quote)? {
             Some(lines) => invoices.extend(lines),
             None => invoices.extend(readers.read::<InvoiceLine>(
                 &name,
                 text,
                 tenor_plugin_sdk::ops::PARSE_INVOICE,
-                err,
+                ctx,
             )?),
         }
     }
-    if !args.orders.is_empty() && orders.is_empty() {
-        let _ = writeln!(
-            err,
-            "warning: the order files hold no lines: every purchase-order line is reported missing"
-        );
-    }
-    let report = Matcher::new(&cat).run_sides(
-        quote,
-        &priced,
-        &accepted.purchase_orders,
-        (!args.orders.is_empty()).then_some(orders.as_slice()),
-        (!args.invoices.is_empty()).then_some(invoices.as_slice()),
-    );
-    if args.json {
-        let mut text =
-            serde_json::to_string_pretty(&report.to_json()).map_err(|e| e.to_string())?;
-        text.push('\n');
-        out.write_all(text.as_bytes()).map_err(io)?;
-    } else {
-        out.write_all(crate::cli::render::matching::table(&report).as_bytes())
-            .map_err(io)?;
-    }
-    Ok(if report.is_clean() {
-        Exit::Success
-    } else {
-        Exit::Failure
-    })
+    Ok(invoices)
 }

@@ -1,12 +1,14 @@
 //! `tenor rate`: a month of usage rated, shown as a table or JSON.
 
-use crate::cli::Exit;
+use crate::cli::Ctx;
+use crate::cli::exit::{CliError, CliResult, Exit};
+use crate::cli::load::{self, count};
 use crate::cli::progress::ProgressReader;
-use crate::documents::rate::{Period, RateError, RateOptions, RowError, UsageRating, rate_usage};
-use crate::engine::catalogue::Catalogue;
+use crate::documents::rate::{Period, RateError, RateOptions, UsageRating, rate_usage};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use std::io::Write;
 use std::path::PathBuf;
+use tenor_dsl::diagnostic::termcolor::NoColor;
 
 /// The arguments of `tenor rate`.
 #[derive(Clone, Debug)]
@@ -23,129 +25,101 @@ pub struct RateArgs {
     pub skip_bad: bool,
 }
 
-/// `tenor rate`: rates a usage file for a month and writes the table or JSON to `out`.
+/// `tenor rate` with human errors: rates a usage file for a month and writes the table or
+/// JSON to `out`.
 ///
 /// Messages (bad rows, records outside the month) go to `err`. `Err` means the command could
 /// not run (exit 2); bad input is `Ok(Exit::Failure)`, with nothing written to `out`.
-pub fn rate_cmd(args: RateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, String> {
-    let io = |e: std::io::Error| e.to_string();
-    let period = Period::parse(&args.period).map_err(|e| format!("--period: {e}"))?;
-    let cat = match load_catalogue(&args.rules, err)? {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
+pub fn rate_cmd(args: RateArgs, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
+    let mut err = NoColor::new(err);
+    let mut ctx = Ctx::new(out, &mut err, crate::cli::args::ErrorFormat::Human, false);
+    crate::cli::reported(rate(args, &mut ctx), &mut ctx)
+}
+
+/// `tenor rate`: rates the file and writes the report.
+pub fn rate(args: RateArgs, ctx: &mut Ctx<'_>) -> CliResult {
+    let period =
+        Period::parse(&args.period).map_err(|e| CliError::Run(format!("--period: {e}")))?;
+    let cat = load::rules(&args.rules)?.catalogue;
     let source = args.usage.display().to_string();
     let file = std::fs::File::open(&args.usage)
-        .map_err(|e| format!("cannot read the usage file {source}: {e}"))?;
+        .map_err(|e| CliError::Run(format!("cannot read the usage file {source}: {e}")))?;
     let total = file.metadata().ok().map(|m| m.len());
     let name = args
         .usage
         .file_name()
         .map_or_else(|| source.clone(), |n| n.to_string_lossy().into_owned());
     let mut reader = ProgressReader::new(file, total, format!("rating {name}"));
+    if !ctx.progress() {
+        reader = reader.quiet();
+    }
     let opts = RateOptions {
         source: source.clone(),
         skip_bad: args.skip_bad,
     };
     let result = rate_usage(&cat, &mut reader, period, &opts);
     reader.finish();
-    let rating = match result {
-        Ok(r) => r,
-        Err(RateError::Io(m)) => return Err(m),
-        Err(RateError::Header(m) | RateError::Overflow(m)) => {
-            writeln!(err, "error: {m}").map_err(io)?;
-            return Ok(Exit::Failure);
-        }
-        Err(RateError::BadRows(errors, stats)) => {
-            write_row_errors(err, &source, &errors, stats.bad)?;
-            writeln!(
-                err,
-                "error: {} in {source}; nothing was rated (pass --skip-bad to rate the good rows)",
-                count(stats.bad, "bad row")
-            )
-            .map_err(io)?;
-            return Ok(Exit::Failure);
-        }
-    };
-    let stats = rating.stats;
-    if stats.bad > 0 {
-        write_row_errors(err, &source, &rating.skipped, stats.bad)?;
-        writeln!(err, "warning: {} skipped", count(stats.bad, "bad row")).map_err(io)?;
-    }
-    if stats.outside > 0 {
-        writeln!(
-            err,
-            "{} outside {period} ignored",
-            count(stats.outside, "record")
-        )
-        .map_err(io)?;
-    }
-    if stats.bad > 0 && rating.charges.is_empty() {
-        writeln!(err, "error: no good records in {period} to rate").map_err(io)?;
-        return Ok(Exit::Failure);
-    }
-    let mut w = std::io::BufWriter::new(out);
+    let rating = result.map_err(|e| rate_error(e, &source))?;
+    report_skipped(&rating, &source, period, ctx)?;
+    let mut w = std::io::BufWriter::new(&mut *ctx.out);
     if args.json {
-        serde_json::to_writer_pretty(&mut w, &rating).map_err(|e| e.to_string())?;
-        w.write_all(b"\n").map_err(io)?;
+        serde_json::to_writer_pretty(&mut w, &rating)?;
+        w.write_all(b"\n")?;
     } else {
-        w.write_all(usage_table(&rating).as_bytes()).map_err(io)?;
+        w.write_all(usage_table(&rating).as_bytes())?;
     }
-    w.flush().map_err(io)?;
+    w.flush()?;
     Ok(Exit::Success)
 }
 
-fn write_row_errors(
-    err: &mut dyn Write,
-    source: &str,
-    errors: &[RowError],
-    total: u64,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
-    for e in errors {
-        writeln!(err, "{source}:{e}").map_err(io)?;
+/// Why a usage file was not rated.
+fn rate_error(e: RateError, source: &str) -> CliError {
+    match e {
+        RateError::Io(m) => CliError::Run(m),
+        RateError::Header(m) | RateError::Overflow(m) => CliError::Failed(m),
+        RateError::BadRows(errors, stats) => CliError::Rows {
+            file: source.to_string(),
+            errors,
+            total: stats.bad,
+            summary: format!(
+                "{} in {source}; nothing was rated (pass --skip-bad to rate the good rows)",
+                count(stats.bad, "bad row")
+            ),
+            fatal: true,
+        },
     }
-    let more = total.saturating_sub(errors.len() as u64);
-    if more > 0 {
-        writeln!(err, "… and {} not shown", count(more, "more bad row")).map_err(io)?;
+}
+
+/// Reports the rows skipped and the records outside the month; an error when nothing good
+/// was left to rate.
+fn report_skipped(
+    rating: &UsageRating,
+    source: &str,
+    period: Period,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), CliError> {
+    let stats = rating.stats;
+    if stats.bad > 0 {
+        ctx.report(&CliError::Rows {
+            file: source.to_string(),
+            errors: rating.skipped.clone(),
+            total: stats.bad,
+            summary: format!("{} skipped", count(stats.bad, "bad row")),
+            fatal: false,
+        });
+    }
+    if stats.outside > 0 {
+        ctx.info(format!(
+            "{} outside {period} ignored",
+            count(stats.outside, "record")
+        ));
+    }
+    if stats.bad > 0 && rating.charges.is_empty() {
+        return Err(CliError::Failed(format!(
+            "no good records in {period} to rate"
+        )));
     }
     Ok(())
-}
-
-/// `1 record`, `2 records`.
-fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// Loads, checks and compiles a rule set; diagnostics go to `err` (`Err(Exit)` then).
-fn load_catalogue(
-    paths: &[PathBuf],
-    err: &mut dyn Write,
-) -> Result<Result<Catalogue, Exit>, String> {
-    let sources = tenor_dsl::load(paths).map_err(|e| e.to_string())?;
-    if sources.is_empty() {
-        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("no .tenor files found in {}", shown.join(", ")));
-    }
-    match tenor_dsl::check(&sources) {
-        Ok(rules) => Ok(Ok(Catalogue::compile(&rules, &sources))),
-        Err(diags) => {
-            let io = |e: std::io::Error| e.to_string();
-            err.write_all(tenor_dsl::diagnostic::render_plain(&sources, &diags).as_bytes())
-                .map_err(io)?;
-            writeln!(
-                err,
-                "error: the rules have {} problem(s); run `tenor check` for details",
-                diags.len()
-            )
-            .map_err(io)?;
-            Ok(Err(Exit::Failure))
-        }
-    }
 }
 
 fn table() -> Table {

@@ -1,4 +1,5 @@
-//! Renderers for people: tables and explanations.
+//! Renderers for people and machines: tables, explanations and errors.
 
+pub mod errors;
 pub mod matching;
 pub mod price;

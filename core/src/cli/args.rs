@@ -1,0 +1,247 @@
+//! The command line's grammar: every subcommand, flag and value, as clap definitions.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// `tenor`: its global flags and one subcommand.
+#[derive(Parser)]
+#[command(
+    name = "tenor",
+    version,
+    about = "Quote-to-cash rules engine for managed service providers"
+)]
+pub struct Cli {
+    /// How to report errors: for people, or one `tenor.error/1` JSON document on standard error
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+    /// Print no progress bars and no `wrote …` lines
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check rule files and report every problem with its file:line:col
+    Check {
+        /// Rule files or directories (every `.tenor` file below them)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// Output format (`json`: the `tenor.check/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Price a quote: every charge of the commitment, and the totals
+    Price {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = PriceFormat::Table)]
+        format: PriceFormat,
+        /// Show, for every charge, the rules that made it
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Explain every charge of a quote: offer, tiers, proration, discounts, with rule locations
+    Explain {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// Only this quote line (1-based)
+        #[arg(long)]
+        line: Option<usize>,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+    },
+    /// Accept a quote: write the sales order, purchase orders, invoice schedule, recurring
+    /// template and summary as JSON
+    Accept {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// Where to write the documents
+        #[arg(long)]
+        out: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Replace documents made from a different quote or rules with the same quote id
+        #[arg(long)]
+        force: bool,
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Write only Tenor's own documents, loading no plugins
+        #[arg(long, conflicts_with = "plugins")]
+        no_plugins: bool,
+    },
+    /// Change the quantity of an accepted subscription line from a date: write a change order
+    /// and amend the invoice schedule and the sales order
+    Change {
+        /// The sales order (`SO-<quote>.json`); its schedule is read from beside it
+        #[arg(long)]
+        order: PathBuf,
+        /// The sales order line (1-based)
+        #[arg(long)]
+        line: u32,
+        /// The new quantity
+        #[arg(long)]
+        quantity: rust_decimal::Decimal,
+        /// When the change takes effect (YYYY-MM-DD)
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// Where to write the change order and the amended documents
+        #[arg(long)]
+        out: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+    },
+    /// Rate a month of usage records (CSV) through the metered products' tiers
+    Rate {
+        /// The usage file: CSV with the header customer,product,metric,quantity,timestamp
+        usage: PathBuf,
+        /// The month to rate, YYYY-MM
+        #[arg(long)]
+        period: String,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Report bad rows on standard error and rate the rest
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Prove that what was sold, bought and billed agree, and price every disagreement
+    Match {
+        /// The quote (what was sold)
+        #[arg(long)]
+        quote: PathBuf,
+        /// Purchase orders (Tenor's or a distributor's own, read through its plugin)
+        #[arg(long = "order")]
+        orders: Vec<PathBuf>,
+        /// Invoices (Tenor's schedule, a distributor's or the PSA's, through its plugin)
+        #[arg(long = "invoice")]
+        invoices: Vec<PathBuf>,
+        /// Read vendor documents with this plugin instead of detecting it
+        #[arg(long = "as")]
+        as_plugin: Option<String>,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List or pin the plugins Tenor loads
+    Plugins {
+        /// `list` or `lock`.
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+    /// Rewrite rule files in the canonical layout, keeping comments
+    Fmt {
+        /// Write nothing; exit 1 naming the files that would change
+        #[arg(long)]
+        check: bool,
+        /// Rule files or directories (every `.tenor` file below them)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+    },
+    /// Start a rule set: settings, a product, a co-term policy, a route and an example quote
+    Init {
+        /// Where to write it (must not exist, or be empty)
+        #[arg(default_value = "rules")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
+}
+
+/// The subcommands of `tenor plugins`.
+#[derive(Subcommand)]
+pub enum PluginsCommand {
+    /// Show each plugin's name, version, kind, capabilities and file
+    List {
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Pin every plugin file by its SHA-256 in `plugins.lock`; changed or unknown files are
+    /// then refused
+    Lock {
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+    },
+}
+
+/// Output formats of the commands that print a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable table
+    Table,
+    /// JSON (`tenor.check/1`, `tenor.usage-rating/1`, `tenor.match/1`, `tenor.plugins/1`)
+    Json,
+}
+
+/// Output formats of `price`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PriceFormat {
+    /// A readable table
+    Table,
+    /// JSON (`tenor.priced-quote/1`), amounts as decimal strings
+    Json,
+    /// The same document as YAML
+    Yaml,
+}
+
+/// How errors are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Source line and caret, for people
+    Human,
+    /// One `tenor.error/1` JSON document on standard error, for editors and CI
+    Json,
+}
+
+/// The error format asked for on a command line that may not parse, so that even a usage
+/// error can be reported as JSON.
+pub fn error_format_of(args: &[std::ffi::OsString]) -> ErrorFormat {
+    let mut it = args.iter().filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let value = match a.strip_prefix("--error-format") {
+            Some("") => it.next(),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        if value == Some("json") {
+            return ErrorFormat::Json;
+        }
+    }
+    ErrorFormat::Human
+}
+
+/// The clap command, for completions and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

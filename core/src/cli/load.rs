@@ -1,0 +1,105 @@
+//! Loading shared by the subcommands: rule sets (checked and compiled) and quotes (read,
+//! parsed and priced), each failure a typed [`CliError`].
+
+use crate::cli::exit::CliError;
+use crate::cli::progress;
+use crate::engine::catalogue::Catalogue;
+use crate::engine::pricing::{self, PriceOptions, PricedQuote};
+use crate::engine::quote::{QuoteError, QuoteFile};
+use std::path::{Path, PathBuf};
+use tenor_dsl::SourceSet;
+
+/// The rule files named by `paths`; none found is an error.
+pub fn sources(paths: &[PathBuf]) -> Result<SourceSet, CliError> {
+    let sources = tenor_dsl::load(paths).map_err(|e| CliError::Run(e.to_string()))?;
+    if sources.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(CliError::Run(format!(
+            "no .tenor files found in {}",
+            shown.join(", ")
+        )));
+    }
+    Ok(sources)
+}
+
+/// A compiled rule set with each file's name and text (for fingerprints).
+pub struct Rules {
+    /// The compiled catalogue.
+    pub catalogue: Catalogue,
+    /// Each file's name and text.
+    pub texts: Vec<(String, String)>,
+}
+
+/// Loads, checks and compiles a rule set; `rules` when `paths` is empty.
+pub fn rules(paths: &[PathBuf]) -> Result<Rules, CliError> {
+    let default = [PathBuf::from("rules")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let sources = sources(paths)?;
+    let texts = sources
+        .ids()
+        .map(|id| (sources.name(id).to_string(), sources.text(id).to_string()))
+        .collect();
+    match tenor_dsl::check(&sources) {
+        Ok(rules) => Ok(Rules {
+            catalogue: Catalogue::compile(&rules, &sources),
+            texts,
+        }),
+        Err(diags) => {
+            let summary = format!(
+                "the rules have {} problem(s); run `tenor check` for details",
+                diags.len()
+            );
+            Err(CliError::Rules {
+                sources,
+                diags,
+                summary,
+            })
+        }
+    }
+}
+
+/// Reads and parses a quote file.
+pub fn quote(path: &Path) -> Result<QuoteFile, CliError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Run(format!("cannot read the quote {name}: {e}")))?;
+    QuoteFile::parse(&name, &text).map_err(|e| CliError::Quote {
+        file: Some((name, text)),
+        errors: vec![*e],
+    })
+}
+
+/// Prices a parsed quote, with a progress bar when `progress`.
+pub fn price(
+    cat: &Catalogue,
+    file: &QuoteFile,
+    explain: bool,
+    progress: bool,
+) -> Result<PricedQuote, CliError> {
+    pricing::price_with_progress(
+        cat,
+        &file.quote,
+        &PriceOptions { explain },
+        &mut progress::Counter::new(file.quote.lines.len() as u64, "pricing", progress),
+    )
+    .map_err(|errors| CliError::Quote {
+        errors: errors
+            .into_iter()
+            .map(|e| file.error(&e.field, e.message, e.help))
+            .collect::<Vec<QuoteError>>(),
+        file: Some((file.name.clone(), file.text.clone())),
+    })
+}
+
+/// `1 file`, `2 files`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -1,0 +1,77 @@
+//! `tenor price` and `tenor explain`: a quote priced, as a table, JSON, YAML or explained.
+
+use crate::cli::Ctx;
+use crate::cli::args::PriceFormat;
+use crate::cli::exit::{CliError, CliResult, Exit};
+use crate::cli::load;
+use crate::engine::pricing::PricedQuote;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Loads the rules and prices the quote; `explain` keeps the chain of rules of every charge.
+fn priced(
+    quote: &Path,
+    rules: &[PathBuf],
+    explain: bool,
+    ctx: &Ctx<'_>,
+) -> Result<PricedQuote, CliError> {
+    let rules = load::rules(rules)?;
+    let file = load::quote(quote)?;
+    load::price(&rules.catalogue, &file, explain, ctx.progress())
+}
+
+/// `tenor price`: the table, JSON or YAML; `explain` prints the explanation instead.
+pub fn price(
+    quote: &Path,
+    rules: &[PathBuf],
+    format: PriceFormat,
+    explain: bool,
+    ctx: &mut Ctx<'_>,
+) -> CliResult {
+    if explain {
+        return explain_cmd(quote, None, rules, ctx);
+    }
+    let priced = priced(quote, rules, false, ctx)?;
+    match format {
+        PriceFormat::Json => {
+            // Streamed: a large quote's schedule runs to hundreds of megabytes.
+            let mut w = std::io::BufWriter::new(&mut *ctx.out);
+            serde_json::to_writer_pretty(&mut w, &priced)?;
+            w.write_all(b"\n")?;
+            w.flush()?;
+        }
+        PriceFormat::Yaml => {
+            let text = crate::files::yaml::to_string(&priced)?;
+            ctx.out.write_all(text.as_bytes())?;
+        }
+        PriceFormat::Table => {
+            let text = crate::cli::render::price::price_table(&priced);
+            ctx.out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// `tenor explain`: for every charge (or those of line `only`), the rules that made it.
+pub fn explain_cmd(
+    quote: &Path,
+    only: Option<usize>,
+    rules: &[PathBuf],
+    ctx: &mut Ctx<'_>,
+) -> CliResult {
+    let priced = priced(quote, rules, true, ctx)?;
+    if let Some(n) = only {
+        if n == 0 || n > priced.lines.len() {
+            return Err(CliError::Run(format!(
+                "the quote has lines 1 to {}; there is no line {n}",
+                priced.lines.len()
+            )));
+        }
+    }
+    // Here `--format json` will write
+    // `crate::cli::render::explain::explain_document(&priced, only)` (a `serde_json::Value`)
+    // with `serde_json::to_writer_pretty`, and `table` the text below.
+    let text = crate::cli::render::price::explain(&priced, only);
+    ctx.out.write_all(text.as_bytes())?;
+    Ok(Exit::Success)
+}

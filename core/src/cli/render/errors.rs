@@ -1,0 +1,286 @@
+//! Errors for people (source lines with carets, `error:` lines) and as one `tenor.error/1`
+//! JSON document for editors and CI.
+
+use crate::cli::exit::CliError;
+use crate::engine::quote::QuoteError;
+use serde::Serialize;
+use std::io::Write;
+use tenor_dsl::diagnostic::{self, termcolor::WriteColor};
+use tenor_dsl::{Diagnostic, SourceSet, Span};
+
+/// One problem as data: the entries of a `tenor.error/1` document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// A stable code (`tier-order`, `quote`, `accept`, `usage`, `io` …).
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// `warning` or `note` for what does not stop the command; absent for errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<&'static str>,
+    /// The file at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Its 1-based line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Its 1-based column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub col: Option<u64>,
+    /// The field at fault, as a path (`lines[2].product`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Problem {
+    /// A problem with only a code and a message.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Problem {
+            code: code.to_string(),
+            message: message.into(),
+            ..Problem::default()
+        }
+    }
+
+    /// The same with a file.
+    pub fn in_file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// The same with a help text.
+    pub fn with_help(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+}
+
+/// The `tenor.error/1` document holding `problems`, pretty-printed, with a final newline.
+pub fn document(problems: &[Problem]) -> String {
+    /// The document, its schema first.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema: &'static str,
+        errors: &'a [Problem],
+    }
+    let doc = Doc {
+        schema: "tenor.error/1",
+        errors: problems,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The problems an error stands for, as data.
+pub fn problems(e: &CliError) -> Vec<Problem> {
+    match e {
+        CliError::Usage(u) => {
+            let text = u.render().to_string();
+            let first = text.lines().next().unwrap_or_default();
+            vec![Problem::new(
+                "usage",
+                first.trim_start_matches("error: ").trim(),
+            )]
+        }
+        CliError::Rules { sources, diags, .. } => rule_problems(sources, diags),
+        CliError::Quote { errors, .. } => errors.iter().map(quote_problem).collect(),
+        CliError::Refused { problems, .. } => problems.clone(),
+        CliError::Rows {
+            file,
+            errors,
+            fatal,
+            ..
+        } => errors
+            .iter()
+            .map(|r| Problem {
+                severity: (!fatal).then_some("warning"),
+                line: Some(r.line),
+                field: r.field.map(str::to_string),
+                ..Problem::new("usage-row", r.message.clone()).in_file(file.clone())
+            })
+            .collect(),
+        CliError::Failed(m) => vec![Problem::new("input", m.clone())],
+        CliError::Run(m) => vec![Problem::new("error", m.clone())],
+        CliError::Output(io) => vec![Problem::new("io", io.to_string())],
+    }
+}
+
+/// Rule diagnostics as problems.
+fn rule_problems(sources: &SourceSet, diags: &[Diagnostic]) -> Vec<Problem> {
+    diagnostic::to_json(sources, diags)
+        .into_iter()
+        .map(|d| Problem {
+            line: Some(d.line as u64),
+            col: Some(d.column as u64),
+            help: d.help.map(str::to_string),
+            ..Problem::new(d.code, d.message).in_file(d.file)
+        })
+        .collect()
+}
+
+/// A quote error as a problem.
+fn quote_problem(e: &QuoteError) -> Problem {
+    Problem {
+        line: e.line.map(|l| l as u64),
+        col: e.column.map(|c| c as u64),
+        field: (!e.field.is_empty()).then(|| e.field.clone()),
+        help: e.help.clone(),
+        ..Problem::new("quote", e.message.clone()).in_file(e.file.clone())
+    }
+}
+
+/// Writes an error for people, as the commands always have.
+pub fn human(e: &CliError, err: &mut dyn WriteColor) -> std::io::Result<()> {
+    match e {
+        CliError::Usage(u) => write!(err, "{}", u.render()),
+        CliError::Rules {
+            sources,
+            diags,
+            summary,
+        } => {
+            diagnostic::render_human(sources, diags, err)?;
+            writeln!(err, "error: {summary}")
+        }
+        CliError::Quote { file, errors } => {
+            let file = file.as_ref().map(|(n, t)| (n.as_str(), t.as_str()));
+            quote_errors(file, errors, err)
+        }
+        CliError::Refused { problems, summary } => {
+            for p in problems {
+                problem_line(p, err)?;
+            }
+            match summary {
+                Some(s) => writeln!(err, "error: {s}"),
+                None => Ok(()),
+            }
+        }
+        CliError::Rows {
+            file: source,
+            errors,
+            total,
+            summary,
+            fatal,
+        } => {
+            for e in errors {
+                writeln!(err, "{source}:{e}")?;
+            }
+            let more = total.saturating_sub(errors.len() as u64);
+            if more > 0 {
+                let shown = crate::cli::load::count(more, "more bad row");
+                writeln!(err, "… and {shown} not shown")?;
+            }
+            let level = if *fatal { "error" } else { "warning" };
+            writeln!(err, "{level}: {summary}")
+        }
+        CliError::Failed(m) | CliError::Run(m) => writeln!(err, "error: {m}"),
+        CliError::Output(io) => writeln!(err, "error: {io}"),
+    }
+}
+
+/// `error: FILE: line N: MESSAGE` and its help, for one problem.
+pub fn problem_line(p: &Problem, err: &mut dyn Write) -> std::io::Result<()> {
+    let level = p.severity.unwrap_or("error");
+    write!(err, "{level}: ")?;
+    if let Some(f) = &p.file {
+        write!(err, "{f}: ")?;
+    }
+    if let Some(l) = p.line {
+        write!(err, "line {l}: ")?;
+    }
+    writeln!(err, "{}", p.message)?;
+    if let Some(h) = &p.help {
+        writeln!(err, "  help: {h}")?;
+    }
+    Ok(())
+}
+
+/// Renders quote errors with the quote's own line and a caret, like rule diagnostics.
+fn quote_errors(
+    file: Option<(&str, &str)>,
+    errors: &[QuoteError],
+    err: &mut dyn WriteColor,
+) -> std::io::Result<()> {
+    let mut sources = SourceSet::new();
+    let id = file.map(|(name, text)| sources.add(name, text));
+    let mut diags = Vec::new();
+    for e in errors {
+        match (id, file, e.line) {
+            (Some(id), Some((_, text)), Some(line)) => {
+                diags.push(quote_diagnostic(id, text, line, e))
+            }
+            _ => writeln!(err, "{e}")?,
+        }
+    }
+    diagnostic::render_human(&sources, &diags, err)?;
+    writeln!(
+        err,
+        "error: the quote has {} problem{}; nothing was priced",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    )
+}
+
+/// A quote error as a diagnostic underlining the rest of its line.
+fn quote_diagnostic(id: tenor_dsl::FileId, text: &str, line: usize, e: &QuoteError) -> Diagnostic {
+    let start = byte_offset(text, line, e.column.unwrap_or(1));
+    let width = text
+        .get(start..)
+        .map(|rest| rest.find(['\n', '\r']).unwrap_or(rest.len()))
+        .unwrap_or(0);
+    let label = if e.field.is_empty() {
+        "here".to_string()
+    } else {
+        format!("field `{}`", display_path(&e.field))
+    };
+    let d = Diagnostic::new(
+        "quote",
+        e.message.clone(),
+        Span::new(id, start, start + width),
+        label,
+    );
+    match &e.help {
+        Some(h) => d.with_help(h.clone()),
+        None => d,
+    }
+}
+
+/// `lines[2].product` as people count: `lines[3].product` is line 3.
+fn display_path(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("lines[") {
+        if let Some((n, tail)) = rest.split_once(']') {
+            if let Ok(i) = n.parse::<usize>() {
+                return format!(
+                    "line {}{}",
+                    i + 1,
+                    if tail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", tail.trim_start_matches('.'))
+                    }
+                );
+            }
+        }
+    }
+    path.to_string()
+}
+
+/// The byte offset of a 1-based line and column in `text`.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return offset + col;
+        }
+        offset += l.len();
+    }
+    offset.min(text.len())
+}
