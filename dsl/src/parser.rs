@@ -236,25 +236,9 @@ fn syntax_error(
         .take_while(|c| !c.is_whitespace())
         .take(30)
         .collect();
-    let found = if found_word.is_empty() {
-        if rest.trim().is_empty() {
-            "end of file".to_string()
-        } else {
-            "end of line".to_string()
-        }
-    } else {
-        format!("`{found_word}`")
-    };
     let at = offset + pos;
     let span = Span::new(file, at, at + found_word.len());
-    let mut expected: Vec<String> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().map(|r| describe(*r)).collect()
-        }
-        ErrorVariant::CustomError { message } => vec![message.clone()],
-    };
-    expected.sort();
-    expected.dedup();
+    let expected = expected_words(&e.variant);
     if expected.iter().any(|x| x == CLOSE_QUOTE) {
         // Point from the opening quote to the end of its line.
         let before = text.get(..pos).unwrap_or("");
@@ -284,14 +268,10 @@ fn syntax_error(
     };
     let d = Diagnostic::new(
         "syntax",
-        format!("expected {list}, found {found}"),
+        format!("expected {list}, found {}", found_text(&found_word, rest)),
         span,
         label,
     );
-    let word: String = found_word
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
     if found_word.is_empty() && rest.trim().is_empty() && expected.iter().any(|x| x == "`}`") {
         // The end of the file is not where the mistake is: point at the brace left open.
         if let Some(open) = unclosed_brace(text) {
@@ -305,6 +285,42 @@ fn syntax_error(
         }
         return d.with_help("a `{` block is not closed: add `}` at its end");
     }
+    word_help(d, &found_word, &expected)
+}
+
+/// What the parser found, in an "expected …, found …" message.
+fn found_text(found_word: &str, rest: &str) -> String {
+    if found_word.is_empty() {
+        if rest.trim().is_empty() {
+            "end of file".to_string()
+        } else {
+            "end of line".to_string()
+        }
+    } else {
+        format!("`{found_word}`")
+    }
+}
+
+/// What the parser expected, in words, sorted and without repeats.
+fn expected_words(variant: &ErrorVariant<Rule>) -> Vec<String> {
+    let mut expected: Vec<String> = match variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| describe(*r)).collect()
+        }
+        ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    expected.sort();
+    expected.dedup();
+    expected
+}
+
+/// A syntax error's help when the word found looks like a misspelt keyword or the start of
+/// a statement after a block left open.
+fn word_help(d: Diagnostic, found_word: &str, expected: &[String]) -> Diagnostic {
+    let word: String = found_word
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
     if !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return d;
     }
@@ -341,7 +357,14 @@ const NUMBER: &str = "a number";
 
 /// Words for a grammar rule in an "expected …" message.
 fn describe(rule: Rule) -> String {
-    let s = match rule {
+    describe_value(rule)
+        .or_else(|| describe_clause(rule))
+        .map_or_else(|| keyword_words(rule), str::to_string)
+}
+
+/// Words for a value, a punctuation mark or a whole statement; `None` for other rules.
+fn describe_value(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
         Rule::ident => "a name",
         Rule::number => NUMBER,
         Rule::percent => "a percentage",
@@ -362,6 +385,13 @@ fn describe(rule: Rule) -> String {
         Rule::tier_price => "a tier price or `free`",
         Rule::discount_amount => "an amount (`15%`, `2.00 a month`, `50.00 once`)",
         Rule::condition => "a condition",
+        _ => return None,
+    })
+}
+
+/// Words for a clause of a statement; `None` for other rules.
+fn describe_clause(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
         Rule::scope => {
             "what it applies to (`product`, `vendor`, `category`, `bundle`, `every line`, `the quote`)"
         }
@@ -412,18 +442,20 @@ fn describe(rule: Rule) -> String {
         Rule::amount => "an amount (`22.00 a month`)",
         Rule::match_tolerance | Rule::match_ignore => "`tolerance` or `ignore`",
         Rule::period => "a period (a month, a year, a term, once)",
-        other => {
-            // Keywords are `kw_WORD`; block lines are `p_WORD`, `c_WORD`, `cond_WORD`: show the
-            // word the line starts with, never a grammar name.
-            let name = format!("{other:?}");
-            let word = ["kw_", "p_", "c_", "b_", "cond_"]
-                .iter()
-                .find_map(|p| name.strip_prefix(p))
-                .unwrap_or(&name);
-            return format!("`{}`", word.replace('_', " "));
-        }
-    };
-    s.to_string()
+        _ => return None,
+    })
+}
+
+/// A keyword or block-line rule as the words it stands for.
+fn keyword_words(rule: Rule) -> String {
+    // Keywords are `kw_WORD`; block lines are `p_WORD`, `c_WORD`, `cond_WORD`: show the
+    // word the line starts with, never a grammar name.
+    let name = format!("{rule:?}");
+    let word = ["kw_", "p_", "c_", "b_", "cond_"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(&name);
+    format!("`{}`", word.replace('_', " "))
 }
 
 fn join_or(items: &[String]) -> String {
