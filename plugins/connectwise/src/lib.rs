@@ -1164,8 +1164,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn one_agreement_per_billing_frequency() {
+    /// A customer buying four recurring lines, one per billing frequency (upfront, annual,
+    /// monthly, quarterly).
+    fn four_billing_frequencies() -> SalesInput {
         let mut input = empty("CUST-0057");
         let dates = ("2026-10-12", "2027-04-01", "2030-04-01");
         recurring(
@@ -1209,6 +1210,12 @@ mod tests {
             ("quarterly", 3),
             dates,
         );
+        input
+    }
+
+    #[test]
+    fn one_agreement_per_billing_frequency() {
+        let input = four_billing_frequencies();
         let docs = render(&input);
         let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(

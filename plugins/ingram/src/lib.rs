@@ -396,54 +396,13 @@ impl Plugin for Connector {
                     _ => currency = Some(code),
                 }
             }
-            let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
-                .filter(|q| q.fract().is_zero())
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{} {} is not a whole number",
-                        at("quantity"),
-                        l.quantity
-                    ))
-                })?;
-            let amount = money(&l.extended_price, &at("extendedPrice"))?;
-            net = net.checked_add(amount).ok_or_else(|| {
+            let line = invoice_line(&document, reference, date, l, &at)?;
+            net = net.checked_add(line.amount).ok_or_else(|| {
                 invalid(format!("invoice {document}: the lines' amounts overflow"))
             })?;
-            lines.push(InvoiceLine {
-                document: document.clone(),
-                reference: reference.map(str::to_string),
-                customer: None,
-                part_number: l.ingram_part_number.clone(),
-                description: description(l),
-                quantity,
-                unit_price: l
-                    .unit_price
-                    .as_ref()
-                    .map(|p| money(p, &at("unitPrice")))
-                    .transpose()?,
-                amount,
-                period_start: None,
-                period_end: None,
-                term: None,
-                billing: None,
-                date,
-            });
+            lines.push(line);
         }
-        let stated = invoice
-            .summary
-            .and_then(|s| s.totals)
-            .and_then(|t| t.net_invoice_amount);
-        if let Some(stated) = stated {
-            let stated = money(
-                &stated,
-                &format!("invoice {document} `summary.totals.netInvoiceAmount`"),
-            )?;
-            if stated != net {
-                return Err(invalid(format!(
-                    "invoice {document}: the lines' `extendedPrice` add up to {net} but `summary.totals.netInvoiceAmount` is {stated}; the invoice is incomplete or misread"
-                )));
-            }
-        }
+        check_net_amount(&invoice.summary, &document, net)?;
         Ok(lines)
     }
 
@@ -459,6 +418,70 @@ impl Plugin for Connector {
         let ingram_lines = lines.iter().any(|l| l.get("ingramPartNumber").is_some());
         keyed && (ingram_lines || (lines.is_empty() && o.contains_key("customerOrderNumber")))
     }
+}
+
+/// One line of invoice details; `at` names a field of it in an error.
+fn invoice_line(
+    document: &str,
+    reference: Option<&str>,
+    date: Option<NaiveDate>,
+    l: &InvoiceDetailLine,
+    at: &dyn Fn(&str) -> String,
+) -> Result<InvoiceLine, PluginError> {
+    let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
+        .filter(|q| q.fract().is_zero())
+        .ok_or_else(|| {
+            invalid(format!(
+                "{} {} is not a whole number",
+                at("quantity"),
+                l.quantity
+            ))
+        })?;
+    let amount = money(&l.extended_price, &at("extendedPrice"))?;
+    Ok(InvoiceLine {
+        document: document.to_string(),
+        reference: reference.map(str::to_string),
+        customer: None,
+        part_number: l.ingram_part_number.clone(),
+        description: description(l),
+        quantity,
+        unit_price: l
+            .unit_price
+            .as_ref()
+            .map(|p| money(p, &at("unitPrice")))
+            .transpose()?,
+        amount,
+        period_start: None,
+        period_end: None,
+        term: None,
+        billing: None,
+        date,
+    })
+}
+
+/// Refuses invoice details whose lines do not add up to the net amount they state: some
+/// lines are missing or misread.
+fn check_net_amount(
+    summary: &Option<Summary>,
+    document: &str,
+    net: Decimal,
+) -> Result<(), PluginError> {
+    let stated = summary
+        .as_ref()
+        .and_then(|s| s.totals.as_ref())
+        .and_then(|t| t.net_invoice_amount.as_ref());
+    if let Some(stated) = stated {
+        let stated = money(
+            stated,
+            &format!("invoice {document} `summary.totals.netInvoiceAmount`"),
+        )?;
+        if stated != net {
+            return Err(invalid(format!(
+                "invoice {document}: the lines' `extendedPrice` add up to {net} but `summary.totals.netInvoiceAmount` is {stated}; the invoice is incomplete or misread"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `InvoiceLine` has no field for Ingram's line number, the manufacturer's part number or the
