@@ -768,48 +768,32 @@ impl Builder<'_> {
             .map(|c| self.span(c))
     }
 
-    fn product(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Product> {
-        let sku = self.name(k.first()?);
-        let name = self.string(k.get(1)?);
-        let close = self.close_span(&k)?;
+    /// The entries of a `{ … }` block, after its first `skip` children: each read by `entry`
+    /// from its rule, its children and itself, and kept with its span.
+    fn block_entries<'i, E>(
+        &mut self,
+        k: Vec<Pair<'i>>,
+        skip: usize,
+        mut entry: impl FnMut(&mut Self, Rule, Vec<Pair<'i>>, Pair<'i>) -> Option<E>,
+    ) -> Option<Vec<Spanned<E>>> {
         let mut entries = Vec::new();
-        for c in k.into_iter().skip(2) {
+        for c in k.into_iter().skip(skip) {
             let espan = self.span(&c);
             let rule = c.as_rule();
             if rule == Rule::close_brace {
                 continue;
             }
             let ck = self.kids(c.clone());
-            let e = match rule {
-                Rule::p_vendor => ProductEntry::Vendor(self.name(ck.first()?)),
-                Rule::p_unit => ProductEntry::Unit(self.name(ck.first()?)),
-                Rule::p_category => ProductEntry::Category(self.name(ck.first()?)),
-                Rule::p_part => ProductEntry::Part(Part {
-                    distributor: self.name(ck.first()?),
-                    number: self.string(ck.get(1)?),
-                    id: ck.get(2).map(|x| self.string(x)),
-                }),
-                Rule::p_catalog => ProductEntry::Catalog(self.string(ck.first()?)),
-                Rule::p_not_bought => ProductEntry::NotBought,
-                Rule::p_cancel => ProductEntry::Cancel(self.number(ck.first()?)),
-                Rule::p_usage => {
-                    let agg_pair = ck.get(1)?;
-                    let agg = match agg_pair.clone().into_inner().next()?.as_rule() {
-                        Rule::kw_sum => Aggregation::Sum,
-                        Rule::kw_max => Aggregation::Max,
-                        _ => Aggregation::Last,
-                    };
-                    ProductEntry::Usage(Usage {
-                        metric: self.name(ck.first()?),
-                        aggregation: Spanned::new(agg, self.span(agg_pair)),
-                    })
-                }
-                Rule::p_minimum => ProductEntry::Minimum(self.amount(ck.first()?)?),
-                Rule::offer => ProductEntry::Offer(self.offer(c)?),
-                _ => return None,
-            };
-            entries.push(Spanned::new(e, espan));
+            entries.push(Spanned::new(entry(self, rule, ck, c)?, espan));
         }
+        Some(entries)
+    }
+
+    fn product(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Product> {
+        let sku = self.name(k.first()?);
+        let name = self.string(k.get(1)?);
+        let close = self.close_span(&k)?;
+        let entries = self.block_entries(k, 2, |p, rule, ck, c| p.product_entry(rule, &ck, c))?;
         Some(Product {
             span,
             sku,
@@ -819,29 +803,54 @@ impl Builder<'_> {
         })
     }
 
+    /// One line of a product block.
+    fn product_entry(&mut self, rule: Rule, ck: &[Pair<'_>], c: Pair<'_>) -> Option<ProductEntry> {
+        let e = match rule {
+            Rule::p_vendor => ProductEntry::Vendor(self.name(ck.first()?)),
+            Rule::p_unit => ProductEntry::Unit(self.name(ck.first()?)),
+            Rule::p_category => ProductEntry::Category(self.name(ck.first()?)),
+            Rule::p_part => ProductEntry::Part(Part {
+                distributor: self.name(ck.first()?),
+                number: self.string(ck.get(1)?),
+                id: ck.get(2).map(|x| self.string(x)),
+            }),
+            Rule::p_catalog => ProductEntry::Catalog(self.string(ck.first()?)),
+            Rule::p_not_bought => ProductEntry::NotBought,
+            Rule::p_cancel => ProductEntry::Cancel(self.number(ck.first()?)),
+            Rule::p_usage => {
+                let agg_pair = ck.get(1)?;
+                let agg = match agg_pair.clone().into_inner().next()?.as_rule() {
+                    Rule::kw_sum => Aggregation::Sum,
+                    Rule::kw_max => Aggregation::Max,
+                    _ => Aggregation::Last,
+                };
+                ProductEntry::Usage(Usage {
+                    metric: self.name(ck.first()?),
+                    aggregation: Spanned::new(agg, self.span(agg_pair)),
+                })
+            }
+            Rule::p_minimum => ProductEntry::Minimum(self.amount(ck.first()?)?),
+            Rule::offer => ProductEntry::Offer(self.offer(c)?),
+            _ => return None,
+        };
+        Some(e)
+    }
+
     fn bundle(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Bundle> {
         let sku = self.name(k.first()?);
         let name = self.string(k.get(1)?);
         let close = self.close_span(&k)?;
-        let mut entries = Vec::new();
-        for c in k.into_iter().skip(2) {
-            let espan = self.span(&c);
-            let rule = c.as_rule();
-            if rule == Rule::close_brace {
-                continue;
-            }
-            let ck = self.kids(c.clone());
-            let e = match rule {
-                Rule::p_category => BundleEntry::Category(self.name(ck.first()?)),
+        let entries = self.block_entries(k, 2, |p, rule, ck, c| {
+            Some(match rule {
+                Rule::p_category => BundleEntry::Category(p.name(ck.first()?)),
                 Rule::b_includes => BundleEntry::Includes {
-                    quantity: self.number(ck.first()?),
-                    product: self.name(ck.get(1)?),
+                    quantity: p.number(ck.first()?),
+                    product: p.name(ck.get(1)?),
                 },
-                Rule::offer => BundleEntry::Offer(self.offer(c)?),
+                Rule::offer => BundleEntry::Offer(p.offer(c)?),
                 _ => return None,
-            };
-            entries.push(Spanned::new(e, espan));
-        }
+            })
+        })?;
         Some(Bundle {
             span,
             sku,
@@ -939,49 +948,46 @@ impl Builder<'_> {
     fn coterm(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Coterm> {
         let name = self.name(k.first()?);
         let close = self.close_span(&k)?;
-        let mut entries = Vec::new();
-        for c in k.into_iter().skip(1) {
-            let espan = self.span(&c);
-            let rule = c.as_rule();
-            if rule == Rule::close_brace {
-                continue;
-            }
-            let v = self.kids(c).into_iter().next()?;
-            let e = match rule {
-                Rule::c_anchor => {
-                    let a = v.into_inner().next()?;
-                    let ak = self.kids(a.clone());
-                    CotermEntry::Anchor(match a.as_rule() {
-                        Rule::anchor_anniversary => Anchor::CustomerAnniversary,
-                        Rule::anchor_date => Anchor::Date(self.date(ak.first()?)),
-                        Rule::anchor_existing => Anchor::EndOfExisting(self.name(ak.first()?)),
-                        _ => Anchor::CalendarMonthEnd,
-                    })
-                }
-                Rule::c_mode => CotermEntry::Mode(match v.into_inner().next()?.as_rule() {
-                    Rule::kw_stub => CotermMode::Stub,
-                    _ => CotermMode::Coterminous,
-                }),
-                Rule::c_prorate => CotermEntry::Prorate(match v.into_inner().next()?.as_rule() {
-                    Rule::kw_daily => Proration::Daily,
-                    Rule::kw_monthly => Proration::Monthly,
-                    _ => Proration::None,
-                }),
-                Rule::c_basis => CotermEntry::Basis(match v.into_inner().next()?.as_rule() {
-                    Rule::kw_actual => DayBasis::Actual,
-                    _ => DayBasis::Thirty,
-                }),
-                Rule::c_applies => CotermEntry::AppliesTo(self.target(v)?),
-                _ => return None,
-            };
-            entries.push(Spanned::new(e, espan));
-        }
+        let entries = self.block_entries(k, 1, |p, rule, ck, _| p.coterm_entry(rule, ck))?;
         Some(Coterm {
             span,
             name,
             entries,
             close,
         })
+    }
+
+    /// One line of a co-term policy block, from its rule and children.
+    fn coterm_entry(&mut self, rule: Rule, ck: Vec<Pair<'_>>) -> Option<CotermEntry> {
+        let v = ck.into_iter().next()?;
+        let e = match rule {
+            Rule::c_anchor => {
+                let a = v.into_inner().next()?;
+                let ak = self.kids(a.clone());
+                CotermEntry::Anchor(match a.as_rule() {
+                    Rule::anchor_anniversary => Anchor::CustomerAnniversary,
+                    Rule::anchor_date => Anchor::Date(self.date(ak.first()?)),
+                    Rule::anchor_existing => Anchor::EndOfExisting(self.name(ak.first()?)),
+                    _ => Anchor::CalendarMonthEnd,
+                })
+            }
+            Rule::c_mode => CotermEntry::Mode(match v.into_inner().next()?.as_rule() {
+                Rule::kw_stub => CotermMode::Stub,
+                _ => CotermMode::Coterminous,
+            }),
+            Rule::c_prorate => CotermEntry::Prorate(match v.into_inner().next()?.as_rule() {
+                Rule::kw_daily => Proration::Daily,
+                Rule::kw_monthly => Proration::Monthly,
+                _ => Proration::None,
+            }),
+            Rule::c_basis => CotermEntry::Basis(match v.into_inner().next()?.as_rule() {
+                Rule::kw_actual => DayBasis::Actual,
+                _ => DayBasis::Thirty,
+            }),
+            Rule::c_applies => CotermEntry::AppliesTo(self.target(v)?),
+            _ => return None,
+        };
+        Some(e)
     }
 
     fn discount(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Discount> {
