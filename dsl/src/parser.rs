@@ -125,21 +125,8 @@ fn unclosed_brace(text: &str) -> Option<usize> {
     let mut open = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let mut in_string = false;
-        let mut escaped = false;
-        for (i, c) in line.char_indices() {
-            if in_string {
-                match c {
-                    _ if escaped => escaped = false,
-                    '\\' => escaped = true,
-                    '"' => in_string = false,
-                    _ => {}
-                }
-                continue;
-            }
+        for (i, c) in code_chars(line) {
             match c {
-                '"' => in_string = true,
-                '#' => break,
                 '{' => open.push(offset + i),
                 '}' => {
                     open.pop();
@@ -154,28 +141,39 @@ fn unclosed_brace(text: &str) -> Option<usize> {
 
 /// `{` minus `}` on a line, outside strings and comments.
 fn brace_balance(line: &str) -> i64 {
-    let mut n = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in line.chars() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
+    code_chars(line)
+        .map(|(_, c)| match c {
+            '{' => 1,
+            '}' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The characters of a line that are code, with their byte offsets: those outside strings
+/// (and not their quotes), up to a `#` comment.
+fn code_chars(line: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    line.char_indices()
+        .scan((false, false), |(in_string, escaped), (i, c)| {
+            if *in_string {
+                match c {
+                    _ if *escaped => *escaped = false,
+                    '\\' => *escaped = true,
+                    '"' => *in_string = false,
+                    _ => {}
+                }
+                return Some(None);
             }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '#' => break,
-            '{' => n += 1,
-            '}' => n -= 1,
-            _ => {}
-        }
-    }
-    n
+            match c {
+                '"' => {
+                    *in_string = true;
+                    Some(None)
+                }
+                '#' => None,
+                _ => Some(Some((i, c))),
+            }
+        })
+        .flatten()
 }
 
 /// Finds every `#` comment outside string literals.
