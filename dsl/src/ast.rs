@@ -272,9 +272,9 @@ pub struct Party {
     pub label: Option<Spanned<String>>,
 }
 
-/// A product: something sold.
+/// A block that declares a SKU: a [`Product`] or a [`Bundle`], with its kind of lines.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Product {
+pub struct SkuBlock<E> {
     /// The whole block.
     pub span: Span,
     /// The SKU.
@@ -282,10 +282,13 @@ pub struct Product {
     /// The display name.
     pub name: Spanned<String>,
     /// Its lines, in written order.
-    pub entries: Vec<Spanned<ProductEntry>>,
+    pub entries: Vec<Spanned<E>>,
     /// The closing brace, for comments placed before it.
     pub close: Span,
 }
+
+/// A product: something sold.
+pub type Product = SkuBlock<ProductEntry>;
 
 /// One line of a product block.
 #[allow(
@@ -537,19 +540,7 @@ pub enum Derive {
 }
 
 /// A bundle: sold as one line, bought as its components.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Bundle {
-    /// The whole block.
-    pub span: Span,
-    /// The SKU.
-    pub sku: Name,
-    /// The display name.
-    pub name: Spanned<String>,
-    /// Its lines, in written order.
-    pub entries: Vec<Spanned<BundleEntry>>,
-    /// The closing brace.
-    pub close: Span,
-}
+pub type Bundle = SkuBlock<BundleEntry>;
 
 /// One line of a bundle block.
 #[allow(

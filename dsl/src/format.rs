@@ -470,29 +470,13 @@ fn discount_line(d: &Discount) -> String {
 
 fn condition_text(c: &Condition) -> String {
     match c {
-        Condition::Segment(names) => format!(
-            "customer segment is {}",
-            names
-                .iter()
-                .map(|n| n.node.as_str())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        Condition::Term(terms) => format!(
-            "term is {}",
-            terms
-                .iter()
-                .map(|t| t.node.to_string())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        Condition::Billing(bs) => format!(
-            "billing is {}",
-            bs.iter()
-                .map(|b| b.node.keyword())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
+        Condition::Segment(names) => {
+            format!("customer segment is {}", or_list(names, |n| n.clone()))
+        }
+        Condition::Term(terms) => format!("term is {}", or_list(terms, Term::to_string)),
+        Condition::Billing(bs) => {
+            format!("billing is {}", or_list(bs, |b| b.keyword().to_string()))
+        }
         Condition::Quantity(op, n) => format!("quantity {} {}", op.words(), n.node.text),
         Condition::Date(subject, op, d) => format!(
             "{} {} {}",
@@ -507,6 +491,15 @@ fn condition_text(c: &Condition) -> String {
             d.node.0
         ),
     }
+}
+
+/// The alternatives of a condition, `a or b or c`.
+fn or_list<T>(items: &[Spanned<T>], text: impl Fn(&T) -> String) -> String {
+    items
+        .iter()
+        .map(|i| text(&i.node))
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// Column widths shared by the price lines of one block.

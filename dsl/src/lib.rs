@@ -129,6 +129,11 @@ impl Summary {
     }
 }
 
+/// How many of a block's lines are of one kind.
+fn count<E>(entries: &[ast::Spanned<E>], kind: impl Fn(&E) -> bool) -> usize {
+    entries.iter().filter(|e| kind(&e.node)).count()
+}
+
 /// Counts what a rule set defines.
 pub fn summary(rules: &RuleSet) -> Summary {
     use ast::{BundleEntry, Item, ProductEntry};
@@ -137,19 +142,11 @@ pub fn summary(rules: &RuleSet) -> Summary {
         match item {
             Item::Product(p) => {
                 s.products += 1;
-                s.offers += p
-                    .entries
-                    .iter()
-                    .filter(|e| matches!(e.node, ProductEntry::Offer(_)))
-                    .count();
+                s.offers += count(&p.entries, |e| matches!(e, ProductEntry::Offer(_)));
             }
             Item::Bundle(b) => {
                 s.bundles += 1;
-                s.offers += b
-                    .entries
-                    .iter()
-                    .filter(|e| matches!(e.node, BundleEntry::Offer(_)))
-                    .count();
+                s.offers += count(&b.entries, |e| matches!(e, BundleEntry::Offer(_)));
             }
             Item::Tiers(_) => s.tier_tables += 1,
             Item::Coterm(_) => s.coterm_policies += 1,

@@ -125,21 +125,8 @@ fn unclosed_brace(text: &str) -> Option<usize> {
     let mut open = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let mut in_string = false;
-        let mut escaped = false;
-        for (i, c) in line.char_indices() {
-            if in_string {
-                match c {
-                    _ if escaped => escaped = false,
-                    '\\' => escaped = true,
-                    '"' => in_string = false,
-                    _ => {}
-                }
-                continue;
-            }
+        for (i, c) in code_chars(line) {
             match c {
-                '"' => in_string = true,
-                '#' => break,
                 '{' => open.push(offset + i),
                 '}' => {
                     open.pop();
@@ -154,28 +141,39 @@ fn unclosed_brace(text: &str) -> Option<usize> {
 
 /// `{` minus `}` on a line, outside strings and comments.
 fn brace_balance(line: &str) -> i64 {
-    let mut n = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in line.chars() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
+    code_chars(line)
+        .map(|(_, c)| match c {
+            '{' => 1,
+            '}' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The characters of a line that are code, with their byte offsets: those outside strings
+/// (and not their quotes), up to a `#` comment.
+fn code_chars(line: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    line.char_indices()
+        .scan((false, false), |(in_string, escaped), (i, c)| {
+            if *in_string {
+                match c {
+                    _ if *escaped => *escaped = false,
+                    '\\' => *escaped = true,
+                    '"' => *in_string = false,
+                    _ => {}
+                }
+                return Some(None);
             }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '#' => break,
-            '{' => n += 1,
-            '}' => n -= 1,
-            _ => {}
-        }
-    }
-    n
+            match c {
+                '"' => {
+                    *in_string = true;
+                    Some(None)
+                }
+                '#' => None,
+                _ => Some(Some((i, c))),
+            }
+        })
+        .flatten()
 }
 
 /// Finds every `#` comment outside string literals.
@@ -236,25 +234,9 @@ fn syntax_error(
         .take_while(|c| !c.is_whitespace())
         .take(30)
         .collect();
-    let found = if found_word.is_empty() {
-        if rest.trim().is_empty() {
-            "end of file".to_string()
-        } else {
-            "end of line".to_string()
-        }
-    } else {
-        format!("`{found_word}`")
-    };
     let at = offset + pos;
     let span = Span::new(file, at, at + found_word.len());
-    let mut expected: Vec<String> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().map(|r| describe(*r)).collect()
-        }
-        ErrorVariant::CustomError { message } => vec![message.clone()],
-    };
-    expected.sort();
-    expected.dedup();
+    let expected = expected_words(&e.variant);
     if expected.iter().any(|x| x == CLOSE_QUOTE) {
         // Point from the opening quote to the end of its line.
         let before = text.get(..pos).unwrap_or("");
@@ -284,14 +266,10 @@ fn syntax_error(
     };
     let d = Diagnostic::new(
         "syntax",
-        format!("expected {list}, found {found}"),
+        format!("expected {list}, found {}", found_text(&found_word, rest)),
         span,
         label,
     );
-    let word: String = found_word
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
     if found_word.is_empty() && rest.trim().is_empty() && expected.iter().any(|x| x == "`}`") {
         // The end of the file is not where the mistake is: point at the brace left open.
         if let Some(open) = unclosed_brace(text) {
@@ -305,6 +283,42 @@ fn syntax_error(
         }
         return d.with_help("a `{` block is not closed: add `}` at its end");
     }
+    word_help(d, &found_word, &expected)
+}
+
+/// What the parser found, in an "expected …, found …" message.
+fn found_text(found_word: &str, rest: &str) -> String {
+    if found_word.is_empty() {
+        if rest.trim().is_empty() {
+            "end of file".to_string()
+        } else {
+            "end of line".to_string()
+        }
+    } else {
+        format!("`{found_word}`")
+    }
+}
+
+/// What the parser expected, in words, sorted and without repeats.
+fn expected_words(variant: &ErrorVariant<Rule>) -> Vec<String> {
+    let mut expected: Vec<String> = match variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| describe(*r)).collect()
+        }
+        ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    expected.sort();
+    expected.dedup();
+    expected
+}
+
+/// A syntax error's help when the word found looks like a misspelt keyword or the start of
+/// a statement after a block left open.
+fn word_help(d: Diagnostic, found_word: &str, expected: &[String]) -> Diagnostic {
+    let word: String = found_word
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
     if !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return d;
     }
@@ -341,7 +355,14 @@ const NUMBER: &str = "a number";
 
 /// Words for a grammar rule in an "expected …" message.
 fn describe(rule: Rule) -> String {
-    let s = match rule {
+    describe_value(rule)
+        .or_else(|| describe_clause(rule))
+        .map_or_else(|| keyword_words(rule), str::to_string)
+}
+
+/// Words for a value, a punctuation mark or a whole statement; `None` for other rules.
+fn describe_value(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
         Rule::ident => "a name",
         Rule::number => NUMBER,
         Rule::percent => "a percentage",
@@ -362,6 +383,13 @@ fn describe(rule: Rule) -> String {
         Rule::tier_price => "a tier price or `free`",
         Rule::discount_amount => "an amount (`15%`, `2.00 a month`, `50.00 once`)",
         Rule::condition => "a condition",
+        _ => return None,
+    })
+}
+
+/// Words for a clause of a statement; `None` for other rules.
+fn describe_clause(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
         Rule::scope => {
             "what it applies to (`product`, `vendor`, `category`, `bundle`, `every line`, `the quote`)"
         }
@@ -412,18 +440,20 @@ fn describe(rule: Rule) -> String {
         Rule::amount => "an amount (`22.00 a month`)",
         Rule::match_tolerance | Rule::match_ignore => "`tolerance` or `ignore`",
         Rule::period => "a period (a month, a year, a term, once)",
-        other => {
-            // Keywords are `kw_WORD`; block lines are `p_WORD`, `c_WORD`, `cond_WORD`: show the
-            // word the line starts with, never a grammar name.
-            let name = format!("{other:?}");
-            let word = ["kw_", "p_", "c_", "b_", "cond_"]
-                .iter()
-                .find_map(|p| name.strip_prefix(p))
-                .unwrap_or(&name);
-            return format!("`{}`", word.replace('_', " "));
-        }
-    };
-    s.to_string()
+        _ => return None,
+    })
+}
+
+/// A keyword or block-line rule as the words it stands for.
+fn keyword_words(rule: Rule) -> String {
+    // Keywords are `kw_WORD`; block lines are `p_WORD`, `c_WORD`, `cond_WORD`: show the
+    // word the line starts with, never a grammar name.
+    let name = format!("{rule:?}");
+    let word = ["kw_", "p_", "c_", "b_", "cond_"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(&name);
+    format!("`{}`", word.replace('_', " "))
 }
 
 fn join_or(items: &[String]) -> String {
@@ -736,48 +766,32 @@ impl Builder<'_> {
             .map(|c| self.span(c))
     }
 
-    fn product(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Product> {
-        let sku = self.name(k.first()?);
-        let name = self.string(k.get(1)?);
-        let close = self.close_span(&k)?;
+    /// The entries of a `{ … }` block, after its first `skip` children: each read by `entry`
+    /// from its rule, its children and itself, and kept with its span.
+    fn block_entries<'i, E>(
+        &mut self,
+        k: Vec<Pair<'i>>,
+        skip: usize,
+        mut entry: impl FnMut(&mut Self, Rule, Vec<Pair<'i>>, Pair<'i>) -> Option<E>,
+    ) -> Option<Vec<Spanned<E>>> {
         let mut entries = Vec::new();
-        for c in k.into_iter().skip(2) {
+        for c in k.into_iter().skip(skip) {
             let espan = self.span(&c);
             let rule = c.as_rule();
             if rule == Rule::close_brace {
                 continue;
             }
             let ck = self.kids(c.clone());
-            let e = match rule {
-                Rule::p_vendor => ProductEntry::Vendor(self.name(ck.first()?)),
-                Rule::p_unit => ProductEntry::Unit(self.name(ck.first()?)),
-                Rule::p_category => ProductEntry::Category(self.name(ck.first()?)),
-                Rule::p_part => ProductEntry::Part(Part {
-                    distributor: self.name(ck.first()?),
-                    number: self.string(ck.get(1)?),
-                    id: ck.get(2).map(|x| self.string(x)),
-                }),
-                Rule::p_catalog => ProductEntry::Catalog(self.string(ck.first()?)),
-                Rule::p_not_bought => ProductEntry::NotBought,
-                Rule::p_cancel => ProductEntry::Cancel(self.number(ck.first()?)),
-                Rule::p_usage => {
-                    let agg_pair = ck.get(1)?;
-                    let agg = match agg_pair.clone().into_inner().next()?.as_rule() {
-                        Rule::kw_sum => Aggregation::Sum,
-                        Rule::kw_max => Aggregation::Max,
-                        _ => Aggregation::Last,
-                    };
-                    ProductEntry::Usage(Usage {
-                        metric: self.name(ck.first()?),
-                        aggregation: Spanned::new(agg, self.span(agg_pair)),
-                    })
-                }
-                Rule::p_minimum => ProductEntry::Minimum(self.amount(ck.first()?)?),
-                Rule::offer => ProductEntry::Offer(self.offer(c)?),
-                _ => return None,
-            };
-            entries.push(Spanned::new(e, espan));
+            entries.push(Spanned::new(entry(self, rule, ck, c)?, espan));
         }
+        Some(entries)
+    }
+
+    fn product(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Product> {
+        let sku = self.name(k.first()?);
+        let name = self.string(k.get(1)?);
+        let close = self.close_span(&k)?;
+        let entries = self.block_entries(k, 2, |p, rule, ck, c| p.product_entry(rule, &ck, c))?;
         Some(Product {
             span,
             sku,
@@ -787,29 +801,54 @@ impl Builder<'_> {
         })
     }
 
+    /// One line of a product block.
+    fn product_entry(&mut self, rule: Rule, ck: &[Pair<'_>], c: Pair<'_>) -> Option<ProductEntry> {
+        let e = match rule {
+            Rule::p_vendor => ProductEntry::Vendor(self.name(ck.first()?)),
+            Rule::p_unit => ProductEntry::Unit(self.name(ck.first()?)),
+            Rule::p_category => ProductEntry::Category(self.name(ck.first()?)),
+            Rule::p_part => ProductEntry::Part(Part {
+                distributor: self.name(ck.first()?),
+                number: self.string(ck.get(1)?),
+                id: ck.get(2).map(|x| self.string(x)),
+            }),
+            Rule::p_catalog => ProductEntry::Catalog(self.string(ck.first()?)),
+            Rule::p_not_bought => ProductEntry::NotBought,
+            Rule::p_cancel => ProductEntry::Cancel(self.number(ck.first()?)),
+            Rule::p_usage => {
+                let agg_pair = ck.get(1)?;
+                let agg = match agg_pair.clone().into_inner().next()?.as_rule() {
+                    Rule::kw_sum => Aggregation::Sum,
+                    Rule::kw_max => Aggregation::Max,
+                    _ => Aggregation::Last,
+                };
+                ProductEntry::Usage(Usage {
+                    metric: self.name(ck.first()?),
+                    aggregation: Spanned::new(agg, self.span(agg_pair)),
+                })
+            }
+            Rule::p_minimum => ProductEntry::Minimum(self.amount(ck.first()?)?),
+            Rule::offer => ProductEntry::Offer(self.offer(c)?),
+            _ => return None,
+        };
+        Some(e)
+    }
+
     fn bundle(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Bundle> {
         let sku = self.name(k.first()?);
         let name = self.string(k.get(1)?);
         let close = self.close_span(&k)?;
-        let mut entries = Vec::new();
-        for c in k.into_iter().skip(2) {
-            let espan = self.span(&c);
-            let rule = c.as_rule();
-            if rule == Rule::close_brace {
-                continue;
-            }
-            let ck = self.kids(c.clone());
-            let e = match rule {
-                Rule::p_category => BundleEntry::Category(self.name(ck.first()?)),
+        let entries = self.block_entries(k, 2, |p, rule, ck, c| {
+            Some(match rule {
+                Rule::p_category => BundleEntry::Category(p.name(ck.first()?)),
                 Rule::b_includes => BundleEntry::Includes {
-                    quantity: self.number(ck.first()?),
-                    product: self.name(ck.get(1)?),
+                    quantity: p.number(ck.first()?),
+                    product: p.name(ck.get(1)?),
                 },
-                Rule::offer => BundleEntry::Offer(self.offer(c)?),
+                Rule::offer => BundleEntry::Offer(p.offer(c)?),
                 _ => return None,
-            };
-            entries.push(Spanned::new(e, espan));
-        }
+            })
+        })?;
         Some(Bundle {
             span,
             sku,
@@ -907,49 +946,46 @@ impl Builder<'_> {
     fn coterm(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Coterm> {
         let name = self.name(k.first()?);
         let close = self.close_span(&k)?;
-        let mut entries = Vec::new();
-        for c in k.into_iter().skip(1) {
-            let espan = self.span(&c);
-            let rule = c.as_rule();
-            if rule == Rule::close_brace {
-                continue;
-            }
-            let v = self.kids(c).into_iter().next()?;
-            let e = match rule {
-                Rule::c_anchor => {
-                    let a = v.into_inner().next()?;
-                    let ak = self.kids(a.clone());
-                    CotermEntry::Anchor(match a.as_rule() {
-                        Rule::anchor_anniversary => Anchor::CustomerAnniversary,
-                        Rule::anchor_date => Anchor::Date(self.date(ak.first()?)),
-                        Rule::anchor_existing => Anchor::EndOfExisting(self.name(ak.first()?)),
-                        _ => Anchor::CalendarMonthEnd,
-                    })
-                }
-                Rule::c_mode => CotermEntry::Mode(match v.into_inner().next()?.as_rule() {
-                    Rule::kw_stub => CotermMode::Stub,
-                    _ => CotermMode::Coterminous,
-                }),
-                Rule::c_prorate => CotermEntry::Prorate(match v.into_inner().next()?.as_rule() {
-                    Rule::kw_daily => Proration::Daily,
-                    Rule::kw_monthly => Proration::Monthly,
-                    _ => Proration::None,
-                }),
-                Rule::c_basis => CotermEntry::Basis(match v.into_inner().next()?.as_rule() {
-                    Rule::kw_actual => DayBasis::Actual,
-                    _ => DayBasis::Thirty,
-                }),
-                Rule::c_applies => CotermEntry::AppliesTo(self.target(v)?),
-                _ => return None,
-            };
-            entries.push(Spanned::new(e, espan));
-        }
+        let entries = self.block_entries(k, 1, |p, rule, ck, _| p.coterm_entry(rule, ck))?;
         Some(Coterm {
             span,
             name,
             entries,
             close,
         })
+    }
+
+    /// One line of a co-term policy block, from its rule and children.
+    fn coterm_entry(&mut self, rule: Rule, ck: Vec<Pair<'_>>) -> Option<CotermEntry> {
+        let v = ck.into_iter().next()?;
+        let e = match rule {
+            Rule::c_anchor => {
+                let a = v.into_inner().next()?;
+                let ak = self.kids(a.clone());
+                CotermEntry::Anchor(match a.as_rule() {
+                    Rule::anchor_anniversary => Anchor::CustomerAnniversary,
+                    Rule::anchor_date => Anchor::Date(self.date(ak.first()?)),
+                    Rule::anchor_existing => Anchor::EndOfExisting(self.name(ak.first()?)),
+                    _ => Anchor::CalendarMonthEnd,
+                })
+            }
+            Rule::c_mode => CotermEntry::Mode(match v.into_inner().next()?.as_rule() {
+                Rule::kw_stub => CotermMode::Stub,
+                _ => CotermMode::Coterminous,
+            }),
+            Rule::c_prorate => CotermEntry::Prorate(match v.into_inner().next()?.as_rule() {
+                Rule::kw_daily => Proration::Daily,
+                Rule::kw_monthly => Proration::Monthly,
+                _ => Proration::None,
+            }),
+            Rule::c_basis => CotermEntry::Basis(match v.into_inner().next()?.as_rule() {
+                Rule::kw_actual => DayBasis::Actual,
+                _ => DayBasis::Thirty,
+            }),
+            Rule::c_applies => CotermEntry::AppliesTo(self.target(v)?),
+            _ => return None,
+        };
+        Some(e)
     }
 
     fn discount(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Discount> {

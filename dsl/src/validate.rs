@@ -352,23 +352,7 @@ impl<'a> Validator<'a> {
                     self.require_party(PartyKind::Category, n);
                 }
                 ProductEntry::Part(part) => {
-                    self.require_party(PartyKind::Distributor, &part.distributor);
-                    if let Some(first) = parts.get(part.distributor.node.as_str()) {
-                        let d = Diagnostic::new(
-                            "duplicate",
-                            format!(
-                                "{owner} has two part numbers for distributor `{}`",
-                                part.distributor.node
-                            ),
-                            e.span,
-                            "second part number",
-                        )
-                        .with_related(*first, "first part number")
-                        .with_help("keep one part number per distributor");
-                        self.push(d);
-                    } else {
-                        parts.insert(&part.distributor.node, e.span);
-                    }
+                    self.part_number(&mut parts, part, e.span, &owner);
                     first_part.get_or_insert(e.span);
                 }
                 ProductEntry::Catalog(_) => self.once(&mut seen, "catalog id", e.span, &owner),
@@ -386,17 +370,7 @@ impl<'a> Validator<'a> {
                 }
                 ProductEntry::Minimum(a) => {
                     self.once(&mut seen, "minimum", e.span, &owner);
-                    self.non_negative(&a.value, "minimum commitment");
-                    if a.per.node == Period::Once {
-                        let d = Diagnostic::new(
-                            "bad-period",
-                            "a minimum commitment applies per billing period, not once",
-                            a.per.span,
-                            "`once` here",
-                        )
-                        .with_help("write it per period, for example `minimum 100.00 a month`");
-                        self.push(d);
-                    }
+                    self.minimum_commitment(a);
                     minimum = Some(e.span);
                 }
                 ProductEntry::Offer(o) => {
@@ -417,24 +391,89 @@ impl<'a> Validator<'a> {
             self.push(d);
         }
         if let (Some(min), None) = (minimum, usage) {
+            self.minimum_without_usage(&owner, min);
+        }
+        self.price_lines(
+            &offers,
+            &owner,
+            p.sku.span,
+            "P1Y monthly 22.00 a month cost 17.60 a month",
+        );
+    }
+
+    /// A product's part number for one distributor: the distributor is declared, and it has
+    /// no other part number.
+    fn part_number(
+        &mut self,
+        parts: &mut HashMap<&'a str, Span>,
+        part: &'a Part,
+        span: Span,
+        owner: &str,
+    ) {
+        self.require_party(PartyKind::Distributor, &part.distributor);
+        if let Some(first) = parts.get(part.distributor.node.as_str()) {
             let d = Diagnostic::new(
-                "conflict",
-                format!("{owner} has a minimum commitment but no usage metric"),
-                min,
-                "minimum without usage",
+                "duplicate",
+                format!(
+                    "{owner} has two part numbers for distributor `{}`",
+                    part.distributor.node
+                ),
+                span,
+                "second part number",
             )
-            .with_help("a minimum applies to rated usage: add `usage METRIC by sum|max|last`");
+            .with_related(*first, "first part number")
+            .with_help("keep one part number per distributor");
+            self.push(d);
+        } else {
+            parts.insert(&part.distributor.node, span);
+        }
+    }
+
+    /// A minimum commitment on a product that rates no usage, which it could never apply to.
+    fn minimum_without_usage(&mut self, owner: &str, min: Span) {
+        let d = Diagnostic::new(
+            "conflict",
+            format!("{owner} has a minimum commitment but no usage metric"),
+            min,
+            "minimum without usage",
+        )
+        .with_help("a minimum applies to rated usage: add `usage METRIC by sum|max|last`");
+        self.push(d);
+    }
+
+    /// A minimum commitment: not negative, and per billing period.
+    fn minimum_commitment(&mut self, a: &Amount) {
+        self.non_negative(&a.value, "minimum commitment");
+        if a.per.node == Period::Once {
+            let d = Diagnostic::new(
+                "bad-period",
+                "a minimum commitment applies per billing period, not once",
+                a.per.span,
+                "`once` here",
+            )
+            .with_help("write it per period, for example `minimum 100.00 a month`");
             self.push(d);
         }
-        self.duplicate_offers(&offers, &owner);
+    }
+
+    /// The price lines of a product or bundle: at least one, and one per term and billing;
+    /// `example` is a price line to suggest.
+    fn price_lines(
+        &mut self,
+        offers: &[(Option<u32>, Option<Billing>, Span)],
+        owner: &str,
+        sku: Span,
+        example: &str,
+    ) {
+        self.duplicate_offers(offers, owner);
         if offers.is_empty() {
             let d = Diagnostic::new(
                 "no-offers",
                 format!("{owner} has no price lines"),
-                p.sku.span,
+                sku,
                 "cannot be sold",
             )
-            .with_help("add a line such as `P1Y monthly 22.00 a month cost 17.60 a month`");
+            .with_help(format!("add a line such as `{example}`"));
             self.push(d);
         }
     }
@@ -458,6 +497,18 @@ impl<'a> Validator<'a> {
     }
 
     fn offer(&mut self, o: &'a Offer, span: Span, unit: Option<&str>, owner: &str) {
+        self.offer_term(o);
+        let one_time = o.term.node == Term::OneTime;
+        self.offer_price(o, span, unit, owner, one_time);
+        self.offer_cost(o, one_time);
+        if let Some(d) = &o.derive {
+            self.offer_derive(o, d);
+        }
+    }
+
+    /// A price line's term and billing: a term of some length, billed a whole number of
+    /// times within it (a one-time price is billed once).
+    fn offer_term(&mut self, o: &Offer) {
         let term = o.term.node;
         match term.months() {
             Some(0) => {
@@ -522,7 +573,19 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        let one_time = term == Term::OneTime;
+    }
+
+    /// A price line's sell price: stated (an amount or a known tier table in the product's
+    /// unit) or derived from cost, not both and not neither.
+    fn offer_price(
+        &mut self,
+        o: &Offer,
+        span: Span,
+        unit: Option<&str>,
+        owner: &str,
+        one_time: bool,
+    ) {
+        let term = o.term.node;
         if let Some(price) = &o.price {
             match &price.node {
                 PriceSpec::Amount(a) => {
@@ -584,6 +647,10 @@ impl<'a> Validator<'a> {
             .with_help("state a price (`22.00 a month`) or derive it from cost (`cost 17.60 a month markup 25%`)");
             self.push(d);
         }
+    }
+
+    /// A price line's cost: not negative, over a period that fits the term.
+    fn offer_cost(&mut self, o: &Offer, one_time: bool) {
         if let Some(c) = &o.cost {
             self.non_negative(&c.node.value, "cost");
             match c.node.per {
@@ -604,40 +671,42 @@ impl<'a> Validator<'a> {
                 None => {}
             }
         }
-        if let Some(d) = &o.derive {
-            if o.cost.is_none() {
+    }
+
+    /// A markup or margin: it has a cost to start from and a percentage in range.
+    fn offer_derive(&mut self, o: &Offer, d: &Spanned<Derive>) {
+        if o.cost.is_none() {
+            let diag = Diagnostic::new(
+                "missing-cost",
+                "a markup or margin needs a cost to start from",
+                d.span,
+                "no cost on this line",
+            )
+            .with_help("add the cost before it: `cost 17.60 a month markup 25%`");
+            self.push(diag);
+        }
+        match &d.node {
+            Derive::Markup(m) if m.value < Decimal::ZERO => {
                 let diag = Diagnostic::new(
-                    "missing-cost",
-                    "a markup or margin needs a cost to start from",
+                    "bad-percent",
+                    format!("markup `{}%` is negative", m.text),
                     d.span,
-                    "no cost on this line",
+                    "sells below cost",
                 )
-                .with_help("add the cost before it: `cost 17.60 a month markup 25%`");
+                .with_help("a markup is zero or more");
                 self.push(diag);
             }
-            match &d.node {
-                Derive::Markup(m) if m.value < Decimal::ZERO => {
-                    let diag = Diagnostic::new(
-                        "bad-percent",
-                        format!("markup `{}%` is negative", m.text),
-                        d.span,
-                        "sells below cost",
-                    )
-                    .with_help("a markup is zero or more");
-                    self.push(diag);
-                }
-                Derive::Margin(m) if m.value < Decimal::ZERO || m.value >= Decimal::ONE_HUNDRED => {
-                    let diag = Diagnostic::new(
-                        "bad-percent",
-                        format!("margin `{}%` is out of range", m.text),
-                        d.span,
-                        "must be at least 0% and below 100%",
-                    )
-                    .with_help("a margin is the share of the sell price kept: cost ÷ (1 − margin)");
-                    self.push(diag);
-                }
-                _ => {}
+            Derive::Margin(m) if m.value < Decimal::ZERO || m.value >= Decimal::ONE_HUNDRED => {
+                let diag = Diagnostic::new(
+                    "bad-percent",
+                    format!("margin `{}%` is out of range", m.text),
+                    d.span,
+                    "must be at least 0% and below 100%",
+                )
+                .with_help("a margin is the share of the sell price kept: cost ÷ (1 − margin)");
+                self.push(diag);
             }
+            _ => {}
         }
     }
 
@@ -767,20 +836,39 @@ impl<'a> Validator<'a> {
             .with_help("list its components: `includes 1 M365-BP`");
             self.push(d);
         }
-        self.duplicate_offers(&offers, &owner);
-        if offers.is_empty() {
-            let d = Diagnostic::new(
-                "no-offers",
-                format!("{owner} has no price lines"),
-                b.sku.span,
-                "cannot be sold",
-            )
-            .with_help("add a line such as `P1Y monthly 89.00 a month`");
-            self.push(d);
-        }
+        self.price_lines(&offers, &owner, b.sku.span, "P1Y monthly 89.00 a month");
     }
 
     fn tiers(&mut self, t: &TierTable) {
+        self.tier_block(t);
+        if t.rows.is_empty() {
+            let d = Diagnostic::new(
+                "no-open-tier",
+                format!("tier table `{}` has no tiers", t.name.node),
+                t.name.span,
+                "empty table",
+            )
+            .with_help("end the table with an open tier: `above 0.03`");
+            self.push(d);
+            return;
+        }
+        let open = self.tier_rows(t);
+        if open.is_none() {
+            if let Some(last) = t.rows.last() {
+                let d = Diagnostic::new(
+                    "no-open-tier",
+                    format!("tier table `{}` has no open last tier", t.name.node),
+                    last.span,
+                    "quantities above this bound have no price",
+                )
+                .with_help("end the table with `above PRICE`");
+                self.push(d);
+            }
+        }
+    }
+
+    /// A tier table's block size: a package table has a positive one, the others none.
+    fn tier_block(&mut self, t: &TierTable) {
         let name = &t.name.node;
         match (t.mode.node, &t.block) {
             (TierMode::Package, None) => {
@@ -823,17 +911,11 @@ impl<'a> Validator<'a> {
             }
             _ => {}
         }
-        if t.rows.is_empty() {
-            let d = Diagnostic::new(
-                "no-open-tier",
-                format!("tier table `{name}` has no tiers"),
-                t.name.span,
-                "empty table",
-            )
-            .with_help("end the table with an open tier: `above 0.03`");
-            self.push(d);
-            return;
-        }
+    }
+
+    /// A tier table's rows, in order: prices not negative, bounds increasing, the open tier
+    /// last. Returns where the open tier is, if there is one.
+    fn tier_rows(&mut self, t: &TierTable) -> Option<Span> {
         // The previous bound's value, its text as written (`10,000`) and where.
         let mut previous: Option<(Decimal, &str, Span)> = None;
         let mut open: Option<Span> = None;
@@ -858,80 +940,93 @@ impl<'a> Validator<'a> {
             }
             match &row.node.bound.node {
                 TierBound::First(n) | TierBound::UpTo(n) => {
-                    if matches!(row.node.bound.node, TierBound::First(_)) && i > 0 {
-                        let d = Diagnostic::new(
-                            "bad-tier",
-                            "`first` can only start a tier table",
-                            row.node.bound.span,
-                            "not the first tier",
-                        )
-                        .with_help(format!("write `up to {}`", n.text));
-                        self.push(d);
-                    }
-                    let (low, low_text) =
-                        previous.map(|p| (p.0, p.1)).unwrap_or((Decimal::ZERO, "0"));
-                    if n.value <= low {
-                        let mut d = Diagnostic::new(
-                            "tier-order",
-                            format!("tier bound `{}` is not above the tier before it", n.text),
-                            row.node.bound.span,
-                            format!("must be greater than {low_text}"),
-                        )
-                        .with_help("tier bounds are inclusive upper bounds and must increase");
-                        if let Some((_, _, s)) = previous {
-                            d = d.with_related(s, "previous bound");
-                        }
-                        self.push(d);
-                    }
+                    self.tier_upper_bound(row, i, n, previous);
                     previous = Some((n.value, n.text.as_str(), row.node.bound.span));
                 }
                 TierBound::Above(bound) => {
                     open = Some(row.span);
-                    match (bound, previous) {
-                        (Some(n), Some((p, ptext, pspan))) if n.value != p => {
-                            let d = Diagnostic::new(
-                                "tier-gap",
-                                format!(
-                                    "`above {}` does not continue from the previous bound {ptext}",
-                                    n.text
-                                ),
-                                row.node.bound.span,
-                                if n.value > p {
-                                    "leaves a gap"
-                                } else {
-                                    "overlaps the tier before"
-                                },
-                            )
-                            .with_related(pspan, "previous bound")
-                            .with_help(format!("write `above {ptext}` or simply `above`"));
-                            self.push(d);
-                        }
-                        (Some(n), None) if !n.value.is_zero() => {
-                            let d = Diagnostic::new(
-                                "tier-gap",
-                                format!("the first tier starts above {} and leaves the units below uncovered", n.text),
-                                row.node.bound.span,
-                                "leaves a gap",
-                            )
-                            .with_help("start with `first N free` for an allowance, or write `above`");
-                            self.push(d);
-                        }
-                        _ => {}
-                    }
+                    self.tier_open_bound(row, bound.as_ref(), previous);
                 }
             }
         }
-        if open.is_none() {
-            if let Some(last) = t.rows.last() {
+        open
+    }
+
+    /// The bound of tier `i` (`first N`, `up to N`): `first` only starts a table, and bounds
+    /// increase.
+    fn tier_upper_bound(
+        &mut self,
+        row: &Spanned<TierRow>,
+        i: usize,
+        n: &Number,
+        previous: Option<(Decimal, &str, Span)>,
+    ) {
+        if matches!(row.node.bound.node, TierBound::First(_)) && i > 0 {
+            let d = Diagnostic::new(
+                "bad-tier",
+                "`first` can only start a tier table",
+                row.node.bound.span,
+                "not the first tier",
+            )
+            .with_help(format!("write `up to {}`", n.text));
+            self.push(d);
+        }
+        let (low, low_text) = previous.map(|p| (p.0, p.1)).unwrap_or((Decimal::ZERO, "0"));
+        if n.value <= low {
+            let mut d = Diagnostic::new(
+                "tier-order",
+                format!("tier bound `{}` is not above the tier before it", n.text),
+                row.node.bound.span,
+                format!("must be greater than {low_text}"),
+            )
+            .with_help("tier bounds are inclusive upper bounds and must increase");
+            if let Some((_, _, s)) = previous {
+                d = d.with_related(s, "previous bound");
+            }
+            self.push(d);
+        }
+    }
+
+    /// The open tier's bound (`above [N]`): it continues from the previous bound, or from 0.
+    fn tier_open_bound(
+        &mut self,
+        row: &Spanned<TierRow>,
+        bound: Option<&Number>,
+        previous: Option<(Decimal, &str, Span)>,
+    ) {
+        match (bound, previous) {
+            (Some(n), Some((p, ptext, pspan))) if n.value != p => {
                 let d = Diagnostic::new(
-                    "no-open-tier",
-                    format!("tier table `{name}` has no open last tier"),
-                    last.span,
-                    "quantities above this bound have no price",
+                    "tier-gap",
+                    format!(
+                        "`above {}` does not continue from the previous bound {ptext}",
+                        n.text
+                    ),
+                    row.node.bound.span,
+                    if n.value > p {
+                        "leaves a gap"
+                    } else {
+                        "overlaps the tier before"
+                    },
                 )
-                .with_help("end the table with `above PRICE`");
+                .with_related(pspan, "previous bound")
+                .with_help(format!("write `above {ptext}` or simply `above`"));
                 self.push(d);
             }
+            (Some(n), None) if !n.value.is_zero() => {
+                let d = Diagnostic::new(
+                    "tier-gap",
+                    format!(
+                        "the first tier starts above {} and leaves the units below uncovered",
+                        n.text
+                    ),
+                    row.node.bound.span,
+                    "leaves a gap",
+                )
+                .with_help("start with `first N free` for an allowance, or write `above`");
+                self.push(d);
+            }
+            _ => {}
         }
     }
 
@@ -1003,6 +1098,21 @@ impl<'a> Validator<'a> {
     }
 
     fn discount(&mut self, x: &Discount) {
+        self.discount_amount(x);
+        if let Scope::Target(t) = &x.scope.node {
+            self.target(t);
+        }
+        for c in &x.conditions {
+            self.condition(c);
+        }
+        if let Some(n) = &x.duration {
+            self.whole_number(n, "discount duration", false);
+        }
+    }
+
+    /// A discount's amount: a percentage in range, or a positive amount that lasts for months
+    /// only when it is given monthly.
+    fn discount_amount(&mut self, x: &Discount) {
         match &x.amount.node {
             DiscountAmount::Percent(p) => {
                 if p.value <= Decimal::ZERO || p.value > Decimal::ONE_HUNDRED {
@@ -1047,43 +1157,37 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        if let Scope::Target(t) = &x.scope.node {
-            self.target(t);
-        }
-        for c in &x.conditions {
-            match &c.node {
-                Condition::Term(terms) => {
-                    for t in terms {
-                        if t.node.months() == Some(0) {
-                            let d = Diagnostic::new(
-                                "bad-term",
-                                format!("term `{}` is empty", t.node),
-                                t.span,
-                                "zero length",
-                            );
-                            self.push(d);
-                        }
+    }
+
+    /// One condition of a discount: terms of some length, quantities not negative, real dates.
+    fn condition(&mut self, c: &Spanned<Condition>) {
+        match &c.node {
+            Condition::Term(terms) => {
+                for t in terms {
+                    if t.node.months() == Some(0) {
+                        let d = Diagnostic::new(
+                            "bad-term",
+                            format!("term `{}` is empty", t.node),
+                            t.span,
+                            "zero length",
+                        );
+                        self.push(d);
                     }
                 }
-                Condition::Quantity(_, n) if n.node.value < Decimal::ZERO => {
-                    let d = Diagnostic::new(
-                        "negative-amount",
-                        format!("quantity `{}` is negative", n.node.text),
-                        n.span,
-                        "below zero",
-                    )
-                    .with_help(
-                        "a quote line always has a quantity above zero; compare with 0 or more",
-                    );
-                    self.push(d);
-                }
-                Condition::Quantity(..) => {}
-                Condition::Date(_, _, d) => self.date(d),
-                Condition::Segment(_) | Condition::Billing(_) => {}
             }
-        }
-        if let Some(n) = &x.duration {
-            self.whole_number(n, "discount duration", false);
+            Condition::Quantity(_, n) if n.node.value < Decimal::ZERO => {
+                let d = Diagnostic::new(
+                    "negative-amount",
+                    format!("quantity `{}` is negative", n.node.text),
+                    n.span,
+                    "below zero",
+                )
+                .with_help("a quote line always has a quantity above zero; compare with 0 or more");
+                self.push(d);
+            }
+            Condition::Quantity(..) => {}
+            Condition::Date(_, _, d) => self.date(d),
+            Condition::Segment(_) | Condition::Billing(_) => {}
         }
     }
 

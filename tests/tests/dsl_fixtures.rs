@@ -543,194 +543,217 @@ impl Spans<'_> {
     fn item(&mut self, item: &Item) {
         let span = item.span();
         match item {
-            Item::Setting(s) => match &s.kind {
-                SettingKind::Currency(c) => {
-                    self.starts_with("setting", span, "currency");
-                    self.name(c, span);
-                }
-                SettingKind::Rounding(r) => {
-                    self.starts_with("setting", span, "rounding");
-                    self.exact("rounding mode", r.span, span, r.node.keyword());
-                }
-                SettingKind::PriceStep(n) => {
-                    self.starts_with("setting", span, "price");
-                    self.number(n, span);
-                }
-            },
-            Item::Party(p) => {
-                self.exact("party kind", p.kind.span, span, p.kind.node.keyword());
-                self.starts_with("declaration", span, p.kind.node.keyword());
-                self.name(&p.name, span);
-                if let Some(l) = &p.label {
-                    self.quoted(l, span);
-                }
+            Item::Setting(s) => self.setting(s, span),
+            Item::Party(p) => self.party(p, span),
+            Item::Product(p) => self.product(p, span),
+            Item::Bundle(b) => self.bundle(b, span),
+            Item::Tiers(t) => self.tiers(t, span),
+            Item::Coterm(c) => self.coterm(c, span),
+            Item::Discount(d) => self.discount(d, span),
+            Item::Route(r) => self.route(r, span),
+            Item::Match(m) => self.match_rule(m, span),
+        }
+    }
+
+    /// A setting starts with its keyword and holds its value.
+    fn setting(&mut self, s: &Setting, span: Span) {
+        match &s.kind {
+            SettingKind::Currency(c) => {
+                self.starts_with("setting", span, "currency");
+                self.name(c, span);
             }
-            Item::Product(p) => {
-                self.starts_with("product", span, "product");
-                self.name(&p.sku, span);
-                self.quoted(&p.name, span);
-                let entries: Vec<Span> = p.entries.iter().map(|e| e.span).collect();
-                self.block("product", span, p.close, &entries);
-                for e in &p.entries {
-                    let s = e.span;
-                    match &e.node {
-                        ProductEntry::Vendor(n)
-                        | ProductEntry::Unit(n)
-                        | ProductEntry::Category(n) => self.name(n, s),
-                        ProductEntry::Part(part) => {
-                            self.name(&part.distributor, s);
-                            self.quoted(&part.number, s);
-                            if let Some(id) = &part.id {
-                                self.quoted(id, s);
-                            }
-                        }
-                        ProductEntry::Catalog(id) => self.quoted(id, s),
-                        ProductEntry::NotBought => self.starts_with("entry", s, "not"),
-                        ProductEntry::Cancel(n) => self.number(n, s),
-                        ProductEntry::Usage(u) => {
-                            self.name(&u.metric, s);
-                            self.exact(
-                                "aggregation",
-                                u.aggregation.span,
-                                s,
-                                u.aggregation.node.keyword(),
-                            );
-                        }
-                        ProductEntry::Minimum(a) => {
-                            self.number(&a.value, s);
-                            self.inside("period", a.per.span, s);
-                        }
-                        ProductEntry::Offer(o) => self.offer(o, s),
+            SettingKind::Rounding(r) => {
+                self.starts_with("setting", span, "rounding");
+                self.exact("rounding mode", r.span, span, r.node.keyword());
+            }
+            SettingKind::PriceStep(n) => {
+                self.starts_with("setting", span, "price");
+                self.number(n, span);
+            }
+        }
+    }
+
+    /// A declaration starts with its kind and holds its name and label.
+    fn party(&mut self, p: &Party, span: Span) {
+        self.exact("party kind", p.kind.span, span, p.kind.node.keyword());
+        self.starts_with("declaration", span, p.kind.node.keyword());
+        self.name(&p.name, span);
+        if let Some(l) = &p.label {
+            self.quoted(l, span);
+        }
+    }
+
+    /// A product block holds its SKU, name and lines, and each line its parts.
+    fn product(&mut self, p: &Product, span: Span) {
+        self.starts_with("product", span, "product");
+        self.name(&p.sku, span);
+        self.quoted(&p.name, span);
+        let entries: Vec<Span> = p.entries.iter().map(|e| e.span).collect();
+        self.block("product", span, p.close, &entries);
+        for e in &p.entries {
+            let s = e.span;
+            match &e.node {
+                ProductEntry::Vendor(n) | ProductEntry::Unit(n) | ProductEntry::Category(n) => {
+                    self.name(n, s)
+                }
+                ProductEntry::Part(part) => {
+                    self.name(&part.distributor, s);
+                    self.quoted(&part.number, s);
+                    if let Some(id) = &part.id {
+                        self.quoted(id, s);
                     }
                 }
-            }
-            Item::Bundle(b) => {
-                self.starts_with("bundle", span, "bundle");
-                self.name(&b.sku, span);
-                self.quoted(&b.name, span);
-                let entries: Vec<Span> = b.entries.iter().map(|e| e.span).collect();
-                self.block("bundle", span, b.close, &entries);
-                for e in &b.entries {
-                    match &e.node {
-                        BundleEntry::Category(n) => self.name(n, e.span),
-                        BundleEntry::Includes { quantity, product } => {
-                            self.number(quantity, e.span);
-                            self.name(product, e.span);
-                        }
-                        BundleEntry::Offer(o) => self.offer(o, e.span),
-                    }
-                }
-            }
-            Item::Tiers(t) => {
-                self.starts_with("tier table", span, "tiers");
-                self.name(&t.name, span);
-                self.exact("tier mode", t.mode.span, span, t.mode.node.keyword());
-                if let Some(b) = &t.block {
-                    self.number(b, span);
-                }
-                self.name(&t.unit, span);
-                if let Some(p) = &t.period {
-                    self.inside("period", p.span, span);
-                }
-                let rows: Vec<Span> = t.rows.iter().map(|r| r.span).collect();
-                self.block("tier table", span, t.close, &rows);
-                for r in &t.rows {
-                    self.inside("tier bound", r.node.bound.span, r.span);
-                    if let Some(p) = &r.node.price {
-                        self.number(p, r.span);
-                    }
-                    if let Some(f) = &r.node.flat {
-                        self.number(f, r.span);
-                    }
-                }
-            }
-            Item::Coterm(c) => {
-                self.starts_with("co-term policy", span, "coterm");
-                self.name(&c.name, span);
-                let entries: Vec<Span> = c.entries.iter().map(|e| e.span).collect();
-                self.block("co-term policy", span, c.close, &entries);
-                for e in &c.entries {
-                    match &e.node {
-                        CotermEntry::Anchor(Anchor::Date(d)) => {
-                            self.exact("date", d.span, e.span, &d.node.0)
-                        }
-                        CotermEntry::Anchor(Anchor::EndOfExisting(n)) => self.name(n, e.span),
-                        CotermEntry::AppliesTo(t) => self.target(t, e.span),
-                        _ => {}
-                    }
-                }
-            }
-            Item::Discount(d) => {
-                self.starts_with("discount", span, "discount");
-                self.name(&d.name, span);
-                if let Some(l) = &d.label {
-                    self.quoted(l, span);
-                }
-                self.inside("discount amount", d.amount.span, span);
-                self.inside("discount scope", d.scope.span, span);
-                if let Scope::Target(t) = &d.scope.node {
-                    self.target(t, d.scope.span);
-                }
-                let conds: Vec<Span> = d.conditions.iter().map(|c| c.span).collect();
-                for c in &d.conditions {
-                    self.inside("condition", c.span, span);
-                    match &c.node {
-                        Condition::Segment(names) => {
-                            names.iter().for_each(|n| self.name(n, c.span))
-                        }
-                        Condition::Term(terms) => {
-                            for t in terms {
-                                self.exact("term", t.span, c.span, &t.node.to_string());
-                            }
-                        }
-                        Condition::Billing(bs) => {
-                            for b in bs {
-                                self.exact("billing", b.span, c.span, b.node.keyword());
-                            }
-                        }
-                        Condition::Quantity(_, n) => self.number(n, c.span),
-                        Condition::Date(_, _, date) => {
-                            self.exact("date", date.span, c.span, &date.node.0)
-                        }
-                    }
-                }
-                self.ordered("condition", &conds);
-                if let Some(n) = &d.duration {
-                    self.number(n, span);
-                }
-                let mut parts = vec![d.name.span, d.amount.span, d.scope.span];
-                parts.extend(conds.first());
-                self.ordered("discount part", &parts);
-            }
-            Item::Route(r) => {
-                self.starts_with("route", span, "route");
-                self.inside("route matcher", r.matcher_span, span);
-                if let Some(t) = &r.matcher {
-                    self.target(t, r.matcher_span);
-                } else if !self
-                    .slice(r.matcher_span)
-                    .is_some_and(|m| m.starts_with("everything") && m.ends_with("else"))
-                {
-                    self.fail(
-                        "route matcher",
-                        r.matcher_span,
-                        "should cover `everything else`",
+                ProductEntry::Catalog(id) => self.quoted(id, s),
+                ProductEntry::NotBought => self.starts_with("entry", s, "not"),
+                ProductEntry::Cancel(n) => self.number(n, s),
+                ProductEntry::Usage(u) => {
+                    self.name(&u.metric, s);
+                    self.exact(
+                        "aggregation",
+                        u.aggregation.span,
+                        s,
+                        u.aggregation.node.keyword(),
                     );
                 }
-                self.name(&r.via, span);
-                if r.via.span.start < r.matcher_span.end {
-                    self.fail("route distributor", r.via.span, "comes before the matcher");
+                ProductEntry::Minimum(a) => {
+                    self.number(&a.value, s);
+                    self.inside("period", a.per.span, s);
                 }
+                ProductEntry::Offer(o) => self.offer(o, s),
             }
-            Item::Match(m) => {
-                self.starts_with("match", span, "match");
-                match &m.kind {
-                    tenor_dsl::ast::MatchRuleKind::Tolerance(n) => {
-                        self.inside("tolerance", n.span, span)
+        }
+    }
+
+    /// A bundle block holds its SKU, name and lines, and each line its parts.
+    fn bundle(&mut self, b: &Bundle, span: Span) {
+        self.starts_with("bundle", span, "bundle");
+        self.name(&b.sku, span);
+        self.quoted(&b.name, span);
+        let entries: Vec<Span> = b.entries.iter().map(|e| e.span).collect();
+        self.block("bundle", span, b.close, &entries);
+        for e in &b.entries {
+            match &e.node {
+                BundleEntry::Category(n) => self.name(n, e.span),
+                BundleEntry::Includes { quantity, product } => {
+                    self.number(quantity, e.span);
+                    self.name(product, e.span);
+                }
+                BundleEntry::Offer(o) => self.offer(o, e.span),
+            }
+        }
+    }
+
+    /// A tier table holds its name, mode, block, unit, period and rows.
+    fn tiers(&mut self, t: &TierTable, span: Span) {
+        self.starts_with("tier table", span, "tiers");
+        self.name(&t.name, span);
+        self.exact("tier mode", t.mode.span, span, t.mode.node.keyword());
+        if let Some(b) = &t.block {
+            self.number(b, span);
+        }
+        self.name(&t.unit, span);
+        if let Some(p) = &t.period {
+            self.inside("period", p.span, span);
+        }
+        let rows: Vec<Span> = t.rows.iter().map(|r| r.span).collect();
+        self.block("tier table", span, t.close, &rows);
+        for r in &t.rows {
+            self.inside("tier bound", r.node.bound.span, r.span);
+            if let Some(p) = &r.node.price {
+                self.number(p, r.span);
+            }
+            if let Some(f) = &r.node.flat {
+                self.number(f, r.span);
+            }
+        }
+    }
+
+    /// A co-term policy holds its name and lines.
+    fn coterm(&mut self, c: &Coterm, span: Span) {
+        self.starts_with("co-term policy", span, "coterm");
+        self.name(&c.name, span);
+        let entries: Vec<Span> = c.entries.iter().map(|e| e.span).collect();
+        self.block("co-term policy", span, c.close, &entries);
+        for e in &c.entries {
+            match &e.node {
+                CotermEntry::Anchor(Anchor::Date(d)) => {
+                    self.exact("date", d.span, e.span, &d.node.0)
+                }
+                CotermEntry::Anchor(Anchor::EndOfExisting(n)) => self.name(n, e.span),
+                CotermEntry::AppliesTo(t) => self.target(t, e.span),
+                _ => {}
+            }
+        }
+    }
+
+    /// A discount holds its parts in written order, its conditions inside it.
+    fn discount(&mut self, d: &Discount, span: Span) {
+        self.starts_with("discount", span, "discount");
+        self.name(&d.name, span);
+        if let Some(l) = &d.label {
+            self.quoted(l, span);
+        }
+        self.inside("discount amount", d.amount.span, span);
+        self.inside("discount scope", d.scope.span, span);
+        if let Scope::Target(t) = &d.scope.node {
+            self.target(t, d.scope.span);
+        }
+        let conds: Vec<Span> = d.conditions.iter().map(|c| c.span).collect();
+        for c in &d.conditions {
+            self.inside("condition", c.span, span);
+            match &c.node {
+                Condition::Segment(names) => names.iter().for_each(|n| self.name(n, c.span)),
+                Condition::Term(terms) => {
+                    for t in terms {
+                        self.exact("term", t.span, c.span, &t.node.to_string());
                     }
-                    tenor_dsl::ast::MatchRuleKind::Ignore(c) => self.name(c, span),
                 }
+                Condition::Billing(bs) => {
+                    for b in bs {
+                        self.exact("billing", b.span, c.span, b.node.keyword());
+                    }
+                }
+                Condition::Quantity(_, n) => self.number(n, c.span),
+                Condition::Date(_, _, date) => self.exact("date", date.span, c.span, &date.node.0),
             }
+        }
+        self.ordered("condition", &conds);
+        if let Some(n) = &d.duration {
+            self.number(n, span);
+        }
+        let mut parts = vec![d.name.span, d.amount.span, d.scope.span];
+        parts.extend(conds.first());
+        self.ordered("discount part", &parts);
+    }
+
+    /// A route holds its matcher, then its distributor.
+    fn route(&mut self, r: &Route, span: Span) {
+        self.starts_with("route", span, "route");
+        self.inside("route matcher", r.matcher_span, span);
+        if let Some(t) = &r.matcher {
+            self.target(t, r.matcher_span);
+        } else if !self
+            .slice(r.matcher_span)
+            .is_some_and(|m| m.starts_with("everything") && m.ends_with("else"))
+        {
+            self.fail(
+                "route matcher",
+                r.matcher_span,
+                "should cover `everything else`",
+            );
+        }
+        self.name(&r.via, span);
+        if r.via.span.start < r.matcher_span.end {
+            self.fail("route distributor", r.via.span, "comes before the matcher");
+        }
+    }
+
+    /// A match rule holds its tolerance or finding class.
+    fn match_rule(&mut self, m: &MatchRule, span: Span) {
+        self.starts_with("match", span, "match");
+        match &m.kind {
+            tenor_dsl::ast::MatchRuleKind::Tolerance(n) => self.inside("tolerance", n.span, span),
+            tenor_dsl::ast::MatchRuleKind::Ignore(c) => self.name(c, span),
         }
     }
 }

@@ -17,11 +17,12 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+use tenor_plugin_sdk::connector::{billing_from_period, date_prefix, period_end, read_json};
 use tenor_plugin_sdk::docs::{
     RecurringLine, RecurringTemplate, SalesOrder, SalesOrderLine, Timing,
 };
 use tenor_plugin_sdk::{
-    Capability, InvoiceLine, Kind, Plugin, PluginError, PluginInfo, Rendered, SalesInput,
+    Capability, InvoiceLine, Plugin, PluginError, PluginInfo, Rendered, SalesInput,
 };
 
 /// The ConnectWise connector.
@@ -453,13 +454,6 @@ fn cycle_label(g: &CycleGroup<'_>, all: &[CycleGroup<'_>]) -> String {
 // Rendering
 // ---------------------------------------------------------------------------------------------
 
-fn to_json<T: Serialize>(doc: &T) -> Result<String, PluginError> {
-    let mut body =
-        serde_json::to_string_pretty(doc).map_err(|e| PluginError::Invalid(e.to_string()))?;
-    body.push('\n');
-    Ok(body)
-}
-
 fn check_input(so: &SalesOrder, t: &RecurringTemplate) -> Result<(), PluginError> {
     let mismatch = |what: &str, a: &str, b: &str| {
         Err(PluginError::Invalid(format!(
@@ -612,18 +606,15 @@ fn product(
 
 impl Plugin for Connector {
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            name: "connectwise".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: Kind::Psa,
-            capabilities: vec![
+        PluginInfo::psa(
+            "connectwise",
+            env!("CARGO_PKG_VERSION"),
+            &[
                 Capability::RenderSales,
                 Capability::ParseInvoice,
                 Capability::Detect,
             ],
-            protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
-            distributor: None,
-        }
+        )
     }
 
     fn render_sales(&self, input: &SalesInput) -> Result<Vec<Rendered>, PluginError> {
@@ -663,24 +654,21 @@ impl Plugin for Connector {
             products,
         };
 
-        let mut out = vec![Rendered {
-            name: format!("{}.connectwise-sales-order", so.id),
-            extension: "json".into(),
-            body: to_json(&order)?,
-        }];
+        let mut out = vec![Rendered::json(
+            format!("{}.connectwise-sales-order", so.id),
+            &order,
+        )?];
         for (label, doc) in &agreements {
-            out.push(Rendered {
-                name: format!("{}-{label}.connectwise-agreement", t.id),
-                extension: "json".into(),
-                body: to_json(doc)?,
-            });
+            out.push(Rendered::json(
+                format!("{}-{label}.connectwise-agreement", t.id),
+                doc,
+            )?);
         }
         Ok(out)
     }
 
     fn parse_invoice(&self, text: &str) -> Result<Vec<InvoiceLine>, PluginError> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| PluginError::Invalid(format!("not a ConnectWise invoice: {e}")))?;
+        let v: Value = read_json(text, "a ConnectWise invoice")?;
         // `GET /finance/invoices` returns an array; `GET /finance/invoices/{id}` one invoice.
         let invoices: Vec<&Value> = match &v {
             Value::Array(a) => a.iter().collect(),
@@ -767,7 +755,7 @@ fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// `yyyy-MM-dd` or a date-time starting with one.
 fn date(o: &Map<String, Value>, key: &str) -> Option<NaiveDate> {
-    o.get(key)?.as_str()?.get(..10)?.parse().ok()
+    date_prefix(o.get(key)?.as_str()?)
 }
 
 /// A reference object's readable key: `identifier`, else `id`, else `name` (or a bare string).
@@ -779,18 +767,6 @@ fn reference_key(v: Option<&Value>) -> Option<String> {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         _ => None,
     }
-}
-
-/// Billing frequency from a billed period's length, when it is a whole month, quarter or year.
-fn billing_from_period(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Option<String> {
-    let days = (end? - start?).num_days();
-    let f = match days {
-        28..=31 => "monthly",
-        89..=92 => "quarterly",
-        365..=366 => "annual",
-        _ => return None,
-    };
-    Some(f.to_string())
 }
 
 /// The arrays that hold an invoice's line detail, in the order they are read.
@@ -883,7 +859,7 @@ fn invoice_line(
     };
     let start = date(item, "periodStart");
     // Invoices print the last day billed; Tenor's periods end the day after.
-    let end = date(item, "periodEnd").and_then(|d| d.checked_add_days(Days::new(1)));
+    let end = date(item, "periodEnd").and_then(period_end);
     Ok(InvoiceLine {
         document: h.number.clone(),
         reference: h.reference.clone(),
@@ -898,7 +874,10 @@ fn invoice_line(
         period_start: start,
         period_end: end,
         term: None,
-        billing: billing_from_period(start, end),
+        billing: start
+            .zip(end)
+            .and_then(|(s, e)| billing_from_period(s, e))
+            .map(str::to_string),
         date: h.date,
     })
 }
@@ -908,6 +887,7 @@ tenor_plugin_sdk::export_plugin!(Connector);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tenor_plugin_sdk::Kind;
     use tenor_plugin_sdk::docs::{Customer, Totals};
 
     fn d(s: &str) -> Decimal {
@@ -1184,8 +1164,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn one_agreement_per_billing_frequency() {
+    /// A customer buying four recurring lines, one per billing frequency (upfront, annual,
+    /// monthly, quarterly).
+    fn four_billing_frequencies() -> SalesInput {
         let mut input = empty("CUST-0057");
         let dates = ("2026-10-12", "2027-04-01", "2030-04-01");
         recurring(
@@ -1229,6 +1210,12 @@ mod tests {
             ("quarterly", 3),
             dates,
         );
+        input
+    }
+
+    #[test]
+    fn one_agreement_per_billing_frequency() {
+        let input = four_billing_frequencies();
         let docs = render(&input);
         let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(

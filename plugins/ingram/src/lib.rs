@@ -10,12 +10,15 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
+use tenor_plugin_sdk::connector::{
+    Problems, check_purchase_order, date_prefix, invalid, read_json, read_whole_units,
+    whole_quantity,
+};
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
 use tenor_plugin_sdk::{
-    Capability, InvoiceLine, Kind, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
+    Capability, InvoiceLine, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
 };
 
 /// The distributor name this connector serves in rule files.
@@ -160,10 +163,6 @@ pub struct Totals {
     pub invoiced_amount_due: Option<Number>,
 }
 
-fn invalid(message: impl Into<String>) -> PluginError {
-    PluginError::Invalid(message.into())
-}
-
 /// `customerOrderNumber`: the Tenor purchase order id, so the order can be found at Ingram by
 /// our own number. Refused when longer than Ingram takes: a cut id would no longer match.
 pub fn customer_order_number(po: &PurchaseOrder) -> Result<String, PluginError> {
@@ -250,12 +249,7 @@ pub fn ingram_part_number(l: &PurchaseOrderLine) -> Result<String, PluginError> 
 
 /// `quantity`: Ingram takes whole units only, so a fraction is refused rather than rounded.
 fn quantity(l: &PurchaseOrderLine) -> Result<Number, PluginError> {
-    whole(l.quantity).map(Number::from).ok_or_else(|| {
-        invalid(format!(
-            "line {} ({}): quantity {} is not a whole number of at least 1; Ingram Micro orders whole units",
-            l.line, l.product, l.quantity
-        ))
-    })
+    whole_quantity(l, "Ingram Micro orders whole units")
 }
 
 /// `unitPrice`: the unit cost the rules state, requested as an exact JSON number; left out when
@@ -266,55 +260,36 @@ fn unit_price(l: &PurchaseOrderLine) -> Result<Option<Number>, PluginError> {
         .transpose()
 }
 
-/// One order-body line, or every reason it cannot be one.
-fn body_line(l: &PurchaseOrderLine) -> Result<OrderBodyLine, Vec<PluginError>> {
-    let number = customer_line_number(l);
-    let part = ingram_part_number(l);
-    let qty = quantity(l);
-    let price = unit_price(l);
-    match (number, part, qty, price) {
-        (Ok(customer_line_number), Ok(ingram_part_number), Ok(quantity), Ok(unit_price)) => {
-            Ok(OrderBodyLine {
-                customer_line_number,
-                ingram_part_number,
-                quantity,
-                unit_price,
-            })
-        }
-        (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()]
-            .into_iter()
-            .flatten()
-            .collect()),
-    }
+/// One order-body line, or `None` with every reason it cannot be one noted.
+fn body_line(l: &PurchaseOrderLine, problems: &mut Problems) -> Option<OrderBodyLine> {
+    let number = problems.note(customer_line_number(l));
+    let part = problems.note(ingram_part_number(l));
+    let quantity = problems.note(quantity(l));
+    let unit_price = problems.note(unit_price(l));
+    Some(OrderBodyLine {
+        customer_line_number: number?,
+        ingram_part_number: part?,
+        quantity: quantity?,
+        unit_price: unit_price?,
+    })
 }
 
 impl Plugin for Connector {
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            name: "ingram".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: Kind::Distributor,
-            capabilities: vec![
+        PluginInfo::distributor(
+            DISTRIBUTOR,
+            env!("CARGO_PKG_VERSION"),
+            &[
                 Capability::RenderPurchaseOrder,
                 Capability::ParseOrder,
                 Capability::ParseInvoice,
                 Capability::Detect,
             ],
-            protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
-            distributor: Some(DISTRIBUTOR.into()),
-        }
+        )
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {
-        if po.distributor != DISTRIBUTOR {
-            return Err(invalid(format!(
-                "purchase order `{}` is for distributor `{}`, not `{DISTRIBUTOR}`",
-                po.id, po.distributor
-            )));
-        }
-        if po.lines.is_empty() {
-            return Err(invalid(format!("purchase order `{}` has no lines", po.id)));
-        }
+        check_purchase_order(po, DISTRIBUTOR)?;
         if po.lines.len() > MAX_LINES as usize {
             return Err(invalid(format!(
                 "purchase order `{}` has {} lines; Ingram Micro takes at most {MAX_LINES} in one order: split the quote",
@@ -322,44 +297,29 @@ impl Plugin for Connector {
                 po.lines.len()
             )));
         }
-        // Every problem of the order is reported at once, so one fix-up pass is enough.
-        let mut problems = Vec::new();
-        let customer_order_number = customer_order_number(po).map_err(|e| problems.push(e)).ok();
-        let end_user_info = end_user_info(po)
-            .map_err(|e| problems.push(e))
-            .ok()
-            .flatten();
+        let mut problems = Problems::default();
+        let customer_order_number = problems.note(customer_order_number(po));
+        let end_user_info = problems.note(end_user_info(po)).flatten();
         let mut lines = Vec::with_capacity(po.lines.len());
         for l in &po.lines {
-            match body_line(l) {
-                Ok(line) => lines.push(line),
-                Err(mut e) => problems.append(&mut e),
-            }
+            lines.extend(body_line(l, &mut problems));
         }
-        let Some(customer_order_number) = customer_order_number.filter(|_| problems.is_empty())
-        else {
-            return Err(joined(problems));
-        };
         let order = Order {
-            customer_order_number,
+            customer_order_number: problems.or_value(customer_order_number)?,
             end_customer_order_number: Some(end_customer_order_number(po)),
             notes: Some(notes(po)),
             accept_back_order: Some(accept_back_order()),
             end_user_info,
             lines,
         };
-        let mut body = serde_json::to_string_pretty(&order).map_err(|e| invalid(e.to_string()))?;
-        body.push('\n');
-        Ok(vec![Rendered {
-            name: format!("{}.ingram-order", po.id),
-            extension: "json".into(),
-            body,
-        }])
+        Ok(vec![Rendered::json(
+            format!("{}.ingram-order", po.id),
+            &order,
+        )?])
     }
 
     fn parse_order(&self, text: &str) -> Result<Vec<OrderLine>, PluginError> {
-        let order: Order = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("not an Ingram Micro order-create body: {e}")))?;
+        let order: Order = read_json(text, "an Ingram Micro order-create body")?;
         let reference = order.customer_order_number.trim().to_string();
         if reference.is_empty() {
             return Err(invalid(
@@ -373,15 +333,7 @@ impl Plugin for Connector {
             .enumerate()
             .map(|(i, l)| {
                 let at = |field: &str| format!("order line {} `{field}`", i + 1);
-                let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
-                    .filter(|q| whole(*q).is_some())
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "{} {} is not a whole number of at least 1",
-                            at("quantity"),
-                            l.quantity
-                        ))
-                    })?;
+                let quantity = read_whole_units(&l.quantity, &at("quantity"))?;
                 let unit_cost = l
                     .unit_price
                     .as_ref()
@@ -406,8 +358,7 @@ impl Plugin for Connector {
     }
 
     fn parse_invoice(&self, text: &str) -> Result<Vec<InvoiceLine>, PluginError> {
-        let invoice: Invoice = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("not Ingram Micro invoice details: {e}")))?;
+        let invoice: Invoice = read_json(text, "Ingram Micro invoice details")?;
         let document = invoice.invoice_number.trim().to_string();
         if document.is_empty() {
             return Err(invalid("Ingram Micro invoice has an empty `invoiceNumber`"));
@@ -445,54 +396,13 @@ impl Plugin for Connector {
                     _ => currency = Some(code),
                 }
             }
-            let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
-                .filter(|q| q.fract().is_zero())
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{} {} is not a whole number",
-                        at("quantity"),
-                        l.quantity
-                    ))
-                })?;
-            let amount = money(&l.extended_price, &at("extendedPrice"))?;
-            net = net.checked_add(amount).ok_or_else(|| {
+            let line = invoice_line(&document, reference, date, l, &at)?;
+            net = net.checked_add(line.amount).ok_or_else(|| {
                 invalid(format!("invoice {document}: the lines' amounts overflow"))
             })?;
-            lines.push(InvoiceLine {
-                document: document.clone(),
-                reference: reference.map(str::to_string),
-                customer: None,
-                part_number: l.ingram_part_number.clone(),
-                description: description(l),
-                quantity,
-                unit_price: l
-                    .unit_price
-                    .as_ref()
-                    .map(|p| money(p, &at("unitPrice")))
-                    .transpose()?,
-                amount,
-                period_start: None,
-                period_end: None,
-                term: None,
-                billing: None,
-                date,
-            });
+            lines.push(line);
         }
-        let stated = invoice
-            .summary
-            .and_then(|s| s.totals)
-            .and_then(|t| t.net_invoice_amount);
-        if let Some(stated) = stated {
-            let stated = money(
-                &stated,
-                &format!("invoice {document} `summary.totals.netInvoiceAmount`"),
-            )?;
-            if stated != net {
-                return Err(invalid(format!(
-                    "invoice {document}: the lines' `extendedPrice` add up to {net} but `summary.totals.netInvoiceAmount` is {stated}; the invoice is incomplete or misread"
-                )));
-            }
-        }
+        check_net_amount(&invoice.summary, &document, net)?;
         Ok(lines)
     }
 
@@ -508,6 +418,70 @@ impl Plugin for Connector {
         let ingram_lines = lines.iter().any(|l| l.get("ingramPartNumber").is_some());
         keyed && (ingram_lines || (lines.is_empty() && o.contains_key("customerOrderNumber")))
     }
+}
+
+/// One line of invoice details; `at` names a field of it in an error.
+fn invoice_line(
+    document: &str,
+    reference: Option<&str>,
+    date: Option<NaiveDate>,
+    l: &InvoiceDetailLine,
+    at: &dyn Fn(&str) -> String,
+) -> Result<InvoiceLine, PluginError> {
+    let quantity = tenor_plugin_sdk::json_decimal(&l.quantity)
+        .filter(|q| q.fract().is_zero())
+        .ok_or_else(|| {
+            invalid(format!(
+                "{} {} is not a whole number",
+                at("quantity"),
+                l.quantity
+            ))
+        })?;
+    let amount = money(&l.extended_price, &at("extendedPrice"))?;
+    Ok(InvoiceLine {
+        document: document.to_string(),
+        reference: reference.map(str::to_string),
+        customer: None,
+        part_number: l.ingram_part_number.clone(),
+        description: description(l),
+        quantity,
+        unit_price: l
+            .unit_price
+            .as_ref()
+            .map(|p| money(p, &at("unitPrice")))
+            .transpose()?,
+        amount,
+        period_start: None,
+        period_end: None,
+        term: None,
+        billing: None,
+        date,
+    })
+}
+
+/// Refuses invoice details whose lines do not add up to the net amount they state: some
+/// lines are missing or misread.
+fn check_net_amount(
+    summary: &Option<Summary>,
+    document: &str,
+    net: Decimal,
+) -> Result<(), PluginError> {
+    let stated = summary
+        .as_ref()
+        .and_then(|s| s.totals.as_ref())
+        .and_then(|t| t.net_invoice_amount.as_ref());
+    if let Some(stated) = stated {
+        let stated = money(
+            stated,
+            &format!("invoice {document} `summary.totals.netInvoiceAmount`"),
+        )?;
+        if stated != net {
+            return Err(invalid(format!(
+                "invoice {document}: the lines' `extendedPrice` add up to {net} but `summary.totals.netInvoiceAmount` is {stated}; the invoice is incomplete or misread"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `InvoiceLine` has no field for Ingram's line number, the manufacturer's part number or the
@@ -542,21 +516,6 @@ fn description(l: &InvoiceDetailLine) -> String {
     parts.join("; ")
 }
 
-/// Every problem in one message, one per line.
-fn joined(problems: Vec<PluginError>) -> PluginError {
-    let text: Vec<String> = problems.into_iter().map(|p| p.to_string()).collect();
-    invalid(text.join("\n"))
-}
-
-/// A whole, positive number of units.
-fn whole(q: Decimal) -> Option<u64> {
-    if q.fract().is_zero() && q >= Decimal::ONE {
-        q.to_u64()
-    } else {
-        None
-    }
-}
-
 /// An amount of money from a JSON number; `what` names the field in the error.
 fn money(n: &Number, what: &str) -> Result<Decimal, PluginError> {
     tenor_plugin_sdk::json_decimal(n)
@@ -572,7 +531,7 @@ fn number(d: Decimal, what: &str) -> Result<Number, PluginError> {
 
 /// `YYYY-MM-DD`, or a date-time starting with one.
 fn date(text: &str) -> Option<NaiveDate> {
-    text.trim().get(..10)?.parse().ok()
+    date_prefix(text.trim())
 }
 
 tenor_plugin_sdk::export_plugin!(Connector);

@@ -6,13 +6,16 @@
 //! cannot know from Tenor's documents (`companyId` is Pax8's own uuid for the customer) are set
 //! by one mapping function each, so they are easy to change.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tenor_plugin_sdk::connector::{
+    billing_from_period, date_prefix, period_end, read_json, value_decimal,
+};
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
 use tenor_plugin_sdk::{
-    Capability, InvoiceLine, Kind, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
+    Capability, InvoiceLine, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
 };
 
 /// The Pax8 connector.
@@ -91,19 +94,16 @@ fn product_id(l: &PurchaseOrderLine) -> String {
 
 impl Plugin for Pax8 {
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            name: "pax8".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: Kind::Distributor,
-            capabilities: vec![
+        PluginInfo::distributor(
+            "pax8",
+            env!("CARGO_PKG_VERSION"),
+            &[
                 Capability::RenderPurchaseOrder,
                 Capability::ParseOrder,
                 Capability::ParseInvoice,
                 Capability::Detect,
             ],
-            protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
-            distributor: Some("pax8".into()),
-        }
+        )
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {
@@ -122,19 +122,14 @@ impl Plugin for Pax8 {
             ordered_by: "Pax8 Partner".into(),
             line_items: items,
         };
-        let mut body = serde_json::to_string_pretty(&order)
-            .map_err(|e| PluginError::Invalid(e.to_string()))?;
-        body.push('\n');
-        Ok(vec![Rendered {
-            name: format!("{}.pax8-order", po.id),
-            extension: "json".into(),
-            body,
-        }])
+        Ok(vec![Rendered::json(
+            format!("{}.pax8-order", po.id),
+            &order,
+        )?])
     }
 
     fn parse_order(&self, text: &str) -> Result<Vec<OrderLine>, PluginError> {
-        let order: Order = serde_json::from_str(text)
-            .map_err(|e| PluginError::Invalid(format!("not a Pax8 order: {e}")))?;
+        let order: Order = read_json(text, "a Pax8 order")?;
         Ok(order
             .line_items
             .iter()
@@ -147,11 +142,7 @@ impl Plugin for Pax8 {
                 quantity: l.quantity,
                 term: tenor_term(&l.billing_term).map(str::to_string),
                 billing: None,
-                start: l
-                    .provision_start_date
-                    .as_deref()
-                    .and_then(|d| d.get(..10))
-                    .and_then(|d| d.parse().ok()),
+                start: l.provision_start_date.as_deref().and_then(date_prefix),
                 end: None,
                 unit_cost: None,
             })
@@ -159,8 +150,7 @@ impl Plugin for Pax8 {
     }
 
     fn parse_invoice(&self, text: &str) -> Result<Vec<InvoiceLine>, PluginError> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| PluginError::Invalid(format!("not JSON: {e}")))?;
+        let v: Value = read_json(text, "JSON")?;
         // The items endpoint pages its results under `content`; a bare array is accepted too.
         let items = match &v {
             Value::Array(a) => a.clone(),
@@ -208,15 +198,11 @@ impl Plugin for Pax8 {
 
 /// Money arrives as JSON numbers: read their text into a Decimal, never through f64.
 fn decimal(v: Option<&Value>) -> Option<Decimal> {
-    match v? {
-        Value::Number(n) => tenor_plugin_sdk::json_decimal(n),
-        Value::String(s) => tenor_plugin_sdk::exact_decimal(s),
-        _ => None,
-    }
+    value_decimal(v?)
 }
 
 fn date(v: Option<&Value>) -> Option<NaiveDate> {
-    v?.as_str()?.get(..10)?.parse().ok()
+    date_prefix(v?.as_str()?)
 }
 
 fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, PluginError> {
@@ -233,20 +219,13 @@ fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, Pl
         .ok_or_else(|| bad("subTotal"))?;
     let start = date(field("startPeriod"));
     // Pax8's `endPeriod` is the last day billed; Tenor's periods end the day after.
-    let end = date(field("endPeriod")).and_then(|d| d.checked_add_days(Days::new(1)));
-    let billing = match (start, end) {
-        (Some(s), Some(e)) => {
-            let days = (e - s).num_days();
-            if (28..=31).contains(&days) {
-                Some("monthly".to_string())
-            } else if (365..=366).contains(&days) {
-                Some("annual".to_string())
-            } else {
-                None
-            }
-        }
-        _ => None,
-    };
+    let end = date(field("endPeriod")).and_then(period_end);
+    // Pax8 sells no quarterly billing: a period of about three months is not read as one.
+    let billing = start
+        .zip(end)
+        .and_then(|(s, e)| billing_from_period(s, e))
+        .filter(|b| *b != "quarterly")
+        .map(str::to_string);
     Ok(InvoiceLine {
         document: invoice.to_string(),
         reference: None,

@@ -5,9 +5,11 @@
 //!
 //! Documents going out are Tenor's normalised ones ([`docs`]); documents coming back (a
 //! distributor's order or invoice) are read into [`OrderLine`]s and [`InvoiceLine`]s for the
-//! three-way match.
+//! three-way match. What connectors share beyond that (their description, rendered files,
+//! problem reports, readers of vendors' numbers and dates) is in [`connector`].
 
 pub mod abi;
+pub mod connector;
 pub mod docs;
 
 use chrono::NaiveDate;

@@ -8,14 +8,17 @@
 //! `TERM:CYCLE` (`P1Y:M`, [`plan_id`]), the same two segments StreamOne appends in a
 //! subscription's `mfgPartNumber` (`PRODUCT:SKU:P1Y:M`).
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
+use tenor_plugin_sdk::connector::{
+    Problems, check_purchase_order, invalid, period_end, read_json, read_whole_units,
+    whole_quantity,
+};
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
 use tenor_plugin_sdk::{
-    Capability, InvoiceLine, Kind, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
+    Capability, InvoiceLine, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
 };
 
 /// The distributor name this connector serves in rule files.
@@ -217,87 +220,60 @@ fn cart_name(po: &PurchaseOrder) -> Result<String, PluginError> {
 
 /// `quantity`: licences are whole seats, so a fraction is refused rather than rounded.
 fn quantity(l: &PurchaseOrderLine) -> Result<Number, PluginError> {
-    whole(l.quantity).map(Number::from).ok_or_else(|| {
-        invalid(format!(
-            "line {} ({}): quantity {} is not a whole number of at least 1; StreamOne sells whole seats",
-            l.line, l.product, l.quantity
-        ))
-    })
+    whole_quantity(l, "StreamOne sells whole seats")
 }
 
-/// One cart item, or every reason it cannot be one.
-fn cart_item(l: &PurchaseOrderLine) -> Result<CartItem, Vec<PluginError>> {
+/// One cart item, or `None` with every reason it cannot be one noted.
+fn cart_item(l: &PurchaseOrderLine, problems: &mut Problems) -> Option<CartItem> {
     // Term and billing problems do not name the line on their own.
     let at = |e: PluginError| invalid(format!("line {} ({}): {e}", l.line, l.product));
-    match (
-        cart_ids(l),
-        plan_id(&l.term, &l.billing).map_err(at),
-        quantity(l),
-    ) {
-        (Ok((product_id, sku_id)), Ok(plan_id), Ok(quantity)) => Ok(CartItem {
-            action: CREATE.into(),
-            product_id,
-            sku_id,
-            plan_id,
-            quantity,
-        }),
-        (a, b, c) => Err([a.err(), b.err(), c.err()].into_iter().flatten().collect()),
-    }
+    let ids = problems.note(cart_ids(l));
+    let plan_id = problems.note(plan_id(&l.term, &l.billing).map_err(at));
+    let quantity = problems.note(quantity(l));
+    let (product_id, sku_id) = ids?;
+    Some(CartItem {
+        action: CREATE.into(),
+        product_id,
+        sku_id,
+        plan_id: plan_id?,
+        quantity: quantity?,
+    })
 }
 
 impl Plugin for Connector {
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            name: "tdsynnex".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: Kind::Distributor,
-            capabilities: vec![
+        PluginInfo::distributor(
+            DISTRIBUTOR,
+            env!("CARGO_PKG_VERSION"),
+            &[
                 Capability::RenderPurchaseOrder,
                 Capability::ParseOrder,
                 Capability::ParseInvoice,
                 Capability::Detect,
             ],
-            protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
-            distributor: Some(DISTRIBUTOR.into()),
-        }
+        )
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {
-        if po.distributor != DISTRIBUTOR {
-            return Err(invalid(format!(
-                "purchase order `{}` is for distributor `{}`, not `{DISTRIBUTOR}`",
-                po.id, po.distributor
-            )));
-        }
-        if po.lines.is_empty() {
-            return Err(invalid(format!("purchase order `{}` has no lines", po.id)));
-        }
-        // Every problem of the order is reported at once, so one fix-up pass is enough.
-        let mut problems = Vec::new();
-        let name = cart_name(po).map_err(|e| problems.push(e)).ok();
+        check_purchase_order(po, DISTRIBUTOR)?;
+        let mut problems = Problems::default();
+        let name = problems.note(cart_name(po));
         let mut items = Vec::with_capacity(po.lines.len());
         for l in &po.lines {
-            match cart_item(l) {
-                Ok(item) => items.push(item),
-                Err(mut e) => problems.append(&mut e),
-            }
+            items.extend(cart_item(l, &mut problems));
         }
-        let Some(cart_name) = name.filter(|_| problems.is_empty()) else {
-            return Err(joined(problems));
+        let cart = Cart {
+            cart_name: problems.or_value(name)?,
+            items,
         };
-        let cart = Cart { cart_name, items };
-        let mut body = serde_json::to_string_pretty(&cart).map_err(|e| invalid(e.to_string()))?;
-        body.push('\n');
-        Ok(vec![Rendered {
-            name: format!("{}.tdsynnex-cart", po.id),
-            extension: "json".into(),
-            body,
-        }])
+        Ok(vec![Rendered::json(
+            format!("{}.tdsynnex-cart", po.id),
+            &cart,
+        )?])
     }
 
     fn parse_order(&self, text: &str) -> Result<Vec<OrderLine>, PluginError> {
-        let cart: Cart = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("not a TD SYNNEX StreamOne cart: {e}")))?;
+        let cart: Cart = read_json(text, "a TD SYNNEX StreamOne cart")?;
         let reference = cart.cart_name.trim().to_string();
         if reference.is_empty() {
             return Err(invalid("TD SYNNEX cart has an empty `cartName`"));
@@ -330,15 +306,7 @@ impl Plugin for Connector {
                         item.plan_id
                     ))
                 })?;
-                let quantity = tenor_plugin_sdk::json_decimal(&item.quantity)
-                    .filter(|q| whole(*q).is_some())
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "{} {} is not a whole number of at least 1",
-                            at("quantity"),
-                            item.quantity
-                        ))
-                    })?;
+                let quantity = read_whole_units(&item.quantity, &at("quantity"))?;
                 Ok(OrderLine {
                     document: reference.clone(),
                     reference: Some(reference.clone()),
@@ -627,10 +595,7 @@ fn invoice_line(r: &Row<'_>) -> Result<InvoiceLine, PluginError> {
     // The report prints the last day billed; Tenor's periods end the day after.
     let period_end = r
         .date(PERIOD_END)?
-        .map(|d| {
-            d.checked_add_days(Days::new(1))
-                .ok_or_else(|| r.bad(PERIOD_END, "is out of range"))
-        })
+        .map(|d| period_end(d).ok_or_else(|| r.bad(PERIOD_END, "is out of range")))
         .transpose()?;
     if let (Some(s), Some(e)) = (period_start, period_end) {
         if e <= s {
@@ -741,25 +706,6 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, PluginError> {
         out.push((row, record));
     }
     Ok(out)
-}
-
-fn invalid(message: impl Into<String>) -> PluginError {
-    PluginError::Invalid(message.into())
-}
-
-/// Every problem in one message, one per line.
-fn joined(problems: Vec<PluginError>) -> PluginError {
-    let text: Vec<String> = problems.into_iter().map(|p| p.to_string()).collect();
-    invalid(text.join("\n"))
-}
-
-/// A whole, positive number of units.
-fn whole(q: Decimal) -> Option<u64> {
-    if q.fract().is_zero() && q >= Decimal::ONE {
-        q.to_u64()
-    } else {
-        None
-    }
 }
 
 tenor_plugin_sdk::export_plugin!(Connector);

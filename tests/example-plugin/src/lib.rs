@@ -1,7 +1,8 @@
 //! The smallest useful plugin: Acme Distribution takes purchase orders as CSV.
 
+use tenor_plugin_sdk::connector::invalid;
 use tenor_plugin_sdk::docs::PurchaseOrder;
-use tenor_plugin_sdk::{Capability, Kind, Plugin, PluginError, PluginInfo, Rendered};
+use tenor_plugin_sdk::{Capability, Plugin, PluginError, PluginInfo, Rendered};
 
 /// The Acme connector.
 #[derive(Default)]
@@ -9,22 +10,19 @@ pub struct Acme;
 
 impl Plugin for Acme {
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            name: "acme".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            kind: Kind::Distributor,
-            capabilities: vec![Capability::RenderPurchaseOrder],
-            protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
-            // The distributor's name in the rule files: `route … via acme`.
-            distributor: Some("acme".into()),
-        }
+        // `acme` is also the distributor's name in the rule files: `route … via acme`.
+        PluginInfo::distributor(
+            "acme",
+            env!("CARGO_PKG_VERSION"),
+            &[Capability::RenderPurchaseOrder],
+        )
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {
         let mut body = String::from("order,line,part,quantity\n");
         for l in &po.lines {
             if l.part_number.contains(',') {
-                return Err(PluginError::Invalid(format!(
+                return Err(invalid(format!(
                     "part number `{}` has a comma",
                     l.part_number
                 )));
@@ -34,11 +32,7 @@ impl Plugin for Acme {
                 po.id, l.line, l.part_number, l.quantity
             ));
         }
-        Ok(vec![Rendered {
-            name: format!("{}.acme", po.id),
-            extension: "csv".into(),
-            body,
-        }])
+        Ok(vec![Rendered::new(format!("{}.acme", po.id), "csv", body)])
     }
 }
 
