@@ -304,7 +304,7 @@ fn decrease_inside_the_window_is_refunded_by_day() {
     // 2026-12-10 is within 7 days of the start, 2026-12-07. The stub [12-07, 01-01) belongs to
     // December's billing period, 31 days; [12-10, 01-01) is 22 of them:
     // 2 × 22.00 × 22/31 = 31.225… → 31.23 back.
-    let (o, co) = change_ok("change-seats", &dir, "Q-CHG-1", 1, "8", "2026-12-10");
+    let (_, co) = change_ok("change-seats", &dir, "Q-CHG-1", 1, "8", "2026-12-10");
     assert_eq!(co["kind"], "decrease");
     assert_eq!(co["billed_from"], "2026-12-10");
     assert_eq!(co["cancel_days"], 7);
@@ -366,7 +366,7 @@ fn added_seats_have_their_own_cancellation_window() {
     ));
     // Seats added on 2027-06-24 may be cancelled until 2027-06-30. Three of the five go on
     // 06-28: [06-28, 07-01) is 3 of June's 30 days: 3 × 22.00 × 3/30 = 6.60.
-    let (o, co) = change_ok("change-seats", &dir, "Q-CHG-1", 1, "12", "2027-06-28");
+    let (_, co) = change_ok("change-seats", &dir, "Q-CHG-1", 1, "12", "2027-06-28");
     assert_eq!(co["charges"][0]["amount"], "-6.60");
     assert_eq!(co["charges"][1]["amount"], "-66.00");
     // −6.60 − 12 × 66.00
@@ -606,7 +606,7 @@ fn jan_31_anchor_keeps_month_end_periods() {
 #[test]
 fn product_without_a_window_drops_seats_from_the_next_period_without_a_refund() {
     let dir = accepted("change-seats", "quote.yaml", "no-window");
-    let (o, co) = change_ok("change-seats", &dir, "Q-CHG-1", 3, "4", "2027-03-10");
+    let (_, co) = change_ok("change-seats", &dir, "Q-CHG-1", 3, "4", "2027-03-10");
     assert_eq!(co["effective"], "2027-03-10");
     assert_eq!(co["billed_from"], "2027-04-01");
     assert!(co.get("cancel_days").is_none());
