@@ -722,14 +722,7 @@ fn plan(
     req: &Request,
 ) -> Result<ChangeOrder, Refusal> {
     check_documents(cat, so, schedule)?;
-    let Some(line) = so.lines.iter().find(|l| l.line == req.line) else {
-        return Err(Refusal::new(format!(
-            "`{}` has lines 1 to {}; there is no line {}",
-            so.id,
-            so.lines.len(),
-            req.line
-        )));
-    };
+    let line = order_line(so, req.line)?;
     let months = billing_months(line).map_err(Refusal::new)?;
     let item = seat_item(cat, line)?;
     let (old, new, d) = (line.quantity, req.quantity, req.date);
@@ -798,6 +791,17 @@ fn plan(
         notes,
         applied_to: DocumentDigests::default(),
         result: DocumentDigests::default(),
+    })
+}
+
+/// Line `n` of the sales order.
+fn order_line(so: &SalesOrder, n: u32) -> Result<&SalesOrderLine, Refusal> {
+    so.lines.iter().find(|l| l.line == n).ok_or_else(|| {
+        Refusal::new(format!(
+            "`{}` has lines 1 to {}; there is no line {n}",
+            so.id,
+            so.lines.len(),
+        ))
     })
 }
 
