@@ -118,7 +118,8 @@ pub struct Request {
 }
 
 /// Why a change was not made: the input is wrong or the change is not allowed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct Refusal {
     /// What is wrong.
     pub message: String,
@@ -1294,18 +1295,14 @@ pub enum Outcome {
 }
 
 /// Why [`apply_files`] did nothing.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
     /// The input is wrong or the change is not allowed (exit 1).
-    Refused(Refusal),
+    #[error("{0}")]
+    Refused(#[from] Refusal),
     /// A file could not be read or written (exit 2).
+    #[error("{0}")]
     Io(String),
-}
-
-impl From<Refusal> for FileError {
-    fn from(r: Refusal) -> Self {
-        FileError::Refused(r)
-    }
 }
 
 fn digest(bytes: &[u8]) -> String {
