@@ -177,6 +177,7 @@ fn for_snapshot(dir: &Path, id: &str) -> String {
         .join("\n")
 }
 
+// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
 #[test]
 fn increase_on_day_200_is_prorated_then_billed_monthly_at_the_locked_price() {
     let dir = accepted("change-seats", "quote.yaml", "day-200");
@@ -465,6 +466,7 @@ fn annual_line_increase_is_prorated_over_the_annual_period() {
     assert_eq!(so["lines"][1]["contract_value"], "2898.36");
 }
 
+// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
 #[test]
 fn jan_31_anchor_keeps_month_end_periods() {
     let dir = accepted("change-month-end", "quote.yaml", "month-end");
@@ -739,6 +741,7 @@ fn the_same_change_twice_is_applied_once() {
     assert_eq!(doc(&dir, "SO-Q-CHG-1")["lines"][0]["quantity"], "16");
 }
 
+// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
 #[test]
 fn a_change_stopped_part_way_is_completed() {
     let dir = accepted("change-seats", "quote.yaml", "interrupted");
