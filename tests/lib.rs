@@ -160,3 +160,41 @@ fn read(p: &Path) -> String {
 pub fn pretty_json(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
+
+/// A charge as (kind, period_start, period_end, bill_date, amount), the fields a test checks.
+pub type ChargeRow = (String, String, String, String, String);
+
+/// The [`ChargeRow`] of every charge in a JSON array of charges (a schedule's, a line's).
+pub fn charge_rows(charges: &serde_json::Value) -> Vec<ChargeRow> {
+    let text = |c: &serde_json::Value, key: &str| {
+        c.get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_else(|| panic!("charge field `{key}` is not text: {c}"))
+            .to_string()
+    };
+    charges
+        .as_array()
+        .expect("an array of charges")
+        .iter()
+        .map(|c| {
+            (
+                text(c, "kind"),
+                text(c, "period_start"),
+                text(c, "period_end"),
+                text(c, "bill_date"),
+                text(c, "amount"),
+            )
+        })
+        .collect()
+}
+
+/// One expected [`ChargeRow`].
+pub fn charge_row(kind: &str, start: &str, end: &str, bill: &str, amount: &str) -> ChargeRow {
+    (
+        kind.into(),
+        start.into(),
+        end.into(),
+        bill.into(),
+        amount.into(),
+    )
+}

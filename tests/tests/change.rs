@@ -16,6 +16,7 @@ use std::str::FromStr;
 use tenor_core::cli::change::{ChangeArgs, change_cmd};
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
+use tenor_tests::{ChargeRow, charge_row as c, charge_rows};
 
 const TESTS: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -99,42 +100,48 @@ fn ok(o: &Out) {
     );
 }
 
+/// Runs [`change`], which must succeed; returns what it printed and the change order written.
+fn change_ok(
+    rules: &str,
+    dir: &Path,
+    quote: &str,
+    line: u32,
+    quantity: &str,
+    date: &str,
+) -> (Out, Value) {
+    let o = change(rules, dir, quote, line, quantity, date);
+    ok(&o);
+    let co = doc(dir, &format!("CO-{quote}-{line}-{date}"));
+    (o, co)
+}
+
 fn doc(dir: &Path, id: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap()).unwrap()
 }
 
 /// (kind, period_start, period_end, bill_date, amount) of every charge.
-fn charges(v: &Value) -> Vec<(String, String, String, String, String)> {
-    v["charges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["kind"].as_str().unwrap().to_string(),
-                c["period_start"].as_str().unwrap().to_string(),
-                c["period_end"].as_str().unwrap().to_string(),
-                c["bill_date"].as_str().unwrap().to_string(),
-                c["amount"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+fn charges(v: &Value) -> Vec<ChargeRow> {
+    charge_rows(&v["charges"])
 }
 
-fn c(
+/// `first`, then a charge of `kind` and `amount` for each of the `n` months from `year`-`month`,
+/// billed on the month's first day.
+fn then_monthly(
+    first: Option<ChargeRow>,
     kind: &str,
-    start: &str,
-    end: &str,
-    bill: &str,
+    (year, month): (i32, u32),
+    n: u32,
     amount: &str,
-) -> (String, String, String, String, String) {
-    (
-        kind.into(),
-        start.into(),
-        end.into(),
-        bill.into(),
-        amount.into(),
-    )
+) -> Vec<ChargeRow> {
+    let starts = month_starts(year, month, n);
+    first
+        .into_iter()
+        .chain(
+            starts
+                .windows(2)
+                .map(|w| c(kind, &w[0], &w[1], &w[0], amount)),
+        )
+        .collect()
 }
 
 /// The month starts from `from` (inclusive) for `n` months: `2027-07-01`, `2027-08-01`…
@@ -170,6 +177,7 @@ fn for_snapshot(dir: &Path, id: &str) -> String {
         .join("\n")
 }
 
+// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
 #[test]
 fn increase_on_day_200_is_prorated_then_billed_monthly_at_the_locked_price() {
     let dir = accepted("change-seats", "quote.yaml", "day-200");
@@ -188,18 +196,15 @@ fn increase_on_day_200_is_prorated_then_billed_monthly_at_the_locked_price() {
     assert_eq!(co["new_quantity"], "15");
     assert_eq!(co["unit_price"], "22.00");
     // [2027-06-24, 2027-07-01) is 7 of June's 30 days: 5 × 22.00 × 7/30 = 25.666… → 25.67.
-    let mut want = vec![c(
+    let prorated = c(
         "prorated",
         "2027-06-24",
         "2027-07-01",
         "2027-06-24",
         "25.67",
-    )];
+    );
     // Then 5 × 22.00 = 110.00 for each month of the full year, 2027-07 to 2028-06.
-    let starts = month_starts(2027, 7, 12);
-    for w in starts.windows(2) {
-        want.push(c("recurring", &w[0], &w[1], &w[0], "110.00"));
-    }
+    let want = then_monthly(Some(prorated), "recurring", (2027, 7), 12, "110.00");
     assert_eq!(charges(&co), want);
     // 25.67 + 12 × 110.00
     assert_eq!(co["total"], "1345.67");
@@ -300,23 +305,12 @@ fn decrease_inside_the_window_is_refunded_by_day() {
     // 2026-12-10 is within 7 days of the start, 2026-12-07. The stub [12-07, 01-01) belongs to
     // December's billing period, 31 days; [12-10, 01-01) is 22 of them:
     // 2 × 22.00 × 22/31 = 31.225… → 31.23 back.
-    let o = change("change-seats", &dir, "Q-CHG-1", 1, "8", "2026-12-10");
-    ok(&o);
-    let co = doc(&dir, "CO-Q-CHG-1-1-2026-12-10");
+    let (_, co) = change_ok("change-seats", &dir, "Q-CHG-1", 1, "8", "2026-12-10");
     assert_eq!(co["kind"], "decrease");
     assert_eq!(co["billed_from"], "2026-12-10");
     assert_eq!(co["cancel_days"], 7);
-    let mut want = vec![c(
-        "refund",
-        "2026-12-10",
-        "2027-01-01",
-        "2026-12-10",
-        "-31.23",
-    )];
-    let starts = month_starts(2027, 1, 18);
-    for w in starts.windows(2) {
-        want.push(c("reduction", &w[0], &w[1], &w[0], "-44.00"));
-    }
+    let refund = c("refund", "2026-12-10", "2027-01-01", "2026-12-10", "-31.23");
+    let want = then_monthly(Some(refund), "reduction", (2027, 1), 18, "-44.00");
     assert_eq!(charges(&co), want);
     // −31.23 − 18 × 44.00
     assert_eq!(co["total"], "-823.23");
@@ -373,9 +367,7 @@ fn added_seats_have_their_own_cancellation_window() {
     ));
     // Seats added on 2027-06-24 may be cancelled until 2027-06-30. Three of the five go on
     // 06-28: [06-28, 07-01) is 3 of June's 30 days: 3 × 22.00 × 3/30 = 6.60.
-    let o = change("change-seats", &dir, "Q-CHG-1", 1, "12", "2027-06-28");
-    ok(&o);
-    let co = doc(&dir, "CO-Q-CHG-1-1-2027-06-28");
+    let (_, co) = change_ok("change-seats", &dir, "Q-CHG-1", 1, "12", "2027-06-28");
     assert_eq!(co["charges"][0]["amount"], "-6.60");
     assert_eq!(co["charges"][1]["amount"], "-66.00");
     // −6.60 − 12 × 66.00
@@ -474,6 +466,7 @@ fn annual_line_increase_is_prorated_over_the_annual_period() {
     assert_eq!(so["lines"][1]["contract_value"], "2898.36");
 }
 
+// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
 #[test]
 fn jan_31_anchor_keeps_month_end_periods() {
     let dir = accepted("change-month-end", "quote.yaml", "month-end");
@@ -615,18 +608,12 @@ fn jan_31_anchor_keeps_month_end_periods() {
 #[test]
 fn product_without_a_window_drops_seats_from_the_next_period_without_a_refund() {
     let dir = accepted("change-seats", "quote.yaml", "no-window");
-    let o = change("change-seats", &dir, "Q-CHG-1", 3, "4", "2027-03-10");
-    ok(&o);
-    let co = doc(&dir, "CO-Q-CHG-1-3-2027-03-10");
+    let (_, co) = change_ok("change-seats", &dir, "Q-CHG-1", 3, "4", "2027-03-10");
     assert_eq!(co["effective"], "2027-03-10");
     assert_eq!(co["billed_from"], "2027-04-01");
     assert!(co.get("cancel_days").is_none());
     // No refund for March; 2 × 40.00 off each month from April 2027 to June 2028 (15 months).
-    let starts = month_starts(2027, 4, 15);
-    let want: Vec<_> = starts
-        .windows(2)
-        .map(|w| c("reduction", &w[0], &w[1], &w[0], "-80.00"))
-        .collect();
+    let want = then_monthly(None, "reduction", (2027, 4), 15, "-80.00");
     assert_eq!(charges(&co), want);
     assert_eq!(co["total"], "-1200.00");
     // A service we deliver ourselves stops costing: 2 × 12.00 a month.
@@ -754,6 +741,7 @@ fn the_same_change_twice_is_applied_once() {
     assert_eq!(doc(&dir, "SO-Q-CHG-1")["lines"][0]["quantity"], "16");
 }
 
+// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
 #[test]
 fn a_change_stopped_part_way_is_completed() {
     let dir = accepted("change-seats", "quote.yaml", "interrupted");

@@ -12,6 +12,7 @@
 use serde_json::Value;
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
+use tenor_tests::{ChargeRow, charge_row as c, charge_rows};
 
 /// Runs `tenor` in-process from the tests folder (so paths in output are relative).
 fn tenor(args: &[&str]) -> (Exit, String, String) {
@@ -46,37 +47,8 @@ fn price_json(scenario: &str) -> Value {
 }
 
 /// (kind, period_start, period_end, bill_date, amount) of every charge of a line.
-fn charges(v: &Value, line: usize) -> Vec<(String, String, String, String, String)> {
-    v["lines"][line]["charges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["kind"].as_str().unwrap().to_string(),
-                c["period_start"].as_str().unwrap().to_string(),
-                c["period_end"].as_str().unwrap().to_string(),
-                c["bill_date"].as_str().unwrap().to_string(),
-                c["amount"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn c(
-    kind: &str,
-    start: &str,
-    end: &str,
-    bill: &str,
-    amount: &str,
-) -> (String, String, String, String, String) {
-    (
-        kind.into(),
-        start.into(),
-        end.into(),
-        bill.into(),
-        amount.into(),
-    )
+fn charges(v: &Value, line: usize) -> Vec<ChargeRow> {
+    charge_rows(&v["lines"][line]["charges"])
 }
 
 #[test]

@@ -50,6 +50,11 @@ fn rate(usage: &str, rules: &str, period: &str, json: bool, skip_bad: bool) -> R
     }
 }
 
+/// Rates `scenarios/{usage}` with the rules of `scenarios/usage-aggregation`, as JSON.
+fn rate_agg(usage: &str, period: &str, skip_bad: bool) -> Run {
+    rate(usage, "usage-aggregation", period, true, skip_bad)
+}
+
 /// The JSON document of a successful run, parsed and as written (for the snapshot, which keeps
 /// the document's own field order).
 fn json(usage: &str, rules: &str, period: &str) -> (Value, String) {
@@ -259,13 +264,7 @@ fn the_table_shows_every_charge_and_the_totals() {
 
 #[test]
 fn records_outside_the_month_are_counted_and_ignored() {
-    let r = rate(
-        "usage-period/usage.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        false,
-    );
+    let r = rate_agg("usage-period/usage.csv", "2026-12", false);
     assert_eq!(r.exit, Ok(Exit::Success), "{}", r.stderr);
     // 2026-11-30T23:30-05:00 is 2026-12-01 in UTC and 2027-01-01T00:30+01:00 is 2026-12-31:
     // both count. The plain dates 2026-11-30 and 2027-01-01, 2027-01-01T00:00Z and the November
@@ -282,13 +281,7 @@ fn records_outside_the_month_are_counted_and_ignored() {
         ]
     );
     // The same file for January: 40 + 60 GB; nothing for seats.
-    let jan = rate(
-        "usage-period/usage.csv",
-        "usage-aggregation",
-        "2027-01",
-        true,
-        false,
-    );
+    let jan = rate_agg("usage-period/usage.csv", "2027-01", false);
     assert_eq!(jan.stderr, "6 records outside 2027-01 ignored\n");
     let v: Value = serde_json::from_str(&jan.stdout).unwrap();
     assert_eq!(
@@ -297,13 +290,7 @@ fn records_outside_the_month_are_counted_and_ignored() {
     );
     assert_eq!(v["charges"][0]["bill_date"], "2027-02-01");
     // One record left in November for each product.
-    let nov = rate(
-        "usage-period/usage.csv",
-        "usage-aggregation",
-        "2026-11",
-        true,
-        false,
-    );
+    let nov = rate_agg("usage-period/usage.csv", "2026-11", false);
     assert_eq!(nov.stderr, "6 records outside 2026-11 ignored\n");
     let v: Value = serde_json::from_str(&nov.stdout).unwrap();
     assert_eq!(
@@ -330,13 +317,7 @@ scenarios/usage-errors/bad.csv:13: expected 5 fields (customer,product,metric,qu
 
 #[test]
 fn a_bad_row_fails_the_run_with_its_line_and_field() {
-    let r = rate(
-        "usage-errors/bad.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        false,
-    );
+    let r = rate_agg("usage-errors/bad.csv", "2026-12", false);
     assert_eq!(r.exit, Ok(Exit::Failure));
     assert_eq!(r.stdout, "", "nothing is written when a row is bad");
     assert_eq!(
@@ -349,13 +330,7 @@ fn a_bad_row_fails_the_run_with_its_line_and_field() {
 
 #[test]
 fn skip_bad_reports_the_bad_rows_and_rates_the_rest() {
-    let r = rate(
-        "usage-errors/bad.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        true,
-    );
+    let r = rate_agg("usage-errors/bad.csv", "2026-12", true);
     assert_eq!(r.exit, Ok(Exit::Success));
     assert_eq!(
         r.stderr,
@@ -370,13 +345,7 @@ fn skip_bad_reports_the_bad_rows_and_rates_the_rest() {
         ]
     );
     // Nothing good to rate: still a failure.
-    let r = rate(
-        "usage-errors/all-bad.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        true,
-    );
+    let r = rate_agg("usage-errors/all-bad.csv", "2026-12", true);
     assert_eq!(r.exit, Ok(Exit::Failure));
     assert_eq!(r.stdout, "");
     assert!(
@@ -410,25 +379,13 @@ fn a_missing_or_wrong_header_names_the_expected_one() {
             ),
         ),
     ] {
-        let r = rate(
-            &format!("usage-errors/{file}"),
-            "usage-aggregation",
-            "2026-12",
-            true,
-            false,
-        );
+        let r = rate_agg(&format!("usage-errors/{file}"), "2026-12", false);
         assert_eq!(r.exit, Ok(Exit::Failure), "{file}");
         assert_eq!(r.stdout, "", "{file}");
         assert_eq!(r.stderr, message, "{file}");
     }
     // A header and nothing else is a month without usage.
-    let r = rate(
-        "usage-errors/header-only.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        false,
-    );
+    let r = rate_agg("usage-errors/header-only.csv", "2026-12", false);
     assert_eq!(r.exit, Ok(Exit::Success), "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["charges"], serde_json::json!([]));
@@ -437,13 +394,7 @@ fn a_missing_or_wrong_header_names_the_expected_one() {
 
 #[test]
 fn unknown_paths_and_a_bad_period_cannot_run() {
-    let r = rate(
-        "usage-errors/nope.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        false,
-    );
+    let r = rate_agg("usage-errors/nope.csv", "2026-12", false);
     let e = r.exit.unwrap_err();
     assert!(
         e.starts_with("cannot read the usage file scenarios/usage-errors/nope.csv"),
@@ -473,20 +424,8 @@ fn unknown_paths_and_a_bad_period_cannot_run() {
 
 #[test]
 fn the_same_input_gives_the_same_bytes() {
-    let once = rate(
-        "usage-aggregation/usage.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        false,
-    );
-    let again = rate(
-        "usage-aggregation/usage.csv",
-        "usage-aggregation",
-        "2026-12",
-        true,
-        false,
-    );
+    let once = rate_agg("usage-aggregation/usage.csv", "2026-12", false);
+    let again = rate_agg("usage-aggregation/usage.csv", "2026-12", false);
     assert_eq!(once.stdout.as_bytes(), again.stdout.as_bytes());
     let t1 = rate(
         "usage-aggregation/usage.csv",

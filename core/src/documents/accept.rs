@@ -2,7 +2,9 @@
 //! schedule, the recurring invoice template and a summary, written atomically and
 //! deterministically (the same quote and rules always give the same bytes).
 
-use crate::engine::catalogue::{Catalogue, Price, RouteRule, Sellable};
+use crate::engine::catalogue::{
+    Billing, Catalogue, PartNumber, Price, Rate, RouteRule, Sellable, TierTable,
+};
 use crate::engine::pricing::{self, ChargeKind, PricedLine, PricedQuote};
 use crate::engine::quote::Quote;
 use crate::engine::tiers;
@@ -28,7 +30,8 @@ pub struct Accepted {
 }
 
 /// A problem that stops a quote from being accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct AcceptError {
     /// The quote line (from 1), when the problem belongs to one.
     pub line: Option<u32>,
@@ -93,72 +96,143 @@ pub fn accept(
     priced: &PricedQuote,
     fingerprint: &str,
 ) -> Result<Accepted, Vec<AcceptError>> {
-    let so_id = sales_order_id(&quote.quote);
-    let customer = Customer {
-        id: quote.customer.id.clone(),
-        name: quote.customer.name.clone(),
-    };
-    let minor = cat.minor_units;
-    let zero = cat.round(Decimal::ZERO);
-    let mut errors = Vec::new();
-
-    let mut so_lines = Vec::with_capacity(priced.lines.len());
-    let mut po_lines: BTreeMap<String, Vec<docs::PurchaseOrderLine>> = BTreeMap::new();
-    // Sized once: a schedule can run to millions of charges.
-    let mut schedule = Vec::with_capacity(priced.lines.iter().map(|l| l.charges.len()).sum());
-    let mut recurring = Vec::new();
-    let mut allocations = Vec::new();
-
+    let mut b = Builder::new(cat, quote, priced);
     for pl in &priced.lines {
-        let line_no = u32::try_from(pl.line).unwrap_or(u32::MAX);
-        let Some((_, item)) = cat.item(&pl.product) else {
-            continue;
-        };
+        if let Some(f) = LineFacts::resolve(cat, quote, pl) {
+            b.add_line(&f);
+        }
+    }
+    if !b.errors.is_empty() {
+        return Err(b.errors);
+    }
+    Ok(b.finish(priced, fingerprint))
+}
+
+/// What one priced line is, resolved once for every document it appears in.
+struct LineFacts<'a> {
+    pl: &'a PricedLine,
+    line_no: u32,
+    item: &'a Sellable,
+    term: Option<u32>,
+    billing: Billing,
+    months: u32,
+    metered: bool,
+    /// The line's quoted usage estimate, for metered items.
+    usage: Decimal,
+    unit_price: Decimal,
+    contract_value: Decimal,
+}
+
+impl<'a> LineFacts<'a> {
+    /// The facts of a priced line, or `None` when the rules no longer sell it as priced.
+    fn resolve(cat: &'a Catalogue, quote: &Quote, pl: &'a PricedLine) -> Option<Self> {
+        let (_, item) = cat.item(&pl.product)?;
         let term = pricing::parse_term(&pl.term).ok().flatten();
         let billing = if term.is_none() {
-            crate::engine::catalogue::Billing::Upfront
+            Billing::Upfront
         } else {
-            pricing::parse_billing(pl.billing).unwrap_or(crate::engine::catalogue::Billing::Upfront)
+            pricing::parse_billing(pl.billing).unwrap_or(Billing::Upfront)
         };
-        let Some(offer) = item.offer(term, billing) else {
-            continue;
-        };
+        let offer = item.offer(term, billing)?;
         let months = offer.billing_months().unwrap_or(0);
         let metered = item.usage.is_some();
-        let units = |q: Decimal| {
-            if metered {
-                quote_usage(quote, pl).unwrap_or(Decimal::ZERO)
-            } else {
-                q
-            }
-        };
+        let usage = quote_usage(quote, pl).unwrap_or(Decimal::ZERO);
         let unit_price = match &offer.price {
-            Price::Flat(rate) => match term {
-                None => rate.amount,
-                Some(_) => rate.for_months(months),
-            },
+            Price::Flat(rate) => for_term(rate, term, months),
             Price::Tiered(t) => match cat.tiers.get(*t) {
                 Some(table) => {
-                    let u = units(pl.quantity);
-                    let per = match (table.per_months, term) {
-                        (Some(p), Some(_)) if !table.once => {
-                            Decimal::from(months) / Decimal::from(p)
-                        }
-                        _ => Decimal::ONE,
-                    };
+                    let u = if metered { usage } else { pl.quantity };
                     if u.is_zero() {
                         Decimal::ZERO
                     } else {
-                        tiers::amount(table, u) * per / u
+                        tiers::amount(table, u) * periods_billed(table, term, months) / u
                     }
                 }
                 None => Decimal::ZERO,
             },
         };
-        let contract_value: Decimal = pl.charges.iter().map(|c| c.amount).sum();
+        Some(LineFacts {
+            pl,
+            line_no: u32::try_from(pl.line).unwrap_or(u32::MAX),
+            item,
+            term,
+            billing,
+            months,
+            metered,
+            usage,
+            unit_price,
+            contract_value: pl.charges.iter().map(|c| c.amount).sum(),
+        })
+    }
+}
+
+/// A rate for one billing period of `months` months, or as written for a one-time line.
+fn for_term(rate: &Rate, term: Option<u32>, months: u32) -> Decimal {
+    match term {
+        None => rate.amount,
+        Some(_) => rate.for_months(months),
+    }
+}
+
+/// How many of a tier table's periods one billing period of `months` months holds.
+fn periods_billed(table: &TierTable, term: Option<u32>, months: u32) -> Decimal {
+    match (table.per_months, term) {
+        (Some(p), Some(_)) if !table.once => Decimal::from(months) / Decimal::from(p),
+        _ => Decimal::ONE,
+    }
+}
+
+/// The documents' lines as they are gathered, line by line, and the problems found.
+struct Builder<'a> {
+    cat: &'a Catalogue,
+    quote: &'a Quote,
+    minor: u32,
+    zero: Decimal,
+    errors: Vec<AcceptError>,
+    so_lines: Vec<docs::SalesOrderLine>,
+    po_lines: BTreeMap<String, Vec<docs::PurchaseOrderLine>>,
+    schedule: Vec<docs::ScheduledCharge>,
+    recurring: Vec<docs::RecurringLine>,
+    allocations: Vec<docs::BundleAllocation>,
+}
+
+impl<'a> Builder<'a> {
+    /// An empty builder, its schedule sized for every charge of the quote.
+    fn new(cat: &'a Catalogue, quote: &'a Quote, priced: &PricedQuote) -> Self {
+        Builder {
+            cat,
+            quote,
+            minor: cat.minor_units,
+            zero: cat.round(Decimal::ZERO),
+            errors: Vec::new(),
+            so_lines: Vec::with_capacity(priced.lines.len()),
+            po_lines: BTreeMap::new(),
+            // Sized once: a schedule can run to millions of charges.
+            schedule: Vec::with_capacity(priced.lines.iter().map(|l| l.charges.len()).sum()),
+            recurring: Vec::new(),
+            allocations: Vec::new(),
+        }
+    }
+
+    /// Adds one line to every document it belongs in.
+    fn add_line(&mut self, f: &LineFacts<'_>) {
+        self.sales_line(f);
+        self.schedule_charges(f);
+        if f.term.is_some() {
+            self.recurring_line(f);
+        }
+        self.purchase_lines(f);
+        if f.item.is_bundle {
+            self.allocations.push(allocate(self.cat, f));
+        }
+    }
+
+    /// The line of the sales order.
+    fn sales_line(&mut self, f: &LineFacts<'_>) {
+        let (pl, minor) = (f.pl, self.minor);
         let cost: Decimal = pl.charges.iter().map(|c| c.cost).sum();
-        so_lines.push(docs::SalesOrderLine {
-            line: line_no,
+        self.so_lines.push(docs::SalesOrderLine {
+            line: f.line_no,
             product: pl.product.to_string(),
             name: pl.name.to_string(),
             bundle: pl.bundle,
@@ -169,16 +243,20 @@ pub fn accept(
             start: pl.start,
             term_start: pl.term_start,
             end: pl.end,
-            unit_price: unit_amount(unit_price, minor),
+            unit_price: unit_amount(f.unit_price, minor),
             recurring: pl.recurring,
             first_charge: pl.first_charge,
-            contract_value: with_scale(contract_value, minor),
+            contract_value: with_scale(f.contract_value, minor),
             cost: with_scale(cost, minor),
         });
+    }
 
+    /// The line's charges, in the invoice schedule.
+    fn schedule_charges(&mut self, f: &LineFacts<'_>) {
+        let pl = f.pl;
         for c in &pl.charges {
-            schedule.push(docs::ScheduledCharge {
-                line: line_no,
+            self.schedule.push(docs::ScheduledCharge {
+                line: f.line_no,
                 product: pl.product.clone(),
                 kind: std::borrow::Cow::Borrowed(c.kind.as_str()),
                 period_start: c.period_start,
@@ -186,7 +264,7 @@ pub fn accept(
                 bill_date: c.bill_date,
                 timing: match c.kind {
                     ChargeKind::OneTime => Timing::Once,
-                    _ if metered => Timing::Arrears,
+                    _ if f.metered => Timing::Arrears,
                     _ => Timing::Advance,
                 },
                 amount: c.amount,
@@ -194,40 +272,45 @@ pub fn accept(
                 rule: c.rule.clone(),
             });
         }
+    }
 
-        if term.is_some() {
-            let next_bill = pl
-                .charges
-                .iter()
-                .find(|c| {
-                    matches!(c.kind, ChargeKind::Recurring | ChargeKind::Usage)
-                        && !c.share.is_partial()
-                })
-                .map(|c| c.bill_date)
-                // A commitment that is all stub (coterminous) bills its next full period at
-                // renewal.
-                .unwrap_or(pl.end);
-            recurring.push(docs::RecurringLine {
-                line: line_no,
-                product: pl.product.to_string(),
-                description: pl.name.to_string(),
-                quantity: pl.quantity,
-                unit_price: unit_amount(unit_price, minor),
-                frequency: pl.billing.to_string(),
-                months,
-                timing: if metered {
-                    Timing::Arrears
-                } else {
-                    Timing::Advance
-                },
-                amount: pl.recurring,
-                next_bill_date: next_bill,
-                start: pl.start,
-                end: pl.end,
-            });
-        }
+    /// The line of the recurring invoice template, for a line with a term.
+    fn recurring_line(&mut self, f: &LineFacts<'_>) {
+        let pl = f.pl;
+        let next_bill = pl
+            .charges
+            .iter()
+            .find(|c| {
+                matches!(c.kind, ChargeKind::Recurring | ChargeKind::Usage) && !c.share.is_partial()
+            })
+            .map(|c| c.bill_date)
+            // A commitment that is all stub (coterminous) bills its next full period at
+            // renewal.
+            .unwrap_or(pl.end);
+        self.recurring.push(docs::RecurringLine {
+            line: f.line_no,
+            product: pl.product.to_string(),
+            description: pl.name.to_string(),
+            quantity: pl.quantity,
+            unit_price: unit_amount(f.unit_price, self.minor),
+            frequency: pl.billing.to_string(),
+            months: f.months,
+            timing: if f.metered {
+                Timing::Arrears
+            } else {
+                Timing::Advance
+            },
+            amount: pl.recurring,
+            next_bill_date: next_bill,
+            start: pl.start,
+            end: pl.end,
+        });
+    }
 
-        // What must be bought, and from whom.
+    /// What must be bought for the line, and from whom: a purchase-order line per bought part,
+    /// or a problem when the rules do not say where to buy it.
+    fn purchase_lines(&mut self, f: &LineFacts<'_>) {
+        let (cat, item, pl) = (self.cat, f.item, f.pl);
         let parts: Vec<(&Sellable, Decimal, Option<&str>)> = if item.is_bundle {
             item.components
                 .iter()
@@ -240,108 +323,199 @@ pub fn accept(
         } else {
             vec![(item, pl.quantity, None)]
         };
-        for (part, qty, bundle) in &parts {
+        for (part, qty, bundle) in parts {
             if !part.bought {
                 continue;
             }
-            let Some(r) = route(cat, part) else {
-                let searched: Vec<&str> = cat.routes.iter().map(|r| r.origin.as_str()).collect();
-                errors.push(AcceptError {
-                    line: Some(line_no),
-                    message: format!("`{}` must be bought, but no procurement route matches it", part.sku),
-                    help: Some(if searched.is_empty() {
-                        "the rules have no `route` lines; add one, such as `route everything else via DISTRIBUTOR`".to_string()
-                    } else {
-                        format!(
-                            "routes searched: {}; add a route for it (or `route everything else via …`), or mark the product `not bought`",
-                            searched.join(", ")
-                        )
-                    }),
-                });
-                continue;
-            };
-            let Some(pn) = part.parts.iter().find(|p| p.distributor == r.via) else {
-                errors.push(AcceptError {
-                    line: Some(line_no),
-                    message: format!(
-                        "`{}` is routed to `{}` ({}), but the rules give no `{}` part number for it",
-                        part.sku, r.via, r.origin, r.via
-                    ),
-                    help: Some(format!(
-                        "add `bought via {} as \"PART-NUMBER\"` to product `{}` ({})",
-                        r.via, part.sku, part.origin
-                    )),
-                });
-                continue;
-            };
-            let part_offer = part.offer(term, billing);
-            let unit_cost = part_offer.and_then(|o| o.cost).map(|c| match term {
-                None => c.amount,
-                Some(_) => c.for_months(months),
-            });
-            // The commitment's cost: each charge's share of its period, at the part's cost.
-            // A metered part costs per unit used: its estimate, not the subscription count.
-            let cost_units = if part.usage.is_some() {
-                quote_usage(quote, pl).unwrap_or(Decimal::ZERO)
+            match source(cat, part) {
+                Ok((r, pn)) => {
+                    let line = self.purchase_line(f, part, qty, bundle, pn);
+                    self.po_lines.entry(r.via.clone()).or_default().push(line);
+                }
+                Err((message, help)) => self.errors.push(AcceptError {
+                    line: Some(f.line_no),
+                    message,
+                    help: Some(help),
+                }),
+            }
+        }
+    }
+
+    /// The purchase-order line of one part bought for a line, with its committed cost.
+    fn purchase_line(
+        &self,
+        f: &LineFacts<'_>,
+        part: &Sellable,
+        qty: Decimal,
+        bundle: Option<&str>,
+        pn: &PartNumber,
+    ) -> docs::PurchaseOrderLine {
+        let (pl, minor) = (f.pl, self.minor);
+        let unit_cost = part
+            .offer(f.term, f.billing)
+            .and_then(|o| o.cost)
+            .map(|c| for_term(&c, f.term, f.months));
+        // The commitment's cost: each charge's share of its period, at the part's cost.
+        // A metered part costs per unit used: its estimate, not the subscription count.
+        let cost_units = if part.usage.is_some() { f.usage } else { qty };
+        let committed = match unit_cost {
+            Some(uc) => pl
+                .charges
+                .iter()
+                .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
+                .map(|c| {
+                    let exact = cost_units * uc * Decimal::from(c.share.num)
+                        / Decimal::from(c.share.den.max(1));
+                    self.cat.round(exact)
+                })
+                .sum(),
+            None => self.zero,
+        };
+        docs::PurchaseOrderLine {
+            line: 0,
+            quote_line: f.line_no,
+            bundle: bundle.map(str::to_string),
+            product: part.sku.to_string(),
+            name: part.name.to_string(),
+            vendor: part.vendor.clone(),
+            part_number: pn.number.clone(),
+            distributor_product_id: pn.id.clone(),
+            catalog_id: part.catalog_id.clone(),
+            quantity: qty,
+            term: pl.term.to_string(),
+            billing: pl.billing.to_string(),
+            start: pl.start,
+            end: pl.end,
+            unit_cost: unit_cost.map(|u| unit_amount(u, minor)),
+            committed_cost: with_scale(committed, minor),
+        }
+    }
+
+    /// The documents, from every line gathered.
+    fn finish(self, priced: &PricedQuote, fingerprint: &str) -> Accepted {
+        let Builder {
+            cat,
+            quote,
+            minor,
+            mut schedule,
+            so_lines,
+            po_lines,
+            recurring,
+            allocations,
+            ..
+        } = self;
+        let so_id = sales_order_id(&quote.quote);
+        let customer = Customer {
+            id: quote.customer.id.clone(),
+            name: quote.customer.name.clone(),
+        };
+        sort_schedule(&mut schedule);
+        let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
+        let purchase_orders = purchase_orders(cat, quote, &customer, po_lines);
+        let t = &priced.totals;
+        let totals = docs::Totals {
+            first_invoice: t.first_invoice,
+            mrr: t.mrr,
+            arr: t.arr,
+            contract_value: t.contract_value,
+            cost: t.cost,
+            margin: t.margin,
+        };
+        let schedule_doc = docs::InvoiceSchedule {
+            schema: docs::INVOICE_SCHEDULE.to_string(),
+            id: format!("SCHED-{}", quote.quote),
+            sales_order: so_id.clone(),
+            currency: cat.currency.clone(),
+            customer: customer.clone(),
+            charges: schedule,
+            total: with_scale(schedule_total, minor),
+        };
+        let template = docs::RecurringTemplate {
+            schema: docs::RECURRING_TEMPLATE.to_string(),
+            id: format!("RT-{}", quote.quote),
+            sales_order: so_id.clone(),
+            currency: cat.currency.clone(),
+            customer: customer.clone(),
+            mrr: t.mrr,
+            lines: recurring,
+        };
+        let mut documents = vec![so_id.clone()];
+        documents.extend(purchase_orders.iter().map(|p| p.id.clone()));
+        documents.push(schedule_doc.id.clone());
+        documents.push(template.id.clone());
+        let summary = docs::AcceptSummary {
+            schema: docs::ACCEPT_SUMMARY.to_string(),
+            id: format!("SUM-{}", quote.quote),
+            sales_order: so_id.clone(),
+            currency: cat.currency.clone(),
+            documents,
+            totals: totals.clone(),
+            bundle_allocations: allocations,
+        };
+        let sales_order = docs::SalesOrder {
+            schema: docs::SALES_ORDER.to_string(),
+            id: so_id,
+            quote: quote.quote.clone(),
+            date: quote.date,
+            currency: cat.currency.clone(),
+            customer,
+            fingerprint: fingerprint.to_string(),
+            lines: so_lines,
+            totals,
+        };
+        Accepted {
+            sales_order,
+            purchase_orders,
+            schedule: schedule_doc,
+            template,
+            summary,
+        }
+    }
+}
+
+/// Where a part is bought: its route and the distributor's part number, or (message, help)
+/// saying what the rules lack.
+fn source<'c>(
+    cat: &'c Catalogue,
+    part: &'c Sellable,
+) -> Result<(&'c RouteRule, &'c PartNumber), (String, String)> {
+    let Some(r) = route(cat, part) else {
+        let searched: Vec<&str> = cat.routes.iter().map(|r| r.origin.as_str()).collect();
+        return Err((
+            format!(
+                "`{}` must be bought, but no procurement route matches it",
+                part.sku
+            ),
+            if searched.is_empty() {
+                "the rules have no `route` lines; add one, such as `route everything else via DISTRIBUTOR`".to_string()
             } else {
-                *qty
-            };
-            let committed = match unit_cost {
-                Some(uc) => pl
-                    .charges
-                    .iter()
-                    .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
-                    .map(|c| {
-                        let exact = cost_units * uc * Decimal::from(c.share.num)
-                            / Decimal::from(c.share.den.max(1));
-                        cat.round(exact)
-                    })
-                    .sum(),
-                None => zero,
-            };
-            po_lines
-                .entry(r.via.clone())
-                .or_default()
-                .push(docs::PurchaseOrderLine {
-                    line: 0,
-                    quote_line: line_no,
-                    bundle: bundle.map(str::to_string),
-                    product: part.sku.to_string(),
-                    name: part.name.to_string(),
-                    vendor: part.vendor.clone(),
-                    part_number: pn.number.clone(),
-                    distributor_product_id: pn.id.clone(),
-                    catalog_id: part.catalog_id.clone(),
-                    quantity: *qty,
-                    term: pl.term.to_string(),
-                    billing: pl.billing.to_string(),
-                    start: pl.start,
-                    end: pl.end,
-                    unit_cost: unit_cost.map(|u| unit_amount(u, minor)),
-                    committed_cost: with_scale(committed, minor),
-                });
-        }
+                format!(
+                    "routes searched: {}; add a route for it (or `route everything else via …`), or mark the product `not bought`",
+                    searched.join(", ")
+                )
+            },
+        ));
+    };
+    let Some(pn) = part.parts.iter().find(|p| p.distributor == r.via) else {
+        return Err((
+            format!(
+                "`{}` is routed to `{}` ({}), but the rules give no `{}` part number for it",
+                part.sku, r.via, r.origin, r.via
+            ),
+            format!(
+                "add `bought via {} as \"PART-NUMBER\"` to product `{}` ({})",
+                r.via, part.sku, part.origin
+            ),
+        ));
+    };
+    Ok((r, pn))
+}
 
-        if item.is_bundle {
-            allocations.push(allocate(
-                cat,
-                line_no,
-                item,
-                pl,
-                term,
-                billing,
-                months,
-                contract_value,
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    // By bill date, then line; charges of one line on one date keep their order (a charge, then
-    // its discounts). Sorting small keys and moving each charge once is much faster than a
-    // stable sort of the charges themselves when a schedule holds millions.
+/// Orders the schedule by bill date, then line; charges of one line on one date keep their
+/// order (a charge, then its discounts).
+fn sort_schedule(schedule: &mut [docs::ScheduledCharge]) {
+    // Sorting small keys and moving each charge once is much faster than a stable sort of the
+    // charges themselves when a schedule holds millions.
     let mut keys: Vec<(chrono::NaiveDate, u32, u32)> = schedule
         .iter()
         .enumerate()
@@ -370,8 +544,17 @@ pub fn accept(
             cur = next;
         }
     }
-    let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
-    let purchase_orders: Vec<docs::PurchaseOrder> = po_lines
+}
+
+/// One purchase order per distributor, by distributor name, its lines numbered from 1.
+fn purchase_orders(
+    cat: &Catalogue,
+    quote: &Quote,
+    customer: &Customer,
+    po_lines: BTreeMap<String, Vec<docs::PurchaseOrderLine>>,
+) -> Vec<docs::PurchaseOrder> {
+    let so_id = sales_order_id(&quote.quote);
+    po_lines
         .into_iter()
         .map(|(dist, mut lines)| {
             for (i, l) in lines.iter_mut().enumerate() {
@@ -393,68 +576,10 @@ pub fn accept(
                 currency: cat.currency.clone(),
                 customer: customer.clone(),
                 lines,
-                committed_cost: with_scale(committed, minor),
+                committed_cost: with_scale(committed, cat.minor_units),
             }
         })
-        .collect();
-    let t = &priced.totals;
-    let totals = docs::Totals {
-        first_invoice: t.first_invoice,
-        mrr: t.mrr,
-        arr: t.arr,
-        contract_value: t.contract_value,
-        cost: t.cost,
-        margin: t.margin,
-    };
-    let schedule_doc = docs::InvoiceSchedule {
-        schema: docs::INVOICE_SCHEDULE.to_string(),
-        id: format!("SCHED-{}", quote.quote),
-        sales_order: so_id.clone(),
-        currency: cat.currency.clone(),
-        customer: customer.clone(),
-        charges: schedule,
-        total: with_scale(schedule_total, minor),
-    };
-    let template = docs::RecurringTemplate {
-        schema: docs::RECURRING_TEMPLATE.to_string(),
-        id: format!("RT-{}", quote.quote),
-        sales_order: so_id.clone(),
-        currency: cat.currency.clone(),
-        customer: customer.clone(),
-        mrr: t.mrr,
-        lines: recurring,
-    };
-    let mut documents = vec![so_id.clone()];
-    documents.extend(purchase_orders.iter().map(|p| p.id.clone()));
-    documents.push(schedule_doc.id.clone());
-    documents.push(template.id.clone());
-    let summary = docs::AcceptSummary {
-        schema: docs::ACCEPT_SUMMARY.to_string(),
-        id: format!("SUM-{}", quote.quote),
-        sales_order: so_id.clone(),
-        currency: cat.currency.clone(),
-        documents,
-        totals: totals.clone(),
-        bundle_allocations: allocations,
-    };
-    let sales_order = docs::SalesOrder {
-        schema: docs::SALES_ORDER.to_string(),
-        id: so_id,
-        quote: quote.quote.clone(),
-        date: quote.date,
-        currency: cat.currency.clone(),
-        customer,
-        fingerprint: fingerprint.to_string(),
-        lines: so_lines,
-        totals,
-    };
-    Ok(Accepted {
-        sales_order,
-        purchase_orders,
-        schedule: schedule_doc,
-        template,
-        summary,
-    })
+        .collect()
 }
 
 fn quote_usage(quote: &Quote, pl: &PricedLine) -> Option<Decimal> {
@@ -470,44 +595,19 @@ fn with_scale(mut v: Decimal, minor: u32) -> Decimal {
 
 /// Splits a bundle line's revenue over its components in proportion to their standalone sell
 /// prices for one billing period; the rounding remainder goes to the largest share.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one call site; the values are the line's facts"
-)]
-fn allocate(
-    cat: &Catalogue,
-    line: u32,
-    bundle: &Sellable,
-    pl: &PricedLine,
-    term: Option<u32>,
-    billing: crate::engine::catalogue::Billing,
-    months: u32,
-    revenue: Decimal,
-) -> docs::BundleAllocation {
-    let mut comps: Vec<(String, Decimal, Decimal)> = bundle
+fn allocate(cat: &Catalogue, f: &LineFacts<'_>) -> docs::BundleAllocation {
+    let (term, months, revenue) = (f.term, f.months, f.contract_value);
+    let comps: Vec<(String, Decimal, Decimal)> = f
+        .item
         .components
         .iter()
         .filter_map(|(ci, per)| {
             let c = cat.items.get(*ci)?;
-            let qty = pl.quantity * per;
-            let standalone = match c.offer(term, billing).map(|o| &o.price) {
-                Some(Price::Flat(rate)) => {
-                    qty * if term.is_some() {
-                        rate.for_months(months)
-                    } else {
-                        rate.amount
-                    }
-                }
+            let qty = f.pl.quantity * per;
+            let standalone = match c.offer(term, f.billing).map(|o| &o.price) {
+                Some(Price::Flat(rate)) => qty * for_term(rate, term, months),
                 Some(Price::Tiered(t)) => match cat.tiers.get(*t) {
-                    Some(table) => {
-                        let per_period = match (table.per_months, term) {
-                            (Some(p), Some(_)) if !table.once => {
-                                Decimal::from(months) / Decimal::from(p)
-                            }
-                            _ => Decimal::ONE,
-                        };
-                        tiers::amount(table, qty) * per_period
-                    }
+                    Some(table) => tiers::amount(table, qty) * periods_billed(table, term, months),
                     None => Decimal::ZERO,
                 },
                 None => Decimal::ZERO,
@@ -538,7 +638,7 @@ fn allocate(
         }
     }
     let components = comps
-        .drain(..)
+        .into_iter()
         .zip(shares)
         .map(
             |((product, quantity, standalone_price), revenue)| docs::ComponentShare {
@@ -550,21 +650,24 @@ fn allocate(
         )
         .collect();
     docs::BundleAllocation {
-        line,
-        bundle: bundle.sku.to_string(),
+        line: f.line_no,
+        bundle: f.item.sku.to_string(),
         revenue,
         components,
     }
 }
 
 /// Why documents were not written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// Documents for this quote id already exist and were made from a different quote or rules.
+    #[error("{} was made from a different quote or rules", .0.display())]
     Exists(PathBuf),
     /// Seat changes were applied to this quote's documents; accepting again would undo them.
+    #[error("seat changes were applied to this quote's documents; accepting again would undo them")]
     Changed(Vec<PathBuf>),
     /// A file could not be written.
+    #[error("{0}")]
     Io(String),
 }
 
@@ -573,40 +676,10 @@ pub enum WriteError {
 /// Returns the paths written. Existing documents of the same quote are replaced only when they
 /// were made from the same quote and rules (same fingerprint), or with `force`.
 pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, WriteError> {
-    let io = |e: std::io::Error| WriteError::Io(e.to_string());
     std::fs::create_dir_all(dir)
         .map_err(|e| WriteError::Io(format!("cannot create {}: {e}", dir.display())))?;
-    let so_path = dir.join(format!("{}.json", a.sales_order.id));
-    // Seat changes amend the sales order and schedule; accepting again would silently undo them.
-    let changes: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                        n.starts_with(&format!("CO-{}-", a.sales_order.quote))
-                            && n.ends_with(".json")
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !changes.is_empty() && !force {
-        return Err(WriteError::Changed(changes));
-    }
-    if so_path.exists() && !force {
-        let existing = std::fs::read_to_string(&so_path).map_err(io)?;
-        let same = serde_json::from_str::<serde_json::Value>(&existing)
-            .ok()
-            .and_then(|v| {
-                v.get("fingerprint")
-                    .and_then(|f| f.as_str())
-                    .map(|f| f == a.sales_order.fingerprint)
-            })
-            .unwrap_or(false);
-        if !same {
-            return Err(WriteError::Exists(so_path));
-        }
+    if !force {
+        check_replaceable(dir, a)?;
     }
     let mut written = Vec::new();
     let mut put = |id: &str, json: Result<String, serde_json::Error>| -> Result<(), WriteError> {
@@ -628,36 +701,82 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
         &a.sales_order.id,
         serde_json::to_string_pretty(&a.sales_order),
     )?;
-    // Purchase orders of distributors the quote no longer uses (after --force) would mislead.
-    let prefix = format!("PO-{}-", a.sales_order.quote);
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            // Only Tenor's own `PO-<quote>-<distributor>.json`, not a plugin's
-            // `…-pax8.pax8-order.json`.
-            let is_ours = name
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".json"))
-                .is_some_and(|dist| !dist.contains('.'))
-                // `PO-Q-1-2-pax8.json` starts like Q-1's too: only a purchase order that says
-                // it belongs to this quote is ours to remove.
-                && std::fs::read_to_string(e.path())
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .is_some_and(|v| {
-                        v.get("schema").and_then(|x| x.as_str()) == Some(docs::PURCHASE_ORDER)
-                            && v.get("quote").and_then(|x| x.as_str()) == Some(a.sales_order.quote.as_str())
-                    });
-            if is_ours
-                && !written
-                    .iter()
-                    .any(|w| w.file_name() == Some(e.file_name().as_os_str()))
-            {
-                let _ = std::fs::remove_file(e.path());
-            }
+    remove_stale_purchase_orders(dir, a, &written);
+    Ok(written)
+}
+
+/// Refuses to replace documents of the quote that seat changes amended, or that were made from
+/// a different quote or rules.
+fn check_replaceable(dir: &Path, a: &Accepted) -> Result<(), WriteError> {
+    // Seat changes amend the sales order and schedule; accepting again would silently undo them.
+    let change_prefix = format!("CO-{}-", a.sales_order.quote);
+    let changes: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(&change_prefix) && n.ends_with(".json"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !changes.is_empty() {
+        return Err(WriteError::Changed(changes));
+    }
+    let so_path = dir.join(format!("{}.json", a.sales_order.id));
+    if so_path.exists() {
+        let existing =
+            std::fs::read_to_string(&so_path).map_err(|e| WriteError::Io(e.to_string()))?;
+        let same = serde_json::from_str::<serde_json::Value>(&existing)
+            .ok()
+            .and_then(|v| {
+                v.get("fingerprint")
+                    .and_then(|f| f.as_str())
+                    .map(|f| f == a.sales_order.fingerprint)
+            })
+            .unwrap_or(false);
+        if !same {
+            return Err(WriteError::Exists(so_path));
         }
     }
-    Ok(written)
+    Ok(())
+}
+
+/// Removes purchase orders of distributors the quote no longer uses (after `force`), which
+/// would mislead; failures to remove are ignored, as the documents written are whole.
+fn remove_stale_purchase_orders(dir: &Path, a: &Accepted, written: &[PathBuf]) {
+    let prefix = format!("PO-{}-", a.sales_order.quote);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        // Only Tenor's own `PO-<quote>-<distributor>.json`, not a plugin's
+        // `…-pax8.pax8-order.json`.
+        let is_ours = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .is_some_and(|dist| !dist.contains('.'))
+            // `PO-Q-1-2-pax8.json` starts like Q-1's too: only a purchase order that says
+            // it belongs to this quote is ours to remove.
+            && std::fs::read_to_string(e.path())
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .is_some_and(|v| {
+                    v.get("schema").and_then(|x| x.as_str()) == Some(docs::PURCHASE_ORDER)
+                        && v.get("quote").and_then(|x| x.as_str())
+                            == Some(a.sales_order.quote.as_str())
+                });
+        if is_ours
+            && !written
+                .iter()
+                .any(|w| w.file_name() == Some(e.file_name().as_os_str()))
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// What the plugins made of an accepted quote.

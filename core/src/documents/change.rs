@@ -17,7 +17,7 @@
 
 use crate::engine::calendar::{self, Anchor};
 use crate::engine::catalogue::{
-    Catalogue, DayBasis, DiscountAmount, DiscountRule, Price, Proration,
+    Catalogue, DayBasis, DiscountAmount, DiscountRule, Offer, Price, Proration, Sellable,
 };
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -118,7 +118,8 @@ pub struct Request {
 }
 
 /// Why a change was not made: the input is wrong or the change is not allowed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct Refusal {
     /// What is wrong.
     pub message: String,
@@ -377,7 +378,65 @@ struct Line<'a> {
     unit_cost: Decimal,
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
+    /// The line's context, read from the rules and the accepted schedule, and the offer the
+    /// line is sold under if the rules still have it.
+    fn resolve(
+        cat: &'a Catalogue,
+        line: &'a SalesOrderLine,
+        item: &'a Sellable,
+        schedule: &InvoiceSchedule,
+        months: u32,
+        accepted_quantity: Decimal,
+    ) -> Result<(Self, Option<&'a Offer>), Refusal> {
+        let policy = line_policy(cat, line)?;
+        let pieces = accepted_pieces(schedule, line.line);
+        check_tiles(schedule, line, &pieces)?;
+        let days = anchor_days(&pieces);
+        let term = crate::engine::pricing::parse_term(&line.term)
+            .ok()
+            .flatten()
+            .unwrap_or(months);
+        let billing = crate::engine::pricing::parse_billing(&line.billing).map_err(Refusal::new)?;
+        let offer = item.offer(Some(term), billing);
+        let unit_cost = offer
+            .and_then(|o| o.cost)
+            .map(|c| c.for_months(months))
+            .unwrap_or(Decimal::ZERO);
+        let ctx = Line {
+            cat,
+            line,
+            months,
+            policy,
+            pieces,
+            days,
+            accepted_quantity,
+            unit_price: line.unit_price,
+            unit_cost,
+        };
+        Ok((ctx, offer))
+    }
+
+    /// A full period's charge for `k` seats, net of lasting discounts, for the recurring
+    /// figures.
+    fn recurring_net(&self, k: Decimal) -> Result<Decimal, Refusal> {
+        let mut recurring = self.round_share(k, self.unit_price, Share::WHOLE)?;
+        if let Some(last) = self.pieces.last() {
+            for (name, _) in &last.discounts {
+                let rule = self.rule(name)?;
+                if rule.duration_months.is_some() {
+                    continue;
+                }
+                if let Some(x) =
+                    self.discount(rule, recurring, k, Share::WHOLE, (last.start, last.end))?
+                {
+                    recurring -= x;
+                }
+            }
+        }
+        Ok(recurring)
+    }
+
     /// The date `n` billing boundaries of `day` before `boundary`, month by month.
     fn months_before(day: u32, boundary: NaiveDate, n: u32) -> Option<NaiveDate> {
         Anchor::intending(boundary.year(), boundary.month(), day)?.plus_months(-i64::from(n))
@@ -663,417 +722,45 @@ fn plan(
     history: &[ChangeOrder],
     req: &Request,
 ) -> Result<ChangeOrder, Refusal> {
-    if so.schema != docs::SALES_ORDER {
-        return Err(Refusal::new(format!(
-            "`{}` is a `{}` document, not a sales order (`{}`)",
-            so.id,
-            so.schema,
-            docs::SALES_ORDER
-        )));
-    }
-    if schedule.schema != docs::INVOICE_SCHEDULE || schedule.sales_order != so.id {
-        return Err(Refusal::new(format!(
-            "`{}` is not the invoice schedule of `{}`",
-            schedule.id, so.id
-        )));
-    }
-    if so.currency != cat.currency {
-        return Err(Refusal::new(format!(
-            "`{}` is in `{}` but the rules price in `{}`",
-            so.id, so.currency, cat.currency
-        ))
-        .help("pass the rule set the order was accepted with (--rules)"));
-    }
-    let Some(line) = so.lines.iter().find(|l| l.line == req.line) else {
-        return Err(Refusal::new(format!(
-            "`{}` has lines 1 to {}; there is no line {}",
-            so.id,
-            so.lines.len(),
-            req.line
-        )));
-    };
+    check_documents(cat, so, schedule)?;
+    let line = order_line(so, req.line)?;
     let months = billing_months(line).map_err(Refusal::new)?;
-    let Some((_, item)) = cat.item(&line.product) else {
-        return Err(Refusal::new(format!(
-            "line {} sells `{}`, which the rules no longer define",
-            line.line, line.product
-        ))
-        .help("the rules say whether the product has a cancellation window; restore the product"));
-    };
-    if item.usage.is_some() {
-        return Err(Refusal::new(format!(
-            "line {} (`{}`) is billed by usage; its quantity is not seats",
-            line.line, line.product
-        )));
-    }
-    let old = line.quantity;
-    let new = req.quantity;
-    if new < Decimal::ZERO {
-        return Err(Refusal::new(format!(
-            "the quantity must be zero or more, not {new}"
-        )));
-    }
-    if new == old {
-        return Err(Refusal::new(format!(
-            "line {} already has {old} × `{}`; nothing to change",
-            line.line, line.product
-        )));
-    }
-    let d = req.date;
-    if d < line.start || d >= line.end {
-        return Err(Refusal::new(format!(
-            "{d} is outside line {}'s commitment [{}, {})",
-            line.line, line.start, line.end
-        ))
-        .help(format!(
-            "a change must fall on or after the start, {}, and before the renewal, {}",
-            line.start, line.end
-        )));
-    }
-    let mut mine: Vec<&ChangeOrder> = history
-        .iter()
-        .filter(|h| h.sales_order == so.id && h.line == line.line)
-        .collect();
-    mine.sort_by(|a, b| a.effective.cmp(&b.effective).then_with(|| a.id.cmp(&b.id)));
-    if let Some(later) = mine.iter().rev().find(|h| h.effective >= d) {
-        return Err(Refusal::new(format!(
-            "line {} already has a change on {} (`{}`); a change cannot be dated on or before it",
-            line.line, later.effective, later.id
-        ))
-        .help(format!(
-            "date this change after {}, or undo the later one first",
-            later.effective
-        )));
-    }
+    let item = seat_item(cat, line)?;
+    let (old, new, d) = (line.quantity, req.quantity, req.date);
+    check_request(line, new, d)?;
+    let mine = line_history(so, line, history, d)?;
     let accepted_quantity = mine.first().map(|h| h.old_quantity).unwrap_or(old);
-    let policy = match &line.coterm {
-        None => LinePolicy {
-            proration: Proration::Daily,
-            basis: DayBasis::Actual,
-        },
-        Some(name) => match cat.policy(name).and_then(|i| cat.policies.get(i)) {
-            Some(p) => LinePolicy {
-                proration: p.proration,
-                basis: p.basis,
-            },
-            None => {
-                return Err(Refusal::new(format!(
-                    "line {} was co-termed with policy `{name}`, which the rules no longer define",
-                    line.line
-                ))
-                .help(format!(
-                    "the change is prorated as the policy says; restore `coterm {name}`"
-                )));
-            }
-        },
-    };
-    let pieces = accepted_pieces(schedule, line.line);
-    let tiles = pieces.first().map(|p| p.start) == Some(line.start)
-        && pieces.last().map(|p| p.end) == Some(line.end)
-        && pieces.windows(2).all(|w| match w {
-            [a, b] => a.end == b.start,
-            _ => true,
-        });
-    if !tiles {
-        return Err(Refusal::new(format!(
-            "the schedule `{}` does not bill line {} from {} to {} in whole periods",
-            schedule.id, line.line, line.start, line.end
-        ))
-        .help("change orders work on the schedule `tenor accept` wrote; re-accept the quote"));
-    }
-    // The anchor's day of month: any boundary short of its month's end is the day itself;
-    // when every one is a month end, the month end is meant (or the stub decides, see above).
-    let boundaries = pieces
-        .iter()
-        .filter(|p| !p.stub)
-        .map(|p| p.start)
-        .chain(pieces.iter().map(|p| p.end));
-    let mut exact = None;
-    let mut highest = 1;
-    for b in boundaries {
-        let dim = calendar::days_in_month(b.year(), b.month()).unwrap_or(31);
-        if b.day() < dim {
-            exact = Some(b.day());
-        }
-        highest = highest.max(b.day());
-    }
-    let days = match exact {
-        Some(day) => vec![day],
-        None => (highest..=31).rev().collect(),
-    };
-    let term = crate::engine::pricing::parse_term(&line.term)
-        .ok()
-        .flatten()
-        .unwrap_or(months);
-    let billing = crate::engine::pricing::parse_billing(&line.billing).map_err(Refusal::new)?;
-    let offer = item.offer(Some(term), billing);
-    let unit_cost = offer
-        .and_then(|o| o.cost)
-        .map(|c| c.for_months(months))
-        .unwrap_or(Decimal::ZERO);
-    let ctx = Line {
-        cat,
-        line,
-        months,
-        policy,
-        pieces,
-        days,
-        accepted_quantity,
-        unit_price: line.unit_price,
-        unit_cost,
-    };
-
-    let mut notes = Vec::new();
-    match offer.map(|o| &o.price) {
-        Some(Price::Flat(rate)) => {
-            let now = rate.for_months(months);
-            if now != line.unit_price {
-                notes.push(format!(
-                    "prices are locked for the term: the rules now price `{}` {} {} at {}, the line keeps {} until renewal on {}",
-                    line.product,
-                    line.term,
-                    line.billing,
-                    cat.round(now),
-                    line.unit_price,
-                    line.end
-                ));
-            }
-        }
-        Some(Price::Tiered(_)) => notes.push(format!(
-            "tiered price: the changed seats are priced at the line's unit price as sold, {}; tiers are worked out again at renewal on {}",
-            line.unit_price, line.end
-        )),
-        None => notes.push(format!(
-            "the rules no longer offer `{}` {} {}: the changed seats keep the line's price, {}, and cost nothing to the MSP here",
-            line.product, line.term, line.billing, line.unit_price
-        )),
-    }
-
+    let (ctx, offer) = Line::resolve(cat, line, item, schedule, months, accepted_quantity)?;
+    let mut notes: Vec<String> = price_note(cat, line, offer, months).into_iter().collect();
     let Some(current) = ctx.pieces.iter().position(|p| p.start <= d && d < p.end) else {
         return Err(Refusal::new(format!(
             "no billing period of line {} contains {d}",
             line.line
         )));
     };
-    let later = ctx.pieces.iter().skip(current + 1);
-    let k = (new - old).abs();
     let kind = if new > old {
         ChangeKind::Increase
     } else {
         ChangeKind::Decrease
     };
-    let mut charges: Vec<ScheduledCharge> = Vec::new();
-    let mut billed_from = d;
     let Some(piece) = ctx.pieces.get(current) else {
         return Err(too_large());
     };
-    let whole_start = ctx.period_start(piece)?;
-    match kind {
-        ChangeKind::Increase => {
-            let share = ctx.billed_share(ctx.grid_day(), whole_start, d, piece.end);
-            let first_kind = if d > whole_start {
-                "prorated"
-            } else {
-                "recurring"
-            };
-            charges.extend(ctx.seat_charges(
-                k,
-                piece,
-                whole_start,
-                d,
-                d,
-                share,
-                first_kind,
-                true,
-            )?);
-            let mut periods = 0;
-            for p in later {
-                periods += 1;
-                charges.extend(ctx.seat_charges(
-                    k,
-                    p,
-                    p.start,
-                    p.start,
-                    p.bill_date,
-                    Share::WHOLE,
-                    "recurring",
-                    true,
-                )?);
-            }
-            notes.push(if periods == 0 {
-                format!(
-                    "{k} seat(s) added on {d} co-term with the line: billed for [{d}, {}), its last billing period before renewal",
-                    piece.end
-                )
-            } else {
-                format!(
-                    "{k} seat(s) added on {d} co-term with the line: billed for [{d}, {}), then for each of the {periods} billing period(s) to renewal on {}",
-                    piece.end, line.end
-                )
-            });
-        }
-        ChangeKind::Decrease => match item.cancel_days {
-            Some(n) => {
-                let lots = match seat_lots(line, accepted_quantity, &mine) {
-                    Some(l) => l,
-                    None => {
-                        notes.push(format!(
-                            "the change orders of line {} do not add up to its quantity, {old}; every seat is taken as added on {}",
-                            line.line, line.start
-                        ));
-                        vec![(line.start, old)]
-                    }
-                };
-                let closes = |added: NaiveDate| {
-                    added
-                        .checked_add_days(chrono::Days::new(u64::from(n)))
-                        .unwrap_or(NaiveDate::MAX)
-                };
-                let open: Decimal = lots
-                    .iter()
-                    .filter(|(added, _)| d < closes(*added))
-                    .map(|l| l.1)
-                    .sum();
-                if open < k {
-                    let closed = lots
-                        .iter()
-                        .rev()
-                        .find(|(added, _)| d >= closes(*added))
-                        .map(|l| l.0)
-                        .unwrap_or(line.start);
-                    let window = format!(
-                        "the cancellation window for {} on line {} closed on {} ({n} days after {closed})",
-                        line.product,
-                        line.line,
-                        closes(closed)
-                    );
-                    let message = if open.is_zero() {
-                        format!("{window}; seats can be reduced at renewal on {}", line.end)
-                    } else {
-                        format!(
-                            "only {open} of the {k} seats can still be cancelled on {d}: {window}; the rest can be reduced at renewal on {}",
-                            line.end
-                        )
-                    };
-                    return Err(Refusal::new(message).help(format!(
-                        "{} can be cancelled within {n} days of being added; to reduce now, change to {} or more",
-                        line.product,
-                        old - open
-                    )));
-                }
-                let share = ctx.refund_share(whole_start, d, piece.end);
-                let first_kind = if d > whole_start {
-                    "refund"
-                } else {
-                    "reduction"
-                };
-                charges.extend(negate(ctx.seat_charges(
-                    k,
-                    piece,
-                    whole_start,
-                    d,
-                    d,
-                    share,
-                    first_kind,
-                    true,
-                )?));
-                for p in later {
-                    charges.extend(negate(ctx.seat_charges(
-                        k,
-                        p,
-                        p.start,
-                        p.start,
-                        p.bill_date,
-                        Share::WHOLE,
-                        "reduction",
-                        true,
-                    )?));
-                }
-                notes.push(format!(
-                    "inside the {n}-day cancellation window: [{d}, {}) is refunded by day and every later billing period is reduced",
-                    piece.end
-                ));
-            }
-            None => {
-                // No window: the period already billed stands; the seats go from the next one.
-                let from: Vec<&Piece> = ctx.pieces.iter().filter(|p| p.start >= d).collect();
-                let Some(first) = from.first() else {
-                    return Err(Refusal::new(format!(
-                        "`{}` has no cancellation window and line {}'s last billing period, [{}, {}), is already billed; seats can be reduced at renewal on {}",
-                        line.product, line.line, piece.start, piece.end, line.end
-                    )));
-                };
-                billed_from = first.start;
-                // What the MSP buys stays bought: without a window the distributor does not
-                // refund either, so only services the MSP delivers itself stop costing.
-                let with_cost = !item.bought;
-                for p in &from {
-                    let w = ctx.period_start(p)?;
-                    let share = if p.stub {
-                        ctx.billed_share(ctx.grid_day(), w, p.start, p.end)
-                    } else {
-                        Share::WHOLE
-                    };
-                    charges.extend(negate(ctx.seat_charges(
-                        k,
-                        p,
-                        w,
-                        p.start,
-                        p.bill_date,
-                        share,
-                        "reduction",
-                        with_cost,
-                    )?));
-                }
-                notes.push(format!(
-                    "`{}` has no cancellation window: the seats are billed until {}, the end of the period already billed, and reduced from then to renewal on {}; nothing is refunded",
-                    line.product, billed_from, line.end
-                ));
-                if item.bought {
-                    notes.push(format!(
-                        "the MSP's purchase of `{}` is not reduced before renewal, so the cost stays",
-                        line.product
-                    ));
-                }
-            }
-        },
-    }
-    // Only the periods the change touches: a discount of an earlier period is not its business.
-    for name in ctx
-        .pieces
-        .iter()
-        .filter(|p| p.end > d)
-        .flat_map(|p| p.discounts.iter().map(|x| x.0.as_str()))
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let Some(rule) = cat.discounts.iter().find(|r| &*r.name == name) else {
-            continue;
-        };
-        notes.push(match rule.amount {
-            DiscountAmount::Percent(_) | DiscountAmount::Fixed { per_unit: true, monthly: true, .. } => format!(
-                "discount `{name}` applies to the changed seats as the line was sold with it"
-            ),
-            DiscountAmount::Fixed { .. } => format!(
-                "discount `{name}` is a fixed amount that does not grow with seats: the changed seats do not change it"
-            ),
-        });
-    }
-
-    // A full period's charge, net of lasting discounts, for the recurring figures.
-    let mut recurring = ctx.round_share(k, ctx.unit_price, Share::WHOLE)?;
-    if let Some(last) = ctx.pieces.last() {
-        for (name, _) in &last.discounts {
-            let rule = ctx.rule(name)?;
-            if rule.duration_months.is_some() {
-                continue;
-            }
-            if let Some(x) =
-                ctx.discount(rule, recurring, k, Share::WHOLE, (last.start, last.end))?
-            {
-                recurring -= x;
-            }
-        }
-    }
+    let at = At {
+        ctx: &ctx,
+        date: d,
+        seats: (new - old).abs(),
+        piece,
+        whole_start: ctx.period_start(piece)?,
+        later: ctx.pieces.get(current + 1..).unwrap_or_default(),
+    };
+    let (charges, billed_from) = match (kind, item.cancel_days) {
+        (ChangeKind::Increase, _) => (at.increase(&mut notes)?, d),
+        (ChangeKind::Decrease, Some(n)) => (at.cancel(n, &mine, &mut notes)?, d),
+        (ChangeKind::Decrease, None) => at.reduce_from_next_period(item.bought, &mut notes)?,
+    };
+    notes.extend(discount_notes(cat, &ctx.pieces, d));
+    let recurring = ctx.recurring_net(at.seats)?;
     let recurring_change = with_scale(
         match kind {
             ChangeKind::Increase => recurring,
@@ -1106,6 +793,461 @@ fn plan(
         applied_to: DocumentDigests::default(),
         result: DocumentDigests::default(),
     })
+}
+
+/// Line `n` of the sales order.
+fn order_line(so: &SalesOrder, n: u32) -> Result<&SalesOrderLine, Refusal> {
+    so.lines.iter().find(|l| l.line == n).ok_or_else(|| {
+        Refusal::new(format!(
+            "`{}` has lines 1 to {}; there is no line {n}",
+            so.id,
+            so.lines.len(),
+        ))
+    })
+}
+
+/// Refuses a sales order and schedule that are not each other's, or priced in another currency
+/// than the rules.
+fn check_documents(
+    cat: &Catalogue,
+    so: &SalesOrder,
+    schedule: &InvoiceSchedule,
+) -> Result<(), Refusal> {
+    if so.schema != docs::SALES_ORDER {
+        return Err(Refusal::new(format!(
+            "`{}` is a `{}` document, not a sales order (`{}`)",
+            so.id,
+            so.schema,
+            docs::SALES_ORDER
+        )));
+    }
+    if schedule.schema != docs::INVOICE_SCHEDULE || schedule.sales_order != so.id {
+        return Err(Refusal::new(format!(
+            "`{}` is not the invoice schedule of `{}`",
+            schedule.id, so.id
+        )));
+    }
+    if so.currency != cat.currency {
+        return Err(Refusal::new(format!(
+            "`{}` is in `{}` but the rules price in `{}`",
+            so.id, so.currency, cat.currency
+        ))
+        .help("pass the rule set the order was accepted with (--rules)"));
+    }
+    Ok(())
+}
+
+/// The product the line sells, refused when the rules no longer define it or it is billed by
+/// usage rather than by seat.
+fn seat_item<'c>(cat: &'c Catalogue, line: &SalesOrderLine) -> Result<&'c Sellable, Refusal> {
+    let Some((_, item)) = cat.item(&line.product) else {
+        return Err(Refusal::new(format!(
+            "line {} sells `{}`, which the rules no longer define",
+            line.line, line.product
+        ))
+        .help("the rules say whether the product has a cancellation window; restore the product"));
+    };
+    if item.usage.is_some() {
+        return Err(Refusal::new(format!(
+            "line {} (`{}`) is billed by usage; its quantity is not seats",
+            line.line, line.product
+        )));
+    }
+    Ok(item)
+}
+
+/// Refuses a new quantity that is negative or the same, or a date outside the commitment.
+fn check_request(line: &SalesOrderLine, new: Decimal, d: NaiveDate) -> Result<(), Refusal> {
+    let old = line.quantity;
+    if new < Decimal::ZERO {
+        return Err(Refusal::new(format!(
+            "the quantity must be zero or more, not {new}"
+        )));
+    }
+    if new == old {
+        return Err(Refusal::new(format!(
+            "line {} already has {old} × `{}`; nothing to change",
+            line.line, line.product
+        )));
+    }
+    if d < line.start || d >= line.end {
+        return Err(Refusal::new(format!(
+            "{d} is outside line {}'s commitment [{}, {})",
+            line.line, line.start, line.end
+        ))
+        .help(format!(
+            "a change must fall on or after the start, {}, and before the renewal, {}",
+            line.start, line.end
+        )));
+    }
+    Ok(())
+}
+
+/// The change orders already applied to the line, oldest first; refused when one is dated on
+/// or after `d`.
+fn line_history<'h>(
+    so: &SalesOrder,
+    line: &SalesOrderLine,
+    history: &'h [ChangeOrder],
+    d: NaiveDate,
+) -> Result<Vec<&'h ChangeOrder>, Refusal> {
+    let mut mine: Vec<&ChangeOrder> = history
+        .iter()
+        .filter(|h| h.sales_order == so.id && h.line == line.line)
+        .collect();
+    mine.sort_by(|a, b| a.effective.cmp(&b.effective).then_with(|| a.id.cmp(&b.id)));
+    if let Some(later) = mine.iter().rev().find(|h| h.effective >= d) {
+        return Err(Refusal::new(format!(
+            "line {} already has a change on {} (`{}`); a change cannot be dated on or before it",
+            line.line, later.effective, later.id
+        ))
+        .help(format!(
+            "date this change after {}, or undo the later one first",
+            later.effective
+        )));
+    }
+    Ok(mine)
+}
+
+/// The co-term policy's proration for the line (daily, by actual days, without one).
+fn line_policy(cat: &Catalogue, line: &SalesOrderLine) -> Result<LinePolicy, Refusal> {
+    let Some(name) = &line.coterm else {
+        return Ok(LinePolicy {
+            proration: Proration::Daily,
+            basis: DayBasis::Actual,
+        });
+    };
+    match cat.policy(name).and_then(|i| cat.policies.get(i)) {
+        Some(p) => Ok(LinePolicy {
+            proration: p.proration,
+            basis: p.basis,
+        }),
+        None => Err(Refusal::new(format!(
+            "line {} was co-termed with policy `{name}`, which the rules no longer define",
+            line.line
+        ))
+        .help(format!(
+            "the change is prorated as the policy says; restore `coterm {name}`"
+        ))),
+    }
+}
+
+/// Refuses a schedule whose pieces of the line do not run, without gaps, from its start to its
+/// end.
+fn check_tiles(
+    schedule: &InvoiceSchedule,
+    line: &SalesOrderLine,
+    pieces: &[Piece],
+) -> Result<(), Refusal> {
+    let tiles = pieces.first().map(|p| p.start) == Some(line.start)
+        && pieces.last().map(|p| p.end) == Some(line.end)
+        && pieces.windows(2).all(|w| match w {
+            [a, b] => a.end == b.start,
+            _ => true,
+        });
+    if tiles {
+        return Ok(());
+    }
+    Err(Refusal::new(format!(
+        "the schedule `{}` does not bill line {} from {} to {} in whole periods",
+        schedule.id, line.line, line.start, line.end
+    ))
+    .help("change orders work on the schedule `tenor accept` wrote; re-accept the quote"))
+}
+
+/// The anchor's day of month: any boundary short of its month's end is the day itself; when
+/// every one is a month end, the month end is meant (or the stub decides, see
+/// [`Line::period_start`]), so the candidates run from the highest day seen to 31.
+fn anchor_days(pieces: &[Piece]) -> Vec<u32> {
+    let boundaries = pieces
+        .iter()
+        .filter(|p| !p.stub)
+        .map(|p| p.start)
+        .chain(pieces.iter().map(|p| p.end));
+    let mut exact = None;
+    let mut highest = 1;
+    for b in boundaries {
+        let dim = calendar::days_in_month(b.year(), b.month()).unwrap_or(31);
+        if b.day() < dim {
+            exact = Some(b.day());
+        }
+        highest = highest.max(b.day());
+    }
+    match exact {
+        Some(day) => vec![day],
+        None => (highest..=31).rev().collect(),
+    }
+}
+
+/// Why the changed seats are priced as they are: the locked price against the rules' current
+/// one, a tiered price, or an offer the rules no longer have.
+fn price_note(
+    cat: &Catalogue,
+    line: &SalesOrderLine,
+    offer: Option<&Offer>,
+    months: u32,
+) -> Option<String> {
+    match offer.map(|o| &o.price) {
+        Some(Price::Flat(rate)) => {
+            let now = rate.for_months(months);
+            (now != line.unit_price).then(|| format!(
+                "prices are locked for the term: the rules now price `{}` {} {} at {}, the line keeps {} until renewal on {}",
+                line.product,
+                line.term,
+                line.billing,
+                cat.round(now),
+                line.unit_price,
+                line.end
+            ))
+        }
+        Some(Price::Tiered(_)) => Some(format!(
+            "tiered price: the changed seats are priced at the line's unit price as sold, {}; tiers are worked out again at renewal on {}",
+            line.unit_price, line.end
+        )),
+        None => Some(format!(
+            "the rules no longer offer `{}` {} {}: the changed seats keep the line's price, {}, and cost nothing to the MSP here",
+            line.product, line.term, line.billing, line.unit_price
+        )),
+    }
+}
+
+/// What each discount of the periods the change touches does to the changed seats (a discount
+/// of an earlier period is not its business).
+fn discount_notes(cat: &Catalogue, pieces: &[Piece], d: NaiveDate) -> Vec<String> {
+    pieces
+        .iter()
+        .filter(|p| p.end > d)
+        .flat_map(|p| p.discounts.iter().map(|x| x.0.as_str()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|name| {
+            let rule = cat.discounts.iter().find(|r| &*r.name == name)?;
+            Some(match rule.amount {
+                DiscountAmount::Percent(_) | DiscountAmount::Fixed { per_unit: true, monthly: true, .. } => format!(
+                    "discount `{name}` applies to the changed seats as the line was sold with it"
+                ),
+                DiscountAmount::Fixed { .. } => format!(
+                    "discount `{name}` is a fixed amount that does not grow with seats: the changed seats do not change it"
+                ),
+            })
+        })
+        .collect()
+}
+
+/// A change at its date: the line, the seats added or removed, and the billing piece the date
+/// falls in.
+struct At<'l, 'a> {
+    ctx: &'l Line<'a>,
+    /// The change's date.
+    date: NaiveDate,
+    /// Seats added or removed.
+    seats: Decimal,
+    /// The piece of the line's schedule that holds the date.
+    piece: &'l Piece,
+    /// The start of `piece`'s whole billing period.
+    whole_start: NaiveDate,
+    /// The pieces after `piece`.
+    later: &'l [Piece],
+}
+
+impl At<'_, '_> {
+    /// The charges of added seats: the rest of the current period, prorated by the policy, then
+    /// every later period in full.
+    fn increase(&self, notes: &mut Vec<String>) -> Result<Vec<ScheduledCharge>, Refusal> {
+        let (ctx, d, k, piece) = (self.ctx, self.date, self.seats, self.piece);
+        let share = ctx.billed_share(ctx.grid_day(), self.whole_start, d, piece.end);
+        let first_kind = if d > self.whole_start {
+            "prorated"
+        } else {
+            "recurring"
+        };
+        let charges = self.first_and_later(share, first_kind, "recurring")?;
+        let periods = self.later.len();
+        notes.push(if periods == 0 {
+            format!(
+                "{k} seat(s) added on {d} co-term with the line: billed for [{d}, {}), its last billing period before renewal",
+                piece.end
+            )
+        } else {
+            format!(
+                "{k} seat(s) added on {d} co-term with the line: billed for [{d}, {}), then for each of the {periods} billing period(s) to renewal on {}",
+                piece.end, ctx.line.end
+            )
+        });
+        Ok(charges)
+    }
+
+    /// The charges for the seats over the rest of the current period at `share` (of
+    /// `first_kind`), then over every later period in full (of `later_kind`), as sold.
+    fn first_and_later(
+        &self,
+        share: Share,
+        first_kind: &str,
+        later_kind: &str,
+    ) -> Result<Vec<ScheduledCharge>, Refusal> {
+        let (ctx, d, k) = (self.ctx, self.date, self.seats);
+        let mut charges = ctx.seat_charges(
+            k,
+            self.piece,
+            self.whole_start,
+            d,
+            d,
+            share,
+            first_kind,
+            true,
+        )?;
+        for p in self.later {
+            charges.extend(ctx.seat_charges(
+                k,
+                p,
+                p.start,
+                p.start,
+                p.bill_date,
+                Share::WHOLE,
+                later_kind,
+                true,
+            )?);
+        }
+        Ok(charges)
+    }
+
+    /// The charges of seats removed inside the product's `n`-day cancellation window: the rest
+    /// of the current period refunded by day, every later period reduced; refused for seats
+    /// whose window has closed.
+    fn cancel(
+        &self,
+        n: u32,
+        mine: &[&ChangeOrder],
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<ScheduledCharge>, Refusal> {
+        let (ctx, d, piece) = (self.ctx, self.date, self.piece);
+        let line = ctx.line;
+        let lots = match seat_lots(line, ctx.accepted_quantity, mine) {
+            Some(l) => l,
+            None => {
+                notes.push(format!(
+                    "the change orders of line {} do not add up to its quantity, {}; every seat is taken as added on {}",
+                    line.line, line.quantity, line.start
+                ));
+                vec![(line.start, line.quantity)]
+            }
+        };
+        check_window(line, &lots, n, d, self.seats)?;
+        let share = ctx.refund_share(self.whole_start, d, piece.end);
+        let first_kind = if d > self.whole_start {
+            "refund"
+        } else {
+            "reduction"
+        };
+        let charges = negate(self.first_and_later(share, first_kind, "reduction")?);
+        notes.push(format!(
+            "inside the {n}-day cancellation window: [{d}, {}) is refunded by day and every later billing period is reduced",
+            piece.end
+        ));
+        Ok(charges)
+    }
+
+    /// The charges of seats removed from a product without a cancellation window: the period
+    /// already billed stands, the seats go from the next one, nothing is refunded. Returns them
+    /// and the first day billed at the new quantity.
+    fn reduce_from_next_period(
+        &self,
+        bought: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<(Vec<ScheduledCharge>, NaiveDate), Refusal> {
+        let (ctx, d, piece) = (self.ctx, self.date, self.piece);
+        let line = ctx.line;
+        let from: Vec<&Piece> = ctx.pieces.iter().filter(|p| p.start >= d).collect();
+        let Some(first) = from.first() else {
+            return Err(Refusal::new(format!(
+                "`{}` has no cancellation window and line {}'s last billing period, [{}, {}), is already billed; seats can be reduced at renewal on {}",
+                line.product, line.line, piece.start, piece.end, line.end
+            )));
+        };
+        let billed_from = first.start;
+        // What the MSP buys stays bought: without a window the distributor does not refund
+        // either, so only services the MSP delivers itself stop costing.
+        let with_cost = !bought;
+        let mut charges = Vec::new();
+        for p in &from {
+            let w = ctx.period_start(p)?;
+            let share = if p.stub {
+                ctx.billed_share(ctx.grid_day(), w, p.start, p.end)
+            } else {
+                Share::WHOLE
+            };
+            charges.extend(negate(ctx.seat_charges(
+                self.seats,
+                p,
+                w,
+                p.start,
+                p.bill_date,
+                share,
+                "reduction",
+                with_cost,
+            )?));
+        }
+        notes.push(format!(
+            "`{}` has no cancellation window: the seats are billed until {}, the end of the period already billed, and reduced from then to renewal on {}; nothing is refunded",
+            line.product, billed_from, line.end
+        ));
+        if bought {
+            notes.push(format!(
+                "the MSP's purchase of `{}` is not reduced before renewal, so the cost stays",
+                line.product
+            ));
+        }
+        Ok((charges, billed_from))
+    }
+}
+
+/// Refuses removing `k` seats on `d` when fewer than `k` are still inside their `n`-day
+/// cancellation window.
+fn check_window(
+    line: &SalesOrderLine,
+    lots: &[(NaiveDate, Decimal)],
+    n: u32,
+    d: NaiveDate,
+    k: Decimal,
+) -> Result<(), Refusal> {
+    let closes = |added: NaiveDate| {
+        added
+            .checked_add_days(chrono::Days::new(u64::from(n)))
+            .unwrap_or(NaiveDate::MAX)
+    };
+    let open: Decimal = lots
+        .iter()
+        .filter(|(added, _)| d < closes(*added))
+        .map(|l| l.1)
+        .sum();
+    if open >= k {
+        return Ok(());
+    }
+    let closed = lots
+        .iter()
+        .rev()
+        .find(|(added, _)| d >= closes(*added))
+        .map(|l| l.0)
+        .unwrap_or(line.start);
+    let window = format!(
+        "the cancellation window for {} on line {} closed on {} ({n} days after {closed})",
+        line.product,
+        line.line,
+        closes(closed)
+    );
+    let message = if open.is_zero() {
+        format!("{window}; seats can be reduced at renewal on {}", line.end)
+    } else {
+        format!(
+            "only {open} of the {k} seats can still be cancelled on {d}: {window}; the rest can be reduced at renewal on {}",
+            line.end
+        )
+    };
+    Err(Refusal::new(message).help(format!(
+        "{} can be cancelled within {n} days of being added; to reduce now, change to {} or more",
+        line.product,
+        line.quantity - open
+    )))
 }
 
 /// The same charges with the opposite sign: what a decrease takes back.
@@ -1153,18 +1295,14 @@ pub enum Outcome {
 }
 
 /// Why [`apply_files`] did nothing.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
     /// The input is wrong or the change is not allowed (exit 1).
-    Refused(Refusal),
+    #[error("{0}")]
+    Refused(#[from] Refusal),
     /// A file could not be read or written (exit 2).
+    #[error("{0}")]
     Io(String),
-}
-
-impl From<Refusal> for FileError {
-    fn from(r: Refusal) -> Self {
-        FileError::Refused(r)
-    }
 }
 
 fn digest(bytes: &[u8]) -> String {
@@ -1246,32 +1384,113 @@ pub fn apply_files(
     out: &Path,
     req: &Request,
 ) -> Result<Outcome, FileError> {
-    let so_text = read(order, "the sales order")?;
-    let so: SalesOrder = parse(order, &so_text, "a sales order (tenor.sales-order/1)")?;
-    let src = match order.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let sched_name = format!("SCHED-{}.json", so.quote);
-    let sched_path = src.join(&sched_name);
-    let sched_text = read(&sched_path, "the invoice schedule")?;
-    let sched: InvoiceSchedule = parse(
-        &sched_path,
-        &sched_text,
-        "an invoice schedule (tenor.invoice-schedule/1)",
-    )?;
+    let inputs = Inputs::read(order)?;
     std::fs::create_dir_all(out)
         .map_err(|e| FileError::Io(format!("cannot create {}: {e}", out.display())))?;
-    let id = change_order_id(&so.quote, req.line, req.date);
-    let co_name = format!("{id}.json");
-    let so_name = format!("{}.json", so.id);
-    let existing = [out.join(&co_name), src.join(&co_name)]
+    let co_name = format!(
+        "{}.json",
+        change_order_id(&inputs.so.quote, req.line, req.date)
+    );
+    let existing = [out.join(&co_name), inputs.src.join(&co_name)]
         .into_iter()
         .find(|p| p.exists());
-    if let Some(co_path) = existing {
+    match existing {
+        Some(co_path) => inputs.again(cat, co_path, out, req),
+        None => inputs.apply(cat, &co_name, out, req),
+    }
+}
+
+/// The sales order and schedule a change is applied to, as read.
+struct Inputs<'p> {
+    /// The sales order's path.
+    order: &'p Path,
+    /// The folder it and its schedule are in.
+    src: &'p Path,
+    so_text: String,
+    so: SalesOrder,
+    sched_name: String,
+    sched_path: PathBuf,
+    sched_text: String,
+    sched: InvoiceSchedule,
+}
+
+impl<'p> Inputs<'p> {
+    /// Reads the sales order at `order` and the schedule beside it.
+    fn read(order: &'p Path) -> Result<Self, FileError> {
+        let so_text = read(order, "the sales order")?;
+        let so: SalesOrder = parse(order, &so_text, "a sales order (tenor.sales-order/1)")?;
+        let src = match order.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let sched_name = format!("SCHED-{}.json", so.quote);
+        let sched_path = src.join(&sched_name);
+        let sched_text = read(&sched_path, "the invoice schedule")?;
+        let sched: InvoiceSchedule = parse(
+            &sched_path,
+            &sched_text,
+            "an invoice schedule (tenor.invoice-schedule/1)",
+        )?;
+        Ok(Inputs {
+            order,
+            src,
+            so_text,
+            so,
+            sched_name,
+            sched_path,
+            sched_text,
+            sched,
+        })
+    }
+
+    /// Applies a change made for the first time and writes its documents into `out`.
+    fn apply(
+        self,
+        cat: &Catalogue,
+        co_name: &str,
+        out: &Path,
+        req: &Request,
+    ) -> Result<Outcome, FileError> {
+        let history = change_orders(&[self.src, out], &self.so.id)?;
+        let mut changed = apply(cat, &self.so, &self.sched, &history, req)?;
+        let sched_bytes = to_bytes(&changed.schedule)?;
+        let so_bytes = to_bytes(&changed.sales_order)?;
+        changed.order.applied_to = DocumentDigests {
+            sales_order: digest(self.so_text.as_bytes()),
+            schedule: digest(self.sched_text.as_bytes()),
+        };
+        changed.order.result = DocumentDigests {
+            sales_order: digest(&so_bytes),
+            schedule: digest(&sched_bytes),
+        };
+        let co_bytes = to_bytes(&changed.order)?;
+        let mut written = Vec::new();
+        // The change order first: it is the record that lets an interrupted run be completed.
+        put(&out.join(co_name), &co_bytes, &mut written)?;
+        put(&out.join(&self.sched_name), &sched_bytes, &mut written)?;
+        put(
+            &out.join(format!("{}.json", self.so.id)),
+            &so_bytes,
+            &mut written,
+        )?;
+        Ok(Outcome::Applied {
+            order: Box::new(changed.order),
+            written,
+        })
+    }
+
+    /// Runs a change whose change order exists at `co_path`: refused if it is another change,
+    /// nothing to do if it was applied, completed if a run stopped part-way.
+    fn again(
+        self,
+        cat: &Catalogue,
+        co_path: PathBuf,
+        out: &Path,
+        req: &Request,
+    ) -> Result<Outcome, FileError> {
         let text = read(&co_path, "the change order")?;
         let co: ChangeOrder = parse(&co_path, &text, "a change order (tenor.change-order/1)")?;
-        let same = co.sales_order == so.id
+        let same = co.sales_order == self.so.id
             && co.line == req.line
             && co.new_quantity == req.quantity
             && co.effective == req.date;
@@ -1287,24 +1506,18 @@ pub fn apply_files(
                 .help("one change per line and date: date this change another day, or apply it to the quantity that change set"),
             ));
         }
+        let so_target = out.join(format!("{}.json", self.so.id));
+        let sched_target = out.join(&self.sched_name);
         // The documents as they are now: in `out` if written there, else the inputs.
-        let so_target = out.join(&so_name);
-        let sched_target = out.join(&sched_name);
-        let (so_now, so_now_path) = if so_target.exists() {
-            (read(&so_target, "the sales order")?, so_target.clone())
-        } else {
-            (so_text, order.to_path_buf())
-        };
-        let (sched_now, sched_now_path) = if sched_target.exists() {
-            (
-                read(&sched_target, "the invoice schedule")?,
-                sched_target.clone(),
-            )
-        } else {
-            (sched_text, sched_path)
-        };
-        let so_d = digest(so_now.as_bytes());
-        let sched_d = digest(sched_now.as_bytes());
+        let so_now = current(&so_target, "the sales order", self.so_text, self.order)?;
+        let sched_now = current(
+            &sched_target,
+            "the invoice schedule",
+            self.sched_text,
+            &self.sched_path,
+        )?;
+        let so_d = digest(so_now.0.as_bytes());
+        let sched_d = digest(sched_now.0.as_bytes());
         let so_known = so_d == co.applied_to.sales_order || so_d == co.result.sales_order;
         let sched_known = sched_d == co.applied_to.schedule || sched_d == co.result.schedule;
         let done = so_d == co.result.sales_order && sched_d == co.result.schedule;
@@ -1314,58 +1527,72 @@ pub fn apply_files(
                 changed_since: !done,
             });
         }
-        // Stopped part-way: finish what is missing from what is there.
         let mut written = Vec::new();
-        let sched_doc: InvoiceSchedule = parse(&sched_now_path, &sched_now, "an invoice schedule")?;
-        let sched_after = if sched_d == co.applied_to.schedule {
-            let s = amend_schedule(&sched_doc, &co, cat.minor_units);
-            let bytes = to_bytes(&s)?;
-            if digest(&bytes) != co.result.schedule {
-                return Err(FileError::Io(format!(
-                    "completing {id} would not give the schedule it recorded; nothing written"
-                )));
-            }
-            put(&sched_target, &bytes, &mut written)?;
-            s
-        } else {
-            sched_doc
-        };
-        if so_d == co.applied_to.sales_order {
-            let so_doc: SalesOrder = parse(&so_now_path, &so_now, "a sales order")?;
-            let s = amend_order(cat, &so_doc, &sched_after, &co)?;
-            let bytes = to_bytes(&s)?;
-            if digest(&bytes) != co.result.sales_order {
-                return Err(FileError::Io(format!(
-                    "completing {id} would not give the sales order it recorded; nothing more written"
-                )));
-            }
-            put(&so_target, &bytes, &mut written)?;
-        }
-        return Ok(Outcome::Completed {
+        complete(
+            cat,
+            &co,
+            &change_order_id(&self.so.quote, req.line, req.date),
+            (&so_now, &so_target),
+            (&sched_now, &sched_target),
+            &mut written,
+        )?;
+        Ok(Outcome::Completed {
             order: Box::new(co),
             written,
-        });
+        })
     }
-    let history = change_orders(&[src, out], &so.id)?;
-    let mut changed = apply(cat, &so, &sched, &history, req)?;
-    let sched_bytes = to_bytes(&changed.schedule)?;
-    let so_bytes = to_bytes(&changed.sales_order)?;
-    changed.order.applied_to = DocumentDigests {
-        sales_order: digest(so_text.as_bytes()),
-        schedule: digest(sched_text.as_bytes()),
+}
+
+/// A document's text and path as it is now: the one at `target` if written there, else the
+/// input's (`text`, read from `input`).
+fn current(
+    target: &Path,
+    what: &str,
+    text: String,
+    input: &Path,
+) -> Result<(String, PathBuf), FileError> {
+    if target.exists() {
+        Ok((read(target, what)?, target.to_path_buf()))
+    } else {
+        Ok((text, input.to_path_buf()))
+    }
+}
+
+/// Finishes a change that stopped part-way: amends whichever of the schedule and sales order
+/// (each as (text, path) now, and the path to write) is still as the change found it, checking
+/// that the result is the one the change order recorded.
+fn complete(
+    cat: &Catalogue,
+    co: &ChangeOrder,
+    id: &str,
+    ((so_now, so_now_path), so_target): (&(String, PathBuf), &Path),
+    ((sched_now, sched_now_path), sched_target): (&(String, PathBuf), &Path),
+    written: &mut Vec<PathBuf>,
+) -> Result<(), FileError> {
+    let sched_doc: InvoiceSchedule = parse(sched_now_path, sched_now, "an invoice schedule")?;
+    let sched_after = if digest(sched_now.as_bytes()) == co.applied_to.schedule {
+        let s = amend_schedule(&sched_doc, co, cat.minor_units);
+        let bytes = to_bytes(&s)?;
+        if digest(&bytes) != co.result.schedule {
+            return Err(FileError::Io(format!(
+                "completing {id} would not give the schedule it recorded; nothing written"
+            )));
+        }
+        put(sched_target, &bytes, written)?;
+        s
+    } else {
+        sched_doc
     };
-    changed.order.result = DocumentDigests {
-        sales_order: digest(&so_bytes),
-        schedule: digest(&sched_bytes),
-    };
-    let co_bytes = to_bytes(&changed.order)?;
-    let mut written = Vec::new();
-    // The change order first: it is the record that lets an interrupted run be completed.
-    put(&out.join(&co_name), &co_bytes, &mut written)?;
-    put(&out.join(&sched_name), &sched_bytes, &mut written)?;
-    put(&out.join(&so_name), &so_bytes, &mut written)?;
-    Ok(Outcome::Applied {
-        order: Box::new(changed.order),
-        written,
-    })
+    if digest(so_now.as_bytes()) == co.applied_to.sales_order {
+        let so_doc: SalesOrder = parse(so_now_path, so_now, "a sales order")?;
+        let s = amend_order(cat, &so_doc, &sched_after, co)?;
+        let bytes = to_bytes(&s)?;
+        if digest(&bytes) != co.result.sales_order {
+            return Err(FileError::Io(format!(
+                "completing {id} would not give the sales order it recorded; nothing more written"
+            )));
+        }
+        put(so_target, &bytes, written)?;
+    }
+    Ok(())
 }

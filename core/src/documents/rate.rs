@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
 /// The JSON document's schema name.
@@ -45,8 +44,8 @@ impl Period {
     }
 
     /// Parses `YYYY-MM`.
-    pub fn parse(text: &str) -> Result<Period, String> {
-        let bad = || format!("`{text}` is not a month; expected YYYY-MM, such as 2026-12");
+    pub fn parse(text: &str) -> Result<Period, PeriodError> {
+        let bad = || PeriodError(text.to_string());
         let b = text.as_bytes();
         let (Some(y), Some(b'-'), Some(m), 7) = (b.get(..4), b.get(4), b.get(5..7), b.len()) else {
             return Err(bad());
@@ -87,6 +86,11 @@ impl Period {
     }
 }
 
+/// Text that is not a month to rate.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a month; expected YYYY-MM, such as 2026-12")]
+pub struct PeriodError(pub String);
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)
@@ -122,6 +126,8 @@ impl fmt::Display for RowError {
     }
 }
 
+impl std::error::Error for RowError {}
+
 /// Counts of what a run read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -136,25 +142,20 @@ pub struct Stats {
 }
 
 /// Why a usage file could not be rated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RateError {
     /// The file could not be read.
+    #[error("{0}")]
     Io(String),
     /// The header is missing or not the expected one.
+    #[error("{0}")]
     Header(String),
     /// Bad rows, and no `skip_bad`: the first [`MAX_KEPT_ERRORS`] of them, and the counts.
+    #[error("{} bad row(s)", .1.bad)]
     BadRows(Vec<RowError>, Stats),
     /// An aggregate too large to rate exactly.
+    #[error("{0}")]
     Overflow(String),
-}
-
-impl fmt::Display for RateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RateError::Io(m) | RateError::Header(m) | RateError::Overflow(m) => f.write_str(m),
-            RateError::BadRows(_, stats) => write!(f, "{} bad row(s)", stats.bad),
-        }
-    }
 }
 
 /// What kind of charge a usage line is.
@@ -253,52 +254,10 @@ pub struct UsageRating {
     pub skipped: Vec<RowError>,
 }
 
-/// A fast hasher for the run's keys (customer and product names). Not resistant to crafted
-/// collisions, which would only slow a run down: usage files come from the MSP's own systems.
-#[derive(Clone, Copy, Default)]
-struct KeyHasher(u64);
-
-impl KeyHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(
-                <[u8; 8]>::try_from(c).unwrap_or_default(),
-            ));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            if let Some(w) = word.get_mut(..rest.len()) {
-                w.copy_from_slice(rest);
-            }
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // Murmur3's finaliser, so the high bits the table probes with are mixed too.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-/// A map keyed by names read from the file.
-type KeyMap<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<KeyHasher>>;
+/// A map keyed by names read from the file. The Fx hash is fast on short keys and not resistant
+/// to crafted collisions, which would only slow a run down: usage files come from the MSP's own
+/// systems.
+type KeyMap<V> = HashMap<Box<[u8]>, V, rustc_hash::FxBuildHasher>;
 
 /// A metered product, resolved once for all its rows.
 struct Metered<'c> {
@@ -327,6 +286,41 @@ struct Acc {
     value: Decimal,
     /// When `value` was recorded (for `last`).
     at: Stamp,
+}
+
+impl Acc {
+    /// Takes one record's quantity, recorded at `at`, into the aggregate.
+    fn add(&mut self, aggregation: Aggregation, q: Decimal, at: Stamp) -> Result<(), FieldError> {
+        if self.records == 0 {
+            self.value = q;
+            self.at = at;
+        } else {
+            match aggregation {
+                Aggregation::Sum => {
+                    self.value = self.value.checked_add(q).ok_or_else(|| {
+                        field_err(
+                            "quantity",
+                            "the sum for this customer and product is too large to hold".into(),
+                        )
+                    })?;
+                }
+                Aggregation::Max => {
+                    if q > self.value {
+                        self.value = q;
+                    }
+                }
+                Aggregation::Last => {
+                    // Ties go to the later row.
+                    if at >= self.at {
+                        self.value = q;
+                        self.at = at;
+                    }
+                }
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
 }
 
 /// The state of one run.
@@ -437,6 +431,53 @@ fn field_err(field: &'static str, message: String) -> FieldError {
     (Some(field), message)
 }
 
+/// The five fields of a record (customer and product trimmed), or why it has not five.
+fn fields(rec: &csv::ByteRecord) -> Result<[&[u8]; 5], FieldError> {
+    let (Some(customer), Some(product), Some(metric), Some(quantity), Some(timestamp), 5) = (
+        rec.get(0),
+        rec.get(1),
+        rec.get(2),
+        rec.get(3),
+        rec.get(4),
+        rec.len(),
+    ) else {
+        return Err((
+            None,
+            format!(
+                "expected 5 fields ({}), found {}",
+                HEADER.join(","),
+                rec.len()
+            ),
+        ));
+    };
+    Ok([
+        customer.trim_ascii(),
+        product.trim_ascii(),
+        metric,
+        quantity,
+        timestamp,
+    ])
+}
+
+/// A record's quantity field, read exactly.
+fn quantity_of(quantity: &[u8]) -> Result<Decimal, FieldError> {
+    let quantity = quantity.trim_ascii();
+    parse_quantity(quantity).map_err(|e| {
+        field_err(
+            "quantity",
+            match e {
+                QtyError::NotANumber => format!("`{}` is not a number", shown(quantity)),
+                QtyError::Negative => format!("`{}` is negative", shown(quantity)),
+                QtyError::TooPrecise => format!(
+                    "`{}` has more digits than can be held exactly (28 at most)",
+                    shown(quantity)
+                ),
+            },
+        )
+    })
+}
+
+/// Bytes of the file as text, for a message.
 fn shown(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -516,25 +557,35 @@ impl<'c> Run<'c> {
 
     /// Reads one record into its aggregate.
     fn record(&mut self, rec: &csv::ByteRecord) -> Result<(), FieldError> {
-        let (Some(customer), Some(product), Some(metric), Some(quantity), Some(timestamp), 5) = (
-            rec.get(0),
-            rec.get(1),
-            rec.get(2),
-            rec.get(3),
-            rec.get(4),
-            rec.len(),
-        ) else {
-            return Err((
-                None,
-                format!(
-                    "expected 5 fields ({}), found {}",
-                    HEADER.join(","),
-                    rec.len()
-                ),
-            ));
-        };
-        let (customer, product) = (customer.trim_ascii(), product.trim_ascii());
+        let [customer, product, metric, quantity, timestamp] = fields(rec)?;
         let i = self.acc(customer, product)?;
+        let aggregation = self.check_metric(i, metric)?;
+        let q = quantity_of(quantity)?;
+        let timestamp = timestamp.trim_ascii();
+        let at = self.timestamp(timestamp).ok_or_else(|| {
+            field_err(
+                "timestamp",
+                format!(
+                    "`{}` is not an RFC 3339 timestamp (2026-12-03T14:00:00Z) or a date (2026-12-03)",
+                    shown(timestamp)
+                ),
+            )
+        })?;
+        if at.0 < self.start || at.0 >= self.end {
+            self.stats.outside += 1;
+            return Ok(());
+        }
+        let Some(acc) = self.accs.get_mut(i) else {
+            return Err(field_err("customer", "not found".into()));
+        };
+        acc.add(aggregation, q, at)?;
+        self.stats.rated += 1;
+        Ok(())
+    }
+
+    /// The aggregation of aggregate `i`'s product, once the record's metric is found to be the
+    /// product's.
+    fn check_metric(&self, i: usize, metric: &[u8]) -> Result<Aggregation, FieldError> {
         let Some(acc) = self.accs.get(i) else {
             return Err(field_err("customer", "not found".into()));
         };
@@ -553,68 +604,7 @@ impl<'c> Run<'c> {
                 ),
             ));
         }
-        let aggregation = m.aggregation;
-        let quantity = quantity.trim_ascii();
-        let q = parse_quantity(quantity).map_err(|e| {
-            field_err(
-                "quantity",
-                match e {
-                    QtyError::NotANumber => format!("`{}` is not a number", shown(quantity)),
-                    QtyError::Negative => format!("`{}` is negative", shown(quantity)),
-                    QtyError::TooPrecise => format!(
-                        "`{}` has more digits than can be held exactly (28 at most)",
-                        shown(quantity)
-                    ),
-                },
-            )
-        })?;
-        let timestamp = timestamp.trim_ascii();
-        let at = self.timestamp(timestamp).ok_or_else(|| {
-            field_err(
-                "timestamp",
-                format!(
-                    "`{}` is not an RFC 3339 timestamp (2026-12-03T14:00:00Z) or a date (2026-12-03)",
-                    shown(timestamp)
-                ),
-            )
-        })?;
-        if at.0 < self.start || at.0 >= self.end {
-            self.stats.outside += 1;
-            return Ok(());
-        }
-        let Some(acc) = self.accs.get_mut(i) else {
-            return Err(field_err("customer", "not found".into()));
-        };
-        if acc.records == 0 {
-            acc.value = q;
-            acc.at = at;
-        } else {
-            match aggregation {
-                Aggregation::Sum => {
-                    acc.value = acc.value.checked_add(q).ok_or_else(|| {
-                        field_err(
-                            "quantity",
-                            "the sum for this customer and product is too large to hold".into(),
-                        )
-                    })?;
-                }
-                Aggregation::Max => {
-                    if q > acc.value {
-                        acc.value = q;
-                    }
-                }
-                Aggregation::Last => {
-                    // Ties go to the later row.
-                    if at >= acc.at {
-                        acc.value = q;
-                        acc.at = at;
-                    }
-                }
-            }
-        }
-        acc.records += 1;
-        self.stats.rated += 1;
-        Ok(())
+        Ok(m.aggregation)
     }
 
     /// A timestamp's instant, the date's day looked up once per run of the same date.
@@ -685,80 +675,21 @@ impl<'c> Run<'c> {
     /// Rates every aggregate, in (customer, product) order.
     fn finish(self, period: Period) -> Result<UsageRating, RateError> {
         let cat = self.cat;
-        let zero = cat.round(Decimal::ZERO);
-        let mut order: Vec<(&str, &str, &Acc)> = self
+        let mut order: Vec<(&str, &Metered<'_>, &Acc)> = self
             .accs
             .iter()
             .filter_map(|a| match self.slots.get(a.slot) {
                 // Keys seen only outside the period have no records.
-                Some(Slot::Metered(m)) if a.records > 0 => Some((&*a.customer, m.sku, a)),
+                Some(Slot::Metered(m)) if a.records > 0 => Some((&*a.customer, &**m, a)),
                 _ => None,
             })
             .collect();
-        order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        order.sort_unstable_by(|a, b| (a.0, a.1.sku).cmp(&(b.0, b.1.sku)));
         let mut charges = Vec::with_capacity(order.len());
-        let (start, end) = (period.start(), period.end());
-        for (customer, _, acc) in order {
-            let Some(Slot::Metered(m)) = self.slots.get(acc.slot) else {
-                continue;
-            };
-            let too_large = || {
-                RateError::Overflow(format!(
-                    "the {} usage of `{}` by customer `{customer}` ({}) is too large to rate",
-                    m.metric, m.sku, acc.value
-                ))
-            };
-            let (exact, tier_lines) = rate_month(cat, m.offer, acc.value).ok_or_else(too_large)?;
-            let amount = cat.round(exact);
-            let cost = match m.offer.cost {
-                Some(c) => cat.round(
-                    per_month(acc.value.checked_mul(c.amount), c.per_months)
-                        .ok_or_else(too_large)?,
-                ),
-                None => zero,
-            };
-            let charge = |kind, amount, cost, tiers| UsageCharge {
-                customer: customer.to_string(),
-                product: m.sku.to_string(),
-                metric: m.metric.to_string(),
-                aggregation: m.aggregation.keyword(),
-                records: acc.records,
-                quantity: acc.value,
-                kind,
-                period_start: start,
-                period_end: end,
-                bill_date: end,
-                amount,
-                cost,
-                tiers,
-            };
-            charges.push(charge(UsageKind::Usage, amount, cost, tier_lines));
-            if let Some(min) = m.minimum {
-                let min_amount =
-                    cat.round(per_month(Some(min.amount), min.per_months).ok_or_else(too_large)?);
-                if min_amount > amount {
-                    charges.push(charge(
-                        UsageKind::MinimumTrueUp,
-                        min_amount - amount,
-                        zero,
-                        Vec::new(),
-                    ));
-                }
-            }
+        for (customer, m, acc) in order {
+            rate_acc(cat, period, customer, m, acc, &mut charges)?;
         }
-        let mut totals = UsageTotals {
-            amount: zero,
-            cost: zero,
-        };
-        for c in &charges {
-            totals.amount = totals.amount.checked_add(c.amount).ok_or_else(|| {
-                RateError::Overflow("the total amount is too large to hold".into())
-            })?;
-            totals.cost = totals
-                .cost
-                .checked_add(c.cost)
-                .ok_or_else(|| RateError::Overflow("the total cost is too large to hold".into()))?;
-        }
+        let totals = totals(cat, &charges)?;
         Ok(UsageRating {
             schema: SCHEMA,
             period: period.to_string(),
@@ -769,6 +700,82 @@ impl<'c> Run<'c> {
             skipped: self.errors,
         })
     }
+}
+
+/// Rates one customer's aggregate of a metered product: its usage charge, then the true-up to
+/// the product's minimum if it falls short.
+fn rate_acc(
+    cat: &Catalogue,
+    period: Period,
+    customer: &str,
+    m: &Metered<'_>,
+    acc: &Acc,
+    charges: &mut Vec<UsageCharge>,
+) -> Result<(), RateError> {
+    let zero = cat.round(Decimal::ZERO);
+    let (start, end) = (period.start(), period.end());
+    let too_large = || {
+        RateError::Overflow(format!(
+            "the {} usage of `{}` by customer `{customer}` ({}) is too large to rate",
+            m.metric, m.sku, acc.value
+        ))
+    };
+    let (exact, tier_lines) = rate_month(cat, m.offer, acc.value).ok_or_else(too_large)?;
+    let amount = cat.round(exact);
+    let cost = match m.offer.cost {
+        Some(c) => cat
+            .round(per_month(acc.value.checked_mul(c.amount), c.per_months).ok_or_else(too_large)?),
+        None => zero,
+    };
+    let charge = |kind, amount, cost, tiers| UsageCharge {
+        customer: customer.to_string(),
+        product: m.sku.to_string(),
+        metric: m.metric.to_string(),
+        aggregation: m.aggregation.keyword(),
+        records: acc.records,
+        quantity: acc.value,
+        kind,
+        period_start: start,
+        period_end: end,
+        bill_date: end,
+        amount,
+        cost,
+        tiers,
+    };
+    charges.push(charge(UsageKind::Usage, amount, cost, tier_lines));
+    if let Some(min) = m.minimum {
+        let min_amount =
+            cat.round(per_month(Some(min.amount), min.per_months).ok_or_else(too_large)?);
+        if min_amount > amount {
+            charges.push(charge(
+                UsageKind::MinimumTrueUp,
+                min_amount - amount,
+                zero,
+                Vec::new(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sums of the rounded charges.
+fn totals(cat: &Catalogue, charges: &[UsageCharge]) -> Result<UsageTotals, RateError> {
+    let zero = cat.round(Decimal::ZERO);
+    let mut totals = UsageTotals {
+        amount: zero,
+        cost: zero,
+    };
+    for c in charges {
+        totals.amount = totals
+            .amount
+            .checked_add(c.amount)
+            .ok_or_else(|| RateError::Overflow("the total amount is too large to hold".into()))?;
+        totals.cost = totals
+            .cost
+            .checked_add(c.cost)
+            .ok_or_else(|| RateError::Overflow("the total cost is too large to hold".into()))?;
+    }
+    Ok(totals)
 }
 
 /// An amount stated per `per_months` months (per billing period when `None`) for one month.
