@@ -2,8 +2,8 @@
 //! Compiled once per run; pricing never looks at the syntax tree again.
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use tenor_dsl::ast::{self, Item, TargetKind};
 use tenor_dsl::{RuleSet, SourceSet};
@@ -28,7 +28,9 @@ pub struct Catalogue {
     pub price_step: Decimal,
     /// Products and bundles.
     pub items: Vec<Sellable>,
-    index: HashMap<String, usize, BuildHasherDefault<SkuHasher>>,
+    /// Item index by SKU. Fx-hashed: every quote line looks its SKU up, SipHash would cost more
+    /// than the rest of the lookup, and the keys come from the rule set, not from an attacker.
+    index: FxHashMap<String, usize>,
     /// Tier tables.
     pub tiers: Vec<TierTable>,
     /// Co-term policies.
@@ -46,40 +48,6 @@ pub struct Catalogue {
     pub match_tolerance: Decimal,
     /// Three-way match: finding classes not reported.
     pub match_ignore: Vec<String>,
-}
-
-/// Hashes SKUs for the catalogue's index (an FNV-style xor-multiply over eight bytes at a
-/// time). Every quote line looks its SKU up, and the standard SipHash costs more than the rest
-/// of the lookup; the keys come from the rule set, so resistance to chosen-key flooding is not
-/// needed.
-#[derive(Default)]
-struct SkuHasher(u64);
-
-impl Hasher for SkuHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const PRIME: u64 = 0x0000_0100_0000_01b3;
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(c);
-            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(PRIME);
-            // Fold the high bits down: one multiply only mixes upwards.
-            h ^= h >> 29;
-        }
-        for &b in chunks.remainder() {
-            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-        self.0 = h;
-    }
 }
 
 /// A product or bundle.
@@ -380,7 +348,7 @@ impl Catalogue {
             rounding_name: "half_up",
             price_step: Decimal::new(1, 2),
             items: Vec::new(),
-            index: HashMap::default(),
+            index: FxHashMap::default(),
             tiers: Vec::new(),
             policies: Vec::new(),
             default_policy: None,
