@@ -1,7 +1,8 @@
 //! Human-readable renderings of priced quotes: the `price` table and the `explain` text.
 
 pub use crate::engine::money::money;
-use crate::engine::pricing::{Charge, ChargeKind, PricedQuote, Step};
+use crate::engine::pricing::{Charge, ChargeKind, PricedLine, PricedQuote, Step};
+use chrono::NaiveDate;
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use std::fmt::Write as _;
 
@@ -96,6 +97,51 @@ fn charge_head(c: &Charge) -> String {
     )
 }
 
+/// A discount rule skipped on some of a line's charges for one reason, with the periods.
+struct SkipGroup<'a> {
+    rule: &'a str,
+    why: &'a str,
+    at: Option<&'a str>,
+    /// First day of each charge it was skipped on.
+    periods: Vec<NaiveDate>,
+}
+
+/// Lists each discount skipped on a line once, with the periods it was skipped for (in the
+/// order the rules first said so), rather than once per charge.
+fn skipped_discounts(out: &mut String, l: &PricedLine) {
+    let mut groups: Vec<SkipGroup<'_>> = Vec::new();
+    for c in &l.charges {
+        let Some(d) = &c.detail else { continue };
+        for v in d.verdicts.iter().filter(|v| !v.applied) {
+            let at = v.at.as_deref();
+            match groups
+                .iter_mut()
+                .find(|g| g.rule == &*v.rule && g.why == v.why && g.at == at)
+            {
+                Some(g) => g.periods.push(c.period_start),
+                None => groups.push(SkipGroup {
+                    rule: &v.rule,
+                    why: &v.why,
+                    at,
+                    periods: vec![c.period_start],
+                }),
+            }
+        }
+    }
+    for g in groups {
+        let periods = match (g.periods.first(), g.periods.last(), g.periods.len()) {
+            (Some(first), _, 1) => format!("period {first}"),
+            (Some(first), Some(last), n) => format!("periods {first} … {last} ({n} periods)"),
+            _ => continue,
+        };
+        let step = Step {
+            text: format!("discount `{}` skipped for {periods}: {}", g.rule, g.why),
+            at: g.at.map(str::to_string),
+        };
+        step_line(out, "  ", &step);
+    }
+}
+
 /// The `tenor explain` text: for every charge, the chain of rules that made it.
 pub fn explain(p: &PricedQuote, only_line: Option<usize>) -> String {
     let mut out = String::new();
@@ -127,6 +173,7 @@ pub fn explain(p: &PricedQuote, only_line: Option<usize>) -> String {
                 step_line(&mut out, "    ", s);
             }
         }
+        skipped_discounts(&mut out, l);
         let _ = writeln!(
             out,
             "  line total {}; first charge {}; recurring {} per billing period; MRR {}",

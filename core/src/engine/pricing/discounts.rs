@@ -2,7 +2,7 @@
 //! each charge (durations, fixed and percentage amounts), and why not when it takes nothing.
 
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_ratio};
-use super::types::{Charge, ChargeKind, Share, Step};
+use super::types::{Charge, ChargeKind, Share, Step, Verdict};
 use crate::engine::calendar::{self};
 use crate::engine::catalogue::{
     Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Sellable,
@@ -35,10 +35,6 @@ pub(super) struct Discounter<'c, 's> {
 impl Discounter<'_, '_> {
     /// Adds a gross charge to `charges`, each of its discounts right after it.
     pub(super) fn push(&mut self, g: Charge, charges: &mut Vec<Charge>) {
-        let cat = self.ctx.cat;
-        let line = self.ctx.line;
-        let explain = self.explain;
-        let zero = self.zero;
         let c = Gross {
             kind: g.kind,
             period_start: g.period_start,
@@ -48,143 +44,18 @@ impl Discounter<'_, '_> {
             share: g.share,
         };
         // The gross charge goes in first; its discounts follow, and `explain` adds to its steps
-        // through `gi`.
+        // and verdicts through `gi`.
         let gi = charges.len();
         charges.push(g);
-        let note = |charges: &mut Vec<Charge>, step: Step| {
-            if let Some(g) = charges.get_mut(gi) {
-                g.explain.push(step);
-            }
-        };
-        let discount = |rule: Option<Arc<str>>, amount: Decimal, explain: Vec<Step>| Charge {
-            kind: ChargeKind::Discount,
-            period_start: c.period_start,
-            period_end: c.period_end,
-            bill_date: c.bill_date,
-            amount: -amount,
-            cost: zero,
-            rule,
-            explain,
-            share: c.share,
-        };
-        if let Some((amount, share)) = self.memo_key {
-            if c.amount == amount && c.share == share && c.kind != ChargeKind::MinimumTrueUp {
-                for (rule, d) in self.memo.iter() {
-                    let rule = match rule {
-                        Some(k) => cat.discounts.get(*k).map(|r| r.name.clone()),
-                        None => Some(self.manual.clone()),
-                    };
-                    charges.push(discount(rule, *d, Vec::new()));
-                }
-                return;
-            }
+        if self.replay_memo(&c, charges) {
+            return;
         }
         let mut running = c.amount;
         self.fired.clear();
-        for (k, rule) in cat.discounts.iter().enumerate() {
-            let no_reason = Err(String::new());
-            let verdict = self.verdicts.get(k).unwrap_or(&no_reason);
-            if let Err(why) = verdict {
-                if explain {
-                    note(
-                        charges,
-                        Step {
-                            text: format!("discount `{}` skipped: {why}", rule.name),
-                            at: Some(rule.origin.clone()),
-                        },
-                    );
-                }
-                continue;
-            }
-            let quote_once = matches!(rule.scope, DiscountScope::Quote)
-                && matches!(rule.amount, DiscountAmount::Fixed { .. });
-            if quote_once && self.quote_discount_used.get(k).copied().unwrap_or(true) {
-                if explain {
-                    note(
-                        charges,
-                        Step {
-                            text: format!(
-                                "discount `{}` skipped: a fixed amount off the quote applies once, already used",
-                                rule.name
-                            ),
-                            at: Some(rule.origin.clone()),
-                        },
-                    );
-                }
-                continue;
-            }
-            match self.ctx.discount(rule, &c, running, self.first_charge_done) {
-                Ok(amount) if !amount.is_zero() => {
-                    let how = if explain {
-                        self.ctx.discount_how(rule, &c, running, amount)
-                    } else {
-                        String::new()
-                    };
-                    running -= amount;
-                    if quote_once {
-                        if let Some(u) = self.quote_discount_used.get_mut(k) {
-                            *u = true;
-                        }
-                    }
-                    self.fired.push((Some(k), amount));
-                    let steps = if explain {
-                        note(
-                            charges,
-                            Step {
-                                text: format!("discount `{}` fired: {how}", rule.name),
-                                at: Some(rule.origin.clone()),
-                            },
-                        );
-                        vec![Step {
-                            text: how,
-                            at: Some(rule.origin.clone()),
-                        }]
-                    } else {
-                        Vec::new()
-                    };
-                    charges.push(discount(Some(rule.name.clone()), amount, steps));
-                }
-                _ if !explain => {}
-                outcome => {
-                    let how = match outcome {
-                        Ok(amount) => self.ctx.discount_how(rule, &c, running, amount),
-                        Err(skip) => skip.why(rule, line.start),
-                    };
-                    note(
-                        charges,
-                        Step {
-                            text: format!("discount `{}` skipped: {how}", rule.name),
-                            at: Some(rule.origin.clone()),
-                        },
-                    );
-                }
-            }
+        for (k, rule) in self.ctx.cat.discounts.iter().enumerate() {
+            running = self.apply_rule(k, rule, &c, running, gi, charges);
         }
-        if let (Some(m), false) = (line.discount, c.kind == ChargeKind::MinimumTrueUp) {
-            let (amount, how) = match m {
-                ManualDiscount::Percent(p) => {
-                    let a = percent_of(cat, running, p);
-                    (a, format!("manual {p}% of {running} = {a}"))
-                }
-                ManualDiscount::Amount(a) if !self.first_charge_done => {
-                    let a = cat.round(a.min(running.max(Decimal::ZERO)));
-                    (a, format!("manual {a} off the line's first charge"))
-                }
-                ManualDiscount::Amount(_) => (Decimal::ZERO, String::new()),
-            };
-            if !amount.is_zero() {
-                self.fired.push((None, amount));
-                let steps = if explain {
-                    vec![Step {
-                        text: how,
-                        at: None,
-                    }]
-                } else {
-                    Vec::new()
-                };
-                charges.push(discount(Some(self.manual.clone()), amount, steps));
-            }
-        }
+        self.apply_manual(&c, running, gi, charges);
         if c.kind != ChargeKind::MinimumTrueUp {
             self.first_charge_done = true;
             if self.uniform && !c.share.is_partial() && !matches!(c.kind, ChargeKind::OneTime) {
@@ -192,6 +63,174 @@ impl Discounter<'_, '_> {
                 std::mem::swap(self.memo, self.fired);
             }
         }
+    }
+
+    /// Repeats the remembered discounts of an identical whole period; false when `c` is not one.
+    fn replay_memo(&self, c: &Gross, charges: &mut Vec<Charge>) -> bool {
+        let Some((amount, share)) = self.memo_key else {
+            return false;
+        };
+        if c.amount != amount || c.share != share || c.kind == ChargeKind::MinimumTrueUp {
+            return false;
+        }
+        for (rule, d) in self.memo.iter() {
+            let rule = match rule {
+                Some(k) => self.ctx.cat.discounts.get(*k).map(|r| r.name.clone()),
+                None => Some(self.manual.clone()),
+            };
+            charges.push(c.discount(rule, *d, Vec::new(), self.zero));
+        }
+        true
+    }
+
+    /// Records, for `explain`, a rule's verdict (and a step when it fired) on the gross charge.
+    fn note(&self, charges: &mut [Charge], gi: usize, verdict: Verdict, step: Option<Step>) {
+        if let Some(g) = charges.get_mut(gi) {
+            if let Some(s) = step {
+                g.explain.push(s);
+            }
+            g.detail
+                .get_or_insert_with(Default::default)
+                .verdicts
+                .push(verdict);
+        }
+    }
+
+    /// Records that `rule` took nothing off the gross charge, and why.
+    fn skipped(&self, rule: &DiscountRule, why: String, gi: usize, charges: &mut [Charge]) {
+        let verdict = Verdict {
+            rule: rule.name.clone(),
+            applied: false,
+            why,
+            amount: self.zero,
+            at: Some(rule.origin.clone()),
+        };
+        self.note(charges, gi, verdict, None);
+    }
+
+    /// Applies discount rule `k` to what the rules before it left (`running`); returns what
+    /// this one leaves.
+    fn apply_rule(
+        &mut self,
+        k: usize,
+        rule: &DiscountRule,
+        c: &Gross,
+        running: Decimal,
+        gi: usize,
+        charges: &mut Vec<Charge>,
+    ) -> Decimal {
+        let explain = self.explain;
+        let no_reason = Err(String::new());
+        if let Err(why) = self.verdicts.get(k).unwrap_or(&no_reason) {
+            if explain {
+                self.skipped(rule, why.clone(), gi, charges);
+            }
+            return running;
+        }
+        let quote_once = matches!(rule.scope, DiscountScope::Quote)
+            && matches!(rule.amount, DiscountAmount::Fixed { .. });
+        if quote_once && self.quote_discount_used.get(k).copied().unwrap_or(true) {
+            if explain {
+                let why = "a fixed amount off the quote applies once, already used".to_string();
+                self.skipped(rule, why, gi, charges);
+            }
+            return running;
+        }
+        match self.ctx.discount(rule, c, running, self.first_charge_done) {
+            Ok(amount) if !amount.is_zero() => {
+                if quote_once {
+                    if let Some(u) = self.quote_discount_used.get_mut(k) {
+                        *u = true;
+                    }
+                }
+                self.fired.push((Some(k), amount));
+                let steps = if explain {
+                    let how = self.ctx.discount_how(rule, c, running, amount);
+                    self.fired_note(rule, &how, amount, gi, charges);
+                    vec![Step {
+                        text: how,
+                        at: Some(rule.origin.clone()),
+                    }]
+                } else {
+                    Vec::new()
+                };
+                charges.push(c.discount(Some(rule.name.clone()), amount, steps, self.zero));
+                running - amount
+            }
+            _ if !explain => running,
+            outcome => {
+                let how = match outcome {
+                    Ok(amount) => self.ctx.discount_how(rule, c, running, amount),
+                    Err(skip) => skip.why(rule, self.ctx.line.start),
+                };
+                self.skipped(rule, how, gi, charges);
+                running
+            }
+        }
+    }
+
+    /// Records, for `explain`, that `rule` took `amount` off the gross charge.
+    fn fired_note(
+        &self,
+        rule: &DiscountRule,
+        how: &str,
+        amount: Decimal,
+        gi: usize,
+        charges: &mut [Charge],
+    ) {
+        let at = Some(rule.origin.clone());
+        let step = Step {
+            text: format!("discount `{}` fired: {how}", rule.name),
+            at: at.clone(),
+        };
+        let verdict = Verdict {
+            rule: rule.name.clone(),
+            applied: true,
+            why: how.to_string(),
+            amount,
+            at,
+        };
+        self.note(charges, gi, verdict, Some(step));
+    }
+
+    /// Applies the quote line's own discount, after the rules, to what they left.
+    fn apply_manual(&mut self, c: &Gross, running: Decimal, gi: usize, charges: &mut Vec<Charge>) {
+        let cat = self.ctx.cat;
+        let (Some(m), false) = (self.ctx.line.discount, c.kind == ChargeKind::MinimumTrueUp) else {
+            return;
+        };
+        let (amount, how) = match m {
+            ManualDiscount::Percent(p) => {
+                let a = percent_of(cat, running, p);
+                (a, format!("manual {p}% of {running} = {a}"))
+            }
+            ManualDiscount::Amount(a) if !self.first_charge_done => {
+                let a = cat.round(a.min(running.max(Decimal::ZERO)));
+                (a, format!("manual {a} off the line's first charge"))
+            }
+            ManualDiscount::Amount(_) => (Decimal::ZERO, String::new()),
+        };
+        if amount.is_zero() {
+            return;
+        }
+        self.fired.push((None, amount));
+        let steps = if self.explain {
+            let verdict = Verdict {
+                rule: self.manual.clone(),
+                applied: true,
+                why: how.clone(),
+                amount,
+                at: None,
+            };
+            self.note(charges, gi, verdict, None);
+            vec![Step {
+                text: how,
+                at: None,
+            }]
+        } else {
+            Vec::new()
+        };
+        charges.push(c.discount(Some(self.manual.clone()), amount, steps, self.zero));
     }
 }
 
@@ -204,6 +243,30 @@ pub(super) struct Gross {
     pub(super) bill_date: NaiveDate,
     pub(super) amount: Decimal,
     pub(super) share: Share,
+}
+
+impl Gross {
+    /// The discount charge taking `amount` off this charge.
+    fn discount(
+        &self,
+        rule: Option<Arc<str>>,
+        amount: Decimal,
+        explain: Vec<Step>,
+        zero: Decimal,
+    ) -> Charge {
+        Charge {
+            kind: ChargeKind::Discount,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            bill_date: self.bill_date,
+            amount: -amount,
+            cost: zero,
+            rule,
+            explain,
+            share: self.share,
+            detail: None,
+        }
+    }
 }
 
 /// A line's facts for evaluating discount rules.

@@ -15,8 +15,8 @@ mod types;
 
 pub use offer::{parse_billing, parse_term};
 pub use types::{
-    Charge, ChargeKind, CustomerRef, PriceError, PriceOptions, PricedLine, PricedQuote, Progress,
-    Share, Step, Totals,
+    Charge, ChargeDetail, ChargeKind, CustomerRef, LineDetail, PriceError, PriceOptions,
+    PricedLine, PricedQuote, Progress, ProrationDetail, Share, Step, TierApplied, Totals, Verdict,
 };
 
 use crate::engine::catalogue::Catalogue;

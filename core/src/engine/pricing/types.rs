@@ -94,6 +94,90 @@ pub struct PricedLine {
     /// Steps common to the line (offer, policy), for `explain`.
     #[serde(skip)]
     pub explain: Vec<Step>,
+    /// The offer's flat price per unit and the months it covers (`None` months: once); `None`
+    /// for a tiered price.
+    #[serde(skip)]
+    pub unit_price: Option<(Decimal, Option<u32>)>,
+    /// The line's offer, tiers and policy as data, for `explain` only.
+    #[serde(skip)]
+    pub detail: Option<Box<LineDetail>>,
+}
+
+/// How a line was priced, as data: built only when [`PriceOptions::explain`] is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineDetail {
+    /// The offer chosen (`P1Y monthly`, `one-time`).
+    pub offer: String,
+    /// Its price in words (`22.00 a month`, or the tier table it goes through).
+    pub price: String,
+    /// `file:line` of the offer.
+    pub at: String,
+    /// The co-term policy used, with its `file:line`.
+    pub coterm: Option<(String, String)>,
+    /// Tier rows applied to the line's units (the same for each of its charges).
+    pub tiers: Vec<TierApplied>,
+}
+
+/// One tier row applied to a line's units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierApplied {
+    /// The tier table's name.
+    pub table: String,
+    /// 1-based row number.
+    pub row: usize,
+    /// Units above which the row starts (0 for the first).
+    pub from: Decimal,
+    /// The row's inclusive upper bound (`None` for the open last row).
+    pub to: Option<Decimal>,
+    /// Units (or blocks) priced in the row.
+    pub units: Decimal,
+    /// Price per unit (or block).
+    pub rate: Decimal,
+    /// Flat fee of the row.
+    pub flat: Decimal,
+    /// `units × rate + flat`.
+    pub amount: Decimal,
+    /// `file:line` of the row.
+    pub at: String,
+}
+
+/// How much of its billing period a charge covers, as counted by its co-term policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProrationDetail {
+    /// `whole`, `days`, `months` or `unprorated`.
+    pub unit: &'static str,
+    /// Days (or months) covered.
+    pub covered: i64,
+    /// Days (or months) in the billing period.
+    pub of: i64,
+    /// `actual` or `30-day` for day counts.
+    pub day_basis: Option<&'static str>,
+    /// The billing period the charge is a share of, `[start, end)`.
+    pub period: (NaiveDate, NaiveDate),
+}
+
+/// One discount rule's verdict on one charge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The rule's name (`manual` for the quote line's own discount).
+    pub rule: Arc<str>,
+    /// True when it took something off.
+    pub applied: bool,
+    /// How it was worked out, or why it took nothing.
+    pub why: String,
+    /// What it took off (zero when skipped).
+    pub amount: Decimal,
+    /// `file:line` of the rule.
+    pub at: Option<String>,
+}
+
+/// How a gross charge was made, as data: built only when [`PriceOptions::explain`] is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChargeDetail {
+    /// The share of its billing period (none for one-time charges and true-ups).
+    pub proration: Option<ProrationDetail>,
+    /// Each discount rule's verdict, in written order, then the manual discount.
+    pub verdicts: Vec<Verdict>,
 }
 
 /// Kinds of charge.
@@ -152,6 +236,9 @@ pub struct Charge {
     /// The share of a billing period the charge covers (for amounts stated per month).
     #[serde(skip)]
     pub share: Share,
+    /// Proration and discount verdicts as data, for `explain` only.
+    #[serde(skip)]
+    pub detail: Option<Box<ChargeDetail>>,
 }
 
 /// A charge's share of its billing period: `months × num ÷ den` months of service.
