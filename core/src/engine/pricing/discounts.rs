@@ -288,122 +288,129 @@ impl LineCtx<'_> {
 
     /// Whether a rule's scope and conditions hold for this line; the reason when not.
     pub(super) fn applies(&self, rule: &DiscountRule) -> Result<(), String> {
+        self.in_scope(&rule.scope)?;
+        rule.conditions.iter().try_for_each(|c| self.holds(c))
+    }
+
+    /// Whether the line is in the rule's scope (SKU, vendor, category).
+    fn in_scope(&self, scope: &DiscountScope) -> Result<(), String> {
         let item = self.item;
-        match &rule.scope {
+        match scope {
             DiscountScope::Sku(s) if &*item.sku != s.as_str() => {
-                return Err(self.why(|| format!("applies to `{s}`, this line is `{}`", item.sku)));
+                Err(self.why(|| format!("applies to `{s}`, this line is `{}`", item.sku)))
             }
-            DiscountScope::Vendor(v) if item.vendor.as_deref() != Some(v) => {
-                return Err(self.why(|| {
-                    format!(
-                        "applies to vendor `{v}`, this line's vendor is {}",
-                        item.vendor
-                            .as_deref()
-                            .map(|x| format!("`{x}`"))
-                            .unwrap_or_else(|| "not set".into())
-                    )
-                }));
-            }
+            DiscountScope::Vendor(v) if item.vendor.as_deref() != Some(v) => Err(self.why(|| {
+                format!(
+                    "applies to vendor `{v}`, this line's vendor is {}",
+                    quoted_or_not_set(item.vendor.as_deref())
+                )
+            })),
             DiscountScope::Category(c) if item.category.as_deref() != Some(c) => {
-                return Err(self.why(|| {
+                Err(self.why(|| {
                     format!(
                         "applies to category `{c}`, this line's category is {}",
-                        item.category
-                            .as_deref()
-                            .map(|x| format!("`{x}`"))
-                            .unwrap_or_else(|| "not set".into())
+                        quoted_or_not_set(item.category.as_deref())
                     )
-                }));
+                }))
             }
-            _ => {}
+            _ => Ok(()),
         }
-        for cond in &rule.conditions {
-            match cond {
-                Condition::Segment(list) => {
-                    let seg = self.quote.customer.segment.as_deref();
-                    if !seg.is_some_and(|s| list.iter().any(|x| x == s)) {
-                        return Err(self.why(|| {
-                            format!(
-                                "needs customer segment {}, the customer's is {}",
-                                list.join(" or "),
-                                seg.map(|s| format!("`{s}`"))
-                                    .unwrap_or_else(|| "not set".into())
-                            )
-                        }));
-                    }
+    }
+
+    /// Whether one condition of a rule holds for the line.
+    fn holds(&self, cond: &Condition) -> Result<(), String> {
+        match cond {
+            Condition::Segment(list) => {
+                let seg = self.quote.customer.segment.as_deref();
+                if seg.is_some_and(|s| list.iter().any(|x| x == s)) {
+                    return Ok(());
                 }
-                Condition::Term(list) => {
-                    if !list.contains(&self.term) {
-                        // The names are made only when `explain` reads them.
-                        return Err(self.why(|| {
-                            let names: Vec<String> = list
-                                .iter()
-                                .map(|t| crate::engine::catalogue::term_text(*t))
-                                .collect();
-                            format!(
-                                "needs term {}, the line is {}",
-                                names.join(" or "),
-                                crate::engine::catalogue::term_text(self.term)
-                            )
-                        }));
-                    }
-                }
-                Condition::Billing(list) => {
-                    if self.term.is_none() || !list.contains(&self.billing) {
-                        return Err(self.why(|| {
-                            let names: Vec<&str> = list.iter().map(|b| b.keyword()).collect();
-                            format!(
-                                "needs billing {}, the line is billed {}",
-                                names.join(" or "),
-                                if self.term.is_none() {
-                                    "once"
-                                } else {
-                                    self.billing.keyword()
-                                }
-                            )
-                        }));
-                    }
-                }
-                Condition::Quantity(op, n) => {
-                    let q = self.line.quantity;
-                    let ok = match op {
-                        Comparison::AtLeast => q >= *n,
-                        Comparison::AtMost => q <= *n,
-                        Comparison::Above => q > *n,
-                        Comparison::Below => q < *n,
-                        Comparison::Is => q == *n,
-                    };
-                    if !ok {
-                        return Err(self.why(|| {
-                            format!("needs quantity {} {n}, the line has {q}", op.words())
-                        }));
-                    }
-                }
-                Condition::Date(subject, op, date) => {
-                    let (what, d) = match subject {
-                        DateSubject::Start => ("start", self.line.start),
-                        DateSubject::QuoteDate => ("quote date", self.quote.date),
-                    };
-                    let ok = match op {
-                        DateOp::Before => d < *date,
-                        DateOp::From => d >= *date,
-                    };
-                    if !ok {
-                        return Err(self.why(|| {
-                            format!(
-                                "needs {what} {} {date}, it is {d}",
-                                if *op == DateOp::Before {
-                                    "before"
-                                } else {
-                                    "from"
-                                }
-                            )
-                        }));
-                    }
-                }
+                Err(self.why(|| {
+                    format!(
+                        "needs customer segment {}, the customer's is {}",
+                        list.join(" or "),
+                        quoted_or_not_set(seg)
+                    )
+                }))
             }
+            Condition::Term(list) => {
+                if list.contains(&self.term) {
+                    return Ok(());
+                }
+                // The names are made only when `explain` reads them.
+                Err(self.why(|| {
+                    let names: Vec<String> = list
+                        .iter()
+                        .map(|t| crate::engine::catalogue::term_text(*t))
+                        .collect();
+                    format!(
+                        "needs term {}, the line is {}",
+                        names.join(" or "),
+                        crate::engine::catalogue::term_text(self.term)
+                    )
+                }))
+            }
+            Condition::Billing(list) => {
+                if self.term.is_some() && list.contains(&self.billing) {
+                    return Ok(());
+                }
+                Err(self.why(|| {
+                    let names: Vec<&str> = list.iter().map(|b| b.keyword()).collect();
+                    format!(
+                        "needs billing {}, the line is billed {}",
+                        names.join(" or "),
+                        if self.term.is_none() {
+                            "once"
+                        } else {
+                            self.billing.keyword()
+                        }
+                    )
+                }))
+            }
+            Condition::Quantity(op, n) => self.quantity_holds(*op, *n),
+            Condition::Date(subject, op, date) => self.date_holds(*subject, *op, *date),
         }
-        Ok(())
+    }
+
+    /// Whether the line's quantity compares with `n` as the rule says.
+    fn quantity_holds(&self, op: Comparison, n: Decimal) -> Result<(), String> {
+        let q = self.line.quantity;
+        let ok = match op {
+            Comparison::AtLeast => q >= n,
+            Comparison::AtMost => q <= n,
+            Comparison::Above => q > n,
+            Comparison::Below => q < n,
+            Comparison::Is => q == n,
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(self.why(|| format!("needs quantity {} {n}, the line has {q}", op.words())))
+    }
+
+    /// Whether the line's start (or the quote's date) is before or from `date`.
+    fn date_holds(&self, subject: DateSubject, op: DateOp, date: NaiveDate) -> Result<(), String> {
+        let (what, d) = match subject {
+            DateSubject::Start => ("start", self.line.start),
+            DateSubject::QuoteDate => ("quote date", self.quote.date),
+        };
+        let ok = match op {
+            DateOp::Before => d < date,
+            DateOp::From => d >= date,
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(self.why(|| {
+            format!(
+                "needs {what} {} {date}, it is {d}",
+                if op == DateOp::Before {
+                    "before"
+                } else {
+                    "from"
+                }
+            )
+        }))
     }
 
     /// The share of a charge's period inside the rule's duration, as days inside over days in
@@ -552,6 +559,12 @@ impl LineCtx<'_> {
             }
         }
     }
+}
+
+/// `` `x` `` for a value, `not set` for none.
+fn quoted_or_not_set(v: Option<&str>) -> String {
+    v.map(|x| format!("`{x}`"))
+        .unwrap_or_else(|| "not set".into())
 }
 
 /// Why a discount rule that applies to a line takes nothing off one of its charges.

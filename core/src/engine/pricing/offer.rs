@@ -72,6 +72,8 @@ pub(super) fn field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")
 }
 
+/// Checks a quote line against the rule set and finds its product, offer and co-term policy;
+/// every problem of the line is reported.
 pub(super) fn resolve<'a>(
     cat: &'a Catalogue,
     quote: &Quote,
@@ -90,6 +92,45 @@ pub(super) fn resolve<'a>(
             None
         }
     };
+    check_amounts(i, line, &mut errors);
+    let (term, billing) = term_and_billing(i, line, &mut errors);
+    let (Some(item), Some(term), Some(billing)) = (item, term, billing) else {
+        return Err(errors);
+    };
+    let offer = match find_offer(item, term, billing, i) {
+        Ok(o) => o,
+        Err(e) => {
+            errors.push(e);
+            return Err(errors);
+        }
+    };
+    let coterm = if term.is_none() {
+        None
+    } else {
+        match resolve_coterm(cat, quote, i, line, item) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    };
+    check_usage(item, i, line, &mut errors);
+    if errors.is_empty() {
+        Ok(Resolved {
+            item,
+            offer,
+            term,
+            billing,
+            coterm,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Quantity and usage within what Tenor prices, and a quantity above zero.
+fn check_amounts(i: usize, line: &QuoteLine, errors: &mut Vec<PriceError>) {
     // A trillion units is beyond any real order; past it, amounts outgrow a decimal's 28 digits
     // and would lose their cents.
     let limit = Decimal::from(1_000_000_000_000u64);
@@ -119,6 +160,14 @@ pub(super) fn resolve<'a>(
             ),
         ));
     }
+}
+
+/// The line's term (`Some(None)` for one-time) and billing frequency, each `None` when wrong.
+fn term_and_billing(
+    i: usize,
+    line: &QuoteLine,
+    errors: &mut Vec<PriceError>,
+) -> (Option<Option<u32>>, Option<Billing>) {
     let term = match parse_term(&line.term) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -155,58 +204,55 @@ pub(super) fn resolve<'a>(
         }
         (None, None) => None,
     };
-    let (Some(item), Some(term), Some(billing)) = (item, term, billing) else {
-        return Err(errors);
-    };
-    let offer = match item.offer(term, billing) {
-        Some(o) => o,
-        None => {
-            let offered: Vec<String> = item
-                .offers
-                .iter()
-                .map(|o| match o.term_months {
-                    None => "one-time".to_string(),
-                    Some(_) => format!("{} {}", o.term_text(), o.billing),
-                })
-                .collect();
-            let (what, path) = if item.offers.iter().any(|o| o.term_months == term) {
-                ("billing", "billing")
-            } else {
-                ("term", "term")
-            };
-            errors.push(perr(
-                field(i, path),
-                format!(
-                    "`{}` is not offered on {} {}",
-                    item.sku,
-                    crate::engine::catalogue::term_text(term),
-                    if term.is_some() {
-                        billing.keyword()
-                    } else {
-                        ""
-                    }
-                )
-                .trim_end()
-                .to_string(),
-                Some(format!(
-                    "the {what} must match a price line; offered: {}",
-                    offered.join(", ")
-                )),
-            ));
-            return Err(errors);
-        }
-    };
-    let coterm = if term.is_none() {
-        None
+    (term, billing)
+}
+
+/// The product's price line for this term and billing, or what it does offer.
+fn find_offer(
+    item: &Sellable,
+    term: Option<u32>,
+    billing: Billing,
+    i: usize,
+) -> Result<&Offer, PriceError> {
+    if let Some(o) = item.offer(term, billing) {
+        return Ok(o);
+    }
+    let offered: Vec<String> = item
+        .offers
+        .iter()
+        .map(|o| match o.term_months {
+            None => "one-time".to_string(),
+            Some(_) => format!("{} {}", o.term_text(), o.billing),
+        })
+        .collect();
+    let (what, path) = if item.offers.iter().any(|o| o.term_months == term) {
+        ("billing", "billing")
     } else {
-        match resolve_coterm(cat, quote, i, line, item) {
-            Ok(c) => c,
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        }
+        ("term", "term")
     };
+    Err(perr(
+        field(i, path),
+        format!(
+            "`{}` is not offered on {} {}",
+            item.sku,
+            crate::engine::catalogue::term_text(term),
+            if term.is_some() {
+                billing.keyword()
+            } else {
+                ""
+            }
+        )
+        .trim_end()
+        .to_string(),
+        Some(format!(
+            "the {what} must match a price line; offered: {}",
+            offered.join(", ")
+        )),
+    ))
+}
+
+/// A usage estimate only on a metered product, and never negative.
+fn check_usage(item: &Sellable, i: usize, line: &QuoteLine, errors: &mut Vec<PriceError>) {
     if item.usage.is_none() && line.usage.is_some() {
         errors.push(perr(
             field(i, "usage"),
@@ -228,17 +274,6 @@ pub(super) fn resolve<'a>(
                 None,
             ));
         }
-    }
-    if errors.is_empty() {
-        Ok(Resolved {
-            item,
-            offer,
-            term,
-            billing,
-            coterm,
-        })
-    } else {
-        Err(errors)
     }
 }
 
