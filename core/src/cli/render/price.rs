@@ -89,6 +89,31 @@ fn unit_price(l: &PricedLine) -> String {
 /// The `tenor price` table: one row per line and a total row whose amounts are the quote's
 /// totals (each the sum of its column), then the quote's totals and footnotes.
 pub fn price_table(p: &PricedQuote) -> String {
+    let (t, changing) = lines_table(p);
+    let mut notes = String::from(
+        "First invoice: what each line bills on the quote's first bill date. Margin % of the \
+         total row is the quote's margin over its contract value, not a sum.\n",
+    );
+    if !changing.is_empty() {
+        let _ = writeln!(
+            notes,
+            "* MRR after time-limited discounts end (line {}); the first months bill less.",
+            changing.join(", ")
+        );
+    }
+    format!(
+        "Quote {} for {} ({}), {}\n{t}\n{notes}{}\n",
+        p.quote,
+        p.customer.name,
+        p.customer.id,
+        p.date,
+        totals_table(p)
+    )
+}
+
+/// The table of lines with its total row, and the lines whose MRR is the rate after
+/// time-limited discounts end.
+fn lines_table(p: &PricedQuote) -> (Table, Vec<String>) {
     let mut t = table();
     t.set_header(vec![
         "#",
@@ -140,27 +165,32 @@ pub fn price_table(p: &PricedQuote) -> String {
         ]);
     }
     let tt = &p.totals;
-    t.add_row(vec![
-        String::new(),
-        "Total".to_string(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        money(discount_total),
-        money(tt.first_invoice),
-        String::new(),
-        money(tt.mrr),
-        money(tt.contract_value),
-        margin_percent(tt.contract_value, tt.cost),
-    ]);
+    let mut total = vec![String::new(); 13];
+    for (i, v) in [
+        (1, "Total".to_string()),
+        (7, money(discount_total)),
+        (8, money(tt.first_invoice)),
+        (10, money(tt.mrr)),
+        (11, money(tt.contract_value)),
+        (12, margin_percent(tt.contract_value, tt.cost)),
+    ] {
+        if let Some(cell) = total.get_mut(i) {
+            *cell = v;
+        }
+    }
+    t.add_row(total);
     for i in [0, 2, 6, 7, 8, 9, 10, 11, 12] {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
+    (t, changing)
+}
+
+/// The quote's totals, one per row.
+fn totals_table(p: &PricedQuote) -> Table {
     let mut totals = table();
+    let tt = &p.totals;
     for (name, v) in [
         ("First invoice", tt.first_invoice),
         ("MRR", tt.mrr),
@@ -177,21 +207,7 @@ pub fn price_table(p: &PricedQuote) -> String {
     if let Some(c) = totals.column_mut(1) {
         c.set_cell_alignment(CellAlignment::Right);
     }
-    let mut notes = String::from(
-        "First invoice: what each line bills on the quote's first bill date. Margin % of the \
-         total row is the quote's margin over its contract value, not a sum.\n",
-    );
-    if !changing.is_empty() {
-        let _ = writeln!(
-            notes,
-            "* MRR after time-limited discounts end (line {}); the first months bill less.",
-            changing.join(", ")
-        );
-    }
-    format!(
-        "Quote {} for {} ({}), {}\n{t}\n{notes}{totals}\n",
-        p.quote, p.customer.name, p.customer.id, p.date
-    )
+    totals
 }
 
 fn step_line(out: &mut String, indent: &str, s: &Step) {

@@ -4,6 +4,7 @@ use super::Scratch;
 use super::discounts::{Discounter, LineCtx};
 use super::offer::Resolved;
 use super::offer::{field, overflow, resolve, term_name};
+use super::plans::Plans;
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_over, round_share};
 use super::types::{
     Charge, ChargeDetail, ChargeKind, LineDetail, PriceError, PriceOptions, PricedLine,
@@ -76,36 +77,16 @@ pub(super) fn price_line(
         zero,
     } = scratch;
     let zero = *zero;
-    let (line_steps, mut detail) = if opts.explain {
-        let (steps, detail) = line_explain(cat, quote, &r);
-        (steps, Some(Box::new(detail)))
-    } else {
-        (Vec::new(), None)
+    let (line_steps, mut detail) = match opts.explain {
+        true => line_explain(cat, quote, &r),
+        false => (Vec::new(), None),
     };
-    // The committed pieces.
-    let (term_start, end, billing_months, pieces) = match r.term {
-        None => (line.start, line.start, 0, &[][..]),
-        Some(term) => {
-            let b = r.billing.months().unwrap_or(term);
-            let (term_start, end, pieces) = plans
-                .plan(line.start, term, b, r.coterm.as_ref().map(|c| c.1))
-                .map_err(|e| vec![perr(field(i, "start"), e.0, None)])?;
-            (term_start, end, b, pieces)
-        }
-    };
+    let (term_start, end, billing_months, pieces) = plan_line(plans, line, &r, i)?;
     let lp = LinePricer::new(cat, line, &r, i, billing_months, opts.explain)?;
     if let Some(d) = detail.as_deref_mut() {
         d.tiers = lp.tiers_applied();
     }
-    let ctx = LineCtx {
-        cat,
-        quote,
-        line,
-        item: r.item,
-        term: r.term,
-        billing: r.billing,
-        explain: opts.explain,
-    };
+    let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
     verdicts.clear();
     verdicts.extend(cat.discounts.iter().map(|d| ctx.applies(d)));
     let uniform = !opts.explain && uniform_discounts(cat, line, verdicts);
@@ -128,23 +109,10 @@ pub(super) fn price_line(
     }
     let whole_amount = lp.push_pieces(pieces, &mut disc, &mut charges, zero)?;
     // Charges were made in bill-date order (each discount right after its charge), so no sort.
-    let recurring = if r.term.is_none() {
-        zero
-    } else {
-        lp.recurring(whole_amount, disc.verdicts, zero)?
+    let (recurring, mrr) = match r.term {
+        None => (zero, zero),
+        Some(_) => lp.steady(whole_amount, disc.verdicts, zero)?,
     };
-    let mrr = if r.term.is_none() {
-        zero
-    } else {
-        round_over(cat, recurring, billing_months.max(1))
-            .unwrap_or_else(|| cat.round(recurring / lp.b))
-    };
-    let first_date = charges.iter().map(|c| c.bill_date).min();
-    let first_charge = charges
-        .iter()
-        .filter(|c| Some(c.bill_date) == first_date)
-        .map(|c| c.amount)
-        .sum();
     Ok(PricedLine {
         line: i + 1,
         product: r.item.sku.clone(),
@@ -152,16 +120,12 @@ pub(super) fn price_line(
         bundle: r.item.is_bundle,
         quantity: line.quantity,
         term: term_name(r.term),
-        billing: if r.term.is_none() {
-            "once"
-        } else {
-            r.billing.keyword()
-        },
+        billing: billing_name(&r),
         coterm: r.coterm.map(|c| c.0),
         start: line.start,
         term_start,
         end,
-        first_charge,
+        first_charge: first_charge(&charges),
         recurring,
         mrr,
         charges,
@@ -172,6 +136,43 @@ pub(super) fn price_line(
         },
         detail,
     })
+}
+
+/// The line's billing frequency as written (`once` for one-time lines).
+fn billing_name(r: &Resolved<'_>) -> &'static str {
+    if r.term.is_none() {
+        "once"
+    } else {
+        r.billing.keyword()
+    }
+}
+
+/// The line's term start, commitment end, months per billing period and billed pieces (none
+/// for a one-time line).
+fn plan_line<'p>(
+    plans: &'p mut Plans,
+    line: &QuoteLine,
+    r: &Resolved<'_>,
+    i: usize,
+) -> Result<(NaiveDate, NaiveDate, u32, &'p [Piece]), Vec<PriceError>> {
+    let Some(term) = r.term else {
+        return Ok((line.start, line.start, 0, &[]));
+    };
+    let b = r.billing.months().unwrap_or(term);
+    let (term_start, end, pieces) = plans
+        .plan(line.start, term, b, r.coterm.as_ref().map(|c| c.1))
+        .map_err(|e| vec![perr(field(i, "start"), e.0, None)])?;
+    Ok((term_start, end, b, pieces))
+}
+
+/// What the line's first bill date bills, net of discounts.
+fn first_charge(charges: &[Charge]) -> Decimal {
+    let first_date = charges.iter().map(|c| c.bill_date).min();
+    charges
+        .iter()
+        .filter(|c| Some(c.bill_date) == first_date)
+        .map(|c| c.amount)
+        .sum()
 }
 
 /// True when every rule that applies treats all whole periods alike (no duration, nothing
@@ -198,7 +199,11 @@ fn lasting(rule: &DiscountRule) -> bool {
 
 /// The line's steps common to all its charges (offer, derivation, co-term policy) and the
 /// same facts as data, for `explain`.
-fn line_explain(cat: &Catalogue, quote: &Quote, r: &Resolved<'_>) -> (Vec<Step>, LineDetail) {
+fn line_explain(
+    cat: &Catalogue,
+    quote: &Quote,
+    r: &Resolved<'_>,
+) -> (Vec<Step>, Option<Box<LineDetail>>) {
     let offer = r.offer;
     let offer_name = if offer.term_months.is_some() {
         format!("{} {}", offer.term_text(), offer.billing)
@@ -246,7 +251,7 @@ fn line_explain(cat: &Catalogue, quote: &Quote, r: &Resolved<'_>) -> (Vec<Step>,
         coterm,
         tiers: Vec::new(),
     };
-    (steps, detail)
+    (steps, Some(Box::new(detail)))
 }
 
 /// The co-term policy's step: its anchor, mode, proration and day basis in words.
@@ -714,6 +719,19 @@ impl<'a> LinePricer<'a> {
             });
         }
         explain
+    }
+
+    /// The steady-state figures: a full period's charge net of lasting discounts, and the MRR.
+    fn steady(
+        &self,
+        whole_amount: Option<Decimal>,
+        verdicts: &[Result<(), String>],
+        zero: Decimal,
+    ) -> Result<(Decimal, Decimal), Vec<PriceError>> {
+        let recurring = self.recurring(whole_amount, verdicts, zero)?;
+        let mrr = round_over(self.cat, recurring, self.billing_months.max(1))
+            .unwrap_or_else(|| self.cat.round(recurring / self.b));
+        Ok((recurring, mrr))
     }
 
     /// A full billing period's charge at the steady rate, net of lasting discounts, plus any

@@ -1,6 +1,7 @@
 //! Discounts: whether a rule applies to a line (scope, conditions), how much it takes off
 //! each charge (durations, fixed and percentage amounts), and why not when it takes nothing.
 
+use super::offer::Resolved;
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_ratio};
 use super::types::{Charge, ChargeKind, Share, Step, Verdict};
 use crate::engine::calendar::{self};
@@ -281,7 +282,26 @@ pub(super) struct LineCtx<'a> {
     pub(super) explain: bool,
 }
 
-impl LineCtx<'_> {
+impl<'a> LineCtx<'a> {
+    /// The facts of a resolved line.
+    pub(super) fn new(
+        cat: &'a Catalogue,
+        quote: &'a Quote,
+        line: &'a QuoteLine,
+        r: &Resolved<'a>,
+        explain: bool,
+    ) -> Self {
+        LineCtx {
+            cat,
+            quote,
+            line,
+            item: r.item,
+            term: r.term,
+            billing: r.billing,
+            explain,
+        }
+    }
+
     pub(super) fn why(&self, f: impl FnOnce() -> String) -> String {
         if self.explain { f() } else { String::new() }
     }
