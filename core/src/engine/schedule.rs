@@ -138,23 +138,17 @@ pub fn plan(
     })
 }
 
-/// [`plan`] into a caller's buffer (cleared first), so pricing many lines reuses one
-/// allocation; returns the term's start and the commitment's end.
-pub(crate) fn plan_into(
-    start: NaiveDate,
-    term: u32,
-    billing: u32,
-    coterm: Option<&Coterm>,
-    pieces: &mut Vec<Piece>,
-) -> Result<(NaiveDate, NaiveDate), PlanError> {
-    pieces.clear();
-    if term == 0 || billing == 0 {
-        return Err(err("a term and billing period must be at least one month"));
-    }
+/// Where a line's billing grid is anchored and where its commitment runs: the anchor, the
+/// alignment point (month index from the anchor, date), the term's start and the end (month
+/// index, date).
+type Bounds = (Anchor, (i64, NaiveDate), NaiveDate, (i64, NaiveDate));
+
+/// The [`Bounds`] of a line starting on `start` for `term` months under its co-term policy.
+fn bounds(start: NaiveDate, term: u32, coterm: Option<&Coterm>) -> Result<Bounds, PlanError> {
     let out_of_range = || err("the dates fall outside the calendar this engine handles");
     // Boundaries are carried with their month index from the anchor (`anchor + k months`), so
     // stepping from one never has to recover its index from the date.
-    let (anchor, (base, align), term_start, (end_k, end)) = match coterm {
+    let bounds = match coterm {
         None => {
             let a = Anchor::at(start);
             let k = i64::from(term);
@@ -199,6 +193,24 @@ pub(crate) fn plan_into(
             }
         },
     };
+    Ok(bounds)
+}
+
+/// [`plan`] into a caller's buffer (cleared first), so pricing many lines reuses one
+/// allocation; returns the term's start and the commitment's end.
+pub(crate) fn plan_into(
+    start: NaiveDate,
+    term: u32,
+    billing: u32,
+    coterm: Option<&Coterm>,
+    pieces: &mut Vec<Piece>,
+) -> Result<(NaiveDate, NaiveDate), PlanError> {
+    pieces.clear();
+    if term == 0 || billing == 0 {
+        return Err(err("a term and billing period must be at least one month"));
+    }
+    let out_of_range = || err("the dates fall outside the calendar this engine handles");
+    let (anchor, (base, align), term_start, (end_k, end)) = bounds(start, term, coterm)?;
     let step = i64::from(billing);
     // Every boundary is `anchor + (base + j × step)` months, and so is the end whenever the
     // billing period divides the months to it (always, for the terms the rules allow): reuse
