@@ -327,6 +327,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    /// `num` of `den` days (or months).
+    fn frac(num: i64, den: i64, unit: FractionUnit) -> Fraction {
+        Fraction { num, den, unit }
+    }
+
     fn anniversary(mode: CotermMode) -> Coterm {
         Coterm {
             anchor: AnchorAt::Date(Anchor::intending(2026, 7, 1).unwrap()),
@@ -346,14 +351,7 @@ mod tests {
             (p.pieces[0].start, p.pieces[0].end),
             (d(2026, 3, 15), d(2026, 7, 1))
         );
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 108,
-                den: 365,
-                unit: FractionUnit::Days
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(108, 365, FractionUnit::Days));
         assert_eq!(p.pieces[0].period, (d(2025, 7, 1), d(2026, 7, 1)));
         assert_eq!(
             (p.pieces[1].start, p.pieces[1].end),
@@ -380,14 +378,7 @@ mod tests {
     fn domain_example_3_monthly_stub() {
         let p = plan(d(2026, 3, 15), 12, 1, Some(&anniversary(CotermMode::Stub))).unwrap();
         assert_eq!(p.pieces.len(), 4 + 12);
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 17,
-                den: 31,
-                unit: FractionUnit::Days
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(17, 31, FractionUnit::Days));
         assert_eq!(p.pieces[1].start, d(2026, 4, 1));
         assert_eq!(p.pieces[3].start, d(2026, 6, 1));
         assert_eq!(p.pieces[4].start, d(2026, 7, 1));
@@ -416,14 +407,7 @@ mod tests {
         // P1M bought 2024-07-15 ends with 2024-07-31.
         let p = plan(d(2024, 7, 15), 1, 1, Some(&c)).unwrap();
         assert_eq!(p.end, d(2024, 8, 1));
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 17,
-                den: 31,
-                unit: FractionUnit::Days
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(17, 31, FractionUnit::Days));
         // P1Y bought 2024-07-15 ends with 2025-06-30.
         let p = plan(d(2024, 7, 15), 12, 12, Some(&c)).unwrap();
         assert_eq!(p.end, d(2025, 7, 1));
@@ -461,14 +445,7 @@ mod tests {
         let mut c = anniversary(CotermMode::Stub);
         c.proration = Proration::Monthly;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 4,
-                den: 12,
-                unit: FractionUnit::Months
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(4, 12, FractionUnit::Months));
         c.proration = Proration::None;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
         assert_eq!(p.pieces[0].fraction.value(), Decimal::ONE);
@@ -476,14 +453,7 @@ mod tests {
         c.basis = DayBasis::Thirty;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
         // 16 days left of March, then April–June: 16 + 90 of 360.
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 106,
-                den: 360,
-                unit: FractionUnit::Days30
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(106, 360, FractionUnit::Days30));
     }
 
     #[test]

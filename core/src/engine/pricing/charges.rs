@@ -84,7 +84,7 @@ pub(super) fn price_line(
     let (term_start, end, billing_months, pieces) = plan_line(plans, line, &r, i)?;
     let lp = LinePricer::new(cat, line, &r, i, billing_months, opts.explain)?;
     if let Some(d) = detail.as_deref_mut() {
-        d.tiers = lp.tiers_applied();
+        d.tiers.clone_from(&lp.tiers);
     }
     let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
     verdicts.clear();
@@ -305,6 +305,26 @@ fn day_basis(b: DayBasis) -> &'static str {
     }
 }
 
+/// A tier row applied, as an `explain` step.
+fn tier_step(t: &TierApplied) -> Step {
+    Step {
+        text: format!(
+            "tier {} of `{}`: {} × {}{} = {}",
+            t.row,
+            t.table,
+            t.units,
+            t.rate,
+            if t.flat.is_zero() {
+                String::new()
+            } else {
+                format!(" + flat {}", t.flat)
+            },
+            t.amount
+        ),
+        at: Some(t.at.clone()),
+    }
+}
+
 /// A piece's proration as data, for `explain`.
 fn proration_detail(piece: &Piece) -> ProrationDetail {
     let f = &piece.fraction;
@@ -353,7 +373,9 @@ struct LinePricer<'a> {
     /// `pp` and `cp` as integers, decoded once for all the line's charges.
     pp_fast: Option<(Exact, Exact)>,
     cp_fast: Option<(Exact, Exact)>,
-    /// The tier steps every charge of the line repeats (`explain` only).
+    /// The tier rows the line's units go through (`explain` only).
+    tiers: Vec<TierApplied>,
+    /// The same as steps, which every charge of the line repeats (`explain` only).
     tier_steps: Vec<Step>,
     explain: bool,
 }
@@ -393,6 +415,7 @@ impl<'a> LinePricer<'a> {
             cp: (Decimal::ZERO, Decimal::ONE),
             pp_fast: None,
             cp_fast: None,
+            tiers: Vec::new(),
             tier_steps: Vec::new(),
             explain,
         };
@@ -401,7 +424,8 @@ impl<'a> LinePricer<'a> {
         lp.pp_fast = Exact::of(lp.pp.0).zip(Exact::of(lp.pp.1));
         lp.cp_fast = Exact::of(lp.cp.0).zip(Exact::of(lp.cp.1));
         if explain {
-            lp.tier_steps = lp.tier_explain();
+            lp.tiers = lp.tiers_applied();
+            lp.tier_steps = lp.tiers.iter().map(tier_step).collect();
         }
         Ok(lp)
     }
@@ -444,32 +468,6 @@ impl<'a> LinePricer<'a> {
                     .map(|n| (n, Decimal::from(p))),
             },
         }
-    }
-
-    /// The tier rows the line's units go through, as `explain` steps.
-    fn tier_explain(&self) -> Vec<Step> {
-        let Some(t) = self.tier_table else {
-            return Vec::new();
-        };
-        tiers::breakdown(t, self.units)
-            .into_iter()
-            .map(|u| Step {
-                text: format!(
-                    "tier {} of `{}`: {} × {}{} = {}",
-                    u.row + 1,
-                    t.name,
-                    u.units,
-                    u.price,
-                    if u.flat.is_zero() {
-                        String::new()
-                    } else {
-                        format!(" + flat {}", u.flat)
-                    },
-                    u.amount()
-                ),
-                at: t.rows.get(u.row).map(|r| r.origin.clone()),
-            })
-            .collect()
     }
 
     /// The tier rows the line's units go through, as data.
