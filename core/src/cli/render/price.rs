@@ -395,3 +395,28 @@ mod tests {
         assert!(text.contains("* MRR after time-limited discounts end (line 4)"));
     }
 }
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+    use crate::cli::render::explain::tests::example;
+
+    #[test]
+    fn explain_lists_a_skipped_discount_once_per_line_with_its_periods() {
+        let text = explain(&example(true), None);
+        // Not once per charge any more.
+        assert!(!text.contains("skipped: "));
+        assert!(text.contains(
+            "  discount `welcome` skipped for periods 2027-04-01 … 2028-06-01 (15 periods): \
+             outside the first 3 months from 2026-12-07  ["
+        ));
+        assert!(text.contains(
+            "  discount `nonprofit` skipped for period 2026-12-07: applies to vendor `microsoft`, \
+             this line's vendor is `contoso`"
+        ));
+        // One line per rule for each of the seven lines (4 rules on each of lines 1-4 and 6-7,
+        // 3 on line 5, whose fourth rule fired), rather than one per charge.
+        assert_eq!(text.matches(" skipped for period").count(), 4 * 6 + 3);
+        assert_eq!(text.lines().count(), 261);
+    }
+}
