@@ -2,8 +2,8 @@
 //! Compiled once per run; pricing never looks at the syntax tree again.
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use tenor_dsl::ast::{self, Item, TargetKind};
 use tenor_dsl::{RuleSet, SourceSet};
@@ -28,7 +28,9 @@ pub struct Catalogue {
     pub price_step: Decimal,
     /// Products and bundles.
     pub items: Vec<Sellable>,
-    index: HashMap<String, usize, BuildHasherDefault<SkuHasher>>,
+    /// Item index by SKU. Fx-hashed: every quote line looks its SKU up, SipHash would cost more
+    /// than the rest of the lookup, and the keys come from the rule set, not from an attacker.
+    index: FxHashMap<String, usize>,
     /// Tier tables.
     pub tiers: Vec<TierTable>,
     /// Co-term policies.
@@ -46,40 +48,6 @@ pub struct Catalogue {
     pub match_tolerance: Decimal,
     /// Three-way match: finding classes not reported.
     pub match_ignore: Vec<String>,
-}
-
-/// Hashes SKUs for the catalogue's index (an FNV-style xor-multiply over eight bytes at a
-/// time). Every quote line looks its SKU up, and the standard SipHash costs more than the rest
-/// of the lookup; the keys come from the rule set, so resistance to chosen-key flooding is not
-/// needed.
-#[derive(Default)]
-struct SkuHasher(u64);
-
-impl Hasher for SkuHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const PRIME: u64 = 0x0000_0100_0000_01b3;
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(c);
-            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(PRIME);
-            // Fold the high bits down: one multiply only mixes upwards.
-            h ^= h >> 29;
-        }
-        for &b in chunks.remainder() {
-            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-        self.0 = h;
-    }
 }
 
 /// A product or bundle.
@@ -370,6 +338,38 @@ pub fn round_to_step(
     out
 }
 
+/// A tier table as priced: bounds, prices and flat fees, with where each row is written.
+fn tier_table(t: &ast::TierTable, sources: &SourceSet) -> TierTable {
+    let or_zero = |n: Option<Decimal>| n.unwrap_or(Decimal::ZERO);
+    let rows = t
+        .rows
+        .iter()
+        .map(|r| TierRow {
+            upper: match &r.node.bound.node {
+                ast::TierBound::First(n) | ast::TierBound::UpTo(n) => Some(n.value),
+                ast::TierBound::Above(_) => None,
+            },
+            price: or_zero(r.node.price.as_ref().map(|p| p.node.value)),
+            flat: or_zero(r.node.flat.as_ref().map(|f| f.node.value)),
+            origin: origin(sources, r.span),
+        })
+        .collect();
+    let per = t.period.as_ref().map(|p| p.node);
+    TierTable {
+        name: t.name.node.clone(),
+        mode: t.mode.node,
+        block: t
+            .block
+            .as_ref()
+            .map(|b| b.node.value)
+            .unwrap_or(Decimal::ONE),
+        per_months: per.and_then(|p| period_months(p, None)),
+        once: per == Some(ast::Period::Once),
+        rows,
+        origin: origin(sources, t.span),
+    }
+}
+
 impl Catalogue {
     /// Compiles a checked rule set. `sources` names files for origins.
     pub fn compile(rules: &RuleSet, sources: &SourceSet) -> Catalogue {
@@ -380,7 +380,7 @@ impl Catalogue {
             rounding_name: "half_up",
             price_step: Decimal::new(1, 2),
             items: Vec::new(),
-            index: HashMap::default(),
+            index: FxHashMap::default(),
             tiers: Vec::new(),
             policies: Vec::new(),
             default_policy: None,
@@ -391,92 +391,23 @@ impl Catalogue {
             match_tolerance: Decimal::ZERO,
             match_ignore: Vec::new(),
         };
-        let mut step_set = false;
         // Pass 1: settings, names, tier tables, SKUs (so later references resolve).
+        let mut step_set = false;
         for item in rules.items() {
             match item {
-                Item::Setting(s) => match &s.kind {
-                    ast::SettingKind::Currency(code) => {
-                        c.currency = code.node.clone();
-                        c.minor_units = tenor_dsl::currency::minor_units(&code.node).unwrap_or(2);
-                    }
-                    ast::SettingKind::Rounding(r) => {
-                        c.rounding_name = r.node.keyword();
-                        c.rounding = match r.node {
-                            ast::RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
-                            ast::RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
-                            ast::RoundingMode::HalfDown => RoundingStrategy::MidpointTowardZero,
-                            ast::RoundingMode::Up => RoundingStrategy::AwayFromZero,
-                            ast::RoundingMode::Down => RoundingStrategy::ToZero,
-                        };
-                    }
-                    ast::SettingKind::PriceStep(n) => {
-                        c.price_step = n.node.value;
-                        step_set = true;
-                    }
-                },
+                Item::Setting(s) => step_set |= c.apply_setting(&s.kind),
                 Item::Party(p) if p.kind.node == ast::PartyKind::Distributor => {
                     c.distributors.push((
                         p.name.node.clone(),
                         p.label.as_ref().map(|l| l.node.clone()),
                     ));
                 }
-                Item::Tiers(t) => {
-                    let rows = t
-                        .rows
-                        .iter()
-                        .map(|r| TierRow {
-                            upper: match &r.node.bound.node {
-                                ast::TierBound::First(n) | ast::TierBound::UpTo(n) => Some(n.value),
-                                ast::TierBound::Above(_) => None,
-                            },
-                            price: r
-                                .node
-                                .price
-                                .as_ref()
-                                .map(|p| p.node.value)
-                                .unwrap_or(Decimal::ZERO),
-                            flat: r
-                                .node
-                                .flat
-                                .as_ref()
-                                .map(|f| f.node.value)
-                                .unwrap_or(Decimal::ZERO),
-                            origin: origin(sources, r.span),
-                        })
-                        .collect();
-                    let per = t.period.as_ref().map(|p| p.node);
-                    c.tiers.push(TierTable {
-                        name: t.name.node.clone(),
-                        mode: t.mode.node,
-                        block: t
-                            .block
-                            .as_ref()
-                            .map(|b| b.node.value)
-                            .unwrap_or(Decimal::ONE),
-                        per_months: per.and_then(|p| period_months(p, None)),
-                        once: per == Some(ast::Period::Once),
-                        rows,
-                        origin: origin(sources, t.span),
-                    });
-                }
+                Item::Tiers(t) => c.tiers.push(tier_table(t, sources)),
                 Item::Product(p) => {
-                    c.index.insert(p.sku.node.clone(), c.items.len());
-                    c.items.push(Sellable::named(
-                        &p.sku.node,
-                        &p.name.node,
-                        false,
-                        origin(sources, p.span),
-                    ));
+                    c.add_item(&p.sku.node, &p.name.node, false, origin(sources, p.span))
                 }
                 Item::Bundle(b) => {
-                    c.index.insert(b.sku.node.clone(), c.items.len());
-                    c.items.push(Sellable::named(
-                        &b.sku.node,
-                        &b.name.node,
-                        true,
-                        origin(sources, b.span),
-                    ));
+                    c.add_item(&b.sku.node, &b.name.node, true, origin(sources, b.span))
                 }
                 _ => {}
             }
@@ -514,6 +445,38 @@ impl Catalogue {
             it.policy = p;
         }
         c
+    }
+
+    /// Applies one setting; true when it sets the price step.
+    fn apply_setting(&mut self, kind: &ast::SettingKind) -> bool {
+        match kind {
+            ast::SettingKind::Currency(code) => {
+                self.currency = code.node.clone();
+                self.minor_units = tenor_dsl::currency::minor_units(&code.node).unwrap_or(2);
+            }
+            ast::SettingKind::Rounding(r) => {
+                self.rounding_name = r.node.keyword();
+                self.rounding = match r.node {
+                    ast::RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+                    ast::RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+                    ast::RoundingMode::HalfDown => RoundingStrategy::MidpointTowardZero,
+                    ast::RoundingMode::Up => RoundingStrategy::AwayFromZero,
+                    ast::RoundingMode::Down => RoundingStrategy::ToZero,
+                };
+            }
+            ast::SettingKind::PriceStep(n) => {
+                self.price_step = n.node.value;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Registers a product or bundle by SKU; its body is compiled in the second pass.
+    fn add_item(&mut self, sku: &str, name: &str, is_bundle: bool, origin: Origin) {
+        self.index.insert(sku.to_string(), self.items.len());
+        self.items
+            .push(Sellable::named(sku, name, is_bundle, origin));
     }
 
     /// The product or bundle with this SKU.

@@ -246,87 +246,95 @@ fn display_field(path: &str) -> String {
     path.to_string()
 }
 
+/// JSON is read by the YAML parser (one reader keeps decimals exact), but YAML forgives some
+/// broken JSON (a missing comma becomes part of a string): checks JSON syntax first.
+fn check_json(name: &str, text: &str) -> Result<(), Box<QuoteError>> {
+    if text.trim_start().starts_with('{') {
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            return Err(Box::new(QuoteError {
+                file: name.to_string(),
+                line: Some(e.line()),
+                column: Some(e.column()),
+                field: String::new(),
+                message: format!(
+                    "the JSON does not parse: {}",
+                    clean_json_message(&e.to_string())
+                ),
+                help: None,
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// A YAML reader's error as a quote error: the field split off, dates in words, and the line
+/// of the value our own checks complain about.
+fn yaml_error(name: &str, text: &str, e: &yaml::YamlError) -> Box<QuoteError> {
+    // serde_yaml says `lines[0].start: input is out of range`: split the path off as
+    // the field and say in words what chrono's date errors mean.
+    let (field, message) = match e.message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
+        _ => (String::new(), e.message.clone()),
+    };
+    let value = e
+        .line
+        .and_then(|l| text.lines().nth(l.saturating_sub(1)))
+        .map(|l| {
+            let col = e.column.unwrap_or(1).saturating_sub(1);
+            l.chars()
+                .skip(col)
+                .take_while(|c| !c.is_whitespace() && *c != ',')
+                .collect::<String>()
+        });
+    let is_date = field.ends_with("date") || field.ends_with("start") || field.ends_with("ends");
+    let (message, help) = if is_date
+        && [
+            "input is out of range",
+            "premature end of input",
+            "input contains invalid characters",
+            "trailing input",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
+    {
+        (
+            format!(
+                "`{}` is not a date",
+                value.unwrap_or_default().trim_matches('"')
+            ),
+            Some("write dates as YYYY-MM-DD, on a day the month has".to_string()),
+        )
+    } else {
+        (message, None)
+    };
+    // Our own value checks (a month-day, a discount) are reported by serde at the
+    // enclosing mapping; point at the line where the named value is written instead.
+    let (line, column, field) = match relocate(text, &message) {
+        Some((l, c, key)) if Some(l) != e.line => {
+            let f = if field.is_empty() || field.ends_with(&key) {
+                key
+            } else {
+                format!("{field}.{key}")
+            };
+            (Some(l), Some(c), f)
+        }
+        _ => (e.line, e.column, field),
+    };
+    Box::new(QuoteError {
+        file: name.to_string(),
+        line,
+        column,
+        field,
+        message,
+        help,
+    })
+}
+
 impl QuoteFile {
     /// Parses a quote from text; `name` is used in error messages.
     pub fn parse(name: &str, text: &str) -> Result<QuoteFile, Box<QuoteError>> {
-        // JSON is read by the YAML parser (one reader keeps decimals exact), but YAML forgives
-        // some broken JSON (a missing comma becomes part of a string): check JSON syntax first.
-        if text.trim_start().starts_with('{') {
-            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                return Err(Box::new(QuoteError {
-                    file: name.to_string(),
-                    line: Some(e.line()),
-                    column: Some(e.column()),
-                    field: String::new(),
-                    message: format!(
-                        "the JSON does not parse: {}",
-                        clean_json_message(&e.to_string())
-                    ),
-                    help: None,
-                }));
-            }
-        }
-        let quote: Quote = yaml::from_str(text).map_err(|e| {
-            // serde_yaml says `lines[0].start: input is out of range`: split the path off as
-            // the field and say in words what chrono's date errors mean.
-            let (field, message) = match e.message.split_once(": ") {
-                Some((path, rest)) if !path.contains(' ') => (path.to_string(), rest.to_string()),
-                _ => (String::new(), e.message.clone()),
-            };
-            let value = e
-                .line
-                .and_then(|l| text.lines().nth(l.saturating_sub(1)))
-                .map(|l| {
-                    let col = e.column.unwrap_or(1).saturating_sub(1);
-                    l.chars()
-                        .skip(col)
-                        .take_while(|c| !c.is_whitespace() && *c != ',')
-                        .collect::<String>()
-                });
-            let is_date =
-                field.ends_with("date") || field.ends_with("start") || field.ends_with("ends");
-            let (message, help) = if is_date
-                && [
-                    "input is out of range",
-                    "premature end of input",
-                    "input contains invalid characters",
-                    "trailing input",
-                ]
-                .iter()
-                .any(|m| message.contains(m))
-            {
-                (
-                    format!(
-                        "`{}` is not a date",
-                        value.unwrap_or_default().trim_matches('"')
-                    ),
-                    Some("write dates as YYYY-MM-DD, on a day the month has".to_string()),
-                )
-            } else {
-                (message, None)
-            };
-            // Our own value checks (a month-day, a discount) are reported by serde at the
-            // enclosing mapping; point at the line where the named value is written instead.
-            let (line, column, field) = match relocate(text, &message) {
-                Some((l, c, key)) if Some(l) != e.line => {
-                    let f = if field.is_empty() || field.ends_with(&key) {
-                        key
-                    } else {
-                        format!("{field}.{key}")
-                    };
-                    (Some(l), Some(c), f)
-                }
-                _ => (e.line, e.column, field),
-            };
-            Box::new(QuoteError {
-                file: name.to_string(),
-                line,
-                column,
-                field,
-                message,
-                help,
-            })
-        })?;
+        check_json(name, text)?;
+        let quote: Quote = yaml::from_str(text).map_err(|e| yaml_error(name, text, &e))?;
         Ok(QuoteFile {
             name: name.to_string(),
             text: text.to_string(),

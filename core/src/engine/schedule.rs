@@ -138,23 +138,17 @@ pub fn plan(
     })
 }
 
-/// [`plan`] into a caller's buffer (cleared first), so pricing many lines reuses one
-/// allocation; returns the term's start and the commitment's end.
-pub(crate) fn plan_into(
-    start: NaiveDate,
-    term: u32,
-    billing: u32,
-    coterm: Option<&Coterm>,
-    pieces: &mut Vec<Piece>,
-) -> Result<(NaiveDate, NaiveDate), PlanError> {
-    pieces.clear();
-    if term == 0 || billing == 0 {
-        return Err(err("a term and billing period must be at least one month"));
-    }
+/// Where a line's billing grid is anchored and where its commitment runs: the anchor, the
+/// alignment point (month index from the anchor, date), the term's start and the end (month
+/// index, date).
+type Bounds = (Anchor, (i64, NaiveDate), NaiveDate, (i64, NaiveDate));
+
+/// The [`Bounds`] of a line starting on `start` for `term` months under its co-term policy.
+fn bounds(start: NaiveDate, term: u32, coterm: Option<&Coterm>) -> Result<Bounds, PlanError> {
     let out_of_range = || err("the dates fall outside the calendar this engine handles");
     // Boundaries are carried with their month index from the anchor (`anchor + k months`), so
     // stepping from one never has to recover its index from the date.
-    let (anchor, (base, align), term_start, (end_k, end)) = match coterm {
+    let bounds = match coterm {
         None => {
             let a = Anchor::at(start);
             let k = i64::from(term);
@@ -199,6 +193,24 @@ pub(crate) fn plan_into(
             }
         },
     };
+    Ok(bounds)
+}
+
+/// [`plan`] into a caller's buffer (cleared first), so pricing many lines reuses one
+/// allocation; returns the term's start and the commitment's end.
+pub(crate) fn plan_into(
+    start: NaiveDate,
+    term: u32,
+    billing: u32,
+    coterm: Option<&Coterm>,
+    pieces: &mut Vec<Piece>,
+) -> Result<(NaiveDate, NaiveDate), PlanError> {
+    pieces.clear();
+    if term == 0 || billing == 0 {
+        return Err(err("a term and billing period must be at least one month"));
+    }
+    let out_of_range = || err("the dates fall outside the calendar this engine handles");
+    let (anchor, (base, align), term_start, (end_k, end)) = bounds(start, term, coterm)?;
     let step = i64::from(billing);
     // Every boundary is `anchor + (base + j × step)` months, and so is the end whenever the
     // billing period divides the months to it (always, for the terms the rules allow): reuse
@@ -315,6 +327,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    /// `num` of `den` days (or months).
+    fn frac(num: i64, den: i64, unit: FractionUnit) -> Fraction {
+        Fraction { num, den, unit }
+    }
+
     fn anniversary(mode: CotermMode) -> Coterm {
         Coterm {
             anchor: AnchorAt::Date(Anchor::intending(2026, 7, 1).unwrap()),
@@ -334,14 +351,7 @@ mod tests {
             (p.pieces[0].start, p.pieces[0].end),
             (d(2026, 3, 15), d(2026, 7, 1))
         );
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 108,
-                den: 365,
-                unit: FractionUnit::Days
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(108, 365, FractionUnit::Days));
         assert_eq!(p.pieces[0].period, (d(2025, 7, 1), d(2026, 7, 1)));
         assert_eq!(
             (p.pieces[1].start, p.pieces[1].end),
@@ -368,14 +378,7 @@ mod tests {
     fn domain_example_3_monthly_stub() {
         let p = plan(d(2026, 3, 15), 12, 1, Some(&anniversary(CotermMode::Stub))).unwrap();
         assert_eq!(p.pieces.len(), 4 + 12);
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 17,
-                den: 31,
-                unit: FractionUnit::Days
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(17, 31, FractionUnit::Days));
         assert_eq!(p.pieces[1].start, d(2026, 4, 1));
         assert_eq!(p.pieces[3].start, d(2026, 6, 1));
         assert_eq!(p.pieces[4].start, d(2026, 7, 1));
@@ -404,14 +407,7 @@ mod tests {
         // P1M bought 2024-07-15 ends with 2024-07-31.
         let p = plan(d(2024, 7, 15), 1, 1, Some(&c)).unwrap();
         assert_eq!(p.end, d(2024, 8, 1));
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 17,
-                den: 31,
-                unit: FractionUnit::Days
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(17, 31, FractionUnit::Days));
         // P1Y bought 2024-07-15 ends with 2025-06-30.
         let p = plan(d(2024, 7, 15), 12, 12, Some(&c)).unwrap();
         assert_eq!(p.end, d(2025, 7, 1));
@@ -449,14 +445,7 @@ mod tests {
         let mut c = anniversary(CotermMode::Stub);
         c.proration = Proration::Monthly;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 4,
-                den: 12,
-                unit: FractionUnit::Months
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(4, 12, FractionUnit::Months));
         c.proration = Proration::None;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
         assert_eq!(p.pieces[0].fraction.value(), Decimal::ONE);
@@ -464,14 +453,7 @@ mod tests {
         c.basis = DayBasis::Thirty;
         let p = plan(d(2026, 3, 15), 12, 12, Some(&c)).unwrap();
         // 16 days left of March, then April–June: 16 + 90 of 360.
-        assert_eq!(
-            p.pieces[0].fraction,
-            Fraction {
-                num: 106,
-                den: 360,
-                unit: FractionUnit::Days30
-            }
-        );
+        assert_eq!(p.pieces[0].fraction, frac(106, 360, FractionUnit::Days30));
     }
 
     #[test]

@@ -1,0 +1,320 @@
+//! Exact arithmetic and rounding once: an integer multiply-divide-round where it provably
+//! agrees with the decimal path, the decimal path otherwise.
+
+use crate::engine::catalogue::Catalogue;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// `a × b × … ÷ (c × d × …)`, multiplied out before dividing so the result is exact whenever
+/// it can be written in 28 digits.
+pub(super) fn muldiv(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
+    let mut n = Decimal::ONE;
+    for x in num {
+        n = n.checked_mul(*x)?;
+    }
+    let mut d = Decimal::ONE;
+    for x in den {
+        d = d.checked_mul(*x)?;
+    }
+    if d.is_zero() {
+        return None;
+    }
+    // Division is the slow operation; whole periods divide by one.
+    if d == Decimal::ONE {
+        return Some(n);
+    }
+    n.checked_div(d)
+}
+
+/// Largest Decimal mantissa plus one: a product below it is exact in a `Decimal`.
+pub(super) const DECIMAL_LIMIT: u128 = 1 << 96;
+
+/// Powers of ten that fit in a `u128`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a constant evaluated at compile time; `i` stays within the table"
+)]
+pub(super) const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// 10^e, for 0 ≤ e ≤ 38.
+pub(super) fn pow10(e: u32) -> Option<u128> {
+    POW10.get(usize::try_from(e).ok()?).copied()
+}
+
+/// `a × b`, with a single 64-bit multiply when both fit in 64 bits (the usual case: a
+/// checked 128-bit multiply is a library call).
+pub(super) fn mul(a: u128, b: u128) -> Option<u128> {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(u128::from(a) * u128::from(b)),
+        _ => a.checked_mul(b),
+    }
+}
+
+/// `round(a × b × … ÷ (c × d × …))` in the rule set's mode: the same value as
+/// `cat.round(muldiv(num, den)?)`, worked out in 128-bit integers when that provably gives the
+/// same answer, and through `muldiv` otherwise.
+pub(super) fn round_muldiv(cat: &Catalogue, num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
+    match round_exact(cat, num, den) {
+        Some(r) => Some(r),
+        None => muldiv(num, den).map(|x| cat.round(x)),
+    }
+}
+
+/// `round(value × percent ÷ 100)`: a percentage of an amount, rounded once.
+pub(super) fn percent_of(cat: &Catalogue, value: Decimal, percent: Decimal) -> Decimal {
+    let fast = Exact::of(value)
+        .and_then(|v| v.times(Exact::of(percent)?))
+        .and_then(|n| round_ratio(cat, n, Exact::HUNDRED));
+    fast.unwrap_or_else(|| cat.round(value * percent / Decimal::ONE_HUNDRED))
+}
+
+/// `round(n × num ÷ (d × den))` for an amount per period `n ÷ d` (already decoded into
+/// `fast` when it can be) and a share `num ÷ den` of the period: [`round_muldiv`] of
+/// `[n, num]` over `[d, den]`, without decoding the amount again for every charge.
+pub(super) fn round_share(
+    cat: &Catalogue,
+    per_period: (Decimal, Decimal),
+    fast: Option<(Exact, Exact)>,
+    num: i64,
+    den: i64,
+) -> Option<Decimal> {
+    let quick = fast.and_then(|(n, d)| {
+        round_ratio(cat, n.times(Exact::int(num)?)?, d.times(Exact::int(den)?)?)
+    });
+    match quick {
+        Some(r) => Some(r),
+        None => round_muldiv(
+            cat,
+            &[per_period.0, Decimal::from(num)],
+            &[per_period.1, Decimal::from(den)],
+        ),
+    }
+}
+
+/// [`round_exact`] of one decimal over a whole number of months or days.
+pub(super) fn round_over(cat: &Catalogue, value: Decimal, den: u32) -> Option<Decimal> {
+    round_ratio(cat, Exact::of(value)?, Exact::int(i64::from(den))?)
+}
+
+/// A non-negative decimal as an integer mantissa and a scale, made only from values a
+/// `Decimal` holds exactly (mantissa under 2⁹⁶, scale at most 28): arithmetic on it gives what
+/// `Decimal` arithmetic gives, in plain integer instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Exact {
+    /// The mantissa.
+    pub(super) m: u128,
+    /// Decimal places.
+    pub(super) s: u32,
+}
+
+impl Exact {
+    pub(super) const ONE: Exact = Exact { m: 1, s: 0 };
+    pub(super) const HUNDRED: Exact = Exact { m: 100, s: 0 };
+
+    /// A decimal's mantissa and scale; `None` when negative.
+    pub(super) fn of(d: Decimal) -> Option<Exact> {
+        Some(Exact {
+            m: u128::try_from(d.mantissa()).ok()?,
+            s: d.scale(),
+        })
+    }
+
+    /// A whole number; `None` when negative.
+    pub(super) fn int(n: i64) -> Option<Exact> {
+        Some(Exact {
+            m: u128::from(u64::try_from(n).ok()?),
+            s: 0,
+        })
+    }
+
+    /// The product, when a `Decimal` would hold it exactly.
+    pub(super) fn times(self, o: Exact) -> Option<Exact> {
+        let m = mul(self.m, o.m)?;
+        let s = self.s + o.s;
+        (m < DECIMAL_LIMIT && s <= 28).then_some(Exact { m, s })
+    }
+}
+
+/// The exact quotient `Π num ÷ Π den` rounded once to the minor unit, in integers; `None`
+/// when the integers cannot show that `muldiv` followed by [`Catalogue::round`] gives the same.
+pub(super) fn round_exact(cat: &Catalogue, num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
+    round_ratio(cat, exact_product(num)?, exact_product(den)?)
+}
+
+/// The product of non-negative decimals, when a `Decimal` holds it and each partial product
+/// exactly (as `muldiv` multiplies them).
+pub(super) fn exact_product(xs: &[Decimal]) -> Option<Exact> {
+    xs.iter()
+        .try_fold(Exact::ONE, |acc, x| acc.times(Exact::of(*x)?))
+}
+
+/// `n ÷ d` rounded once to the minor unit in the rule set's mode, where `n` and `d` are the
+/// exact products `muldiv` would form; `None` when the integers cannot show the result equals
+/// `muldiv` followed by [`Catalogue::round`].
+///
+/// Decimal division is the slowest step of pricing; an integer quotient and remainder are a
+/// fraction of its cost. The answers agree because:
+/// - both products are exact in `Decimal` too ([`Exact`]), so `muldiv` multiplies without loss;
+/// - when `muldiv` really divides (the denominator is not 1) the quotient is kept below 10¹²,
+///   so `muldiv` carries at least 15 decimals, an error under ½·10⁻¹⁵; an exact quotient with a
+///   denominator `b` (kept to b × 10^minor ≤ 10¹⁴) is either on a rounding boundary, which
+///   `muldiv` then reaches exactly, or at least 1 ÷ (2 × b × 10^minor) ≥ ½·10⁻¹⁴ away from
+///   one, so both round the same way.
+pub(super) fn round_ratio(cat: &Catalogue, n: Exact, d: Exact) -> Option<Decimal> {
+    let mu = cat.minor_units;
+    if mu > 8 || d.m == 0 {
+        return None;
+    }
+    if n.m == 0 {
+        // `muldiv` gives `Decimal::ZERO` (a zero product has no sign or scale).
+        return Some(Decimal::new(0, mu));
+    }
+    // value × 10^mu = n.m × 10^(mu + d.s - n.s) ÷ d.m = a ÷ b.
+    let (a, b) = match (mu + d.s).checked_sub(n.s) {
+        Some(e) => (mul(n.m, pow10(e)?)?, d.m),
+        None => (n.m, mul(d.m, pow10(n.s - mu - d.s)?)?),
+    };
+    if d.m != pow10(d.s)? {
+        // `muldiv` divides: keep to where its quotient is precise enough (see above).
+        let grid = mul(b, pow10(mu)?)?;
+        if grid > 100_000_000_000_000 || a >= grid * 1_000_000_000_000 {
+            return None;
+        }
+    }
+    let (q, r) = match (u64::try_from(a), u64::try_from(b)) {
+        // Whole periods and amounts already in the minor unit need no division at all.
+        (_, Ok(1)) => (a, 0),
+        // 64-bit division when it fits: 128-bit division is a library call.
+        (Ok(a), Ok(b)) => (u128::from(a / b), u128::from(a % b)),
+        _ => (a / b, a % b),
+    };
+    let up = match cat.rounding {
+        RoundingStrategy::MidpointAwayFromZero => 2 * r >= b,
+        RoundingStrategy::MidpointNearestEven => 2 * r > b || (2 * r == b && q % 2 == 1),
+        RoundingStrategy::MidpointTowardZero => 2 * r > b,
+        RoundingStrategy::AwayFromZero => r > 0,
+        RoundingStrategy::ToZero => false,
+        _ => return None,
+    };
+    let q = if up { q + 1 } else { q };
+    if q >= DECIMAL_LIMIT {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(i128::try_from(q).ok()?, mu).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn catalogue(minor_units: u32, rounding: RoundingStrategy) -> Catalogue {
+        let mut sources = tenor_dsl::SourceSet::new();
+        sources.add("t.tenor", "currency USD\n");
+        let rules = tenor_dsl::check(&sources).unwrap();
+        let mut cat = Catalogue::compile(&rules, &sources);
+        cat.minor_units = minor_units;
+        cat.rounding = rounding;
+        cat
+    }
+
+    const MODES: [RoundingStrategy; 5] = [
+        RoundingStrategy::MidpointAwayFromZero,
+        RoundingStrategy::MidpointNearestEven,
+        RoundingStrategy::MidpointTowardZero,
+        RoundingStrategy::AwayFromZero,
+        RoundingStrategy::ToZero,
+    ];
+
+    /// A decimal of any size and scale, biased towards the small ones prices are made of.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (0i64..100_000, 0u32..5).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0i64..i64::MAX, 0u32..29).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0u32..=u32::MAX, 0u32..=u32::MAX, 0u32..=u32::MAX, 0u32..29)
+                .prop_map(|(lo, mid, hi, s)| Decimal::from_parts(lo, mid, hi, false, s)),
+            (-1000i64..1000, 0u32..3).prop_map(|(m, s)| Decimal::new(m, s)),
+        ]
+    }
+
+    fn denominator() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (1i64..400).prop_map(Decimal::from),
+            (1i64..2_000_000).prop_map(Decimal::from),
+            (0i64..10_000, 0u32..4).prop_map(|(m, s)| Decimal::new(m, s)),
+            decimal(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4_000, ..ProptestConfig::default() })]
+
+        /// The integer path gives exactly what `muldiv` and `Catalogue::round` give, value and
+        /// scale, whenever it gives anything.
+        #[test]
+        fn integer_rounding_equals_decimal_rounding(
+            num in prop::collection::vec(decimal(), 1..5),
+            den in prop::collection::vec(denominator(), 0..3),
+            mode in 0usize..5,
+            mu in prop::sample::select(vec![0u32, 2, 3, 4]),
+        ) {
+            let cat = catalogue(mu, MODES[mode]);
+            if let Some(fast) = round_exact(&cat, &num, &den) {
+                let slow = muldiv(&num, &den).map(|x| cat.round(x));
+                prop_assert_eq!(Some(fast), slow);
+                prop_assert_eq!(Some(fast.to_string()), slow.map(|x| x.to_string()));
+            }
+        }
+
+        /// Amounts a day-count proration makes, including exact half cents.
+        #[test]
+        fn prorated_amounts_round_alike(
+            cents in 0i64..100_000_000,
+            qty in 1i64..100_000,
+            num in 0i64..1200,
+            den in 1i64..1200,
+            per in prop::sample::select(vec![1i64, 3, 12, 36]),
+            mode in 0usize..5,
+        ) {
+            let cat = catalogue(2, MODES[mode]);
+            let n = [Decimal::new(cents, 4), Decimal::from(qty), Decimal::from(num)];
+            let d = [Decimal::from(per), Decimal::from(den)];
+            let fast = round_exact(&cat, &n, &d);
+            prop_assert!(fast.is_some());
+            prop_assert_eq!(fast, muldiv(&n, &d).map(|x| cat.round(x)));
+            let half = [Decimal::new(cents * 10 + 5, 3)];
+            prop_assert_eq!(round_exact(&cat, &half, &[]), Some(cat.round(half[0])));
+        }
+
+        /// Near the largest amounts the integer path takes on (10¹² and denominators up to
+        /// 10¹⁴), on and beside rounding boundaries, it still agrees with the decimal path.
+        #[test]
+        fn large_quotients_round_alike(
+            whole in 0i64..1_000_000_000_000,
+            den in prop_oneof![1i64..1000, 1i64..1_000_000_000, 1i64..1_000_000_000_000],
+            nudge in -3i64..=3,
+            mode in 0usize..5,
+            mu in prop::sample::select(vec![0u32, 2, 3]),
+        ) {
+            let cat = catalogue(mu, MODES[mode]);
+            // A numerator whose quotient by `den` sits on (or a hair beside) a half minor unit.
+            let half = i128::from(whole) * 10 + 5;
+            let n = half * i128::from(den) + i128::from(nudge);
+            if let Ok(n) = Decimal::try_from_i128_with_scale(n, mu + 1) {
+                if n >= Decimal::ZERO {
+                    let (num, den) = ([n], [Decimal::from(den)]);
+                    if let Some(fast) = round_exact(&cat, &num, &den) {
+                        prop_assert_eq!(Some(fast), muldiv(&num, &den).map(|x| cat.round(x)));
+                    }
+                }
+            }
+        }
+    }
+}
