@@ -432,3 +432,39 @@ fn init_writes_a_rule_set_that_checks_clean_and_prices() {
     assert!(o.stderr.contains("is not empty"), "{}", o.stderr);
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn explain_as_json_is_the_explain_document_of_the_line_asked() {
+    let q = example_quote();
+    let r = rules_dir();
+    let o = tenor(&[
+        "explain",
+        s(&q),
+        "--rules",
+        s(&r),
+        "--line",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let doc: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(doc["schema"], "tenor.explain/1");
+    let lines = doc["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "only line 4");
+    // Line 4: 28 devices at 40.00 a month from 2026-12-07, stub to 2027-01-01 by day:
+    // 28 × 40.00 × 25/31 = 903.2258… → 903.23, and the welcome offer takes 10%: 90.32.
+    let stub = &lines[0]["charges"][0];
+    assert_eq!(stub["kind"], "stub");
+    assert_eq!(stub["amount"], "903.23");
+    assert_eq!(stub["proration"]["covered"], 25);
+    assert_eq!(stub["proration"]["of"], 31);
+    let welcome = stub["discounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "welcome")
+        .unwrap();
+    assert_eq!(welcome["verdict"], "applied");
+    assert_eq!(welcome["amount"], "90.32");
+}

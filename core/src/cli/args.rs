@@ -58,6 +58,9 @@ pub enum Command {
         /// The rule set (a directory or files)
         #[arg(long, default_value = "rules")]
         rules: Vec<PathBuf>,
+        /// Output format: the text, or the `tenor.explain/1` document
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Accept a quote: write the sales order, purchase orders, invoice schedule, recurring
     /// template and summary as JSON
@@ -200,7 +203,8 @@ pub enum PluginsCommand {
 pub enum Format {
     /// A readable table
     Table,
-    /// JSON (`tenor.check/1`, `tenor.usage-rating/1`, `tenor.match/1`, `tenor.plugins/1`)
+    /// JSON (`tenor.check/1`, `tenor.explain/1`, `tenor.usage-rating/1`, `tenor.match/1`,
+    /// `tenor.plugins/1`)
     Json,
 }
 

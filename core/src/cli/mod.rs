@@ -102,7 +102,12 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             format,
             explain,
         } => price::price(&quote, &rules, format, explain, ctx),
-        Command::Explain { quote, line, rules } => price::explain_cmd(&quote, line, &rules, ctx),
+        Command::Explain {
+            quote,
+            line,
+            rules,
+            format,
+        } => price::explain_cmd(&quote, line, &rules, format, ctx),
         Command::Accept {
             quote,
             out,

@@ -1,7 +1,7 @@
 //! `tenor price` and `tenor explain`: a quote priced, as a table, JSON, YAML or explained.
 
 use crate::cli::Ctx;
-use crate::cli::args::PriceFormat;
+use crate::cli::args::{Format, PriceFormat};
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
 use crate::engine::pricing::PricedQuote;
@@ -29,7 +29,7 @@ pub fn price(
     ctx: &mut Ctx<'_>,
 ) -> CliResult {
     if explain {
-        return explain_cmd(quote, None, rules, ctx);
+        return explain_cmd(quote, None, rules, Format::Table, ctx);
     }
     let priced = priced(quote, rules, false, ctx)?;
     match format {
@@ -57,6 +57,7 @@ pub fn explain_cmd(
     quote: &Path,
     only: Option<usize>,
     rules: &[PathBuf],
+    format: Format,
     ctx: &mut Ctx<'_>,
 ) -> CliResult {
     let priced = priced(quote, rules, true, ctx)?;
@@ -68,10 +69,18 @@ pub fn explain_cmd(
             )));
         }
     }
-    // Here `--format json` will write
-    // `crate::cli::render::explain::explain_document(&priced, only)` (a `serde_json::Value`)
-    // with `serde_json::to_writer_pretty`, and `table` the text below.
-    let text = crate::cli::render::price::explain(&priced, only);
-    ctx.out.write_all(text.as_bytes())?;
+    match format {
+        Format::Json => {
+            let doc = crate::cli::render::explain::explain_document(&priced, only);
+            let mut w = std::io::BufWriter::new(&mut *ctx.out);
+            serde_json::to_writer_pretty(&mut w, &doc)?;
+            w.write_all(b"\n")?;
+            w.flush()?;
+        }
+        Format::Table => {
+            let text = crate::cli::render::price::explain(&priced, only);
+            ctx.out.write_all(text.as_bytes())?;
+        }
+    }
     Ok(Exit::Success)
 }
