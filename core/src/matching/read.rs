@@ -33,6 +33,7 @@ fn with_document(lines: Vec<serde_json::Value>, default: &str) -> Vec<serde_json
         .collect()
 }
 
+/// The file name of a path, for a line that names no document.
 fn base_name(name: &str) -> String {
     Path::new(name)
         .file_name()
@@ -40,65 +41,94 @@ fn base_name(name: &str) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
-/// Reads order lines in one of Tenor's own formats: a purchase order (`tenor.purchase-order/1`),
-/// a file of order lines (`tenor.order-lines/1`) or a JSON array of them. `Ok(None)` when the
-/// text is in none of them (a vendor's document, for a plugin to read).
-pub fn parse_orders(name: &str, text: &str) -> Result<Option<Vec<OrderLine>>, String> {
+/// Reads lines in one of Tenor's own formats: a JSON array of them (when every element has
+/// `fields`), a file of them (`lines_schema`), or a whole document that `document` turns into
+/// lines (it answers `None` for a schema it does not read). `Ok(None)` when the text is in none
+/// of them; another Tenor document is an error saying it is not `wanted`.
+fn read_lines<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+    fields: &[&str],
+    lines_schema: &str,
+    wanted: &str,
+    document: impl FnOnce(&str, serde_json::Value) -> Option<Result<Vec<T>, serde_json::Error>>,
+) -> Result<Option<Vec<T>>, String> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
         return Ok(None);
     };
     let bad = |e: serde_json::Error| format!("{name}: {e}");
     let default = base_name(name);
-    match &v {
+    let schema = match &v {
         serde_json::Value::Array(a) => {
-            // Only an array of order lines is ours; a vendor's array goes to the plugins.
-            if !a.iter().all(|x| x.get("part_number").is_some()) {
+            // Only an array of our lines is ours; a vendor's array goes to the plugins.
+            if !a.iter().all(|x| fields.iter().all(|f| x.get(f).is_some())) {
                 return Ok(None);
             }
             let lines = with_document(a.clone(), &default);
-            serde_json::from_value(serde_json::Value::Array(lines))
+            return serde_json::from_value(serde_json::Value::Array(lines))
                 .map(Some)
-                .map_err(bad)
+                .map_err(bad);
         }
         serde_json::Value::Object(o) => match o.get("schema").and_then(|s| s.as_str()) {
-            Some(docs::PURCHASE_ORDER) => {
-                let po: PurchaseOrder = serde_json::from_value(v).map_err(bad)?;
-                Ok(Some(
-                    po.lines
-                        .iter()
-                        .map(|l| OrderLine {
-                            document: po.id.clone(),
-                            reference: Some(po.id.clone()),
-                            line_ref: Some(l.line.to_string()),
-                            customer: Some(po.customer.id.clone()),
-                            part_number: l
-                                .distributor_product_id
-                                .clone()
-                                .unwrap_or_else(|| l.part_number.clone()),
-                            quantity: l.quantity,
-                            term: Some(l.term.clone()),
-                            billing: Some(l.billing.clone()),
-                            start: Some(l.start),
-                            end: Some(l.end),
-                            unit_cost: l.unit_cost,
-                        })
-                        .collect(),
-                ))
-            }
-            Some(ORDER_LINES) => {
-                let f: LinesFile = serde_json::from_value(v).map_err(bad)?;
-                let doc = f.document.unwrap_or(default);
-                serde_json::from_value(serde_json::Value::Array(with_document(f.lines, &doc)))
-                    .map(Some)
-                    .map_err(bad)
-            }
-            Some(other) if other.starts_with("tenor.") => Err(format!(
-                "{name} is a `{other}` document, not a purchase order or order lines"
-            )),
-            _ => Ok(None),
+            Some(s) => s.to_string(),
+            None => return Ok(None),
         },
-        _ => Ok(None),
+        _ => return Ok(None),
+    };
+    if schema == lines_schema {
+        let f: LinesFile = serde_json::from_value(v).map_err(bad)?;
+        let doc = f.document.unwrap_or(default);
+        return serde_json::from_value(serde_json::Value::Array(with_document(f.lines, &doc)))
+            .map(Some)
+            .map_err(bad);
     }
+    if let Some(lines) = document(&schema, v) {
+        return lines.map(Some).map_err(bad);
+    }
+    if schema.starts_with("tenor.") {
+        return Err(format!("{name} is a `{schema}` document, not {wanted}"));
+    }
+    Ok(None)
+}
+
+/// Reads order lines in one of Tenor's own formats: a purchase order (`tenor.purchase-order/1`),
+/// a file of order lines (`tenor.order-lines/1`) or a JSON array of them. `Ok(None)` when the
+/// text is in none of them (a vendor's document, for a plugin to read).
+pub fn parse_orders(name: &str, text: &str) -> Result<Option<Vec<OrderLine>>, String> {
+    read_lines(
+        name,
+        text,
+        &["part_number"],
+        ORDER_LINES,
+        "a purchase order or order lines",
+        |schema, v| {
+            (schema == docs::PURCHASE_ORDER)
+                .then(|| serde_json::from_value::<PurchaseOrder>(v).map(|po| order_lines(&po)))
+        },
+    )
+}
+
+/// A purchase order's lines as order lines read back.
+fn order_lines(po: &PurchaseOrder) -> Vec<OrderLine> {
+    po.lines
+        .iter()
+        .map(|l| OrderLine {
+            document: po.id.clone(),
+            reference: Some(po.id.clone()),
+            line_ref: Some(l.line.to_string()),
+            customer: Some(po.customer.id.clone()),
+            part_number: l
+                .distributor_product_id
+                .clone()
+                .unwrap_or_else(|| l.part_number.clone()),
+            quantity: l.quantity,
+            term: Some(l.term.clone()),
+            billing: Some(l.billing.clone()),
+            start: Some(l.start),
+            end: Some(l.end),
+            unit_cost: l.unit_cost,
+        })
+        .collect()
 }
 
 /// Reads invoice lines in one of Tenor's own formats: an invoice schedule
@@ -110,43 +140,19 @@ pub fn parse_invoices(
     text: &str,
     quote: &Quote,
 ) -> Result<Option<Vec<InvoiceLine>>, String> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Ok(None);
-    };
-    let bad = |e: serde_json::Error| format!("{name}: {e}");
-    let default = base_name(name);
-    match &v {
-        serde_json::Value::Array(a) => {
-            if !a
-                .iter()
-                .all(|x| x.get("part_number").is_some() && x.get("amount").is_some())
-            {
-                return Ok(None);
-            }
-            let lines = with_document(a.clone(), &default);
-            serde_json::from_value(serde_json::Value::Array(lines))
-                .map(Some)
-                .map_err(bad)
-        }
-        serde_json::Value::Object(o) => match o.get("schema").and_then(|s| s.as_str()) {
-            Some(docs::INVOICE_SCHEDULE) => {
-                let sched: docs::InvoiceSchedule = serde_json::from_value(v).map_err(bad)?;
-                Ok(Some(schedule_lines(&sched, quote)))
-            }
-            Some(INVOICE_LINES) => {
-                let f: LinesFile = serde_json::from_value(v).map_err(bad)?;
-                let doc = f.document.unwrap_or(default);
-                serde_json::from_value(serde_json::Value::Array(with_document(f.lines, &doc)))
-                    .map(Some)
-                    .map_err(bad)
-            }
-            Some(other) if other.starts_with("tenor.") => Err(format!(
-                "{name} is a `{other}` document, not an invoice schedule or invoice lines"
-            )),
-            _ => Ok(None),
+    read_lines(
+        name,
+        text,
+        &["part_number", "amount"],
+        INVOICE_LINES,
+        "an invoice schedule or invoice lines",
+        |schema, v| {
+            (schema == docs::INVOICE_SCHEDULE).then(|| {
+                serde_json::from_value::<docs::InvoiceSchedule>(v)
+                    .map(|sched| schedule_lines(&sched, quote))
+            })
         },
-        _ => Ok(None),
-    }
+    )
 }
 
 /// Tenor's own schedule as invoice lines: one per line and period (a charge with its
