@@ -1031,6 +1031,23 @@ fn extra_part(rng: &mut Rng, known: &str, unknown: &str, n: usize) -> (String, S
     }
 }
 
+/// Picks one of `classes` to inject: a missing line is dropped (and counted in `dropped`),
+/// any other class applied by `disagree`.
+fn inject_one(
+    rng: &mut Rng,
+    classes: &[Class],
+    dropped: &mut usize,
+    disagree: impl FnOnce(&mut Rng, Class),
+) -> Class {
+    let class = *rng.pick(classes);
+    if class == Class::MissingLine {
+        *dropped += 1;
+    } else {
+        disagree(rng, class);
+    }
+    class
+}
+
 /// Orders: one line per purchase-order line, its part written in any of the forms the rules
 /// know; a product bought on one line only may be made to disagree; an extra line now and then.
 fn generated_orders(
@@ -1053,12 +1070,9 @@ fn generated_orders(
         let mut o = order_line(rng, names, po, l);
         if per_product[l.product.as_str()] == 1 && rng.chance(20) {
             let classes = order_classes(l, po_lines.len() - dropped >= 2);
-            let class = *rng.pick(&classes);
-            if class == Class::MissingLine {
-                dropped += 1;
-            } else {
-                disagree_order(rng, &mut o, l, class);
-            }
+            let class = inject_one(rng, &classes, &mut dropped, |rng, c| {
+                disagree_order(rng, &mut o, l, c)
+            });
             let k = key(
                 &names.q,
                 Side::PurchaseOrder,
@@ -1258,12 +1272,9 @@ fn generated_invoices(
         let line = u32::try_from(l.line).unwrap();
         if sold_per_product[&*l.product] == 1 && rng.chance(20) {
             let (classes, freqs) = invoice_classes(l, &b, priced.lines.len() - dropped >= 2);
-            let class = *rng.pick(&classes);
-            if class == Class::MissingLine {
-                dropped += 1;
-            } else {
-                disagree_invoice(rng, &mut i, l, &b, &freqs, class);
-            }
+            let class = inject_one(rng, &classes, &mut dropped, |rng, c| {
+                disagree_invoice(rng, &mut i, l, &b, &freqs, c)
+            });
             injected.insert(key(&names.q, Side::Invoice, class, Some(line), &l.product));
             if class == Class::MissingLine {
                 continue;
@@ -1407,6 +1418,47 @@ fn disagree_invoice(
     }
 }
 
+/// The first twenty keys, each with every finding of its quote, for a failure message.
+fn shown(report: &matching::MatchReport, keys: &[&Key]) -> String {
+    keys.iter()
+        .take(20)
+        .map(|k| {
+            let fs: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| f.quote == k.0)
+                .map(|f| {
+                    format!(
+                        "  {:?} {:?} {:?}: {}",
+                        f.side, f.class, f.line, f.explanation
+                    )
+                })
+                .collect();
+            format!("{k:?}\n{}", fs.join("\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Counts the injections per side and class, asserting the corpus injects every class on
+/// both sides (but an amount on a purchase order, which has none).
+fn every_class_injected(injected: &BTreeSet<Key>) -> BTreeMap<(Side, Class), usize> {
+    let mut per_class: BTreeMap<(Side, Class), usize> = BTreeMap::new();
+    for k in injected {
+        *per_class.entry((k.1, k.2)).or_default() += 1;
+    }
+    for side in [Side::PurchaseOrder, Side::Invoice] {
+        for class in Class::ALL {
+            assert!(
+                per_class.get(&(side, class)).copied().unwrap_or(0) > 0
+                    || (side == Side::PurchaseOrder && class == Class::Amount),
+                "the corpus injects no {class:?} on the {side:?}"
+            );
+        }
+    }
+    per_class
+}
+
 /// 1,000 generated quotes (seeded; `TENOR_CORPUS_SEED=n` for another corpus), each with its
 /// orders and invoices as they should be, then about one line in five per side made to disagree
 /// in one way (and an extra line now and then). Every injected discrepancy must be found with its
@@ -1447,26 +1499,7 @@ fn a_generated_corpus_finds_every_injected_discrepancy_and_nothing_else() {
     }
     let missed: Vec<&Key> = injected_all.difference(&found_all).collect();
     let spurious: Vec<&Key> = found_all.difference(&injected_all).collect();
-    let show = |keys: &[&Key]| {
-        keys.iter()
-            .take(20)
-            .map(|k| {
-                let fs: Vec<String> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.quote == k.0)
-                    .map(|f| {
-                        format!(
-                            "  {:?} {:?} {:?}: {}",
-                            f.side, f.class, f.line, f.explanation
-                        )
-                    })
-                    .collect();
-                format!("{k:?}\n{}", fs.join("\n"))
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let show = |keys: &[&Key]| shown(&report, keys);
     assert!(
         missed.is_empty(),
         "{} missed:\n{}",
@@ -1486,19 +1519,7 @@ fn a_generated_corpus_finds_every_injected_discrepancy_and_nothing_else() {
         assert!(seen.insert(k), "reported twice: {f:#?}");
     }
     assert_eq!(report.findings.len(), injected_all.len());
-    let mut per_class: BTreeMap<(Side, Class), usize> = BTreeMap::new();
-    for k in &injected_all {
-        *per_class.entry((k.1, k.2)).or_default() += 1;
-    }
-    for side in [Side::PurchaseOrder, Side::Invoice] {
-        for class in Class::ALL {
-            assert!(
-                per_class.get(&(side, class)).copied().unwrap_or(0) > 0
-                    || (side == Side::PurchaseOrder && class == Class::Amount),
-                "the corpus injects no {class:?} on the {side:?}"
-            );
-        }
-    }
+    let per_class = every_class_injected(&injected_all);
     println!(
         "corpus: 1000 quotes, {lines} lines, {} discrepancies injected and found; by class: {per_class:?}; money at risk {} ({} unknown)",
         injected_all.len(),
