@@ -334,33 +334,40 @@ impl Run<'_> {
         let Some(s) = self.sold.get(k) else { return };
         let pl = s.pl;
         let line = Some(s.line_no());
-        let checks = self.invoice_checks(s, x);
+        // Allocates only when a check finds something, which few lines do.
+        let mut found: Vec<Check> = Vec::new();
+        self.invoice_checks(s, x, &mut found);
         let at = At {
             side: Side::Invoice,
             line,
             product: &pl.product,
             document: Some(&x.i.document),
         };
-        self.push_all(&at, checks);
+        for c in found {
+            self.push(&at, c);
+        }
     }
 
-    /// Every check of an invoice line, in report order; some read what an earlier one found.
-    fn invoice_checks(&self, s: &Sold, x: &Inv) -> [Option<Check>; 6] {
+    /// Every check of an invoice line, in report order, into `found`; some read what an
+    /// earlier one found.
+    fn invoice_checks(&self, s: &Sold, x: &Inv, found: &mut Vec<Check>) {
         let p = InvoicePair::new(s, x);
-        let term = self.invoice_term(&p);
+        found.extend(self.invoice_term(&p));
         let billing = self.invoice_billing(&p);
-        let start = self.invoice_start(&p, billing.is_some());
+        let freq_differs = billing.is_some();
+        found.extend(billing);
+        found.extend(self.invoice_start(&p, freq_differs));
         if s.metered {
-            return [term, billing, start, None, None, None];
+            return;
         }
         let (quantity, valued_at) = self.invoice_quantity(&p);
+        found.extend(quantity);
         let price = self.invoice_unit_price(&p, valued_at);
-        let amount = if price.is_none() {
-            self.invoice_amount(&p)
-        } else {
-            None
-        };
-        [term, billing, start, quantity, price, amount]
+        let priced = price.is_some();
+        found.extend(price);
+        if !priced {
+            found.extend(self.invoice_amount(&p));
+        }
     }
 
     /// Term: a shorter billed term loses the sold charges past its end; a longer one bills

@@ -340,13 +340,6 @@ impl<'a> Run<'a> {
         });
     }
 
-    /// Files every check that found something, all at one place.
-    fn push_all(&mut self, at: &At, checks: impl IntoIterator<Item = Option<Check>>) {
-        for c in checks.into_iter().flatten() {
-            self.push(at, c);
-        }
-    }
-
     /// An amount in words' company: rounded, without its sign (the sentence says which way).
     fn money(&self, v: Decimal) -> String {
         money_text(self.cat.round(v.abs()), &self.cat.currency)
