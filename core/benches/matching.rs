@@ -114,12 +114,29 @@ struct Case {
     invoices: Vec<InvoiceLine>,
 }
 
-/// A deterministic quote: `lines` lines cycling through the offers, on the anniversary (no
-/// stub) or a few days before it (a short stub).
+/// A deterministic quote (`lines` lines) with its purchase orders, order lines and invoices.
 fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
+    let quote = quote(n, lines);
+    let priced = tenor_core::engine::pricing::price(cat, &quote, &PriceOptions::default()).unwrap();
+    let accepted = tenor_core::documents::accept::accept(cat, &quote, &priced, "bench").unwrap();
+    let pos = accepted.purchase_orders;
+    let orders = order_lines(&pos, n);
+    let invoices = invoice_lines(&quote, &priced, n);
+    Case {
+        quote,
+        priced,
+        pos,
+        orders,
+        invoices,
+    }
+}
+
+/// Quote `n`: `lines` lines cycling through the offers, on the anniversary (no stub) or a few
+/// days before it (a short stub).
+fn quote(n: usize, lines: usize) -> Quote {
     let start =
         NaiveDate::from_ymd_opt(2026, 7, 1).unwrap() - chrono::Duration::days((n % 5) as i64);
-    let quote = Quote {
+    Quote {
         quote: format!("Q-{n:06}"),
         date: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
         currency: "USD".into(),
@@ -145,12 +162,14 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
                 }
             })
             .collect(),
-    };
-    let priced = tenor_core::engine::pricing::price(cat, &quote, &PriceOptions::default()).unwrap();
-    let accepted = tenor_core::documents::accept::accept(cat, &quote, &priced, "bench").unwrap();
-    let pos = accepted.purchase_orders;
+    }
+}
+
+/// The purchase-order lines as read back; about one line in a hundred bought one unit more
+/// than sold.
+fn order_lines(pos: &[PurchaseOrder], n: usize) -> Vec<OrderLine> {
     let mut orders = Vec::new();
-    for po in &pos {
+    for po in pos {
         for l in &po.lines {
             let k = n + l.line as usize;
             orders.push(OrderLine {
@@ -162,7 +181,6 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
                     .distributor_product_id
                     .clone()
                     .unwrap_or_else(|| l.part_number.clone()),
-                // About one line in a hundred bought one unit more than sold.
                 quantity: if k % 97 == 0 && !clean() {
                     l.quantity + Decimal::ONE
                 } else {
@@ -176,7 +194,12 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
             });
         }
     }
-    let invoices = priced
+    orders
+}
+
+/// Each line's first invoice; about one line in a hundred billed one unit fewer than sold.
+fn invoice_lines(quote: &Quote, priced: &PricedQuote, n: usize) -> Vec<InvoiceLine> {
+    priced
         .lines
         .iter()
         .map(|l| {
@@ -189,7 +212,6 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
                 customer: Some(quote.customer.id.clone()),
                 part_number: l.product.to_string(),
                 description: String::new(),
-                // About one line in a hundred billed one unit fewer than sold.
                 quantity: if k % 101 == 0 && l.quantity > Decimal::ONE && !clean() {
                     l.quantity - Decimal::ONE
                 } else {
@@ -204,14 +226,7 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
                 date: Some(first.bill_date),
             }
         })
-        .collect();
-    Case {
-        quote,
-        priced,
-        pos,
-        orders,
-        invoices,
-    }
+        .collect()
 }
 
 /// `TENOR_MATCH_CLEAN=1` (driver only): documents that all agree, to time matching without

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use tenor_core::cli::Exit;
 use tenor_core::cli::matching::{MatchArgs, match_cmd};
 use tenor_core::engine::catalogue::{Catalogue, Price};
-use tenor_core::engine::pricing::{PriceOptions, PricedQuote};
+use tenor_core::engine::pricing::{Charge, PriceOptions, PricedLine, PricedQuote};
 use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteFile, QuoteLine};
 use tenor_core::matching::{self, Class, Matcher, Side};
-use tenor_plugin_sdk::docs::PurchaseOrder;
+use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 
 /// `tests/scenarios/<name>`.
@@ -908,11 +908,47 @@ struct Generated {
     injected: BTreeSet<Key>,
 }
 
+/// What every generated document of one quote names.
+struct Names {
+    n: usize,
+    q: String,
+    cust: String,
+    start: NaiveDate,
+}
+
+/// A quote of one to six lines and its documents, in the generator's fixed order: the quote,
+/// the orders, the invoices, then another customer's line now and then.
 fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
+    let (quote, names) = generated_quote(cat, rng, n);
+    let (quote, priced, pos) = accepted(cat, quote);
+    let mut injected = BTreeSet::new();
+    let mut orders = generated_orders(rng, &names, &pos, &mut injected);
+    let invoices = generated_invoices(cat, rng, &names, &priced, &mut injected);
+    // Another customer's lines on the same documents are set aside.
+    if rng.chance(10) {
+        if let Some(o) = orders.first().cloned() {
+            orders.push(OrderLine {
+                customer: Some("SOMEONE-ELSE".into()),
+                quantity: o.quantity + Decimal::ONE,
+                ..o
+            });
+        }
+    }
+    Generated {
+        quote,
+        priced,
+        pos,
+        orders,
+        invoices,
+        injected,
+    }
+}
+
+/// The quote: every line starts on one day, on the anniversary (no stub) or not.
+fn generated_quote(cat: &Catalogue, rng: &mut Rng, n: usize) -> (Quote, Names) {
     let q = format!("Q-{n:04}");
     let cust = format!("C-{n:04}");
     let (month, dd) = (1 + rng.below(12) as u32, 1 + rng.below(20) as u32);
-    // Every line of a quote starts on one day, on the anniversary (no stub) or not.
     let start = if rng.chance(35) {
         NaiveDate::from_ymd_opt(2026, month, dd).unwrap()
     } else {
@@ -955,12 +991,72 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
         },
         lines,
     };
-    let (quote, priced, pos) = accepted(cat, quote);
-    let mut injected = BTreeSet::new();
+    (quote, Names { n, q, cust, start })
+}
 
-    // Orders: one line per purchase-order line, its part written in any of the forms the rules
-    // know; a product bought on one line only may be made to disagree.
-    let po_lines: Vec<(&PurchaseOrder, &tenor_plugin_sdk::docs::PurchaseOrderLine)> = pos
+/// Another quantity than `q`, more or fewer (never below one).
+fn other_quantity(rng: &mut Rng, q: Decimal) -> Decimal {
+    let k = Decimal::from(1 + rng.below(5));
+    if rng.chance(50) || q <= k {
+        q + k
+    } else {
+        q - k
+    }
+}
+
+/// Another of the terms the rules sell than `t` months.
+fn other_term(rng: &mut Rng, t: u32) -> u32 {
+    *rng.pick(
+        &[1u32, 12, 36]
+            .into_iter()
+            .filter(|x| *x != t)
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `d` moved by one to `max` days, either way.
+fn shifted(rng: &mut Rng, d: NaiveDate, max: u64) -> NaiveDate {
+    let k = 1 + rng.below(max) as i64;
+    add_days(d, if rng.chance(50) { k } else { -k })
+}
+
+/// An extra line's part and product: the rules' unsold TEAMS-PHONE as `known`, or a part the
+/// rules do not know.
+fn extra_part(rng: &mut Rng, known: &str, unknown: &str, n: usize) -> (String, String) {
+    if rng.chance(50) {
+        (known.to_string(), "TEAMS-PHONE".to_string())
+    } else {
+        let p = format!("{unknown}-{n}");
+        (p.clone(), p)
+    }
+}
+
+/// Picks one of `classes` to inject: a missing line is dropped (and counted in `dropped`),
+/// any other class applied by `disagree`.
+fn inject_one(
+    rng: &mut Rng,
+    classes: &[Class],
+    dropped: &mut usize,
+    disagree: impl FnOnce(&mut Rng, Class),
+) -> Class {
+    let class = *rng.pick(classes);
+    if class == Class::MissingLine {
+        *dropped += 1;
+    } else {
+        disagree(rng, class);
+    }
+    class
+}
+
+/// Orders: one line per purchase-order line, its part written in any of the forms the rules
+/// know; a product bought on one line only may be made to disagree; an extra line now and then.
+fn generated_orders(
+    rng: &mut Rng,
+    names: &Names,
+    pos: &[PurchaseOrder],
+    injected: &mut BTreeSet<Key>,
+) -> Vec<OrderLine> {
+    let po_lines: Vec<(&PurchaseOrder, &PurchaseOrderLine)> = pos
         .iter()
         .flat_map(|po| po.lines.iter().map(move |l| (po, l)))
         .collect();
@@ -971,103 +1067,20 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
     let mut orders = Vec::new();
     let mut dropped = 0;
     for (po, l) in &po_lines {
-        let mut forms = vec![
-            l.part_number.clone(),
-            l.product.clone(),
-            l.part_number.to_lowercase(),
-        ];
-        if let Some(id) = &l.distributor_product_id {
-            forms.push(id.clone());
-        }
-        let mut o = OrderLine {
-            document: format!("ORD-{}", po.id),
-            reference: Some(po.id.clone()),
-            line_ref: rng.chance(60).then(|| l.line.to_string()),
-            customer: rng.chance(80).then(|| cust.clone()),
-            part_number: rng.pick(&forms).clone(),
-            quantity: l.quantity,
-            term: Some(l.term.clone()),
-            billing: Some(l.billing.clone()),
-            start: Some(l.start),
-            end: Some(l.end),
-            unit_cost: l.unit_cost,
-        };
-        let te = term_months(&l.term);
+        let mut o = order_line(rng, names, po, l);
         if per_product[l.product.as_str()] == 1 && rng.chance(20) {
-            let mut classes = vec![Class::Quantity, Class::StartDate];
-            if po_lines.len() - dropped >= 2 {
-                classes.push(Class::MissingLine);
-            }
-            if l.unit_cost.is_some() {
-                classes.push(Class::UnitPrice);
-            }
-            if let Some(t) = te {
-                classes.extend([Class::Term, Class::CotermDate]);
-                let m = billing_months(&l.billing, t);
-                if (t == 12 || t == 36) && m != t || m == t && t > 1 {
-                    classes.push(Class::BillingFrequency);
-                }
-            }
-            let class = *rng.pick(&classes);
-            match class {
-                Class::MissingLine => dropped += 1,
-                Class::Quantity => {
-                    let k = Decimal::from(1 + rng.below(5));
-                    o.quantity = if rng.chance(50) || l.quantity <= k {
-                        l.quantity + k
-                    } else {
-                        l.quantity - k
-                    };
-                }
-                Class::StartDate => {
-                    let d = 1 + rng.below(10) as i64;
-                    o.start = Some(add_days(l.start, if rng.chance(50) { d } else { -d }));
-                }
-                Class::UnitPrice => {
-                    let cents = 10 + rng.below(500);
-                    o.unit_cost = Some(l.unit_cost.unwrap() + Decimal::new(cents as i64, 2));
-                }
-                Class::Term => {
-                    let t = te.unwrap();
-                    let other = *rng.pick(
-                        &[1u32, 12, 36]
-                            .into_iter()
-                            .filter(|x| *x != t)
-                            .collect::<Vec<_>>(),
-                    );
-                    o.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
-                    o.end = Some(add_months(l.start, other));
-                    // The sold billing kept: the same cadence (or, upfront, the whole term at
-                    // its start either way), at the same cost a month, so only the term differs.
-                    if l.billing == "upfront" {
-                        o.unit_cost = l
-                            .unit_cost
-                            .map(|c| c * Decimal::from(other) / Decimal::from(t));
-                    }
-                }
-                Class::CotermDate => {
-                    let d = 1 + rng.below(20) as i64;
-                    o.end = Some(add_days(l.end, if rng.chance(50) { d } else { -d }));
-                }
-                Class::BillingFrequency => {
-                    let t = te.unwrap();
-                    let m = billing_months(&l.billing, t);
-                    let m2 = if m == 1 { 12.min(t) } else { 1 };
-                    let m2 = if m2 == m { 3 } else { m2 };
-                    o.billing = Some(billing_name(m2, t).to_string());
-                    o.unit_cost = l
-                        .unit_cost
-                        .map(|c| c * Decimal::from(m2) / Decimal::from(m));
-                }
-                _ => unreachable!(),
-            }
-            injected.insert(key(
-                &q,
+            let classes = order_classes(l, po_lines.len() - dropped >= 2);
+            let class = inject_one(rng, &classes, &mut dropped, |rng, c| {
+                disagree_order(rng, &mut o, l, c)
+            });
+            let k = key(
+                &names.q,
                 Side::PurchaseOrder,
                 class,
                 Some(l.quote_line),
                 &l.product,
-            ));
+            );
+            injected.insert(k);
             if class == Class::MissingLine {
                 continue;
             }
@@ -1075,40 +1088,131 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
         orders.push(o);
     }
     if rng.chance(10) {
-        let (part, product) = if rng.chance(50) {
-            ("MST-NCE-TEAMSPHONE".to_string(), "TEAMS-PHONE".to_string())
-        } else {
-            let p = format!("NO-SUCH-PART-{n}");
-            (p.clone(), p)
-        };
+        let (part, product) = extra_part(rng, "MST-NCE-TEAMSPHONE", "NO-SUCH-PART", names.n);
         orders.push(OrderLine {
-            document: format!("ORD-{q}-extra"),
-            customer: Some(cust.clone()),
+            document: format!("ORD-{}-extra", names.q),
+            customer: Some(names.cust.clone()),
             part_number: part,
             quantity: Decimal::from(1 + rng.below(9)),
             term: Some("P1Y".into()),
             billing: Some("monthly".into()),
-            start: Some(start),
+            start: Some(names.start),
             ..OrderLine::default()
         });
-        injected.insert(key(
-            &q,
+        let k = key(
+            &names.q,
             Side::PurchaseOrder,
             Class::ExtraLine,
             None,
             &product,
-        ));
+        );
+        injected.insert(k);
     }
+    orders
+}
 
-    // Invoices: each sold line's first period as billed; a product sold on one line only may
-    // be made to disagree.
-    let mut sold_per_product: BTreeMap<&str, usize> = BTreeMap::new();
-    for l in &priced.lines {
-        *sold_per_product.entry(&*l.product).or_default() += 1;
+/// A purchase-order line as the distributor sends it back, agreeing with it.
+fn order_line(
+    rng: &mut Rng,
+    names: &Names,
+    po: &PurchaseOrder,
+    l: &PurchaseOrderLine,
+) -> OrderLine {
+    let mut forms = vec![
+        l.part_number.clone(),
+        l.product.clone(),
+        l.part_number.to_lowercase(),
+    ];
+    if let Some(id) = &l.distributor_product_id {
+        forms.push(id.clone());
     }
-    let mut invoices = Vec::new();
-    let mut dropped = 0;
-    for l in &priced.lines {
+    OrderLine {
+        document: format!("ORD-{}", po.id),
+        reference: Some(po.id.clone()),
+        line_ref: rng.chance(60).then(|| l.line.to_string()),
+        customer: rng.chance(80).then(|| names.cust.clone()),
+        part_number: rng.pick(&forms).clone(),
+        quantity: l.quantity,
+        term: Some(l.term.clone()),
+        billing: Some(l.billing.clone()),
+        start: Some(l.start),
+        end: Some(l.end),
+        unit_cost: l.unit_cost,
+    }
+}
+
+/// The ways a bought line can be made to disagree; dropping it only while two are left.
+fn order_classes(l: &PurchaseOrderLine, may_drop: bool) -> Vec<Class> {
+    let mut classes = vec![Class::Quantity, Class::StartDate];
+    if may_drop {
+        classes.push(Class::MissingLine);
+    }
+    if l.unit_cost.is_some() {
+        classes.push(Class::UnitPrice);
+    }
+    if let Some(t) = term_months(&l.term) {
+        classes.extend([Class::Term, Class::CotermDate]);
+        let m = billing_months(&l.billing, t);
+        if (t == 12 || t == 36) && m != t || m == t && t > 1 {
+            classes.push(Class::BillingFrequency);
+        }
+    }
+    classes
+}
+
+/// Makes a bought line disagree with what was expected in one way, `class`.
+fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class: Class) {
+    let te = term_months(&l.term);
+    match class {
+        Class::Quantity => o.quantity = other_quantity(rng, l.quantity),
+        Class::StartDate => o.start = Some(shifted(rng, l.start, 10)),
+        Class::UnitPrice => {
+            let cents = 10 + rng.below(500);
+            o.unit_cost = Some(l.unit_cost.unwrap() + Decimal::new(cents as i64, 2));
+        }
+        Class::Term => {
+            let t = te.unwrap();
+            let other = other_term(rng, t);
+            o.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
+            o.end = Some(add_months(l.start, other));
+            // The sold billing kept: the same cadence (or, upfront, the whole term at its
+            // start either way), at the same cost a month, so only the term differs.
+            if l.billing == "upfront" {
+                o.unit_cost = l
+                    .unit_cost
+                    .map(|c| c * Decimal::from(other) / Decimal::from(t));
+            }
+        }
+        Class::CotermDate => o.end = Some(shifted(rng, l.end, 20)),
+        Class::BillingFrequency => {
+            let t = te.unwrap();
+            let m = billing_months(&l.billing, t);
+            let m2 = if m == 1 { 12.min(t) } else { 1 };
+            let m2 = if m2 == m { 3 } else { m2 };
+            o.billing = Some(billing_name(m2, t).to_string());
+            o.unit_cost = l
+                .unit_cost
+                .map(|c| c * Decimal::from(m2) / Decimal::from(m));
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// What the generator knows of a sold line to bill it: its first period's net amount, term,
+/// billing months and list price.
+struct Billed<'l> {
+    first: &'l Charge,
+    net: Decimal,
+    one_time: bool,
+    t: Option<u32>,
+    m: Option<u32>,
+    list: Decimal,
+    partial: bool,
+}
+
+impl<'l> Billed<'l> {
+    /// Reads the sold line and its offer in the rules.
+    fn new(cat: &Catalogue, l: &'l PricedLine) -> Self {
         let item = cat.item(&l.product).unwrap().1;
         let first = &l.charges[0];
         let net: Decimal = l
@@ -1119,7 +1223,6 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
             })
             .map(|c| c.amount)
             .sum();
-        let one_time = l.term == "one-time";
         let t = term_months(&l.term);
         let m = t.map(|t| billing_months(l.billing, t));
         let offer = item
@@ -1136,121 +1239,43 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
             },
             Price::Tiered(_) => unreachable!(),
         };
-        let partial = first.share.is_partial();
-        let mut i = InvoiceLine {
-            document: format!("INV-{q}"),
-            reference: None,
-            customer: rng.chance(70).then(|| cust.clone()),
-            part_number: l.product.to_string(),
-            description: String::new(),
-            quantity: l.quantity,
-            unit_price: Some(list),
-            amount: net,
-            period_start: (!one_time).then_some(first.period_start),
-            period_end: (!one_time).then_some(first.period_end),
-            term: rng.chance(50).then(|| l.term.to_string()),
-            billing: (!one_time && rng.chance(50)).then(|| l.billing.to_string()),
-            date: Some(first.bill_date),
-        };
+        Billed {
+            first,
+            net,
+            one_time: l.term == "one-time",
+            t,
+            m,
+            list,
+            partial: first.share.is_partial(),
+        }
+    }
+}
+
+/// Invoices: each sold line's first period as billed; a product sold on one line only may be
+/// made to disagree; an extra line now and then.
+fn generated_invoices(
+    cat: &Catalogue,
+    rng: &mut Rng,
+    names: &Names,
+    priced: &PricedQuote,
+    injected: &mut BTreeSet<Key>,
+) -> Vec<InvoiceLine> {
+    let mut sold_per_product: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &priced.lines {
+        *sold_per_product.entry(&*l.product).or_default() += 1;
+    }
+    let mut invoices = Vec::new();
+    let mut dropped = 0;
+    for l in &priced.lines {
+        let b = Billed::new(cat, l);
+        let mut i = invoice_line(rng, names, l, &b);
         let line = u32::try_from(l.line).unwrap();
         if sold_per_product[&*l.product] == 1 && rng.chance(20) {
-            let mut classes = vec![Class::Quantity, Class::Amount];
-            if priced.lines.len() - dropped >= 2 {
-                classes.push(Class::MissingLine);
-            }
-            if one_time || !partial {
-                classes.push(Class::UnitPrice);
-            }
-            // Frequencies that bill differently from the sale, starting with it.
-            let mut freqs = Vec::new();
-            if let (Some(t), Some(m)) = (t, m) {
-                classes.extend([Class::Term, Class::StartDate]);
-                if !partial {
-                    classes.push(Class::CotermDate);
-                }
-                for f in [1u32, 3, 12, t] {
-                    let shape = |x: u32| if x >= t { 0 } else { x };
-                    let end = add_months(l.start, f);
-                    let is_sold_period = l
-                        .charges
-                        .iter()
-                        .any(|c| c.period_start == l.start && c.period_end == end);
-                    if f != m
-                        && shape(f) != shape(m)
-                        && f <= t
-                        && !is_sold_period
-                        && !freqs.contains(&f)
-                    {
-                        freqs.push(f);
-                    }
-                }
-                if !freqs.is_empty() {
-                    classes.push(Class::BillingFrequency);
-                }
-            }
-            let class = *rng.pick(&classes);
-            match class {
-                Class::MissingLine => dropped += 1,
-                Class::Quantity => {
-                    let k = Decimal::from(1 + rng.below(5));
-                    i.quantity = if rng.chance(50) || l.quantity <= k {
-                        l.quantity + k
-                    } else {
-                        l.quantity - k
-                    };
-                }
-                Class::Amount => {
-                    let cents = 10 + rng.below(2000) as i64;
-                    i.amount += Decimal::new(if rng.chance(50) { cents } else { -cents }, 2);
-                }
-                Class::UnitPrice => {
-                    let cents = 10 + rng.below(300) as i64;
-                    // Beyond the 0.05 tolerance on even one unit, either way.
-                    let down = 10 + rng.below(90) as i64;
-                    let p = list + Decimal::new(if rng.chance(70) { cents } else { -down }, 2);
-                    i.unit_price = Some(p);
-                    i.amount = p * l.quantity;
-                }
-                Class::Term => {
-                    let t = t.unwrap();
-                    let other = *rng.pick(
-                        &[1u32, 12, 36]
-                            .into_iter()
-                            .filter(|x| *x != t)
-                            .collect::<Vec<_>>(),
-                    );
-                    i.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
-                    i.billing = None;
-                }
-                Class::StartDate => {
-                    let days = (first.period_end - first.period_start).num_days();
-                    let d = if days > 2 && rng.chance(50) {
-                        1 + rng.below(days.min(6) as u64 - 1) as i64
-                    } else {
-                        -(1 + rng.below(5) as i64)
-                    };
-                    i.period_start = Some(add_days(first.period_start, d));
-                    i.billing = Some(l.billing.to_string());
-                }
-                Class::CotermDate => {
-                    let d = 1 + rng.below(5) as i64;
-                    i.period_start = Some(add_days(first.period_start, d));
-                    i.period_end = Some(add_days(first.period_end, d));
-                    i.billing = None;
-                }
-                Class::BillingFrequency => {
-                    let (t, m) = (t.unwrap(), m.unwrap());
-                    let f = *rng.pick(&freqs);
-                    i.period_start = Some(l.start);
-                    i.period_end = Some(add_months(l.start, f));
-                    i.billing = Some(billing_name(f, t).to_string());
-                    i.term = None;
-                    i.unit_price = Some(list * Decimal::from(f) / Decimal::from(m));
-                    i.amount = i.unit_price.unwrap() * l.quantity;
-                }
-                _ => unreachable!(),
-            }
-            injected.insert(key(&q, Side::Invoice, class, Some(line), &l.product));
+            let (classes, freqs) = invoice_classes(l, &b, priced.lines.len() - dropped >= 2);
+            let class = inject_one(rng, &classes, &mut dropped, |rng, c| {
+                disagree_invoice(rng, &mut i, l, &b, &freqs, c)
+            });
+            injected.insert(key(&names.q, Side::Invoice, class, Some(line), &l.product));
             if class == Class::MissingLine {
                 continue;
             }
@@ -1258,43 +1283,180 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
         invoices.push(i);
     }
     if rng.chance(10) {
-        let (part, product) = if rng.chance(50) {
-            ("TEAMS-PHONE".to_string(), "TEAMS-PHONE".to_string())
-        } else {
-            let p = format!("NO-SUCH-SKU-{n}");
-            (p.clone(), p)
-        };
+        let (part, product) = extra_part(rng, "TEAMS-PHONE", "NO-SUCH-SKU", names.n);
         invoices.push(InvoiceLine {
-            document: format!("INV-{q}"),
-            customer: Some(cust.clone()),
+            document: format!("INV-{}", names.q),
+            customer: Some(names.cust.clone()),
             part_number: part,
             quantity: Decimal::ONE,
             unit_price: Some(dec("10.00")),
             amount: dec("10.00"),
-            period_start: Some(start),
-            period_end: Some(add_months(start, 1)),
+            period_start: Some(names.start),
+            period_end: Some(add_months(names.start, 1)),
             ..InvoiceLine::default()
         });
-        injected.insert(key(&q, Side::Invoice, Class::ExtraLine, None, &product));
+        injected.insert(key(
+            &names.q,
+            Side::Invoice,
+            Class::ExtraLine,
+            None,
+            &product,
+        ));
     }
-    // Another customer's lines on the same documents are set aside.
-    if rng.chance(10) {
-        if let Some(o) = orders.first().cloned() {
-            orders.push(OrderLine {
-                customer: Some("SOMEONE-ELSE".into()),
-                quantity: o.quantity + Decimal::ONE,
-                ..o
-            });
+    invoices
+}
+
+/// A sold line's first period as the PSA bills it, agreeing with the sale.
+fn invoice_line(rng: &mut Rng, names: &Names, l: &PricedLine, b: &Billed) -> InvoiceLine {
+    InvoiceLine {
+        document: format!("INV-{}", names.q),
+        reference: None,
+        customer: rng.chance(70).then(|| names.cust.clone()),
+        part_number: l.product.to_string(),
+        description: String::new(),
+        quantity: l.quantity,
+        unit_price: Some(b.list),
+        amount: b.net,
+        period_start: (!b.one_time).then_some(b.first.period_start),
+        period_end: (!b.one_time).then_some(b.first.period_end),
+        term: rng.chance(50).then(|| l.term.to_string()),
+        billing: (!b.one_time && rng.chance(50)).then(|| l.billing.to_string()),
+        date: Some(b.first.bill_date),
+    }
+}
+
+/// The ways an invoice line can be made to disagree (dropping it only while two are left),
+/// and the frequencies that bill differently from the sale, starting with it.
+fn invoice_classes(l: &PricedLine, b: &Billed, may_drop: bool) -> (Vec<Class>, Vec<u32>) {
+    let mut classes = vec![Class::Quantity, Class::Amount];
+    if may_drop {
+        classes.push(Class::MissingLine);
+    }
+    if b.one_time || !b.partial {
+        classes.push(Class::UnitPrice);
+    }
+    let mut freqs = Vec::new();
+    if let (Some(t), Some(m)) = (b.t, b.m) {
+        classes.extend([Class::Term, Class::StartDate]);
+        if !b.partial {
+            classes.push(Class::CotermDate);
+        }
+        for f in [1u32, 3, 12, t] {
+            let shape = |x: u32| if x >= t { 0 } else { x };
+            let end = add_months(l.start, f);
+            let is_sold_period = l
+                .charges
+                .iter()
+                .any(|c| c.period_start == l.start && c.period_end == end);
+            if f != m && shape(f) != shape(m) && f <= t && !is_sold_period && !freqs.contains(&f) {
+                freqs.push(f);
+            }
+        }
+        if !freqs.is_empty() {
+            classes.push(Class::BillingFrequency);
         }
     }
-    Generated {
-        quote,
-        priced,
-        pos,
-        orders,
-        invoices,
-        injected,
+    (classes, freqs)
+}
+
+/// Makes an invoice line disagree with the sale in one way, `class`.
+fn disagree_invoice(
+    rng: &mut Rng,
+    i: &mut InvoiceLine,
+    l: &PricedLine,
+    b: &Billed,
+    freqs: &[u32],
+    class: Class,
+) {
+    let first = b.first;
+    match class {
+        Class::Quantity => i.quantity = other_quantity(rng, l.quantity),
+        Class::Amount => {
+            let cents = 10 + rng.below(2000) as i64;
+            i.amount += Decimal::new(if rng.chance(50) { cents } else { -cents }, 2);
+        }
+        Class::UnitPrice => {
+            let cents = 10 + rng.below(300) as i64;
+            // Beyond the 0.05 tolerance on even one unit, either way.
+            let down = 10 + rng.below(90) as i64;
+            let p = b.list + Decimal::new(if rng.chance(70) { cents } else { -down }, 2);
+            i.unit_price = Some(p);
+            i.amount = p * l.quantity;
+        }
+        Class::Term => {
+            let other = other_term(rng, b.t.unwrap());
+            i.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
+            i.billing = None;
+        }
+        Class::StartDate => {
+            let days = (first.period_end - first.period_start).num_days();
+            let d = if days > 2 && rng.chance(50) {
+                1 + rng.below(days.min(6) as u64 - 1) as i64
+            } else {
+                -(1 + rng.below(5) as i64)
+            };
+            i.period_start = Some(add_days(first.period_start, d));
+            i.billing = Some(l.billing.to_string());
+        }
+        Class::CotermDate => {
+            let d = 1 + rng.below(5) as i64;
+            i.period_start = Some(add_days(first.period_start, d));
+            i.period_end = Some(add_days(first.period_end, d));
+            i.billing = None;
+        }
+        Class::BillingFrequency => {
+            let (t, m) = (b.t.unwrap(), b.m.unwrap());
+            let f = *rng.pick(freqs);
+            i.period_start = Some(l.start);
+            i.period_end = Some(add_months(l.start, f));
+            i.billing = Some(billing_name(f, t).to_string());
+            i.term = None;
+            i.unit_price = Some(b.list * Decimal::from(f) / Decimal::from(m));
+            i.amount = i.unit_price.unwrap() * l.quantity;
+        }
+        _ => unreachable!(),
     }
+}
+
+/// The first twenty keys, each with every finding of its quote, for a failure message.
+fn shown(report: &matching::MatchReport, keys: &[&Key]) -> String {
+    keys.iter()
+        .take(20)
+        .map(|k| {
+            let fs: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| f.quote == k.0)
+                .map(|f| {
+                    format!(
+                        "  {:?} {:?} {:?}: {}",
+                        f.side, f.class, f.line, f.explanation
+                    )
+                })
+                .collect();
+            format!("{k:?}\n{}", fs.join("\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Counts the injections per side and class, asserting the corpus injects every class on
+/// both sides (but an amount on a purchase order, which has none).
+fn every_class_injected(injected: &BTreeSet<Key>) -> BTreeMap<(Side, Class), usize> {
+    let mut per_class: BTreeMap<(Side, Class), usize> = BTreeMap::new();
+    for k in injected {
+        *per_class.entry((k.1, k.2)).or_default() += 1;
+    }
+    for side in [Side::PurchaseOrder, Side::Invoice] {
+        for class in Class::ALL {
+            assert!(
+                per_class.get(&(side, class)).copied().unwrap_or(0) > 0
+                    || (side == Side::PurchaseOrder && class == Class::Amount),
+                "the corpus injects no {class:?} on the {side:?}"
+            );
+        }
+    }
+    per_class
 }
 
 /// 1,000 generated quotes (seeded; `TENOR_CORPUS_SEED=n` for another corpus), each with its
@@ -1337,26 +1499,7 @@ fn a_generated_corpus_finds_every_injected_discrepancy_and_nothing_else() {
     }
     let missed: Vec<&Key> = injected_all.difference(&found_all).collect();
     let spurious: Vec<&Key> = found_all.difference(&injected_all).collect();
-    let show = |keys: &[&Key]| {
-        keys.iter()
-            .take(20)
-            .map(|k| {
-                let fs: Vec<String> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.quote == k.0)
-                    .map(|f| {
-                        format!(
-                            "  {:?} {:?} {:?}: {}",
-                            f.side, f.class, f.line, f.explanation
-                        )
-                    })
-                    .collect();
-                format!("{k:?}\n{}", fs.join("\n"))
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let show = |keys: &[&Key]| shown(&report, keys);
     assert!(
         missed.is_empty(),
         "{} missed:\n{}",
@@ -1376,19 +1519,7 @@ fn a_generated_corpus_finds_every_injected_discrepancy_and_nothing_else() {
         assert!(seen.insert(k), "reported twice: {f:#?}");
     }
     assert_eq!(report.findings.len(), injected_all.len());
-    let mut per_class: BTreeMap<(Side, Class), usize> = BTreeMap::new();
-    for k in &injected_all {
-        *per_class.entry((k.1, k.2)).or_default() += 1;
-    }
-    for side in [Side::PurchaseOrder, Side::Invoice] {
-        for class in Class::ALL {
-            assert!(
-                per_class.get(&(side, class)).copied().unwrap_or(0) > 0
-                    || (side == Side::PurchaseOrder && class == Class::Amount),
-                "the corpus injects no {class:?} on the {side:?}"
-            );
-        }
-    }
+    let per_class = every_class_injected(&injected_all);
     println!(
         "corpus: 1000 quotes, {lines} lines, {} discrepancies injected and found; by class: {per_class:?}; money at risk {} ({} unknown)",
         injected_all.len(),

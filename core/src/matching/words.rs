@@ -1,0 +1,153 @@
+//! How findings spell terms, billing frequencies, spans, units and money, and how documents'
+//! own words for terms and billing are read.
+
+use super::risk::whole_months;
+use crate::engine::calendar;
+use crate::engine::catalogue::Billing;
+use crate::engine::pricing;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+pub(super) fn units(n: Decimal) -> String {
+    if n.abs() == Decimal::ONE {
+        format!("{n} unit")
+    } else {
+        format!("{n} units")
+    }
+}
+
+pub(super) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        noun.to_string()
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// Months in one billing period for a billing word (`upfront` is the whole term); the outer
+/// `None` when the word is not a billing frequency, the inner `None` for one-time.
+pub(super) fn billing_months(word: &str, term: Option<u32>) -> Option<Option<u32>> {
+    // Tenor's own spellings first, without allocating: this runs for every line.
+    match word {
+        "monthly" => return Some(Some(1)),
+        "quarterly" => return Some(Some(3)),
+        "annual" => return Some(Some(12)),
+        "upfront" => return Some(term),
+        "once" => return Some(None),
+        _ => {}
+    }
+    match word.trim().to_ascii_lowercase().as_str() {
+        "once" | "one-time" | "one_time" | "onetime" => Some(None),
+        w => {
+            let b = pricing::parse_billing(w).ok()?;
+            match b.months() {
+                Some(m) => Some(Some(m)),
+                None => Some(term),
+            }
+        }
+    }
+}
+
+pub(super) fn parse_billing_word(word: &str) -> Option<Billing> {
+    pricing::parse_billing(&word.trim().to_ascii_lowercase()).ok()
+}
+
+/// A term as a document writes it; `None` when unreadable, `Some(None)` for one-time.
+pub(super) fn parse_term_word(word: &str) -> Option<Option<u32>> {
+    match word {
+        "P1M" => return Some(Some(1)),
+        "P1Y" => return Some(Some(12)),
+        "P3Y" => return Some(Some(36)),
+        "one-time" => return Some(None),
+        _ => {}
+    }
+    let w = word.trim();
+    // `pricing::parse_term` splits off the last byte: hand it only ASCII.
+    if !w.is_ascii() {
+        return None;
+    }
+    match w.to_ascii_lowercase().as_str() {
+        "one-time" | "once" | "one_time" => Some(None),
+        _ => pricing::parse_term(&w.to_ascii_uppercase()).ok(),
+    }
+}
+
+/// What a billing period of `months` looks like relative to its term: the whole term at its
+/// start (upfront, or annual on a one-year term) is one shape, whatever it is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Shape {
+    Once,
+    WholeTerm,
+    Every(u32),
+}
+
+pub(super) fn shape(months: Option<u32>, term: Option<u32>) -> Shape {
+    match (months, term) {
+        (None, _) | (_, None) => Shape::Once,
+        (Some(m), Some(t)) if m >= t => Shape::WholeTerm,
+        (Some(m), _) => Shape::Every(m),
+    }
+}
+
+pub(super) fn billing_word(months: Option<u32>, term: Option<u32>) -> String {
+    match months {
+        None => "once".into(),
+        Some(1) => "monthly".into(),
+        Some(3) => "quarterly".into(),
+        Some(12) => "annual".into(),
+        Some(m) if Some(m) == term => "upfront".into(),
+        Some(m) => format!("every {m} months"),
+    }
+}
+
+/// `24 months`, or `14 days` when the span is not whole months.
+pub(super) fn span_words(a: NaiveDate, b: NaiveDate) -> String {
+    match whole_months(a, b) {
+        Some(1) => "1 month".into(),
+        Some(m) => format!("{m} months"),
+        None => {
+            let d = calendar::actual_days(a, b);
+            if d == 1 {
+                "1 day".into()
+            } else {
+                format!("{d} days")
+            }
+        }
+    }
+}
+
+pub(super) fn per_period(months: Option<u32>) -> String {
+    match months {
+        None => "once".into(),
+        Some(1) => "a month".into(),
+        Some(3) => "a quarter".into(),
+        Some(12) => "a year".into(),
+        Some(m) => format!("per {m} months"),
+    }
+}
+
+/// Why a one-time sale and a subscription (either way round) cannot be priced against each
+/// other; `verb` says what the other document did (`bought`, `billed as`).
+pub(super) fn mixed_terms(sold: &str, verb: &str, found: &str) -> String {
+    format!(
+        "sold {sold}, {verb} {found}: a one-time item and a subscription cannot be priced against each other"
+    )
+}
+
+/// A term as findings spell it.
+pub(super) fn term_word(t: Option<u32>) -> String {
+    crate::engine::catalogue::term_text(t)
+}
+
+/// A unit price as people read it: at least the minor unit, at most six decimals.
+pub(super) fn unit_text(v: Decimal, minor: u32) -> String {
+    let mut p = v.round_dp(6).normalize();
+    if p.scale() < minor {
+        p.rescale(minor);
+    }
+    p.to_string()
+}
+
+pub(super) fn money_text(v: Decimal, currency: &str) -> String {
+    format!("{} {currency}", crate::engine::money::money(v))
+}
