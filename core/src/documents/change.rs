@@ -19,6 +19,7 @@ use crate::engine::calendar::{self, Anchor};
 use crate::engine::catalogue::{
     Catalogue, DayBasis, DiscountAmount, DiscountRule, Offer, Price, Proration, Sellable,
 };
+use crate::engine::pricing::muldiv;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -266,19 +267,6 @@ fn with_scale(mut v: Decimal, minor: u32) -> Decimal {
         v.set_sign_positive(true);
     }
     v
-}
-
-/// The exact product of `nums` divided by the product of `dens`; `None` on overflow or zero.
-fn muldiv(nums: &[Decimal], dens: &[Decimal]) -> Option<Decimal> {
-    let mut n = Decimal::ONE;
-    for x in nums {
-        n = n.checked_mul(*x)?;
-    }
-    let mut d = Decimal::ONE;
-    for x in dens {
-        d = d.checked_mul(*x)?;
-    }
-    n.checked_div(d)
 }
 
 fn too_large() -> Refusal {

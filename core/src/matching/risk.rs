@@ -9,26 +9,8 @@ use crate::engine::quote::QuoteLine;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-/// `a × b × … ÷ (c × d × …)`, multiplied out before dividing so one division is the only
-/// inexact step; `None` on overflow or a zero divisor. Amounts read from documents can be
-/// anything, and Decimal's operators panic on overflow.
-pub(super) fn md(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
-    let mut n = Decimal::ONE;
-    for x in num {
-        n = n.checked_mul(*x)?;
-    }
-    let mut d = Decimal::ONE;
-    for x in den {
-        d = d.checked_mul(*x)?;
-    }
-    if d.is_zero() {
-        return None;
-    }
-    if d == Decimal::ONE {
-        return Some(n);
-    }
-    n.checked_div(d)
-}
+/// Exact multiply-then-divide, shared with pricing.
+pub(super) use crate::engine::pricing::muldiv as md;
 
 pub(super) fn dec(n: impl Into<i64>) -> Decimal {
     Decimal::from(n.into())

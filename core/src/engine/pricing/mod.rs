@@ -14,6 +14,7 @@ mod totals;
 mod types;
 
 pub use offer::{parse_billing, parse_term};
+pub use rounding::muldiv;
 pub use types::{
     Charge, ChargeDetail, ChargeKind, CustomerRef, LineDetail, PriceError, PriceOptions,
     PricedLine, PricedQuote, Progress, ProrationDetail, Share, Step, TierApplied, Totals, Verdict,

@@ -5,8 +5,9 @@ use crate::engine::catalogue::Catalogue;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// `a × b × … ÷ (c × d × …)`, multiplied out before dividing so the result is exact whenever
-/// it can be written in 28 digits.
-pub(super) fn muldiv(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
+/// it can be written in 28 digits; `None` on overflow or a zero divisor (amounts read from
+/// documents can be anything, and Decimal's operators panic on overflow).
+pub fn muldiv(num: &[Decimal], den: &[Decimal]) -> Option<Decimal> {
     let mut n = Decimal::ONE;
     for x in num {
         n = n.checked_mul(*x)?;
