@@ -127,6 +127,8 @@ fn case(cat: &Catalogue, n: usize, lines: usize) -> Case {
             id: format!("C-{n:06}"),
             name: format!("Customer {n}"),
             segment: None,
+            segments: Vec::new(),
+            new: false,
             anniversary: Some(MonthDay { month: 7, day: 1 }),
             subscriptions: Vec::new(),
         },
