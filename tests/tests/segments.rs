@@ -89,7 +89,11 @@ fn a_misspelt_segment_in_a_list_is_located_at_its_item() {
 
 #[test]
 fn a_customer_may_hold_several_segments() {
-    let q = example(Q1002, "segment: nonprofit", "segments: [education, nonprofit]");
+    let q = example(
+        Q1002,
+        "segment: nonprofit",
+        "segments: [education, nonprofit]",
+    );
     assert_eq!(priced(&q, false).unwrap().totals.mrr, money("571.20"));
 }
 

@@ -612,9 +612,9 @@ pub(super) fn check_customer(cat: &Catalogue, quote: &Quote, errors: &mut Vec<Pr
         }
         let help = match did_you_mean(name, cat.segments.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
-            None if cat.segments.is_empty() => format!(
-                "the rules declare no segments; declare it with `segment {name} \"…\"`"
-            ),
+            None if cat.segments.is_empty() => {
+                format!("the rules declare no segments; declare it with `segment {name} \"…\"`")
+            }
             None => format!("the rules declare {}", declared_list(&cat.segments)),
         };
         errors.push(perr(field, format!("unknown segment `{name}`"), Some(help)));
