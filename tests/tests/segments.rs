@@ -11,20 +11,9 @@
 )]
 
 use rust_decimal::Decimal;
-use std::sync::OnceLock;
-use tenor_core::engine::catalogue::Catalogue;
 use tenor_core::engine::pricing::{PriceError, PriceOptions, PricedQuote, price};
 use tenor_core::engine::quote::QuoteFile;
-use tenor_tests::rules_dir;
-
-fn catalogue() -> &'static Catalogue {
-    static CAT: OnceLock<Catalogue> = OnceLock::new();
-    CAT.get_or_init(|| {
-        let sources = tenor_dsl::load(&[rules_dir()]).unwrap();
-        let rules = tenor_dsl::check(&sources).unwrap();
-        Catalogue::compile(&rules, &sources)
-    })
-}
+use tenor_tests::{example_catalogue, rules_dir};
 
 /// An example quote's text, with `from` replaced by `to` (which must occur).
 fn example(file: &str, from: &str, to: &str) -> QuoteFile {
@@ -35,7 +24,7 @@ fn example(file: &str, from: &str, to: &str) -> QuoteFile {
 }
 
 fn priced(q: &QuoteFile, explain: bool) -> Result<PricedQuote, Vec<PriceError>> {
-    price(catalogue(), &q.quote, &PriceOptions { explain })
+    price(example_catalogue(), &q.quote, &PriceOptions { explain })
 }
 
 fn money(s: &str) -> Decimal {
