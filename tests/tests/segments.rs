@@ -153,3 +153,57 @@ fn explain_says_why_the_welcome_offer_was_skipped() {
     assert!(!verdict.applied);
     assert_eq!(verdict.why, "needs a new customer, CUST-0042 is not new");
 }
+
+/// Runs `tenor` in-process on a quote text written to a scratch file; (exit, stdout, stderr).
+fn tenor_on(
+    test: &str,
+    args: &[&str],
+    quote: &QuoteFile,
+) -> (tenor_core::cli::Exit, String, String) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tenor-segments-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("quote.yaml");
+    std::fs::write(&file, &quote.text).unwrap();
+    let rules = rules_dir();
+    let argv: Vec<std::ffi::OsString> = std::iter::once("tenor")
+        .chain(args.iter().copied())
+        .chain([file.to_str().unwrap(), "--rules", rules.to_str().unwrap()])
+        .map(Into::into)
+        .collect();
+    let mut out = Vec::new();
+    let mut err = tenor_dsl::diagnostic::termcolor::NoColor::new(Vec::new());
+    let exit = tenor_core::cli::run(argv, &mut out, &mut err);
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        exit,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err.into_inner()).unwrap(),
+    )
+}
+
+#[test]
+fn tenor_explain_shows_the_welcome_verdict_with_its_reason() {
+    let q = example(Q1001, "  new: true\n", "  new: false\n");
+    let (exit, out, err) = tenor_on("explain", &["explain"], &q);
+    assert_eq!(exit, tenor_core::cli::Exit::Success, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("discount `welcome` skipped") && l.contains("new customer"))
+        .unwrap_or_else(|| panic!("no welcome verdict in:\n{out}"));
+    assert!(
+        line.contains("needs a new customer, CUST-0042 is not new"),
+        "{line}"
+    );
+}
+
+#[test]
+fn tenor_price_refuses_a_misspelt_segment_at_its_line() {
+    let q = example(Q1002, "segment: nonprofit", "segment: non-profit");
+    let (exit, out, err) = tenor_on("price", &["price"], &q);
+    assert_ne!(exit, tenor_core::cli::Exit::Success);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("unknown segment `non-profit`"), "{err}");
+    assert!(err.contains("quote.yaml:24:3"), "{err}");
+    assert!(err.contains("did you mean `nonprofit`?"), "{err}");
+}
