@@ -27,6 +27,17 @@ pub fn rules_dir() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules")).to_path_buf()
 }
 
+/// The example rule set compiled, once per test binary.
+pub fn example_catalogue() -> &'static tenor_core::engine::catalogue::Catalogue {
+    static CAT: std::sync::OnceLock<tenor_core::engine::catalogue::Catalogue> =
+        std::sync::OnceLock::new();
+    CAT.get_or_init(|| {
+        let sources = tenor_dsl::load(&[rules_dir()]).expect("the example rules read");
+        let rules = tenor_dsl::check(&sources).expect("the example rules check");
+        tenor_core::engine::catalogue::Catalogue::compile(&rules, &sources)
+    })
+}
+
 /// One fixture: a file, or a folder read as one rule set.
 #[derive(Debug, Clone)]
 pub struct Case {

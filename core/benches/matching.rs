@@ -144,6 +144,8 @@ fn quote(n: usize, lines: usize) -> Quote {
             id: format!("C-{n:06}"),
             name: format!("Customer {n}"),
             segment: None,
+            segments: Vec::new(),
+            new: false,
             anniversary: Some(MonthDay { month: 7, day: 1 }),
             subscriptions: Vec::new(),
         },

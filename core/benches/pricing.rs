@@ -38,6 +38,7 @@ product DEV "Managed device" {
   P1Y annual  tiers devices
 }
 coterm default { anchor customer anniversary; mode stub; prorate daily }
+segment nonprofit "Nonprofit organisations"
 discount nonprofit: 15% off vendor microsoft when customer segment is nonprofit and quantity at least 5
 "#;
 
@@ -78,6 +79,8 @@ fn quote() -> Quote {
             id: "C".into(),
             name: "C".into(),
             segment: Some("nonprofit".into()),
+            segments: Vec::new(),
+            new: false,
             anniversary: Some(MonthDay { month: 7, day: 1 }),
             subscriptions: Vec::new(),
         },

@@ -41,6 +41,8 @@ fn quote() -> Quote {
             id: "C".into(),
             name: "C".into(),
             segment: None,
+            segments: Vec::new(),
+            new: false,
             // Anchored on the 31st, so month-end clamping is exercised throughout.
             anniversary: Some(MonthDay { month: 1, day: 31 }),
             subscriptions: Vec::new(),

@@ -23,6 +23,8 @@ vendor microsoft "Microsoft"
 vendor contoso "Contoso"
 category licences "Licences"
 category services "Services"
+segment nonprofit "Nonprofit organisations"
+segment commercial "Commercial customers"
 
 product BP "Business Premium" {
   vendor microsoft
@@ -127,6 +129,8 @@ fn quote() -> impl Strategy<Value = Quote> {
                     id: "C".into(),
                     name: "C".into(),
                     segment: seg.map(str::to_string),
+                    segments: Vec::new(),
+                    new: false,
                     anniversary: Some(MonthDay {
                         month: m,
                         day: d.min(max),
@@ -222,7 +226,7 @@ proptest! {
             quote: "Q".into(),
             date: start,
             currency: "USD".into(),
-            customer: Customer { id: "C".into(), name: "C".into(), segment: None, anniversary: Some(anniversary), subscriptions: Vec::new() },
+            customer: Customer { id: "C".into(), name: "C".into(), segment: None, segments: Vec::new(), new: false, anniversary: Some(anniversary), subscriptions: Vec::new() },
             lines: vec![q_line],
         };
         let p = price(&cat, &quote, &PriceOptions::default()).unwrap();

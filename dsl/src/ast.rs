@@ -148,7 +148,7 @@ pub struct Comment {
 pub enum Item {
     /// `currency USD`, `rounding half_up`, `price step 0.05`.
     Setting(Setting),
-    /// `vendor microsoft "Microsoft"` and the like.
+    /// `vendor microsoft "Microsoft"`, `segment nonprofit "Nonprofit"` and the like.
     Party(Party),
     /// `product SKU "Name" { … }`.
     Product(Product),
@@ -245,6 +245,8 @@ pub enum PartyKind {
     Psa,
     /// A product category (licences, hardware…).
     Category,
+    /// A customer segment that discount conditions and quotes name (nonprofit, education…).
+    Segment,
 }
 
 impl PartyKind {
@@ -255,6 +257,7 @@ impl PartyKind {
             PartyKind::Distributor => "distributor",
             PartyKind::Psa => "psa",
             PartyKind::Category => "category",
+            PartyKind::Segment => "segment",
         }
     }
 }
@@ -793,8 +796,10 @@ pub enum Scope {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
-    /// `customer segment is nonprofit or education`.
+    /// `customer segment is nonprofit or education`: the customer holds one of these.
     Segment(Vec<Name>),
+    /// `customer is new`: the customer's first order.
+    NewCustomer,
     /// `term is P1Y or P3Y`.
     Term(Vec<Spanned<Term>>),
     /// `billing is annual or upfront`.

@@ -473,6 +473,7 @@ fn condition_text(c: &Condition) -> String {
         Condition::Segment(names) => {
             format!("customer segment is {}", or_list(names, |n| n.clone()))
         }
+        Condition::NewCustomer => "customer is new".to_string(),
         Condition::Term(terms) => format!("term is {}", or_list(terms, Term::to_string)),
         Condition::Billing(bs) => {
             format!("billing is {}", or_list(bs, |b| b.keyword().to_string()))

@@ -26,6 +26,7 @@ const TOP_LEVEL_WORDS: &[&str] = &[
     "distributor",
     "psa",
     "category",
+    "segment",
     "product",
     "bundle",
     "tiers",
@@ -395,7 +396,7 @@ fn describe_clause(rule: Rule) -> Option<&'static str> {
         }
         Rule::target | Rule::target_kind => "`product`, `vendor`, `category` or `bundle`",
         Rule::party | Rule::party_kind => {
-            "a declaration (`vendor`, `distributor`, `psa`, `category`)"
+            "a declaration (`vendor`, `distributor`, `psa`, `category`, `segment`)"
         }
         Rule::p_part => "`bought via`",
         Rule::p_not_bought => "`not bought`",
@@ -552,6 +553,7 @@ impl Builder<'_> {
                     Rule::kw_vendor => PartyKind::Vendor,
                     Rule::kw_distributor => PartyKind::Distributor,
                     Rule::kw_psa => PartyKind::Psa,
+                    Rule::kw_segment => PartyKind::Segment,
                     _ => PartyKind::Category,
                 };
                 Item::Party(Party {
@@ -1063,6 +1065,7 @@ impl Builder<'_> {
         let k = self.kids(c);
         Some(match rule {
             Rule::cond_segment => Condition::Segment(k.iter().map(|x| self.name(x)).collect()),
+            Rule::cond_new => Condition::NewCustomer,
             Rule::cond_term => Condition::Term(k.iter().map(|x| self.term(x)).collect()),
             Rule::cond_billing => Condition::Billing(k.iter().map(|x| self.billing(x)).collect()),
             Rule::cond_quantity => {

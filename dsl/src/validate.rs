@@ -1159,7 +1159,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// One condition of a discount: terms of some length, quantities not negative, real dates.
+    /// One condition of a discount: declared segments, terms of some length, quantities not
+    /// negative, real dates.
     fn condition(&mut self, c: &Spanned<Condition>) {
         match &c.node {
             Condition::Term(terms) => {
@@ -1187,7 +1188,13 @@ impl<'a> Validator<'a> {
             }
             Condition::Quantity(..) => {}
             Condition::Date(_, _, d) => self.date(d),
-            Condition::Segment(_) | Condition::Billing(_) => {}
+            // A segment no rule declares would silently never match: a typo loses a discount.
+            Condition::Segment(names) => {
+                for n in names {
+                    self.require_party(PartyKind::Segment, n);
+                }
+            }
+            Condition::NewCustomer | Condition::Billing(_) => {}
         }
     }
 

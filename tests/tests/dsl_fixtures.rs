@@ -49,6 +49,10 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("unknown-distributor.tenor", "unknown-name", "11:14"),
     ("unknown-route-distributor.tenor", "unknown-name", "16:29"),
     ("unknown-route-vendor.tenor", "unknown-name", "17:14"),
+    // `non-profit` is the word after `customer segment is ` on line 7.
+    ("unknown-segment.tenor", "unknown-name", "7:71"),
+    // `nonprofit` after `... and customer segment is ` on line 6.
+    ("undeclared-segments.tenor", "unknown-name", "6:95"),
     ("unknown-tier-table.tenor", "unknown-name", "19:22"),
     ("unknown-vendor.tenor", "unknown-name", "8:10"),
     ("bundle-in-bundle.tenor", "bundle-not-allowed", "23:14"),
@@ -75,6 +79,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("duplicate-sku-bundle.tenor", "duplicate", "15:8"),
     ("duplicate-tier-table.tenor", "duplicate", "11:7"),
     ("duplicate-vendor.tenor", "duplicate", "6:8"),
+    ("duplicate-segment.tenor", "duplicate", "6:9"),
     // ---- products and price lines
     ("bad-term.tenor", "bad-term", "12:3"),
     ("billing-longer-than-term.tenor", "bad-billing", "13:7"),
@@ -715,6 +720,7 @@ impl Spans<'_> {
                 }
                 Condition::Quantity(_, n) => self.number(n, c.span),
                 Condition::Date(_, _, date) => self.exact("date", date.span, c.span, &date.node.0),
+                Condition::NewCustomer => self.exact("condition", c.span, span, "customer is new"),
             }
         }
         self.ordered("condition", &conds);

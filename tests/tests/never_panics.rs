@@ -161,7 +161,7 @@ const WORDS: &str = concat!(
     "free from graduated half_down half_even half_up id includes is last least line margin ",
     "markup max minimum mode month monthly months most none not of off once or package part per ",
     "plus price product prorate psa quantity quarter quote rounding route segment start step ",
-    "stub subscription sum term the tiers to unit up usage vendor via volume when within year ",
+    "stub subscription sum term the tiers to unit up usage vendor via volume when within year new ",
     "P1M P1Y P3Y P36M P0M P1201M P99999999999Y one-time quarterly annual upfront 30 "
 );
 
@@ -249,6 +249,8 @@ const FRAGMENTS: &[&str] = &[
     "discount e: 5% off every line for first 2 months when billing is annual or upfront",
     "when quote date from 2026-11-01 and start before 2027-01-01",
     "when term is P1Y or P3Y",
+    "segment nonprofit \"Nonprofit\"",
+    "when customer is new and customer segment is nonprofit or education",
     "route vendor microsoft via pax8",
     "route everything else via tdsynnex",
     "}",
@@ -311,6 +313,9 @@ const TOP_LINES: &[&str] = &[
     "distributor ingram",
     "psa connectwise \"ConnectWise\"",
     "category licences \"Cloud licences\"",
+    "segment nonprofit \"Nonprofit\"",
+    "segment nonprofit",
+    "discount welcome: 10% off product MDB when customer is new for the first 3 months",
     "discount nonprofit \"Nonprofit\": 15% off vendor microsoft when customer segment is nonprofit",
     "discount d: 2.00 per unit a month off product MDB when quantity at least 10 for the first 3 months",
     "discount w: 50.00 once off the quote for the first 2 months",

@@ -9,20 +9,12 @@
 )]
 
 use proptest::prelude::*;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use tenor_core::engine::catalogue::Catalogue;
 use tenor_core::engine::pricing::{PriceOptions, price};
 use tenor_core::engine::quote::QuoteFile;
 
 fn catalogue() -> &'static Catalogue {
-    static CAT: OnceLock<Catalogue> = OnceLock::new();
-    CAT.get_or_init(|| {
-        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules"));
-        let sources = tenor_dsl::load(&[dir]).unwrap();
-        let rules = tenor_dsl::check(&sources).unwrap();
-        Catalogue::compile(&rules, &sources)
-    })
+    tenor_tests::example_catalogue()
 }
 
 fn cases() -> u32 {

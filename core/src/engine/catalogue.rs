@@ -44,6 +44,8 @@ pub struct Catalogue {
     pub routes: Vec<RouteRule>,
     /// Distributors by name, with display names.
     pub distributors: Vec<(String, Option<String>)>,
+    /// Customer segments the rules declare; a quote may name no other.
+    pub segments: Vec<String>,
     /// Three-way match: money differences up to this much per line are not findings.
     pub match_tolerance: Decimal,
     /// Three-way match: finding classes not reported.
@@ -284,8 +286,10 @@ pub enum DiscountScope {
 /// A discount condition.
 #[derive(Debug, Clone)]
 pub enum Condition {
-    /// The customer's segment is one of these.
+    /// One of the customer's segments is one of these.
     Segment(Vec<String>),
+    /// The customer places its first order.
+    NewCustomer,
     /// The line's term (in months; `None` = one-time) is one of these.
     Term(Vec<Option<u32>>),
     /// The line's billing is one of these.
@@ -388,6 +392,7 @@ impl Catalogue {
             discounts: Vec::new(),
             routes: Vec::new(),
             distributors: Vec::new(),
+            segments: Vec::new(),
             match_tolerance: Decimal::ZERO,
             match_ignore: Vec::new(),
         };
@@ -401,6 +406,9 @@ impl Catalogue {
                         p.name.node.clone(),
                         p.label.as_ref().map(|l| l.node.clone()),
                     ));
+                }
+                Item::Party(p) if p.kind.node == ast::PartyKind::Segment => {
+                    c.segments.push(p.name.node.clone());
                 }
                 Item::Tiers(t) => c.tiers.push(tier_table(t, sources)),
                 Item::Product(p) => {
@@ -797,6 +805,7 @@ impl Catalogue {
                     ast::Condition::Segment(names) => {
                         Condition::Segment(names.iter().map(|n| n.node.clone()).collect())
                     }
+                    ast::Condition::NewCustomer => Condition::NewCustomer,
                     ast::Condition::Term(terms) => {
                         Condition::Term(terms.iter().map(|t| t.node.months()).collect())
                     }

@@ -30,15 +30,61 @@ pub struct Customer {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Segment for discount conditions (`nonprofit`, `education`…).
+    /// One segment for discount conditions (`segment: nonprofit`): shorthand for a
+    /// one-item `segments`; a quote gives one or the other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<String>,
+    /// Segments for discount conditions (`segments: [nonprofit, education]`); each must be
+    /// declared in the rules (`segment nonprofit "…"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
+    /// This quote is the customer's first order (`new: true`), for welcome offers
+    /// (`when customer is new`). Stated on the quote until it is derived from the record.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new: bool,
     /// Anniversary as `MM-DD`, the anchor of co-term policies on the customer anniversary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anniversary: Option<MonthDay>,
     /// Subscriptions the customer already has.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<ExistingSubscription>,
+}
+
+impl Customer {
+    /// Every segment the customer holds, the `segment` shorthand first, each with the field
+    /// it is written in (`customer.segment`, `customer.segments[1]`).
+    pub fn segment_fields(&self) -> impl Iterator<Item = (String, &str)> {
+        let short = self
+            .segment
+            .iter()
+            .map(|s| ("customer.segment".to_string(), s.as_str()));
+        let listed = self
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("customer.segments[{i}]"), s.as_str()));
+        short.chain(listed)
+    }
+
+    /// Whether the customer holds `segment`, under either spelling of the field.
+    pub fn holds_segment(&self, segment: &str) -> bool {
+        self.segment.as_deref() == Some(segment) || self.segments.iter().any(|s| s == segment)
+    }
+
+    /// The customer's segments in words for `explain`: `` `a`, `b` ``, or `none`.
+    pub fn segments_text(&self) -> String {
+        let all: Vec<String> = self
+            .segment
+            .iter()
+            .chain(self.segments.iter())
+            .map(|s| format!("`{s}`"))
+            .collect();
+        if all.is_empty() {
+            "none".to_string()
+        } else {
+            all.join(", ")
+        }
+    }
 }
 
 /// A subscription the customer already holds.

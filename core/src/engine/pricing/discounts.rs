@@ -3,7 +3,7 @@
 
 use super::offer::Resolved;
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_ratio};
-use super::types::{Charge, ChargeKind, Share, Step, Verdict};
+use super::types::{Charge, ChargeKind, PriceError, Share, Step, Verdict, perr};
 use crate::engine::calendar::{self};
 use crate::engine::catalogue::{
     Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Sellable,
@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use tenor_dsl::ast::{Comparison, DateOp, DateSubject};
+use tenor_dsl::diagnostic::did_you_mean;
 
 /// Discounts a line's gross charges one at a time, in bill-date order.
 pub(super) struct Discounter<'c, 's> {
@@ -341,15 +342,27 @@ impl<'a> LineCtx<'a> {
     fn holds(&self, cond: &Condition) -> Result<(), String> {
         match cond {
             Condition::Segment(list) => {
-                let seg = self.quote.customer.segment.as_deref();
-                if seg.is_some_and(|s| list.iter().any(|x| x == s)) {
+                let customer = &self.quote.customer;
+                if list.iter().any(|x| customer.holds_segment(x)) {
+                    return Ok(());
+                }
+                Err(self.why(|| {
+                    let held = match (&customer.segment, customer.segments.as_slice()) {
+                        (Some(one), []) | (None, [one]) => format!("the customer's is `{one}`"),
+                        (None, []) => "the customer's is not set".to_string(),
+                        _ => format!("the customer's are {}", customer.segments_text()),
+                    };
+                    format!("needs customer segment {}, {held}", list.join(" or "))
+                }))
+            }
+            Condition::NewCustomer => {
+                if self.quote.customer.new {
                     return Ok(());
                 }
                 Err(self.why(|| {
                     format!(
-                        "needs customer segment {}, the customer's is {}",
-                        list.join(" or "),
-                        quoted_or_not_set(seg)
+                        "needs a new customer, {} is not new",
+                        self.quote.customer.id
                     )
                 }))
             }
@@ -578,6 +591,42 @@ impl<'a> LineCtx<'a> {
                 }
             }
         }
+    }
+}
+
+/// Checks the quote's customer against the rule set: every segment it names is declared,
+/// and it names them one way (`segment` or `segments`), so that a misspelt segment is an error
+/// rather than a discount silently lost.
+pub(super) fn check_customer(cat: &Catalogue, quote: &Quote, errors: &mut Vec<PriceError>) {
+    let customer = &quote.customer;
+    if customer.segment.is_some() && !customer.segments.is_empty() {
+        errors.push(perr(
+            "customer.segment".into(),
+            "the customer gives both `segment` and `segments`",
+            Some("list every segment under `segments:`, for example `segments: [nonprofit, education]`".into()),
+        ));
+    }
+    for (field, name) in customer.segment_fields() {
+        if cat.segments.iter().any(|s| s == name) {
+            continue;
+        }
+        let help = match did_you_mean(name, cat.segments.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if cat.segments.is_empty() => {
+                format!("the rules declare no segments; declare it with `segment {name} \"…\"`")
+            }
+            None => format!("the rules declare {}", declared_list(&cat.segments)),
+        };
+        errors.push(perr(field, format!("unknown segment `{name}`"), Some(help)));
+    }
+}
+
+/// `` `a`, `b` and `c` `` for the declared segments.
+fn declared_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => quoted.join(""),
     }
 }
 

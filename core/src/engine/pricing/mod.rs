@@ -58,6 +58,7 @@ pub fn price_with_progress(
             )),
         ));
     }
+    discounts::check_customer(cat, quote, &mut errors);
     if quote.lines.is_empty() {
         errors.push(perr(
             "lines".into(),
