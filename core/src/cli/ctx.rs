@@ -4,6 +4,8 @@
 use crate::cli::args::ErrorFormat;
 use crate::cli::exit::CliError;
 use crate::cli::render::errors::{self, Problem};
+use crate::engine::pricing::PriceWarning;
+use crate::engine::quote::QuoteFile;
 use std::io::Write;
 use tenor_dsl::diagnostic::termcolor::WriteColor;
 
@@ -91,6 +93,22 @@ impl<'a> Ctx<'a> {
                 severity: Some("note"),
                 ..Problem::new("note", message)
             }),
+        }
+    }
+
+    /// A priced quote's warnings, each at its field: the quote's line and a caret (people) or
+    /// `warning` entries of the error document (JSON). Never silenced by `--quiet`.
+    pub fn quote_warnings(&mut self, file: &QuoteFile, warnings: &[PriceWarning]) {
+        if warnings.is_empty() {
+            return;
+        }
+        match self.format {
+            ErrorFormat::Human => {
+                let _ = errors::quote_warnings(file, warnings, self.err);
+            }
+            ErrorFormat::Json => self
+                .problems
+                .extend(errors::quote_warning_problems(file, warnings)),
         }
     }
 
