@@ -70,9 +70,20 @@ impl<'a> Ctx<'a> {
 
     /// A warning or note (`level`) that does not stop the command.
     pub fn notice(&mut self, level: &'static str, message: String) {
+        self.leveled(level, Problem::new(level, message));
+    }
+
+    /// A warning located in a file or field (`p`), which does not stop the command nor change
+    /// its exit code; never silenced by `--quiet`.
+    pub fn warning(&mut self, p: Problem) {
+        self.leveled("warning", p);
+    }
+
+    /// `p` at `level`, written now (people) or kept for the document (JSON).
+    fn leveled(&mut self, level: &'static str, p: Problem) {
         let p = Problem {
             severity: Some(level),
-            ..Problem::new(level, message)
+            ..p
         };
         match self.format {
             ErrorFormat::Human => {
