@@ -736,9 +736,6 @@ fn plan(
     let accepted_quantity = mine.first().map(|h| h.old_quantity).unwrap_or(old);
     let (ctx, offer) = Line::resolve(cat, line, item, schedule, months, accepted_quantity)?;
     let mut notes: Vec<String> = price_note(cat, line, offer, months).into_iter().collect();
-    let warnings = tier_warning(cat, line, offer, accepted_quantity, new)
-        .into_iter()
-        .collect();
     let Some(current) = ctx.pieces.iter().position(|p| p.start <= d && d < p.end) else {
         return Err(Refusal::new(format!(
             "no billing period of line {} contains {d}",
@@ -797,7 +794,7 @@ fn plan(
         total,
         recurring_change,
         notes,
-        warnings,
+        warnings: Vec::from_iter(tier_warning(cat, line, offer, accepted_quantity, new)),
         applied_to: DocumentDigests::default(),
         result: DocumentDigests::default(),
     })
