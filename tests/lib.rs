@@ -209,3 +209,29 @@ pub fn charge_row(kind: &str, start: &str, end: &str, bill: &str, amount: &str) 
         amount.into(),
     )
 }
+
+/// What one in-process run of `tenor` printed.
+pub struct Output {
+    /// Its exit code.
+    pub exit: tenor_core::cli::Exit,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error, without colour.
+    pub stderr: String,
+}
+
+/// Runs `tenor` in-process with `args` (the program name is added).
+pub fn tenor(args: &[&str]) -> Output {
+    let argv: Vec<std::ffi::OsString> = std::iter::once("tenor")
+        .chain(args.iter().copied())
+        .map(std::ffi::OsString::from)
+        .collect();
+    let mut out = Vec::new();
+    let mut err = tenor_dsl::diagnostic::termcolor::NoColor::new(Vec::new());
+    let exit = tenor_core::cli::run(argv, &mut out, &mut err);
+    Output {
+        exit,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err.into_inner()).into_owned(),
+    }
+}

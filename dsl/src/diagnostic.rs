@@ -8,9 +8,31 @@ pub use codespan_reporting::term::termcolor;
 use codespan_reporting::term::{self, termcolor::WriteColor};
 use serde::Serialize;
 
+/// How serious a diagnostic is: an error stops the rule set from loading, a warning does not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The rule set is wrong.
+    #[default]
+    Error,
+    /// The rule set loads, but probably does not say what was meant.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as printed and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One problem found in a rule set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
     /// A stable kebab-case code, listed in LANGUAGE.md (`unknown-name`, `syntax`…).
     pub code: &'static str,
     /// What is wrong: lowercase, no trailing period, user input in backticks.
@@ -34,12 +56,26 @@ impl Diagnostic {
         label: impl Into<String>,
     ) -> Self {
         Diagnostic {
+            severity: Severity::Error,
             code,
             message: message.into(),
             span,
             label: label.into(),
             help: None,
             related: Vec::new(),
+        }
+    }
+
+    /// A warning with a code, message, span and label.
+    pub fn warning(
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(code, message, span, label)
         }
     }
 
@@ -77,7 +113,7 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
-/// Writes diagnostics for people: `error[code]: message`, `file:line:col`, the source line and
+/// Writes diagnostics for people: `error[code]: message` (or `warning[code]`), `file:line:col`, the source line and
 /// a caret. Colour is the writer's choice; tests use a plain writer.
 pub fn render_human(
     sources: &SourceSet,
@@ -96,7 +132,11 @@ pub fn render_human(
                     .with_message(msg.clone()),
             );
         }
-        let mut cs = CsDiagnostic::error()
+        let level = match d.severity {
+            Severity::Error => codespan_reporting::diagnostic::Severity::Error,
+            Severity::Warning => codespan_reporting::diagnostic::Severity::Warning,
+        };
+        let mut cs = CsDiagnostic::new(level)
             .with_code(d.code)
             .with_message(d.message.clone())
             .with_labels(labels);
@@ -119,7 +159,7 @@ pub fn render_plain(sources: &SourceSet, diags: &[Diagnostic]) -> String {
 /// A diagnostic as JSON for editors and CI.
 #[derive(Serialize)]
 pub struct JsonDiagnostic<'a> {
-    /// Always `error`.
+    /// `error` or `warning`.
     pub severity: &'static str,
     /// The stable code.
     pub code: &'static str,
@@ -150,7 +190,7 @@ pub fn to_json<'a>(sources: &'a SourceSet, diags: &'a [Diagnostic]) -> Vec<JsonD
             let start = sources.line_col(d.span.file, d.span.start);
             let end = sources.line_col(d.span.file, d.span.end);
             JsonDiagnostic {
-                severity: "error",
+                severity: d.severity.as_str(),
                 code: d.code,
                 message: &d.message,
                 file: sources.name(d.span.file),

@@ -10,7 +10,7 @@ pub mod source;
 pub mod validate;
 
 pub use ast::{FileId, RuleFile, Span, Spanned};
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Severity};
 pub use source::SourceSet;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +25,9 @@ pub fn parse(sources: &SourceSet, file: FileId) -> (RuleFile, Vec<Diagnostic>) {
 pub struct RuleSet {
     /// Its files, in load order (which is also the order rules apply in).
     pub files: Vec<RuleFile>,
+    /// What is allowed but probably not meant (an offer selling below its cost), sorted by
+    /// place; empty for a rule set with nothing to say.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl RuleSet {
@@ -37,7 +40,8 @@ impl RuleSet {
 /// Parses and validates every file of a source set as one rule set.
 ///
 /// Syntax errors of all files are reported together; when there are any, the meaning checks
-/// are skipped (they would only echo the broken statements as unknown names).
+/// are skipped (they would only echo the broken statements as unknown names). Warnings are
+/// looked for only in a rule set without errors, and kept in [`RuleSet::warnings`].
 pub fn check(sources: &SourceSet) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut files = Vec::with_capacity(sources.len());
     let mut diags = Vec::new();
@@ -50,7 +54,9 @@ pub fn check(sources: &SourceSet) -> Result<RuleSet, Vec<Diagnostic>> {
         diags = validate::validate(&files);
     }
     if diags.is_empty() {
-        Ok(RuleSet { files })
+        let mut warnings = validate::warnings(&files);
+        diagnostic::sort(&mut warnings);
+        Ok(RuleSet { files, warnings })
     } else {
         diagnostic::sort(&mut diags);
         Err(diags)

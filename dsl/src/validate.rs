@@ -1303,6 +1303,102 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// What a valid rule set allows but probably does not mean, for [`crate::RuleSet::warnings`]:
+/// today, a price line that sells below its own cost (`below-cost`).
+///
+/// Only stated prices are compared. A derived price starts from the cost with a markup or
+/// margin of at least 0% (a negative one is an error), so it is never below it; a tiered price
+/// has no one unit price to compare (a free allowance is not a loss), so it is not compared.
+pub fn warnings(files: &[RuleFile]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for item in files.iter().flat_map(|f| f.items.iter()) {
+        let (owner, offers): (&Name, Vec<&Offer>) = match item {
+            Item::Product(p) => (
+                &p.sku,
+                p.entries
+                    .iter()
+                    .filter_map(|e| match &e.node {
+                        ProductEntry::Offer(o) => Some(o),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Item::Bundle(b) => (
+                &b.sku,
+                b.entries
+                    .iter()
+                    .filter_map(|e| match &e.node {
+                        BundleEntry::Offer(o) => Some(o),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => continue,
+        };
+        out.extend(
+            offers
+                .into_iter()
+                .filter_map(|o| below_cost(&owner.node, o)),
+        );
+    }
+    out
+}
+
+/// A `below-cost` warning when a price line's stated price is less than its cost over the
+/// same period (`264.00 a year` against `cost 22.50 a month` compares 264.00 with 270.00).
+fn below_cost(sku: &str, o: &Offer) -> Option<Diagnostic> {
+    let Some(Spanned {
+        node: PriceSpec::Amount(price),
+        ..
+    }) = &o.price
+    else {
+        return None;
+    };
+    let cost = o.cost.as_ref()?;
+    let term = o.term.node.months();
+    let price_months = Decimal::from(period_months(price.per.node, term)?);
+    let cost_months = Decimal::from(period_months(o.cost_period()?, term)?);
+    // Cross-multiplied so that no division rounds: price/pm < cost/cm.
+    let (p, c) = (price.value.node.value, cost.node.value.node.value);
+    if p.checked_mul(cost_months)? >= c.checked_mul(price_months)? {
+        return None;
+    }
+    let offer = match o.billing {
+        Some(b) => format!("{} {}", o.term.node, b.node),
+        None => o.term.node.to_string(),
+    };
+    let cost_per = cost.node.per.map_or(price.per.node, |p| p.node);
+    Some(
+        Diagnostic::warning(
+            "below-cost",
+            format!(
+                "`{sku}` {offer} sells below its cost: {} {} against a cost of {} {}",
+                price.value.node.text,
+                price.per.node.words(),
+                cost.node.value.node.text,
+                cost_per.words()
+            ),
+            price.value.span,
+            "price below cost",
+        )
+        .with_related(cost.node.value.span, "the cost")
+        .with_help("raise the price, or derive it from the cost: `cost … markup 25%`"),
+    )
+}
+
+/// Months a period covers on an offer of `term` months (`None` one-time); a one-time amount
+/// (`once`, or `a term` of a one-time offer) counts as one.
+fn period_months(per: Period, term: Option<u32>) -> Option<u32> {
+    match (per, term) {
+        (Period::Month, _) => Some(1),
+        (Period::Quarter, _) => Some(3),
+        (Period::Year, _) => Some(12),
+        (Period::Term, Some(t)) => Some(t),
+        (Period::Term | Period::Once, None) => Some(1),
+        (Period::Once, Some(_)) => None,
+    }
+}
+
 /// The billing an offer is charged on: one-time offers are billed upfront even when unstated.
 fn effective_billing(o: &Offer) -> Option<Billing> {
     match (o.term.node, o.billing) {

@@ -9,33 +9,9 @@
     reason = "tests"
 )]
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use tenor_core::cli::{Exit, run};
-use tenor_dsl::diagnostic::termcolor::NoColor;
-use tenor_tests::{fixtures_dir, format_ok, rules_dir};
-
-/// What one run of `tenor` printed.
-struct Output {
-    exit: Exit,
-    stdout: String,
-    stderr: String,
-}
-
-fn tenor(args: &[&str]) -> Output {
-    let argv: Vec<OsString> = std::iter::once("tenor")
-        .chain(args.iter().copied())
-        .map(OsString::from)
-        .collect();
-    let mut out = Vec::new();
-    let mut err = NoColor::new(Vec::new());
-    let exit = run(argv, &mut out, &mut err);
-    Output {
-        exit,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err.into_inner()).unwrap(),
-    }
-}
+use tenor_core::cli::Exit;
+use tenor_tests::{fixtures_dir, format_ok, rules_dir, tenor};
 
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")

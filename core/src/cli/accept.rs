@@ -28,7 +28,7 @@ pub struct AcceptArgs<'a> {
 pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let rules = load::rules(args.rules)?;
     let file = load::quote(args.quote)?;
-    let priced = load::price(&rules.catalogue, &file, false, ctx.progress())?;
+    let priced = load::price(&rules.catalogue, &file, false, ctx)?;
     let fp = accept::fingerprint(&file.quote, &rules.texts);
     let accepted = accept::accept(&rules.catalogue, &file.quote, &priced, &fp)
         .map_err(|errors| refused(&file, &errors))?;

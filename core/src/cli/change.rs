@@ -47,6 +47,16 @@ pub fn change(args: ChangeArgs, ctx: &mut Ctx<'_>) -> CliResult {
     match apply_files(&rules.catalogue, &args.order, &args.out, &req) {
         Ok(Outcome::Applied { order, written }) => {
             wrote(&written, ctx);
+            for w in &order.warnings {
+                ctx.warning(Problem {
+                    field: Some(format!("lines[{}].quantity", order.line.saturating_sub(1))),
+                    ..Problem::new("tier-crossed", w.clone())
+                        .in_file(args.order.display().to_string())
+                        .with_help(Some(
+                            "prices are locked for the term; billing the new tier sooner takes a new quote".into(),
+                        ))
+                });
+            }
             writeln!(
                 ctx.out,
                 "{}: line {} `{}` {} → {} from {}; {} charge(s), {} {}",

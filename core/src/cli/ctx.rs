@@ -4,6 +4,8 @@
 use crate::cli::args::ErrorFormat;
 use crate::cli::exit::CliError;
 use crate::cli::render::errors::{self, Problem};
+use crate::engine::pricing::PriceWarning;
+use crate::engine::quote::QuoteFile;
 use std::io::Write;
 use tenor_dsl::diagnostic::termcolor::WriteColor;
 
@@ -68,9 +70,20 @@ impl<'a> Ctx<'a> {
 
     /// A warning or note (`level`) that does not stop the command.
     pub fn notice(&mut self, level: &'static str, message: String) {
+        self.leveled(level, Problem::new(level, message));
+    }
+
+    /// A warning located in a file or field (`p`), which does not stop the command nor change
+    /// its exit code; never silenced by `--quiet`.
+    pub fn warning(&mut self, p: Problem) {
+        self.leveled("warning", p);
+    }
+
+    /// `p` at `level`, written now (people) or kept for the document (JSON).
+    fn leveled(&mut self, level: &'static str, p: Problem) {
         let p = Problem {
             severity: Some(level),
-            ..Problem::new(level, message)
+            ..p
         };
         match self.format {
             ErrorFormat::Human => {
@@ -91,6 +104,22 @@ impl<'a> Ctx<'a> {
                 severity: Some("note"),
                 ..Problem::new("note", message)
             }),
+        }
+    }
+
+    /// A priced quote's warnings, each at its field: the quote's line and a caret (people) or
+    /// `warning` entries of the error document (JSON). Never silenced by `--quiet`.
+    pub fn quote_warnings(&mut self, file: &QuoteFile, warnings: &[PriceWarning]) {
+        if warnings.is_empty() {
+            return;
+        }
+        match self.format {
+            ErrorFormat::Human => {
+                let _ = errors::quote_warnings(file, warnings, self.err);
+            }
+            ErrorFormat::Json => self
+                .problems
+                .extend(errors::quote_warning_problems(file, warnings)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Loading shared by the subcommands: rule sets (checked and compiled) and quotes (read,
 //! parsed and priced), each failure a typed [`CliError`].
 
+use crate::cli::Ctx;
 use crate::cli::exit::CliError;
 use crate::cli::progress;
 use crate::engine::catalogue::Catalogue;
@@ -73,14 +74,17 @@ pub fn quote(path: &Path) -> Result<QuoteFile, CliError> {
     })
 }
 
-/// Prices a parsed quote, with a progress bar when `progress`.
+/// Prices a parsed quote, with a progress bar when the context allows one; the quote's
+/// warnings (a line starting before the quote's date) are reported to `ctx`, located at their
+/// field, whatever `--quiet` says.
 pub fn price(
     cat: &Catalogue,
     file: &QuoteFile,
     explain: bool,
-    progress: bool,
+    ctx: &mut Ctx<'_>,
 ) -> Result<PricedQuote, CliError> {
-    pricing::price_with_progress(
+    let progress = ctx.progress();
+    let priced = pricing::price_with_progress(
         cat,
         &file.quote,
         &PriceOptions { explain },
@@ -92,7 +96,9 @@ pub fn price(
             .map(|e| file.error(&e.field, e.message, e.help))
             .collect::<Vec<QuoteError>>(),
         file: Some((file.name.clone(), file.text.clone())),
-    })
+    })?;
+    ctx.quote_warnings(file, &priced.warnings);
+    Ok(priced)
 }
 
 /// `1 file`, `2 files`.

@@ -13,11 +13,11 @@ fn priced(
     quote: &Path,
     rules: &[PathBuf],
     explain: bool,
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
 ) -> Result<PricedQuote, CliError> {
     let rules = load::rules(rules)?;
     let file = load::quote(quote)?;
-    load::price(&rules.catalogue, &file, explain, ctx.progress())
+    load::price(&rules.catalogue, &file, explain, ctx)
 }
 
 /// `tenor price`: the table, JSON or YAML; `explain` prints the explanation instead.

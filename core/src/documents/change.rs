@@ -17,7 +17,7 @@
 
 use crate::engine::calendar::{self, Anchor};
 use crate::engine::catalogue::{
-    Catalogue, DayBasis, DiscountAmount, DiscountRule, Offer, Price, Proration, Sellable,
+    Catalogue, DayBasis, DiscountAmount, DiscountRule, Offer, Price, Proration, Sellable, TierMode,
 };
 use crate::engine::pricing::muldiv;
 use chrono::{Datelike, NaiveDate};
@@ -101,6 +101,10 @@ pub struct ChangeOrder {
     /// Why the charges are what they are, in words.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the change does that is probably not what was meant (the new quantity falls in
+    /// another volume tier, but the locked rate stays until renewal).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Digests of the documents the change was applied to.
     pub applied_to: DocumentDigests,
     /// Digests of the documents the change made.
@@ -778,6 +782,7 @@ fn plan(
         total,
         recurring_change,
         notes,
+        warnings: Vec::from_iter(tier_warning(cat, line, offer, accepted_quantity, new)),
         applied_to: DocumentDigests::default(),
         result: DocumentDigests::default(),
     })
@@ -997,6 +1002,58 @@ fn price_note(
             line.product, line.term, line.billing, line.unit_price
         )),
     }
+}
+
+/// A warning when a line priced through a volume table changes to a quantity in another tier
+/// than the one it was accepted in (`accepted`): prices are locked for the term, so the rate
+/// sold stays, and the new tier's price applies from renewal.
+fn tier_warning(
+    cat: &Catalogue,
+    line: &SalesOrderLine,
+    offer: Option<&Offer>,
+    accepted: Decimal,
+    new: Decimal,
+) -> Option<String> {
+    let Some(Price::Tiered(i)) = offer.map(|o| &o.price) else {
+        return None;
+    };
+    let table = cat.tiers.get(*i)?;
+    if table.mode != TierMode::Volume || new <= Decimal::ZERO {
+        return None;
+    }
+    let row_of = |q: Decimal| {
+        table
+            .rows
+            .iter()
+            .position(|r| r.upper.is_none_or(|u| q <= u))
+    };
+    let (was, now) = (row_of(accepted)?, row_of(new)?);
+    if was == now {
+        return None;
+    }
+    Some(format!(
+        "line {} `{}`: {new} falls in the tier {} of `{}`, not the tier {} that {accepted} was sold in; the locked rate, {}, stays until renewal on {}, when the tier price applies",
+        line.line,
+        line.product,
+        tier_words(table, now)?,
+        table.name,
+        tier_words(table, was)?,
+        line.unit_price,
+        line.end
+    ))
+}
+
+/// Row `i` of a tier table in words: `above 50 at 35.00`, `up to 50 at 40.00`.
+fn tier_words(table: &crate::engine::catalogue::TierTable, i: usize) -> Option<String> {
+    let row = table.rows.get(i)?;
+    let bound = match row.upper {
+        Some(u) => format!("up to {u}"),
+        None => match i.checked_sub(1).and_then(|p| table.rows.get(p)) {
+            Some(prev) => format!("above {}", prev.upper.unwrap_or_default()),
+            None => "of every quantity".to_string(),
+        },
+    };
+    Some(format!("`{bound}` at {}", row.price))
 }
 
 /// What each discount of the periods the change touches does to the changed seats (a discount

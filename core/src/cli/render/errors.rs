@@ -2,11 +2,12 @@
 //! JSON document for editors and CI.
 
 use crate::cli::exit::CliError;
-use crate::engine::quote::QuoteError;
+use crate::engine::pricing::PriceWarning;
+use crate::engine::quote::{QuoteError, QuoteFile};
 use serde::Serialize;
 use std::io::Write;
 use tenor_dsl::diagnostic::{self, termcolor::WriteColor};
-use tenor_dsl::{Diagnostic, SourceSet, Span};
+use tenor_dsl::{Diagnostic, Severity, SourceSet, Span};
 
 /// One problem as data: the entries of a `tenor.error/1` document.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -204,24 +205,80 @@ fn quote_errors(
     errors: &[QuoteError],
     err: &mut dyn WriteColor,
 ) -> std::io::Result<()> {
-    let mut sources = SourceSet::new();
-    let id = file.map(|(name, text)| sources.add(name, text));
-    let mut diags = Vec::new();
-    for e in errors {
-        match (id, file, e.line) {
-            (Some(id), Some((_, text)), Some(line)) => {
-                diags.push(quote_diagnostic(id, text, line, e))
-            }
-            _ => writeln!(err, "{e}")?,
-        }
-    }
-    diagnostic::render_human(&sources, &diags, err)?;
+    located(file, errors.iter().map(|e| (e, None)), err)?;
     writeln!(
         err,
         "error: the quote has {} problem{}; nothing was priced",
         errors.len(),
         if errors.len() == 1 { "" } else { "s" }
     )
+}
+
+/// A priced quote's warnings for people: each at its field with the quote's line and a caret,
+/// labelled `warning`, then a closing `warning:` line.
+pub fn quote_warnings(
+    file: &QuoteFile,
+    warnings: &[PriceWarning],
+    err: &mut dyn WriteColor,
+) -> std::io::Result<()> {
+    let located_at: Vec<(QuoteError, &'static str)> = warnings
+        .iter()
+        .map(|w| (warning_at(file, w), w.code))
+        .collect();
+    located(
+        Some((&file.name, &file.text)),
+        located_at.iter().map(|(e, code)| (e, Some(*code))),
+        err,
+    )?;
+    writeln!(
+        err,
+        "warning: the quote has {}; it was priced as written",
+        crate::cli::load::count(warnings.len() as u64, "warning")
+    )
+}
+
+/// A priced quote's warnings as `warning` problems of the error document.
+pub fn quote_warning_problems(file: &QuoteFile, warnings: &[PriceWarning]) -> Vec<Problem> {
+    warnings
+        .iter()
+        .map(|w| Problem {
+            code: w.code.to_string(),
+            severity: Some("warning"),
+            ..quote_problem(&warning_at(file, w))
+        })
+        .collect()
+}
+
+/// Where in the quote file a warning's field is written.
+fn warning_at(file: &QuoteFile, w: &PriceWarning) -> QuoteError {
+    file.error(&w.field, w.message.clone(), w.help.clone())
+}
+
+/// Writes quote problems at their lines with a caret: errors, or warnings (those with a code).
+/// A problem whose line is not known is written on one line.
+fn located<'e>(
+    file: Option<(&str, &str)>,
+    problems: impl Iterator<Item = (&'e QuoteError, Option<&'static str>)>,
+    err: &mut dyn WriteColor,
+) -> std::io::Result<()> {
+    let mut sources = SourceSet::new();
+    let id = file.map(|(name, text)| sources.add(name, text));
+    let mut diags = Vec::new();
+    for (e, warning) in problems {
+        match (id, file, e.line, warning) {
+            (Some(id), Some((_, text)), Some(line), None) => {
+                diags.push(quote_diagnostic(id, text, line, e))
+            }
+            (Some(id), Some((_, text)), Some(line), Some(code)) => diags.push(Diagnostic {
+                severity: Severity::Warning,
+                code,
+                ..quote_diagnostic(id, text, line, e)
+            }),
+            (.., None) => writeln!(err, "{e}")?,
+            (.., Some(_)) => writeln!(err, "{}: warning: {}", e.file, e.message)?,
+        }
+    }
+    diagnostic::render_human(&sources, &diags, err)
 }
 
 /// A quote error as a diagnostic underlining the rest of its line.

@@ -12,12 +12,14 @@ mod plans;
 mod rounding;
 mod totals;
 mod types;
+mod warnings;
 
 pub use offer::{parse_billing, parse_term};
 pub use rounding::muldiv;
 pub use types::{
     Charge, ChargeDetail, ChargeKind, CustomerRef, LineDetail, PriceError, PriceOptions,
-    PricedLine, PricedQuote, Progress, ProrationDetail, Share, Step, TierApplied, Totals, Verdict,
+    PriceWarning, PricedLine, PricedQuote, Progress, ProrationDetail, Share, Step, TierApplied,
+    Totals, Verdict,
 };
 
 use crate::engine::catalogue::Catalogue;
@@ -99,6 +101,7 @@ pub fn price_with_progress(
         },
         lines,
         totals,
+        warnings: warnings::of_quote(quote),
     })
 }
 

@@ -45,6 +45,10 @@ pub struct PricedQuote {
     pub lines: Vec<PricedLine>,
     /// Figures over the whole quote.
     pub totals: Totals,
+    /// What the quote allows but probably does not mean (a line starting before the quote's
+    /// date); left out of the document when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<PriceWarning>,
 }
 
 /// The customer of a priced quote.
@@ -319,4 +323,18 @@ pub(super) fn perr(field: String, message: impl Into<String>, help: Option<Strin
         message: message.into(),
         help,
     }
+}
+
+/// Something in a quote that prices but is probably not meant, at one field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PriceWarning {
+    /// A stable kebab-case code (`start-before-quote`).
+    pub code: &'static str,
+    /// The field's path (`lines[2].start`).
+    pub field: String,
+    /// What is odd.
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
 }
