@@ -186,9 +186,19 @@ fn end_customer_order_number(po: &PurchaseOrder) -> String {
     po.sales_order.clone()
 }
 
-/// `notes`: the quote and the customer's id, for a person at Ingram's order desk.
+/// `notes`: the quote and the customer's id, for a person at Ingram's order desk, and the
+/// metered parts bought on usage: Ingram's order lines take whole quantities only, so those
+/// are not lines of the order.
 fn notes(po: &PurchaseOrder) -> String {
-    format!("Tenor quote {} for customer {}", po.quote, po.customer.id)
+    let mut text = format!("Tenor quote {} for customer {}", po.quote, po.customer.id);
+    if !po.usage.is_empty() {
+        let parts: Vec<&str> = po.usage.iter().map(|u| u.part_number.as_str()).collect();
+        text.push_str(&format!(
+            "; metered, billed on usage (not ordered here): {}",
+            parts.join(", ")
+        ));
+    }
+    text
 }
 
 /// `acceptBackOrder`: always true. A hardware line out of stock should ship late rather than
