@@ -1135,8 +1135,8 @@ fn order_line(
         quantity: l.quantity,
         term: Some(l.term.clone()),
         billing: Some(l.billing.clone()),
-        start: Some(l.start),
-        end: Some(l.end),
+        start: Some(l.first_term_start),
+        end: Some(l.commitment_end),
         unit_cost: l.unit_cost,
     }
 }
@@ -1165,7 +1165,7 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
     let te = term_months(&l.term);
     match class {
         Class::Quantity => o.quantity = other_quantity(rng, l.quantity),
-        Class::StartDate => o.start = Some(shifted(rng, l.start, 10)),
+        Class::StartDate => o.start = Some(shifted(rng, l.first_term_start, 10)),
         Class::UnitPrice => {
             let cents = 10 + rng.below(500);
             o.unit_cost = Some(l.unit_cost.unwrap() + Decimal::new(cents as i64, 2));
@@ -1174,7 +1174,7 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
             let t = te.unwrap();
             let other = other_term(rng, t);
             o.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
-            o.end = Some(add_months(l.start, other));
+            o.end = Some(add_months(l.first_term_start, other));
             // The sold billing kept: the same cadence (or, upfront, the whole term at its
             // start either way), at the same cost a month, so only the term differs.
             if l.billing == "upfront" {
@@ -1183,7 +1183,7 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
                     .map(|c| c * Decimal::from(other) / Decimal::from(t));
             }
         }
-        Class::CotermDate => o.end = Some(shifted(rng, l.end, 20)),
+        Class::CotermDate => o.end = Some(shifted(rng, l.commitment_end, 20)),
         Class::BillingFrequency => {
             let t = te.unwrap();
             let m = billing_months(&l.billing, t);

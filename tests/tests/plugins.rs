@@ -129,7 +129,9 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
         order["lineItems"][0]["productId"],
         "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33"
     );
-    assert_eq!(order["lineItems"][0]["billingTerm"], "Annual");
+    // `billingTerm` is how often Pax8 bills (VENDORS.md: P1Y monthly → `Monthly` + a 1-Year
+    // commitment), not the commitment: the rules give no Pax8 `commitmentTermId`.
+    assert_eq!(order["lineItems"][0]["billingTerm"], "Monthly");
     insta::assert_snapshot!("pax8-order-q1001", body);
 
     // Render → parse through the host returns the purchase order's lines.
@@ -144,28 +146,32 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
     let back: Vec<OrderLine> = pax8
         .call(ops::PARSE_ORDER, &TextInput { text: body })
         .unwrap();
-    let got: Vec<(String, String, Option<String>)> = back
+    let got: Vec<(String, String, Option<String>, Option<String>)> = back
         .iter()
         .map(|l| {
             (
                 l.part_number.clone(),
                 l.quantity.to_string(),
-                l.term.clone(),
+                l.billing.clone(),
+                l.start.map(|d| d.to_string()),
             )
         })
         .collect();
-    let want: Vec<(String, String, Option<String>)> = po
+    let want: Vec<(String, String, Option<String>, Option<String>)> = po
         .lines
         .iter()
         .map(|l| {
             (
                 l.distributor_product_id.clone().unwrap(),
                 l.quantity.to_string(),
-                Some(l.term.clone()),
+                Some(l.billing.clone()),
+                Some(l.first_term_start.to_string()),
             )
         })
         .collect();
     assert_eq!(got, want);
+    // The body does not state the commitment, so it reads back without one (not as a wrong one).
+    assert!(back.iter().all(|l| l.term.is_none()), "{back:?}");
 }
 
 #[test]
@@ -202,7 +208,7 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
     assert_eq!(host.failures.len(), 3, "{:?}", host.failures);
 
     let po = PurchaseOrder {
-        schema: "tenor.purchase-order/1".into(),
+        schema: "tenor.purchase-order/2".into(),
         id: "PO-T-pax8".into(),
         distributor: "pax8".into(),
         distributor_name: None,
@@ -215,6 +221,7 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
             name: "C".into(),
         },
         lines: Vec::new(),
+        usage: Vec::new(),
         committed_cost: rust_decimal::Decimal::ZERO,
     };
     let panicky = host.get("fault-panic").unwrap();
@@ -321,12 +328,13 @@ fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
     let host = Host::load_dir(&dir);
     let acme = host.for_distributor("acme").unwrap();
     let po: PurchaseOrder = serde_json::from_value(serde_json::json!({
-        "schema": "tenor.purchase-order/1", "id": "PO-Q-9-acme", "distributor": "acme",
+        "schema": "tenor.purchase-order/2", "id": "PO-Q-9-acme", "distributor": "acme",
         "sales_order": "SO-Q-9", "quote": "Q-9", "date": "2026-12-01", "currency": "USD",
         "customer": {"id": "C-9", "name": "Nine"}, "committed_cost": "0.00",
         "lines": [{"line": 1, "quote_line": 1, "product": "X", "name": "X", "part_number": "ACM-1",
-                   "quantity": "3", "term": "one-time", "billing": "once", "start": "2026-12-01",
-                   "end": "2026-12-01", "committed_cost": "0.00"}]
+                   "quantity": "3", "term": "one-time", "billing": "once",
+                   "first_term_start": "2026-12-01", "first_term_end": "2026-12-01",
+                   "renews": false, "commitment_end": "2026-12-01", "committed_cost": "0.00"}]
     }))
     .unwrap();
     let docs: Vec<Rendered> = acme.call(ops::RENDER_PURCHASE_ORDER, &po).unwrap();

@@ -848,7 +848,10 @@ fn remove_stale_purchase_orders(dir: &Path, a: &Accepted, written: &[PathBuf]) {
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .is_some_and(|v| {
-                    v.get("schema").and_then(|x| x.as_str()) == Some(docs::PURCHASE_ORDER)
+                    // Any version: one written before the schema changed is as stale.
+                    v.get("schema")
+                        .and_then(|x| x.as_str())
+                        .is_some_and(|x| x.starts_with("tenor.purchase-order/"))
                         && v.get("quote").and_then(|x| x.as_str())
                             == Some(a.sales_order.quote.as_str())
                 });
