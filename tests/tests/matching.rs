@@ -210,11 +210,15 @@ const CLASSES_RULES: &str = "match-classes/rules.tenor";
 // ---------------------------------------------------------------------------------------------
 
 /// 50 users sold P3Y upfront at 22.00 a user a month: 50 × 22.00 × 36 = 39,600.00 billed on
-/// 2026-07-01 (the anniversary, so no stub). Pax8 was ordered a one-year commitment
-/// (`billingTerm: Annual`): the customer holds a 36-month price the MSP did not buy, which is
-/// flagged with the amount unknown until renewal. ConnectWise bills monthly, 50 × 22.00 =
-/// 1,100.00 on 2026-07-01: 39,600.00 − 1,100.00 = 38,500.00 of the first charge is not billed
-/// when sold. Nothing else disagrees: 50 units, the start, and 22.00 a month either way.
+/// 2026-07-01 (the anniversary, so no stub). The Pax8 order says `billingTerm: Annual`, which is
+/// how often Pax8 bills, not the commitment (VENDORS.md; Pax8's order spec: the commitment is
+/// `commitmentTermId`, "equal or greater" than the billing term, absent here). So through Pax8
+/// the example shows as a billing frequency: 36 months sold at once, Pax8 paid 12 months at a
+/// time, which costs the MSP nothing in cash (0.00, the MSP pays no sooner than it bills); the
+/// term mismatch of DOMAIN.md's example needs an order that states the commitment, as the
+/// normalised lines below do. ConnectWise bills monthly, 50 × 22.00 = 1,100.00 on 2026-07-01:
+/// 39,600.00 − 1,100.00 = 38,500.00 of the first charge is not billed when sold. Nothing else
+/// disagrees: 50 units, the start, and 22.00 a month either way.
 #[test]
 fn domain_7_through_the_pax8_and_connectwise_plugins() {
     let plugins = plugin_dir("domain-7");
@@ -229,7 +233,13 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
     assert_eq!(
         summary(&v),
         vec![
-            finding("purchase_order", "term", Some(1), None, "commitment"),
+            finding(
+                "purchase_order",
+                "billing_frequency",
+                Some(1),
+                Some("0.00"),
+                "timing"
+            ),
             finding(
                 "invoice",
                 "billing_frequency",
@@ -239,17 +249,10 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
             ),
         ]
     );
-    let term = &v["findings"][0];
+    let bought = &v["findings"][0];
     assert_eq!(
-        (term["expected"].as_str(), term["found"].as_str()),
-        (Some("P3Y"), Some("P1Y"))
-    );
-    assert!(
-        term["explanation"]
-            .as_str()
-            .unwrap()
-            .contains("36-month price"),
-        "{term}"
+        (bought["expected"].as_str(), bought["found"].as_str()),
+        (Some("upfront"), Some("annual"))
     );
     let freq = &v["findings"][1];
     assert_eq!(
@@ -258,7 +261,7 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
     );
     assert_eq!(freq["direction"], "billed_late");
     assert_eq!(v["totals"]["money_at_risk"], "38500.00");
-    assert_eq!(v["totals"]["unknown"], 1);
+    assert_eq!(v["totals"]["unknown"], 0);
     assert_eq!(v["totals"]["by_customer"]["C-700"]["findings"], 2);
     insta::assert_snapshot!("match-domain-7-json", tenor_tests::pretty_json(&v));
 
