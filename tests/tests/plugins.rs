@@ -347,34 +347,7 @@ fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
 /// Accepts the example quote with every first-party plugin loaded, into a fresh folder, with
 /// the example rules plus `extra` rule files (to route products to another distributor).
 fn accept_example(name: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let dir = plugin_dir(&format!("{name}-plugins"), FIRST_PARTY);
-    let rules = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-rules-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&rules);
-    std::fs::create_dir_all(&rules).unwrap();
-    for e in std::fs::read_dir(root().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "tenor") {
-            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-        }
-    }
-    for (file, text) in extra {
-        std::fs::write(rules.join(file), text).unwrap();
-    }
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
-    let (code, out, err) = tenor(&[
-        "accept",
-        quote.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--plugins",
-        dir.to_str().unwrap(),
-    ]);
+    let (code, out, err, out_dir) = accept_quote(name, "q1001-dental-practice.yaml", extra);
     assert_eq!(code, Exit::Success, "{out}\n{err}");
     out_dir
 }
@@ -457,4 +430,149 @@ fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
         assert_eq!(b.quantity, l.quantity);
         assert_eq!(b.term.as_deref(), Some(l.term.as_str()));
     }
+}
+
+/// Every example quote accepted with every first-party connector loaded, Microsoft through
+/// Pax8 (the example routes) and through TD SYNNEX: each purchase order's rendering reads back
+/// through its own plugin as the purchase order, so `accept` succeeds and reports no plugin
+/// error; a metered product is noted as bought on usage.
+#[test]
+fn every_connector_s_rendering_of_every_example_quote_reads_back_as_sold() {
+    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
+    let via_td = policies.replace(
+        "route vendor microsoft     via pax8",
+        "route vendor microsoft     via tdsynnex",
+    );
+    assert_ne!(
+        via_td, policies,
+        "the example route moved; update this test"
+    );
+    for (routes, extra) in [("pax8", None), ("tdsynnex", Some(via_td.as_str()))] {
+        for q in [
+            "q1001-dental-practice.yaml",
+            "q1002-nonprofit.yaml",
+            "q1003-managed-workstation.json",
+            "q1004-month-to-month.yaml",
+        ] {
+            let name = format!("readback-{routes}-{}", &q[..5]);
+            let files: Vec<(&str, &str)> =
+                extra.map(|t| ("policies.tenor", t)).into_iter().collect();
+            let (code, out, err, _) = accept_quote(&name, q, &files);
+            assert_eq!(code, Exit::Success, "{q} via {routes}:\n{out}\n{err}");
+            assert!(
+                !err.contains("does not read back"),
+                "{q} via {routes}: {err}"
+            );
+        }
+    }
+}
+
+/// A rendering whose read-back differs from the purchase order is refused: here the Pax8
+/// order reads back with 24 seats of Business Premium where the purchase order buys 25 (as a
+/// connector that dropped a seat would). `render_with_plugins` writes none of Pax8's files,
+/// names the difference, and still writes the other connectors' agreeing renderings.
+#[test]
+fn a_rendering_that_does_not_read_back_as_the_purchase_order_is_refused() {
+    use tenor_core::documents::accept::{self, OrderCheck};
+    let rules = root().join("rules");
+    let sources = tenor_dsl::load(&[rules]).unwrap();
+    let checked = tenor_dsl::check(&sources).unwrap();
+    let cat = tenor_core::engine::catalogue::Catalogue::compile(&checked, &sources);
+    let path = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let file = tenor_core::engine::quote::QuoteFile::parse(
+        &path.display().to_string(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap();
+    let priced = tenor_core::engine::pricing::price(
+        &cat,
+        &file.quote,
+        &tenor_core::engine::pricing::PriceOptions::default(),
+    )
+    .unwrap();
+    let a = accept::accept(&cat, &file.quote, &priced, "test").unwrap();
+    let matcher = tenor_core::matching::Matcher::new(&cat);
+    let honest = tenor_core::matching::ReadBack {
+        matcher: &matcher,
+        quote: &file.quote,
+        priced: &priced,
+    };
+
+    /// The real check, on lines read back with one seat fewer of the first Pax8 line.
+    struct DroppedSeat<'a>(&'a tenor_core::matching::ReadBack<'a>);
+    impl OrderCheck for DroppedSeat<'_> {
+        fn differences(&self, po: &PurchaseOrder, lines: &[OrderLine]) -> Vec<String> {
+            let mut lines = lines.to_vec();
+            if po.distributor == "pax8" {
+                lines[0].quantity -= rust_decimal::Decimal::ONE;
+            }
+            self.0.differences(po, &lines)
+        }
+    }
+
+    let host = Host::load_dir(&plugin_dir("misread", FIRST_PARTY));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-misread-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    // The honest check passes both purchase orders.
+    let ok = accept::render_with_plugins(&host, &a, &out_dir, &honest);
+    assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    let out = accept::render_with_plugins(&host, &a, &out_dir, &DroppedSeat(&honest));
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    let e = &out.errors[0];
+    assert!(
+        e.contains("plugin `pax8`'s rendering of PO-Q-1001-pax8 does not read back"),
+        "{e}"
+    );
+    // 25 sold, 24 read back: the quantity of quote line 1 is named with both values.
+    assert!(
+        e.contains("line 1 M365-BP: quantity expected 25, found 24"),
+        "{e}"
+    );
+    assert!(!out_dir.join("PO-Q-1001-pax8.pax8-order.json").exists());
+    assert!(out_dir.join("PO-Q-1001-ingram.ingram-order.json").exists());
+}
+
+/// Accepts an example quote (a file of `rules/quotes`) into a fresh folder with every
+/// first-party plugin, the example rules plus `extra` rule files: the exit, standard output
+/// and error, and the folder.
+fn accept_quote(
+    name: &str,
+    quote: &str,
+    extra: &[(&str, &str)],
+) -> (Exit, String, String, PathBuf) {
+    let dir = plugin_dir(&format!("{name}-plugins"), FIRST_PARTY);
+    let rules = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&rules);
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tenor") {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for (file, text) in extra {
+        std::fs::write(rules.join(file), text).unwrap();
+    }
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let quote = root().join("rules/quotes").join(quote);
+    let (code, out, err) = tenor(&[
+        "accept",
+        quote.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--plugins",
+        dir.to_str().unwrap(),
+    ]);
+    (code, out, err, out_dir)
 }

@@ -459,17 +459,17 @@ fn part_cost(cat: &Catalogue, f: &LineFacts<'_>, part: &Sellable, qty: Decimal) 
         .map(|c| for_term(&c, f.term, f.months));
     let units = if part.usage.is_some() { f.usage } else { qty };
     let committed = match unit {
-        Some(uc) => f
-            .pl
-            .charges
-            .iter()
-            .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
-            .map(|c| {
-                let exact =
-                    units * uc * Decimal::from(c.share.num) / Decimal::from(c.share.den.max(1));
-                cat.round(exact)
-            })
-            .sum(),
+        Some(uc) => {
+            f.pl.charges
+                .iter()
+                .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
+                .map(|c| {
+                    let exact =
+                        units * uc * Decimal::from(c.share.num) / Decimal::from(c.share.den.max(1));
+                    cat.round(exact)
+                })
+                .sum()
+        }
         None => cat.round(Decimal::ZERO),
     };
     PartCost { unit, committed }

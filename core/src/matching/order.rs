@@ -73,9 +73,12 @@ impl<'p> OrderPair<'p> {
     /// Where the distributor commitment of `to_m` months ends: as the order says, else that
     /// many months from its start.
     fn bought_end(&self, to_m: u32) -> Option<NaiveDate> {
-        self.o
-            .end
-            .or_else(|| calendar::add_months(self.o.start.unwrap_or(self.l.first_term_start), i64::from(to_m)))
+        self.o.end.or_else(|| {
+            calendar::add_months(
+                self.o.start.unwrap_or(self.l.first_term_start),
+                i64::from(to_m),
+            )
+        })
     }
 
     /// The cost of the bought units from the customer's end to `end`, at the bought term's
@@ -452,7 +455,9 @@ impl Run<'_> {
             p.x.sold
                 .and_then(|i| self.sold.get(i))
                 .is_some_and(|s| s.pl.coterm.is_some());
-        let shifted = !cotermed && o.start.is_some_and(|os| oe - os == l.commitment_end - l.first_term_start);
+        let shifted = !cotermed
+            && o.start
+                .is_some_and(|os| oe - os == l.commitment_end - l.first_term_start);
         if p.term_differs || p.te.is_none() || shifted {
             return None;
         }

@@ -123,7 +123,17 @@ pub(super) fn pair_orders(exp: &[Exp], got: &[Got]) -> Paired {
     pair_stage(
         &mut ef,
         &mut gf,
-        |i| e(i).and_then(|x| Some((x.item?, x.l.quantity, x.term, x.months, x.l.first_term_start))),
+        |i| {
+            e(i).and_then(|x| {
+                Some((
+                    x.item?,
+                    x.l.quantity,
+                    x.term,
+                    x.months,
+                    x.l.first_term_start,
+                ))
+            })
+        },
         |j| {
             g(j).and_then(|x| {
                 let t = x.term?;
