@@ -1692,3 +1692,44 @@ mod never_panics {
         }
     }
 }
+
+/// Q-1001's Business Premium is bought as Microsoft sells it: a P1Y whose first term ends on
+/// the co-term date 2027-07-01, renewing once to the customer's end 2028-07-01. A distributor
+/// that reports the end of its current term (2027-07-01, or 2028-07-01 after the renewal)
+/// agrees with that; an end off the renewal dates (2027-07-15) is a co-term date finding.
+#[test]
+fn a_distributor_term_end_on_the_co_term_date_or_a_renewal_agrees() {
+    let cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
+    let quote = QuoteFile::parse(
+        &path.display().to_string(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap()
+    .quote;
+    let (quote, priced, pos) = accepted(&cat, quote);
+    let pax8: Vec<PurchaseOrder> = pos
+        .into_iter()
+        .filter(|p| p.distributor == "pax8")
+        .collect();
+    let text = serde_json::to_string(&pax8[0]).unwrap();
+    let back = matching::parse_orders("PO-Q-1001-pax8.json", &text)
+        .unwrap()
+        .unwrap();
+    let m = Matcher::new(&cat);
+    let classes = |end: &str| -> Vec<(Class, Option<u32>)> {
+        let mut lines = back.clone();
+        lines[0].end = Some(day(end));
+        m.run(&quote, &priced, &pax8, &lines, &[])
+            .findings
+            .iter()
+            .map(|f| (f.class, f.line))
+            .collect()
+    };
+    assert_eq!(classes("2028-07-01"), vec![], "the customer's end");
+    assert_eq!(classes("2027-07-01"), vec![], "the co-term date");
+    assert_eq!(classes("2027-07-15"), vec![(Class::CotermDate, Some(1))]);
+    // A day past the customer's end is off the renewal dates too.
+    assert_eq!(classes("2028-07-02"), vec![(Class::CotermDate, Some(1))]);
+}

@@ -447,10 +447,14 @@ impl Run<'_> {
         ))
     }
 
-    /// End of the commitment, when not already explained by the term or a start shift.
+    /// End of the commitment, when not already explained by the term or a start shift. A
+    /// distributor that states the end of its current term (the co-term date, or a renewal
+    /// after it) agrees: the subscription renews on to the customer's end.
     fn order_end(&self, p: &OrderPair) -> Option<Check> {
         let (l, o) = (p.l, p.o);
-        let oe = o.end.filter(|d| *d != l.commitment_end)?;
+        let oe = o
+            .end
+            .filter(|d| *d != l.commitment_end && !ends_a_term(l, *d))?;
         let cotermed =
             p.x.sold
                 .and_then(|i| self.sold.get(i))
@@ -646,4 +650,27 @@ impl Run<'_> {
             why,
         })
     }
+}
+
+/// True when `d` ends one of a line's distributor terms inside the customer's commitment: the
+/// first term (at the co-term date), or a renewal of `renewal_term` after it.
+fn ends_a_term(l: &PurchaseOrderLine, d: NaiveDate) -> bool {
+    if d == l.first_term_end {
+        return true;
+    }
+    let Some(Some(m)) = l
+        .renewal_term
+        .as_deref()
+        .filter(|_| l.renews)
+        .and_then(parse_term_word)
+    else {
+        return false;
+    };
+    if d < l.first_term_end || d > l.commitment_end || m == 0 {
+        return false;
+    }
+    (1..)
+        .map(|k: i64| calendar::add_months(l.first_term_end, k * i64::from(m)))
+        .take_while(|e| e.is_some_and(|e| e <= l.commitment_end))
+        .any(|e| e == Some(d))
 }
