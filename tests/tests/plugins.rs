@@ -403,16 +403,7 @@ fn every_connector_renders_the_example_quote() {
 
 #[test]
 fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
-    // The example rules with Microsoft routed to TD SYNNEX instead of Pax8.
-    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
-    let rerouted = policies.replace(
-        "route vendor microsoft     via pax8",
-        "route vendor microsoft     via tdsynnex",
-    );
-    assert_ne!(
-        rerouted, policies,
-        "the example route moved; update this test"
-    );
+    let rerouted = microsoft_via_tdsynnex();
     let out = accept_example("tdsynnex", &[("policies.tenor", &rerouted)]);
     let body = std::fs::read_to_string(out.join("PO-Q-1001-tdsynnex.tdsynnex-cart.json")).unwrap();
     insta::assert_snapshot!("tdsynnex-cart-q1001", body.clone());
@@ -432,21 +423,27 @@ fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
     }
 }
 
+/// The example `policies.tenor` with Microsoft routed to TD SYNNEX instead of Pax8.
+fn microsoft_via_tdsynnex() -> String {
+    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
+    let rerouted = policies.replace(
+        "route vendor microsoft     via pax8",
+        "route vendor microsoft     via tdsynnex",
+    );
+    assert_ne!(
+        rerouted, policies,
+        "the example route moved; update this test"
+    );
+    rerouted
+}
+
 /// Every example quote accepted with every first-party connector loaded, Microsoft through
 /// Pax8 (the example routes) and through TD SYNNEX: each purchase order's rendering reads back
 /// through its own plugin as the purchase order, so `accept` succeeds and reports no plugin
 /// error; a metered product is noted as bought on usage.
 #[test]
 fn every_connector_s_rendering_of_every_example_quote_reads_back_as_sold() {
-    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
-    let via_td = policies.replace(
-        "route vendor microsoft     via pax8",
-        "route vendor microsoft     via tdsynnex",
-    );
-    assert_ne!(
-        via_td, policies,
-        "the example route moved; update this test"
-    );
+    let via_td = microsoft_via_tdsynnex();
     for (routes, extra) in [("pax8", None), ("tdsynnex", Some(via_td.as_str()))] {
         for q in [
             "q1001-dental-practice.yaml",
@@ -459,6 +456,12 @@ fn every_connector_s_rendering_of_every_example_quote_reads_back_as_sold() {
                 extra.map(|t| ("policies.tenor", t)).into_iter().collect();
             let (code, out, err, _) = accept_quote(&name, q, &files);
             assert_eq!(code, Exit::Success, "{q} via {routes}:\n{out}\n{err}");
+            if q.starts_with("q1001") {
+                assert!(
+                    format!("{out}{err}").contains("`DATTO-CLOUD` (quote line 3) is metered"),
+                    "{out}\n{err}"
+                );
+            }
             assert!(
                 !err.contains("does not read back"),
                 "{q} via {routes}: {err}"
