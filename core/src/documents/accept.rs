@@ -447,6 +447,8 @@ impl<'a> Builder<'a> {
 /// the line's charges of each period's share at that cost.
 struct PartCost {
     unit: Option<Decimal>,
+    /// The units' cost for one full billing period, rounded once in the rules' mode.
+    period: Option<Decimal>,
     committed: Decimal,
 }
 
@@ -472,7 +474,11 @@ fn part_cost(cat: &Catalogue, f: &LineFacts<'_>, part: &Sellable, qty: Decimal) 
         }
         None => cat.round(Decimal::ZERO),
     };
-    PartCost { unit, committed }
+    PartCost {
+        unit,
+        period: unit.map(|u| cat.round(u * qty)),
+        committed,
+    }
 }
 
 /// The first distributor term of a line: it ends at the co-term date when the line starts with
@@ -517,9 +523,7 @@ fn purchase_line(
         renewal_term: renews.then(|| pl.term.to_string()),
         commitment_end: pl.end,
         unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
-        period_cost: cost
-            .unit
-            .map(|u| with_scale((u * qty).round_dp(minor), minor)),
+        period_cost: cost.period.map(|p| with_scale(p, minor)),
         committed_cost: with_scale(cost.committed, minor),
     }
 }
