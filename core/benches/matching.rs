@@ -190,8 +190,8 @@ fn order_lines(pos: &[PurchaseOrder], n: usize) -> Vec<OrderLine> {
                 },
                 term: Some(l.term.clone()),
                 billing: Some(l.billing.clone()),
-                start: Some(l.start),
-                end: Some(l.end),
+                start: Some(l.first_term_start),
+                end: Some(l.commitment_end),
                 unit_cost: l.unit_cost,
             });
         }

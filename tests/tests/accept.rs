@@ -157,22 +157,27 @@ fn the_example_quote_is_accepted_into_every_document() {
         let p = dir.join(format!("PO-Q-1001-{d}.json"));
         if p.exists() {
             let po = doc(&dir, &format!("PO-Q-1001-{d}"));
-            for l in po["lines"].as_array().unwrap() {
-                on_orders.push((d, l["product"].as_str().unwrap().to_string()));
+            // Metered backup storage is bought on usage, not as a line at a fixed quantity.
+            for (kind, ls) in [("line", &po["lines"]), ("usage", &po["usage"])] {
+                for l in ls.as_array().into_iter().flatten() {
+                    on_orders.push((d, format!("{} ({kind})", l["product"].as_str().unwrap())));
+                }
             }
         }
     }
     on_orders.sort();
+    let on = |d, p: &str| (d, p.to_string());
     assert_eq!(
         on_orders,
         vec![
-            ("ingram", "DATTO-CLOUD".to_string()),
-            ("ingram", "DELL-LAT5550".to_string()),
-            ("ingram", "DELL-WD22TB4".to_string()),
-            ("pax8", "M365-BP".to_string()),
-            ("pax8", "MDB".to_string()),
+            on("ingram", "DATTO-CLOUD (usage)"),
+            on("ingram", "DELL-LAT5550 (line)"),
+            on("ingram", "DELL-WD22TB4 (line)"),
+            on("pax8", "M365-BP (line)"),
+            on("pax8", "MDB (line)"),
         ]
     );
+    bought_as_microsoft_sells_it(&doc(&dir, "PO-Q-1001-pax8"));
     // The sales order's lines add up to its total; so does the schedule.
     let lines_total: rust_decimal::Decimal = so["lines"]
         .as_array()
@@ -412,4 +417,38 @@ fn accepting_leaves_other_quotes_purchase_orders_alone() {
     .unwrap();
     assert_eq!(accept(&q, &r, &dir).exit, Exit::Success);
     assert!(other.exists(), "another quote's purchase order was removed");
+}
+
+/// Q-1001's Business Premium on its Pax8 purchase order. DOMAIN.md, Acceptance: Microsoft
+/// sells a P1Y whose first term ends on the co-term date (07-01) and renews for full years, not
+/// one 19-month P1Y. The customer's stub [2026-12-07, 2027-07-01) plus its full year to
+/// 2028-07-01 is that first term and one renewal.
+fn bought_as_microsoft_sells_it(pax8: &serde_json::Value) {
+    let bp = &pax8["lines"][0];
+    let shape: Vec<&serde_json::Value> = [
+        "term",
+        "billing",
+        "first_term_start",
+        "first_term_end",
+        "renews",
+        "renewal_term",
+        "commitment_end",
+    ]
+    .iter()
+    .map(|k| &bp[*k])
+    .collect();
+    assert_eq!(
+        serde_json::json!(shape),
+        serde_json::json!([
+            "P1Y",
+            "monthly",
+            "2026-12-07",
+            "2027-07-01",
+            true,
+            "P1Y",
+            "2028-07-01"
+        ])
+    );
+    // 25 seats × 17.60 a month = 440.00 per distributor billing period.
+    assert_eq!(bp["period_cost"], "440.00");
 }

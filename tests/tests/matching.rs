@@ -210,11 +210,15 @@ const CLASSES_RULES: &str = "match-classes/rules.tenor";
 // ---------------------------------------------------------------------------------------------
 
 /// 50 users sold P3Y upfront at 22.00 a user a month: 50 × 22.00 × 36 = 39,600.00 billed on
-/// 2026-07-01 (the anniversary, so no stub). Pax8 was ordered a one-year commitment
-/// (`billingTerm: Annual`): the customer holds a 36-month price the MSP did not buy, which is
-/// flagged with the amount unknown until renewal. ConnectWise bills monthly, 50 × 22.00 =
-/// 1,100.00 on 2026-07-01: 39,600.00 − 1,100.00 = 38,500.00 of the first charge is not billed
-/// when sold. Nothing else disagrees: 50 units, the start, and 22.00 a month either way.
+/// 2026-07-01 (the anniversary, so no stub). The Pax8 order says `billingTerm: Annual`, which is
+/// how often Pax8 bills, not the commitment (VENDORS.md; Pax8's order spec: the commitment is
+/// `commitmentTermId`, "equal or greater" than the billing term, absent here). So through Pax8
+/// the example shows as a billing frequency: 36 months sold at once, Pax8 paid 12 months at a
+/// time, which costs the MSP nothing in cash (0.00, the MSP pays no sooner than it bills); the
+/// term mismatch of DOMAIN.md's example needs an order that states the commitment, as the
+/// normalised lines below do. ConnectWise bills monthly, 50 × 22.00 = 1,100.00 on 2026-07-01:
+/// 39,600.00 − 1,100.00 = 38,500.00 of the first charge is not billed when sold. Nothing else
+/// disagrees: 50 units, the start, and 22.00 a month either way.
 #[test]
 fn domain_7_through_the_pax8_and_connectwise_plugins() {
     let plugins = plugin_dir("domain-7");
@@ -229,7 +233,13 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
     assert_eq!(
         summary(&v),
         vec![
-            finding("purchase_order", "term", Some(1), None, "commitment"),
+            finding(
+                "purchase_order",
+                "billing_frequency",
+                Some(1),
+                Some("0.00"),
+                "timing"
+            ),
             finding(
                 "invoice",
                 "billing_frequency",
@@ -239,17 +249,10 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
             ),
         ]
     );
-    let term = &v["findings"][0];
+    let bought = &v["findings"][0];
     assert_eq!(
-        (term["expected"].as_str(), term["found"].as_str()),
-        (Some("P3Y"), Some("P1Y"))
-    );
-    assert!(
-        term["explanation"]
-            .as_str()
-            .unwrap()
-            .contains("36-month price"),
-        "{term}"
+        (bought["expected"].as_str(), bought["found"].as_str()),
+        (Some("upfront"), Some("annual"))
     );
     let freq = &v["findings"][1];
     assert_eq!(
@@ -258,7 +261,7 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
     );
     assert_eq!(freq["direction"], "billed_late");
     assert_eq!(v["totals"]["money_at_risk"], "38500.00");
-    assert_eq!(v["totals"]["unknown"], 1);
+    assert_eq!(v["totals"]["unknown"], 0);
     assert_eq!(v["totals"]["by_customer"]["C-700"]["findings"], 2);
     insta::assert_snapshot!("match-domain-7-json", tenor_tests::pretty_json(&v));
 
@@ -1139,8 +1142,8 @@ fn order_line(
         quantity: l.quantity,
         term: Some(l.term.clone()),
         billing: Some(l.billing.clone()),
-        start: Some(l.start),
-        end: Some(l.end),
+        start: Some(l.first_term_start),
+        end: Some(l.commitment_end),
         unit_cost: l.unit_cost,
     }
 }
@@ -1169,7 +1172,7 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
     let te = term_months(&l.term);
     match class {
         Class::Quantity => o.quantity = other_quantity(rng, l.quantity),
-        Class::StartDate => o.start = Some(shifted(rng, l.start, 10)),
+        Class::StartDate => o.start = Some(shifted(rng, l.first_term_start, 10)),
         Class::UnitPrice => {
             let cents = 10 + rng.below(500);
             o.unit_cost = Some(l.unit_cost.unwrap() + Decimal::new(cents as i64, 2));
@@ -1178,7 +1181,7 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
             let t = te.unwrap();
             let other = other_term(rng, t);
             o.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
-            o.end = Some(add_months(l.start, other));
+            o.end = Some(add_months(l.first_term_start, other));
             // The sold billing kept: the same cadence (or, upfront, the whole term at its
             // start either way), at the same cost a month, so only the term differs.
             if l.billing == "upfront" {
@@ -1187,7 +1190,7 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
                     .map(|c| c * Decimal::from(other) / Decimal::from(t));
             }
         }
-        Class::CotermDate => o.end = Some(shifted(rng, l.end, 20)),
+        Class::CotermDate => o.end = Some(shifted(rng, l.commitment_end, 20)),
         Class::BillingFrequency => {
             let t = te.unwrap();
             let m = billing_months(&l.billing, t);
@@ -1692,4 +1695,45 @@ mod never_panics {
             let _ = r.to_json();
         }
     }
+}
+
+/// Q-1001's Business Premium is bought as Microsoft sells it: a P1Y whose first term ends on
+/// the co-term date 2027-07-01, renewing once to the customer's end 2028-07-01. A distributor
+/// that reports the end of its current term (2027-07-01, or 2028-07-01 after the renewal)
+/// agrees with that; an end off the renewal dates (2027-07-15) is a co-term date finding.
+#[test]
+fn a_distributor_term_end_on_the_co_term_date_or_a_renewal_agrees() {
+    let cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
+    let quote = QuoteFile::parse(
+        &path.display().to_string(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap()
+    .quote;
+    let (quote, priced, pos) = accepted(&cat, quote);
+    let pax8: Vec<PurchaseOrder> = pos
+        .into_iter()
+        .filter(|p| p.distributor == "pax8")
+        .collect();
+    let text = serde_json::to_string(&pax8[0]).unwrap();
+    let back = matching::parse_orders("PO-Q-1001-pax8.json", &text)
+        .unwrap()
+        .unwrap();
+    let m = Matcher::new(&cat);
+    let classes = |end: &str| -> Vec<(Class, Option<u32>)> {
+        let mut lines = back.clone();
+        lines[0].end = Some(day(end));
+        m.run(&quote, &priced, &pax8, &lines, &[])
+            .findings
+            .iter()
+            .map(|f| (f.class, f.line))
+            .collect()
+    };
+    assert_eq!(classes("2028-07-01"), vec![], "the customer's end");
+    assert_eq!(classes("2027-07-01"), vec![], "the co-term date");
+    assert_eq!(classes("2027-07-15"), vec![(Class::CotermDate, Some(1))]);
+    // A day past the customer's end is off the renewal dates too.
+    assert_eq!(classes("2028-07-02"), vec![(Class::CotermDate, Some(1))]);
 }

@@ -129,7 +129,9 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
         order["lineItems"][0]["productId"],
         "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33"
     );
-    assert_eq!(order["lineItems"][0]["billingTerm"], "Annual");
+    // `billingTerm` is how often Pax8 bills (VENDORS.md: P1Y monthly → `Monthly` + a 1-Year
+    // commitment), not the commitment: the rules give no Pax8 `commitmentTermId`.
+    assert_eq!(order["lineItems"][0]["billingTerm"], "Monthly");
     insta::assert_snapshot!("pax8-order-q1001", body);
 
     // Render → parse through the host returns the purchase order's lines.
@@ -144,28 +146,32 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
     let back: Vec<OrderLine> = pax8
         .call(ops::PARSE_ORDER, &TextInput { text: body })
         .unwrap();
-    let got: Vec<(String, String, Option<String>)> = back
+    let got: Vec<(String, String, Option<String>, Option<String>)> = back
         .iter()
         .map(|l| {
             (
                 l.part_number.clone(),
                 l.quantity.to_string(),
-                l.term.clone(),
+                l.billing.clone(),
+                l.start.map(|d| d.to_string()),
             )
         })
         .collect();
-    let want: Vec<(String, String, Option<String>)> = po
+    let want: Vec<(String, String, Option<String>, Option<String>)> = po
         .lines
         .iter()
         .map(|l| {
             (
                 l.distributor_product_id.clone().unwrap(),
                 l.quantity.to_string(),
-                Some(l.term.clone()),
+                Some(l.billing.clone()),
+                Some(l.first_term_start.to_string()),
             )
         })
         .collect();
     assert_eq!(got, want);
+    // The body does not state the commitment, so it reads back without one (not as a wrong one).
+    assert!(back.iter().all(|l| l.term.is_none()), "{back:?}");
 }
 
 #[test]
@@ -202,7 +208,7 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
     assert_eq!(host.failures.len(), 3, "{:?}", host.failures);
 
     let po = PurchaseOrder {
-        schema: "tenor.purchase-order/1".into(),
+        schema: "tenor.purchase-order/2".into(),
         id: "PO-T-pax8".into(),
         distributor: "pax8".into(),
         distributor_name: None,
@@ -215,6 +221,7 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
             name: "C".into(),
         },
         lines: Vec::new(),
+        usage: Vec::new(),
         committed_cost: rust_decimal::Decimal::ZERO,
     };
     let panicky = host.get("fault-panic").unwrap();
@@ -321,12 +328,13 @@ fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
     let host = Host::load_dir(&dir);
     let acme = host.for_distributor("acme").unwrap();
     let po: PurchaseOrder = serde_json::from_value(serde_json::json!({
-        "schema": "tenor.purchase-order/1", "id": "PO-Q-9-acme", "distributor": "acme",
+        "schema": "tenor.purchase-order/2", "id": "PO-Q-9-acme", "distributor": "acme",
         "sales_order": "SO-Q-9", "quote": "Q-9", "date": "2026-12-01", "currency": "USD",
         "customer": {"id": "C-9", "name": "Nine"}, "committed_cost": "0.00",
         "lines": [{"line": 1, "quote_line": 1, "product": "X", "name": "X", "part_number": "ACM-1",
-                   "quantity": "3", "term": "one-time", "billing": "once", "start": "2026-12-01",
-                   "end": "2026-12-01", "committed_cost": "0.00"}]
+                   "quantity": "3", "term": "one-time", "billing": "once",
+                   "first_term_start": "2026-12-01", "first_term_end": "2026-12-01",
+                   "renews": false, "commitment_end": "2026-12-01", "committed_cost": "0.00"}]
     }))
     .unwrap();
     let docs: Vec<Rendered> = acme.call(ops::RENDER_PURCHASE_ORDER, &po).unwrap();
@@ -339,34 +347,7 @@ fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
 /// Accepts the example quote with every first-party plugin loaded, into a fresh folder, with
 /// the example rules plus `extra` rule files (to route products to another distributor).
 fn accept_example(name: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let dir = plugin_dir(&format!("{name}-plugins"), FIRST_PARTY);
-    let rules = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-rules-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&rules);
-    std::fs::create_dir_all(&rules).unwrap();
-    for e in std::fs::read_dir(root().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "tenor") {
-            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-        }
-    }
-    for (file, text) in extra {
-        std::fs::write(rules.join(file), text).unwrap();
-    }
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
-    let (code, out, err) = tenor(&[
-        "accept",
-        quote.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--plugins",
-        dir.to_str().unwrap(),
-    ]);
+    let (code, out, err, out_dir) = accept_quote(name, "q1001-dental-practice.yaml", extra);
     assert_eq!(code, Exit::Success, "{out}\n{err}");
     out_dir
 }
@@ -422,16 +403,7 @@ fn every_connector_renders_the_example_quote() {
 
 #[test]
 fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
-    // The example rules with Microsoft routed to TD SYNNEX instead of Pax8.
-    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
-    let rerouted = policies.replace(
-        "route vendor microsoft     via pax8",
-        "route vendor microsoft     via tdsynnex",
-    );
-    assert_ne!(
-        rerouted, policies,
-        "the example route moved; update this test"
-    );
+    let rerouted = microsoft_via_tdsynnex();
     let out = accept_example("tdsynnex", &[("policies.tenor", &rerouted)]);
     let body = std::fs::read_to_string(out.join("PO-Q-1001-tdsynnex.tdsynnex-cart.json")).unwrap();
     insta::assert_snapshot!("tdsynnex-cart-q1001", body.clone());
@@ -449,4 +421,161 @@ fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
         assert_eq!(b.quantity, l.quantity);
         assert_eq!(b.term.as_deref(), Some(l.term.as_str()));
     }
+}
+
+/// The example `policies.tenor` with Microsoft routed to TD SYNNEX instead of Pax8.
+fn microsoft_via_tdsynnex() -> String {
+    let policies = std::fs::read_to_string(root().join("rules/policies.tenor")).unwrap();
+    let rerouted = policies.replace(
+        "route vendor microsoft     via pax8",
+        "route vendor microsoft     via tdsynnex",
+    );
+    assert_ne!(
+        rerouted, policies,
+        "the example route moved; update this test"
+    );
+    rerouted
+}
+
+/// Every example quote accepted with every first-party connector loaded, Microsoft through
+/// Pax8 (the example routes) and through TD SYNNEX: each purchase order's rendering reads back
+/// through its own plugin as the purchase order, so `accept` succeeds and reports no plugin
+/// error; a metered product is noted as bought on usage.
+#[test]
+fn every_connector_s_rendering_of_every_example_quote_reads_back_as_sold() {
+    let via_td = microsoft_via_tdsynnex();
+    for (routes, extra) in [("pax8", None), ("tdsynnex", Some(via_td.as_str()))] {
+        for q in [
+            "q1001-dental-practice.yaml",
+            "q1002-nonprofit.yaml",
+            "q1003-managed-workstation.json",
+            "q1004-month-to-month.yaml",
+        ] {
+            let name = format!("readback-{routes}-{}", &q[..5]);
+            let files: Vec<(&str, &str)> =
+                extra.map(|t| ("policies.tenor", t)).into_iter().collect();
+            let (code, out, err, _) = accept_quote(&name, q, &files);
+            assert_eq!(code, Exit::Success, "{q} via {routes}:\n{out}\n{err}");
+            if q.starts_with("q1001") {
+                assert!(
+                    format!("{out}{err}").contains("`DATTO-CLOUD` (quote line 3) is metered"),
+                    "{out}\n{err}"
+                );
+            }
+            assert!(
+                !err.contains("does not read back"),
+                "{q} via {routes}: {err}"
+            );
+        }
+    }
+}
+
+/// A rendering whose read-back differs from the purchase order is refused: here the Pax8
+/// order reads back with 24 seats of Business Premium where the purchase order buys 25 (as a
+/// connector that dropped a seat would). `render_with_plugins` writes none of Pax8's files,
+/// names the difference, and still writes the other connectors' agreeing renderings.
+#[test]
+fn a_rendering_that_does_not_read_back_as_the_purchase_order_is_refused() {
+    use tenor_core::documents::accept::{self, OrderCheck};
+    let rules = root().join("rules");
+    let sources = tenor_dsl::load(&[rules]).unwrap();
+    let checked = tenor_dsl::check(&sources).unwrap();
+    let cat = tenor_core::engine::catalogue::Catalogue::compile(&checked, &sources);
+    let path = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let file = tenor_core::engine::quote::QuoteFile::parse(
+        &path.display().to_string(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap();
+    let priced = tenor_core::engine::pricing::price(
+        &cat,
+        &file.quote,
+        &tenor_core::engine::pricing::PriceOptions::default(),
+    )
+    .unwrap();
+    let a = accept::accept(&cat, &file.quote, &priced, "test").unwrap();
+    let matcher = tenor_core::matching::Matcher::new(&cat);
+    let honest = tenor_core::matching::ReadBack {
+        matcher: &matcher,
+        quote: &file.quote,
+        priced: &priced,
+    };
+
+    /// The real check, on lines read back with one seat fewer of the first Pax8 line.
+    struct DroppedSeat<'a>(&'a tenor_core::matching::ReadBack<'a>);
+    impl OrderCheck for DroppedSeat<'_> {
+        fn differences(&self, po: &PurchaseOrder, lines: &[OrderLine]) -> Vec<String> {
+            let mut lines = lines.to_vec();
+            if po.distributor == "pax8" {
+                lines[0].quantity -= rust_decimal::Decimal::ONE;
+            }
+            self.0.differences(po, &lines)
+        }
+    }
+
+    let host = Host::load_dir(&plugin_dir("misread", FIRST_PARTY));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-misread-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    // The honest check passes both purchase orders.
+    let ok = accept::render_with_plugins(&host, &a, &out_dir, &honest);
+    assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    let out = accept::render_with_plugins(&host, &a, &out_dir, &DroppedSeat(&honest));
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    let e = &out.errors[0];
+    assert!(
+        e.contains("plugin `pax8`'s rendering of PO-Q-1001-pax8 does not read back"),
+        "{e}"
+    );
+    // 25 sold, 24 read back: the quantity of quote line 1 is named with both values.
+    assert!(
+        e.contains("line 1 M365-BP: quantity expected 25, found 24"),
+        "{e}"
+    );
+    assert!(!out_dir.join("PO-Q-1001-pax8.pax8-order.json").exists());
+    assert!(out_dir.join("PO-Q-1001-ingram.ingram-order.json").exists());
+}
+
+/// Accepts an example quote (a file of `rules/quotes`) into a fresh folder with every
+/// first-party plugin, the example rules plus `extra` rule files: the exit, standard output
+/// and error, and the folder.
+fn accept_quote(
+    name: &str,
+    quote: &str,
+    extra: &[(&str, &str)],
+) -> (Exit, String, String, PathBuf) {
+    let dir = plugin_dir(&format!("{name}-plugins"), FIRST_PARTY);
+    let rules = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&rules);
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tenor") {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for (file, text) in extra {
+        std::fs::write(rules.join(file), text).unwrap();
+    }
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-{name}-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let quote = root().join("rules/quotes").join(quote);
+    let (code, out, err) = tenor(&[
+        "accept",
+        quote.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--plugins",
+        dir.to_str().unwrap(),
+    ]);
+    (code, out, err, out_dir)
 }

@@ -38,7 +38,15 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
         ctx.status(format_args!("wrote {}", p.display()));
     }
     let plugin_failed = match args.plugins {
-        Some(pd) => with_plugins(pd, &accepted, args.dir, ctx),
+        Some(pd) => {
+            let matcher = crate::matching::Matcher::new(&rules.catalogue);
+            let check = crate::matching::ReadBack {
+                matcher: &matcher,
+                quote: &file.quote,
+                priced: &priced,
+            };
+            with_plugins(pd, &accepted, args.dir, &check, ctx)
+        }
         None => false,
     };
     let t = &accepted.sales_order.totals;
@@ -57,9 +65,16 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     })
 }
 
-/// Vendors' own formats, through the plugins; a failing plugin is reported and the others
-/// still run. True when one failed.
-fn with_plugins(dir: &Path, accepted: &Accepted, out: &Path, ctx: &mut Ctx<'_>) -> bool {
+/// Vendors' own formats, through the plugins, each purchase order's rendering checked by
+/// reading it back; a failing plugin is reported and the others still run. True when one
+/// failed.
+fn with_plugins(
+    dir: &Path,
+    accepted: &Accepted,
+    out: &Path,
+    check: &dyn accept::OrderCheck,
+    ctx: &mut Ctx<'_>,
+) -> bool {
     let host = crate::host::Host::load_dir(dir);
     let mut failed = false;
     for f in &host.failures {
@@ -70,7 +85,7 @@ fn with_plugins(dir: &Path, accepted: &Accepted, out: &Path, ctx: &mut Ctx<'_>) 
             f.message
         )));
     }
-    let rendered = accept::render_with_plugins(&host, accepted, out);
+    let rendered = accept::render_with_plugins(&host, accepted, out, check);
     for p in &rendered.written {
         ctx.status(format_args!("wrote {}", p.display()));
     }

@@ -182,15 +182,21 @@ fn periods_billed(table: &TierTable, term: Option<u32>, months: u32) -> Decimal 
     }
 }
 
+/// What one distributor is asked for: lines at a fixed quantity, and metered usage.
+#[derive(Default)]
+struct Bought {
+    lines: Vec<docs::PurchaseOrderLine>,
+    usage: Vec<docs::PurchaseUsageLine>,
+}
+
 /// The documents' lines as they are gathered, line by line, and the problems found.
 struct Builder<'a> {
     cat: &'a Catalogue,
     quote: &'a Quote,
     minor: u32,
-    zero: Decimal,
     errors: Vec<AcceptError>,
     so_lines: Vec<docs::SalesOrderLine>,
-    po_lines: BTreeMap<String, Vec<docs::PurchaseOrderLine>>,
+    po_lines: BTreeMap<String, Bought>,
     schedule: Vec<docs::ScheduledCharge>,
     recurring: Vec<docs::RecurringLine>,
     allocations: Vec<docs::BundleAllocation>,
@@ -203,7 +209,6 @@ impl<'a> Builder<'a> {
             cat,
             quote,
             minor: cat.minor_units,
-            zero: cat.round(Decimal::ZERO),
             errors: Vec::new(),
             so_lines: Vec::with_capacity(priced.lines.len()),
             po_lines: BTreeMap::new(),
@@ -307,8 +312,9 @@ impl<'a> Builder<'a> {
         });
     }
 
-    /// What must be bought for the line, and from whom: a purchase-order line per bought part,
-    /// or a problem when the rules do not say where to buy it.
+    /// What must be bought for the line, and from whom: a purchase-order line (or, for a
+    /// metered part, a usage line) per bought part, or a problem when the rules do not say
+    /// where to buy it.
     fn purchase_lines(&mut self, f: &LineFacts<'_>) {
         let (cat, item, pl) = (self.cat, f.item, f.pl);
         let parts: Vec<(&Sellable, Decimal, Option<&str>)> = if item.is_bundle {
@@ -329,8 +335,22 @@ impl<'a> Builder<'a> {
             }
             match source(cat, part) {
                 Ok((r, pn)) => {
-                    let line = self.purchase_line(f, part, qty, bundle, pn);
-                    self.po_lines.entry(r.via.clone()).or_default().push(line);
+                    let bought = self.po_lines.entry(r.via.clone()).or_default();
+                    let cost = part_cost(self.cat, f, part, qty);
+                    match &part.usage {
+                        Some((metric, agg)) => bought.usage.push(usage_line(
+                            f,
+                            part,
+                            bundle,
+                            pn,
+                            (metric, agg.keyword()),
+                            &cost,
+                            self.minor,
+                        )),
+                        None => bought
+                            .lines
+                            .push(purchase_line(f, part, qty, bundle, pn, &cost, self.minor)),
+                    }
                 }
                 Err((message, help)) => self.errors.push(AcceptError {
                     line: Some(f.line_no),
@@ -338,56 +358,6 @@ impl<'a> Builder<'a> {
                     help: Some(help),
                 }),
             }
-        }
-    }
-
-    /// The purchase-order line of one part bought for a line, with its committed cost.
-    fn purchase_line(
-        &self,
-        f: &LineFacts<'_>,
-        part: &Sellable,
-        qty: Decimal,
-        bundle: Option<&str>,
-        pn: &PartNumber,
-    ) -> docs::PurchaseOrderLine {
-        let (pl, minor) = (f.pl, self.minor);
-        let unit_cost = part
-            .offer(f.term, f.billing)
-            .and_then(|o| o.cost)
-            .map(|c| for_term(&c, f.term, f.months));
-        // The commitment's cost: each charge's share of its period, at the part's cost.
-        // A metered part costs per unit used: its estimate, not the subscription count.
-        let cost_units = if part.usage.is_some() { f.usage } else { qty };
-        let committed = match unit_cost {
-            Some(uc) => pl
-                .charges
-                .iter()
-                .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
-                .map(|c| {
-                    let exact = cost_units * uc * Decimal::from(c.share.num)
-                        / Decimal::from(c.share.den.max(1));
-                    self.cat.round(exact)
-                })
-                .sum(),
-            None => self.zero,
-        };
-        docs::PurchaseOrderLine {
-            line: 0,
-            quote_line: f.line_no,
-            bundle: bundle.map(str::to_string),
-            product: part.sku.to_string(),
-            name: part.name.to_string(),
-            vendor: part.vendor.clone(),
-            part_number: pn.number.clone(),
-            distributor_product_id: pn.id.clone(),
-            catalog_id: part.catalog_id.clone(),
-            quantity: qty,
-            term: pl.term.to_string(),
-            billing: pl.billing.to_string(),
-            start: pl.start,
-            end: pl.end,
-            unit_cost: unit_cost.map(|u| unit_amount(u, minor)),
-            committed_cost: with_scale(committed, minor),
         }
     }
 
@@ -473,6 +443,122 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// What a bought part costs the MSP: its unit cost for one billing period, and the sum over
+/// the line's charges of each period's share at that cost.
+struct PartCost {
+    unit: Option<Decimal>,
+    /// The units' cost for one full billing period, rounded once in the rules' mode.
+    period: Option<Decimal>,
+    committed: Decimal,
+}
+
+/// The cost of `qty` units of a part bought for a line over the line's commitment. A metered
+/// part costs per unit used: the quote's estimate, not the subscription count.
+fn part_cost(cat: &Catalogue, f: &LineFacts<'_>, part: &Sellable, qty: Decimal) -> PartCost {
+    let unit = part
+        .offer(f.term, f.billing)
+        .and_then(|o| o.cost)
+        .map(|c| for_term(&c, f.term, f.months));
+    let units = if part.usage.is_some() { f.usage } else { qty };
+    let committed = match unit {
+        Some(uc) => {
+            f.pl.charges
+                .iter()
+                .filter(|c| !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp))
+                .map(|c| {
+                    let exact =
+                        units * uc * Decimal::from(c.share.num) / Decimal::from(c.share.den.max(1));
+                    cat.round(exact)
+                })
+                .sum()
+        }
+        None => cat.round(Decimal::ZERO),
+    };
+    PartCost {
+        unit,
+        period: unit.map(|u| cat.round(u * qty)),
+        committed,
+    }
+}
+
+/// The first distributor term of a line: it ends at the co-term date when the line starts with
+/// a stub (then renews for full terms to the customer's end), else at the customer's end (a
+/// coterminous first term, or a full term from an anchor).
+fn first_term_end(pl: &PricedLine) -> chrono::NaiveDate {
+    if pl.term_start > pl.start {
+        pl.term_start
+    } else {
+        pl.end
+    }
+}
+
+/// The purchase-order line of one part bought at a fixed quantity for a line.
+fn purchase_line(
+    f: &LineFacts<'_>,
+    part: &Sellable,
+    qty: Decimal,
+    bundle: Option<&str>,
+    pn: &PartNumber,
+    cost: &PartCost,
+    minor: u32,
+) -> docs::PurchaseOrderLine {
+    let pl = f.pl;
+    let renews = f.term.is_some();
+    docs::PurchaseOrderLine {
+        line: 0,
+        quote_line: f.line_no,
+        bundle: bundle.map(str::to_string),
+        product: part.sku.to_string(),
+        name: part.name.to_string(),
+        vendor: part.vendor.clone(),
+        part_number: pn.number.clone(),
+        distributor_product_id: pn.id.clone(),
+        catalog_id: part.catalog_id.clone(),
+        quantity: qty,
+        term: pl.term.to_string(),
+        billing: pl.billing.to_string(),
+        first_term_start: pl.start,
+        first_term_end: first_term_end(pl),
+        renews,
+        renewal_term: renews.then(|| pl.term.to_string()),
+        commitment_end: pl.end,
+        unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
+        period_cost: cost.period.map(|p| with_scale(p, minor)),
+        committed_cost: with_scale(cost.committed, minor),
+    }
+}
+
+/// The usage line of a metered part bought for a line: no quantity, its estimate's cost.
+fn usage_line(
+    f: &LineFacts<'_>,
+    part: &Sellable,
+    bundle: Option<&str>,
+    pn: &PartNumber,
+    (metric, aggregation): (&str, &str),
+    cost: &PartCost,
+    minor: u32,
+) -> docs::PurchaseUsageLine {
+    let pl = f.pl;
+    docs::PurchaseUsageLine {
+        quote_line: f.line_no,
+        bundle: bundle.map(str::to_string),
+        product: part.sku.to_string(),
+        name: part.name.to_string(),
+        vendor: part.vendor.clone(),
+        part_number: pn.number.clone(),
+        distributor_product_id: pn.id.clone(),
+        metric: metric.to_string(),
+        aggregation: aggregation.to_string(),
+        unit: part.unit.clone(),
+        billing: pl.billing.to_string(),
+        start: pl.start,
+        commitment_end: pl.end,
+        unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
+        estimate: (!f.usage.is_zero()).then_some(f.usage),
+        estimated_cost: with_scale(cost.committed, minor),
+    }
+}
+
 /// Where a part is bought: its route and the distributor's part number, or (message, help)
 /// saying what the rules lack.
 fn source<'c>(
@@ -551,12 +637,12 @@ fn purchase_orders(
     cat: &Catalogue,
     quote: &Quote,
     customer: &Customer,
-    po_lines: BTreeMap<String, Vec<docs::PurchaseOrderLine>>,
+    po_lines: BTreeMap<String, Bought>,
 ) -> Vec<docs::PurchaseOrder> {
     let so_id = sales_order_id(&quote.quote);
     po_lines
         .into_iter()
-        .map(|(dist, mut lines)| {
+        .map(|(dist, Bought { mut lines, usage })| {
             for (i, l) in lines.iter_mut().enumerate() {
                 l.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
             }
@@ -576,6 +662,7 @@ fn purchase_orders(
                 currency: cat.currency.clone(),
                 customer: customer.clone(),
                 lines,
+                usage,
                 committed_cost: with_scale(committed, cat.minor_units),
             }
         })
@@ -765,7 +852,10 @@ fn remove_stale_purchase_orders(dir: &Path, a: &Accepted, written: &[PathBuf]) {
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .is_some_and(|v| {
-                    v.get("schema").and_then(|x| x.as_str()) == Some(docs::PURCHASE_ORDER)
+                    // Any version: one written before the schema changed is as stale.
+                    v.get("schema")
+                        .and_then(|x| x.as_str())
+                        .is_some_and(|x| x.starts_with("tenor.purchase-order/"))
                         && v.get("quote").and_then(|x| x.as_str())
                             == Some(a.sales_order.quote.as_str())
                 });
@@ -801,34 +891,45 @@ fn safe_file_name(name: &str, ext: &str) -> Option<String> {
     (ok(name) && ok(ext)).then(|| format!("{name}.{ext}"))
 }
 
+/// Compares a purchase order with the order lines a plugin read back from its own rendering
+/// (the three-way match implements it: documents do not depend on matching).
+pub trait OrderCheck {
+    /// Every difference, one sentence each; empty when they agree.
+    fn differences(
+        &self,
+        po: &docs::PurchaseOrder,
+        lines: &[tenor_plugin_sdk::OrderLine],
+    ) -> Vec<String>;
+}
+
 /// Renders every purchase order with its distributor's plugin and the sales documents with
-/// every PSA plugin, writing each result atomically beside Tenor's own documents.
-pub fn render_with_plugins(host: &crate::host::Host, a: &Accepted, dir: &Path) -> PluginOutput {
+/// every PSA plugin, writing each result atomically beside Tenor's own documents. Each
+/// purchase order's rendering is first read back through its plugin and matched against the
+/// quote: a rendering that does not read back as the purchase order is refused (an error that
+/// names each difference) and none of its files is written.
+pub fn render_with_plugins(
+    host: &crate::host::Host,
+    a: &Accepted,
+    dir: &Path,
+    check: &dyn OrderCheck,
+) -> PluginOutput {
     use tenor_plugin_sdk::{Capability, Rendered, SalesInput, ops};
     let mut out = PluginOutput::default();
-    let write = |plugin: &str, docs: Vec<Rendered>, out: &mut PluginOutput| {
-        for d in docs {
-            let Some(file) = safe_file_name(&d.name, &d.extension) else {
-                out.errors.push(format!(
-                    "plugin `{plugin}` named a file `{}.{}`, which is not a plain file name",
-                    d.name, d.extension
-                ));
-                continue;
-            };
-            let path = dir.join(file);
-            match crate::files::atomic::write(&path, d.body.as_bytes()) {
-                Ok(()) => out.written.push(path),
-                Err(e) => out
-                    .errors
-                    .push(format!("cannot write {}: {e}", path.display())),
-            }
-        }
-    };
     for po in &a.purchase_orders {
+        usage_notes(po, &mut out);
+        if po.lines.is_empty() {
+            continue;
+        }
         match host.for_distributor(&po.distributor) {
             Some(p) if p.can(Capability::RenderPurchaseOrder) => {
                 match p.call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, po) {
-                    Ok(docs) => write(&p.info.name, docs, &mut out),
+                    Ok(docs) => match checked_rendering(p, po, &docs, check) {
+                        Ok(note) => {
+                            out.notes.extend(note);
+                            write_rendered(&p.info.name, docs, dir, &mut out);
+                        }
+                        Err(e) => out.errors.push(e),
+                    },
                     Err(e) => out.errors.push(format!("{e} (purchase order {})", po.id)),
                 }
             }
@@ -844,11 +945,93 @@ pub fn render_with_plugins(host: &crate::host::Host, a: &Accepted, dir: &Path) -
     };
     for p in host.psas().filter(|p| p.can(Capability::RenderSales)) {
         match p.call::<_, Vec<Rendered>>(ops::RENDER_SALES, &input) {
-            Ok(docs) => write(&p.info.name, docs, &mut out),
+            Ok(docs) => write_rendered(&p.info.name, docs, dir, &mut out),
             Err(e) => out
                 .errors
                 .push(format!("{e} (sales order {})", a.sales_order.id)),
         }
     }
     out
+}
+
+/// Says which metered products of a purchase order are on no distributor order, and why.
+fn usage_notes(po: &docs::PurchaseOrder, out: &mut PluginOutput) {
+    for u in &po.usage {
+        out.notes.push(format!(
+            "`{}` (quote line {}) is metered: `{}` bills it on usage, so it is on no order ({}.json lists it under `usage`)",
+            u.product, u.quote_line, po.distributor, po.id
+        ));
+    }
+    if po.lines.is_empty() {
+        out.notes.push(format!(
+            "{} holds only metered usage: nothing to order from `{}`",
+            po.id, po.distributor
+        ));
+    }
+}
+
+/// Reads a plugin's rendering of a purchase order back through the same plugin and matches
+/// it against the quote. `Ok` with a note when the plugin cannot read orders (nothing to
+/// check); `Err` naming every difference, or why it could not be read, otherwise.
+fn checked_rendering(
+    p: &crate::host::Loaded,
+    po: &docs::PurchaseOrder,
+    rendered: &[tenor_plugin_sdk::Rendered],
+    check: &dyn OrderCheck,
+) -> Result<Option<String>, String> {
+    use tenor_plugin_sdk::{Capability, OrderLine, TextInput, ops};
+    let name = &p.info.name;
+    if !p.can(Capability::ParseOrder) {
+        return Ok(Some(format!(
+            "plugin `{name}` cannot read orders back, so its rendering of {} was not checked against the quote",
+            po.id
+        )));
+    }
+    let mut lines: Vec<OrderLine> = Vec::with_capacity(po.lines.len());
+    for d in rendered {
+        let text = TextInput {
+            text: d.body.clone(),
+        };
+        let back: Vec<OrderLine> = p.call(ops::PARSE_ORDER, &text).map_err(|e| {
+            format!(
+                "plugin `{name}` cannot read back its own rendering {}.{} of {}: {e}; none of its files was written",
+                d.name, d.extension, po.id
+            )
+        })?;
+        lines.extend(back);
+    }
+    let diffs = check.differences(po, &lines);
+    if diffs.is_empty() {
+        return Ok(None);
+    }
+    Err(format!(
+        "plugin `{name}`'s rendering of {} does not read back as the purchase order, so none of its files was written (Tenor's own documents were):\n  {}",
+        po.id,
+        diffs.join("\n  ")
+    ))
+}
+
+/// Writes a plugin's documents atomically in `dir`, each under the plain name it gave.
+fn write_rendered(
+    plugin: &str,
+    docs: Vec<tenor_plugin_sdk::Rendered>,
+    dir: &Path,
+    out: &mut PluginOutput,
+) {
+    for d in docs {
+        let Some(file) = safe_file_name(&d.name, &d.extension) else {
+            out.errors.push(format!(
+                "plugin `{plugin}` named a file `{}.{}`, which is not a plain file name",
+                d.name, d.extension
+            ));
+            continue;
+        };
+        let path = dir.join(file);
+        match crate::files::atomic::write(&path, d.body.as_bytes()) {
+            Ok(()) => out.written.push(path),
+            Err(e) => out
+                .errors
+                .push(format!("cannot write {}: {e}", path.display())),
+        }
+    }
 }

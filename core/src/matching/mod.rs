@@ -147,6 +147,47 @@ impl<'c> Matcher<'c> {
     }
 }
 
+/// What the read-back check of a plugin's rendering matches against: the quote as priced.
+pub struct ReadBack<'a> {
+    /// The rules' matcher.
+    pub matcher: &'a Matcher<'a>,
+    /// The accepted quote.
+    pub quote: &'a Quote,
+    /// The quote as priced.
+    pub priced: &'a PricedQuote,
+}
+
+impl crate::documents::accept::OrderCheck for ReadBack<'_> {
+    fn differences(
+        &self,
+        po: &PurchaseOrder,
+        lines: &[tenor_plugin_sdk::OrderLine],
+    ) -> Vec<String> {
+        let report = self.matcher.run_sides(
+            self.quote,
+            self.priced,
+            std::slice::from_ref(po),
+            Some(lines),
+            None,
+        );
+        report
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}{}: {} expected {}, found {} ({})",
+                    f.line.map(|l| format!("line {l} ")).unwrap_or_default(),
+                    f.product,
+                    f.class.as_str(),
+                    f.expected,
+                    f.found,
+                    f.explanation
+                )
+            })
+            .collect()
+    }
+}
+
 /// Matches one quote; see [`Matcher::run`]. Build a [`Matcher`] once to match many quotes.
 pub fn three_way(
     cat: &Catalogue,

@@ -73,15 +73,18 @@ impl<'p> OrderPair<'p> {
     /// Where the distributor commitment of `to_m` months ends: as the order says, else that
     /// many months from its start.
     fn bought_end(&self, to_m: u32) -> Option<NaiveDate> {
-        self.o
-            .end
-            .or_else(|| calendar::add_months(self.o.start.unwrap_or(self.l.start), i64::from(to_m)))
+        self.o.end.or_else(|| {
+            calendar::add_months(
+                self.o.start.unwrap_or(self.l.first_term_start),
+                i64::from(to_m),
+            )
+        })
     }
 
     /// The cost of the bought units from the customer's end to `end`, at the bought term's
     /// cost rate.
     fn uncovered_cost(&self, end: NaiveDate) -> Option<Decimal> {
-        let months = months_between(self.l.end, end);
+        let months = months_between(self.l.commitment_end, end);
         self.rate(self.to)
             .and_then(|r| at_rate(r, self.o.quantity, months))
     }
@@ -192,7 +195,7 @@ impl Run<'_> {
             class: Class::MissingLine,
             expected: format!(
                 "{} × {}, {} {}, from {}",
-                l.part_number, l.quantity, l.term, l.billing, l.start
+                l.part_number, l.quantity, l.term, l.billing, l.first_term_start
             ),
             found: "not on any order".into(),
             kind: Risk::Billing,
@@ -320,7 +323,7 @@ impl Run<'_> {
                 Money::Unknown,
                 format!(
                     "the customer holds a {te_m}-month price (to {}); the MSP bought {to_m} months from the distributor{}: what the distributor charges for the remaining {} months is unknown until renewal",
-                    l.end,
+                    l.commitment_end,
                     p.bought_end(to_m)
                         .map(|d| format!(" (to {d})"))
                         .unwrap_or_default(),
@@ -347,13 +350,13 @@ impl Run<'_> {
     fn longer_commitment(&self, p: &OrderPair, te_m: u32, to_m: u32) -> (Money, String) {
         let l = p.l;
         match p.bought_end(to_m) {
-            Some(end) if end > l.end => match p.uncovered_cost(end) {
+            Some(end) if end > l.commitment_end => match p.uncovered_cost(end) {
                 Some(c) => (
                     Money::Known(c, None),
                     format!(
                         "the MSP committed to the distributor for {to_m} months (to {end}), the customer for {te_m} (to {}): the {} uncovered cost {} if the customer leaves at the end of its term",
-                        l.end,
-                        span_words(l.end, end),
+                        l.commitment_end,
+                        span_words(l.commitment_end, end),
                         self.money(c)
                     ),
                 ),
@@ -370,7 +373,7 @@ impl Run<'_> {
                 Money::Known(Decimal::ZERO, None),
                 format!(
                     "the MSP committed for {to_m} months, the customer for {te_m}, but the distributor's commitment still ends by the customer's end ({}): nothing uncovered",
-                    l.end
+                    l.commitment_end
                 ),
             ),
         }
@@ -423,7 +426,7 @@ impl Run<'_> {
 
     /// Start of provisioning against the sold start.
     fn order_start(&self, p: &OrderPair) -> Option<Check> {
-        let sold_start = p.l.start;
+        let sold_start = p.l.first_term_start;
         let os = p.o.start.filter(|d| *d != sold_start)?;
         let sold = p.x.sold.and_then(|i| self.sold.get(i));
         Some(self.start_check(
@@ -444,26 +447,32 @@ impl Run<'_> {
         ))
     }
 
-    /// End of the commitment, when not already explained by the term or a start shift.
+    /// End of the commitment, when not already explained by the term or a start shift. A
+    /// distributor that states the end of its current term (the co-term date, or a renewal
+    /// after it) agrees: the subscription renews on to the customer's end.
     fn order_end(&self, p: &OrderPair) -> Option<Check> {
         let (l, o) = (p.l, p.o);
-        let oe = o.end.filter(|d| *d != l.end)?;
+        let oe = o
+            .end
+            .filter(|d| *d != l.commitment_end && !ends_a_term(l, *d))?;
         let cotermed =
             p.x.sold
                 .and_then(|i| self.sold.get(i))
                 .is_some_and(|s| s.pl.coterm.is_some());
-        let shifted = !cotermed && o.start.is_some_and(|os| oe - os == l.end - l.start);
+        let shifted = !cotermed
+            && o.start
+                .is_some_and(|os| oe - os == l.commitment_end - l.first_term_start);
         if p.term_differs || p.te.is_none() || shifted {
             return None;
         }
-        let (money, why) = if oe > l.end {
+        let (money, why) = if oe > l.commitment_end {
             match p.uncovered_cost(oe) {
                 Some(c) => (
                     Money::Known(c, None),
                     format!(
                         "the distributor commitment runs to {oe}, the customer's to {}: the {} uncovered cost {}",
-                        l.end,
-                        span_words(l.end, oe),
+                        l.commitment_end,
+                        span_words(l.commitment_end, oe),
                         self.money(c)
                     ),
                 ),
@@ -471,7 +480,7 @@ impl Run<'_> {
                     Money::Unknown,
                     format!(
                         "the distributor commitment runs past the customer's ({oe} against {}); the rules give no cost, so the amount is unknown",
-                        l.end
+                        l.commitment_end
                     ),
                 ),
             }
@@ -480,13 +489,13 @@ impl Run<'_> {
                 Money::Unknown,
                 format!(
                     "the distributor commitment ends {oe}, before the customer's {}: the customer holds its price to the end, and what the distributor charges after {oe} is unknown until renewal",
-                    l.end
+                    l.commitment_end
                 ),
             )
         };
         Some(Check {
             class: Class::CotermDate,
-            expected: format!("ends {}", l.end),
+            expected: format!("ends {}", l.commitment_end),
             found: format!("ends {oe}"),
             kind: Risk::Commitment,
             money,
@@ -641,4 +650,27 @@ impl Run<'_> {
             why,
         })
     }
+}
+
+/// True when `d` ends one of a line's distributor terms inside the customer's commitment: the
+/// first term (at the co-term date), or a renewal of `renewal_term` after it.
+fn ends_a_term(l: &PurchaseOrderLine, d: NaiveDate) -> bool {
+    if d == l.first_term_end {
+        return true;
+    }
+    let Some(Some(m)) = l
+        .renewal_term
+        .as_deref()
+        .filter(|_| l.renews)
+        .and_then(parse_term_word)
+    else {
+        return false;
+    };
+    if d < l.first_term_end || d > l.commitment_end || m == 0 {
+        return false;
+    }
+    (1..)
+        .map(|k: i64| calendar::add_months(l.first_term_end, k * i64::from(m)))
+        .take_while(|e| e.is_some_and(|e| e <= l.commitment_end))
+        .any(|e| e == Some(d))
 }

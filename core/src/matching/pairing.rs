@@ -123,7 +123,17 @@ pub(super) fn pair_orders(exp: &[Exp], got: &[Got]) -> Paired {
     pair_stage(
         &mut ef,
         &mut gf,
-        |i| e(i).and_then(|x| Some((x.item?, x.l.quantity, x.term, x.months, x.l.start))),
+        |i| {
+            e(i).and_then(|x| {
+                Some((
+                    x.item?,
+                    x.l.quantity,
+                    x.term,
+                    x.months,
+                    x.l.first_term_start,
+                ))
+            })
+        },
         |j| {
             g(j).and_then(|x| {
                 let t = x.term?;
@@ -136,21 +146,21 @@ pub(super) fn pair_orders(exp: &[Exp], got: &[Got]) -> Paired {
     pair_stage(
         &mut ef,
         &mut gf,
-        |i| e(i).and_then(|x| Some((x.item?, x.l.quantity, x.term, x.l.start))),
+        |i| e(i).and_then(|x| Some((x.item?, x.l.quantity, x.term, x.l.first_term_start))),
         |j| g(j).and_then(|x| Some((x.item?, x.o.quantity, x.term?, x.o.start?))),
         &mut pairs,
     );
     pair_stage(
         &mut ef,
         &mut gf,
-        |i| e(i).and_then(|x| Some((x.item?, x.term, x.l.start))),
+        |i| e(i).and_then(|x| Some((x.item?, x.term, x.l.first_term_start))),
         |j| g(j).and_then(|x| Some((x.item?, x.term?, x.o.start?))),
         &mut pairs,
     );
     pair_stage(
         &mut ef,
         &mut gf,
-        |i| e(i).and_then(|x| Some((x.item?, x.l.quantity, x.l.start))),
+        |i| e(i).and_then(|x| Some((x.item?, x.l.quantity, x.l.first_term_start))),
         |j| g(j).and_then(|x| Some((x.item?, x.o.quantity, x.o.start?))),
         &mut pairs,
     );

@@ -91,7 +91,7 @@ fn read_lines<T: serde::de::DeserializeOwned>(
     Ok(None)
 }
 
-/// Reads order lines in one of Tenor's own formats: a purchase order (`tenor.purchase-order/1`),
+/// Reads order lines in one of Tenor's own formats: a purchase order (`tenor.purchase-order/2`),
 /// a file of order lines (`tenor.order-lines/1`) or a JSON array of them. `Ok(None)` when the
 /// text is in none of them (a vendor's document, for a plugin to read).
 pub fn parse_orders(name: &str, text: &str) -> Result<Option<Vec<OrderLine>>, String> {
@@ -124,8 +124,9 @@ fn order_lines(po: &PurchaseOrder) -> Vec<OrderLine> {
             quantity: l.quantity,
             term: Some(l.term.clone()),
             billing: Some(l.billing.clone()),
-            start: Some(l.start),
-            end: Some(l.end),
+            start: Some(l.first_term_start),
+            // What the MSP committed to: the first term and the renewals to the customer's end.
+            end: Some(l.commitment_end),
             unit_cost: l.unit_cost,
         })
         .collect()

@@ -186,9 +186,19 @@ fn end_customer_order_number(po: &PurchaseOrder) -> String {
     po.sales_order.clone()
 }
 
-/// `notes`: the quote and the customer's id, for a person at Ingram's order desk.
+/// `notes`: the quote and the customer's id, for a person at Ingram's order desk, and the
+/// metered parts bought on usage: Ingram's order lines take whole quantities only, so those
+/// are not lines of the order.
 fn notes(po: &PurchaseOrder) -> String {
-    format!("Tenor quote {} for customer {}", po.quote, po.customer.id)
+    let mut text = format!("Tenor quote {} for customer {}", po.quote, po.customer.id);
+    if !po.usage.is_empty() {
+        let parts: Vec<&str> = po.usage.iter().map(|u| u.part_number.as_str()).collect();
+        text.push_str(&format!(
+            "; metered, billed on usage (not ordered here): {}",
+            parts.join(", ")
+        ));
+    }
+    text
 }
 
 /// `acceptBackOrder`: always true. A hardware line out of stock should ship late rather than
@@ -540,27 +550,33 @@ tenor_plugin_sdk::export_plugin!(Connector);
 mod tests {
     use super::*;
 
-    /// The purchase order `tenor accept` writes for the example quote Q-1001.
+    /// The purchase order `tenor accept` writes for the example quote Q-1001: the two Dell
+    /// items to order, and the metered backup storage as usage.
     const PO_Q1001: &str = r#"{
-      "schema": "tenor.purchase-order/1", "id": "PO-Q-1001-ingram", "distributor": "ingram",
+      "schema": "tenor.purchase-order/2", "id": "PO-Q-1001-ingram", "distributor": "ingram",
       "distributor_name": "Ingram Micro", "sales_order": "SO-Q-1001", "quote": "Q-1001",
       "date": "2026-11-20", "currency": "USD",
       "customer": { "id": "CUST-0042", "name": "Bayview Family Dental" },
       "lines": [
-        { "line": 1, "quote_line": 3, "product": "DATTO-CLOUD", "name": "Datto Cloud Backup Storage",
-          "vendor": "datto", "part_number": "DAT-CLD-GB", "quantity": "1", "term": "P1M",
-          "billing": "monthly", "start": "2026-12-07", "end": "2027-02-01", "unit_cost": "0.02",
-          "committed_cost": "54.19" },
-        { "line": 2, "quote_line": 6, "product": "DELL-LAT5550", "name": "Dell Latitude 5550 laptop",
+        { "line": 1, "quote_line": 6, "product": "DELL-LAT5550", "name": "Dell Latitude 5550 laptop",
           "vendor": "dell", "part_number": "7YD4KL", "quantity": "4", "term": "one-time",
-          "billing": "once", "start": "2026-12-07", "end": "2026-12-07", "unit_cost": "1049.00",
-          "committed_cost": "4196.00" },
-        { "line": 3, "quote_line": 7, "product": "DELL-WD22TB4", "name": "Dell WD22TB4 Thunderbolt dock",
+          "billing": "once", "first_term_start": "2026-12-07", "first_term_end": "2026-12-07",
+          "renews": false, "commitment_end": "2026-12-07", "unit_cost": "1049.00",
+          "period_cost": "4196.00", "committed_cost": "4196.00" },
+        { "line": 2, "quote_line": 7, "product": "DELL-WD22TB4", "name": "Dell WD22TB4 Thunderbolt dock",
           "vendor": "dell", "part_number": "5TF9KV", "quantity": "4", "term": "one-time",
-          "billing": "once", "start": "2026-12-07", "end": "2026-12-07", "unit_cost": "219.00",
-          "committed_cost": "876.00" }
+          "billing": "once", "first_term_start": "2026-12-07", "first_term_end": "2026-12-07",
+          "renews": false, "commitment_end": "2026-12-07", "unit_cost": "219.00",
+          "period_cost": "876.00", "committed_cost": "876.00" }
       ],
-      "committed_cost": "5126.19"
+      "usage": [
+        { "quote_line": 3, "product": "DATTO-CLOUD", "name": "Datto Cloud Backup Storage",
+          "vendor": "datto", "part_number": "DAT-CLD-GB", "metric": "storage-gb",
+          "aggregation": "max", "unit": "GB", "billing": "monthly", "start": "2026-12-07",
+          "commitment_end": "2027-02-01", "unit_cost": "0.02", "estimate": "1500",
+          "estimated_cost": "54.19" }
+      ],
+      "committed_cost": "5072.00"
     }"#;
 
     fn po() -> PurchaseOrder {
@@ -590,9 +606,14 @@ mod tests {
         assert_eq!(v["endCustomerOrderNumber"], "SO-Q-1001");
         assert_eq!(v["acceptBackOrder"], true);
         assert_eq!(v["endUserInfo"]["companyName"], "Bayview Family Dental");
-        assert_eq!(v["notes"], "Tenor quote Q-1001 for customer CUST-0042");
-        assert_eq!(v["lines"][1]["customerLineNumber"], "2");
-        assert_eq!(v["lines"][1]["ingramPartNumber"], "7YD4KL");
+        // The metered backup is no order line (Ingram orders whole quantities): the notes say so.
+        assert_eq!(
+            v["notes"],
+            "Tenor quote Q-1001 for customer CUST-0042; metered, billed on usage (not ordered here): DAT-CLD-GB"
+        );
+        assert_eq!(v["lines"].as_array().unwrap().len(), 2);
+        assert_eq!(v["lines"][0]["customerLineNumber"], "1");
+        assert_eq!(v["lines"][0]["ingramPartNumber"], "7YD4KL");
         // Quantities are JSON integers and money JSON numbers with their digits as written.
         assert!(
             docs[0].body.contains(r#""quantity": 4,"#),
@@ -605,7 +626,7 @@ mod tests {
             docs[0].body
         );
         assert!(
-            docs[0].body.contains(r#""unitPrice": 0.02"#),
+            docs[0].body.contains(r#""unitPrice": 219.00"#),
             "{}",
             docs[0].body
         );
@@ -628,12 +649,17 @@ mod tests {
             assert_eq!(got.term, None);
         }
         // Scale survives the trip: 1049.00 is not 1049.
-        assert_eq!(lines[1].unit_cost.unwrap().to_string(), "1049.00");
+        assert_eq!(lines[0].unit_cost.unwrap().to_string(), "1049.00");
     }
 
     #[test]
     fn fine_unit_costs_travel_exactly() {
         let mut po = po();
+        let third = PurchaseOrderLine {
+            line: 3,
+            ..po.lines[1].clone()
+        };
+        po.lines.push(third);
         po.lines[0].unit_cost = Some("0.0375".parse().unwrap());
         po.lines[1].unit_cost = Some("12345678901234567.89".parse().unwrap());
         po.lines[2].unit_cost = None;
@@ -681,26 +707,26 @@ mod tests {
     #[test]
     fn a_part_number_over_18_characters_is_refused() {
         let mut po = po();
-        po.lines[1].part_number = "ABCDEFGHIJKLMNOPQR".into(); // 18
+        po.lines[0].part_number = "ABCDEFGHIJKLMNOPQR".into(); // 18
         assert!(render(&po).is_ok());
-        po.lines[1].part_number.push('S');
+        po.lines[0].part_number.push('S');
         let m = message(render(&po));
         assert!(
-            m.contains("line 2 (DELL-LAT5550)")
+            m.contains("line 1 (DELL-LAT5550)")
                 && m.contains("19 characters")
                 && m.contains("at most 18"),
             "{m}"
         );
-        po.lines[2].part_number = String::new();
+        po.lines[1].part_number = String::new();
         assert!(
-            message(render(&po)).contains("line 3 (DELL-WD22TB4): no Ingram Micro part number")
+            message(render(&po)).contains("line 2 (DELL-WD22TB4): no Ingram Micro part number")
         );
     }
 
     #[test]
     fn at_most_884_lines() {
         let mut po = po();
-        let template = po.lines[1].clone();
+        let template = po.lines[0].clone();
         po.lines = (1..=MAX_LINES)
             .map(|n| PurchaseOrderLine {
                 line: n,
@@ -722,7 +748,7 @@ mod tests {
     #[test]
     fn a_line_number_beyond_884_is_refused() {
         let mut po = po();
-        po.lines[2].line = 885;
+        po.lines[1].line = 885;
         assert!(
             message(render(&po))
                 .contains("line 885: Ingram Micro's `customerLineNumber` runs from 1 to 884")
@@ -732,18 +758,18 @@ mod tests {
     #[test]
     fn quantities_must_be_whole() {
         let mut po = po();
-        po.lines[1].quantity = "4.00".parse().unwrap();
+        po.lines[0].quantity = "4.00".parse().unwrap();
         assert!(render(&po).unwrap().contains(r#""quantity": 4,"#));
-        po.lines[1].quantity = "2.5".parse().unwrap();
-        po.lines[2].quantity = Decimal::ZERO;
+        po.lines[0].quantity = "2.5".parse().unwrap();
+        po.lines[1].quantity = Decimal::ZERO;
         let m = message(render(&po));
         // Both problems are reported at once.
         assert!(
-            m.contains("line 2 (DELL-LAT5550): quantity 2.5 is not a whole number"),
+            m.contains("line 1 (DELL-LAT5550): quantity 2.5 is not a whole number"),
             "{m}"
         );
         assert!(
-            m.contains("line 3 (DELL-WD22TB4): quantity 0 is not a whole number"),
+            m.contains("line 2 (DELL-WD22TB4): quantity 0 is not a whole number"),
             "{m}"
         );
     }

@@ -1,6 +1,13 @@
 //! Tenor's Pax8 connector. Purchase orders become Pax8 `POST /orders` bodies; Pax8 order
 //! bodies and invoice items (`GET /invoices/{id}/items`) are read back for the three-way match.
 //!
+//! `billingTerm` is how often Pax8 bills (VENDORS.md), read from the purchase-order line's
+//! `billing`, never from its commitment. The commitment is `commitmentTermId`, a Pax8 uuid
+//! from the product's dependencies that the rules do not hold: it is left out, so the body
+//! does not state the commitment and reads back without a term (the three-way match then takes
+//! the sold one). Metered products are in the purchase order's `usage`, which Pax8's order
+//! does not take: they are left off.
+//!
 //! Pax8 has no idempotency key, so each line carries `lineItemNumber` = the purchase order's
 //! line number, and the file is named after the Tenor purchase order. Fields this connector
 //! cannot know from Tenor's documents (`companyId` is Pax8's own uuid for the customer) are set
@@ -51,23 +58,37 @@ pub struct LineItem {
     pub provision_start_date: Option<String>,
 }
 
-/// Tenor term → Pax8 `billingTerm` (VENDORS.md's table): the commitment, not the billing.
-pub fn billing_term(term: &str) -> Result<&'static str, PluginError> {
-    Ok(match term {
-        "P1M" => "Monthly",
-        "P1Y" => "Annual",
-        "P2Y" => "2-Year",
-        "P3Y" => "3-Year",
-        "one-time" => "One-Time",
-        other => {
+/// Tenor (term, billing) → Pax8 `billingTerm`, how often Pax8 bills (VENDORS.md's table):
+/// `monthly` → `Monthly`, `annual` → `Annual`, the whole term at once (`upfront`) → `Monthly`,
+/// `Annual`, `2-Year` or `3-Year` by the term, one-time → `One-Time`.
+pub fn billing_term(term: &str, billing: &str) -> Result<&'static str, PluginError> {
+    Ok(match (term, billing) {
+        ("one-time", _) => "One-Time",
+        (_, "monthly") | ("P1M", "upfront") => "Monthly",
+        (_, "annual") | ("P1Y", "upfront") => "Annual",
+        ("P2Y", "upfront") => "2-Year",
+        ("P3Y", "upfront") => "3-Year",
+        (term, billing) => {
             return Err(PluginError::Invalid(format!(
-                "Pax8 has no billing term for a `{other}` commitment"
+                "Pax8 has no billing term for a `{term}` commitment billed `{billing}`"
             )));
         }
     })
 }
 
-/// Pax8 `billingTerm` (order) or `term` (invoice) → Tenor term.
+/// Pax8 `billingTerm` → Tenor billing frequency: a `2-Year` or `3-Year` billing term bills the
+/// whole term at its start (`upfront`).
+pub fn tenor_billing(pax8: &str) -> Option<&'static str> {
+    match pax8.trim().to_ascii_lowercase().as_str() {
+        "monthly" => Some("monthly"),
+        "annual" => Some("annual"),
+        "2-year" | "3-year" => Some("upfront"),
+        "one-time" => Some("once"),
+        _ => None,
+    }
+}
+
+/// Pax8 invoice `term` → Tenor term.
 pub fn tenor_term(pax8: &str) -> Option<&'static str> {
     match pax8.trim().to_ascii_lowercase().as_str() {
         "monthly" => Some("P1M"),
@@ -113,8 +134,8 @@ impl Plugin for Pax8 {
                 line_item_number: l.line,
                 product_id: product_id(l),
                 quantity: l.quantity,
-                billing_term: billing_term(&l.term)?.to_string(),
-                provision_start_date: Some(format!("{}T00:00:00Z", l.start)),
+                billing_term: billing_term(&l.term, &l.billing)?.to_string(),
+                provision_start_date: Some(format!("{}T00:00:00Z", l.first_term_start)),
             });
         }
         let order = Order {
@@ -140,8 +161,9 @@ impl Plugin for Pax8 {
                 customer: Some(order.company_id.clone()),
                 part_number: l.product_id.clone(),
                 quantity: l.quantity,
-                term: tenor_term(&l.billing_term).map(str::to_string),
-                billing: None,
+                // `billingTerm` is the billing; only a one-time item's says its term too.
+                term: (tenor_billing(&l.billing_term) == Some("once")).then(|| "one-time".into()),
+                billing: tenor_billing(&l.billing_term).map(str::to_string),
                 start: l.provision_start_date.as_deref().and_then(date_prefix),
                 end: None,
                 unit_cost: None,
@@ -263,12 +285,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn terms_map_both_ways() {
-        for t in ["P1M", "P1Y", "P2Y", "P3Y", "one-time"] {
-            assert_eq!(tenor_term(billing_term(t).unwrap()), Some(t));
+    fn billing_terms_are_the_billing_not_the_commitment() {
+        // VENDORS.md: P1Y monthly → `Monthly` (+ a 1-Year commitment), P1Y annual → `Annual`,
+        // P3Y monthly / annual → `Monthly` / `Annual`, P3Y upfront → `3-Year`.
+        for (term, billing, pax8, back) in [
+            ("P1M", "monthly", "Monthly", "monthly"),
+            ("P1Y", "monthly", "Monthly", "monthly"),
+            ("P1Y", "annual", "Annual", "annual"),
+            ("P3Y", "monthly", "Monthly", "monthly"),
+            ("P3Y", "annual", "Annual", "annual"),
+            ("P3Y", "upfront", "3-Year", "upfront"),
+            ("one-time", "once", "One-Time", "once"),
+        ] {
+            assert_eq!(billing_term(term, billing).unwrap(), pax8);
+            assert_eq!(tenor_billing(pax8), Some(back));
         }
+        assert!(billing_term("P1Y", "quarterly").is_err());
         assert_eq!(tenor_term("3 Year"), Some("P3Y"));
-        assert!(billing_term("P5Y").is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Schema of [`SalesOrder`].
 pub const SALES_ORDER: &str = "tenor.sales-order/1";
 /// Schema of [`PurchaseOrder`].
-pub const PURCHASE_ORDER: &str = "tenor.purchase-order/1";
+pub const PURCHASE_ORDER: &str = "tenor.purchase-order/2";
 /// Schema of [`InvoiceSchedule`].
 pub const INVOICE_SCHEDULE: &str = "tenor.invoice-schedule/1";
 /// Schema of [`RecurringTemplate`].
@@ -111,6 +111,17 @@ pub struct SalesOrderLine {
 
 /// What is bought from one distributor: bundles exploded into components; products that are
 /// not bought (labour, services) never appear.
+///
+/// Version 2 states each subscription as the distributor sells it. With co-terming, the
+/// customer's commitment is a prorated stub plus a full term (2026-12-07 → 2027-07-01, then
+/// 2027-07-01 → 2028-07-01): that is the MSP's side of the bargain, not one distributor
+/// subscription. Microsoft sells no 19-month P1Y; it sells a P1Y whose first term ends on the
+/// co-term date (shorter, prorated) and that renews for full years. So a line says the term
+/// sold by the distributor (`term`, `P1Y`), how the distributor bills it (`billing`), the first
+/// term (`first_term_start` → `first_term_end`, the co-term date), the renewal (`renews`,
+/// `renewal_term`) and how long the MSP must keep renewing it to cover the customer
+/// (`commitment_end`, the customer's end). Metered products are not ordered at a fixed
+/// quantity: they are in [`PurchaseOrder::usage`], never in `lines`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseOrder {
@@ -133,13 +144,18 @@ pub struct PurchaseOrder {
     pub currency: String,
     /// The end customer.
     pub customer: Customer,
-    /// What to buy.
+    /// What to order, each at a fixed quantity.
     pub lines: Vec<PurchaseOrderLine>,
-    /// Cost of every line over its commitment.
+    /// Metered products bought from this distributor: provisioned and billed on usage, so no
+    /// distributor order takes them at a fixed quantity. A connector leaves them off the
+    /// vendor's order (none of Pax8, Ingram Micro or TD SYNNEX takes a usage line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<PurchaseUsageLine>,
+    /// The sum of the lines' `committed_cost` (usage is paid as used, never committed).
     pub committed_cost: Decimal,
 }
 
-/// One line of a purchase order.
+/// One line of a purchase order: a subscription (or a one-time item) at a fixed quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseOrderLine {
@@ -167,19 +183,84 @@ pub struct PurchaseOrderLine {
     pub catalog_id: Option<String>,
     /// Units to buy.
     pub quantity: Decimal,
-    /// Commitment term bought.
+    /// The distributor's commitment: the length of one full term (`P1M`, `P1Y`, `P3Y`), or
+    /// `one-time`. The first term may be shorter (co-termed); it is never longer.
     pub term: String,
-    /// Billing frequency bought.
+    /// How the distributor bills: `monthly`, `quarterly`, `annual`, `upfront` (the whole term
+    /// at its start), `once` for one-time items.
     pub billing: String,
-    /// Provisioning start.
-    pub start: NaiveDate,
-    /// End of the commitment (exclusive).
-    pub end: NaiveDate,
-    /// Cost of one unit for one billing period, when the rules state it.
+    /// Provisioning start: the first day of the first term.
+    pub first_term_start: NaiveDate,
+    /// Day after the first term's last day: the co-term date when the first term is a
+    /// prorated stub, else `first_term_start` + `term` (equal to `first_term_start` for a
+    /// one-time item).
+    pub first_term_end: NaiveDate,
+    /// True when the subscription renews at `first_term_end` (every subscription; never a
+    /// one-time item).
+    pub renews: bool,
+    /// The length of each renewal term, when it renews: the full `term`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_term: Option<String>,
+    /// End of the customer's commitment (exclusive): the MSP keeps the subscription, renewing
+    /// it at `first_term_end` and each `renewal_term` after, until this day. Equal to
+    /// `first_term_end` when the first term covers the customer's whole commitment.
+    pub commitment_end: NaiveDate,
+    /// Cost of one unit for one distributor billing period, when the rules state it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_cost: Option<Decimal>,
-    /// Cost of the line over its commitment (stub included).
+    /// Cost of the line for one full distributor billing period (`quantity` × `unit_cost`,
+    /// rounded once), when the rules state a cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_cost: Option<Decimal>,
+    /// What the MSP commits to the distributor for: the cost of the line over
+    /// [`first_term_start`, `commitment_end`), the prorated first term and the renewals that
+    /// cover the customer's commitment, each period's share at `unit_cost`, rounded per period.
     pub committed_cost: Decimal,
+}
+
+/// A metered product bought from a distributor: provisioned, then billed by the distributor on
+/// what is used, so it has no quantity to order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseUsageLine {
+    /// The quote line it comes from.
+    pub quote_line: u32,
+    /// The bundle it was exploded from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// SKU.
+    pub product: String,
+    /// Display name.
+    pub name: String,
+    /// Vendor name in the rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// The distributor's part number.
+    pub part_number: String,
+    /// The distributor's own product id, if the rules give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributor_product_id: Option<String>,
+    /// The usage metric (`storage-gb`).
+    pub metric: String,
+    /// How a billing period's records are aggregated: `sum`, `max` or `last`.
+    pub aggregation: String,
+    /// The unit measured (`GB`), if the rules say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// How the distributor bills the usage, in arrears (`monthly`).
+    pub billing: String,
+    /// First day of service.
+    pub start: NaiveDate,
+    /// End of the customer's commitment (exclusive).
+    pub commitment_end: NaiveDate,
+    /// Cost of one unit used for one billing period, when the rules state it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_cost: Option<Decimal>,
+    /// The quote's usage estimate for one billing period, if it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Decimal>,
+    /// The estimate's cost over the commitment (not committed: usage is paid as used).
+    pub estimated_cost: Decimal,
 }
 
 /// When a charge is billed relative to its period.

@@ -111,7 +111,8 @@ pub struct OrderLine {
     /// Provisioning start, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<NaiveDate>,
-    /// Commitment end (exclusive), if known.
+    /// End (exclusive) of the distributor's commitment, if known: the end of its current
+    /// term (a co-termed first term ends on the co-term date) or of the last renewal committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<NaiveDate>,
     /// Unit cost, if the document states it.

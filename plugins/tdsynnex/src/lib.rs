@@ -728,9 +728,13 @@ mod tests {
             quantity: quantity.parse().unwrap(),
             term: term.into(),
             billing: billing.into(),
-            start: NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
-            end: NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
+            first_term_start: NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+            first_term_end: NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
+            renews: true,
+            renewal_term: Some(term.into()),
+            commitment_end: NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
             unit_cost: Some("17.60".parse().unwrap()),
+            period_cost: None,
             committed_cost: "0".parse().unwrap(),
         }
     }
@@ -756,6 +760,7 @@ mod tests {
                 line(4, "CFQ7TTC0LDPB:0001", "2.00", "P1Y", "annual"),
                 line(5, "CFQ7TTC0LFLX:0001", "1", "P3Y", "annual"),
             ],
+            usage: Vec::new(),
             committed_cost: "0".parse().unwrap(),
         }
     }
