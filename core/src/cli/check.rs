@@ -2,7 +2,8 @@
 
 use crate::cli::Ctx;
 use crate::cli::exit::{CliError, CliResult, Exit};
-use crate::cli::load::{self, count};
+use crate::cli::load;
+use crate::cli::render::count;
 use std::path::PathBuf;
 use tenor_dsl::diagnostic;
 

@@ -5,7 +5,7 @@
 //! - 1: the input has problems (`check`: diagnostics; `fmt --check`: files would change)
 //! - 2: the command could not run (bad arguments, unreadable files, internal error)
 
-use crate::cli::render::errors::Problem;
+use crate::cli::problem::Problem;
 use crate::documents::rate::RowError;
 use crate::engine::quote::QuoteError;
 use tenor_dsl::{Diagnostic, SourceSet};

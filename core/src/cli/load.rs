@@ -100,12 +100,3 @@ pub fn price(
     ctx.quote_warnings(file, &priced.warnings);
     Ok(priced)
 }
-
-/// `1 file`, `2 files`.
-pub fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}

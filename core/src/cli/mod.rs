@@ -14,6 +14,7 @@ pub mod manual;
 pub mod matching;
 pub mod plugins;
 pub mod price;
+pub mod problem;
 pub mod progress;
 pub mod rate;
 pub mod render;

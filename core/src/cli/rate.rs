@@ -2,8 +2,9 @@
 
 use crate::cli::Ctx;
 use crate::cli::exit::{CliError, CliResult, Exit};
-use crate::cli::load::{self, count};
+use crate::cli::load;
 use crate::cli::progress::ProgressReader;
+use crate::cli::render::count;
 use crate::documents::rate::{Period, RateError, RateOptions, UsageRating, rate_usage};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use std::io::Write;

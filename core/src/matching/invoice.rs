@@ -1,6 +1,6 @@
 //! The invoice side: what was billed against what was sold.
 
-use super::pairing::{join_streams, pair_invoices, part_key};
+use super::pairing::{Inv, join_streams, pair_invoices, part_key};
 use super::risk::{
     billed_direction, contract_value, dec, is_boundary, md, period_net, period_nets, whole_months,
 };
@@ -15,14 +15,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use tenor_plugin_sdk::InvoiceLine;
-
-/// An invoice line read back, with credits for the same period folded in.
-pub(super) struct Inv<'a> {
-    pub(super) i: &'a InvoiceLine,
-    pub(super) amount: Decimal,
-    pub(super) item: Option<usize>,
-    pub(super) term: Option<Option<u32>>,
-}
 
 /// A sold line and one invoice line of its stream, with what every check reads.
 struct InvoicePair<'p> {

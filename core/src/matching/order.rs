@@ -1,6 +1,6 @@
 //! The purchase-order side: what was bought against what was sold.
 
-use super::pairing::pair_orders;
+use super::pairing::{Exp, Got, pair_orders};
 use super::risk::{at_rate, contract_value, cost_rate, dec, md, months_between};
 use super::words::{
     billing_months, mixed_terms, money_text, parse_billing_word, parse_term_word, per_period,
@@ -13,25 +13,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use tenor_plugin_sdk::OrderLine;
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
-
-/// An expected purchase-order line.
-pub(super) struct Exp<'a> {
-    pub(super) po: &'a PurchaseOrder,
-    pub(super) l: &'a PurchaseOrderLine,
-    pub(super) item: Option<usize>,
-    pub(super) term: Option<u32>,
-    pub(super) months: Option<u32>,
-    pub(super) sold: Option<usize>,
-}
-
-/// An order line read back.
-pub(super) struct Got<'a> {
-    pub(super) o: &'a OrderLine,
-    pub(super) item: Option<usize>,
-    /// `None` when the document does not say (or says something unreadable).
-    pub(super) term: Option<Option<u32>>,
-    pub(super) line_ref: Option<u32>,
-}
 
 /// An expected line and the order line paired with it, with what every check reads.
 struct OrderPair<'p> {

@@ -1,10 +1,38 @@
 //! Pairing lines in stages, each a hash lookup, and the keys part numbers are filed under.
 
 use super::Sold;
-use super::invoice::Inv;
-use super::order::{Exp, Got};
 use super::words::billing_months;
+use rust_decimal::Decimal;
 use std::hash::Hash;
+use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
+use tenor_plugin_sdk::{InvoiceLine, OrderLine};
+
+/// An expected purchase-order line.
+pub(super) struct Exp<'a> {
+    pub(super) po: &'a PurchaseOrder,
+    pub(super) l: &'a PurchaseOrderLine,
+    pub(super) item: Option<usize>,
+    pub(super) term: Option<u32>,
+    pub(super) months: Option<u32>,
+    pub(super) sold: Option<usize>,
+}
+
+/// An order line read back.
+pub(super) struct Got<'a> {
+    pub(super) o: &'a OrderLine,
+    pub(super) item: Option<usize>,
+    /// `None` when the document does not say (or says something unreadable).
+    pub(super) term: Option<Option<u32>>,
+    pub(super) line_ref: Option<u32>,
+}
+
+/// An invoice line read back, with credits for the same period folded in.
+pub(super) struct Inv<'a> {
+    pub(super) i: &'a InvoiceLine,
+    pub(super) amount: Decimal,
+    pub(super) item: Option<usize>,
+    pub(super) term: Option<Option<u32>>,
+}
 
 /// A hash map on rustc's Fx hash for the matcher's own tables: keys are part numbers and small
 /// tuples, read from the MSP's own files, so SipHash's resistance to chosen keys buys nothing

@@ -4,3 +4,12 @@ pub mod errors;
 pub mod explain;
 pub mod matching;
 pub mod price;
+
+/// `1 file`, `2 files`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
