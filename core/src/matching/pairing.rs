@@ -135,6 +135,8 @@ pub(super) struct Paired {
 
 /// Pairs expected purchase-order lines with order lines read back: the document's own line
 /// reference first, then every attribute, then all but one, down to the product alone.
+// Long on purpose: eight stages in their order of precedence, each keyed by a tuple of a
+// different type, so they cannot be a loop over one list; read top to bottom it is the rule.
 pub(super) fn pair_orders(exp: &[Exp], got: &[Got]) -> Paired {
     let mut ef = vec![true; exp.len()];
     let mut gf: Vec<bool> = got.iter().map(|g| g.item.is_some()).collect();
