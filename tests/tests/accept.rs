@@ -413,3 +413,51 @@ fn accepting_leaves_other_quotes_purchase_orders_alone() {
     assert_eq!(accept(&q, &r, &dir).exit, Exit::Success);
     assert!(other.exists(), "another quote's purchase order was removed");
 }
+
+/// core/QUOTES.md "Figures", worked by hand there; every document states the same figures.
+#[test]
+fn figures_as_quotes_md_defines_them() {
+    let (_, r) = scenario("figures");
+    let dir = scratch("figures");
+    let o = accept(&r.join("quote.yaml"), &r, &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let so = doc(&dir, "SO-Q-FIGURES");
+    let sum = doc(&dir, "SUM-Q-FIGURES");
+    let rt = doc(&dir, "RT-Q-FIGURES");
+    for totals in [&so["totals"], &sum["totals"]] {
+        // 365.00 + 125.00 + 10 × 22.00 + 150.00, all billed 2026-07-01.
+        assert_eq!(totals["first_invoice"], "860.00");
+        // 365/12 + 125/12 + 220 = 260.8333… (the lines' rounded 30.42 + 10.42 + 220.00 = 260.84).
+        assert_eq!(totals["mrr"], "260.83");
+        // 365 + 125 + 12 × 220, not 12 × 260.83 = 3,129.96.
+        assert_eq!(totals["arr"], "3130.00");
+        // 365 + 125 + 12 × 220 + 150.
+        assert_eq!(totals["contract_value"], "3280.00");
+        // 292 + 100 + 12 × 10 × 17.60 + 90.
+        assert_eq!(totals["cost"], "2594.00");
+        // 3,280.00 − 2,594.00.
+        assert_eq!(totals["margin"], "686.00");
+    }
+    assert_eq!(rt["mrr"], "260.83");
+
+    let dir = scratch("figures-365");
+    let o = accept(&r.join("quote-365.yaml"), &r, &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let t = &doc(&dir, "SO-Q-FIGURES-365")["totals"];
+    // 365.00 ÷ 12 = 30.4166… → 30.42; ARR from the charge itself: 365.00, not 12 × 30.42 = 365.04.
+    assert_eq!(t["mrr"], "30.42");
+    assert_eq!(t["arr"], "365.00");
+    assert_eq!(doc(&dir, "SUM-Q-FIGURES-365")["totals"]["arr"], "365.00");
+}
+
+/// The price table says when the lines' rounded MRRs do not add up to the quote's MRR.
+#[test]
+fn price_table_footnotes_an_mrr_total_rounded_from_the_exact_sum() {
+    let (q, r) = scenario("figures");
+    let o = tenor(&["price", q.to_str().unwrap(), "--rules", r.to_str().unwrap()]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    assert!(o.stdout.contains(
+        "MRR total 260.83 is rounded once from the exact monthly sum; the line MRRs, each \
+         rounded, add up to 260.84."
+    ));
+}

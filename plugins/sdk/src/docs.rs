@@ -27,15 +27,19 @@ pub struct Customer {
     pub name: String,
 }
 
-/// Figures of a whole quote; each is a sum of rounded amounts.
+/// Figures of a whole quote, as core/QUOTES.md ("Figures") defines them: first invoice,
+/// contract value and cost are sums of rounded charges; MRR and ARR are each rounded once from
+/// the exact sum of the recurring charges.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Totals {
     /// Everything billed on the earliest bill date.
     pub first_invoice: Decimal,
-    /// Monthly recurring revenue.
+    /// Monthly recurring revenue: one full month of every recurring line at its full-period
+    /// rate (an annual charge counts a twelfth), rounded once at the total.
     pub mrr: Decimal,
-    /// 12 × MRR.
+    /// Annual recurring revenue: twelve months of the same charges, rounded once (365.00 a year
+    /// is 365.00; not 12 × the rounded MRR).
     pub arr: Decimal,
     /// Every charge of the commitment.
     pub contract_value: Decimal,
@@ -259,7 +263,7 @@ pub struct RecurringTemplate {
     pub customer: Customer,
     /// One line per recurring quote line.
     pub lines: Vec<RecurringLine>,
-    /// Monthly recurring revenue of the template.
+    /// Monthly recurring revenue of the template: the quote's MRR (see [`Totals::mrr`]).
     pub mrr: Decimal,
 }
 
