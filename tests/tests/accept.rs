@@ -8,6 +8,7 @@
     reason = "tests"
 )]
 
+use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tenor_core::cli::{Exit, run};
@@ -460,4 +461,62 @@ fn price_table_footnotes_an_mrr_total_rounded_from_the_exact_sum() {
         "MRR total 260.83 is rounded once from the exact monthly sum; the line MRRs, each \
          rounded, add up to 260.84."
     ));
+}
+
+fn text(dir: &Path, id: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap()
+}
+
+/// Issue 10: Q-1001's recurring template, replayed, bills the schedule to the cent on every
+/// bill date, the welcome offer on MS-DEVICE included; without its dated discounts it would
+/// over-bill 336.00, and the replay names the first date it goes wrong.
+#[test]
+fn q1001_template_replayed_equals_its_schedule() {
+    use tenor_core::documents::replay;
+    use tenor_plugin_sdk::docs::{InvoiceSchedule, RecurringTemplate};
+    let q = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let dir = scratch("q1001-replay");
+    let o = accept(&q, &root().join("rules"), &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let mut t: RecurringTemplate = serde_json::from_str(&text(&dir, "RT-Q-1001")).unwrap();
+    let s: InvoiceSchedule = serde_json::from_str(&text(&dir, "SCHED-Q-1001")).unwrap();
+    assert_eq!(t.schema, "tenor.recurring-template/2");
+    assert_eq!(replay::first_difference(&t, &s), None);
+    let replayed = replay::replay(&t);
+    assert_eq!(replayed, replay::recurring_part(&s));
+    let device = t.lines.iter().find(|l| l.product == "MS-DEVICE").unwrap();
+    // 10% of 28 × 40.00 = 112.00 a month for the 3 months from 2026-12-07: the stub
+    // [12-07, 01-01) is 112.00 × 25/31 = 90.32, January and February 112.00 each, and
+    // [03-01, 03-07) of March 112.00 × 6/31 = 21.68 → 336.00 in all.
+    let credit: Decimal = replay::replay_line(device)
+        .iter()
+        .map(|c| c.amount)
+        .sum::<Decimal>()
+        - device.stub.iter().map(|c| c.amount).sum::<Decimal>()
+        - device.amount * Decimal::from(18);
+    assert_eq!(credit, "-336.00".parse::<Decimal>().unwrap());
+    // On the stub's bill date the schedule bills 903.23 − 90.32 = 812.91 for MS-DEVICE.
+    let d = "2026-12-07".parse().unwrap();
+    assert_eq!(replayed[&(d, 4)], "812.91".parse::<Decimal>().unwrap());
+    // The backup line is a usage line: its estimate, metric and tiers, not 1 × 0.033333.
+    let backup = t.lines.iter().find(|l| l.product == "DATTO-CLOUD").unwrap();
+    assert_eq!(backup.unit_price, None);
+    assert_eq!(backup.quantity, Decimal::from(1500));
+    let usage = backup.usage.as_ref().unwrap();
+    assert_eq!(
+        (usage.metric.as_str(), usage.aggregation.as_str()),
+        ("storage-gb", "max")
+    );
+    assert_eq!(usage.tiers.as_ref().unwrap().rows.len(), 3);
+
+    // The template as it was before issue 10, without the welcome offer: the replay names the
+    // first bill date it over-bills.
+    for l in &mut t.lines {
+        l.discounts.clear();
+    }
+    let diff = replay::first_difference(&t, &s).unwrap();
+    assert_eq!(
+        (diff.line, diff.bill_date, diff.expected, diff.got),
+        (4, d, "812.91".parse().unwrap(), "903.23".parse().unwrap())
+    );
 }
