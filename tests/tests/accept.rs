@@ -488,12 +488,14 @@ fn q1001_template_replayed_equals_its_schedule() {
     // 10% of 28 × 40.00 = 112.00 a month for the 3 months from 2026-12-07: the stub
     // [12-07, 01-01) is 112.00 × 25/31 = 90.32, January and February 112.00 each, and
     // [03-01, 03-07) of March 112.00 × 6/31 = 21.68 → 336.00 in all.
-    let credit: Decimal = replay::replay_line(device)
-        .iter()
-        .map(|c| c.amount)
-        .sum::<Decimal>()
+    let charges = replay::replay_line(device);
+    // The stub (every charge before the full term's start, 2027-07-01) is stated; the 12
+    // regular periods after it bill `amount` each.
+    let regular = charges.len() - device.stub.len();
+    assert_eq!(regular, 12);
+    let credit: Decimal = charges.iter().map(|c| c.amount).sum::<Decimal>()
         - device.stub.iter().map(|c| c.amount).sum::<Decimal>()
-        - device.amount * Decimal::from(18);
+        - device.amount * Decimal::from(12);
     assert_eq!(credit, "-336.00".parse::<Decimal>().unwrap());
     // On the stub's bill date the schedule bills 903.23 − 90.32 = 812.91 for MS-DEVICE.
     let d = "2026-12-07".parse().unwrap();

@@ -319,8 +319,9 @@ impl<'a> Builder<'a> {
         let next_bill = pl
             .charges
             .iter()
-            .skip(parts.stub_charges)
-            .find(|c| c.kind != ChargeKind::Discount)
+            .find(|c| {
+                matches!(c.kind, ChargeKind::Recurring | ChargeKind::Usage) && !c.share.is_partial()
+            })
             .map(|c| c.bill_date)
             // A commitment that is all stub (coterminous) bills its next full period at
             // renewal.
@@ -519,8 +520,6 @@ impl<'a> Builder<'a> {
 /// A template line's stub, regular charge, billing day and discount steps, read off the
 /// line's charges.
 struct TemplateParts {
-    /// Charges (discounts included) that belong to the stub, from the first.
-    stub_charges: usize,
     stub: Vec<docs::TemplateCharge>,
     /// A regular period's charge before discounts; `None` when the commitment is all stub.
     amount: Option<Decimal>,
@@ -529,14 +528,16 @@ struct TemplateParts {
 }
 
 impl TemplateParts {
-    /// Splits a line's charges: the stub runs to the last charge that is a stub or a partial
-    /// period; every charge before discounts is grouped by period; discounts become steps of
+    /// Splits a line's charges: the stub runs to the last charge that is a stub, a partial
+    /// period or before the full term's start; every charge before discounts is grouped by period; discounts become steps of
     /// equal amount over contiguous periods.
     fn of(pl: &PricedLine) -> Self {
         let stub_charges = pl
             .charges
             .iter()
-            .rposition(|c| c.kind == ChargeKind::Stub || c.share.is_partial())
+            .rposition(|c| {
+                c.kind == ChargeKind::Stub || c.share.is_partial() || c.period_start < pl.term_start
+            })
             .map_or(0, |i| i + 1);
         // Discounts right after the stub's last charge are the stub's.
         let stub_charges = stub_charges
@@ -555,7 +556,6 @@ impl TemplateParts {
             .max()
             .unwrap_or(1);
         TemplateParts {
-            stub_charges,
             stub,
             amount: regular_gross.first().map(|c| c.amount),
             billing_day,
