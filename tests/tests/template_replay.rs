@@ -3,7 +3,7 @@
 //! part on every bill date (`tenor accept` refuses otherwise). Quotes cover every term,
 //! billing frequency, co-term mode and anchor (month ends and 29 February included),
 //! discounts with durations, a bundle, usage with tiers and a minimum, and one-time lines.
-//! `TENOR_REPLAY_CASES` sets the number of quotes (default 2,000; 10,000 for the issue).
+//! `TENOR_REPLAY_CASES` sets the number of quotes (default 10,000, as the issue asks).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -39,7 +39,7 @@ fn cases() -> u32 {
     std::env::var("TENOR_REPLAY_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000)
+        .unwrap_or(10_000)
 }
 
 /// (product, term, billing) combinations the rules sell.
