@@ -8,6 +8,7 @@
     reason = "tests"
 )]
 
+use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tenor_core::cli::{Exit, run};
@@ -451,4 +452,112 @@ fn bought_as_microsoft_sells_it(pax8: &serde_json::Value) {
     );
     // 25 seats × 17.60 a month = 440.00 per distributor billing period.
     assert_eq!(bp["period_cost"], "440.00");
+}
+
+/// core/QUOTES.md "Figures", worked by hand there; every document states the same figures.
+#[test]
+fn figures_as_quotes_md_defines_them() {
+    let (_, r) = scenario("figures");
+    let dir = scratch("figures");
+    let o = accept(&r.join("quote.yaml"), &r, &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let so = doc(&dir, "SO-Q-FIGURES");
+    let sum = doc(&dir, "SUM-Q-FIGURES");
+    let rt = doc(&dir, "RT-Q-FIGURES");
+    for totals in [&so["totals"], &sum["totals"]] {
+        // 365.00 + 125.00 + 10 × 22.00 + 150.00, all billed 2026-07-01.
+        assert_eq!(totals["first_invoice"], "860.00");
+        // 365/12 + 125/12 + 220 = 260.8333… (the lines' rounded 30.42 + 10.42 + 220.00 = 260.84).
+        assert_eq!(totals["mrr"], "260.83");
+        // 365 + 125 + 12 × 220, not 12 × 260.83 = 3,129.96.
+        assert_eq!(totals["arr"], "3130.00");
+        // 365 + 125 + 12 × 220 + 150.
+        assert_eq!(totals["contract_value"], "3280.00");
+        // 292 + 100 + 12 × 10 × 17.60 + 90.
+        assert_eq!(totals["cost"], "2594.00");
+        // 3,280.00 − 2,594.00.
+        assert_eq!(totals["margin"], "686.00");
+    }
+    assert_eq!(rt["mrr"], "260.83");
+
+    let dir = scratch("figures-365");
+    let o = accept(&r.join("quote-365.yaml"), &r, &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let t = &doc(&dir, "SO-Q-FIGURES-365")["totals"];
+    // 365.00 ÷ 12 = 30.4166… → 30.42; ARR from the charge itself: 365.00, not 12 × 30.42 = 365.04.
+    assert_eq!(t["mrr"], "30.42");
+    assert_eq!(t["arr"], "365.00");
+    assert_eq!(doc(&dir, "SUM-Q-FIGURES-365")["totals"]["arr"], "365.00");
+}
+
+/// The price table says when the lines' rounded MRRs do not add up to the quote's MRR.
+#[test]
+fn price_table_footnotes_an_mrr_total_rounded_from_the_exact_sum() {
+    let (q, r) = scenario("figures");
+    let o = tenor(&["price", q.to_str().unwrap(), "--rules", r.to_str().unwrap()]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    assert!(o.stdout.contains(
+        "MRR total 260.83 is rounded once from the exact monthly sum; the line MRRs, each \
+         rounded, add up to 260.84."
+    ));
+}
+
+fn text(dir: &Path, id: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap()
+}
+
+/// Issue 10: Q-1001's recurring template, replayed, bills the schedule to the cent on every
+/// bill date, the welcome offer on MS-DEVICE included; without its dated discounts it would
+/// over-bill 336.00, and the replay names the first date it goes wrong.
+#[test]
+fn q1001_template_replayed_equals_its_schedule() {
+    use tenor_core::documents::replay;
+    use tenor_plugin_sdk::docs::{InvoiceSchedule, RecurringTemplate};
+    let q = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let dir = scratch("q1001-replay");
+    let o = accept(&q, &root().join("rules"), &dir);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let mut t: RecurringTemplate = serde_json::from_str(&text(&dir, "RT-Q-1001")).unwrap();
+    let s: InvoiceSchedule = serde_json::from_str(&text(&dir, "SCHED-Q-1001")).unwrap();
+    assert_eq!(t.schema, "tenor.recurring-template/2");
+    assert_eq!(replay::first_difference(&t, &s), None);
+    let replayed = replay::replay(&t);
+    assert_eq!(replayed, replay::recurring_part(&s));
+    let device = t.lines.iter().find(|l| l.product == "MS-DEVICE").unwrap();
+    // 10% of 28 × 40.00 = 112.00 a month for the 3 months from 2026-12-07: the stub
+    // [12-07, 01-01) is 112.00 × 25/31 = 90.32, January and February 112.00 each, and
+    // [03-01, 03-07) of March 112.00 × 6/31 = 21.68 → 336.00 in all.
+    let charges = replay::replay_line(device);
+    // The stub (every charge before the full term's start, 2027-07-01) is stated; the 12
+    // regular periods after it bill `amount` each.
+    let regular = charges.len() - device.stub.len();
+    assert_eq!(regular, 12);
+    let credit: Decimal = charges.iter().map(|c| c.amount).sum::<Decimal>()
+        - device.stub.iter().map(|c| c.amount).sum::<Decimal>()
+        - device.amount * Decimal::from(12);
+    assert_eq!(credit, "-336.00".parse::<Decimal>().unwrap());
+    // On the stub's bill date the schedule bills 903.23 − 90.32 = 812.91 for MS-DEVICE.
+    let d = "2026-12-07".parse().unwrap();
+    assert_eq!(replayed[&(d, 4)], "812.91".parse::<Decimal>().unwrap());
+    // The backup line is a usage line: its estimate, metric and tiers, not 1 × 0.033333.
+    let backup = t.lines.iter().find(|l| l.product == "DATTO-CLOUD").unwrap();
+    assert_eq!(backup.unit_price, None);
+    assert_eq!(backup.quantity, Decimal::from(1500));
+    let usage = backup.usage.as_ref().unwrap();
+    assert_eq!(
+        (usage.metric.as_str(), usage.aggregation.as_str()),
+        ("storage-gb", "max")
+    );
+    assert_eq!(usage.tiers.as_ref().unwrap().rows.len(), 3);
+
+    // The template as it was before issue 10, without the welcome offer: the replay names the
+    // first bill date it over-bills.
+    for l in &mut t.lines {
+        l.discounts.clear();
+    }
+    let diff = replay::first_difference(&t, &s).unwrap();
+    assert_eq!(
+        (diff.line, diff.bill_date, diff.expected, diff.got),
+        (4, d, "812.91".parse().unwrap(), "903.23".parse().unwrap())
+    );
 }

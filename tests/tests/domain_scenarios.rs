@@ -219,3 +219,12 @@ fn json_output_is_byte_identical_across_runs() {
     ]);
     assert_eq!(a.1, b.1);
 }
+
+#[test]
+fn package_allowance_bills_blocks_above_it() {
+    let v = price_json("package-allowance");
+    // first 100 free, 5.00 per block of 100: 201 GB → ceil((201 − 100) / 100) = 2 blocks → 10.00
+    // (three blocks, 15.00, before issue 10); 200 GB → ceil(100 / 100) = 1 block → 5.00.
+    assert_eq!(charges(&v, 0)[0].4, "10.00");
+    assert_eq!(charges(&v, 1)[0].4, "5.00");
+}

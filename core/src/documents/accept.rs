@@ -8,6 +8,7 @@ use crate::engine::catalogue::{
 use crate::engine::pricing::{self, ChargeKind, PricedLine, PricedQuote};
 use crate::engine::quote::Quote;
 use crate::engine::tiers;
+use chrono::Datelike;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -105,7 +106,31 @@ pub fn accept(
     if !b.errors.is_empty() {
         return Err(b.errors);
     }
-    Ok(b.finish(priced, fingerprint))
+    let accepted = b.finish(priced, fingerprint);
+    template_agrees(&accepted)?;
+    Ok(accepted)
+}
+
+/// The invariant of issue 10: the recurring template, replayed over the commitment, bills
+/// exactly the schedule's recurring charges on every bill date; if not, accepting is refused
+/// with the first difference, as a PSA following the template would bill it wrongly.
+fn template_agrees(a: &Accepted) -> Result<(), Vec<AcceptError>> {
+    match super::replay::first_difference(&a.template, &a.schedule) {
+        None => Ok(()),
+        Some(d) => Err(vec![AcceptError {
+            line: Some(d.line),
+            message: format!(
+                "the recurring template does not bill what the invoice schedule bills: line {} on \
+                 {}, the schedule bills {} and the template, replayed, bills {}",
+                d.line, d.bill_date, d.expected, d.got
+            ),
+            help: Some(
+                "this is a fault in Tenor, not in the quote or rules: please report it with the \
+                 quote and rules"
+                    .into(),
+            ),
+        }]),
+    }
 }
 
 /// What one priced line is, resolved once for every document it appears in.
@@ -120,6 +145,10 @@ struct LineFacts<'a> {
     /// The line's quoted usage estimate, for metered items.
     usage: Decimal,
     unit_price: Decimal,
+    /// The offer's flat rate, `None` when tiered.
+    flat: Option<&'a Rate>,
+    /// The offer's tier table, when tiered.
+    tiers: Option<&'a TierTable>,
     contract_value: Decimal,
 }
 
@@ -161,6 +190,14 @@ impl<'a> LineFacts<'a> {
             metered,
             usage,
             unit_price,
+            flat: match &offer.price {
+                Price::Flat(rate) => Some(rate),
+                Price::Tiered(_) => None,
+            },
+            tiers: match &offer.price {
+                Price::Flat(_) => None,
+                Price::Tiered(t) => cat.tiers.get(*t),
+            },
             contract_value: pl.charges.iter().map(|c| c.amount).sum(),
         })
     }
@@ -279,9 +316,11 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The line of the recurring invoice template, for a line with a term.
+    /// The line of the recurring invoice template, for a line with a term: its stub, its
+    /// regular charge and its dated discounts, so that replaying it bills the line's charges.
     fn recurring_line(&mut self, f: &LineFacts<'_>) {
         let pl = f.pl;
+        let parts = TemplateParts::of(pl);
         let next_bill = pl
             .charges
             .iter()
@@ -296,8 +335,9 @@ impl<'a> Builder<'a> {
             line: f.line_no,
             product: pl.product.to_string(),
             description: pl.name.to_string(),
-            quantity: pl.quantity,
-            unit_price: unit_amount(f.unit_price, self.minor),
+            quantity: if f.metered { f.usage } else { pl.quantity },
+            // A usage line has no fixed price per unit: its terms are in `usage`.
+            unit_price: (!f.metered).then(|| unit_amount(f.unit_price, self.minor)),
             frequency: pl.billing.to_string(),
             months: f.months,
             timing: if f.metered {
@@ -305,10 +345,14 @@ impl<'a> Builder<'a> {
             } else {
                 Timing::Advance
             },
-            amount: pl.recurring,
+            amount: parts.amount.unwrap_or(pl.recurring),
             next_bill_date: next_bill,
+            billing_day: parts.billing_day,
             start: pl.start,
             end: pl.end,
+            stub: parts.stub,
+            discounts: parts.discounts,
+            usage: f.metered.then(|| usage_terms(self.cat, f)),
         });
     }
 
@@ -556,6 +600,134 @@ fn usage_line(
         unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
         estimate: (!f.usage.is_zero()).then_some(f.usage),
         estimated_cost: with_scale(cost.committed, minor),
+    }
+}
+
+/// A template line's stub, regular charge, billing day and discount steps, read off the
+/// line's charges.
+struct TemplateParts {
+    stub: Vec<docs::TemplateCharge>,
+    /// A regular period's charge before discounts; `None` when the commitment is all stub.
+    amount: Option<Decimal>,
+    billing_day: u32,
+    discounts: Vec<docs::TemplateDiscount>,
+}
+
+impl TemplateParts {
+    /// Splits a line's charges: the stub runs to the last charge that is a stub, a partial
+    /// period or before the full term's start; every charge before discounts is grouped by period; discounts become steps of
+    /// equal amount over contiguous periods.
+    fn of(pl: &PricedLine) -> Self {
+        let stub_charges = pl
+            .charges
+            .iter()
+            .rposition(|c| {
+                c.kind == ChargeKind::Stub || c.share.is_partial() || c.period_start < pl.term_start
+            })
+            .map_or(0, |i| i + 1);
+        // Discounts right after the stub's last charge are the stub's.
+        let stub_charges = stub_charges
+            + pl.charges
+                .iter()
+                .skip(stub_charges)
+                .take_while(|c| c.kind == ChargeKind::Discount)
+                .count();
+        let (stub_part, regular) = pl.charges.split_at(stub_charges.min(pl.charges.len()));
+        let stub = gross_by_period(stub_part);
+        let regular_gross = gross_by_period(regular);
+        let billing_day = regular_gross
+            .iter()
+            .flat_map(|c| [c.period_start.day(), c.period_end.day()])
+            .chain(std::iter::once(pl.end.day()))
+            .max()
+            .unwrap_or(1);
+        TemplateParts {
+            stub,
+            amount: regular_gross.first().map(|c| c.amount),
+            billing_day,
+            discounts: discount_steps(&pl.charges),
+        }
+    }
+}
+
+/// The charges before discounts, one per period (a usage charge and its true-up together).
+fn gross_by_period(charges: &[pricing::Charge]) -> Vec<docs::TemplateCharge> {
+    let mut out: Vec<docs::TemplateCharge> = Vec::new();
+    for c in charges.iter().filter(|c| c.kind != ChargeKind::Discount) {
+        match out.last_mut() {
+            Some(last)
+                if last.period_start == c.period_start && last.period_end == c.period_end =>
+            {
+                last.amount += c.amount;
+            }
+            _ => out.push(docs::TemplateCharge {
+                period_start: c.period_start,
+                period_end: c.period_end,
+                bill_date: c.bill_date,
+                amount: c.amount,
+            }),
+        }
+    }
+    out
+}
+
+/// A line's discounts as dated steps: one per rule and amount over contiguous periods.
+fn discount_steps(charges: &[pricing::Charge]) -> Vec<docs::TemplateDiscount> {
+    let mut out: Vec<docs::TemplateDiscount> = Vec::new();
+    for c in charges.iter().filter(|c| c.kind == ChargeKind::Discount) {
+        let rule = c.rule.as_deref().unwrap_or("manual");
+        let open = out
+            .iter_mut()
+            .rev()
+            .find(|d| d.rule == rule && d.amount == c.amount && d.end == c.period_start);
+        match open {
+            Some(d) => d.end = c.period_end,
+            None => out.push(docs::TemplateDiscount {
+                rule: rule.to_string(),
+                amount: c.amount,
+                effective: c.period_start,
+                end: c.period_end,
+            }),
+        }
+    }
+    out
+}
+
+/// How a metered line's usage is measured and rated, from the rules.
+fn usage_terms(cat: &Catalogue, f: &LineFacts<'_>) -> docs::UsageTerms {
+    let (metric, aggregation) = f
+        .item
+        .usage
+        .as_ref()
+        .map(|(m, a)| (m.clone(), a.keyword().to_string()))
+        .unwrap_or_default();
+    docs::UsageTerms {
+        metric,
+        aggregation,
+        unit: f.item.unit.clone(),
+        unit_price: f
+            .flat
+            .map(|r| unit_amount(for_term(r, f.term, f.months), cat.minor_units)),
+        tiers: f.tiers.map(|t| docs::UsageTiers {
+            name: t.name.clone(),
+            mode: t.mode.keyword().to_string(),
+            block: t.block,
+            per_months: t.per_months,
+            rows: t
+                .rows
+                .iter()
+                .map(|r| docs::UsageTier {
+                    upper: r.upper,
+                    price: r.price,
+                    flat: r.flat,
+                })
+                .collect(),
+        }),
+        minimum: f
+            .item
+            .minimum
+            .as_ref()
+            .map(|m| with_scale(cat.round(for_term(m, f.term, f.months)), cat.minor_units)),
     }
 }
 

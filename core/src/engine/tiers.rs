@@ -3,8 +3,10 @@
 //! - graduated: each unit at the price of the tier it falls in, plus the flat fee of every
 //!   tier that has at least one unit;
 //! - volume: every unit at the price of the tier the total falls in, plus that tier's flat fee;
-//! - package: started blocks (`ceil(quantity / block)`) at the per-block price of the tier the
-//!   quantity falls in, plus its flat fee.
+//! - package: started blocks at the per-block price of the tier the quantity falls in, plus its
+//!   flat fee. An allowance (a first row priced zero, `first N free`) is taken off first: the
+//!   blocks are `ceil((quantity − N) / block)`, so 201 units with 100 free in blocks of 100 are
+//!   2 blocks, not 3 (DOMAIN.md, Tiers). Inside the allowance the quantity uses the free row.
 //!
 //! Bounds are inclusive upper bounds: "up to 1,000" covers unit 1,000. A quantity of zero uses
 //! no tier and rates to zero (a minimum commitment is the way to charge for nothing used).
@@ -96,7 +98,7 @@ fn visit(table: &TierTable, quantity: Decimal, mut f: impl FnMut(TierUse)) {
             if let Some((i, row)) = found {
                 let units = if table.mode == TierMode::Package && table.block > Decimal::ZERO {
                     // A block finer than the quantity's precision could overflow the quotient.
-                    match quantity.checked_div(table.block) {
+                    match (quantity - package_allowance(table, i)).checked_div(table.block) {
                         Some(q) => q.ceil(),
                         None => return,
                     }
@@ -111,6 +113,16 @@ fn visit(table: &TierTable, quantity: Decimal, mut f: impl FnMut(TierUse)) {
                 });
             }
         }
+    }
+}
+
+/// The allowance a package quantity in row `used` is billed above: the bound of a free first
+/// row (`first N free`) once the quantity has passed it, else zero. The free row itself counts
+/// its own blocks from zero (at price zero, so only its flat fee can bill).
+fn package_allowance(table: &TierTable, used: usize) -> Decimal {
+    match table.rows.first() {
+        Some(first) if used > 0 && first.price.is_zero() => first.upper.unwrap_or(Decimal::ZERO),
+        _ => Decimal::ZERO,
     }
 }
 
@@ -196,6 +208,61 @@ mod tests {
         assert_eq!(amount(&t, dec("2000.01")), dec("120.00"));
     }
 
+    fn package_with_allowance() -> TierTable {
+        let mut t = table(
+            TierMode::Package,
+            &[(Some("100"), "0", "0"), (None, "5.00", "0")],
+        );
+        t.block = dec("100");
+        t
+    }
+
+    #[test]
+    fn package_allowance_is_taken_off_before_the_blocks() {
+        let t = package_with_allowance();
+        // Inside the allowance nothing is billed.
+        assert_eq!(amount(&t, dec("0")), dec("0"));
+        assert_eq!(amount(&t, dec("100")), dec("0"));
+        // 100.5 − 100 = 0.5 → ceil(0.5 / 100) = 1 block × 5.00
+        assert_eq!(amount(&t, dec("100.5")), dec("5.00"));
+        // 101 − 100 = 1 → 1 block
+        assert_eq!(amount(&t, dec("101")), dec("5.00"));
+        // 200 − 100 = 100 → exactly 1 block
+        assert_eq!(amount(&t, dec("200")), dec("5.00"));
+        // 201 − 100 = 101 → ceil(1.01) = 2 blocks × 5.00 = 10.00 (DOMAIN.md; 15.00 before)
+        assert_eq!(amount(&t, dec("201")), dec("10.00"));
+        // 300 − 100 = 200 → 2 blocks
+        assert_eq!(amount(&t, dec("300")), dec("10.00"));
+        let parts = breakdown(&t, dec("201"));
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].row, parts[0].units), (1, dec("2")));
+    }
+
+    #[test]
+    fn package_allowance_with_several_block_prices() {
+        // first 100 free, up to 1,000 at 5.00 per 100, above at 4.00 per 100.
+        let mut t = table(
+            TierMode::Package,
+            &[
+                (Some("100"), "0", "0"),
+                (Some("1000"), "5.00", "0"),
+                (None, "4.00", "0"),
+            ],
+        );
+        t.block = dec("100");
+        // 1,000 − 100 = 900 → 9 blocks × 5.00 = 45.00
+        assert_eq!(amount(&t, dec("1000")), dec("45.00"));
+        // 1,500 falls in the last row: 1,400 / 100 = 14 blocks × 4.00 = 56.00
+        assert_eq!(amount(&t, dec("1500")), dec("56.00"));
+        // A priced first row is a tier, not an allowance: 150 → ceil(1.5) = 2 blocks × 3.00
+        let mut p = table(
+            TierMode::Package,
+            &[(Some("100"), "3.00", "0"), (None, "2.00", "0")],
+        );
+        p.block = dec("100");
+        assert_eq!(amount(&p, dec("150")), dec("4.00"));
+    }
+
     #[test]
     fn bounds_are_inclusive_and_fractions_cross_them() {
         let t = storage(TierMode::Volume);
@@ -238,6 +305,15 @@ mod tests {
             let lo = Decimal::from(a.min(b)) + Decimal::new(i64::from(cents), 2);
             let hi = Decimal::from(a.max(b)) + Decimal::new(i64::from(cents), 2);
             prop_assert!(amount(&t, lo) <= amount(&t, hi));
+        }
+
+        #[test]
+        fn package_allowance_never_falls_and_bills_blocks_above_it(a in 0u32..5_000, b in 0u32..5_000) {
+            let t = package_with_allowance();
+            let (lo, hi) = (Decimal::from(a.min(b)), Decimal::from(a.max(b)));
+            prop_assert!(amount(&t, lo) <= amount(&t, hi));
+            let above = (hi - dec("100")).max(Decimal::ZERO);
+            prop_assert_eq!(amount(&t, hi), (above / dec("100")).ceil() * dec("5.00"));
         }
 
         #[test]

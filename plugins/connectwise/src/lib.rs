@@ -19,7 +19,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use tenor_plugin_sdk::connector::{billing_from_period, date_prefix, period_end, read_json};
 use tenor_plugin_sdk::docs::{
-    RecurringLine, RecurringTemplate, SalesOrder, SalesOrderLine, Timing,
+    RecurringLine, RecurringTemplate, SalesOrder, SalesOrderLine, TemplateDiscount, Timing,
 };
 use tenor_plugin_sdk::{
     Capability, InvoiceLine, Plugin, PluginError, PluginInfo, Rendered, SalesInput,
@@ -201,6 +201,9 @@ pub struct AdditionBody {
     pub unit_cost: Option<Amount>,
     /// When the addition starts billing.
     pub effective_date: String,
+    /// Its last day, for a time-limited addition (a dated discount step).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_date: Option<String>,
     /// Prorate the cycle the addition starts in.
     pub prorate_current_period_flag: bool,
     /// What the invoice line says.
@@ -501,6 +504,13 @@ fn agreement_document(
         end = end.max(l.end);
         additions.push(addition(l, anchor)?);
     }
+    // The template's dated discounts follow the lines they reduce: one addition per step,
+    // effective on its first day and cancelled on its last.
+    for &(l, _) in &g.lines {
+        for step in &l.discounts {
+            additions.push(discount_addition(l, step)?);
+        }
+    }
     // Month-to-month service continues until cancelled; a committed agreement ends with its
     // longest commitment and is renewed in ConnectWise when Tenor renews the quote.
     let month_to_month = g
@@ -538,9 +548,37 @@ fn agreement_document(
     })
 }
 
+/// An addition for one dated discount step of a line: quantity 1 at the step's (negative)
+/// amount per charge, from the step's first day to its last (ConnectWise has no end date: a
+/// time-limited price is an addition with a `cancelledDate`).
+fn discount_addition(
+    l: &RecurringLine,
+    step: &TemplateDiscount,
+) -> Result<AdditionBody, PluginError> {
+    let last_day = step.end.checked_sub_days(Days::new(1)).ok_or_else(|| {
+        PluginError::Invalid(format!("line {}: bad discount end {}", l.line, step.end))
+    })?;
+    Ok(AdditionBody {
+        product: Reference::identifier(&l.product),
+        bill_customer: bill_customer().into(),
+        quantity: Amount(Decimal::ONE),
+        unit_price: Amount(step.amount),
+        unit_cost: None,
+        effective_date: cw_date(step.effective),
+        cancelled_date: Some(cw_date(last_day)),
+        // The step's amount is already the charge's share for a partial period.
+        prorate_current_period_flag: false,
+        invoice_description: format!(
+            "{}: discount `{}` {} per charge, {} to {}",
+            l.description, step.rule, step.amount, step.effective, last_day
+        ),
+    })
+}
+
 /// An agreement addition for a recurring line whose first full period starts on `anchor`.
 fn addition(l: &RecurringLine, anchor: NaiveDate) -> Result<AdditionBody, PluginError> {
-    let p = priced(l.quantity, l.unit_price, l.amount);
+    // A usage line has no unit price: ConnectWise bills its rated estimate as one amount.
+    let p = priced(l.quantity, l.unit_price.unwrap_or(Decimal::ZERO), l.amount);
     // ConnectWise bills additions at the start of each cycle. A line billed in advance starts
     // on its first day of service and ConnectWise prorates its partial first period; a metered
     // line is billed in arrears, so it starts on the day its first charge falls due.
@@ -557,6 +595,7 @@ fn addition(l: &RecurringLine, anchor: NaiveDate) -> Result<AdditionBody, Plugin
         // The template states no cost; ConnectWise takes the catalogue item's cost.
         unit_cost: None,
         effective_date: cw_date(effective),
+        cancelled_date: None,
         prorate_current_period_flag: prorate,
         invoice_description: describe(&l.description, l.quantity, &p),
     })
@@ -910,12 +949,12 @@ mod tests {
 {"line":7,"product":"DELL-WD22TB4","name":"Dell WD22TB4 Thunderbolt dock","bundle":false,"quantity":"4","term":"one-time","billing":"once","start":"2026-12-07","term_start":"2026-12-07","end":"2026-12-07","unit_price":"273.75","recurring":"0.00","first_charge":"1095.00","contract_value":"1095.00","cost":"876.00"}],
 "totals":{"first_invoice":"8363.14","mrr":"1795.00","arr":"21540.00","contract_value":"39092.78","cost":"14709.42","margin":"24383.36"}}"#;
 
-    const Q1001_TEMPLATE: &str = r#"{"schema":"tenor.recurring-template/1","id":"RT-Q-1001","sales_order":"SO-Q-1001","currency":"USD",
+    const Q1001_TEMPLATE: &str = r#"{"schema":"tenor.recurring-template/2","id":"RT-Q-1001","sales_order":"SO-Q-1001","currency":"USD",
 "customer":{"id":"CUST-0042","name":"Bayview Family Dental"},"lines":[
-{"line":1,"product":"M365-BP","description":"Microsoft 365 Business Premium","quantity":"25","unit_price":"22.00","frequency":"monthly","months":1,"timing":"advance","amount":"550.00","next_bill_date":"2027-01-01","start":"2026-12-07","end":"2028-07-01"},
-{"line":2,"product":"MDB","description":"Microsoft Defender for Business","quantity":"25","unit_price":"3.00","frequency":"monthly","months":1,"timing":"advance","amount":"75.00","next_bill_date":"2027-01-01","start":"2026-12-07","end":"2027-12-01"},
-{"line":3,"product":"DATTO-CLOUD","description":"Datto Cloud Backup Storage","quantity":"1","unit_price":"0.033333","frequency":"monthly","months":1,"timing":"arrears","amount":"50.00","next_bill_date":"2027-02-01","start":"2026-12-07","end":"2027-02-01"},
-{"line":4,"product":"MS-DEVICE","description":"Managed Workstation Service","quantity":"28","unit_price":"40.00","frequency":"monthly","months":1,"timing":"advance","amount":"1120.00","next_bill_date":"2027-01-01","start":"2026-12-07","end":"2028-07-01"}],
+{"line":1,"product":"M365-BP","description":"Microsoft 365 Business Premium","quantity":"25","unit_price":"22.00","frequency":"monthly","months":1,"timing":"advance","amount":"550.00","next_bill_date":"2027-01-01","billing_day":1,"start":"2026-12-07","end":"2028-07-01","stub":[{"period_start":"2026-12-07","period_end":"2027-01-01","bill_date":"2026-12-07","amount":"443.55"}]},
+{"line":2,"product":"MDB","description":"Microsoft Defender for Business","quantity":"25","unit_price":"3.00","frequency":"monthly","months":1,"timing":"advance","amount":"75.00","next_bill_date":"2027-01-01","billing_day":1,"start":"2026-12-07","end":"2027-12-01","stub":[{"period_start":"2026-12-07","period_end":"2027-01-01","bill_date":"2026-12-07","amount":"60.48"}]},
+{"line":3,"product":"DATTO-CLOUD","description":"Datto Cloud Backup Storage","quantity":"1500","frequency":"monthly","months":1,"timing":"arrears","amount":"50.00","next_bill_date":"2027-02-01","billing_day":1,"start":"2026-12-07","end":"2027-02-01","stub":[{"period_start":"2026-12-07","period_end":"2027-01-01","bill_date":"2027-01-01","amount":"40.32"}],"usage":{"metric":"storage-gb","aggregation":"max","unit":"GB","tiers":{"name":"backup-storage","mode":"graduated","block":"1","per_months":1,"rows":[{"upper":"500","price":"0","flat":"0"},{"upper":"10000","price":"0.05","flat":"0"},{"price":"0.03","flat":"0"}]},"minimum":"25.00"}},
+{"line":4,"product":"MS-DEVICE","description":"Managed Workstation Service","quantity":"28","unit_price":"40.00","frequency":"monthly","months":1,"timing":"advance","amount":"1120.00","next_bill_date":"2027-01-01","billing_day":1,"start":"2026-12-07","end":"2028-07-01","stub":[{"period_start":"2026-12-07","period_end":"2027-01-01","bill_date":"2026-12-07","amount":"903.23"}],"discounts":[{"rule":"welcome","amount":"-90.32","effective":"2026-12-07","end":"2027-01-01"},{"rule":"welcome","amount":"-112.00","effective":"2027-01-01","end":"2027-03-01"},{"rule":"welcome","amount":"-21.68","effective":"2027-03-01","end":"2027-04-01"}]}],
 "mrr":"1795.00"}"#;
 
     fn q1001() -> SalesInput {
@@ -995,14 +1034,18 @@ mod tests {
             product: sku.into(),
             description: format!("{sku} service"),
             quantity: d(quantity),
-            unit_price: d(unit),
+            unit_price: Some(d(unit)),
             frequency: frequency.into(),
             months,
             timing: Timing::Advance,
             amount: d(amount),
             next_bill_date: day(next),
+            billing_day: day(next).day(),
             start: day(start),
             end: day(end),
+            stub: Vec::new(),
+            discounts: Vec::new(),
+            usage: None,
         });
     }
 
@@ -1156,9 +1199,28 @@ mod tests {
                 // Metered, in arrears: the estimate, starting when its first charge falls due.
                 want("DATTO-CLOUD", "1", "50.00", "2027-01-01T00:00:00Z", false),
                 want("MS-DEVICE", "28", "40.00", "2026-12-07T00:00:00Z", true),
+                // The welcome offer, 10% off the first 3 months from 2026-12-07, as dated
+                // discount additions (issue 10): 10% × 28 × 40.00 = 112.00 a month; the stub
+                // 112.00 × 25/31 = 90.32; 2027-03-01..03-07 is 112.00 × 6/31 = 21.68.
+                want("MS-DEVICE", "1", "-90.32", "2026-12-07T00:00:00Z", false),
+                want("MS-DEVICE", "1", "-112.00", "2027-01-01T00:00:00Z", false),
+                want("MS-DEVICE", "1", "-21.68", "2027-03-01T00:00:00Z", false),
             ]
         );
-        // Every addition bills exactly the template's full-period amount.
+        // Each discount step is cancelled on its last day: 90.32 + 2 × 112.00 + 21.68 = 336.00.
+        let cancelled: Vec<&str> = additions
+            .iter()
+            .filter_map(|x| x.get("cancelledDate").and_then(Value::as_str))
+            .collect();
+        assert_eq!(
+            cancelled,
+            [
+                "2026-12-31T00:00:00Z",
+                "2027-02-28T00:00:00Z",
+                "2027-03-31T00:00:00Z"
+            ]
+        );
+        // Every line's addition bills exactly the template's full-period amount.
         for (x, l) in additions.iter().zip(&q1001().template.lines) {
             assert_eq!(d(&num(&x["quantity"])) * d(&num(&x["unitPrice"])), l.amount);
         }

@@ -13,7 +13,7 @@ pub const PURCHASE_ORDER: &str = "tenor.purchase-order/2";
 /// Schema of [`InvoiceSchedule`].
 pub const INVOICE_SCHEDULE: &str = "tenor.invoice-schedule/1";
 /// Schema of [`RecurringTemplate`].
-pub const RECURRING_TEMPLATE: &str = "tenor.recurring-template/1";
+pub const RECURRING_TEMPLATE: &str = "tenor.recurring-template/2";
 /// Schema of [`AcceptSummary`].
 pub const ACCEPT_SUMMARY: &str = "tenor.accept-summary/1";
 
@@ -27,15 +27,19 @@ pub struct Customer {
     pub name: String,
 }
 
-/// Figures of a whole quote; each is a sum of rounded amounts.
+/// Figures of a whole quote, as core/QUOTES.md ("Figures") defines them: first invoice,
+/// contract value and cost are sums of rounded charges; MRR and ARR are each rounded once from
+/// the exact sum of the recurring charges.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Totals {
     /// Everything billed on the earliest bill date.
     pub first_invoice: Decimal,
-    /// Monthly recurring revenue.
+    /// Monthly recurring revenue: one full month of every recurring line at its full-period
+    /// rate (an annual charge counts a twelfth), rounded once at the total.
     pub mrr: Decimal,
-    /// 12 × MRR.
+    /// Annual recurring revenue: twelve months of the same charges, rounded once (365.00 a year
+    /// is 365.00; not 12 × the rounded MRR).
     pub arr: Decimal,
     /// Every charge of the commitment.
     pub contract_value: Decimal,
@@ -340,11 +344,15 @@ pub struct RecurringTemplate {
     pub customer: Customer,
     /// One line per recurring quote line.
     pub lines: Vec<RecurringLine>,
-    /// Monthly recurring revenue of the template.
+    /// Monthly recurring revenue of the template: the quote's MRR (see [`Totals::mrr`]).
     pub mrr: Decimal,
 }
 
-/// A recurring line of the template.
+/// A recurring line of the template. Replayed over its commitment (see `core/QUOTES.md`,
+/// "The recurring template") it bills exactly the invoice schedule's charges of the line, on
+/// the same bill dates: the `stub` charges as stated, then `amount` for every regular period
+/// from the end of the stub to `end`, each charge less every `discounts` step covering its
+/// period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecurringLine {
@@ -354,24 +362,123 @@ pub struct RecurringLine {
     pub product: String,
     /// What the invoice line says.
     pub description: String,
-    /// Units billed.
+    /// Units billed; for a usage line, the quoted usage estimate per billing period.
     pub quantity: Decimal,
-    /// List price of one unit for one billing period.
-    pub unit_price: Decimal,
+    /// List price of one unit for one billing period (for a tiered price, the tier's price
+    /// at this quantity); absent for a usage line, which states its terms in `usage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Decimal>,
     /// `monthly`, `quarterly`, `annual`, `upfront`.
     pub frequency: String,
     /// Months in one billing period.
     pub months: u32,
     /// Billed in advance or in arrears (usage).
     pub timing: Timing,
-    /// A full period's charge net of lasting discounts.
+    /// A full period's charge before discounts (for a usage line: the estimate rated through
+    /// its tiers, plus any true-up to the minimum).
     pub amount: Decimal,
     /// The first regular (full-period) bill date.
     pub next_bill_date: NaiveDate,
+    /// Day of the month the regular periods start on (on the month's last day when it is
+    /// shorter): periods are `[d + k × months, d + (k + 1) × months)` from the stub's end.
+    pub billing_day: u32,
     /// Start of service.
     pub start: NaiveDate,
     /// End of the commitment (exclusive): when the line renews or stops.
     pub end: NaiveDate,
+    /// The charges before the first regular period (the prorated stub), each as billed
+    /// before discounts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stub: Vec<TemplateCharge>,
+    /// Discounts with their dates: each step takes its amount off every charge of the line
+    /// whose period lies in `[effective, end)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<TemplateDiscount>,
+    /// For a metered line: how usage is measured and rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageTerms>,
+}
+
+/// One charge of a template line outside its regular periods (a stub).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateCharge {
+    /// First day covered.
+    pub period_start: NaiveDate,
+    /// Day after the last day covered.
+    pub period_end: NaiveDate,
+    /// When it is billed.
+    pub bill_date: NaiveDate,
+    /// Amount before discounts.
+    pub amount: Decimal,
+}
+
+/// A dated discount step of a template line: the same amount off every charge whose period
+/// lies in `[effective, end)` (a time-limited offer is one step per distinct amount, e.g. a
+/// prorated first and last month).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateDiscount {
+    /// The discount rule, or `manual`.
+    pub rule: String,
+    /// Amount per charge (negative).
+    pub amount: Decimal,
+    /// First day of the first period it applies to.
+    pub effective: NaiveDate,
+    /// Day after the last day of the last period it applies to.
+    pub end: NaiveDate,
+}
+
+/// How a metered line's usage is measured and rated each billing period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageTerms {
+    /// The usage metric (`backup-gb`).
+    pub metric: String,
+    /// `sum`, `max` or `last` of the period's records.
+    pub aggregation: String,
+    /// Unit of measure, when the rules give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// A flat price per unit used, for one billing period (absent when tiered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Decimal>,
+    /// The tier table, when tiered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<UsageTiers>,
+    /// The minimum commitment per billing period, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Decimal>,
+}
+
+/// A tier table as a PSA's usage rating needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageTiers {
+    /// The table's name in the rules.
+    pub name: String,
+    /// `graduated`, `volume` or `package`.
+    pub mode: String,
+    /// Units per block (package tables), else 1.
+    pub block: Decimal,
+    /// Months the prices cover (absent: one billing period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_months: Option<u32>,
+    /// The rows, lowest first.
+    pub rows: Vec<UsageTier>,
+}
+
+/// One row of a [`UsageTiers`] table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageTier {
+    /// Inclusive upper bound; absent for the last, open tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<Decimal>,
+    /// Price per unit (per block in a package table).
+    pub price: Decimal,
+    /// Flat fee when the tier is used.
+    pub flat: Decimal,
 }
 
 /// Figures of the accepted quote, with bundle revenue allocated to components.

@@ -101,6 +101,16 @@ pub fn price_table(p: &PricedQuote) -> String {
             changing.join(", ")
         );
     }
+    let line_mrr: Decimal = p.lines.iter().map(|l| l.mrr).sum();
+    if line_mrr != p.totals.mrr {
+        let _ = writeln!(
+            notes,
+            "MRR total {} is rounded once from the exact monthly sum; the line MRRs, each \
+             rounded, add up to {}.",
+            money(p.totals.mrr),
+            money(line_mrr)
+        );
+    }
     format!(
         "Quote {} for {} ({}), {}\n{t}\n{notes}{}\n",
         p.quote,

@@ -128,6 +128,7 @@ pub(super) fn price_line(
         first_charge: first_charge(&charges),
         recurring,
         mrr,
+        billing_months,
         charges,
         explain: line_steps,
         unit_price: match &r.offer.price {

@@ -83,7 +83,7 @@ pub fn price_with_progress(
         errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
-    let Some(totals) = totals::totals(&lines, cat.minor_units) else {
+    let Some(totals) = totals::totals(&lines, cat) else {
         return Err(vec![perr(
             "lines".into(),
             "the quote's totals are too large to compute exactly",

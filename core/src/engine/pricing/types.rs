@@ -91,8 +91,12 @@ pub struct PricedLine {
     pub first_charge: Decimal,
     /// A full billing period's charge at the steady rate, net of lasting discounts.
     pub recurring: Decimal,
-    /// Monthly recurring revenue of the line.
+    /// Monthly recurring revenue of the line: `recurring ÷ billing_months`, rounded (the
+    /// quote's MRR is rounded from the exact sum, not summed from these).
     pub mrr: Decimal,
+    /// Months one `recurring` charge covers (0 for one-time lines).
+    #[serde(skip)]
+    pub billing_months: u32,
     /// Every charge of the commitment, in bill-date order.
     pub charges: Vec<Charge>,
     /// Steps common to the line (offer, policy), for `explain`.
@@ -289,14 +293,17 @@ pub struct Step {
     pub at: Option<String>,
 }
 
-/// Figures over the whole quote; each is a sum of rounded amounts.
+/// Figures over the whole quote (core/QUOTES.md, "Figures"): first invoice, contract value and
+/// cost are sums of rounded charges; MRR and ARR are rounded once from the exact sum of the
+/// lines' recurring charges per month and per twelve months.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Totals {
     /// Everything billed on the quote's earliest bill date.
     pub first_invoice: Decimal,
-    /// Monthly recurring revenue (sum of the lines').
+    /// Monthly recurring revenue: Σ recurring ÷ months per period, rounded once.
     pub mrr: Decimal,
-    /// Annual recurring revenue: 12 × MRR.
+    /// Annual recurring revenue: Σ recurring × 12 ÷ months per period, rounded once (not
+    /// 12 × the rounded MRR).
     pub arr: Decimal,
     /// Every charge of the commitment.
     pub contract_value: Decimal,
