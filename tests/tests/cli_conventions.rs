@@ -17,14 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
-use tenor_tests::rules_dir;
-
-/// What one in-process run of `tenor` printed.
-struct Output {
-    exit: Exit,
-    stdout: String,
-    stderr: String,
-}
+use tenor_tests::{rules_dir, tenor};
 
 /// Runs `tenor` in-process, writing its output to `out`.
 fn tenor_into(args: &[&str], out: &mut dyn Write) -> (Exit, String) {
@@ -35,16 +28,6 @@ fn tenor_into(args: &[&str], out: &mut dyn Write) -> (Exit, String) {
     let mut err = NoColor::new(Vec::new());
     let exit = run(argv, out, &mut err);
     (exit, String::from_utf8(err.into_inner()).unwrap())
-}
-
-fn tenor(args: &[&str]) -> Output {
-    let mut out = Vec::new();
-    let (exit, stderr) = tenor_into(args, &mut out);
-    Output {
-        exit,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr,
-    }
 }
 
 /// A fresh directory of its own under cargo's scratch space.
