@@ -453,3 +453,83 @@ fn the_manifest_lists_every_file_with_its_sha256() {
     );
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinks_at_the_old_temporary_names_do_not_redirect_change() {
+    let base = scratch("tmp-links-change");
+    let victim = base.join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let out = base.join("out");
+    let o = accept(&example_quote(), &out, &["--no-plugins"]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let names: Vec<String> = [
+        "CO-Q-1001-1-2027-06-24.json",
+        "SCHED-Q-1001.json",
+        "SO-Q-1001.json",
+    ]
+    .iter()
+    .map(|d| old_temp(d))
+    .collect();
+    plant(&out, &victim, &names);
+    let so = out.join("SO-Q-1001.json");
+    let rules = root().join("rules");
+    let o = tenor(&[
+        "change",
+        "--order",
+        s(&so),
+        "--line",
+        "1",
+        "--quantity",
+        "30",
+        "--date",
+        "2027-06-24",
+        "--rules",
+        s(&rules),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(out.join("CO-Q-1001-1-2027-06-24.json").is_file());
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_sales_order_edited_to_climb_out_is_refused_by_change() {
+    let base = scratch("change-escape");
+    let out = base.join("a/out");
+    let o = accept(&example_quote(), &out, &["--no-plugins"]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let so = out.join("SO-Q-1001.json");
+    let text = std::fs::read_to_string(&so).unwrap();
+    let edited = text.replace("\"quote\": \"Q-1001\"", "\"quote\": \"../x\"");
+    assert_ne!(edited, text);
+    std::fs::write(&so, edited).unwrap();
+    let before = tree(&base);
+    let rules = root().join("rules");
+    let o = tenor(&[
+        "change",
+        "--order",
+        s(&so),
+        "--line",
+        "1",
+        "--quantity",
+        "30",
+        "--date",
+        "2027-06-24",
+        "--rules",
+        s(&rules),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.exit, Exit::Failure, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("the sales order's `quote` `../x` cannot name files"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(tree(&base), before);
+    std::fs::remove_dir_all(&base).unwrap();
+}

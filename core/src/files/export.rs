@@ -357,10 +357,7 @@ fn check_target(
     listed: &BTreeSet<&str>,
     force: bool,
 ) -> Result<(), ExportError> {
-    let parts = f.path.components();
-    let mut at = dir.to_path_buf();
-    for c in parts.iter().take(parts.len().saturating_sub(1)) {
-        at.push(c);
+    for at in parent_dirs(dir, f.path.components()) {
         match std::fs::symlink_metadata(&at) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(ExportError::NotADirectory(at)),
@@ -399,12 +396,22 @@ fn check_target(
     }
 }
 
+/// The directories a file of `parts` goes through under `dir`, outermost first.
+fn parent_dirs(dir: &Path, parts: &[String]) -> Vec<PathBuf> {
+    let mut at = dir.to_path_buf();
+    parts
+        .iter()
+        .take(parts.len().saturating_sub(1))
+        .map(|c| {
+            at.push(c);
+            at.clone()
+        })
+        .collect()
+}
+
 /// Creates the directories a file goes in (checked to be real directories where they exist).
 fn make_parents(dir: &Path, path: &ExportPath) -> Result<(), ExportError> {
-    let parts = path.components();
-    let mut at = dir.to_path_buf();
-    for c in parts.iter().take(parts.len().saturating_sub(1)) {
-        at.push(c);
+    for at in parent_dirs(dir, path.components()) {
         match std::fs::create_dir(&at) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -430,12 +437,11 @@ fn remove_listed(dir: &Path, listed: &str) -> Result<Option<PathBuf>, ExportErro
     let Ok(path) = ExportPath::new(&parts) else {
         return Ok(None);
     };
-    let mut at = dir.to_path_buf();
-    for c in parts.iter().take(parts.len().saturating_sub(1)) {
-        at.push(c);
-        if !std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir()) {
-            return Ok(None);
-        }
+    if !parent_dirs(dir, path.components())
+        .iter()
+        .all(|at| std::fs::symlink_metadata(at).is_ok_and(|m| m.is_dir()))
+    {
+        return Ok(None);
     }
     let p = path.under(dir);
     match std::fs::remove_file(&p) {
@@ -569,6 +575,41 @@ mod tests {
         write_export(&dir, &head("Q-1"), &f, true).unwrap();
         assert_eq!(std::fs::read_to_string(dir.join("a.json")).unwrap(), "new");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_tampered_manifest_cannot_make_the_export_remove_files_outside() {
+        let dir = scratch("tampered");
+        let outside = scratch("tampered-outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        let victim = outside.join("victim.json");
+        std::fs::write(&victim, "keep").unwrap();
+        write_export(
+            &dir,
+            &head("Q-1"),
+            &[file(&["a.json"], "1", "tenor")],
+            false,
+        )
+        .unwrap();
+        let rel = format!(
+            "../{}/victim.json",
+            outside.file_name().unwrap().to_str().unwrap()
+        );
+        let text = std::fs::read_to_string(dir.join(MANIFEST))
+            .unwrap()
+            .replace("\"a.json\"", &format!("\"{rel}\""));
+        std::fs::write(dir.join(MANIFEST), text).unwrap();
+        let r = write_export(
+            &dir,
+            &head("Q-1"),
+            &[file(&["a.json"], "1", "tenor")],
+            false,
+        )
+        .unwrap();
+        assert!(r.removed.is_empty(), "{:?}", r.removed);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&outside).unwrap();
     }
 
     #[cfg(unix)]
