@@ -1,4 +1,5 @@
-//! `tenor accept`: a quote's documents written, then vendors' own formats through plugins.
+//! `tenor accept`: a quote's documents and vendors' own formats (through plugins), written
+//! as one export with its manifest.
 
 use crate::cli::Ctx;
 use crate::cli::exit::{CliError, CliResult, Exit};
@@ -7,6 +8,7 @@ use crate::cli::render::errors::Problem;
 use crate::documents::accept::{self, Accepted, WriteError};
 use crate::engine::money::money;
 use crate::engine::quote::QuoteFile;
+use crate::files::export::ExportError;
 use std::path::{Path, PathBuf};
 
 /// The arguments of `tenor accept`.
@@ -32,12 +34,9 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let fp = accept::fingerprint(&file.quote, &rules.texts);
     let accepted = accept::accept(&rules.catalogue, &file.quote, &priced, &fp)
         .map_err(|errors| refused(&file, &errors))?;
-    let paths = accept::write(args.dir, &accepted, args.force)
+    accept::check_writable(args.dir, &accepted, args.force)
         .map_err(|e| write_refused(e, &file, args.dir))?;
-    for p in &paths {
-        ctx.status(format_args!("wrote {}", p.display()));
-    }
-    let plugin_failed = match args.plugins {
+    let (mut plugins, failures) = match args.plugins {
         Some(pd) => {
             let matcher = crate::matching::Matcher::new(&rules.catalogue);
             let check = crate::matching::ReadBack {
@@ -45,10 +44,20 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
                 quote: &file.quote,
                 priced: &priced,
             };
-            with_plugins(pd, &accepted, args.dir, &check, ctx)
+            with_plugins(pd, &accepted, &check)
         }
-        None => false,
+        None => Default::default(),
     };
+    let plugin_files = std::mem::take(&mut plugins.files);
+    let report = accept::write(args.dir, &accepted, plugin_files, args.force)
+        .map_err(|e| write_refused(e, &file, args.dir))?;
+    for p in &report.written {
+        ctx.status(format_args!("wrote {}", p.display()));
+    }
+    for p in &report.removed {
+        ctx.status(format_args!("removed {}", p.display()));
+    }
+    let plugin_failed = report_plugins(&plugins, &failures, ctx);
     let t = &accepted.sales_order.totals;
     ctx.status(format_args!(
         "accepted {}: first invoice {}, MRR {}, contract value {} {}",
@@ -65,38 +74,38 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     })
 }
 
-/// Vendors' own formats, through the plugins, each purchase order's rendering checked by
-/// reading it back; a failing plugin is reported and the others still run. True when one
-/// failed.
+/// Vendors' own formats, through the plugins, in memory, each purchase order's rendering
+/// checked by reading it back: what they made, and the plugins that failed to load.
 fn with_plugins(
     dir: &Path,
     accepted: &Accepted,
-    out: &Path,
     check: &dyn accept::OrderCheck,
-    ctx: &mut Ctx<'_>,
-) -> bool {
+) -> (accept::PluginOutput, Vec<String>) {
     let host = crate::host::Host::load_dir(dir);
-    let mut failed = false;
-    for f in &host.failures {
-        failed = true;
-        ctx.report(&CliError::Run(format!(
-            "plugin {}: {}",
-            f.path.display(),
-            f.message
-        )));
+    let failures = host
+        .failures
+        .iter()
+        .map(|f| format!("plugin {}: {}", f.path.display(), f.message))
+        .collect();
+    (
+        accept::render_with_plugins(&host, accepted, check),
+        failures,
+    )
+}
+
+/// Reports what the plugins could not do (a failing plugin does not stop the others) and
+/// their notes. True when one failed.
+fn report_plugins(out: &accept::PluginOutput, failures: &[String], ctx: &mut Ctx<'_>) -> bool {
+    for f in failures {
+        ctx.report(&CliError::Run(f.clone()));
     }
-    let rendered = accept::render_with_plugins(&host, accepted, out, check);
-    for p in &rendered.written {
-        ctx.status(format_args!("wrote {}", p.display()));
-    }
-    for note in &rendered.notes {
+    for note in &out.notes {
         ctx.notice("note", note.clone());
     }
-    for e in &rendered.errors {
-        failed = true;
-        ctx.report(&CliError::Run(e.to_string()));
+    for e in &out.errors {
+        ctx.report(&CliError::Run(e.clone()));
     }
-    failed
+    !failures.is_empty() || !out.errors.is_empty()
 }
 
 /// The engine's refusal of a quote, one problem per reason.
@@ -138,10 +147,34 @@ fn write_refused(e: WriteError, file: &QuoteFile, dir: &Path) -> CliError {
                 "pass --force to start over from the quote",
             )
         }
+        WriteError::Export(e) => return export_refused(e),
         WriteError::Io(e) => return CliError::Run(e),
     };
     CliError::Refused {
         problems: vec![Problem::new("accept", message).with_help(Some(help.to_string()))],
+        summary: None,
+    }
+}
+
+/// The export's refusal: the directory or the files are not safe to write (exit 1), or a file
+/// could not be written (exit 2).
+fn export_refused(e: ExportError) -> CliError {
+    let help = match &e {
+        ExportError::Io(m) => return CliError::Run(m.clone()),
+        ExportError::OtherQuote { .. } => "accept each quote into its own directory",
+        ExportError::Exists(_) => {
+            "accept it into another directory, or pass --force to replace the file"
+        }
+        ExportError::NotADirectory(_) => "remove it, or accept into another directory",
+        ExportError::Collision { .. } | ExportError::Reserved { .. } => {
+            "this is a fault in a plugin or in Tenor: please report it"
+        }
+        ExportError::BadManifest { .. } => {
+            "remove the file if it is not Tenor's, or accept into another directory"
+        }
+    };
+    CliError::Refused {
+        problems: vec![Problem::new("accept", e.to_string()).with_help(Some(help.to_string()))],
         summary: None,
     }
 }

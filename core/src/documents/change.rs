@@ -1432,6 +1432,8 @@ pub fn apply_files(
     let inputs = Inputs::read(order)?;
     std::fs::create_dir_all(out)
         .map_err(|e| FileError::Io(format!("cannot create {}: {e}", out.display())))?;
+    crate::files::atomic::remove_stale(out)
+        .map_err(|e| FileError::Io(format!("cannot clean up in {}: {e}", out.display())))?;
     let co_name = format!(
         "{}.json",
         change_order_id(&inputs.so.quote, req.line, req.date)
@@ -1443,6 +1445,21 @@ pub fn apply_files(
         Some(co_path) => inputs.again(cat, co_path, out, req),
         None => inputs.apply(cat, &co_name, out, req),
     }
+}
+
+/// File names are made from the sales order's quote and id, and a sales order is input (it may
+/// have been edited): refuses one that is not a plain name.
+fn check_names(order: &Path, so: &SalesOrder) -> Result<(), FileError> {
+    use crate::files::names::{validate_file_name, validate_id};
+    let refuse = |field: &str, value: &str, why: crate::files::names::NameError| {
+        FileError::Refused(Refusal::new(format!(
+            "{}: the sales order's `{field}` `{}` cannot name files: {why}",
+            order.display(),
+            value.escape_debug()
+        )))
+    };
+    validate_id(&so.quote).map_err(|why| refuse("quote", &so.quote, why))?;
+    validate_file_name(&so.id).map_err(|why| refuse("id", &so.id, why))
 }
 
 /// The sales order and schedule a change is applied to, as read.
@@ -1464,6 +1481,7 @@ impl<'p> Inputs<'p> {
     fn read(order: &'p Path) -> Result<Self, FileError> {
         let so_text = read(order, "the sales order")?;
         let so: SalesOrder = parse(order, &so_text, "a sales order (tenor.sales-order/1)")?;
+        check_names(order, &so)?;
         let src = match order.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
