@@ -605,42 +605,66 @@ fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn a_scaffolded_plugin_builds_and_passes_plugins_test() {
-    for kind in ["distributor", "psa"] {
+    let debug = root().join("target/plugin-sdk-scaffold/debug");
+    for (kind, name) in [("distributor", "acme"), ("psa", "acme-psa")] {
         let dir = Scratch::new(&format!("new-build-{kind}"));
-        let name = format!("acme-{kind}");
-        let run = tenor(&["plugins", "new", &name, "--dir", dir.s(), "--kind", kind]);
+        let run = tenor(&["plugins", "new", name, "--dir", dir.s(), "--kind", kind]);
         assert_eq!(run.exit, Exit::Success, "{}", run.stderr);
         std::fs::copy(root().join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
         let started = std::time::Instant::now();
-        let test = cargo(dir.path(), &["test", "--quiet"]);
-        assert!(
-            test.status.success(),
-            "cargo test of the scaffold failed:\n{}\n{}",
-            String::from_utf8_lossy(&test.stdout),
-            String::from_utf8_lossy(&test.stderr)
-        );
-        let build = cargo(dir.path(), &["build", "--quiet"]);
-        assert!(
-            build.status.success(),
-            "{}",
-            String::from_utf8_lossy(&build.stderr)
-        );
+        for args in [&["test", "--quiet"][..], &["build", "--quiet"][..]] {
+            let out = cargo(dir.path(), args);
+            assert!(
+                out.status.success(),
+                "cargo {args:?} of the scaffold failed:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         eprintln!(
             "scaffold {kind}: cargo test + build in {:?}",
             started.elapsed()
         );
-        let lib = root().join(format!(
-            "target/plugin-sdk-scaffold/debug/{}tenor_plugin_acme_{kind}{}",
+        // By the library's path, as the scaffold's README says.
+        let lib = debug.join(format!(
+            "{}tenor_plugin_{}{}",
             std::env::consts::DLL_PREFIX,
+            name.replace('-', "_"),
             std::env::consts::DLL_SUFFIX
         ));
         let run = tenor(&["plugins", "test", lib.to_str().unwrap()]);
         assert_eq!(run.exit, Exit::Success, "{}\n{}", run.stdout, run.stderr);
-        let read_back = if kind == "distributor" {
-            "read back PO-Q-SAMPLE-acme-distributor"
-        } else {
-            "render SO-Q-SAMPLE and RT-Q-SAMPLE"
-        };
-        assert!(run.stdout.contains(read_back), "{}", run.stdout);
     }
+    // By name in a plugin directory: `tenor plugins test acme`.
+    let run = tenor(&[
+        "plugins",
+        "test",
+        "acme",
+        "--plugins",
+        debug.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.exit, Exit::Success, "{}\n{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let read_back = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "read back PO-Q-SAMPLE-acme")
+        .unwrap_or_else(|| panic!("no read-back check: {doc}"));
+    assert_eq!(read_back["status"], "pass", "{doc}");
+    let psa = tenor(&[
+        "plugins",
+        "test",
+        "acme-psa",
+        "--plugins",
+        debug.to_str().unwrap(),
+    ]);
+    assert_eq!(psa.exit, Exit::Success, "{}\n{}", psa.stdout, psa.stderr);
+    assert!(
+        psa.stdout.contains("RT-Q-SAMPLE.acme-psa.csv"),
+        "{}",
+        psa.stdout
+    );
 }
