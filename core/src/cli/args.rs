@@ -146,9 +146,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// List or pin the plugins Tenor loads
+    /// List, pin, scaffold or test plugins
     Plugins {
-        /// `list` or `lock`.
+        /// `list`, `lock`, `new` or `test`.
         #[command(subcommand)]
         command: PluginsCommand,
     },
@@ -196,6 +196,20 @@ pub enum PluginsCommand {
         #[arg(long)]
         plugins: Option<PathBuf>,
     },
+    /// Scaffold a connector crate: Cargo.toml, the SDK's trait implemented, a test rendering a
+    /// sample purchase order, a README
+    New(crate::cli::plugins_new::NewArgs),
+    /// Run a plugin on the SDK's sample documents and check that what it renders reads back
+    Test {
+        /// A plugin's name in the plugin directory, or the path of a plugin library
+        plugin: String,
+        /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// Output formats of the commands that print a report.
@@ -204,7 +218,7 @@ pub enum Format {
     /// A readable table
     Table,
     /// JSON (`tenor.check/1`, `tenor.explain/1`, `tenor.usage-rating/1`, `tenor.match/1`,
-    /// `tenor.plugins/1`)
+    /// `tenor.plugins/1`, `tenor.plugin-test/1`)
     Json,
 }
 

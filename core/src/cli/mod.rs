@@ -13,6 +13,8 @@ pub mod load;
 pub mod manual;
 pub mod matching;
 pub mod plugins;
+pub mod plugins_new;
+pub mod plugins_test;
 pub mod price;
 pub mod problem;
 pub mod progress;

@@ -1,4 +1,4 @@
-//! `tenor plugins list` and `tenor plugins lock`.
+//! `tenor plugins list` and `tenor plugins lock`; `new` and `test` are in their own files.
 
 use crate::cli::Ctx;
 use crate::cli::args::{Format, PluginsCommand};
@@ -22,6 +22,12 @@ pub fn plugins_cmd(cmd: PluginsCommand, ctx: &mut Ctx<'_>) -> CliResult {
             ));
             Ok(Exit::Success)
         }
+        PluginsCommand::New(args) => crate::cli::plugins_new::plugins_new(&args, ctx),
+        PluginsCommand::Test {
+            plugin,
+            plugins,
+            format,
+        } => crate::cli::plugins_test::plugins_test(&plugin, plugins, format, ctx),
     }
 }
 

@@ -567,6 +567,8 @@ fn purchase_line(
         renews,
         renewal_term: renews.then(|| pl.term.to_string()),
         commitment_end: pl.end,
+        // The rules do not state distributor commitment ids yet.
+        commitment_term_id: None,
         unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
         period_cost: cost.period.map(|p| with_scale(p, minor)),
         committed_cost: with_scale(cost.committed, minor),

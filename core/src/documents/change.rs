@@ -1362,12 +1362,13 @@ fn read(path: &Path, what: &str) -> Result<String, FileError> {
         .map_err(|e| FileError::Io(format!("cannot read {what} {}: {e}", path.display())))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
+/// One of Tenor's own documents, a misspelt or unknown field refused rather than dropped.
+fn parse<T: serde::de::DeserializeOwned + Serialize>(
     path: &Path,
     text: &str,
     what: &str,
 ) -> Result<T, FileError> {
-    serde_json::from_str(text).map_err(|e| {
+    docs::from_str_strict(text).map_err(|e| {
         FileError::Refused(Refusal::new(format!(
             "{} is not {what}: {e}",
             path.display()

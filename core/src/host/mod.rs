@@ -296,11 +296,12 @@ pub fn load_file(path: &Path) -> Result<Loaded, String> {
     let info = unsafe { std::ffi::CStr::from_ptr(descriptor.info_json) };
     let info: PluginInfo = serde_json::from_slice(info.to_bytes())
         .map_err(|e| format!("its information is not valid JSON: {e}"))?;
-    if info.protocol != tenor_plugin_sdk::PROTOCOL_VERSION {
+    if !abi::protocol_supported(info.protocol) {
         return Err(format!(
-            "`{}` speaks document protocol {}, this tenor speaks {}",
+            "`{}` speaks document protocol {}, this tenor speaks protocols {} to {}; rebuild it against a tenor-plugin-sdk in that range",
             info.name,
             info.protocol,
+            tenor_plugin_sdk::PROTOCOL_MIN,
             tenor_plugin_sdk::PROTOCOL_VERSION
         ));
     }

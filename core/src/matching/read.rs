@@ -103,7 +103,7 @@ pub fn parse_orders(name: &str, text: &str) -> Result<Option<Vec<OrderLine>>, St
         "a purchase order or order lines",
         |schema, v| {
             (schema == docs::PURCHASE_ORDER)
-                .then(|| serde_json::from_value::<PurchaseOrder>(v).map(|po| order_lines(&po)))
+                .then(|| docs::from_value_strict::<PurchaseOrder>(v).map(|po| order_lines(&po)))
         },
     )
 }
@@ -149,7 +149,7 @@ pub fn parse_invoices(
         "an invoice schedule or invoice lines",
         |schema, v| {
             (schema == docs::INVOICE_SCHEDULE).then(|| {
-                serde_json::from_value::<docs::InvoiceSchedule>(v)
+                docs::from_value_strict::<docs::InvoiceSchedule>(v)
                     .map(|sched| schedule_lines(&sched, quote))
             })
         },

@@ -15,6 +15,14 @@ use std::ffi::c_char;
 /// Version of this ABI. Bumped whenever a type or function of this module changes shape.
 pub const ABI_VERSION: u32 = 1;
 
+/// True when a host built with this SDK speaks a plugin's payload protocol: from
+/// [`crate::PROTOCOL_MIN`] to [`crate::PROTOCOL_VERSION`]. Newer payloads only add optional
+/// fields, which older plugins ignore; a plugin newer than the host may rely on fields the
+/// host never sends, so it is refused.
+pub fn protocol_supported(protocol: u32) -> bool {
+    (crate::PROTOCOL_MIN..=crate::PROTOCOL_VERSION).contains(&protocol)
+}
+
 /// Symbol of `extern "C" fn() -> u32`, returning the plugin's [`ABI_VERSION`].
 pub const ABI_SYMBOL: &[u8] = b"tenor_plugin_abi_version\0";
 
@@ -123,4 +131,15 @@ pub unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     }
     // SAFETY: the caller guarantees `len` readable bytes at `ptr`.
     unsafe { std::slice::from_raw_parts(ptr, len) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_protocol_range_is_min_to_current() {
+        assert!(!super::protocol_supported(0));
+        assert!(super::protocol_supported(crate::PROTOCOL_MIN));
+        assert!(super::protocol_supported(crate::PROTOCOL_VERSION));
+        assert!(!super::protocol_supported(crate::PROTOCOL_VERSION + 1));
+    }
 }

@@ -1,6 +1,12 @@
 //! The normalised documents of an accepted quote. Every document is JSON with a `schema` key
 //! (`tenor.<kind>/<n>`); amounts are decimal strings so `12.30` keeps its scale; dates are
 //! `YYYY-MM-DD`; periods are half-open `[start, end)`.
+//!
+//! These types accept fields they do not know, so that a plugin built against an older SDK
+//! still reads a document that gained an optional field (see plugins/README.md, "Versions").
+//! Tenor reading back a document it wrote itself (a sales order to change, a purchase order to
+//! match) wants the opposite, a misspelt field refused rather than dropped: it reads with
+//! [`from_str_strict`] and [`from_value_strict`].
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -19,7 +25,6 @@ pub const ACCEPT_SUMMARY: &str = "tenor.accept-summary/1";
 
 /// Who a document is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Customer {
     /// The customer's id in the PSA.
     pub id: String,
@@ -31,7 +36,6 @@ pub struct Customer {
 /// contract value and cost are sums of rounded charges; MRR and ARR are each rounded once from
 /// the exact sum of the recurring charges.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Totals {
     /// Everything billed on the earliest bill date.
     pub first_invoice: Decimal,
@@ -51,7 +55,6 @@ pub struct Totals {
 
 /// The accepted quote as the customer sees it: bundles as one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SalesOrder {
     /// Always [`SALES_ORDER`].
     pub schema: String,
@@ -76,7 +79,6 @@ pub struct SalesOrder {
 
 /// A line of a sales order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SalesOrderLine {
     /// The quote line number (from 1).
     pub line: u32,
@@ -127,7 +129,6 @@ pub struct SalesOrderLine {
 /// (`commitment_end`, the customer's end). Metered products are not ordered at a fixed
 /// quantity: they are in [`PurchaseOrder::usage`], never in `lines`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PurchaseOrder {
     /// Always [`PURCHASE_ORDER`].
     pub schema: String,
@@ -161,7 +162,6 @@ pub struct PurchaseOrder {
 
 /// One line of a purchase order: a subscription (or a one-time item) at a fixed quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PurchaseOrderLine {
     /// Line number within this purchase order (from 1).
     pub line: u32,
@@ -209,6 +209,10 @@ pub struct PurchaseOrderLine {
     /// it at `first_term_end` and each `renewal_term` after, until this day. Equal to
     /// `first_term_end` when the first term covers the customer's whole commitment.
     pub commitment_end: NaiveDate,
+    /// The distributor's id of the commitment bought (Pax8's `commitmentTermId`, which NCE
+    /// products require beside the billing term), when the rules give one. Added in protocol 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment_term_id: Option<String>,
     /// Cost of one unit for one distributor billing period, when the rules state it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_cost: Option<Decimal>,
@@ -225,7 +229,6 @@ pub struct PurchaseOrderLine {
 /// A metered product bought from a distributor: provisioned, then billed by the distributor on
 /// what is used, so it has no quantity to order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PurchaseUsageLine {
     /// The quote line it comes from.
     pub quote_line: u32,
@@ -281,7 +284,6 @@ pub enum Timing {
 
 /// Every charge the customer will be billed over the commitment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InvoiceSchedule {
     /// Always [`INVOICE_SCHEDULE`].
     pub schema: String,
@@ -302,7 +304,6 @@ pub struct InvoiceSchedule {
 /// One charge of an invoice schedule. (A schedule can hold millions of charges: the SKU is
 /// shared and the kind borrowed, so building one does not allocate per charge.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ScheduledCharge {
     /// The quote line.
     pub line: u32,
@@ -330,7 +331,6 @@ pub struct ScheduledCharge {
 
 /// The customer's recurring lines, as a PSA's recurring agreement holds them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RecurringTemplate {
     /// Always [`RECURRING_TEMPLATE`].
     pub schema: String,
@@ -354,7 +354,6 @@ pub struct RecurringTemplate {
 /// from the end of the stub to `end`, each charge less every `discounts` step covering its
 /// period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RecurringLine {
     /// The quote line.
     pub line: u32,
@@ -401,7 +400,6 @@ pub struct RecurringLine {
 
 /// One charge of a template line outside its regular periods (a stub).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TemplateCharge {
     /// First day covered.
     pub period_start: NaiveDate,
@@ -417,7 +415,6 @@ pub struct TemplateCharge {
 /// lies in `[effective, end)` (a time-limited offer is one step per distinct amount, e.g. a
 /// prorated first and last month).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TemplateDiscount {
     /// The discount rule, or `manual`.
     pub rule: String,
@@ -431,7 +428,6 @@ pub struct TemplateDiscount {
 
 /// How a metered line's usage is measured and rated each billing period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UsageTerms {
     /// The usage metric (`backup-gb`).
     pub metric: String,
@@ -453,7 +449,6 @@ pub struct UsageTerms {
 
 /// A tier table as a PSA's usage rating needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UsageTiers {
     /// The table's name in the rules.
     pub name: String,
@@ -470,7 +465,6 @@ pub struct UsageTiers {
 
 /// One row of a [`UsageTiers`] table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UsageTier {
     /// Inclusive upper bound; absent for the last, open tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -483,7 +477,6 @@ pub struct UsageTier {
 
 /// Figures of the accepted quote, with bundle revenue allocated to components.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AcceptSummary {
     /// Always [`ACCEPT_SUMMARY`].
     pub schema: String,
@@ -504,7 +497,6 @@ pub struct AcceptSummary {
 /// A bundle line's revenue allocated to its components in proportion to their standalone sell
 /// prices; the rounding remainder goes to the largest share, so the parts sum exactly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct BundleAllocation {
     /// The quote line.
     pub line: u32,
@@ -518,7 +510,6 @@ pub struct BundleAllocation {
 
 /// One component's share of a bundle line's revenue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ComponentShare {
     /// SKU.
     pub product: String,
@@ -528,4 +519,118 @@ pub struct ComponentShare {
     pub standalone_price: Decimal,
     /// Its share of the revenue.
     pub revenue: Decimal,
+}
+
+/// Reads one of Tenor's own documents refusing any field its type does not have, naming it by
+/// path (`lines[1].unit_cots`): the shared types ignore unknown fields for plugins' sake, but a
+/// document Tenor wrote and reads back must not lose a misspelt field silently. Errors of the
+/// type itself keep serde_json's line and column.
+pub fn from_str_strict<T>(text: &str) -> Result<T, serde_json::Error>
+where
+    T: serde::de::DeserializeOwned + Serialize,
+{
+    let doc: T = serde_json::from_str(text)?;
+    known_fields(&doc, &serde_json::from_str(text)?)?;
+    Ok(doc)
+}
+
+/// [`from_str_strict`] for a document already read as JSON.
+pub fn from_value_strict<T>(v: serde_json::Value) -> Result<T, serde_json::Error>
+where
+    T: serde::de::DeserializeOwned + Serialize,
+{
+    let doc: T = serde_json::from_value(v.clone())?;
+    known_fields(&doc, &v)?;
+    Ok(doc)
+}
+
+/// Refuses a field of `read` that `doc` does not write back. A field counts as known when it
+/// survives the round trip through `T`, or when it holds a value `T` leaves out when writing
+/// (`null`, `[]`, `""`).
+fn known_fields<T: Serialize>(doc: &T, read: &serde_json::Value) -> Result<(), serde_json::Error> {
+    match unknown_field(read, &serde_json::to_value(doc)?, String::new()) {
+        Some(path) => Err(serde::de::Error::custom(format!("unknown field `{path}`"))),
+        None => Ok(()),
+    }
+}
+
+/// The path of the first field of `read` that `written` lacks (see [`known_fields`]).
+fn unknown_field(
+    read: &serde_json::Value,
+    written: &serde_json::Value,
+    at: String,
+) -> Option<String> {
+    use serde_json::Value;
+    match (read, written) {
+        (Value::Object(r), Value::Object(w)) => r.iter().find_map(|(k, rv)| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            match w.get(k) {
+                Some(wv) => unknown_field(rv, wv, path),
+                None if left_out(rv) => None,
+                None => Some(path),
+            }
+        }),
+        (Value::Array(r), Value::Array(w)) => r
+            .iter()
+            .zip(w)
+            .enumerate()
+            .find_map(|(i, (rv, wv))| unknown_field(rv, wv, format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// A value a `skip_serializing_if` leaves out when writing.
+fn left_out(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    const CUSTOMER: &str = r#"{"id": "C-1", "name": "Acme"}"#;
+
+    #[test]
+    fn the_shared_types_ignore_unknown_fields() {
+        let c: Customer =
+            serde_json::from_str(r#"{"id": "C-1", "name": "Acme", "new": 1}"#).unwrap();
+        assert_eq!(c.id, "C-1");
+    }
+
+    #[test]
+    fn strict_reading_names_the_unknown_field_by_path() {
+        assert!(from_str_strict::<Customer>(CUSTOMER).is_ok());
+        let e =
+            from_str_strict::<Customer>(r#"{"id": "C-1", "name": "A", "nmae": "B"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `nmae`"), "{e}");
+        let po = crate::samples::PURCHASE_ORDER;
+        assert!(from_str_strict::<PurchaseOrder>(po).is_ok());
+        let typo = po.replacen("\"unit_cost\"", "\"unit_cots\"", 1);
+        let e = from_str_strict::<PurchaseOrder>(&typo).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown field `lines[0].unit_cots`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn strict_reading_takes_the_values_writing_leaves_out() {
+        let po = crate::samples::PURCHASE_ORDER.replacen(
+            "\"lines\": [",
+            "\"usage\": [],\n  \"distributor_name\": null,\n  \"lines\": [",
+            1,
+        );
+        let v: serde_json::Value = serde_json::from_str(&po).unwrap();
+        assert!(from_value_strict::<PurchaseOrder>(v).is_ok());
+    }
 }

@@ -11,14 +11,19 @@
 pub mod abi;
 pub mod connector;
 pub mod docs;
+pub mod samples;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// Version of the JSON payloads (documents and lines), separate from the ABI version: a
-/// payload may gain optional fields without changing how libraries are called.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Version of the JSON payloads (documents and lines) this SDK writes and reads, separate from
+/// the ABI version. 2 added `PurchaseOrderLine::commitment_term_id`.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The oldest payload protocol a host built with this SDK still speaks: a plugin built with any
+/// protocol from here to [`PROTOCOL_VERSION`] is loaded (see [`abi::protocol_supported`]).
+pub const PROTOCOL_MIN: u32 = 1;
 
 /// What a plugin connects to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

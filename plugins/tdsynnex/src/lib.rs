@@ -733,6 +733,7 @@ mod tests {
             renews: true,
             renewal_term: Some(term.into()),
             commitment_end: NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
+            commitment_term_id: None,
             unit_cost: Some("17.60".parse().unwrap()),
             period_cost: None,
             committed_cost: "0".parse().unwrap(),
