@@ -533,3 +533,51 @@ fn a_sales_order_edited_to_climb_out_is_refused_by_change() {
     assert_eq!(tree(&base), before);
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn a_purchase_order_of_a_distributor_no_longer_used_is_removed_by_the_next_export() {
+    let base = scratch("po-gone");
+    let (via_pax8, q) = starter(&base, "pax8", "Q-1");
+    let (via_eu, _) = starter(&base, "eu-pax8", "Q-1");
+    let out = base.join("out");
+    let run = |r: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "accept",
+            s(&q),
+            "--rules",
+            s(r),
+            "--out",
+            s(&out),
+            "--no-plugins",
+        ];
+        args.extend(extra);
+        tenor(&args)
+    };
+    assert_eq!(run(&via_pax8, &[]).exit, Exit::Success);
+    assert!(out.join("PO-Q-1-pax8.json").is_file());
+    // Other rules: refused without --force (the fingerprint differs), replaced with it.
+    assert_eq!(run(&via_eu, &[]).exit, Exit::Failure);
+    let o = run(&via_eu, &["--force"]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    assert!(!out.join("PO-Q-1-pax8.json").exists());
+    assert!(
+        o.stderr.contains(&format!(
+            "removed {}",
+            out.join("PO-Q-1-pax8.json").display()
+        )),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        tree(&out),
+        [
+            "PO-Q-1-eu-pax8.json",
+            "RT-Q-1.json",
+            "SCHED-Q-1.json",
+            "SO-Q-1.json",
+            "SUM-Q-1.json",
+            "export.json"
+        ]
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -946,8 +946,7 @@ pub fn files(a: &Accepted) -> Result<Vec<ExportFile>, WriteError> {
     let mut put = |id: &str, json: Result<String, serde_json::Error>| -> Result<(), WriteError> {
         let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
         text.push('\n');
-        let path = ExportPath::new(&[format!("{id}.json")])
-            .map_err(|e| WriteError::Export(ExportError::Io(e.to_string())))?;
+        let path = ExportPath::new(&[format!("{id}.json")]).map_err(ExportError::from)?;
         out.push(ExportFile {
             path,
             bytes: text.into_bytes(),

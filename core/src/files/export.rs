@@ -164,6 +164,9 @@ pub enum ExportError {
     /// Something that is not a directory (a symlink, a file) is where a directory must be.
     #[error("{} is not a directory (a symlink or a file is in its place); nothing was written", .0.display())]
     NotADirectory(PathBuf),
+    /// A file's path is not made of plain names.
+    #[error("{0}")]
+    Path(#[from] PathError),
     /// The manifest in the directory cannot be read.
     #[error("{} is not a tenor.export/1 manifest: {why}", .path.display())]
     BadManifest {
