@@ -138,7 +138,7 @@ fn a_plugin_built_against_the_previous_sdk_still_loads_and_renders_after_a_field
     assert_eq!(run.exit, Exit::Success, "{}\n{}", run.stdout, run.stderr);
     let po_text = std::fs::read_to_string(out.path().join("PO-Q-1001-pax8.json")).unwrap();
     let po_json: serde_json::Value = serde_json::from_str(&po_text).unwrap();
-    let csv = std::fs::read_to_string(out.path().join("PO-Q-1001-pax8.oldproto.csv")).unwrap();
+    let csv = std::fs::read_to_string(out.path().join("oldproto/PO-Q-1001-pax8.oldproto.csv")).unwrap();
     assert_eq!(csv, expected_oldproto_csv(&po_json));
     assert!(
         csv.contains(",MST-NCE-M365BP,25,P1Y,monthly,2026-12-07,"),
