@@ -72,22 +72,27 @@ fn accept_with(fault: &str, env: &[(&str, &str)]) -> (Run, Scratch) {
         ],
     );
     let out = Scratch::new(&format!("fault-{fault}-out"));
+    let run = accept(&out, Some(&dir), env);
+    (run, out)
+}
+
+/// Accepts the example quote with the example rules into `out`, with the plugins of `dir`
+/// (none given: those of the environment).
+fn accept(out: &Scratch, dir: Option<&Scratch>, env: &[(&str, &str)]) -> Run {
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
     let rules = root().join("rules");
-    let run = tenor(
-        &[
-            "accept",
-            quote.to_str().unwrap(),
-            "--rules",
-            rules.to_str().unwrap(),
-            "--out",
-            out.arg(),
-            "--plugins",
-            dir.arg(),
-        ],
-        env,
-    );
-    (run, out)
+    let mut args = vec![
+        "accept",
+        quote.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.arg(),
+    ];
+    if let Some(d) = dir {
+        args.extend(["--plugins", d.arg()]);
+    }
+    tenor(&args, env)
 }
 
 /// The other plugins' files and Tenor's own documents are all there.
@@ -300,21 +305,7 @@ fn two_plugins_claiming_one_distributor_is_an_error_naming_both() {
         ],
     );
     let out = Scratch::new("claims-out");
-    let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
-    let rules = root().join("rules");
-    let run = tenor(
-        &[
-            "accept",
-            quote.to_str().unwrap(),
-            "--rules",
-            rules.to_str().unwrap(),
-            "--out",
-            out.arg(),
-            "--plugins",
-            dir.arg(),
-        ],
-        &[],
-    );
+    let run = accept(&out, Some(&dir), &[]);
     assert_eq!(run.code, 1, "{}", run.err);
     let ingram = dir.join(lib_file("ingram"));
     let noisy = dir.join(lib_file("fault_stdout"));
@@ -355,20 +346,8 @@ fn a_plugin_directory_that_does_not_exist_is_an_error() {
     );
     // A list of directories is refused, saying so; accept stops before writing anything.
     let out = Scratch::new("path-list-out");
-    let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
-    let rules = root().join("rules");
     let list = format!("{}:{}", missing.arg(), root().display());
-    let run = tenor(
-        &[
-            "accept",
-            quote.to_str().unwrap(),
-            "--rules",
-            rules.to_str().unwrap(),
-            "--out",
-            out.arg(),
-        ],
-        &[("TENOR_PLUGIN_PATH", &list)],
-    );
+    let run = accept(&out, None, &[("TENOR_PLUGIN_PATH", &list)]);
     assert_eq!(run.code, 2, "{}", run.err);
     assert!(
         run.err.contains("name one directory, not a list"),
