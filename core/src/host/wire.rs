@@ -203,3 +203,63 @@ impl Pipe {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn pair() -> (Pipe, std::fs::File) {
+        let (r, w) = crate::host::sys::pipe().unwrap();
+        (Pipe::new(r).unwrap(), std::fs::File::from(w))
+    }
+
+    #[test]
+    fn a_message_reads_back_as_written() {
+        let (mut r, mut w) = pair();
+        let h = Header {
+            status: Some(0),
+            ..Header::default()
+        };
+        write_blocking(&mut w, &h, b"[1,2]").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let (got, body) = r.read_message(5, deadline).unwrap();
+        assert_eq!((got, body.as_slice()), (h, &b"[1,2]"[..]));
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused_on_its_length_alone() {
+        let (mut r, mut w) = pair();
+        // Announces 1 TiB and sends none of it: the limit must be checked before reading.
+        let mut bytes = encode(&Header::default(), b"");
+        let at = bytes.len() - 8;
+        bytes.splice(at.., (1u64 << 40).to_le_bytes());
+        w.write_all(&bytes).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        match r.read_message(1 << 20, deadline) {
+            Err(WireError::TooLarge { size, limit }) => {
+                assert_eq!((size, limit), (1 << 40, 1 << 20));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_silence_and_a_closed_pipe_are_told_apart() {
+        let (mut r, mut w) = pair();
+        w.write_all(b"this is not a frame\n").unwrap();
+        let soon = Instant::now() + Duration::from_secs(5);
+        assert!(matches!(
+            r.read_message(10, soon),
+            Err(WireError::Garbage(_))
+        ));
+        let (mut r, w) = pair();
+        let start = Instant::now();
+        let soon = start + Duration::from_millis(100);
+        assert!(matches!(r.read_message(10, soon), Err(WireError::Timeout)));
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        drop(w);
+        let soon = Instant::now() + Duration::from_secs(5);
+        assert!(matches!(r.read_message(10, soon), Err(WireError::Closed)));
+    }
+}
