@@ -377,11 +377,23 @@ fn locked_refuses_a_directory_without_a_lock() {
     );
     assert_eq!(run.code, 0, "{}", run.err);
     let run = tenor(
-        &["plugins", "list", "--locked", "--plugins", dir.arg()],
+        &[
+            "plugins",
+            "list",
+            "--locked",
+            "--plugins",
+            dir.arg(),
+            "--format",
+            "json",
+        ],
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.err);
-    assert!(run.out.contains("pax8"), "{}", run.out);
+    let doc: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    assert_eq!(doc["plugins"][0]["name"], "pax8", "{}", run.out);
+    // The hash of the bytes loaded, which is the one pinned.
+    let lock = tenor_core::host::read_lock(&dir).unwrap().unwrap();
+    assert_eq!(doc["plugins"][0]["sha256"], lock.plugins[0].sha256.as_str());
 }
 
 /// Swaps the pinned Pax8 library for the Ingram one and back, by rename, as fast as it can,
