@@ -1,7 +1,5 @@
-//! The `tenor` command-line tool.
+//! The `tenor` command-line tool (and, started with a hidden argument, a plugin's worker).
 
 fn main() -> std::process::ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let code = tenor_core::cli::run(args, &mut std::io::stdout(), &mut tenor_core::cli::stderr());
-    std::process::ExitCode::from(code as u8)
+    tenor_core::cli::main()
 }

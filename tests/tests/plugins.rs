@@ -9,52 +9,15 @@
     reason = "tests"
 )]
 
+mod plugin_support;
+
+use plugin_support::{FIRST_PARTY, Scratch, built, plugin_dir};
 use std::path::{Path, PathBuf};
 use tenor_core::cli::{Exit, run};
 use tenor_core::host::{Host, LOCK_FILE, write_lock};
 use tenor_dsl::diagnostic::termcolor::NoColor;
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::{OrderLine, Rendered, TextInput, ops};
-
-/// Where cargo put the plugin libraries it built as this test's dependencies.
-fn built(lib: &str) -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = deps.join(format!(
-        "{}{lib}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(path.exists(), "{} was not built", path.display());
-    path
-}
-
-/// A fresh plugin directory holding copies of the given libraries under plugin names.
-fn plugin_dir(name: &str, libs: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (lib, as_name) in libs {
-        let to = dir.join(format!(
-            "{}tenor_plugin_{as_name}{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-        std::fs::copy(built(lib), to).unwrap();
-    }
-    dir
-}
-
-const FIRST_PARTY: &[(&str, &str)] = &[
-    ("tenor_plugin_pax8", "pax8"),
-    ("tenor_plugin_ingram", "ingram"),
-    ("tenor_plugin_tdsynnex", "tdsynnex"),
-    ("tenor_plugin_connectwise", "connectwise"),
-];
 
 fn tenor(args: &[&str]) -> (Exit, String, String) {
     let mut argv: Vec<std::ffi::OsString> = vec!["tenor".into()];
@@ -105,9 +68,7 @@ fn the_first_party_plugins_load_through_the_host() {
 #[test]
 fn accept_writes_the_pax8_order_and_it_reads_back() {
     let dir = plugin_dir("accept", FIRST_PARTY);
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-accept-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_dir = Scratch::new("accept-out");
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
     let rules = root().join("rules");
     let (code, out, err) = tenor(&[
@@ -347,7 +308,7 @@ fn the_guide_s_minimal_plugin_builds_loads_and_renders() {
 
 /// Accepts the example quote with every first-party plugin loaded, into a fresh folder, with
 /// the example rules plus `extra` rule files (to route products to another distributor).
-fn accept_example(name: &str, extra: &[(&str, &str)]) -> PathBuf {
+fn accept_example(name: &str, extra: &[(&str, &str)]) -> Scratch {
     let (code, out, err, out_dir) = accept_quote(name, "q1001-dental-practice.yaml", extra);
     assert_eq!(code, Exit::Success, "{out}\n{err}");
     out_dir
@@ -556,11 +517,9 @@ fn accept_quote(
     name: &str,
     quote: &str,
     extra: &[(&str, &str)],
-) -> (Exit, String, String, PathBuf) {
+) -> (Exit, String, String, Scratch) {
     let dir = plugin_dir(&format!("{name}-plugins"), FIRST_PARTY);
-    let rules = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-rules-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&rules);
+    let rules = Scratch::new(&format!("{name}-rules"));
     std::fs::create_dir_all(&rules).unwrap();
     for e in std::fs::read_dir(root().join("rules")).unwrap() {
         let p = e.unwrap().path();
@@ -571,9 +530,7 @@ fn accept_quote(
     for (file, text) in extra {
         std::fs::write(rules.join(file), text).unwrap();
     }
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-{name}-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_dir = Scratch::new(&format!("{name}-out"));
     let quote = root().join("rules/quotes").join(quote);
     let (code, out, err) = tenor(&[
         "accept",

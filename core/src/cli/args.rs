@@ -17,6 +17,12 @@ pub struct Cli {
     /// Print no progress bars and no `wrote …` lines
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Refuse to load plugins from a directory that has no `plugins.lock`
+    #[arg(long, global = true)]
+    pub locked: bool,
+    /// Seconds a plugin call may take before its worker is killed (default: `TENOR_PLUGIN_TIMEOUT`, else 30)
+    #[arg(long, global = true, value_name = "SECS", value_parser = seconds)]
+    pub plugin_timeout: Option<std::time::Duration>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -257,6 +263,12 @@ pub fn error_format_of(args: &[std::ffi::OsString]) -> ErrorFormat {
         }
     }
     ErrorFormat::Human
+}
+
+/// A number of seconds (`30`, `2.5`) for `--plugin-timeout`.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    crate::host::options::parse_seconds(text)
+        .ok_or_else(|| format!("`{text}` is not a positive number of seconds (such as 30 or 2.5)"))
 }
 
 /// The clap command, for completions and the man page.

@@ -59,8 +59,53 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
         }
     };
     let mut ctx = Ctx::new(out, err, cli.error_format, cli.quiet);
-    let result = dispatch(cli.command, &mut ctx);
+    let result = match plugin_options(&cli) {
+        Ok(options) => crate::host::with_options(options, || dispatch(cli.command, &mut ctx)),
+        Err(e) => Err(e),
+    };
     finish(result, &mut ctx)
+}
+
+/// The `tenor` binary: a plugin worker when the host started it as one, else the command line.
+pub fn main() -> std::process::ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if crate::host::worker::is_worker(&args) {
+        return std::process::ExitCode::from(crate::host::worker::main(&args));
+    }
+    let code = run(args, &mut std::io::stdout(), &mut stderr());
+    std::process::ExitCode::from(code as u8)
+}
+
+/// The limits the plugins of this run get (`TENOR_PLUGIN_*`, then the flags), after checking
+/// that the plugin directory the command will use exists (and has a lock with `--locked`).
+fn plugin_options(cli: &Cli) -> Result<crate::host::Options, CliError> {
+    let mut options = crate::host::Options::from_env().map_err(CliError::Run)?;
+    if let Some(t) = cli.plugin_timeout {
+        options.timeout = t;
+    }
+    options.locked |= cli.locked;
+    let (flag, locking) = match &cli.command {
+        Command::Accept {
+            plugins,
+            no_plugins: false,
+            ..
+        }
+        | Command::Match { plugins, .. }
+        | Command::Plugins {
+            command: args::PluginsCommand::List { plugins, .. },
+        } => (plugins, false),
+        Command::Plugins {
+            command: args::PluginsCommand::Lock { plugins },
+        } => (plugins, true),
+        _ => return Ok(options),
+    };
+    if let Some(dir) = crate::host::plugin_dir(flag.as_deref()) {
+        crate::host::check_dir(&dir).map_err(CliError::Run)?;
+        if options.locked && !locking && matches!(crate::host::read_lock(&dir), Ok(None)) {
+            return Err(CliError::Run(crate::host::missing_lock(&dir)));
+        }
+    }
+    Ok(options)
 }
 
 /// The exit code of a run: its own, or its error's, reported (the one place where an error

@@ -57,6 +57,7 @@ fn list(dir: &Path, format: Format, ctx: &mut Ctx<'_>) -> CliResult {
                         "kind": kind(p),
                         "capabilities": capabilities(p),
                         "file": p.path.display().to_string(),
+                        "sha256": p.sha256,
                     })
                 })
                 .collect();

@@ -5,7 +5,7 @@
 use std::ffi::c_char;
 use tenor_plugin_sdk::abi::{self, Buffer, Descriptor};
 
-static INFO: &[u8] = b"{\"name\":\"fault-badjson\",\"version\":\"0.0.0\",\"kind\":\"distributor\",\"capabilities\":[\"render_purchase_order\"],\"protocol\":1,\"distributor\":\"pax8\"}\0";
+static INFO: &[u8] = b"{\"name\":\"fault-badjson\",\"version\":\"0.0.0\",\"kind\":\"distributor\",\"capabilities\":[\"render_purchase_order\"],\"protocol\":1,\"distributor\":\"tdsynnex\"}\0";
 
 unsafe extern "C" fn call(
     _op: *const u8,

@@ -15,7 +15,7 @@ impl Plugin for Panicky {
             kind: Kind::Distributor,
             capabilities: vec![Capability::RenderPurchaseOrder],
             protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
-            distributor: Some("pax8".into()),
+            distributor: Some("ingram".into()),
         }
     }
 
