@@ -181,3 +181,43 @@ pub(super) fn unit_text(v: Decimal, minor: u32) -> String {
 pub(super) fn money_text(v: Decimal, currency: &str) -> String {
     format!("{} {currency}", crate::engine::money::money(v))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_words_read_once_answer_as_the_text_did() {
+        // (word, months on a 36-month term, frequency named)
+        let cases: [(&str, Option<Option<u32>>, Option<Billing>); 9] = [
+            ("monthly", Some(Some(1)), Some(Billing::Monthly)),
+            (" Quarterly ", Some(Some(3)), Some(Billing::Quarterly)),
+            ("ANNUAL", Some(Some(12)), Some(Billing::Annual)),
+            ("upfront", Some(Some(36)), Some(Billing::Upfront)),
+            ("once", Some(None), None),
+            ("One-Time", Some(None), None),
+            ("onetime", Some(None), None),
+            ("fortnightly", None, None),
+            ("", None, None),
+        ];
+        for (word, months, billing) in cases {
+            let b = BillWord::read(word);
+            assert_eq!(b.map(|b| b.months(Some(36))), months, "{word:?}");
+            assert_eq!(parse_billing_word(word), billing, "{word:?}");
+        }
+        assert_eq!(
+            BillWord::read("upfront").map(|b| b.months(None)),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn line_refs() {
+        assert_eq!(parse_line_ref("12"), Some(12));
+        assert_eq!(parse_line_ref(" 7 "), Some(7));
+        assert_eq!(parse_line_ref("+3"), Some(3));
+        assert_eq!(parse_line_ref("x1"), None);
+        assert_eq!(parse_line_ref(""), None);
+        assert_eq!(parse_line_ref("99999999999"), None);
+    }
+}
