@@ -189,7 +189,8 @@ mod tests {
     #[test]
     fn billing_words_read_once_answer_as_the_text_did() {
         // (word, months on a 36-month term, frequency named)
-        let cases: [(&str, Option<Option<u32>>, Option<Billing>); 9] = [
+        type Case = (&'static str, Option<Option<u32>>, Option<Billing>);
+        let cases: [Case; 9] = [
             ("monthly", Some(Some(1)), Some(Billing::Monthly)),
             (" Quarterly ", Some(Some(3)), Some(Billing::Quarterly)),
             ("ANNUAL", Some(Some(12)), Some(Billing::Annual)),
