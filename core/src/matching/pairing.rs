@@ -89,8 +89,7 @@ pub(super) fn pair_stage<K: Hash + Eq>(
     const NONE: usize = usize::MAX;
     // Key → (head, tail) of a queue threaded through `next`: no allocation per key.
     // Sized once: a huge quote would otherwise rehash its table a dozen times.
-    let mut heads: FxMap<K, (usize, usize)> =
-        FxMap::with_capacity_and_hasher(free_left, Default::default());
+    let mut heads = FxMap::with_capacity_and_hasher(free_left, Default::default());
     let mut next = vec![NONE; left_free.len()];
     for (i, free) in left_free.iter().enumerate() {
         if !*free {
