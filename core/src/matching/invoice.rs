@@ -2,11 +2,12 @@
 
 use super::pairing::{Inv, join_streams, pair_invoices, part_key};
 use super::risk::{
-    billed_direction, contract_value, dec, is_boundary, md, period_net, period_nets, whole_months,
+    billed_direction, charges_from, contract_value, dec, is_boundary, is_boundary_from, md,
+    period_net, period_nets, whole_months,
 };
 use super::words::{
-    billing_months, billing_word, mixed_terms, parse_term_word, per_period, plural, shape,
-    term_word, unit_text,
+    BillWord, billing_word, mixed_terms, parse_term_word, per_period, plural, shape, term_word,
+    unit_text,
 };
 use super::{At, Check, Checked, Class, Direction, Money, Risk, Run, Side, Sold};
 use crate::engine::calendar;
@@ -42,23 +43,22 @@ impl<'p> InvoicePair<'p> {
         let (pl, i) = (s.pl, x.i);
         let one_time = s.term.is_none();
         let (ps, pe) = (i.period_start, i.period_end);
-        let s_in = ps.is_some_and(|d| is_boundary(pl, d));
-        let e_in = pe.is_some_and(|d| is_boundary(pl, d));
+        // One search of the charges for the period's start serves both questions about it.
+        let from = ps.map(|d| (d, charges_from(pl, d)));
+        let s_in = from.is_some_and(|(d, f)| is_boundary_from(pl, d, f));
         let aligned: Option<(Decimal, bool)> = if one_time {
             ps.is_none_or(|d| d == pl.start)
                 .then(|| (contract_value(pl), false))
         } else {
-            match (ps, pe) {
-                (Some(a), Some(b)) => period_net(pl, a, b),
+            match (from, pe) {
+                (Some((a, f)), Some(b)) => period_net(pl, f, a, b),
                 _ => None,
             }
         };
-        let partial_start = !s_in && e_in;
-        let stated = i
+        let partial_start = !s_in && pe.is_some_and(|d| is_boundary(pl, d));
+        let stated = x
             .billing
-            .as_deref()
-            .and_then(|b| billing_months(b, x.term.flatten().or(s.term)))
-            .flatten();
+            .and_then(|b| b.months(x.term.flatten().or(s.term)));
         let found_months = if one_time || aligned.is_some() {
             None
         } else if partial_start {
@@ -119,19 +119,23 @@ impl Run<'_> {
         invoices: &'i [InvoiceLine],
         checked: &mut Checked,
     ) -> Vec<Inv<'i>> {
-        let merged = fold_credits(invoices);
         let mut inv: Vec<Inv> = Vec::with_capacity(invoices.len());
-        for (i, amount) in merged {
+        let mut take = |i: &'i InvoiceLine, amount: Decimal| {
             if !self.for_us(i.customer.as_deref()) {
                 checked.other_customers += 1;
-                continue;
+                return;
             }
             inv.push(Inv {
                 i,
                 amount,
                 item: self.m.product_of(&i.part_number),
                 term: i.term.as_deref().and_then(parse_term_word),
+                billing: i.billing.as_deref().and_then(BillWord::read),
             });
+        };
+        match fold_credits(invoices) {
+            Some(merged) => merged.into_iter().for_each(|(i, a)| take(i, a)),
+            None => invoices.iter().for_each(|i| take(i, i.amount)),
         }
         checked.invoice_lines += inv.len();
         inv
@@ -712,12 +716,13 @@ fn bills_within(s: &Sold, window: Option<(NaiveDate, NaiveDate)>) -> bool {
 }
 
 /// Invoice lines with each credit (a negative line) folded into the line it credits: same
-/// document, customer, part and period. Credits with nothing to fold into stay lines.
-fn fold_credits(lines: &[InvoiceLine]) -> Vec<(&InvoiceLine, Decimal)> {
-    let mut out: Vec<(&InvoiceLine, Decimal)> = lines.iter().map(|l| (l, l.amount)).collect();
+/// document, customer, part and period. Credits with nothing to fold into stay lines. `None`
+/// when there is no credit: the lines stand as they are.
+fn fold_credits(lines: &[InvoiceLine]) -> Option<Vec<(&InvoiceLine, Decimal)>> {
     if !lines.iter().any(|l| l.amount < Decimal::ZERO) {
-        return out;
+        return None;
     }
+    let mut out: Vec<(&InvoiceLine, Decimal)> = lines.iter().map(|l| (l, l.amount)).collect();
     type Key<'k> = (
         &'k str,
         Option<&'k str>,
@@ -752,9 +757,11 @@ fn fold_credits(lines: &[InvoiceLine]) -> Vec<(&InvoiceLine, Decimal)> {
             }
         }
     }
-    out.into_iter()
-        .zip(folded)
-        .filter(|(_, f)| !f)
-        .map(|(x, _)| x)
-        .collect()
+    Some(
+        out.into_iter()
+            .zip(folded)
+            .filter(|(_, f)| !f)
+            .map(|(x, _)| x)
+            .collect(),
+    )
 }

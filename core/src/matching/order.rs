@@ -3,8 +3,8 @@
 use super::pairing::{Exp, Got, pair_orders};
 use super::risk::{at_rate, contract_value, cost_rate, dec, md, months_between};
 use super::words::{
-    billing_months, mixed_terms, money_text, parse_billing_word, parse_term_word, per_period,
-    shape, span_words, term_word, unit_text, units,
+    BillWord, mixed_terms, money_text, parse_line_ref, parse_term_word, per_period, shape,
+    span_words, term_word, unit_text, units,
 };
 use super::{At, Check, Checked, Class, Direction, Money, Risk, Run, Side};
 use crate::engine::calendar;
@@ -27,21 +27,26 @@ struct OrderPair<'p> {
     /// The order states a term other than the one sold.
     term_differs: bool,
     bought_billing: Option<crate::engine::catalogue::Billing>,
+    /// Months in a billing period bought (on the term bought): `None` when the order does not
+    /// say, `Some(None)` for one-time.
+    bought_months: Option<Option<u32>>,
 }
 
 impl<'p> OrderPair<'p> {
     /// Resolves what the checks share.
     fn new(cat: &'p crate::engine::catalogue::Catalogue, x: &'p Exp<'p>, y: &'p Got<'p>) -> Self {
         let o = y.o;
+        let to = y.term.unwrap_or(x.term);
         OrderPair {
             x,
             l: x.l,
             o,
             item: x.item.and_then(|i| cat.items.get(i)),
             te: x.term,
-            to: y.term.unwrap_or(x.term),
+            to,
             term_differs: y.term.is_some_and(|t| t != x.term),
-            bought_billing: o.billing.as_deref().and_then(parse_billing_word),
+            bought_billing: y.billing.and_then(BillWord::billing),
+            bought_months: y.billing.map(|b| b.months(to)),
         }
     }
 
@@ -108,12 +113,14 @@ impl Run<'_> {
             .flat_map(|po| po.lines.iter().map(move |l| (po, l)))
             .map(|(po, l)| {
                 let term = parse_term_word(&l.term).flatten();
+                let billing = BillWord::read(&l.billing);
                 Exp {
                     po,
                     l,
                     item: self.m.product_of(&l.product),
                     term,
-                    months: billing_months(&l.billing, term).flatten(),
+                    months: billing.and_then(|b| b.months(term)),
+                    billing: billing.and_then(BillWord::billing),
                     sold: self.sold_for_line(l.quote_line),
                 }
             })
@@ -132,7 +139,8 @@ impl Run<'_> {
                 o,
                 item: self.m.product_of(&o.part_number),
                 term: o.term.as_deref().and_then(parse_term_word),
-                line_ref: o.line_ref.as_deref().and_then(|r| r.trim().parse().ok()),
+                billing: o.billing.as_deref().and_then(BillWord::read),
+                line_ref: o.line_ref.as_deref().and_then(parse_line_ref),
             });
         }
         checked.order_lines += got.len();
@@ -222,7 +230,7 @@ impl Run<'_> {
     /// What a bought line that was not sold costs over the commitment bought, and why.
     fn extra_order_cost(&self, y: &Got, item: Option<&Sellable>) -> (Money, String) {
         let o = y.o;
-        let billing = o.billing.as_deref().and_then(parse_billing_word);
+        let billing = y.billing.and_then(BillWord::billing);
         // The commitment bought: as the order says, else one-time when that is all the
         // product is offered as.
         let term = y.term.or_else(|| {
@@ -365,15 +373,13 @@ impl Run<'_> {
     /// period length is the same cadence whatever the term: both must differ.
     fn order_billing(&self, p: &OrderPair) -> Option<Check> {
         let (l, o) = (p.l, p.o);
-        let om = o.billing.as_deref().and_then(|b| billing_months(b, p.to))?;
+        let om = p.bought_months?;
         if shape(om, p.to) == shape(p.x.months, p.te) || om == p.x.months {
             return None;
         }
         let first_o = om.unwrap_or(0);
         let first_e = p.x.months.unwrap_or(0);
-        let sold_rate = p
-            .item
-            .and_then(|it| cost_rate(it, p.te, parse_billing_word(&l.billing)));
+        let sold_rate = p.item.and_then(|it| cost_rate(it, p.te, p.x.billing));
         let (money, why) = if first_o > first_e {
             match sold_rate.and_then(|r| at_rate(r, l.quantity, dec(first_o - first_e))) {
                 Some(c) => (
@@ -576,11 +582,7 @@ impl Run<'_> {
         let (uo, ue) = (o.unit_cost?, l.unit_cost?);
         let me = dec(p.x.months.unwrap_or(1));
         // The period the order's unit cost is for: its own billing, else the sold one.
-        let found_period = o
-            .billing
-            .as_deref()
-            .and_then(|b| billing_months(b, p.to))
-            .unwrap_or(p.x.months);
+        let found_period = p.bought_months.unwrap_or(p.x.months);
         let mo = dec(found_period.unwrap_or(1));
         let (lhs, rhs) = (uo.checked_mul(me)?, ue.checked_mul(mo)?);
         if lhs == rhs {

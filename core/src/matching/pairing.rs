@@ -1,7 +1,8 @@
 //! Pairing lines in stages, each a hash lookup, and the keys part numbers are filed under.
 
 use super::Sold;
-use super::words::billing_months;
+use super::words::BillWord;
+use crate::engine::catalogue::Billing;
 use rust_decimal::Decimal;
 use std::hash::Hash;
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
@@ -14,6 +15,8 @@ pub(super) struct Exp<'a> {
     pub(super) item: Option<usize>,
     pub(super) term: Option<u32>,
     pub(super) months: Option<u32>,
+    /// The billing frequency the line states, read once.
+    pub(super) billing: Option<Billing>,
     pub(super) sold: Option<usize>,
 }
 
@@ -23,6 +26,8 @@ pub(super) struct Got<'a> {
     pub(super) item: Option<usize>,
     /// `None` when the document does not say (or says something unreadable).
     pub(super) term: Option<Option<u32>>,
+    /// The billing word, read once; `None` when absent or unreadable.
+    pub(super) billing: Option<BillWord>,
     pub(super) line_ref: Option<u32>,
 }
 
@@ -32,6 +37,8 @@ pub(super) struct Inv<'a> {
     pub(super) amount: Decimal,
     pub(super) item: Option<usize>,
     pub(super) term: Option<Option<u32>>,
+    /// The billing word, read once; `None` when absent or unreadable.
+    pub(super) billing: Option<BillWord>,
 }
 
 /// A hash map on rustc's Fx hash for the matcher's own tables: keys are part numbers and small
@@ -81,7 +88,8 @@ pub(super) fn pair_stage<K: Hash + Eq>(
     }
     const NONE: usize = usize::MAX;
     // Key → (head, tail) of a queue threaded through `next`: no allocation per key.
-    let mut heads: FxMap<K, (usize, usize)> = FxMap::default();
+    // Sized once: a huge quote would otherwise rehash its table a dozen times.
+    let mut heads = FxMap::with_capacity_and_hasher(free_left, Default::default());
     let mut next = vec![NONE; left_free.len()];
     for (i, free) in left_free.iter().enumerate() {
         if !*free {
@@ -167,7 +175,7 @@ pub(super) fn pair_orders(exp: &[Exp], got: &[Got]) -> Paired {
         |j| {
             g(j).and_then(|x| {
                 let t = x.term?;
-                let m = billing_months(x.o.billing.as_deref()?, t)?;
+                let m = x.billing?.months(t);
                 Some((x.item?, x.o.quantity, t, m, x.o.start?))
             })
         },

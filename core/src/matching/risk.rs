@@ -30,20 +30,31 @@ pub(super) fn stub_value(pl: &PricedLine) -> Decimal {
         .sum()
 }
 
+/// Where the line's charges that start on or after `d` begin (charges are in date order).
+pub(super) fn charges_from(pl: &PricedLine, d: NaiveDate) -> usize {
+    pl.charges.partition_point(|c| c.period_start < d)
+}
+
 /// True when `d` is a billing boundary of the line (a period starts there, or the commitment
 /// ends there).
 pub(super) fn is_boundary(pl: &PricedLine, d: NaiveDate) -> bool {
-    if d == pl.end {
-        return true;
-    }
-    let i = pl.charges.partition_point(|c| c.period_start < d);
-    pl.charges.get(i).is_some_and(|c| c.period_start == d)
+    d == pl.end || is_boundary_from(pl, d, charges_from(pl, d))
+}
+
+/// [`is_boundary`] with `from = charges_from(pl, d)` already found.
+pub(super) fn is_boundary_from(pl: &PricedLine, d: NaiveDate, from: usize) -> bool {
+    d == pl.end || pl.charges.get(from).is_some_and(|c| c.period_start == d)
 }
 
 /// The net amount billed for exactly `[s, e)` (a charge with its discounts), and whether that
-/// period is a prorated piece; `None` when the line bills no such period.
-pub(super) fn period_net(pl: &PricedLine, s: NaiveDate, e: NaiveDate) -> Option<(Decimal, bool)> {
-    let from = pl.charges.partition_point(|c| c.period_start < s);
+/// period is a prorated piece; `None` when the line bills no such period. `from` is
+/// `charges_from(pl, s)`.
+pub(super) fn period_net(
+    pl: &PricedLine,
+    from: usize,
+    s: NaiveDate,
+    e: NaiveDate,
+) -> Option<(Decimal, bool)> {
     let mut sum: Option<Decimal> = None;
     let mut partial = false;
     for c in pl

@@ -24,32 +24,62 @@ pub(super) fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// Months in one billing period for a billing word (`upfront` is the whole term); the outer
-/// `None` when the word is not a billing frequency, the inner `None` for one-time.
-pub(super) fn billing_months(word: &str, term: Option<u32>) -> Option<Option<u32>> {
-    // Tenor's own spellings first, without allocating: this runs for every line.
-    match word {
-        "monthly" => return Some(Some(1)),
-        "quarterly" => return Some(Some(3)),
-        "annual" => return Some(Some(12)),
-        "upfront" => return Some(term),
-        "once" => return Some(None),
-        _ => {}
+/// A billing word as a document writes it, read once per line: one-time (`once`, `one-time`)
+/// or a frequency. Every check then asks it without reading the text again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BillWord {
+    Once,
+    Every(Billing),
+}
+
+impl BillWord {
+    /// Reads a billing word; `None` when it is not one.
+    pub(super) fn read(word: &str) -> Option<BillWord> {
+        // Tenor's own spellings first, without allocating: this runs for every line.
+        match word {
+            "monthly" => return Some(BillWord::Every(Billing::Monthly)),
+            "quarterly" => return Some(BillWord::Every(Billing::Quarterly)),
+            "annual" => return Some(BillWord::Every(Billing::Annual)),
+            "upfront" => return Some(BillWord::Every(Billing::Upfront)),
+            "once" => return Some(BillWord::Once),
+            _ => {}
+        }
+        match word.trim().to_ascii_lowercase().as_str() {
+            "once" | "one-time" | "one_time" | "onetime" => Some(BillWord::Once),
+            w => pricing::parse_billing(w).ok().map(BillWord::Every),
+        }
     }
-    match word.trim().to_ascii_lowercase().as_str() {
-        "once" | "one-time" | "one_time" | "onetime" => Some(None),
-        w => {
-            let b = pricing::parse_billing(w).ok()?;
-            match b.months() {
-                Some(m) => Some(Some(m)),
-                None => Some(term),
-            }
+
+    /// Months in one billing period on a term (`upfront` is the whole term); `None` for
+    /// one-time.
+    pub(super) fn months(self, term: Option<u32>) -> Option<u32> {
+        match self {
+            BillWord::Once => None,
+            BillWord::Every(b) => b.months().or(term),
+        }
+    }
+
+    /// The frequency, when the word names one (not for one-time).
+    pub(super) fn billing(self) -> Option<Billing> {
+        match self {
+            BillWord::Once => None,
+            BillWord::Every(b) => Some(b),
         }
     }
 }
 
+/// The billing frequency a word names; `None` for one-time and for a word that is none.
 pub(super) fn parse_billing_word(word: &str) -> Option<Billing> {
-    pricing::parse_billing(&word.trim().to_ascii_lowercase()).ok()
+    BillWord::read(word).and_then(BillWord::billing)
+}
+
+/// A quote line number as a document writes it.
+pub(super) fn parse_line_ref(r: &str) -> Option<u32> {
+    // Digits alone need no trimming (the usual case, and trimming walks characters).
+    if !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()) {
+        return r.parse().ok();
+    }
+    r.trim().parse().ok()
 }
 
 /// A term as a document writes it; `None` when unreadable, `Some(None)` for one-time.
@@ -150,4 +180,45 @@ pub(super) fn unit_text(v: Decimal, minor: u32) -> String {
 
 pub(super) fn money_text(v: Decimal, currency: &str) -> String {
     format!("{} {currency}", crate::engine::money::money(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_words_read_once_answer_as_the_text_did() {
+        // (word, months on a 36-month term, frequency named)
+        type Case = (&'static str, Option<Option<u32>>, Option<Billing>);
+        let cases: [Case; 9] = [
+            ("monthly", Some(Some(1)), Some(Billing::Monthly)),
+            (" Quarterly ", Some(Some(3)), Some(Billing::Quarterly)),
+            ("ANNUAL", Some(Some(12)), Some(Billing::Annual)),
+            ("upfront", Some(Some(36)), Some(Billing::Upfront)),
+            ("once", Some(None), None),
+            ("One-Time", Some(None), None),
+            ("onetime", Some(None), None),
+            ("fortnightly", None, None),
+            ("", None, None),
+        ];
+        for (word, months, billing) in cases {
+            let b = BillWord::read(word);
+            assert_eq!(b.map(|b| b.months(Some(36))), months, "{word:?}");
+            assert_eq!(parse_billing_word(word), billing, "{word:?}");
+        }
+        assert_eq!(
+            BillWord::read("upfront").map(|b| b.months(None)),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn line_refs() {
+        assert_eq!(parse_line_ref("12"), Some(12));
+        assert_eq!(parse_line_ref(" 7 "), Some(7));
+        assert_eq!(parse_line_ref("+3"), Some(3));
+        assert_eq!(parse_line_ref("x1"), None);
+        assert_eq!(parse_line_ref(""), None);
+        assert_eq!(parse_line_ref("99999999999"), None);
+    }
 }
