@@ -77,6 +77,7 @@ fn every_subcommand_reports_errors_as_one_json_document() {
     std::fs::write(plugins.join(junk), "not a library").unwrap();
     let missing = s(&dir).to_string() + "/missing";
     let missing = missing.as_str();
+    let db = dir.join("empty.db");
     let cases: Vec<Vec<&str>> = vec![
         vec!["check", missing],
         vec!["fmt", missing],
@@ -85,17 +86,19 @@ fn every_subcommand_reports_errors_as_one_json_document() {
         vec!["accept", missing, "--out", s(&dir), "--no-plugins"],
         vec![
             "change",
-            "--order",
-            missing,
+            "Q-1",
             "--line",
             "1",
             "--quantity",
             "2",
             "--date",
             "2027-01-01",
-            "--out",
-            s(&dir),
+            "--rules",
+            missing,
         ],
+        vec!["log", "Q-1", "--db", s(&db)],
+        vec!["show", "Q-1", "--db", s(&db)],
+        vec!["export", "Q-1", "--out", s(&dir), "--db", s(&db)],
         vec!["rate", missing, "--period", "2027-01"],
         vec!["match", "--quote", missing, "--order", missing],
         vec!["plugins", "list", "--plugins", s(&plugins)],
@@ -295,7 +298,10 @@ fn status_lines_go_to_stderr_and_quiet_silences_them() {
     let dir = scratch_dir("quiet");
     let q = example_quote();
     let r = rules_dir();
+    let db = dir.join("tenor.db");
     let args = [
+        "--db",
+        s(&db),
         "accept",
         s(&q),
         "--rules",
@@ -320,12 +326,15 @@ fn status_lines_go_to_stderr_and_quiet_silences_them() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 15] = [
     "check",
     "price",
     "explain",
     "accept",
     "change",
+    "log",
+    "show",
+    "export",
     "rate",
     "match",
     "plugins",

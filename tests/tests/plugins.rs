@@ -110,7 +110,10 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
     let _ = std::fs::remove_dir_all(&out_dir);
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
     let rules = root().join("rules");
+    let db = out_dir.with_extension("db");
     let (code, out, err) = tenor(&[
+        "--db",
+        db.to_str().unwrap(),
         "accept",
         quote.to_str().unwrap(),
         "--rules",
@@ -567,7 +570,10 @@ fn accept_quote(
         .join(format!("plugins-{name}-out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let quote = root().join("rules/quotes").join(quote);
+    let db = out_dir.with_extension("db");
     let (code, out, err) = tenor(&[
+        "--db",
+        db.to_str().unwrap(),
         "accept",
         quote.to_str().unwrap(),
         "--rules",

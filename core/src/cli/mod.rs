@@ -6,10 +6,13 @@ pub mod args;
 pub mod change;
 pub mod check;
 pub mod ctx;
+pub mod db;
 pub mod exit;
+pub mod export;
 pub mod fmt;
 pub mod init;
 pub mod load;
+pub mod log;
 pub mod manual;
 pub mod matching;
 pub mod plugins;
@@ -18,6 +21,7 @@ pub mod problem;
 pub mod progress;
 pub mod rate;
 pub mod render;
+pub mod show;
 
 pub use ctx::Ctx;
 pub use exit::{CliError, CliResult, Exit};
@@ -57,7 +61,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
         }
     };
     let mut ctx = Ctx::new(out, err, cli.error_format, cli.quiet);
-    let result = dispatch(cli.command, &mut ctx);
+    let result = dispatch(cli.command, cli.db.as_deref(), &mut ctx);
     finish(result, &mut ctx)
 }
 
@@ -89,8 +93,8 @@ pub fn reported(result: CliResult, ctx: &mut Ctx<'_>) -> CliResult {
     result
 }
 
-/// Runs one subcommand.
-fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
+/// Runs one subcommand; `db` is the `--db` flag.
+fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Check { paths, format } => {
             let json = format == Format::Json || ctx.json_errors();
@@ -113,7 +117,7 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             quote,
             out,
             rules,
-            force,
+            revise,
             plugins,
             no_plugins,
         } => {
@@ -124,10 +128,11 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             };
             let args = accept::AcceptArgs {
                 quote: &quote,
-                dir: &out,
+                out: out.as_deref(),
                 rules: &rules,
-                force,
+                revise,
                 plugins: plugins.as_deref(),
+                db,
             };
             accept::accept_cmd(&args, ctx)
         }
@@ -135,12 +140,13 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
         Command::Init { dir } => init::init(&dir, ctx),
         Command::Completions { shell } => manual::completions(shell, ctx),
         Command::Man => manual::man(ctx),
-        other => documents(other, ctx),
+        other => documents(other, db, ctx),
     }
 }
 
-/// Runs the subcommands that work on the record's documents: `match`, `rate` and `change`.
-fn documents(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
+/// Runs the subcommands that work on the record's documents: `match`, `rate`, `change`, `log`,
+/// `show` and `export`.
+fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Match {
             quote,
@@ -179,7 +185,8 @@ fn documents(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             rate::rate(args, ctx)
         }
         Command::Change {
-            order,
+            quote,
+            revision,
             line,
             quantity,
             date,
@@ -187,16 +194,52 @@ fn documents(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             rules,
         } => {
             let args = change::ChangeArgs {
-                order,
+                quote,
+                revision,
                 line,
                 quantity,
                 date,
                 out,
                 rules,
+                db: db.map(std::path::Path::to_path_buf),
             };
             change::change(args, ctx)
         }
-        // `dispatch` sends only the three above here.
+        other => recorded(other, db, ctx),
+    }
+}
+
+/// Runs the subcommands that read the record: `log`, `show` and `export`.
+fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
+    match command {
+        Command::Log { quote, format } => log::log_cmd(quote.as_deref(), format, db, ctx),
+        Command::Show {
+            quote,
+            revision,
+            document,
+            format,
+        } => {
+            let args = show::ShowArgs {
+                quote: &quote,
+                revision,
+                document: document.as_deref(),
+                format,
+            };
+            show::show_cmd(&args, db, ctx)
+        }
+        Command::Export {
+            quote,
+            revision,
+            out,
+        } => {
+            let args = export::ExportArgs {
+                quote,
+                revision,
+                out,
+            };
+            export::export_cmd(&args, db, ctx)
+        }
+        // `documents` sends only the three above here.
         _ => Err(CliError::Run("not a document command".into())),
     }
 }
