@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
-use tenor_tests::{rules_dir, tenor};
+use tenor_tests::{rules_dir, tenor, tenor_binary};
 
 /// Runs `tenor` in-process, writing its output to `out`.
 fn tenor_into(args: &[&str], out: &mut dyn Write) -> (Exit, String) {
@@ -234,29 +234,6 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
     assert_eq!((exit, stderr.as_str()), (Exit::Success, ""));
     let (exit, stderr) = tenor_into(&["check", s(&r)], &mut ClosedPipe { room: 0 });
     assert_eq!((exit, stderr.as_str()), (Exit::Success, ""));
-}
-
-/// The `tenor` binary cargo built beside this test (`target/<profile>/tenor`), built now if
-/// it is missing: `CARGO_BIN_EXE_tenor` is only set for tenor-core's own tests.
-fn tenor_binary() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let profile_dir = deps.parent().unwrap().parent().unwrap();
-    let bin = profile_dir.join(format!("tenor{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "tenor-core", "--bin", "tenor"]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let target_dir = profile_dir.parent().unwrap();
-    let status = build
-        .env("CARGO_TARGET_DIR", target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the tenor binary failed");
-    assert!(bin.exists(), "{} was not built", bin.display());
-    bin
 }
 
 #[test]
