@@ -213,6 +213,8 @@ fn the_example_quote_is_accepted_into_every_document() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    // The export manifest lists the documents' hashes; tests/tests/attacks.rs checks it.
+    names.retain(|n| n != "export.json");
     for n in names {
         let id = n.trim_end_matches(".json");
         insta::assert_snapshot!(

@@ -618,8 +618,8 @@ fn accepted_documents_match_their_quote() {
     // Vendors' formats, each read by the plugin that recognises it.
     let (code, v, err) = run(
         vec![
-            out.join("PO-Q-MATCH-1-pax8.pax8-order.json"),
-            out.join("PO-Q-MATCH-1-ingram.ingram-order.json"),
+            out.join("pax8/PO-Q-MATCH-1-pax8.pax8-order.json"),
+            out.join("ingram/PO-Q-MATCH-1-ingram.ingram-order.json"),
         ],
         vec![out.join("SCHED-Q-MATCH-1.json")],
     );

@@ -124,7 +124,8 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
         dir.to_str().unwrap(),
     ]);
     assert_eq!(code, Exit::Success, "{out}\n{err}");
-    let body = std::fs::read_to_string(out_dir.join("PO-Q-1001-pax8.pax8-order.json")).unwrap();
+    let body =
+        std::fs::read_to_string(out_dir.join("pax8/PO-Q-1001-pax8.pax8-order.json")).unwrap();
     let order: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(order["companyId"], "CUST-0042");
     // Business Premium: 25 seats on a one-year commitment, by the Pax8 product id in the rules.
@@ -359,9 +360,12 @@ fn accept_example(name: &str, extra: &[(&str, &str)]) -> PathBuf {
 fn every_connector_renders_the_example_quote() {
     let out = accept_example("all", &[]);
     for (file, snap) in [
-        ("PO-Q-1001-ingram.ingram-order.json", "ingram-order-q1001"),
         (
-            "SO-Q-1001.connectwise-sales-order.json",
+            "ingram/PO-Q-1001-ingram.ingram-order.json",
+            "ingram-order-q1001",
+        ),
+        (
+            "connectwise/SO-Q-1001.connectwise-sales-order.json",
             "connectwise-sales-order-q1001",
         ),
     ] {
@@ -369,7 +373,7 @@ fn every_connector_renders_the_example_quote() {
             std::fs::read_to_string(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         insta::assert_snapshot!(snap, body);
     }
-    let mut agreements: Vec<String> = std::fs::read_dir(&out)
+    let mut agreements: Vec<String> = std::fs::read_dir(out.join("connectwise"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("connectwise-agreement"))
@@ -379,13 +383,14 @@ fn every_connector_renders_the_example_quote() {
     for a in &agreements {
         insta::assert_snapshot!(
             format!("connectwise-{a}"),
-            std::fs::read_to_string(out.join(a)).unwrap()
+            std::fs::read_to_string(out.join("connectwise").join(a)).unwrap()
         );
     }
     // An Ingram order reads back to the purchase order's part numbers and quantities.
     let host = Host::load_dir(&plugin_dir("all-readback", FIRST_PARTY));
     let ingram = host.get("ingram").unwrap();
-    let body = std::fs::read_to_string(out.join("PO-Q-1001-ingram.ingram-order.json")).unwrap();
+    let body =
+        std::fs::read_to_string(out.join("ingram/PO-Q-1001-ingram.ingram-order.json")).unwrap();
     let back: Vec<OrderLine> = ingram
         .call(ops::PARSE_ORDER, &TextInput { text: body })
         .unwrap();
@@ -408,7 +413,8 @@ fn every_connector_renders_the_example_quote() {
 fn td_synnex_renders_a_cart_when_microsoft_is_routed_to_it() {
     let rerouted = microsoft_via_tdsynnex();
     let out = accept_example("tdsynnex", &[("policies.tenor", &rerouted)]);
-    let body = std::fs::read_to_string(out.join("PO-Q-1001-tdsynnex.tdsynnex-cart.json")).unwrap();
+    let body = std::fs::read_to_string(out.join("tdsynnex/PO-Q-1001-tdsynnex.tdsynnex-cart.json"))
+        .unwrap();
     insta::assert_snapshot!("tdsynnex-cart-q1001", body.clone());
     let host = Host::load_dir(&plugin_dir("tdsynnex-readback", FIRST_PARTY));
     let td = host.get("tdsynnex").unwrap();
@@ -475,8 +481,8 @@ fn every_connector_s_rendering_of_every_example_quote_reads_back_as_sold() {
 
 /// A rendering whose read-back differs from the purchase order is refused: here the Pax8
 /// order reads back with 24 seats of Business Premium where the purchase order buys 25 (as a
-/// connector that dropped a seat would). `render_with_plugins` writes none of Pax8's files,
-/// names the difference, and still writes the other connectors' agreeing renderings.
+/// connector that dropped a seat would). `render_with_plugins` keeps none of Pax8's files,
+/// names the difference, and still keeps the other connectors' agreeing renderings.
 #[test]
 fn a_rendering_that_does_not_read_back_as_the_purchase_order_is_refused() {
     use tenor_core::documents::accept::{self, OrderCheck};
@@ -517,18 +523,16 @@ fn a_rendering_that_does_not_read_back_as_the_purchase_order_is_refused() {
     }
 
     let host = Host::load_dir(&plugin_dir("misread", FIRST_PARTY));
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("plugins-misread-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    std::fs::create_dir_all(&out_dir).unwrap();
+    let paths = |out: &accept::PluginOutput| -> Vec<String> {
+        out.files.iter().map(|f| f.path.to_string()).collect()
+    };
 
     // The honest check passes both purchase orders.
-    let ok = accept::render_with_plugins(&host, &a, &out_dir, &honest);
+    let ok = accept::render_with_plugins(&host, &a, &honest);
     assert!(ok.errors.is_empty(), "{:?}", ok.errors);
-    let _ = std::fs::remove_dir_all(&out_dir);
-    std::fs::create_dir_all(&out_dir).unwrap();
+    assert!(paths(&ok).contains(&"pax8/PO-Q-1001-pax8.pax8-order.json".to_string()));
 
-    let out = accept::render_with_plugins(&host, &a, &out_dir, &DroppedSeat(&honest));
+    let out = accept::render_with_plugins(&host, &a, &DroppedSeat(&honest));
     assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
     let e = &out.errors[0];
     assert!(
@@ -540,8 +544,12 @@ fn a_rendering_that_does_not_read_back_as_the_purchase_order_is_refused() {
         e.contains("line 1 M365-BP: quantity expected 25, found 24"),
         "{e}"
     );
-    assert!(!out_dir.join("PO-Q-1001-pax8.pax8-order.json").exists());
-    assert!(out_dir.join("PO-Q-1001-ingram.ingram-order.json").exists());
+    assert!(
+        !paths(&out).iter().any(|p| p.starts_with("pax8/")),
+        "{:?}",
+        paths(&out)
+    );
+    assert!(paths(&out).contains(&"ingram/PO-Q-1001-ingram.ingram-order.json".to_string()));
 }
 
 /// Accepts an example quote (a file of `rules/quotes`) into a fresh folder with every

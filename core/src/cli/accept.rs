@@ -1,4 +1,5 @@
-//! `tenor accept`: a quote's documents written, then vendors' own formats through plugins.
+//! `tenor accept`: a quote's documents and vendors' own formats (through plugins) recorded as
+//! one revision in the record, then, with `--out`, exported with their manifest.
 
 use crate::cli::Ctx;
 use crate::cli::exit::{CliError, CliResult, Exit};
@@ -6,9 +7,9 @@ use crate::cli::load;
 use crate::cli::render::errors::Problem;
 use crate::cli::{db, export};
 use crate::documents::accept::{self, Accepted};
-use crate::documents::change::document_bytes;
 use crate::engine::money::money;
 use crate::engine::quote::QuoteFile;
+use crate::files::export::ExportFile;
 use crate::record::{Accepted as RecordAccepted, Document, NewRevision, git};
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,8 @@ pub struct AcceptArgs<'a> {
     pub rules: &'a [PathBuf],
     /// Record a changed quote (or rules) under an accepted quote id as its next revision.
     pub revise: bool,
+    /// Let the export replace files in `out` that no earlier export listed.
+    pub force: bool,
     /// Where the plugins are; `None` loads none.
     pub plugins: Option<&'a Path>,
     /// The database (`--db`), when given.
@@ -29,7 +32,7 @@ pub struct AcceptArgs<'a> {
 }
 
 /// `tenor accept`: exit 0 when the quote is recorded (or was, from the same quote and rules)
-/// and exported, 1 when the quote is refused or a plugin failed.
+/// and exported, 1 when the quote or the export is refused or a plugin failed.
 pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let rules = load::rules(args.rules)?;
     let file = load::quote(args.quote)?;
@@ -37,7 +40,21 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let fp = accept::fingerprint(&file.quote, &rules.texts);
     let accepted = accept::accept(&rules.catalogue, &file.quote, &priced, &fp)
         .map_err(|errors| refused(&file, &errors))?;
-    let documents = tenor_documents(&accepted)?;
+    let (mut plugins, failures) = match args.plugins {
+        Some(pd) => {
+            let matcher = crate::matching::Matcher::new(&rules.catalogue);
+            let check = crate::matching::ReadBack {
+                matcher: &matcher,
+                quote: &file.quote,
+                priced: &priced,
+            };
+            with_plugins(pd, &accepted, &check)
+        }
+        None => Default::default(),
+    };
+    let mut files = accept::files(&accepted).map_err(|e| CliError::Run(e.to_string()))?;
+    files.append(&mut plugins.files);
+    let documents: Vec<Document> = files.into_iter().map(document).collect();
     let priced_json = serde_json::to_string_pretty(&priced)?;
     let mut record = db::open(args.db, args.rules)?;
     let quote = &file.quote.quote;
@@ -57,18 +74,9 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
         )
         .map_err(db::error)?;
     recorded(&done, quote, ctx);
-    let mut plugin_failed = false;
+    let plugin_failed = report_plugins(&plugins, &failures, ctx);
     if let Some(out) = args.out {
-        export::export(&mut record, quote, done.revision, out, ctx)?;
-        if let Some(pd) = args.plugins {
-            let matcher = crate::matching::Matcher::new(&rules.catalogue);
-            let check = crate::matching::ReadBack {
-                matcher: &matcher,
-                quote: &file.quote,
-                priced: &priced,
-            };
-            plugin_failed = with_plugins(pd, &accepted, out, &check, ctx);
-        }
+        export::export(&mut record, quote, done.revision, out, args.force, ctx)?;
     }
     let t = &accepted.sales_order.totals;
     ctx.status(format_args!(
@@ -84,6 +92,46 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     } else {
         Exit::Success
     })
+}
+
+/// An export file as the record keeps it: its path, `tenor` or the plugin's name, its kind.
+fn document(f: ExportFile) -> Document {
+    let owner = f
+        .owner
+        .strip_prefix("plugin ")
+        .unwrap_or(&f.owner)
+        .to_string();
+    let name = f.path.components().last().cloned().unwrap_or_default();
+    let kind = if owner == "tenor" {
+        tenor_kind(&name)
+    } else {
+        // A plugin's `PO-Q-1-pax8.pax8-order.json` is of kind `pax8-order.json`.
+        name.split_once('.')
+            .map_or(name.clone(), |(_, k)| k.to_string())
+    };
+    Document {
+        path: f.path.to_string(),
+        owner,
+        kind,
+        body: f.bytes,
+    }
+}
+
+/// The kind of one of Tenor's files, from its fixed name pattern.
+fn tenor_kind(name: &str) -> String {
+    let kinds = [
+        ("SO-", "sales-order"),
+        ("PO-", "purchase-order"),
+        ("SCHED-", "invoice-schedule"),
+        ("RT-", "recurring-template"),
+        ("SUM-", "accept-summary"),
+        ("CO-", "change-order"),
+    ];
+    kinds
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map_or("document", |(_, k)| k)
+        .to_string()
 }
 
 /// Says what the record now holds.
@@ -114,73 +162,38 @@ fn rules_dir(rules: &[PathBuf]) -> Option<PathBuf> {
     }
 }
 
-/// Tenor's own documents, as their files' names and bytes.
-fn tenor_documents(a: &Accepted) -> Result<Vec<Document>, CliError> {
-    let mut out = Vec::new();
-    let mut put = |id: &str, kind: &str, body: Result<Vec<u8>, serde_json::Error>| {
-        body.map(|body| {
-            out.push(Document {
-                path: format!("{id}.json"),
-                owner: "tenor".into(),
-                kind: kind.into(),
-                body,
-            })
-        })
-    };
-    for po in &a.purchase_orders {
-        put(&po.id, "purchase-order", document_bytes(po))?;
-    }
-    put(
-        &a.schedule.id,
-        "invoice-schedule",
-        document_bytes(&a.schedule),
-    )?;
-    put(
-        &a.template.id,
-        "recurring-template",
-        document_bytes(&a.template),
-    )?;
-    put(&a.summary.id, "accept-summary", document_bytes(&a.summary))?;
-    put(
-        &a.sales_order.id,
-        "sales-order",
-        document_bytes(&a.sales_order),
-    )?;
-    Ok(out)
-}
-
-/// Vendors' own formats, through the plugins, each purchase order's rendering checked by
-/// reading it back; a failing plugin is reported and the others still run. True when one
-/// failed.
+/// Vendors' own formats, through the plugins, in memory, each purchase order's rendering
+/// checked by reading it back: what they made, and the plugins that failed to load.
 fn with_plugins(
     dir: &Path,
     accepted: &Accepted,
-    out: &Path,
     check: &dyn accept::OrderCheck,
-    ctx: &mut Ctx<'_>,
-) -> bool {
+) -> (accept::PluginOutput, Vec<String>) {
     let host = crate::host::Host::load_dir(dir);
-    let mut failed = false;
-    for f in &host.failures {
-        failed = true;
-        ctx.report(&CliError::Run(format!(
-            "plugin {}: {}",
-            f.path.display(),
-            f.message
-        )));
+    let failures = host
+        .failures
+        .iter()
+        .map(|f| format!("plugin {}: {}", f.path.display(), f.message))
+        .collect();
+    (
+        accept::render_with_plugins(&host, accepted, check),
+        failures,
+    )
+}
+
+/// Reports what the plugins could not do (a failing plugin does not stop the others) and
+/// their notes. True when one failed.
+fn report_plugins(out: &accept::PluginOutput, failures: &[String], ctx: &mut Ctx<'_>) -> bool {
+    for f in failures {
+        ctx.report(&CliError::Run(f.clone()));
     }
-    let rendered = accept::render_with_plugins(&host, accepted, out, check);
-    for p in &rendered.written {
-        ctx.status(format_args!("wrote {}", p.display()));
-    }
-    for note in &rendered.notes {
+    for note in &out.notes {
         ctx.notice("note", note.clone());
     }
-    for e in &rendered.errors {
-        failed = true;
-        ctx.report(&CliError::Run(e.to_string()));
+    for e in &out.errors {
+        ctx.report(&CliError::Run(e.clone()));
     }
-    failed
+    !failures.is_empty() || !out.errors.is_empty()
 }
 
 /// The engine's refusal of a quote, one problem per reason.
@@ -195,6 +208,6 @@ fn refused(file: &QuoteFile, errors: &[accept::AcceptError]) -> CliError {
                     .with_help(e.help.clone())
             })
             .collect(),
-        summary: Some("the quote was not accepted; nothing was recorded".into()),
+        summary: Some("the quote was not accepted; nothing was written".into()),
     }
 }

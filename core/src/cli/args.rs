@@ -79,6 +79,9 @@ pub enum Command {
         /// Record a changed quote or rules under an accepted quote id as its next revision
         #[arg(long)]
         revise: bool,
+        /// Let the export replace files in --out that no earlier export listed
+        #[arg(long, requires = "out")]
+        force: bool,
         /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
         #[arg(long)]
         plugins: Option<PathBuf>,
@@ -142,6 +145,9 @@ pub enum Command {
         /// Where to write them
         #[arg(long)]
         out: PathBuf,
+        /// Replace files in --out that no earlier export listed
+        #[arg(long)]
+        force: bool,
     },
     /// Rate a month of usage records (CSV) through the metered products' tiers
     Rate {

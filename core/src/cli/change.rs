@@ -79,7 +79,7 @@ pub fn change(args: ChangeArgs, ctx: &mut Ctx<'_>) -> CliResult {
         }
     };
     if let Some(out) = &args.out {
-        export::export(&mut record, &args.quote, revision, out, ctx)?;
+        export::export(&mut record, &args.quote, revision, out, false, ctx)?;
     }
     Ok(Exit::Success)
 }

@@ -59,7 +59,8 @@ fn format_file(
     match tenor_dsl::format::format_source(&name, &text) {
         Ok(formatted) if formatted != text => {
             if !check_only {
-                crate::files::atomic::write(path, formatted.as_bytes())
+                // A symlinked rule file stays a symlink, and keeps its permissions.
+                crate::files::atomic::replace_preserving(path, formatted.as_bytes())
                     .map_err(|e| CliError::Run(format!("cannot write {name}: {e}")))?;
             }
             outcome.changed.push(name);

@@ -118,6 +118,7 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             out,
             rules,
             revise,
+            force,
             plugins,
             no_plugins,
         } => {
@@ -131,6 +132,7 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
                 out: out.as_deref(),
                 rules: &rules,
                 revise,
+                force,
                 plugins: plugins.as_deref(),
                 db,
             };
@@ -231,11 +233,13 @@ fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             quote,
             revision,
             out,
+            force,
         } => {
             let args = export::ExportArgs {
                 quote,
                 revision,
                 out,
+                force,
             };
             export::export_cmd(&args, db, ctx)
         }

@@ -1,6 +1,6 @@
 //! Accepting a priced quote: the sales order, one purchase order per distributor, the invoice
-//! schedule, the recurring invoice template and a summary, written atomically and
-//! deterministically (the same quote and rules always give the same bytes).
+//! schedule, the recurring invoice template and a summary, made deterministically (the same
+//! quote and rules always give the same bytes) and written as one export (`files::export`).
 
 use crate::engine::catalogue::{
     Billing, Catalogue, PartNumber, Price, Rate, RouteRule, Sellable, TierTable,
@@ -8,10 +8,11 @@ use crate::engine::catalogue::{
 use crate::engine::pricing::{self, ChargeKind, PricedLine, PricedQuote};
 use crate::engine::quote::Quote;
 use crate::engine::tiers;
+use crate::files::export::{ExportError, ExportFile, ExportHead, ExportPath, ExportReport};
 use chrono::Datelike;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use tenor_plugin_sdk::docs::{self, Customer, Timing};
 
@@ -925,29 +926,31 @@ pub enum WriteError {
     /// Seat changes were applied to this quote's documents; accepting again would undo them.
     #[error("seat changes were applied to this quote's documents; accepting again would undo them")]
     Changed(Vec<PathBuf>),
-    /// A file could not be written.
+    /// The export refused the directory or the files (another quote's export, a file in the
+    /// way, two files under one name).
+    #[error("{0}")]
+    Export(#[from] ExportError),
+    /// A file could not be read, or a document could not be serialized.
     #[error("{0}")]
     Io(String),
 }
 
-/// Writes every document as `<id>.json` in `dir`, each atomically; the sales order is written
-/// last, so a run stopped part-way never leaves a sales order without its other documents.
-/// Returns the paths written. Existing documents of the same quote are replaced only when they
-/// were made from the same quote and rules (same fingerprint), or with `force`.
-pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, WriteError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| WriteError::Io(format!("cannot create {}: {e}", dir.display())))?;
-    if !force {
-        check_replaceable(dir, a)?;
-    }
-    let mut written = Vec::new();
+/// Tenor's documents of an accepted quote as files, each `<id>.json` at the top of the export
+/// (pretty JSON and a newline): the purchase orders, schedule, template and summary, then the
+/// sales order, in the order they are written, so a run stopped part-way never leaves a sales
+/// order without its other documents.
+pub fn files(a: &Accepted) -> Result<Vec<ExportFile>, WriteError> {
+    let mut out = Vec::with_capacity(a.purchase_orders.len() + 4);
     let mut put = |id: &str, json: Result<String, serde_json::Error>| -> Result<(), WriteError> {
         let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
         text.push('\n');
-        let path = dir.join(format!("{id}.json"));
-        crate::files::atomic::write(&path, text.as_bytes())
-            .map_err(|e| WriteError::Io(format!("cannot write {}: {e}", path.display())))?;
-        written.push(path);
+        let path = ExportPath::new(&[format!("{id}.json")])
+            .map_err(|e| WriteError::Export(ExportError::Io(e.to_string())))?;
+        out.push(ExportFile {
+            path,
+            bytes: text.into_bytes(),
+            owner: "tenor".into(),
+        });
         Ok(())
     };
     for po in &a.purchase_orders {
@@ -960,13 +963,53 @@ pub fn write(dir: &Path, a: &Accepted, force: bool) -> Result<Vec<PathBuf>, Writ
         &a.sales_order.id,
         serde_json::to_string_pretty(&a.sales_order),
     )?;
-    remove_stale_purchase_orders(dir, a, &written);
-    Ok(written)
+    Ok(out)
 }
 
-/// Refuses to replace documents of the quote that seat changes amended, or that were made from
-/// a different quote or rules.
-fn check_replaceable(dir: &Path, a: &Accepted) -> Result<(), WriteError> {
+/// The names Tenor's own documents take at the top of an export, and the manifest's: no
+/// plugin's folder may take one.
+fn top_level_names(a: &Accepted) -> BTreeSet<String> {
+    a.purchase_orders
+        .iter()
+        .map(|po| po.id.as_str())
+        .chain([
+            a.schedule.id.as_str(),
+            a.template.id.as_str(),
+            a.summary.id.as_str(),
+            a.sales_order.id.as_str(),
+        ])
+        .map(|id| format!("{id}.json"))
+        .chain([crate::files::export::MANIFEST.to_string()])
+        .collect()
+}
+
+/// Writes every document, and `plugin_files` (from [`render_with_plugins`]), into `dir` as one
+/// export with its `tenor.export/1` manifest. Existing documents of the same quote are replaced
+/// only when they were made from the same quote and rules (same fingerprint), or with `force`;
+/// purchase orders of distributors the quote no longer uses (listed by the previous export)
+/// are removed.
+pub fn write(
+    dir: &Path,
+    a: &Accepted,
+    plugin_files: Vec<ExportFile>,
+    force: bool,
+) -> Result<ExportReport, WriteError> {
+    check_writable(dir, a, force)?;
+    let mut all = files(a)?;
+    all.extend(plugin_files);
+    let head = ExportHead {
+        quote: a.sales_order.quote.clone(),
+        revision: None,
+    };
+    Ok(crate::files::export::write_export(dir, &head, &all, force)?)
+}
+
+/// Refuses (unless `force`) to replace documents of the quote that seat changes amended, or
+/// that were made from a different quote or rules. Nothing is written.
+pub fn check_writable(dir: &Path, a: &Accepted, force: bool) -> Result<(), WriteError> {
+    if force {
+        return Ok(());
+    }
     // Seat changes amend the sales order and schedule; accepting again would silently undo them.
     let change_prefix = format!("CO-{}-", a.sales_order.quote);
     let changes: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -1003,64 +1046,15 @@ fn check_replaceable(dir: &Path, a: &Accepted) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Removes purchase orders of distributors the quote no longer uses (after `force`), which
-/// would mislead; failures to remove are ignored, as the documents written are whole.
-fn remove_stale_purchase_orders(dir: &Path, a: &Accepted, written: &[PathBuf]) {
-    let prefix = format!("PO-{}-", a.sales_order.quote);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        // Only Tenor's own `PO-<quote>-<distributor>.json`, not a plugin's
-        // `…-pax8.pax8-order.json`.
-        let is_ours = name
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .is_some_and(|dist| !dist.contains('.'))
-            // `PO-Q-1-2-pax8.json` starts like Q-1's too: only a purchase order that says
-            // it belongs to this quote is ours to remove.
-            && std::fs::read_to_string(e.path())
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .is_some_and(|v| {
-                    // Any version: one written before the schema changed is as stale.
-                    v.get("schema")
-                        .and_then(|x| x.as_str())
-                        .is_some_and(|x| x.starts_with("tenor.purchase-order/"))
-                        && v.get("quote").and_then(|x| x.as_str())
-                            == Some(a.sales_order.quote.as_str())
-                });
-        if is_ours
-            && !written
-                .iter()
-                .any(|w| w.file_name() == Some(e.file_name().as_os_str()))
-        {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-}
-
-/// What the plugins made of an accepted quote.
+/// What the plugins made of an accepted quote, in memory: nothing is written here.
 #[derive(Debug, Default)]
 pub struct PluginOutput {
-    /// Files written.
-    pub written: Vec<PathBuf>,
+    /// Each plugin's files, under its own folder: `<plugin>/<name>.<ext>`.
+    pub files: Vec<ExportFile>,
     /// Things the user should know (a distributor without a plugin).
     pub notes: Vec<String>,
     /// Failures, each naming its plugin.
     pub errors: Vec<String>,
-}
-
-/// A plugin names its own files; only plain names may reach the file system.
-fn safe_file_name(name: &str, ext: &str) -> Option<String> {
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-            && !s.starts_with('.')
-    };
-    (ok(name) && ok(ext)).then(|| format!("{name}.{ext}"))
 }
 
 /// Compares a purchase order with the order lines a plugin read back from its own rendering
@@ -1075,18 +1069,20 @@ pub trait OrderCheck {
 }
 
 /// Renders every purchase order with its distributor's plugin and the sales documents with
-/// every PSA plugin, writing each result atomically beside Tenor's own documents. Each
-/// purchase order's rendering is first read back through its plugin and matched against the
-/// quote: a rendering that does not read back as the purchase order is refused (an error that
-/// names each difference) and none of its files is written.
+/// every PSA plugin, each file under the plugin's own folder (`pax8/PO-Q-1-pax8.pax8-order.json`)
+/// so that no plugin can replace Tenor's documents or another plugin's. Each purchase order's
+/// rendering is first read back through its plugin and matched against the quote: a rendering
+/// that does not read back as the purchase order is refused (an error that names each
+/// difference) and none of its files is kept; so is a plugin whose name cannot name a folder
+/// or takes one of Tenor's names, and a file whose name is not plain or is given twice.
 pub fn render_with_plugins(
     host: &crate::host::Host,
     a: &Accepted,
-    dir: &Path,
     check: &dyn OrderCheck,
 ) -> PluginOutput {
     use tenor_plugin_sdk::{Capability, Rendered, SalesInput, ops};
     let mut out = PluginOutput::default();
+    let taken = top_level_names(a);
     for po in &a.purchase_orders {
         usage_notes(po, &mut out);
         if po.lines.is_empty() {
@@ -1098,7 +1094,7 @@ pub fn render_with_plugins(
                     Ok(docs) => match checked_rendering(p, po, &docs, check) {
                         Ok(note) => {
                             out.notes.extend(note);
-                            write_rendered(&p.info.name, docs, dir, &mut out);
+                            keep_rendered(&p.info.name, docs, &taken, &mut out);
                         }
                         Err(e) => out.errors.push(e),
                     },
@@ -1117,7 +1113,7 @@ pub fn render_with_plugins(
     };
     for p in host.psas().filter(|p| p.can(Capability::RenderSales)) {
         match p.call::<_, Vec<Rendered>>(ops::RENDER_SALES, &input) {
-            Ok(docs) => write_rendered(&p.info.name, docs, dir, &mut out),
+            Ok(docs) => keep_rendered(&p.info.name, docs, &taken, &mut out),
             Err(e) => out
                 .errors
                 .push(format!("{e} (sales order {})", a.sales_order.id)),
@@ -1183,27 +1179,55 @@ fn checked_rendering(
     ))
 }
 
-/// Writes a plugin's documents atomically in `dir`, each under the plain name it gave.
-fn write_rendered(
+/// Keeps a plugin's documents, each as `<plugin>/<name>.<ext>`: refused (with an error, the
+/// others kept) when the name is not a plain file name or the plugin gave it before; all of
+/// them when the plugin's name cannot be a folder or is one of `taken` (Tenor's own names).
+fn keep_rendered(
     plugin: &str,
     docs: Vec<tenor_plugin_sdk::Rendered>,
-    dir: &Path,
+    taken: &BTreeSet<String>,
     out: &mut PluginOutput,
 ) {
+    use crate::files::names::validate_file_name;
+    let shown = plugin.escape_debug();
+    if let Err(why) = crate::files::names::validate_id(plugin) {
+        out.errors.push(format!(
+            "plugin `{shown}` has a name that cannot be a folder ({why}); none of its files was written"
+        ));
+        return;
+    }
+    if taken.contains(plugin) {
+        out.errors.push(format!(
+            "plugin `{shown}` has the name of one of Tenor's files; none of its files was written"
+        ));
+        return;
+    }
     for d in docs {
-        let Some(file) = safe_file_name(&d.name, &d.extension) else {
+        let file = format!("{}.{}", d.name, d.extension);
+        let plain = validate_file_name(&d.name)
+            .and_then(|()| validate_file_name(&d.extension))
+            .map_err(|e| e.to_string())
+            .and_then(|()| ExportPath::new(&[plugin, file.as_str()]).map_err(|e| e.to_string()));
+        let path = match plain {
+            Ok(p) => p,
+            Err(why) => {
+                out.errors.push(format!(
+                    "plugin `{shown}` named a file `{}`, which is not a plain file name ({why}); it was not written",
+                    file.escape_debug()
+                ));
+                continue;
+            }
+        };
+        if out.files.iter().any(|f| f.path == path) {
             out.errors.push(format!(
-                "plugin `{plugin}` named a file `{}.{}`, which is not a plain file name",
-                d.name, d.extension
+                "plugin `{shown}` named two files `{path}`; only the first was written"
             ));
             continue;
-        };
-        let path = dir.join(file);
-        match crate::files::atomic::write(&path, d.body.as_bytes()) {
-            Ok(()) => out.written.push(path),
-            Err(e) => out
-                .errors
-                .push(format!("cannot write {}: {e}", path.display())),
         }
+        out.files.push(ExportFile {
+            path,
+            bytes: d.body.into_bytes(),
+            owner: format!("plugin `{plugin}`"),
+        });
     }
 }

@@ -381,12 +381,39 @@ impl QuoteFile {
     pub fn parse(name: &str, text: &str) -> Result<QuoteFile, Box<QuoteError>> {
         check_json(name, text)?;
         let quote: Quote = yaml::from_str(text).map_err(|e| yaml_error(name, text, &e))?;
-        Ok(QuoteFile {
+        let file = QuoteFile {
             name: name.to_string(),
             text: text.to_string(),
             quote,
             positions: std::sync::OnceLock::new(),
-        })
+        };
+        file.check_id()?;
+        Ok(file)
+    }
+
+    /// Document file names are built from the quote id: one that is not a plain name
+    /// (`x/../../escaped`) is refused where it is written, before anything else happens.
+    fn check_id(&self) -> Result<(), Box<QuoteError>> {
+        let Err(why) = crate::files::names::validate_id(&self.quote.quote) else {
+            return Ok(());
+        };
+        let mut e = self.error(
+            "quote",
+            format!(
+                "the quote id `{}` cannot be used: {why}",
+                self.quote.quote.escape_debug()
+            ),
+            Some(
+                "document file names are made from the quote id: use 1 to 64 ASCII letters, \
+                 digits, `-`, `_` or `.`, not starting with `.` (for example Q-1001)"
+                    .into(),
+            ),
+        );
+        if let Some((line, col)) = self.positions().value("quote") {
+            e.line = Some(line);
+            e.column = Some(col);
+        }
+        Err(Box::new(e))
     }
 
     /// Reads and parses a quote file.
@@ -493,6 +520,22 @@ mod tests {
         let text = Q.replace("start: 2026-03-15", "start: 2026-02-30");
         let e = QuoteFile::parse("q.yaml", &text).err().unwrap();
         assert_eq!(e.line, Some(13));
+    }
+
+    #[test]
+    fn an_id_that_is_not_a_plain_name_is_refused_at_its_value() {
+        let text = Q.replace("quote: Q-1", "quote: x/../../escaped");
+        let e = QuoteFile::parse("q.yaml", &text).err().unwrap();
+        assert_eq!((e.line, e.column), (Some(1), Some(8)));
+        assert_eq!(e.field, "quote");
+        assert!(e.message.contains("`x/../../escaped`"), "{}", e.message);
+        assert!(e.message.contains("`/` (character 2)"), "{}", e.message);
+        let long = Q.replace("quote: Q-1", &format!("quote: {}", "Q".repeat(65)));
+        let e = QuoteFile::parse("q.yaml", &long).err().unwrap();
+        assert!(e.message.contains("65 characters"), "{}", e.message);
+        let dot = Q.replace("quote: Q-1", "quote: \".hidden\"");
+        let e = QuoteFile::parse("q.yaml", &dot).err().unwrap();
+        assert!(e.message.contains("starts with `.`"), "{}", e.message);
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! Reading and writing files: atomic writes and YAML/JSON documents with field positions.
+//! Reading and writing files: atomic writes, safe names, exports with their manifest, and
+//! YAML/JSON documents with field positions.
 
 pub mod atomic;
+pub mod export;
+pub mod names;
 pub mod yaml;

@@ -51,6 +51,8 @@ fn clean_message(msg: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Positions {
     map: HashMap<String, (usize, usize)>,
+    /// Where each scalar value (not its key) was written.
+    values: HashMap<String, (usize, usize)>,
 }
 
 impl Positions {
@@ -61,7 +63,16 @@ impl Positions {
         if parser.load(&mut r, false).is_err() {
             return Positions::default();
         }
-        Positions { map: r.map }
+        Positions {
+            map: r.map,
+            values: r.values,
+        }
+    }
+
+    /// 1-based line and column of a scalar's value (`Q-1` in `quote: Q-1`), for an error
+    /// about the value rather than the field.
+    pub fn value(&self, path: &str) -> Option<(usize, usize)> {
+        self.values.get(path).copied()
     }
 
     /// 1-based line and column of a path, or of its nearest recorded parent.
@@ -86,6 +97,7 @@ enum Frame {
 struct Recorder {
     stack: Vec<Frame>,
     map: HashMap<String, (usize, usize)>,
+    values: HashMap<String, (usize, usize)>,
 }
 
 impl Recorder {
@@ -140,6 +152,9 @@ impl MarkedEventReceiver for Recorder {
                     }
                 } else {
                     if let Some(p) = self.value_path() {
+                        self.values
+                            .entry(p.clone())
+                            .or_insert((mark.line(), mark.col() + 1));
                         self.record(p, mark);
                     }
                     self.after_value();
@@ -175,6 +190,7 @@ mod tests {
         let text = "quote: Q1\ncustomer:\n  id: C1\nlines:\n  - product: A\n    quantity: 3\n  - product: B\n    quantity: 4\n";
         let p = Positions::of(text);
         assert_eq!(p.get("quote"), Some((1, 1)));
+        assert_eq!(p.value("quote"), Some((1, 8)));
         assert_eq!(p.get("customer.id"), Some((3, 3)));
         assert_eq!(p.get("lines[0].product"), Some((5, 5)));
         assert_eq!(p.get("lines[1].quantity"), Some((8, 5)));

@@ -244,6 +244,16 @@ impl Pair {
         let sched_doc = sound(docs, &sched_path, quote, revision)?;
         let so: SalesOrder = parsed(so_doc, quote, revision)?;
         let sched: InvoiceSchedule = parsed(sched_doc, quote, revision)?;
+        if so.quote != quote {
+            return Err(disagree(
+                quote,
+                revision,
+                format!(
+                    "{so_path} is the sales order of quote `{}`, not `{quote}`",
+                    so.quote.escape_debug()
+                ),
+            ));
+        }
         let paired = so_doc.change_seq == sched_doc.change_seq
             && so.fingerprint == fingerprint
             && sched.sales_order == so.id;
