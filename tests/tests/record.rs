@@ -252,13 +252,19 @@ fn a_database_from_a_newer_tenor_or_with_an_altered_migration_is_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn log_and_show_read_the_history_and_the_documents() {
-    let dir = scratch("log");
+/// Q-1001 accepted and exported into `out`, then line 1 changed to 27 seats.
+fn accepted_and_changed(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = scratch(name);
     let db = dir.join("tenor.db");
     let out = dir.join("out");
     ok(&accept(&db, &example(), &["--out", s(&out)]));
     ok(&change(&db, &[]));
+    (dir, db, out)
+}
+
+#[test]
+fn log_reads_the_history() {
+    let (dir, db, _) = accepted_and_changed("log");
     let o = tenor(&["--db", s(&db), "log", "Q-1001", "--format", "json"]);
     ok(&o);
     let log: Value = serde_json::from_str(&o.stdout).unwrap();
@@ -290,6 +296,12 @@ fn log_and_show_read_the_history_and_the_documents() {
         table.stdout
     );
 
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn show_and_export_read_the_current_documents() {
+    let (dir, db, out) = accepted_and_changed("show");
     // The current sales order is the amended one; `show --document` prints its bytes.
     let o = tenor(&[
         "--db",

@@ -9,8 +9,8 @@
 //! revision's documents are either all of the old acceptance or all of the new one.
 //!
 //! By default 6 kills of a 2,000-line quote (a few seconds in a debug build);
-//! `TENOR_KILL_RUNS=50 TENOR_KILL_LINES=50000` runs the full figures (see the report in
-//! the commit). `TENOR_KILL_SEED` repeats a run's moments.
+//! `TENOR_KILL_RUNS=50 TENOR_KILL_LINES=50000 TENOR_KILL_BIN=target/release/tenor` runs the
+//! issue's full figures with a release binary. `TENOR_KILL_SEED` repeats a run's moments.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -107,8 +107,14 @@ fn name(p: Phase) -> &'static str {
     }
 }
 
+/// The binary killed: `TENOR_KILL_BIN` (a release build, for the full run) or the one cargo
+/// built beside this test.
+fn binary() -> PathBuf {
+    std::env::var_os("TENOR_KILL_BIN").map_or_else(tenor_binary, PathBuf::from)
+}
+
 fn command(setup: &Setup, p: Phase, db: &Path, out: &Path) -> Command {
-    let mut c = Command::new(tenor_binary());
+    let mut c = Command::new(binary());
     c.arg("--quiet")
         .arg("--db")
         .arg(db)
@@ -193,7 +199,7 @@ fn setup(lines: u64) -> Setup {
         dir,
     };
     let work = setup.dir.join("work.db");
-    let mut first = Command::new(tenor_binary());
+    let mut first = Command::new(binary());
     first
         .args(["--quiet", "--db", work.to_str().unwrap(), "accept"])
         .arg(&quote)
