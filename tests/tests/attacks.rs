@@ -41,6 +41,29 @@ fn db_for(out: &Path) -> PathBuf {
     out.with_extension("db")
 }
 
+/// `tenor change Q-1001` (line 1 to 30 seats on 2027-06-24) on the record of `out`, exported
+/// into `out`.
+fn change(out: &Path) -> Output {
+    let rules = root().join("rules");
+    let db = db_for(out);
+    tenor(&[
+        "--db",
+        s(&db),
+        "change",
+        "Q-1001",
+        "--line",
+        "1",
+        "--quantity",
+        "30",
+        "--date",
+        "2027-06-24",
+        "--rules",
+        s(&rules),
+        "--out",
+        s(out),
+    ])
+}
+
 /// `tenor --db OUT.db accept QUOTE --rules rules/ --out OUT` with `extra` arguments.
 fn accept(quote: &Path, out: &Path, extra: &[&str]) -> Output {
     let rules = root().join("rules");
@@ -490,24 +513,7 @@ fn symlinks_at_the_old_temporary_names_do_not_redirect_change() {
     .map(|d| old_temp(d))
     .collect();
     plant(&out, &victim, &names);
-    let rules = root().join("rules");
-    let db = db_for(&out);
-    let o = tenor(&[
-        "--db",
-        s(&db),
-        "change",
-        "Q-1001",
-        "--line",
-        "1",
-        "--quantity",
-        "30",
-        "--date",
-        "2027-06-24",
-        "--rules",
-        s(&rules),
-        "--out",
-        s(&out),
-    ]);
+    let o = change(&out);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(out.join("CO-Q-1001-1-2027-06-24.json").is_file());
@@ -546,23 +552,7 @@ fn a_sales_order_edited_to_climb_out_is_refused_by_change() {
     .unwrap();
     drop(c);
     let before = tree(&out);
-    let rules = root().join("rules");
-    let o = tenor(&[
-        "--db",
-        s(&db),
-        "change",
-        "Q-1001",
-        "--line",
-        "1",
-        "--quantity",
-        "30",
-        "--date",
-        "2027-06-24",
-        "--rules",
-        s(&rules),
-        "--out",
-        s(&out),
-    ]);
+    let o = change(&out);
     assert_eq!(o.exit, Exit::Failure, "{}", o.stderr);
     assert!(
         o.stderr
