@@ -131,6 +131,41 @@ fn the_same_quote_twice_is_one_revision_and_a_changed_one_needs_revise() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+// The rules' git commit is recorded only when they are committed and clean; rules copied into
+// an ignored folder (target/tmp, inside this work tree) are not in any commit.
+#[test]
+fn the_rules_git_commit_is_recorded_only_for_committed_rules() {
+    let dir = scratch("git");
+    let copy = dir.join("rules");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in tenor_tests::rule_files() {
+        let name = f.0.strip_prefix("rules/").unwrap();
+        std::fs::write(copy.join(name), f.1).unwrap();
+    }
+    assert_eq!(tenor_core::record::git::rules_revision(&copy), None);
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(rules_dir())
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let clean =
+        git(&["status", "--porcelain", "--ignored", "--", "."]).is_some_and(|s| s.is_empty());
+    let expected = git(&["rev-parse", "HEAD"]).filter(|_| clean);
+    assert_eq!(
+        tenor_core::record::git::rules_revision(&rules_dir()),
+        expected
+    );
+    if let Some(head) = &expected {
+        assert_eq!(head.len(), 40, "{head}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn doc_body(r: &Record, quote: &str, rev: u32, path: &str) -> Vec<u8> {
     r.documents(quote, rev)
         .unwrap()

@@ -5,12 +5,20 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// `HEAD` of the work tree holding `dir`, when git is installed, `dir` is in a work tree and
-/// nothing under `dir` differs from `HEAD` (no changes, no untracked files); `None` otherwise.
+/// nothing under `dir` differs from `HEAD` (no changes, no untracked or ignored files: rules in
+/// an ignored folder are in no commit); `None` otherwise.
 pub fn rules_revision(dir: &Path) -> Option<String> {
     let head = git(dir, &["rev-parse", "--verify", "HEAD"])?;
     let status = git(
         dir,
-        &["status", "--porcelain", "--untracked-files=all", "--", "."],
+        &[
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--ignored",
+            "--",
+            ".",
+        ],
     )?;
     let head = head.trim();
     (status.trim().is_empty() && !head.is_empty()).then(|| head.to_string())
