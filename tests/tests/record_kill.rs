@@ -10,7 +10,10 @@
 //!
 //! By default 6 kills of a 2,000-line quote (a few seconds in a debug build);
 //! `TENOR_KILL_RUNS=50 TENOR_KILL_LINES=50000 TENOR_KILL_BIN=target/release/tenor` runs the
-//! issue's full figures with a release binary. `TENOR_KILL_SEED` repeats a run's moments.
+//! issue's full figures with a release binary; `TENOR_KILL_SEED` repeats a run's moments.
+//! Measured on the 2-core machine: 50 kills of a 10,000-line quote with a release binary, 6 min
+//! (20 left the record as before, 9 as after, 21 had ended); a 50,000-line quote takes about a
+//! minute a kill and about 3 GB of scratch space (its database is 440 MB, copied per run).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
