@@ -235,3 +235,29 @@ pub fn tenor(args: &[&str]) -> Output {
         stderr: String::from_utf8_lossy(&err.into_inner()).into_owned(),
     }
 }
+
+/// The `tenor` binary cargo built beside the running test (`target/<profile>/tenor`), built
+/// now if it is missing: `CARGO_BIN_EXE_tenor` is only set for tenor-core's own tests.
+pub fn tenor_binary() -> PathBuf {
+    let deps = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = deps
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let bin = profile_dir.join(format!("tenor{}", std::env::consts::EXE_SUFFIX));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "--quiet", "-p", "tenor-core", "--bin", "tenor"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let target_dir = profile_dir.parent().expect("the target directory");
+    let status = build
+        .env("CARGO_TARGET_DIR", target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the tenor binary failed");
+    assert!(bin.exists(), "{} was not built", bin.display());
+    bin
+}

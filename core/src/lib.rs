@@ -11,3 +11,4 @@ pub mod engine;
 pub mod files;
 pub mod host;
 pub mod matching;
+pub mod record;

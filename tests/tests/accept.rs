@@ -46,8 +46,16 @@ fn tenor(args: &[&str]) -> Out {
     }
 }
 
+/// The record beside an output directory: `<out>.db`, so each test has its own.
+fn db_for(out: &Path) -> String {
+    format!("{}.db", out.display())
+}
+
 fn accept(quote: &Path, rules: &Path, out: &Path) -> Out {
+    let db = db_for(out);
     tenor(&[
+        "--db",
+        &db,
         "accept",
         quote.to_str().unwrap(),
         "--rules",
@@ -364,20 +372,26 @@ fn accepting_twice_gives_identical_bytes_and_a_different_quote_is_refused() {
     let o = accept(&q2, &r, &dir);
     assert_eq!(o.exit, Exit::Failure);
     assert!(
-        o.stderr.contains("made from a different quote or rules"),
+        o.stderr
+            .contains("was accepted before (revision 1) from a different quote or rules")
+            && o.stderr
+                .contains("pass --revise to record it as revision 2"),
         "{}",
         o.stderr
     );
     assert_eq!(read_all(&dir), first, "refused: nothing changed");
 
+    let db = db_for(&dir);
     let o = tenor(&[
+        "--db",
+        &db,
         "accept",
         q2.to_str().unwrap(),
         "--rules",
         r.to_str().unwrap(),
         "--out",
         dir.to_str().unwrap(),
-        "--force",
+        "--revise",
         "--no-plugins",
     ]);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);

@@ -36,10 +36,48 @@ fn example_quote() -> PathBuf {
     root().join("rules/quotes/q1001-dental-practice.yaml")
 }
 
-/// `tenor accept QUOTE --rules rules/ --out OUT` with `extra` arguments.
+/// The record of a test's export directory: `<out>.db`, beside it.
+fn db_for(out: &Path) -> PathBuf {
+    out.with_extension("db")
+}
+
+/// `tenor change Q-1001` (line 1 to 30 seats on 2027-06-24) on the record of `out`, exported
+/// into `out`.
+fn change(out: &Path) -> Output {
+    let rules = root().join("rules");
+    let db = db_for(out);
+    tenor(&[
+        "--db",
+        s(&db),
+        "change",
+        "Q-1001",
+        "--line",
+        "1",
+        "--quantity",
+        "30",
+        "--date",
+        "2027-06-24",
+        "--rules",
+        s(&rules),
+        "--out",
+        s(out),
+    ])
+}
+
+/// `tenor --db OUT.db accept QUOTE --rules rules/ --out OUT` with `extra` arguments.
 fn accept(quote: &Path, out: &Path, extra: &[&str]) -> Output {
     let rules = root().join("rules");
-    let mut args = vec!["accept", s(quote), "--rules", s(&rules), "--out", s(out)];
+    let db = db_for(out);
+    let mut args = vec![
+        "--db",
+        s(&db),
+        "accept",
+        s(quote),
+        "--rules",
+        s(&rules),
+        "--out",
+        s(out),
+    ];
     args.extend(extra);
     tenor(&args)
 }
@@ -296,8 +334,11 @@ fn two_quotes_whose_purchase_orders_share_a_name_cannot_share_a_folder() {
     let (rules_eu, q1) = starter(&base, "eu-pax8", "Q-1");
     let (rules, q1eu) = starter(&base, "pax8", "Q-1-eu");
     let out = base.join("out");
+    let db = base.join("tenor.db");
     let run = |q: &Path, r: &Path, extra: &[&str]| {
         let mut args = vec![
+            "--db",
+            s(&db),
             "accept",
             s(q),
             "--rules",
@@ -472,65 +513,54 @@ fn symlinks_at_the_old_temporary_names_do_not_redirect_change() {
     .map(|d| old_temp(d))
     .collect();
     plant(&out, &victim, &names);
-    let so = out.join("SO-Q-1001.json");
-    let rules = root().join("rules");
-    let o = tenor(&[
-        "change",
-        "--order",
-        s(&so),
-        "--line",
-        "1",
-        "--quantity",
-        "30",
-        "--date",
-        "2027-06-24",
-        "--rules",
-        s(&rules),
-        "--out",
-        s(&out),
-    ]);
+    let o = change(&out);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(out.join("CO-Q-1001-1-2027-06-24.json").is_file());
     std::fs::remove_dir_all(&base).unwrap();
 }
 
+// With the record, `change` no longer reads the exported files: a sales order edited in the
+// export is not what it amends. The attack moves to the record itself: a stored sales order
+// rewritten (hash and all) to name the quote `../x` is refused, and nothing is written.
 #[test]
 fn a_sales_order_edited_to_climb_out_is_refused_by_change() {
     let base = scratch("change-escape");
     let out = base.join("a/out");
     let o = accept(&example_quote(), &out, &["--no-plugins"]);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
-    let so = out.join("SO-Q-1001.json");
-    let text = std::fs::read_to_string(&so).unwrap();
+    let db = db_for(&out);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let text: Vec<u8> = c
+        .query_row(
+            "SELECT body FROM documents WHERE path = 'SO-Q-1001.json'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let text = String::from_utf8(text).unwrap();
     let edited = text.replace("\"quote\": \"Q-1001\"", "\"quote\": \"../x\"");
     assert_ne!(edited, text);
-    std::fs::write(&so, edited).unwrap();
-    let before = tree(&base);
-    let rules = root().join("rules");
-    let o = tenor(&[
-        "change",
-        "--order",
-        s(&so),
-        "--line",
-        "1",
-        "--quantity",
-        "30",
-        "--date",
-        "2027-06-24",
-        "--rules",
-        s(&rules),
-        "--out",
-        s(&out),
-    ]);
+    let sha: String = Sha256::digest(edited.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    c.execute(
+        "UPDATE documents SET body = ?1, sha256 = ?2 WHERE path = 'SO-Q-1001.json'",
+        rusqlite::params![edited.as_bytes(), sha],
+    )
+    .unwrap();
+    drop(c);
+    let before = tree(&out);
+    let o = change(&out);
     assert_eq!(o.exit, Exit::Failure, "{}", o.stderr);
     assert!(
         o.stderr
-            .contains("the sales order's `quote` `../x` cannot name files"),
+            .contains("SO-Q-1001.json is the sales order of quote `../x`, not `Q-1001`"),
         "{}",
         o.stderr
     );
-    assert_eq!(tree(&base), before);
+    assert_eq!(tree(&out), before);
     std::fs::remove_dir_all(&base).unwrap();
 }
 

@@ -24,7 +24,15 @@ fn scratch(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("change-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
+    for ext in ["db", "db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(d.with_extension(ext));
+    }
     d
+}
+
+/// The record of a test's output directory: `<dir>.db`, beside it.
+fn db_for(dir: &Path) -> PathBuf {
+    dir.with_extension("db")
 }
 
 fn scenario(name: &str) -> PathBuf {
@@ -43,6 +51,8 @@ fn accepted_into(name: &str, quote: &str, out: &Path) {
     let rules = scenario(name);
     let argv: Vec<std::ffi::OsString> = vec![
         "tenor".into(),
+        "--db".into(),
+        db_for(out).into(),
         "accept".into(),
         rules.join(quote).into(),
         "--rules".into(),
@@ -67,15 +77,18 @@ struct Out {
     stderr: String,
 }
 
-/// Runs `tenor change` on `SO-<quote>.json` in `dir`, writing back into `dir`.
+/// Runs `tenor change` on the latest revision of `quote` in the record of `dir`, exporting it
+/// into `dir` afterwards.
 fn change(rules: &str, dir: &Path, quote: &str, line: u32, quantity: &str, date: &str) -> Out {
     let args = ChangeArgs {
-        order: dir.join(format!("SO-{quote}.json")),
+        quote: quote.into(),
+        revision: None,
         line,
         quantity: Decimal::from_str(quantity).unwrap(),
         date: date.parse().unwrap(),
-        out: dir.to_path_buf(),
+        out: Some(dir.to_path_buf()),
         rules: vec![scenario(rules)],
+        db: Some(db_for(dir)),
     };
     let mut out = Vec::new();
     let mut err = Vec::new();
@@ -717,7 +730,7 @@ fn the_same_change_twice_is_applied_once() {
     assert_eq!(o.exit, Exit::Failure);
     assert!(
         o.stderr
-            .contains("already holds a different change: line 1 to 15 on 2027-06-24"),
+            .contains("already recorded as a different change: line 1 to 15 on 2027-06-24"),
         "{}",
         o.stderr
     );
@@ -734,17 +747,30 @@ fn the_same_change_twice_is_applied_once() {
     ok(&o);
     assert!(
         o.stdout
-            .contains("was applied before (the documents have changed since); nothing written"),
+            .contains("was applied before (later changes followed it); nothing written"),
         "{}",
         o.stdout
     );
     assert_eq!(doc(&dir, "SO-Q-CHG-1")["lines"][0]["quantity"], "16");
 }
 
-// Long: one scenario followed end to end, each step checked against its hand-worked numbers.
+/// Runs `tenor` in-process on the record of `dir`.
+fn tenor_on(dir: &Path, args: &[std::ffi::OsString]) -> (Exit, String) {
+    let mut argv: Vec<std::ffi::OsString> = vec!["tenor".into(), "--db".into(), db_for(dir).into()];
+    argv.extend(args.iter().cloned());
+    let mut stdout = Vec::new();
+    let mut err = NoColor::new(Vec::new());
+    let exit = run(argv, &mut stdout, &mut err);
+    (
+        exit,
+        String::from_utf8_lossy(&err.into_inner()).into_owned(),
+    )
+}
+
+// Long: one scenario followed end to end: a change, accepting again, a new revision.
 #[test]
-fn a_change_stopped_part_way_is_completed() {
-    let dir = accepted("change-seats", "quote.yaml", "interrupted");
+fn a_change_stays_with_its_revision_and_a_new_revision_starts_from_the_quote() {
+    let dir = accepted("change-seats", "quote.yaml", "revisions");
     let so_before = std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap();
     ok(&change(
         "change-seats",
@@ -756,78 +782,72 @@ fn a_change_stopped_part_way_is_completed() {
     ));
     let so_after = std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap();
     let sched_after = std::fs::read(dir.join("SCHED-Q-CHG-1.json")).unwrap();
-    // As if the run stopped after the schedule was written.
-    std::fs::write(dir.join("SO-Q-CHG-1.json"), &so_before).unwrap();
-    let o = change("change-seats", &dir, "Q-CHG-1", 1, "15", "2027-06-24");
-    ok(&o);
-    assert!(
-        o.stdout
-            .contains("the documents did not show this change yet"),
-        "{}",
-        o.stdout
-    );
-    assert_eq!(
-        std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap(),
-        so_after
-    );
-    assert_eq!(
-        std::fs::read(dir.join("SCHED-Q-CHG-1.json")).unwrap(),
-        sched_after
-    );
-    // Accepting the quote again would undo the change: it is refused…
+    assert_ne!(so_before, so_after);
     let rules = scenario("change-seats");
-    let accept_again = |force: bool| {
+    let accept = |quote: &Path, revise: bool| {
         let mut argv: Vec<std::ffi::OsString> = vec![
-            "tenor".into(),
             "accept".into(),
-            rules.join("quote.yaml").into(),
+            quote.into(),
             "--rules".into(),
             rules.clone().into(),
             "--out".into(),
             dir.clone().into(),
         ];
-        if force {
-            argv.push("--force".into());
+        if revise {
+            argv.push("--revise".into());
         }
-        let mut stdout = Vec::new();
-        let mut err = NoColor::new(Vec::new());
-        let exit = run(argv, &mut stdout, &mut err);
-        (
-            exit,
-            String::from_utf8_lossy(&err.into_inner()).into_owned(),
-        )
+        tenor_on(&dir, &argv)
     };
-    let (exit, msg) = accept_again(false);
-    assert_eq!(exit, Exit::Failure);
-    assert!(msg.contains("seat changes applied"), "{msg}");
+    // Accepting the same quote again changes nothing: the changed documents are exported.
+    let (exit, msg) = accept(&rules.join("quote.yaml"), false);
+    assert_eq!(exit, Exit::Success, "{msg}");
+    assert!(msg.contains("nothing changed"), "{msg}");
     assert_eq!(
         std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap(),
         so_after
     );
-    // …unless forced, which starts over from the quote; the change order then applies again as
-    // recorded, to the same bytes.
-    let (exit, msg) = accept_again(true);
+    // A changed quote under the same id is refused without --revise…
+    let edited = dir.with_extension("quote.yaml");
+    let text = std::fs::read_to_string(rules.join("quote.yaml")).unwrap();
+    let reordered = text.replace("quantity: 10", "quantity: 11");
+    assert_ne!(reordered, text, "the scenario sells 10 seats on a line");
+    std::fs::write(&edited, reordered).unwrap();
+    let (exit, msg) = accept(&edited, false);
+    assert_eq!(exit, Exit::Failure, "{msg}");
+    assert!(msg.contains("--revise"), "{msg}");
+    assert_eq!(
+        std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap(),
+        so_after
+    );
+    // …and with it becomes revision 2, made from the quote, without revision 1's change.
+    let (exit, msg) = accept(&edited, true);
+    assert_eq!(exit, Exit::Success, "{msg}");
+    assert!(msg.contains("recorded Q-CHG-1 revision 2"), "{msg}");
+    assert_eq!(doc(&dir, "SO-Q-CHG-1")["lines"][0]["quantity"], "11");
+    // Revision 1 stays readable, with its change.
+    let old = dir.with_extension("rev1");
+    let (exit, msg) = tenor_on(
+        &dir,
+        &[
+            "export".into(),
+            "Q-CHG-1".into(),
+            "--revision".into(),
+            "1".into(),
+            "--out".into(),
+            old.clone().into(),
+        ],
+    );
     assert_eq!(exit, Exit::Success, "{msg}");
     assert_eq!(
-        std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap(),
-        so_before
-    );
-    ok(&change(
-        "change-seats",
-        &dir,
-        "Q-CHG-1",
-        1,
-        "15",
-        "2027-06-24",
-    ));
-    assert_eq!(
-        std::fs::read(dir.join("SO-Q-CHG-1.json")).unwrap(),
+        std::fs::read(old.join("SO-Q-CHG-1.json")).unwrap(),
         so_after
     );
     assert_eq!(
-        std::fs::read(dir.join("SCHED-Q-CHG-1.json")).unwrap(),
+        std::fs::read(old.join("SCHED-Q-CHG-1.json")).unwrap(),
         sched_after
     );
+    let _ = std::fs::remove_dir_all(&old);
+    let _ = std::fs::remove_file(&edited);
 }
 
 #[test]
@@ -870,19 +890,21 @@ fn changes_that_make_no_sense_are_refused() {
         assert_eq!(o.exit, Exit::Failure, "{line} {q} {date}: {}", o.stdout);
         assert!(o.stderr.contains(want), "{line} {q} {date}: {}", o.stderr);
     }
-    // A missing order could not be read: exit 2.
+    // A quote the record does not hold: exit 2.
     let args = ChangeArgs {
-        order: dir.join("SO-NOPE.json"),
+        quote: "Q-NOPE".into(),
+        revision: None,
         line: 1,
         quantity: Decimal::from(5),
         date: "2027-01-15".parse().unwrap(),
-        out: dir.clone(),
+        out: None,
         rules: vec![scenario("change-seats")],
+        db: Some(db_for(&dir)),
     };
     let r = change_cmd(args, &mut Vec::new(), &mut Vec::new());
     assert!(
         r.unwrap_err()
             .to_string()
-            .contains("cannot read the sales order")
+            .contains("no quote `Q-NOPE` in the record")
     );
 }

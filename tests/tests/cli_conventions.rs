@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
-use tenor_tests::{rules_dir, tenor};
+use tenor_tests::{rules_dir, tenor, tenor_binary};
 
 /// Runs `tenor` in-process, writing its output to `out`.
 fn tenor_into(args: &[&str], out: &mut dyn Write) -> (Exit, String) {
@@ -77,6 +77,7 @@ fn every_subcommand_reports_errors_as_one_json_document() {
     std::fs::write(plugins.join(junk), "not a library").unwrap();
     let missing = s(&dir).to_string() + "/missing";
     let missing = missing.as_str();
+    let db = dir.join("empty.db");
     let cases: Vec<Vec<&str>> = vec![
         vec!["check", missing],
         vec!["fmt", missing],
@@ -85,17 +86,19 @@ fn every_subcommand_reports_errors_as_one_json_document() {
         vec!["accept", missing, "--out", s(&dir), "--no-plugins"],
         vec![
             "change",
-            "--order",
-            missing,
+            "Q-1",
             "--line",
             "1",
             "--quantity",
             "2",
             "--date",
             "2027-01-01",
-            "--out",
-            s(&dir),
+            "--rules",
+            missing,
         ],
+        vec!["log", "Q-1", "--db", s(&db)],
+        vec!["show", "Q-1", "--db", s(&db)],
+        vec!["export", "Q-1", "--out", s(&dir), "--db", s(&db)],
         vec!["rate", missing, "--period", "2027-01"],
         vec!["match", "--quote", missing, "--order", missing],
         vec!["plugins", "list", "--plugins", s(&plugins)],
@@ -233,29 +236,6 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
     assert_eq!((exit, stderr.as_str()), (Exit::Success, ""));
 }
 
-/// The `tenor` binary cargo built beside this test (`target/<profile>/tenor`), built now if
-/// it is missing: `CARGO_BIN_EXE_tenor` is only set for tenor-core's own tests.
-fn tenor_binary() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let profile_dir = deps.parent().unwrap().parent().unwrap();
-    let bin = profile_dir.join(format!("tenor{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "tenor-core", "--bin", "tenor"]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let target_dir = profile_dir.parent().unwrap();
-    let status = build
-        .env("CARGO_TARGET_DIR", target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the tenor binary failed");
-    assert!(bin.exists(), "{} was not built", bin.display());
-    bin
-}
-
 #[test]
 fn a_real_pipe_closed_after_one_line_ends_quietly_with_exit_0() {
     // A quote big enough that its JSON cannot fit in the pipe's buffer: the binary is still
@@ -295,7 +275,10 @@ fn status_lines_go_to_stderr_and_quiet_silences_them() {
     let dir = scratch_dir("quiet");
     let q = example_quote();
     let r = rules_dir();
+    let db = dir.join("tenor.db");
     let args = [
+        "--db",
+        s(&db),
         "accept",
         s(&q),
         "--rules",
@@ -320,12 +303,15 @@ fn status_lines_go_to_stderr_and_quiet_silences_them() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 15] = [
     "check",
     "price",
     "explain",
     "accept",
     "change",
+    "log",
+    "show",
+    "export",
     "rate",
     "match",
     "plugins",

@@ -580,6 +580,8 @@ fn accepted_documents_match_their_quote() {
     let code = tenor_core::cli::run(
         vec![
             "tenor".into(),
+            "--db".into(),
+            out.with_extension("db").into_os_string(),
             "accept".into(),
             quote.clone().into_os_string(),
             "--rules".into(),

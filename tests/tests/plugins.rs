@@ -71,7 +71,10 @@ fn accept_writes_the_pax8_order_and_it_reads_back() {
     let out_dir = Scratch::new("accept-out");
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
     let rules = root().join("rules");
+    let db = out_dir.with_extension("db");
     let (code, out, err) = tenor(&[
+        "--db",
+        db.to_str().unwrap(),
         "accept",
         quote.to_str().unwrap(),
         "--rules",
@@ -532,7 +535,10 @@ fn accept_quote(
     }
     let out_dir = Scratch::new(&format!("{name}-out"));
     let quote = root().join("rules/quotes").join(quote);
+    let db = out_dir.with_extension("db");
     let (code, out, err) = tenor(&[
+        "--db",
+        db.to_str().unwrap(),
         "accept",
         quote.to_str().unwrap(),
         "--rules",

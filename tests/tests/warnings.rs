@@ -220,11 +220,14 @@ fn a_line_starting_before_the_quote_date_warns_at_its_start_on_price_explain_and
     let (dir, q) = early_quote("early-human");
     let rules = rules_dir();
     let out = dir.join("accepted");
+    let db = dir.join("tenor.db");
     let runs: [Vec<&str>; 3] = [
         vec!["--quiet", "price", s(&q), "--rules", s(&rules)],
         vec!["--quiet", "explain", s(&q), "--rules", s(&rules)],
         vec![
             "--quiet",
+            "--db",
+            s(&db),
             "accept",
             s(&q),
             "--rules",
@@ -324,8 +327,11 @@ fn q1001_accepted(test: &str) -> PathBuf {
     let q = rules_dir()
         .join("quotes")
         .join("q1001-dental-practice.yaml");
+    let db = dir.join("tenor.db");
     let o = tenor(&[
         "--quiet",
+        "--db",
+        s(&db),
         "accept",
         s(&q),
         "--rules",
@@ -338,11 +344,13 @@ fn q1001_accepted(test: &str) -> PathBuf {
     dir
 }
 
-fn change<'a>(dir: &'a Path, so: &'a str, quantity: &'a str, date: &'a str) -> Vec<&'a str> {
+/// `tenor change Q-1001` on line 4, recorded in `dir/tenor.db` and exported into `dir`.
+fn change<'a>(dir: &'a Path, db: &'a Path, quantity: &'a str, date: &'a str) -> Vec<&'a str> {
     vec![
+        "--db",
+        s(db),
         "change",
-        "--order",
-        so,
+        "Q-1001",
         "--line",
         "4",
         "--quantity",
@@ -361,10 +369,12 @@ const CROSSED: &str = "line 4 `MS-DEVICE`: 60 falls in the tier `above 50` at 35
 #[test]
 fn a_change_crossing_a_volume_tier_warns_and_keeps_the_locked_rate() {
     let dir = q1001_accepted("tier-human");
-    let so = dir.join("SO-Q-1001.json");
+    // Tier warnings name the recorded sales order.
+    let so = Path::new("SO-Q-1001.json");
+    let db = dir.join("tenor.db");
     let rules = rules_dir();
     let mut argv = vec!["--quiet"];
-    argv.extend(change(&dir, s(&so), "60", "2027-02-10"));
+    argv.extend(change(&dir, &db, "60", "2027-02-10"));
     argv.extend(["--rules", s(&rules)]);
     let o = tenor(&argv);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
@@ -372,7 +382,7 @@ fn a_change_crossing_a_volume_tier_warns_and_keeps_the_locked_rate() {
         o.stderr,
         format!(
             "warning: {}: {CROSSED}\n  help: prices are locked for the term; billing the new tier sooner takes a new quote\n",
-            s(&so)
+            s(so)
         )
     );
     let co: Value = serde_json::from_str(
@@ -386,10 +396,12 @@ fn a_change_crossing_a_volume_tier_warns_and_keeps_the_locked_rate() {
 #[test]
 fn the_tier_warning_in_json_and_none_within_the_tier() {
     let dir = q1001_accepted("tier-json");
-    let so = dir.join("SO-Q-1001.json");
+    // Tier warnings name the recorded sales order.
+    let so = Path::new("SO-Q-1001.json");
+    let db = dir.join("tenor.db");
     let rules = rules_dir();
     let mut argv = vec!["--error-format", "json"];
-    argv.extend(change(&dir, s(&so), "60", "2027-02-10"));
+    argv.extend(change(&dir, &db, "60", "2027-02-10"));
     argv.extend(["--rules", s(&rules)]);
     let o = tenor(&argv);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
@@ -399,12 +411,12 @@ fn the_tier_warning_in_json_and_none_within_the_tier() {
     assert_eq!(w["severity"], "warning");
     assert_eq!(w["code"], "tier-crossed");
     assert_eq!(w["message"], CROSSED);
-    assert_eq!(w["file"], s(&so));
+    assert_eq!(w["file"], s(so));
     assert_eq!(w["field"], "lines[3].quantity");
 
     // Then 60 → 50: 50 is in `up to 50`, the tier 28 was sold in, so nothing is crossed.
     let mut argv = vec!["--quiet"];
-    argv.extend(change(&dir, s(&so), "50", "2027-03-10"));
+    argv.extend(change(&dir, &db, "50", "2027-03-10"));
     argv.extend(["--rules", s(&rules)]);
     let o = tenor(&argv);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);

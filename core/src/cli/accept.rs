@@ -1,32 +1,38 @@
-//! `tenor accept`: a quote's documents and vendors' own formats (through plugins), written
-//! as one export with its manifest.
+//! `tenor accept`: a quote's documents and vendors' own formats (through plugins) recorded as
+//! one revision in the record, then, with `--out`, exported with their manifest.
 
 use crate::cli::Ctx;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
 use crate::cli::render::errors::Problem;
-use crate::documents::accept::{self, Accepted, WriteError};
+use crate::cli::{db, export};
+use crate::documents::accept::{self, Accepted};
 use crate::engine::money::money;
 use crate::engine::quote::QuoteFile;
-use crate::files::export::ExportError;
+use crate::files::export::ExportFile;
+use crate::record::{Accepted as RecordAccepted, Document, NewRevision, git};
 use std::path::{Path, PathBuf};
 
 /// The arguments of `tenor accept`.
 pub struct AcceptArgs<'a> {
     /// The quote file.
     pub quote: &'a Path,
-    /// Where to write the documents.
-    pub dir: &'a Path,
+    /// Where to export the recorded documents, if anywhere.
+    pub out: Option<&'a Path>,
     /// The rule set.
     pub rules: &'a [PathBuf],
-    /// Replace documents made from a different quote or rules.
+    /// Record a changed quote (or rules) under an accepted quote id as its next revision.
+    pub revise: bool,
+    /// Let the export replace files in `out` that no earlier export listed.
     pub force: bool,
     /// Where the plugins are; `None` loads none.
     pub plugins: Option<&'a Path>,
+    /// The database (`--db`), when given.
+    pub db: Option<&'a Path>,
 }
 
-/// `tenor accept`: exit 0 when every document was written, 1 when the quote is refused or a
-/// plugin failed.
+/// `tenor accept`: exit 0 when the quote is recorded (or was, from the same quote and rules)
+/// and exported, 1 when the quote or the export is refused or a plugin failed.
 pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let rules = load::rules(args.rules)?;
     let file = load::quote(args.quote)?;
@@ -34,8 +40,6 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let fp = accept::fingerprint(&file.quote, &rules.texts);
     let accepted = accept::accept(&rules.catalogue, &file.quote, &priced, &fp)
         .map_err(|errors| refused(&file, &errors))?;
-    accept::check_writable(args.dir, &accepted, args.force)
-        .map_err(|e| write_refused(e, &file, args.dir))?;
     let (mut plugins, failures) = match args.plugins {
         Some(pd) => {
             let matcher = crate::matching::Matcher::new(&rules.catalogue);
@@ -48,16 +52,32 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
         }
         None => Default::default(),
     };
-    let plugin_files = std::mem::take(&mut plugins.files);
-    let report = accept::write(args.dir, &accepted, plugin_files, args.force)
-        .map_err(|e| write_refused(e, &file, args.dir))?;
-    for p in &report.written {
-        ctx.status(format_args!("wrote {}", p.display()));
-    }
-    for p in &report.removed {
-        ctx.status(format_args!("removed {}", p.display()));
-    }
+    let mut files = accept::files(&accepted).map_err(|e| CliError::Run(e.to_string()))?;
+    files.append(&mut plugins.files);
+    let documents: Vec<Document> = files.into_iter().map(document).collect();
+    let priced_json = serde_json::to_string_pretty(&priced)?;
+    let mut record = db::open(args.db, args.rules)?;
+    let quote = &file.quote.quote;
+    let done = record
+        .accept(
+            &NewRevision {
+                quote,
+                quote_file: &file.name,
+                quote_text: &file.text,
+                rules: &rules.texts,
+                rules_git: rules_dir(args.rules).and_then(|d| git::rules_revision(&d)),
+                fingerprint: &fp,
+                priced: &priced_json,
+                documents: &documents,
+            },
+            args.revise,
+        )
+        .map_err(db::error)?;
+    recorded(&done, quote, ctx);
     let plugin_failed = report_plugins(&plugins, &failures, ctx);
+    if let Some(out) = args.out {
+        export::export(&mut record, quote, done.revision, out, args.force, ctx)?;
+    }
     let t = &accepted.sales_order.totals;
     ctx.status(format_args!(
         "accepted {}: first invoice {}, MRR {}, contract value {} {}",
@@ -72,6 +92,74 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     } else {
         Exit::Success
     })
+}
+
+/// An export file as the record keeps it: its path, `tenor` or the plugin's name, its kind.
+fn document(f: ExportFile) -> Document {
+    let owner = f
+        .owner
+        .strip_prefix("plugin ")
+        .unwrap_or(&f.owner)
+        .to_string();
+    let name = f.path.components().last().cloned().unwrap_or_default();
+    let kind = if owner == "tenor" {
+        tenor_kind(&name)
+    } else {
+        // A plugin's `PO-Q-1-pax8.pax8-order.json` is of kind `pax8-order.json`.
+        name.split_once('.')
+            .map_or(name.clone(), |(_, k)| k.to_string())
+    };
+    Document {
+        path: f.path.to_string(),
+        owner,
+        kind,
+        body: f.bytes,
+    }
+}
+
+/// The kind of one of Tenor's files, from its fixed name pattern.
+fn tenor_kind(name: &str) -> String {
+    let kinds = [
+        ("SO-", "sales-order"),
+        ("PO-", "purchase-order"),
+        ("SCHED-", "invoice-schedule"),
+        ("RT-", "recurring-template"),
+        ("SUM-", "accept-summary"),
+        ("CO-", "change-order"),
+    ];
+    kinds
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map_or("document", |(_, k)| k)
+        .to_string()
+}
+
+/// Says what the record now holds.
+fn recorded(done: &RecordAccepted, quote: &str, ctx: &mut Ctx<'_>) {
+    if done.new {
+        ctx.status(format_args!(
+            "recorded {quote} revision {} at {}",
+            done.revision, done.accepted_at
+        ));
+    } else {
+        ctx.status(format_args!(
+            "{quote} revision {} was recorded at {} from the same quote and rules; nothing changed",
+            done.revision, done.accepted_at
+        ));
+    }
+}
+
+/// The directory of the rule set, for its git revision.
+fn rules_dir(rules: &[PathBuf]) -> Option<PathBuf> {
+    let first = rules
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("rules"));
+    if first.is_dir() {
+        Some(first)
+    } else {
+        first.parent().map(Path::to_path_buf)
+    }
 }
 
 /// Vendors' own formats, through the plugins, in memory, each purchase order's rendering
@@ -121,61 +209,5 @@ fn refused(file: &QuoteFile, errors: &[accept::AcceptError]) -> CliError {
             })
             .collect(),
         summary: Some("the quote was not accepted; nothing was written".into()),
-    }
-}
-
-/// Why the documents could not be written.
-fn write_refused(e: WriteError, file: &QuoteFile, dir: &Path) -> CliError {
-    let (message, help) = match e {
-        WriteError::Exists(path) => (
-            format!(
-                "{} already holds documents for quote `{}` made from a different quote or rules",
-                path.display(),
-                file.quote.quote
-            ),
-            "accept it into another directory, or pass --force to replace them",
-        ),
-        WriteError::Changed(paths) => {
-            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            (
-                format!(
-                    "quote `{}` has seat changes applied in {} ({}); accepting it again would undo them",
-                    file.quote.quote,
-                    dir.display(),
-                    names.join(", ")
-                ),
-                "pass --force to start over from the quote",
-            )
-        }
-        WriteError::Export(e) => return export_refused(e),
-        WriteError::Io(e) => return CliError::Run(e),
-    };
-    CliError::Refused {
-        problems: vec![Problem::new("accept", message).with_help(Some(help.to_string()))],
-        summary: None,
-    }
-}
-
-/// The export's refusal: the directory or the files are not safe to write (exit 1), or a file
-/// could not be written (exit 2).
-fn export_refused(e: ExportError) -> CliError {
-    let help = match &e {
-        ExportError::Io(m) => return CliError::Run(m.clone()),
-        ExportError::OtherQuote { .. } => "accept each quote into its own directory",
-        ExportError::Exists(_) => {
-            "accept it into another directory, or pass --force to replace the file"
-        }
-        ExportError::NotADirectory(_) => "remove it, or accept into another directory",
-        ExportError::Path(_) => "a name in the rules is too long to name a file: shorten it",
-        ExportError::Collision { .. } | ExportError::Reserved { .. } => {
-            "this is a fault in a plugin or in Tenor: please report it"
-        }
-        ExportError::BadManifest { .. } => {
-            "remove the file if it is not Tenor's, or accept into another directory"
-        }
-    };
-    CliError::Refused {
-        problems: vec![Problem::new("accept", e.to_string()).with_help(Some(help.to_string()))],
-        summary: None,
     }
 }

@@ -23,6 +23,9 @@ pub struct Cli {
     /// Seconds a plugin call may take before its worker is killed (default: `TENOR_PLUGIN_TIMEOUT`, else 30)
     #[arg(long, global = true, value_name = "SECS", value_parser = seconds)]
     pub plugin_timeout: Option<std::time::Duration>,
+    /// The record's database (default: `TENOR_DB`, else `tenor.db` beside the rules directory)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -68,19 +71,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Accept a quote: write the sales order, purchase orders, invoice schedule, recurring
-    /// template and summary as JSON
+    /// Accept a quote: record it with its sales order, purchase orders, invoice schedule,
+    /// recurring template and summary, and export them with --out
     Accept {
         /// The quote file (YAML or JSON)
         quote: PathBuf,
-        /// Where to write the documents
+        /// Export the recorded documents into this directory
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
         /// The rule set (a directory or files)
         #[arg(long, default_value = "rules")]
         rules: Vec<PathBuf>,
-        /// Replace documents made from a different quote or rules with the same quote id
+        /// Record a changed quote or rules under an accepted quote id as its next revision
         #[arg(long)]
+        revise: bool,
+        /// Let the export replace files in --out that no earlier export listed
+        #[arg(long, requires = "out")]
         force: bool,
         /// Plugin directory (default: `TENOR_PLUGIN_PATH`, else next to the tenor binary)
         #[arg(long)]
@@ -89,12 +95,14 @@ pub enum Command {
         #[arg(long, conflicts_with = "plugins")]
         no_plugins: bool,
     },
-    /// Change the quantity of an accepted subscription line from a date: write a change order
-    /// and amend the invoice schedule and the sales order
+    /// Change the quantity of an accepted subscription line from a date: record a change order
+    /// and the amended invoice schedule and sales order
     Change {
-        /// The sales order (`SO-<quote>.json`); its schedule is read from beside it
+        /// The quote id
+        quote: String,
+        /// The revision to amend (default: the latest)
         #[arg(long)]
-        order: PathBuf,
+        revision: Option<u32>,
         /// The sales order line (1-based)
         #[arg(long)]
         line: u32,
@@ -104,12 +112,48 @@ pub enum Command {
         /// When the change takes effect (YYYY-MM-DD)
         #[arg(long)]
         date: chrono::NaiveDate,
-        /// Where to write the change order and the amended documents
+        /// Export the revision's documents into this directory afterwards
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
         /// The rule set (a directory or files)
         #[arg(long, default_value = "rules")]
         rules: Vec<PathBuf>,
+    },
+    /// The record's history: revisions, changes and exports of one quote or of all
+    Log {
+        /// The quote id (default: every quote)
+        quote: Option<String>,
+        /// Output format (`json`: the `tenor.log/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One recorded revision of a quote, or one of its documents
+    Show {
+        /// The quote id
+        quote: String,
+        /// The revision (default: the latest)
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Print only this document, as recorded: a kind (`sales-order`) or a file name
+        #[arg(long)]
+        document: Option<String>,
+        /// Output format (`json`: the `tenor.show/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write a recorded revision's current documents into a directory
+    Export {
+        /// The quote id
+        quote: String,
+        /// The revision (default: the latest)
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Where to write them
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace files in --out that no earlier export listed
+        #[arg(long)]
+        force: bool,
     },
     /// Rate a month of usage records (CSV) through the metered products' tiers
     Rate {

@@ -6,10 +6,13 @@ pub mod args;
 pub mod change;
 pub mod check;
 pub mod ctx;
+pub mod db;
 pub mod exit;
+pub mod export;
 pub mod fmt;
 pub mod init;
 pub mod load;
+pub mod log;
 pub mod manual;
 pub mod matching;
 pub mod plugins;
@@ -20,6 +23,7 @@ pub mod problem;
 pub mod progress;
 pub mod rate;
 pub mod render;
+pub mod show;
 
 pub use ctx::Ctx;
 pub use exit::{CliError, CliResult, Exit};
@@ -59,8 +63,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn WriteColor) -
         }
     };
     let mut ctx = Ctx::new(out, err, cli.error_format, cli.quiet);
+    let db = cli.db.clone();
     let result = match plugin_options(&cli) {
-        Ok(options) => crate::host::with_options(options, || dispatch(cli.command, &mut ctx)),
+        Ok(options) => {
+            crate::host::with_options(options, || dispatch(cli.command, db.as_deref(), &mut ctx))
+        }
         Err(e) => Err(e),
     };
     finish(result, &mut ctx)
@@ -136,8 +143,8 @@ pub fn reported(result: CliResult, ctx: &mut Ctx<'_>) -> CliResult {
     result
 }
 
-/// Runs one subcommand.
-fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
+/// Runs one subcommand; `db` is the `--db` flag.
+fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Check { paths, format } => {
             let json = format == Format::Json || ctx.json_errors();
@@ -160,6 +167,7 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             quote,
             out,
             rules,
+            revise,
             force,
             plugins,
             no_plugins,
@@ -171,10 +179,12 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             };
             let args = accept::AcceptArgs {
                 quote: &quote,
-                dir: &out,
+                out: out.as_deref(),
                 rules: &rules,
+                revise,
                 force,
                 plugins: plugins.as_deref(),
+                db,
             };
             accept::accept_cmd(&args, ctx)
         }
@@ -182,12 +192,13 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
         Command::Init { dir } => init::init(&dir, ctx),
         Command::Completions { shell } => manual::completions(shell, ctx),
         Command::Man => manual::man(ctx),
-        other => documents(other, ctx),
+        other => documents(other, db, ctx),
     }
 }
 
-/// Runs the subcommands that work on the record's documents: `match`, `rate` and `change`.
-fn documents(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
+/// Runs the subcommands that work on the record's documents: `match`, `rate`, `change`, `log`,
+/// `show` and `export`.
+fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Match {
             quote,
@@ -226,7 +237,8 @@ fn documents(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             rate::rate(args, ctx)
         }
         Command::Change {
-            order,
+            quote,
+            revision,
             line,
             quantity,
             date,
@@ -234,16 +246,54 @@ fn documents(command: Command, ctx: &mut Ctx<'_>) -> CliResult {
             rules,
         } => {
             let args = change::ChangeArgs {
-                order,
+                quote,
+                revision,
                 line,
                 quantity,
                 date,
                 out,
                 rules,
+                db: db.map(std::path::Path::to_path_buf),
             };
             change::change(args, ctx)
         }
-        // `dispatch` sends only the three above here.
+        other => recorded(other, db, ctx),
+    }
+}
+
+/// Runs the subcommands that read the record: `log`, `show` and `export`.
+fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
+    match command {
+        Command::Log { quote, format } => log::log_cmd(quote.as_deref(), format, db, ctx),
+        Command::Show {
+            quote,
+            revision,
+            document,
+            format,
+        } => {
+            let args = show::ShowArgs {
+                quote: &quote,
+                revision,
+                document: document.as_deref(),
+                format,
+            };
+            show::show_cmd(&args, db, ctx)
+        }
+        Command::Export {
+            quote,
+            revision,
+            out,
+            force,
+        } => {
+            let args = export::ExportArgs {
+                quote,
+                revision,
+                out,
+                force,
+            };
+            export::export_cmd(&args, db, ctx)
+        }
+        // `documents` sends only the three above here.
         _ => Err(CliError::Run("not a document command".into())),
     }
 }

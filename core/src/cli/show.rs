@@ -1,0 +1,127 @@
+//! `tenor show`: one revision of a recorded quote (`tenor.show/1`), or one of its current
+//! documents as it was recorded.
+
+use crate::cli::Ctx;
+use crate::cli::args::Format;
+use crate::cli::db;
+use crate::cli::exit::{CliError, CliResult, Exit};
+use crate::cli::render::errors::Problem;
+use crate::record::StoredDocument;
+use std::path::Path;
+
+/// Schema of the JSON view of a revision.
+pub const SHOW: &str = "tenor.show/1";
+
+/// The arguments of `tenor show`.
+pub struct ShowArgs<'a> {
+    /// The quote id.
+    pub quote: &'a str,
+    /// The revision; the latest when `None`.
+    pub revision: Option<u32>,
+    /// A document kind (`sales-order`) or file name (`PO-Q-1-pax8.json`) to print alone.
+    pub document: Option<&'a str>,
+    /// Table or JSON.
+    pub format: Format,
+}
+
+/// `tenor show`: exit 0; an unknown quote, revision or document is refused.
+pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
+    let record = db::open(db_flag, &[])?;
+    let rev = record
+        .revision(args.quote, args.revision)
+        .map_err(db::error)?;
+    let docs = record
+        .documents(args.quote, rev.revision)
+        .map_err(db::error)?;
+    if let Some(which) = args.document {
+        let d = one(&docs, which)?;
+        ctx.out.write_all(&d.body)?;
+        return Ok(Exit::Success);
+    }
+    let changes = record
+        .changes(args.quote, rev.revision)
+        .map_err(db::error)?;
+    let rules = record
+        .rule_files(args.quote, rev.revision)
+        .map_err(db::error)?;
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "schema": SHOW,
+                "revision": rev,
+                "rule_files": rules.iter().map(|(p, h)| serde_json::json!({"path": p, "sha256": h})).collect::<Vec<_>>(),
+                "documents": docs.iter().map(|d| serde_json::json!({
+                    "path": d.path, "owner": d.owner, "kind": d.kind, "sha256": d.sha256,
+                    "change": d.change_seq, "bytes": d.body.len(),
+                })).collect::<Vec<_>>(),
+                "changes": changes,
+            });
+            writeln!(ctx.out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Format::Table => {
+            writeln!(
+                ctx.out,
+                "{} revision {} accepted {} from {}\nrules sha256 {}{}\nfingerprint {}",
+                rev.quote,
+                rev.revision,
+                rev.accepted_at,
+                rev.quote_file,
+                rev.rules_sha256,
+                rev.rules_git
+                    .as_ref()
+                    .map_or(String::new(), |g| format!(" (git {g})")),
+                rev.fingerprint
+            )?;
+            for d in &docs {
+                writeln!(
+                    ctx.out,
+                    "  {:<40} {:<20} {:<12} {}",
+                    d.path, d.kind, d.owner, d.sha256
+                )?;
+            }
+            for c in &changes {
+                writeln!(
+                    ctx.out,
+                    "  change {}: {} at {}",
+                    c.seq, c.change_order, c.recorded_at
+                )?;
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// The document named by kind or file name; refused when none or several match.
+fn one<'d>(docs: &'d [StoredDocument], which: &str) -> Result<&'d StoredDocument, CliError> {
+    let by_name: Vec<&StoredDocument> = docs
+        .iter()
+        .filter(|d| d.path == which || d.path.strip_suffix(".json") == Some(which))
+        .collect();
+    let found: Vec<&StoredDocument> = if by_name.is_empty() {
+        docs.iter().filter(|d| d.kind == which).collect()
+    } else {
+        by_name
+    };
+    match found.as_slice() {
+        [d] => Ok(d),
+        [] => Err(refused(
+            format!("no document `{which}` in this revision"),
+            docs,
+        )),
+        _ => Err(refused(
+            format!("`{which}` names {} documents", found.len()),
+            docs,
+        )),
+    }
+}
+
+fn refused(message: String, docs: &[StoredDocument]) -> CliError {
+    let names: Vec<&str> = docs.iter().map(|d| d.path.as_str()).collect();
+    CliError::Refused {
+        problems: vec![Problem::new("show", message).with_help(Some(format!(
+            "name a kind (sales-order, invoice-schedule, …) or one of: {}",
+            names.join(", ")
+        )))],
+        summary: None,
+    }
+}

@@ -1,0 +1,145 @@
+//! The record's schema as numbered migrations, applied in order when the database is opened and
+//! checked against what this build knows: a database written by a newer Tenor, or one whose
+//! applied migration differs from this build's, is refused rather than guessed at.
+//!
+//! The SQL is portable (no SQLite-only types or `AUTOINCREMENT`: keys are natural and
+//! composite, sequence numbers are given by Tenor), so the same schema can move to Postgres
+//! (`BLOB` becomes `BYTEA`).
+
+use super::{RecordError, clock, sha256_hex};
+use rusqlite::{OptionalExtension, Transaction};
+
+/// One migration: its version (from 1, without gaps) and its SQL.
+struct Migration {
+    version: u32,
+    sql: &'static str,
+}
+
+/// Every migration this build knows, oldest first. Never edit one that has shipped: add
+/// another. `documents.change_seq` is 0 for what acceptance made and `n` for what change `n`
+/// made; a revision's current documents are, per path, those of the highest `change_seq`.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sql: "
+CREATE TABLE quotes (
+    quote TEXT NOT NULL PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE revisions (
+    quote TEXT NOT NULL REFERENCES quotes (quote),
+    revision INTEGER NOT NULL,
+    quote_file TEXT NOT NULL,
+    quote_text TEXT NOT NULL,
+    quote_sha256 TEXT NOT NULL,
+    rules_sha256 TEXT NOT NULL,
+    rules_git TEXT,
+    fingerprint TEXT NOT NULL,
+    priced TEXT NOT NULL,
+    accepted_at TEXT NOT NULL,
+    PRIMARY KEY (quote, revision)
+);
+CREATE TABLE rule_files (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (quote, revision, path),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
+CREATE TABLE changes (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    change_order TEXT NOT NULL,
+    request TEXT NOT NULL,
+    body BLOB NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (quote, revision, seq),
+    UNIQUE (quote, revision, change_order),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
+CREATE TABLE documents (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    change_seq INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (quote, revision, change_seq, path),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
+CREATE TABLE events (
+    quote TEXT NOT NULL REFERENCES quotes (quote),
+    seq INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('accept', 'revise', 'change', 'export')),
+    detail TEXT NOT NULL,
+    PRIMARY KEY (quote, seq),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
+",
+}];
+
+/// The newest schema version this build knows.
+pub fn latest() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Checks the applied migrations against this build's and applies the missing ones, inside
+/// the caller's (immediate) transaction, so two processes opening a new database at once do
+/// not both create it.
+pub fn migrate(tx: &Transaction<'_>, path: &str) -> Result<(), RecordError> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS tenor_migrations (
+            version INTEGER NOT NULL PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )",
+    )?;
+    let newest: Option<u32> = tx
+        .query_row("SELECT MAX(version) FROM tenor_migrations", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    if let Some(found) = newest.filter(|v| *v > latest()) {
+        return Err(RecordError::TooNew {
+            path: path.into(),
+            found,
+            known: latest(),
+        });
+    }
+    for m in MIGRATIONS {
+        let applied: Option<String> = tx
+            .query_row(
+                "SELECT sha256 FROM tenor_migrations WHERE version = ?1",
+                [m.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let expected = sha256_hex(m.sql.as_bytes());
+        match applied {
+            Some(found) if found == expected => {}
+            Some(found) => {
+                return Err(RecordError::Altered {
+                    path: path.into(),
+                    version: m.version,
+                    found,
+                    expected,
+                });
+            }
+            None => {
+                tx.execute_batch(m.sql)?;
+                tx.execute(
+                    "INSERT INTO tenor_migrations (version, sha256, applied_at) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![m.version, expected, clock::now()?],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
