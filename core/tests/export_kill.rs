@@ -175,9 +175,17 @@ fn an_export_killed_at_any_moment_is_old_or_new_and_a_rerun_completes_it() {
     let (v1, v2) = (base.join("v1.yaml"), base.join("v2.yaml"));
     std::fs::write(&v1, quote("Q-KILL", lines, 3)).unwrap();
     std::fs::write(&v2, quote("Q-KILL", lines, 4)).unwrap();
+    // Each run records into a fresh database: this test is about the export directory (the
+    // record's own kill test is tests/tests/record_kill.rs), and a fresh record makes every run
+    // a first accept whose export replaces the folder's.
+    let runs = std::cell::Cell::new(0u32);
     let accept = |q: &Path, out: &Path| {
+        runs.set(runs.get() + 1);
+        let db = base.join(format!("record-{}.db", runs.get()));
         let mut c = tenor(&[Path::new("accept"), q, Path::new("--rules"), &rules]);
-        c.arg("--out")
+        c.arg("--db")
+            .arg(db)
+            .arg("--out")
             .arg(out)
             .args(["--no-plugins", "--force", "--quiet"]);
         c

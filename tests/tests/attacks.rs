@@ -570,6 +570,7 @@ fn a_purchase_order_of_a_distributor_no_longer_used_is_removed_by_the_next_expor
     let (via_pax8, q) = starter(&base, "pax8", "Q-1");
     let (via_eu, _) = starter(&base, "eu-pax8", "Q-1");
     let out = base.join("out");
+    let db = base.join("record.db");
     let run = |r: &Path, extra: &[&str]| {
         let mut args = vec![
             "accept",
@@ -578,6 +579,8 @@ fn a_purchase_order_of_a_distributor_no_longer_used_is_removed_by_the_next_expor
             s(r),
             "--out",
             s(&out),
+            "--db",
+            s(&db),
             "--no-plugins",
         ];
         args.extend(extra);
@@ -585,9 +588,10 @@ fn a_purchase_order_of_a_distributor_no_longer_used_is_removed_by_the_next_expor
     };
     assert_eq!(run(&via_pax8, &[]).exit, Exit::Success);
     assert!(out.join("PO-Q-1-pax8.json").is_file());
-    // Other rules: refused without --force (the fingerprint differs), replaced with it.
+    // Other rules: refused without --revise (the fingerprint differs), a new revision with it,
+    // whose export replaces the first.
     assert_eq!(run(&via_eu, &[]).exit, Exit::Failure);
-    let o = run(&via_eu, &["--force"]);
+    let o = run(&via_eu, &["--revise"]);
     assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
     assert!(!out.join("PO-Q-1-pax8.json").exists());
     assert!(

@@ -81,6 +81,9 @@ fn accept_with(fault: &str, env: &[(&str, &str)]) -> (Run, Scratch) {
 fn accept(out: &Scratch, dir: Option<&Scratch>, env: &[(&str, &str)]) -> Run {
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
     let rules = root().join("rules");
+    // Each run its own record: a shared one would answer "already accepted" with the first
+    // run's plugin files.
+    let db = format!("{}.db", out.arg());
     let mut args = vec![
         "accept",
         quote.to_str().unwrap(),
@@ -88,6 +91,8 @@ fn accept(out: &Scratch, dir: Option<&Scratch>, env: &[(&str, &str)]) -> Run {
         rules.to_str().unwrap(),
         "--out",
         out.arg(),
+        "--db",
+        &db,
     ];
     if let Some(d) = dir {
         args.extend(["--plugins", d.arg()]);
@@ -102,13 +107,13 @@ fn assert_others_complete(out: &Path, run: &Run) {
         "PO-Q-1001-pax8.json",
         "PO-Q-1001-ingram.json",
         "SCHED-Q-1001.json",
-        "PO-Q-1001-pax8.pax8-order.json",
-        "SO-Q-1001.connectwise-sales-order.json",
+        "pax8/PO-Q-1001-pax8.pax8-order.json",
+        "connectwise/SO-Q-1001.connectwise-sales-order.json",
     ] {
         assert!(out.join(f).is_file(), "{f} missing:\n{}", run.err);
     }
     let order: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("PO-Q-1001-pax8.pax8-order.json")).unwrap(),
+        &std::fs::read_to_string(out.join("pax8/PO-Q-1001-pax8.pax8-order.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(order["companyId"], "CUST-0042");
@@ -139,7 +144,10 @@ fn assert_fault(fault: &str, env: &[(&str, &str)], what: &str) {
         "{fault} took {:?}",
         run.took
     );
-    assert!(!out.join("PO-Q-1001-ingram.ingram-order.json").exists());
+    assert!(
+        !out.join("ingram/PO-Q-1001-ingram.ingram-order.json")
+            .exists()
+    );
     assert_others_complete(&out, &run);
     assert!(
         run.out.is_empty() || !run.out.contains("fault-"),
@@ -253,7 +261,10 @@ fn what_a_plugin_prints_never_reaches_the_output() {
         run.err
     );
     assert!(!run.err.contains("fault-stdout on stderr"), "{}", run.err);
-    assert!(out.join("PO-Q-1001-ingram.noisy.txt").is_file());
+    assert!(
+        out.join("fault-stdout/PO-Q-1001-ingram.noisy.txt")
+            .is_file()
+    );
     assert_others_complete(&out, &run);
 
     // `match --format json` reads the Pax8 order through detection, which asks the noisy
@@ -266,7 +277,7 @@ fn what_a_plugin_prints_never_reaches_the_output() {
         ],
     );
     let quote = root().join("rules/quotes/q1001-dental-practice.yaml");
-    let order = out.join("PO-Q-1001-pax8.pax8-order.json");
+    let order = out.join("pax8/PO-Q-1001-pax8.pax8-order.json");
     let rules = root().join("rules");
     let m = tenor(
         &[
@@ -319,9 +330,12 @@ fn two_plugins_claiming_one_distributor_is_an_error_naming_both() {
         "{line}"
     );
     // Neither serves `ingram`; Pax8 is unaffected.
-    assert!(!out.join("PO-Q-1001-ingram.ingram-order.json").exists());
-    assert!(!out.join("PO-Q-1001-ingram.noisy.txt").exists());
-    assert!(out.join("PO-Q-1001-pax8.pax8-order.json").is_file());
+    assert!(
+        !out.join("ingram/PO-Q-1001-ingram.ingram-order.json")
+            .exists()
+    );
+    assert!(!out.join("fault-stdout/PO-Q-1001-ingram.noisy.txt").exists());
+    assert!(out.join("pax8/PO-Q-1001-pax8.pax8-order.json").is_file());
     assert!(out.join("PO-Q-1001-ingram.json").is_file());
 
     // The same through the host: neither is the distributor's plugin, both are listed.

@@ -94,6 +94,7 @@ fn refused(e: ExportError) -> CliError {
             "export into another directory, or pass --force to replace the file"
         }
         ExportError::NotADirectory(_) => "remove it, or export into another directory",
+        ExportError::Path(_) => "a name in the rules is too long to name a file: shorten it",
         ExportError::Collision { .. } | ExportError::Reserved { .. } => {
             "this is a fault in a plugin or in Tenor: please report it"
         }
