@@ -14,7 +14,7 @@
 
 mod plugin_support;
 
-use plugin_support::{Scratch, built, lib_file, plugin_dir};
+use plugin_support::{FIRST_PARTY, Scratch, built, lib_file, plugin_dir};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tenor_core::host::{Host, LOCK_FILE, write_lock};
@@ -466,4 +466,62 @@ fn the_lock_race_never_loads_an_unpinned_library() {
         "lock race: {tries} loads, {loaded} pinned bytes loaded, {refused} refused, {swaps} swaps, 0 unpinned"
     );
     assert_eq!(loaded + refused, tries);
+}
+
+/// A plugin that failed when the quote was accepted leaves the revision without its files; the
+/// same quote accepted again once the plugin works adds them to that revision (and only them:
+/// what was recorded stays byte for byte) instead of answering "nothing changed" for good.
+#[test]
+fn accepting_again_adds_the_files_a_failed_plugin_left_out() {
+    // Its own folders: the abort test runs beside it with `accept_with("abort")`'s.
+    let broken = plugin_dir(
+        "complete-broken",
+        &[
+            ("tenor_plugin_pax8", "pax8"),
+            ("tenor_plugin_connectwise", "connectwise"),
+            ("fault_plugin_abort", "fault_abort"),
+        ],
+    );
+    let out = Scratch::new("complete-out");
+    let first = accept(&out, Some(&broken), &[]);
+    assert_eq!(first.code, 1, "{}", first.err);
+    let ingram_order = out.join("ingram/PO-Q-1001-ingram.ingram-order.json");
+    assert!(!ingram_order.exists());
+    let pax8_order = out.join("pax8/PO-Q-1001-pax8.pax8-order.json");
+    let pax8_before = std::fs::read(&pax8_order).unwrap();
+
+    let fixed = plugin_dir("complete-fixed", FIRST_PARTY);
+    let again = accept(&out, Some(&fixed), &[]);
+    assert_eq!(again.code, 0, "{}", again.err);
+    assert!(
+        again.err.contains(
+            "added the plugin files it lacked: ingram/PO-Q-1001-ingram.ingram-order.json"
+        ),
+        "{}",
+        again.err
+    );
+    assert!(ingram_order.is_file(), "{}", again.err);
+    assert_eq!(std::fs::read(&pax8_order).unwrap(), pax8_before);
+    // Still one revision: the record was completed, not revised.
+    let log = tenor(
+        &[
+            "--db",
+            &format!("{}.db", out.arg()),
+            "log",
+            "Q-1001",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(log.code, 0, "{}", log.err);
+    let doc: serde_json::Value = serde_json::from_str(&log.out).unwrap();
+    let text = doc.to_string();
+    assert!(!text.contains("\"revise\""), "{text}");
+    assert!(text.contains("\"completed\""), "{text}");
+
+    // A third time adds nothing.
+    let third = accept(&out, Some(&fixed), &[]);
+    assert_eq!(third.code, 0, "{}", third.err);
+    assert!(third.err.contains("nothing changed"), "{}", third.err);
 }

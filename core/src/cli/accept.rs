@@ -141,10 +141,17 @@ fn recorded(done: &RecordAccepted, quote: &str, ctx: &mut Ctx<'_>) {
             "recorded {quote} revision {} at {}",
             done.revision, done.accepted_at
         ));
-    } else {
+    } else if done.completed.is_empty() {
         ctx.status(format_args!(
             "{quote} revision {} was recorded at {} from the same quote and rules; nothing changed",
             done.revision, done.accepted_at
+        ));
+    } else {
+        ctx.status(format_args!(
+            "{quote} revision {} was recorded at {} from the same quote and rules; added the plugin files it lacked: {}",
+            done.revision,
+            done.accepted_at,
+            done.completed.join(", ")
         ));
     }
 }

@@ -47,6 +47,9 @@ pub struct Accepted {
     pub new: bool,
     /// When that revision was accepted.
     pub accepted_at: String,
+    /// Plugin files this run added to a revision recorded before without them (a plugin that
+    /// failed or was missing then), by export path.
+    pub completed: Vec<String>,
 }
 
 /// SHA-256 of the rule files: each name and text, NUL-separated, in the order given.
@@ -104,10 +107,12 @@ fn accept_in(
         .optional()?;
     let revision = match latest {
         Some((n, fp, at)) if fp == r.fingerprint => {
+            let completed = complete_in(tx, r, n)?;
             return Ok(Accepted {
                 revision: n,
                 new: false,
                 accepted_at: at,
+                completed,
             });
         }
         Some((n, _, _)) if !revise => {
@@ -135,7 +140,41 @@ fn accept_in(
         revision,
         new: true,
         accepted_at: now,
+        completed: Vec::new(),
     })
+}
+
+/// Adds to revision `n` the plugin files it lacks: a plugin that failed (or was not loaded)
+/// when the quote was accepted must not leave the record without its files for good. Files
+/// already recorded are kept as they are: the record, not this run, is the agreement. Logged
+/// as an `accept` event naming the files added.
+fn complete_in(
+    tx: &Transaction<'_>,
+    r: &NewRevision<'_>,
+    n: u32,
+) -> Result<Vec<String>, RecordError> {
+    let mut added = Vec::new();
+    for d in r.documents.iter().filter(|d| d.owner != "tenor") {
+        let known: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM documents WHERE quote = ?1 AND revision = ?2 AND path = ?3)",
+            params![r.quote, n, d.path],
+            |row| row.get(0),
+        )?;
+        if !known {
+            insert_document(tx, r.quote, n, 0, d)?;
+            added.push(d.path.clone());
+        }
+    }
+    if !added.is_empty() {
+        let detail = serde_json::json!({
+            "fingerprint": r.fingerprint,
+            "quote_file": r.quote_file,
+            "documents": added.len(),
+            "completed": added,
+        });
+        event(tx, r.quote, n, "accept", &detail)?;
+    }
+    Ok(added)
 }
 
 /// The quote (when new), the revision row and its rule files.
