@@ -209,6 +209,7 @@ fn invoice_lines(quote: &Quote, priced: &PricedQuote, n: usize) -> Vec<InvoiceLi
             let one_time = &*l.term == "one-time";
             let k = n + l.line;
             InvoiceLine {
+                serial_numbers: Vec::new(),
                 document: format!("INV-{}", quote.quote),
                 reference: None,
                 customer: Some(quote.customer.id.clone()),

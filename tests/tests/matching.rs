@@ -1318,6 +1318,7 @@ fn generated_invoices(
 /// A sold line's first period as the PSA bills it, agreeing with the sale.
 fn invoice_line(rng: &mut Rng, names: &Names, l: &PricedLine, b: &Billed) -> InvoiceLine {
     InvoiceLine {
+        serial_numbers: Vec::new(),
         document: format!("INV-{}", names.q),
         reference: None,
         customer: rng.chance(70).then(|| names.cust.clone()),

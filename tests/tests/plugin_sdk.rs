@@ -183,8 +183,8 @@ fn a_plugin_outside_the_protocol_range_is_refused_naming_both_versions() {
     assert_eq!(host.failures.len(), 1, "{:?}", host.failures);
     let m = &host.failures[0].message;
     assert!(
-        m.contains("`farproto` speaks document protocol 3")
-            && m.contains("this tenor speaks protocols 1 to 2"),
+        m.contains("`farproto` speaks document protocol 4")
+            && m.contains("this tenor speaks protocols 1 to 3"),
         "{m}"
     );
     // Refused before any call: the other plugin serves pax8.

@@ -184,6 +184,7 @@ fn faulty_plugins_fail_clearly_and_the_others_keep_working() {
         customer: tenor_plugin_sdk::docs::Customer {
             id: "C".into(),
             name: "C".into(),
+            accounts: Default::default(),
         },
         lines: Vec::new(),
         usage: Vec::new(),

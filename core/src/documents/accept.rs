@@ -423,6 +423,7 @@ impl<'a> Builder<'a> {
         let customer = Customer {
             id: quote.customer.id.clone(),
             name: quote.customer.name.clone(),
+            accounts: Default::default(),
         };
         sort_schedule(&mut schedule);
         let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
@@ -569,6 +570,8 @@ fn purchase_line(
         commitment_end: pl.end,
         // The rules do not state distributor commitment ids yet.
         commitment_term_id: None,
+        sku_id: None,
+        plan_id: None,
         unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
         period_cost: cost.period.map(|p| with_scale(p, minor)),
         committed_cost: with_scale(cost.committed, minor),

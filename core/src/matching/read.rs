@@ -179,6 +179,7 @@ fn schedule_lines(sched: &docs::InvoiceSchedule, quote: &Quote) -> Vec<InvoiceLi
             .filter(|l| l.product.as_str() == &*c.product);
         let once = c.kind == "one_time";
         out.push(InvoiceLine {
+            serial_numbers: Vec::new(),
             document: sched.id.clone(),
             reference: Some(sched.sales_order.clone()),
             customer: Some(sched.customer.id.clone()),

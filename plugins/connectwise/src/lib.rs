@@ -900,6 +900,7 @@ fn invoice_line(
     // Invoices print the last day billed; Tenor's periods end the day after.
     let end = date(item, "periodEnd").and_then(period_end);
     Ok(InvoiceLine {
+        serial_numbers: Vec::new(),
         document: h.number.clone(),
         reference: h.reference.clone(),
         customer: h.customer.clone(),
@@ -969,6 +970,7 @@ mod tests {
         let customer = Customer {
             id: customer.into(),
             name: "Pacific Crest Surveying Inc.".into(),
+            accounts: Default::default(),
         };
         SalesInput {
             sales_order: SalesOrder {

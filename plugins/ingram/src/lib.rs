@@ -449,6 +449,7 @@ fn invoice_line(
         })?;
     let amount = money(&l.extended_price, &at("extendedPrice"))?;
     Ok(InvoiceLine {
+        serial_numbers: Vec::new(),
         document: document.to_string(),
         reference: reference.map(str::to_string),
         customer: None,

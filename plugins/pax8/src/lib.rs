@@ -249,6 +249,7 @@ fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, Pl
         .filter(|b| *b != "quarterly")
         .map(str::to_string);
     Ok(InvoiceLine {
+        serial_numbers: Vec::new(),
         document: invoice.to_string(),
         reference: None,
         customer: field("companyId")

@@ -30,6 +30,12 @@ pub struct Customer {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// The customer's ids at the vendor of the plugin this copy is sent to, from the record's
+    /// customer links (`tenor link`). Filled by the host only in what it sends a plugin, and
+    /// only with that plugin's own links; Tenor's recorded documents never carry it.
+    /// Protocol 3.
+    #[serde(default, skip_serializing_if = "crate::exchange::Accounts::is_empty")]
+    pub accounts: crate::exchange::Accounts,
 }
 
 /// Figures of a whole quote, as core/QUOTES.md ("Figures") defines them: first invoice,
@@ -213,6 +219,14 @@ pub struct PurchaseOrderLine {
     /// products require beside the billing term), when the rules give one. Added in protocol 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment_term_id: Option<String>,
+    /// The distributor's SKU id of the product (TD SYNNEX `skuId`), when the rules give one.
+    /// Protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_id: Option<String>,
+    /// The distributor's plan id for this term and billing (TD SYNNEX `planId`), when the
+    /// rules give one. Protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
     /// Cost of one unit for one distributor billing period, when the rules state it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_cost: Option<Decimal>,

@@ -11,6 +11,7 @@
 pub mod abi;
 pub mod connector;
 pub mod docs;
+pub mod exchange;
 pub mod samples;
 
 use chrono::NaiveDate;
@@ -18,8 +19,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON payloads (documents and lines) this SDK writes and reads, separate from
-/// the ABI version. 2 added `PurchaseOrderLine::commitment_term_id`.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// the ABI version. 2 added `PurchaseOrderLine::commitment_term_id`; 3 added the push and pull
+/// conversations ([`exchange`]), `Customer::accounts`, `PurchaseOrderLine::sku_id`/`plan_id` and
+/// `InvoiceLine::serial_numbers`.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The oldest payload protocol a host built with this SDK still speaks: a plugin built with any
 /// protocol from here to [`PROTOCOL_VERSION`] is loaded (see [`abi::protocol_supported`]).
@@ -49,6 +52,11 @@ pub enum Capability {
     ParseInvoice,
     /// Tell whether a document is in this plugin's format.
     Detect,
+    /// Turn documents into the vendor's API requests ([`Plugin::push_step`]). Protocol 3.
+    Push,
+    /// Read the vendor's orders, subscriptions and invoices through its API
+    /// ([`Plugin::pull_step`]). Protocol 3.
+    Pull,
 }
 
 /// A plugin's description, read by the host right after the ABI version.
@@ -143,6 +151,10 @@ pub struct InvoiceLine {
     pub description: String,
     /// Units billed.
     pub quantity: Decimal,
+    /// Hardware serial numbers the invoice lists for this line (Ingram `serialNumbers[]`).
+    /// Protocol 3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serial_numbers: Vec<String>,
     /// Price of one unit, if stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<Decimal>,
@@ -233,6 +245,16 @@ pub trait Plugin: Default {
     fn detect(&self, _text: &str) -> bool {
         false
     }
+
+    /// The next request of a push, or its result (see [`exchange`]).
+    fn push_step(&self, _input: &exchange::PushInput) -> Result<exchange::PushStep, PluginError> {
+        Err(PluginError::Unsupported)
+    }
+
+    /// The next request of a pull, or what it read (see [`exchange`]).
+    fn pull_step(&self, _input: &exchange::PullInput) -> Result<exchange::PullStep, PluginError> {
+        Err(PluginError::Unsupported)
+    }
 }
 
 /// Names of the operations on the wire.
@@ -247,6 +269,10 @@ pub mod ops {
     pub const PARSE_INVOICE: &str = "parse_invoice";
     /// `{"text": …}` in, `bool` out.
     pub const DETECT: &str = "detect";
+    /// `PushInput` JSON in, `PushStep` out.
+    pub const PUSH_STEP: &str = "push_step";
+    /// `PullInput` JSON in, `PullStep` out.
+    pub const PULL_STEP: &str = "pull_step";
 }
 
 /// The input of the parse and detect operations.
@@ -283,6 +309,8 @@ pub fn dispatch<P: Plugin>(plugin: &P, op: &str, input: &[u8]) -> Result<Vec<u8>
         ops::PARSE_ORDER => encode(plugin.parse_order(&decode::<TextInput>(input)?.text)),
         ops::PARSE_INVOICE => encode(plugin.parse_invoice(&decode::<TextInput>(input)?.text)),
         ops::DETECT => encode(Ok(plugin.detect(&decode::<TextInput>(input)?.text))),
+        ops::PUSH_STEP => encode(plugin.push_step(&decode(input)?)),
+        ops::PULL_STEP => encode(plugin.pull_step(&decode(input)?)),
         other => Err((
             abi::STATUS_UNSUPPORTED,
             format!("unknown operation `{other}`"),

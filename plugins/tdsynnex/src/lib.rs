@@ -603,6 +603,7 @@ fn invoice_line(r: &Row<'_>) -> Result<InvoiceLine, PluginError> {
         }
     }
     Ok(InvoiceLine {
+        serial_numbers: Vec::new(),
         document,
         reference: r.get(ORDER_REFERENCE).map(str::to_string),
         customer: r.get(CUSTOMER_ID).map(str::to_string),
@@ -734,6 +735,8 @@ mod tests {
             renewal_term: Some(term.into()),
             commitment_end: NaiveDate::from_ymd_opt(2027, 12, 7).unwrap(),
             commitment_term_id: None,
+            sku_id: None,
+            plan_id: None,
             unit_cost: Some("17.60".parse().unwrap()),
             period_cost: None,
             committed_cost: "0".parse().unwrap(),
@@ -753,6 +756,7 @@ mod tests {
             customer: tenor_plugin_sdk::docs::Customer {
                 id: "CUST-0042".into(),
                 name: "Bayview Family Dental".into(),
+                accounts: Default::default(),
             },
             lines: vec![
                 line(1, "CFQ7TTC0LCHC:0002", "12", "P1Y", "monthly"),
