@@ -275,6 +275,7 @@ impl<'a> Builder<'a> {
         let (pl, minor) = (f.pl, self.minor);
         let cost: Decimal = pl.charges.iter().map(|c| c.cost).sum();
         self.so_lines.push(docs::SalesOrderLine {
+            catalog_item: None,
             line: f.line_no,
             product: pl.product.to_string(),
             name: pl.name.to_string(),
@@ -333,6 +334,7 @@ impl<'a> Builder<'a> {
             // renewal.
             .unwrap_or(pl.end);
         self.recurring.push(docs::RecurringLine {
+            catalog_item: None,
             line: f.line_no,
             product: pl.product.to_string(),
             description: pl.name.to_string(),

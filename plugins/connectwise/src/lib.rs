@@ -1014,6 +1014,7 @@ mod tests {
     ) {
         let line = u32::try_from(input.sales_order.lines.len()).unwrap() + 1;
         input.sales_order.lines.push(SalesOrderLine {
+            catalog_item: None,
             line,
             product: sku.into(),
             name: format!("{sku} service"),
@@ -1032,6 +1033,7 @@ mod tests {
             cost: Decimal::ZERO,
         });
         input.template.lines.push(RecurringLine {
+            catalog_item: None,
             line,
             product: sku.into(),
             description: format!("{sku} service"),

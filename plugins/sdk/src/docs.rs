@@ -90,6 +90,10 @@ pub struct SalesOrderLine {
     pub line: u32,
     /// SKU of the product or bundle.
     pub product: String,
+    /// The PSA's catalogue item identifier for it (ConnectWise `catalogItem {identifier}`),
+    /// when the rules give one. Protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_item: Option<String>,
     /// Display name.
     pub name: String,
     /// True for a bundle.
@@ -373,6 +377,10 @@ pub struct RecurringLine {
     pub line: u32,
     /// SKU.
     pub product: String,
+    /// The PSA's catalogue item identifier (ConnectWise addition `product {identifier}`), when
+    /// the rules give one. Protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_item: Option<String>,
     /// What the invoice line says.
     pub description: String,
     /// Units billed; for a usage line, the quoted usage estimate per billing period.
