@@ -195,6 +195,79 @@ fn big_quote_text() -> String {
     s
 }
 
+/// The same quote as JSON, one line a line, as a program would write it.
+fn big_quote_json() -> String {
+    let q: serde_json::Value = serde_yaml::from_str(&big_quote_text()).unwrap();
+    serde_json::to_string(&q).unwrap()
+}
+
+/// The floor of reading a JSON quote: serde_json into plain structs, no checks.
+mod plain {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[allow(dead_code, reason = "read, never used: the floor is the reading")]
+    pub struct Quote {
+        quote: String,
+        date: String,
+        currency: String,
+        customer: Customer,
+        pub lines: Vec<Line>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code, reason = "read, never used: the floor is the reading")]
+    struct Customer {
+        id: String,
+        name: String,
+        segment: Option<String>,
+        anniversary: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code, reason = "read, never used: the floor is the reading")]
+    pub struct Line {
+        product: String,
+        quantity: u64,
+        term: String,
+        billing: Option<String>,
+        start: String,
+    }
+}
+
+fn end_to_end_json(c: &mut Criterion) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules");
+    let sources = tenor_dsl::load(&[std::path::PathBuf::from(dir)]).unwrap();
+    let rules = tenor_dsl::check(&sources).unwrap();
+    let text = big_quote_json();
+    let mut g = c.benchmark_group("quote_100k_lines_json");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(100_000));
+    g.bench_function("plain_structs_floor", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_str::<plain::Quote>(&text)
+                    .unwrap()
+                    .lines
+                    .len(),
+            )
+        })
+    });
+    g.bench_function("read_price_and_write_compact_json", |b| {
+        b.iter(|| {
+            let cat = Catalogue::compile(&rules, &sources);
+            let q = tenor_core::engine::quote::QuoteFile::parse("big.json", &text).unwrap();
+            let priced =
+                tenor_core::engine::pricing::price(&cat, &q.quote, &PriceOptions::default())
+                    .unwrap();
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
+            serde_json::to_writer(&mut w, &priced).unwrap();
+            black_box(priced.totals.contract_value)
+        })
+    });
+    g.finish();
+}
+
 fn end_to_end(c: &mut Criterion) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules");
     let sources = tenor_dsl::load(&[std::path::PathBuf::from(dir)]).unwrap();
@@ -229,5 +302,5 @@ fn end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, end_to_end);
+criterion_group!(benches, bench, end_to_end, end_to_end_json);
 criterion_main!(benches);

@@ -253,7 +253,15 @@ fn a_real_pipe_closed_after_one_line_ends_quietly_with_exit_0() {
     let qpath = dir.join("big.yaml");
     std::fs::write(&qpath, quote).unwrap();
     let mut child = Command::new(tenor_binary())
-        .args(["price", s(&qpath), "--rules", s(&rules), "--format", "json"])
+        .args([
+            "price",
+            s(&qpath),
+            "--rules",
+            s(&rules),
+            "--format",
+            "json",
+            "--pretty",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -56,6 +56,9 @@ pub enum Command {
         /// Show, for every charge, the rules that made it
         #[arg(long)]
         explain: bool,
+        /// Indent the JSON (it is compact unless standard output is a terminal)
+        #[arg(long)]
+        pretty: bool,
     },
     /// Explain every charge of a quote: offer, tiers, proration, discounts, with rule locations
     Explain {

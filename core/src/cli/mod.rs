@@ -156,7 +156,8 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             rules,
             format,
             explain,
-        } => price::price(&quote, &rules, format, explain, ctx),
+            pretty,
+        } => price::price(&quote, &rules, format, explain, pretty, ctx),
         Command::Explain {
             quote,
             line,

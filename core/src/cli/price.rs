@@ -5,7 +5,7 @@ use crate::cli::args::{Format, PriceFormat};
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
 use crate::engine::pricing::PricedQuote;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Loads the rules and prices the quote; `explain` keeps the chain of rules of every charge.
@@ -26,6 +26,7 @@ pub fn price(
     rules: &[PathBuf],
     format: PriceFormat,
     explain: bool,
+    pretty: bool,
     ctx: &mut Ctx<'_>,
 ) -> CliResult {
     if explain {
@@ -34,9 +35,14 @@ pub fn price(
     let priced = priced(quote, rules, false, ctx)?;
     match format {
         PriceFormat::Json => {
-            // Streamed: a large quote's schedule runs to hundreds of megabytes.
-            let mut w = std::io::BufWriter::new(&mut *ctx.out);
-            serde_json::to_writer_pretty(&mut w, &priced)?;
+            // Streamed: a large quote's schedule runs to hundreds of megabytes. Compact for
+            // programs (indenting costs a quarter of a large run), indented for people.
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *ctx.out);
+            if pretty || std::io::stdout().is_terminal() {
+                serde_json::to_writer_pretty(&mut w, &priced)?;
+            } else {
+                serde_json::to_writer(&mut w, &priced)?;
+            }
             w.write_all(b"\n")?;
             w.flush()?;
         }

@@ -45,6 +45,15 @@ pub fn amount(table: &TierTable, quantity: Decimal) -> Decimal {
 /// The exact amount for a quantity, or `None` when it does not fit in a decimal (an absurd
 /// quantity or price): bad input is reported, never a panic.
 pub fn checked_amount(table: &TierTable, quantity: Decimal) -> Option<Decimal> {
+    if let Some(fast) = fast::amount(table, quantity) {
+        return Some(fast);
+    }
+    decimal_amount(table, quantity)
+}
+
+/// [`checked_amount`] in `Decimal` arithmetic throughout: the reference the integer path
+/// is held to, and the path taken whenever the integers cannot show they agree.
+fn decimal_amount(table: &TierTable, quantity: Decimal) -> Option<Decimal> {
     let mut total = Some(Decimal::ZERO);
     visit(table, quantity, |u| {
         total = total.and_then(|t| {
@@ -123,6 +132,158 @@ fn package_allowance(table: &TierTable, used: usize) -> Decimal {
     match table.rows.first() {
         Some(first) if used > 0 && first.price.is_zero() => first.upper.unwrap_or(Decimal::ZERO),
         _ => Decimal::ZERO,
+    }
+}
+
+/// Graduated and volume rating in scaled integers: `Decimal`'s own rules for each operation
+/// (a sum takes the larger scale, a product the sum of the scales, `min` keeps its receiver
+/// when equal), so value and scale come out exactly as the decimal path's. Every step is
+/// checked; a mantissa reaching 2⁹⁶ or a scale past 28 (where `Decimal` would start rounding),
+/// a negative zero, or a package table hands the work back to the decimal path.
+mod fast {
+    use crate::engine::catalogue::{TierMode, TierTable};
+    use rust_decimal::Decimal;
+    use std::cmp::Ordering;
+
+    /// Largest mantissa a `Decimal` holds, plus one.
+    const LIMIT: i128 = 1 << 96;
+
+    /// A decimal as mantissa and scale, within what a `Decimal` holds exactly.
+    #[derive(Clone, Copy, Debug)]
+    struct Fx {
+        m: i128,
+        s: u32,
+    }
+
+    impl Fx {
+        const ZERO: Fx = Fx { m: 0, s: 0 };
+
+        /// A non-negative decimal (with no negative input, no sum is ever a negative zero).
+        fn of(d: Decimal) -> Option<Fx> {
+            if d.is_sign_negative() {
+                return None;
+            }
+            Some(Fx {
+                m: d.mantissa(),
+                s: d.scale(),
+            })
+        }
+
+        fn checked(m: i128, s: u32) -> Option<Fx> {
+            (m.unsigned_abs() < LIMIT.unsigned_abs() && s <= 28).then_some(Fx { m, s })
+        }
+
+        /// Both mantissas at the larger scale.
+        fn aligned(self, o: Fx) -> Option<(i128, i128, u32)> {
+            let s = self.s.max(o.s);
+            // `Decimal` rescales an operand before adding; past 2⁹⁶ it would round instead.
+            let up = |x: Fx| {
+                let m = x.m.checked_mul(10i128.checked_pow(s - x.s)?)?;
+                (m.unsigned_abs() < LIMIT.unsigned_abs()).then_some(m)
+            };
+            Some((up(self)?, up(o)?, s))
+        }
+
+        /// `Decimal` adds a zero by returning the other operand as it is, scale and all.
+        fn add(self, o: Fx) -> Option<Fx> {
+            match (self.m, o.m) {
+                (0, _) => Some(o),
+                (_, 0) => Some(self),
+                _ => {
+                    let (a, b, s) = self.aligned(o)?;
+                    Fx::checked(a.checked_add(b)?, s)
+                }
+            }
+        }
+
+        /// As [`Fx::add`]: `0 − x` is `x` negated at its own scale.
+        fn sub(self, o: Fx) -> Option<Fx> {
+            match (self.m, o.m) {
+                (0, m) => Some(Fx { m: -m, s: o.s }),
+                (_, 0) => Some(self),
+                _ => {
+                    let (a, b, s) = self.aligned(o)?;
+                    Fx::checked(a.checked_sub(b)?, s)
+                }
+            }
+        }
+
+        /// `Decimal` gives a product with a zero factor as a plain `0`, scale 0.
+        fn mul(self, o: Fx) -> Option<Fx> {
+            if self.m == 0 || o.m == 0 {
+                return Some(Fx::ZERO);
+            }
+            Fx::checked(self.m.checked_mul(o.m)?, self.s.checked_add(o.s)?)
+        }
+
+        fn cmp(self, o: Fx) -> Option<Ordering> {
+            let (a, b, _) = self.aligned(o)?;
+            Some(a.cmp(&b))
+        }
+
+        /// `Decimal::min`: the receiver unless the other is smaller.
+        fn min(self, o: Fx) -> Option<Fx> {
+            Some(if self.cmp(o)? == Ordering::Greater {
+                o
+            } else {
+                self
+            })
+        }
+
+        fn decimal(self) -> Option<Decimal> {
+            Decimal::try_from_i128_with_scale(self.m, self.s).ok()
+        }
+    }
+
+    /// The exact amount, or `None` when the decimal path must decide.
+    pub(super) fn amount(table: &TierTable, quantity: Decimal) -> Option<Decimal> {
+        let q = Fx::of(quantity)?;
+        if q.m <= 0 {
+            return Some(Decimal::ZERO);
+        }
+        let total = match table.mode {
+            TierMode::Graduated => graduated(table, q)?,
+            TierMode::Volume => volume(table, q)?,
+            TierMode::Package => return None,
+        };
+        total.decimal()
+    }
+
+    /// Each unit at its tier's price, plus the flat fee of every tier used.
+    fn graduated(table: &TierTable, q: Fx) -> Option<Fx> {
+        let (mut total, mut lower) = (Fx::ZERO, Fx::ZERO);
+        for row in &table.rows {
+            let upper = row.upper.map(Fx::of);
+            let top = match upper {
+                Some(u) => q.min(u?)?,
+                None => q,
+            };
+            let units = top.sub(lower)?;
+            if units.m > 0 {
+                let a = units.mul(Fx::of(row.price)?)?.add(Fx::of(row.flat)?)?;
+                total = total.add(a)?;
+            }
+            match upper {
+                Some(u) if u?.cmp(q)? == Ordering::Less => lower = u?,
+                _ => break,
+            }
+        }
+        Some(total)
+    }
+
+    /// Every unit at the price of the tier the quantity falls in, plus its flat fee.
+    fn volume(table: &TierTable, q: Fx) -> Option<Fx> {
+        for row in &table.rows {
+            let fits = match row.upper {
+                Some(u) => q.cmp(Fx::of(u)?)? != Ordering::Greater,
+                None => true,
+            };
+            if fits {
+                let a = q.mul(Fx::of(row.price)?)?.add(Fx::of(row.flat)?)?;
+                return Fx::ZERO.add(a);
+            }
+        }
+        Some(Fx::ZERO)
     }
 }
 
@@ -296,6 +457,110 @@ mod tests {
         );
         assert_eq!(amount(&v, dec("12")), dec("505"));
         assert_eq!(amount(&v, dec("0")), dec("0"));
+    }
+
+    /// A decimal of the sizes and scales tier tables are written with, and beyond.
+    fn tier_decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            4 => (0i64..100_000, 0u32..5).prop_map(|(m, s)| Decimal::new(m, s)),
+            1 => (0i64..i64::MAX, 0u32..29).prop_map(|(m, s)| Decimal::new(m, s)),
+            1 => (0u32..=u32::MAX, 0u32..=u32::MAX, 0u32..=u32::MAX, 0u32..29)
+                .prop_map(|(lo, mid, hi, s)| Decimal::from_parts(lo, mid, hi, false, s)),
+            1 => (-10_000i64..10_000, 0u32..3).prop_map(|(m, s)| Decimal::new(m, s)),
+            1 => Just(Decimal::from_parts(0, 0, 0, true, 2)),
+        ]
+    }
+
+    /// A table of 1 to 5 rows with rising bounds (the last open or not), and quantities on
+    /// each bound, a hair either side of it and midway between bounds, besides random ones.
+    fn table_and_quantities() -> impl Strategy<Value = (TierTable, Vec<Decimal>)> {
+        let row = (tier_decimal(), tier_decimal(), tier_decimal());
+        (
+            prop::collection::vec(row, 1..6),
+            any::<bool>(),
+            prop::sample::select(vec![TierMode::Graduated, TierMode::Volume]),
+            prop::collection::vec(tier_decimal(), 0..4),
+        )
+            .prop_map(|(rows, open, mode, extra)| {
+                let mut bound = Decimal::ZERO;
+                let n = rows.len();
+                let mut quantities = extra;
+                let mut table_rows = Vec::new();
+                for (k, (step, price, flat)) in rows.into_iter().enumerate() {
+                    let upper = if open && k + 1 == n {
+                        None
+                    } else {
+                        let next = bound.checked_add(step.abs()).unwrap_or(bound);
+                        let hair = Decimal::new(1, next.scale().max(2));
+                        let near = [
+                            Some(next),
+                            bound
+                                .checked_add(next)
+                                .and_then(|s| s.checked_div(Decimal::TWO)),
+                            next.checked_add(hair),
+                            next.checked_sub(hair).map(|x| x.max(bound)),
+                        ];
+                        quantities.extend(near.into_iter().flatten());
+                        bound = next;
+                        Some(next)
+                    };
+                    table_rows.push(TierRow {
+                        upper,
+                        price,
+                        flat,
+                        origin: String::new(),
+                    });
+                }
+                let t = TierTable {
+                    name: "t".into(),
+                    mode,
+                    block: Decimal::ONE,
+                    per_months: Some(1),
+                    once: false,
+                    rows: table_rows,
+                    origin: String::new(),
+                };
+                (t, quantities)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3_000, ..ProptestConfig::default() })]
+
+        /// The integer path gives what the decimal path gives, value, scale and sign, on every
+        /// quantity it answers for; and it answers for the everyday tables.
+        #[test]
+        fn integer_rating_equals_decimal_rating((t, qs) in table_and_quantities()) {
+            for q in qs {
+                let slow = decimal_amount(&t, q);
+                if let Some(fast) = fast::amount(&t, q) {
+                    prop_assert_eq!(Some(fast), slow, "q = {}", q);
+                    let slow = slow.unwrap_or_default();
+                    prop_assert_eq!(fast.to_string(), slow.to_string(), "q = {}", q);
+                    prop_assert_eq!(fast.is_sign_negative(), slow.is_sign_negative());
+                }
+                prop_assert_eq!(checked_amount(&t, q), slow);
+            }
+        }
+    }
+
+    #[test]
+    fn integer_rating_takes_the_everyday_tables() {
+        let g = storage(TierMode::Graduated);
+        assert_eq!(fast::amount(&g, dec("12500")), Some(dec("485.00")));
+        assert_eq!(
+            fast::amount(&g, dec("1000.5")).map(|a| a.to_string()),
+            Some("50.020".into())
+        );
+        let v = storage(TierMode::Volume);
+        assert_eq!(fast::amount(&v, dec("12500")), Some(dec("375.00")));
+        // Beyond a decimal's 96 bits, and package tables, go the decimal way.
+        let huge = table(
+            TierMode::Graduated,
+            &[(None, "79228162514264337593543950335", "0")],
+        );
+        assert_eq!(fast::amount(&huge, dec("2")), None);
+        assert_eq!(fast::amount(&package_with_allowance(), dec("201")), None);
     }
 
     proptest! {

@@ -82,10 +82,13 @@ pub struct PricedLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coterm: Option<Arc<str>>,
     /// Start of service.
+    #[serde(serialize_with = "iso_date")]
     pub start: NaiveDate,
     /// Start of the full term (after any stub).
+    #[serde(serialize_with = "iso_date")]
     pub term_start: NaiveDate,
     /// End of the commitment (exclusive): the renewal date.
+    #[serde(serialize_with = "iso_date")]
     pub end: NaiveDate,
     /// What the line's first bill date bills, net of discounts.
     pub first_charge: Decimal,
@@ -226,10 +229,13 @@ pub struct Charge {
     /// What it is.
     pub kind: ChargeKind,
     /// First day covered.
+    #[serde(serialize_with = "iso_date")]
     pub period_start: NaiveDate,
     /// Day after the last day covered.
+    #[serde(serialize_with = "iso_date")]
     pub period_end: NaiveDate,
     /// When it is billed: the period's start (in advance), its end for usage (in arrears).
+    #[serde(serialize_with = "iso_date")]
     pub bill_date: NaiveDate,
     /// Amount, rounded once.
     pub amount: Decimal,
@@ -344,4 +350,74 @@ pub struct PriceWarning {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+}
+
+/// A date as `YYYY-MM-DD`, the bytes chrono writes, formatted on the stack and handed to the
+/// serializer whole: chrono's own `Serialize` writes it a character at a time, a tenth of the
+/// time of writing a large priced quote. Years outside 0 to 9999 go to chrono.
+fn iso_date<S: serde::Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    let Ok(y) = u32::try_from(y) else {
+        return d.serialize(s);
+    };
+    if y > 9999 {
+        return d.serialize(s);
+    }
+    let digit = |n: u32| b'0' + u8::try_from(n % 10).unwrap_or(0);
+    let b = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    match std::str::from_utf8(&b) {
+        Ok(text) => s.serialize_str(text),
+        Err(_) => d.serialize(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[derive(Serialize)]
+    struct Fast(#[serde(serialize_with = "iso_date")] NaiveDate);
+
+    #[test]
+    fn dates_serialize_as_chrono_writes_them() {
+        let days = [
+            (0, 1, 1),
+            (9, 2, 28),
+            (999, 12, 31),
+            (2026, 3, 5),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 30),
+            (-300, 1, 9),
+        ];
+        for (y, m, d) in days {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(
+                serde_json::to_string(&Fast(date)).unwrap(),
+                serde_json::to_string(&date).unwrap(),
+                "{y}-{m}-{d}"
+            );
+        }
+        let mut day = NaiveDate::from_ymd_opt(1999, 1, 1).unwrap();
+        while day.year() < 2030 {
+            assert_eq!(
+                serde_json::to_string(&Fast(day)).unwrap(),
+                format!("\"{day}\"")
+            );
+            day = day.succ_opt().unwrap();
+        }
+    }
 }

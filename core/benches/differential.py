@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Differential run: the same bytes out of two `tenor` binaries on generated rule sets and quotes.
+
+    python3 core/benches/differential.py OLD_TENOR NEW_TENOR [CASES] [SEED]
+
+Each case is a rule set (graduated, volume and package tier tables with prices of 0 to 4
+decimals, flat fees, free allowances, flat-priced products, percentage discounts with
+conditions) and a quote of 1 to 40 lines (quantities on, beside and between tier bounds,
+whole and fractional, as YAML or as JSON with quantities as numbers or strings, now and then
+a broken field). Both binaries price it as JSON (the new one with --pretty, the old one's only
+layout) and as the table; exit code, stdout and stderr must be identical.
+"""
+import json, os, random, shutil, subprocess, sys, tempfile
+
+def dec(r, lo, hi, places):
+    v = r.uniform(lo, hi)
+    return f"{v:.{places}f}"
+
+def rules(r):
+    out = ["currency USD", f"rounding {r.choice(['half_up', 'half_even', 'half_down', 'up', 'down'])}",
+           'vendor microsoft "Microsoft"', 'vendor contoso "Contoso"',
+           'segment nonprofit "Nonprofit organisations"', 'segment commercial "Commercial"',
+           "coterm default { anchor customer anniversary; mode stub; prorate daily }"]
+    tables = []
+    for t in range(r.randint(1, 3)):
+        mode = r.choice(["graduated", "volume", "package"])
+        name = f"t{t}"
+        head = f"tiers {name} {mode} per device a month"
+        if mode == "package":
+            head = f"tiers {name} package per {r.choice([10, 100, 1000])} device a month"
+        rows, bound = [], 0
+        if mode != "volume" and r.random() < 0.4:
+            bound = r.choice([5, 10, 100, 500])
+            rows.append(f"  first {bound} free")
+        for _ in range(r.randint(0, 3)):
+            bound += r.choice([1, 5, 10, 50, 250, 1000])
+            price = dec(r, 0.01, 60, r.choice([0, 2, 2, 3, 4]))
+            rows.append(f"  up to {bound}  {price}")
+        rows.append(f"  above  {dec(r, 0.01, 40, r.choice([0, 2, 3, 4]))}")
+        out.append(head + " {\n" + "\n".join(rows) + "\n}")
+        tables.append((name, bound))
+    products = []
+    for k, (name, bound) in enumerate(tables):
+        sku = f"TIER{k}"
+        out.append(f'product {sku} "Tiered {k}" {{\n  vendor contoso\n  not bought\n'
+                   f"  P1Y annual  tiers {name}\n  P1Y monthly  tiers {name}\n  P1M monthly  tiers {name}\n"
+                   f"  P3Y upfront  tiers {name}\n}}")
+        products.append((sku, bound))
+    for k in range(r.randint(1, 3)):
+        sku = f"FLAT{k}"
+        m = dec(r, 1, 100, r.choice([0, 2, 3]))
+        out.append(f'product {sku} "Flat {k}" {{\n  vendor microsoft\n  P1Y monthly  {m} a month  cost {dec(r, 0.5, 1, 2)} a month\n'
+                   f"  P1Y annual  {dec(r, 10, 1200, 2)} a year\n  P3Y upfront  {dec(r, 100, 3000, 2)} a term\n"
+                   f"  P1M monthly  {dec(r, 1, 120, 2)} a month\n}}")
+        products.append((sku, 0))
+    for k in range(r.randint(0, 2)):
+        cond = r.choice(["", " when customer segment is nonprofit", " when quantity at least 5",
+                         " when customer segment is nonprofit and quantity at least 5"])
+        scope = r.choice(["vendor microsoft", "vendor contoso"])
+        out.append(f"discount d{k}: {r.choice([5, 10, 12.5, 15, 33])}% off {scope}{cond}")
+    return "\n".join(out) + "\n", products
+
+def quantity(r, bound):
+    q = r.choice([1, 2, 5, 9, 10, 11, 49, 50, 51, 99, 100, 101, 499, 500, 501, 1000, 1001, 12345])
+    if bound and r.random() < 0.5:
+        q = max(1, bound + r.choice([-1, 0, 1]))
+    if r.random() < 0.2:
+        return f"{q}.{r.choice(['5', '25', '125', '01', '005'])}"
+    return q
+
+def quote(r, products):
+    lines = []
+    for _ in range(r.randint(1, 40)):
+        sku, bound = r.choice(products)
+        term, billing = r.choice([("P1Y", "annual"), ("P1Y", "monthly"), ("P1M", "monthly"), ("P3Y", "upfront")])
+        line = {"product": sku, "quantity": quantity(r, bound), "term": term, "billing": billing,
+                "start": f"2026-{r.randint(1, 12):02}-{r.randint(1, 28):02}"}
+        if r.random() < 0.1:
+            line["discount"] = r.choice(["10%", "50.00", "7.5%"])
+        lines.append(line)
+    q = {"quote": "Q-DIFF", "date": "2026-01-01", "currency": "USD",
+         "customer": {"id": "C1", "name": "Diff Co", "segment": r.choice(["nonprofit", "commercial"]),
+                      "anniversary": r.choice(["07-01", "01-15", "10-01"])}, "lines": lines}
+    if r.random() < 0.05:
+        q["lines"][0]["qty"] = 1  # an unknown field: a located error
+    if r.random() < 0.05:
+        q["lines"][-1]["start"] = "2026-02-30"  # an impossible date
+    return q
+
+def as_yaml(q):
+    def scalar(v):
+        return str(v)
+    out = [f"quote: {q['quote']}", f"date: {q['date']}", f"currency: {q['currency']}", "customer:"]
+    out += [f"  {k}: {scalar(v)}" for k, v in q["customer"].items()]
+    out.append("lines:")
+    for l in q["lines"]:
+        first = True
+        for k, v in l.items():
+            out.append(("  - " if first else "    ") + f"{k}: {scalar(v)}")
+            first = False
+    return "\n".join(out) + "\n"
+
+def as_json(r, q):
+    q = json.loads(json.dumps(q))
+    for l in q["lines"]:
+        if isinstance(l["quantity"], str) and r.random() < 0.5:
+            l["quantity"] = float(l["quantity"])  # a JSON number with a fraction
+        elif r.random() < 0.3:
+            l["quantity"] = str(l["quantity"])
+    return json.dumps(q, indent=r.choice([None, 2]))
+
+def run(binary, args):
+    p = subprocess.run([binary] + args, capture_output=True)
+    return p.returncode, p.stdout, p.stderr
+
+def main():
+    old, new = sys.argv[1], sys.argv[2]
+    cases = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 16
+    r = random.Random(seed)
+    d = tempfile.mkdtemp(prefix="tenor-diff-")
+    bad, compared, refused = 0, 0, 0
+    try:
+        for i in range(cases):
+            text, products = rules(r)
+            rd = os.path.join(d, f"r{i}")
+            os.makedirs(rd)
+            with open(os.path.join(rd, "rules.tenor"), "w") as f:
+                f.write(text)
+            q = quote(r, products)
+            for ext, body in (("yaml", as_yaml(q)), ("json", as_json(r, q))):
+                qp = os.path.join(d, f"q{i}.{ext}")
+                with open(qp, "w") as f:
+                    f.write(body)
+                for fmt in (["--format", "json"], ["--format", "table"]):
+                    base = ["price", qp, "--rules", rd] + fmt
+                    a = run(old, base)
+                    b = run(new, base + (["--pretty"] if fmt[1] == "json" else []))
+                    compared += 1
+                    refused += a[0] != 0
+                    if a != b:
+                        bad += 1
+                        print(f"DIFFERENT: case {i} {ext} {fmt[1]} (kept in {d})")
+                        print("  old:", a[0], a[1][:300], a[2][:300])
+                        print("  new:", b[0], b[1][:300], b[2][:300])
+        print(f"{compared} runs compared ({refused} refused by both), {bad} different")
+    finally:
+        if bad == 0:
+            shutil.rmtree(d)
+    sys.exit(1 if bad else 0)
+
+main()
