@@ -51,6 +51,8 @@ fn failure(s: &mut String, file: &str, x: &Failure) {
 fn signed(d: Decimal) -> String {
     if d > Decimal::ZERO {
         format!("+{}", money(d))
+    } else if d.is_zero() {
+        "0.00".into()
     } else {
         money(d)
     }
@@ -125,6 +127,12 @@ fn quote_block(s: &mut String, q: &QuoteDiff) {
         "\n{} {} ({}){accepted} — {}",
         q.quote, q.customer_name, q.customer, q.source
     );
+    if q.accepted {
+        let _ = writeln!(
+            s,
+            "  accepted: not repriced; the figures are what the new rules would make of it"
+        );
+    }
     if let Some(e) = &q.error {
         let _ = writeln!(s, "  error: {e}");
     }
