@@ -123,7 +123,11 @@ fn shipped_tests_pass() {
     let s = scratch("pass");
     let out = tenor(&s.0, &["test"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.ends_with("7 passed, 0 failed\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("7 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -142,9 +146,16 @@ fn a_price_edit_fails_with_expected_got_and_the_rule_line() {
     );
     assert!(out.stdout.contains(&want), "{}", out.stdout);
     // First invoice +20.16 (the stub); MRR +25 × 1.00.
-    assert!(out.stdout.contains("first invoice: expected 8363.14, got 8383.30"));
+    assert!(
+        out.stdout
+            .contains("first invoice: expected 8363.14, got 8383.30")
+    );
     assert!(out.stdout.contains("mrr: expected 1795.00, got 1820.00"));
-    assert!(out.stdout.ends_with("5 passed, 2 failed\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("5 passed, 2 failed\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -156,7 +167,10 @@ fn update_needs_a_yes_then_rewrites_values_in_place() {
     // Not a terminal and no --yes: shown, not written.
     let out = tenor(&s.0, &["test", "--update"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("q1001-dental-practice.yaml:41: 8363.14 -> 8383.30"));
+    assert!(
+        out.stdout
+            .contains("q1001-dental-practice.yaml:41: 8363.14 -> 8383.30")
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
     let out = tenor(&s.0, &["test", "--update", "--yes"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -177,17 +191,36 @@ fn a_broken_test_file_is_located_with_a_caret() {
     std::fs::write(s.0.join("rules/tests/bad.yaml"), bad).unwrap();
     let out = tenor(&s.0, &["test"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("the rules have no discount `welcom`"), "{}", out.stderr);
-    assert!(out.stderr.contains("rules/tests/bad.yaml:6:15"), "{}", out.stderr);
-    assert!(out.stderr.contains("6 │       fires: [welcom]"), "{}", out.stderr);
-    assert!(out.stdout.ends_with("7 passed, 1 failed\n"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("the rules have no discount `welcom`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("rules/tests/bad.yaml:6:15"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("6 │       fires: [welcom]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.ends_with("7 passed, 1 failed\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn diff_from_the_previous_commit_lists_exactly_what_the_edit_moves() {
     let s = repo_with_edit("diff");
     let line = bp_line(&s.0).to_string();
-    let d = json(&tenor(&s.0, &["diff", "--from", "HEAD~1", "--format", "json"]));
+    let d = json(&tenor(
+        &s.0,
+        &["diff", "--from", "HEAD~1", "--format", "json"],
+    ));
     assert_eq!(d["schema"], "tenor.diff/1");
     assert_eq!(d["quotes_priced"], 4);
     // Only Q-1001 sells M365-BP on its own (Q-1003's bundle has its own price).
@@ -198,13 +231,25 @@ fn diff_from_the_previous_commit_lists_exactly_what_the_edit_moves() {
     // Line 1: the stub 443.55 → 463.71 and 18 months (2027-01 to 2028-06) 550.00 → 575.00.
     let charges = q["charges"].as_array().unwrap();
     assert_eq!(charges.len(), 19);
-    assert!(charges.iter().all(|c| c["line"] == 1 && c["product"] == "M365-BP"));
+    assert!(
+        charges
+            .iter()
+            .all(|c| c["line"] == 1 && c["product"] == "M365-BP")
+    );
     assert_eq!(charges[0]["kind"], "stub");
     assert_eq!(charges[0]["old"], "443.55");
     assert_eq!(charges[0]["new"], "463.71");
-    assert!(charges[0]["rules"][0].as_str().unwrap().ends_with(&format!(":{line}")));
+    assert!(
+        charges[0]["rules"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{line}"))
+    );
     for c in &charges[1..] {
-        assert_eq!((c["old"].as_str(), c["new"].as_str()), (Some("550.00"), Some("575.00")));
+        assert_eq!(
+            (c["old"].as_str(), c["new"].as_str()),
+            (Some("550.00"), Some("575.00"))
+        );
     }
     // 20.16 + 18 × 25.00 = 470.16; MRR +25.00, ARR +300.00.
     let t = &d["totals"]["change"];
@@ -229,11 +274,19 @@ fn an_accepted_customer_inside_its_term_is_flagged_not_repriced() {
     git(&s.0, &["checkout", "-q", "HEAD~1", "--", "rules"]);
     let out = tenor(
         &s.0,
-        &["accept", "rules/quotes/q1001-dental-practice.yaml", "--no-plugins", "-q"],
+        &[
+            "accept",
+            "rules/quotes/q1001-dental-practice.yaml",
+            "--no-plugins",
+            "-q",
+        ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     git(&s.0, &["checkout", "-q", "HEAD", "--", "rules"]);
-    let d = json(&tenor(&s.0, &["diff", "--from", "HEAD~1", "--accepted", "--format", "json"]));
+    let d = json(&tenor(
+        &s.0,
+        &["diff", "--from", "HEAD~1", "--accepted", "--format", "json"],
+    ));
     assert_eq!(d["quotes"][0]["accepted"], true);
     let locked = d["locked"].as_array().unwrap();
     assert_eq!(locked.len(), 1);
@@ -260,11 +313,19 @@ fn renewals_price_the_next_term_under_todays_rules() {
     git(&s.0, &["checkout", "-q", "HEAD~1", "--", "rules"]);
     let out = tenor(
         &s.0,
-        &["accept", "rules/quotes/q1001-dental-practice.yaml", "--no-plugins", "-q"],
+        &[
+            "accept",
+            "rules/quotes/q1001-dental-practice.yaml",
+            "--no-plugins",
+            "-q",
+        ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     git(&s.0, &["checkout", "-q", "HEAD", "--", "rules"]);
-    let r = json(&tenor(&s.0, &["renewals", "--month", "2028-07", "--format", "json"]));
+    let r = json(&tenor(
+        &s.0,
+        &["renewals", "--month", "2028-07", "--format", "json"],
+    ));
     assert_eq!(r["schema"], "tenor.renewals/1");
     // Renewing on 2028-07-01: line 1 (P1Y to the second anniversary), line 3 (P1M, from
     // 2027-02-01 every month) and line 4 (P1Y); line 2 (MDB) renews 2027-12-01, 2028-12-01.

@@ -67,9 +67,7 @@ fn inputs(args: &DiffArgs<'_>) -> Result<Vec<Input>, CliError> {
         return crate::review::diff::accepted(&record).map_err(review_error);
     }
     let recorded: Vec<String> = if db_path.is_file() {
-        db::open(args.db, rules_dirs)?
-            .quotes()
-            .map_err(db::error)?
+        db::open(args.db, rules_dirs)?.quotes().map_err(db::error)?
     } else {
         Vec::new()
     };

@@ -23,8 +23,8 @@ pub mod price;
 pub mod problem;
 pub mod progress;
 pub mod rate;
-pub mod renewals;
 pub mod render;
+pub mod renewals;
 pub mod show;
 pub mod test;
 

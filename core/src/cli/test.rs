@@ -60,7 +60,12 @@ fn update_files(run: &Run, yes: bool, ctx: &mut Ctx<'_>) -> CliResult {
     let pending: Vec<(&FileRun, Vec<&Update>)> = run
         .files
         .iter()
-        .map(|f| (f, f.outcomes.iter().flat_map(|o| o.updates.iter()).collect()))
+        .map(|f| {
+            (
+                f,
+                f.outcomes.iter().flat_map(|o| o.updates.iter()).collect(),
+            )
+        })
         .filter(|(_, u): &(_, Vec<&Update>)| !u.is_empty())
         .collect();
     let stuck: usize = run
@@ -72,7 +77,11 @@ fn update_files(run: &Run, yes: bool, ctx: &mut Ctx<'_>) -> CliResult {
         + run.files.iter().filter(|f| !f.errors.is_empty()).count();
     if pending.is_empty() {
         writeln!(ctx.out, "nothing to update")?;
-        return Ok(if stuck == 0 { Exit::Success } else { Exit::Failure });
+        return Ok(if stuck == 0 {
+            Exit::Success
+        } else {
+            Exit::Failure
+        });
     }
     writeln!(ctx.out, "\nvalues to update:")?;
     for (f, updates) in &pending {

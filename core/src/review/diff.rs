@@ -199,7 +199,10 @@ fn quote_diff(old: &Catalogue, new: &Catalogue, input: &Input) -> Option<QuoteDi
     let b = b.and_then(|_| pricing::price(new, &input.quote, &full));
     let q = &input.quote;
     let error = match (&a, &b) {
-        (Err(e), Err(_)) => Some(format!("does not price under either rule set: {}", first(e))),
+        (Err(e), Err(_)) => Some(format!(
+            "does not price under either rule set: {}",
+            first(e)
+        )),
         (Err(e), Ok(_)) => Some(format!("did not price under the old rules: {}", first(e))),
         (Ok(_), Err(e)) => Some(format!("does not price under the new rules: {}", first(e))),
         _ => None,
@@ -234,9 +237,10 @@ fn same(a: &PricedQuote, b: &PricedQuote) -> bool {
         && a.lines.len() == b.lines.len()
         && a.lines.iter().zip(&b.lines).all(|(x, y)| {
             x.charges.len() == y.charges.len()
-                && x.charges.iter().zip(&y.charges).all(|(c, d)| {
-                    key(c) == key(d) && c.amount == d.amount && c.cost == d.cost
-                })
+                && x.charges
+                    .iter()
+                    .zip(&y.charges)
+                    .all(|(c, d)| key(c) == key(d) && c.amount == d.amount && c.cost == d.cost)
         })
 }
 

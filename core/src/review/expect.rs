@@ -163,11 +163,7 @@ pub fn test_files(dir: &Path) -> Result<Vec<PathBuf>, ReviewError> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml")
-                )
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
         })
         .collect();
     files.sort();
@@ -219,7 +215,13 @@ fn run_file(path: &Path, name: String, text: String, rules: &RuleBook) -> FileRu
     let mut quotes = Vec::new();
     for (i, t) in doc.tests.iter().enumerate() {
         let at = |field: &str, message: String, help: Option<String>| {
-            located(&file.file, &pos, &format!("tests[{i}].{field}"), message, help)
+            located(
+                &file.file,
+                &pos,
+                &format!("tests[{i}].{field}"),
+                message,
+                help,
+            )
         };
         file.errors.extend(check_test(t, rules, &at));
         match resolve(t, base, &file.file, i) {
@@ -585,14 +587,19 @@ fn check_discounts(e: &ExpectDoc, p: &PricedQuote, out: &mut Outcome, pos: &Posi
         .flat_map(|d| d.verdicts.iter())
         .collect();
     let fired = |d: &str| verdicts.iter().any(|v| v.applied && &*v.rule == d);
-    let lists = [(true, "fires", &e.fires), (false, "does_not_fire", &e.does_not_fire)];
+    let lists = [
+        (true, "fires", &e.fires),
+        (false, "does_not_fire", &e.does_not_fire),
+    ];
     for (must, key, names) in lists {
         for (j, d) in names.iter().enumerate() {
             if fired(d) == must {
                 continue;
             }
             // The verdict that shows it: the first that fired, or the first that did not.
-            let shown = verdicts.iter().find(|v| &*v.rule == d && v.applied == !must);
+            let shown = verdicts
+                .iter()
+                .find(|v| &*v.rule == d && v.applied == !must);
             out.failures.push(Failure {
                 what: format!("discount {d}"),
                 expected: if must { "fires" } else { "does not fire" }.into(),
@@ -639,7 +646,9 @@ pub fn apply_updates(text: &str, updates: &[&Update]) -> String {
         let chars: Vec<char> = l.chars().collect();
         let start = u.column.saturating_sub(1);
         let end = start + u.old.chars().count();
-        let same = chars.get(start..end).is_some_and(|s| s.iter().copied().eq(u.old.chars()));
+        let same = chars
+            .get(start..end)
+            .is_some_and(|s| s.iter().copied().eq(u.old.chars()));
         if same {
             let before: String = chars.iter().take(start).collect();
             let after: String = chars.iter().skip(end).collect();

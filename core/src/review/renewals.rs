@@ -135,7 +135,9 @@ pub fn renewals(record: &Record, rules: &RuleBook, month: &str) -> Result<Renewa
         let rev = record.revision(&id, None)?;
         let (priced, text) = record.revision_texts(&id, rev.revision)?;
         let recorded: RecordedPriced = serde_json::from_str(&priced).map_err(|e| {
-            ReviewError::Io(format!("the record's priced quote of {id} does not read: {e}"))
+            ReviewError::Io(format!(
+                "the record's priced quote of {id} does not read: {e}"
+            ))
         })?;
         let file = QuoteFile::parse(&rev.quote_file, &text).map_err(|e| ReviewError::File {
             file: rev.quote_file.clone(),

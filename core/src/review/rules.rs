@@ -51,10 +51,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<RuleBook, ReviewError> {
 /// it in that commit, named `REV:path` in diagnostics.
 pub fn from_git(dir: &Path, rev: &str) -> Result<RuleBook, ReviewError> {
     let listing = git(dir, &["ls-tree", "-r", "--name-only", rev, "--", "."])?;
-    let mut names: Vec<&str> = listing
-        .lines()
-        .filter(|n| n.ends_with(".tenor"))
-        .collect();
+    let mut names: Vec<&str> = listing.lines().filter(|n| n.ends_with(".tenor")).collect();
     names.sort_unstable();
     let mut sources = SourceSet::new();
     for name in names {
@@ -87,8 +84,12 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, ReviewError> {
             why.trim()
         )));
     }
-    String::from_utf8(out.stdout)
-        .map_err(|_| ReviewError::Io(format!("git {} gave text that is not UTF-8", args.join(" "))))
+    String::from_utf8(out.stdout).map_err(|_| {
+        ReviewError::Io(format!(
+            "git {} gave text that is not UTF-8",
+            args.join(" ")
+        ))
+    })
 }
 
 /// The quote files (`.yaml`, `.yml`, `.json`) named by `paths`, directories read one level

@@ -34,11 +34,14 @@ pub fn test_report(run: &Run) -> String {
 
 /// One failure: what, expected and got, where it is written, and the rule lines behind it.
 fn failure(s: &mut String, file: &str, x: &Failure) {
-    let at = x
-        .at
-        .map(|(l, c)| format!("  [{file}:{l}:{c}]"))
-        .unwrap_or_default();
-    let _ = writeln!(s, "  {}: expected {}, got {}{at}", x.what, x.expected, x.got);
+    let at =
+        x.at.map(|(l, c)| format!("  [{file}:{l}:{c}]"))
+            .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "  {}: expected {}, got {}{at}",
+        x.what, x.expected, x.got
+    );
     if let Some(n) = &x.note {
         let _ = writeln!(s, "    why: {n}");
     }
@@ -78,18 +81,33 @@ fn figures_line(f: &Figures) -> String {
 /// the customers and the book's totals.
 pub fn diff_table(d: &Diff) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "Prices from {} to {} ({} quotes)", d.from, d.to, d.quotes_priced);
+    let _ = writeln!(
+        s,
+        "Prices from {} to {} ({} quotes)",
+        d.from, d.to, d.quotes_priced
+    );
     for q in &d.quotes {
         quote_block(&mut s, q);
     }
     if !d.locked.is_empty() {
         let _ = writeln!(s, "\nLocked until renewal (accepted; not repriced):");
         for l in &d.locked {
-            let when = if l.inside_term { "inside its term" } else { "term ended" };
+            let when = if l.inside_term {
+                "inside its term"
+            } else {
+                "term ended"
+            };
             let _ = writeln!(
                 s,
                 "  warning: {} {} line {} {} ({when}): price locked until {}; then {} a period instead of {} (MRR {})",
-                l.quote, l.customer, l.line, l.product, l.renewal, money(l.new), money(l.current), signed(l.mrr_change)
+                l.quote,
+                l.customer,
+                l.line,
+                l.product,
+                l.renewal,
+                money(l.new),
+                money(l.current),
+                signed(l.mrr_change)
             );
         }
     }
@@ -143,7 +161,13 @@ fn quote_block(s: &mut String, q: &QuoteDiff) {
             .zip(o.named())
             .zip(n.named().into_iter().zip(c.named()))
         {
-            let _ = writeln!(s, "  {name:<15}{:>14} -> {:>14}  {:>12}", money(ov), money(nv), signed(cv));
+            let _ = writeln!(
+                s,
+                "  {name:<15}{:>14} -> {:>14}  {:>12}",
+                money(ov),
+                money(nv),
+                signed(cv)
+            );
         }
     }
     for c in &q.charges {
@@ -174,7 +198,16 @@ pub fn renewals_table(r: &Renewals) -> String {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
     t.set_header([
-        "renews", "quote", "customer", "line", "product", "qty", "term", "now", "next", "MRR change",
+        "renews",
+        "quote",
+        "customer",
+        "line",
+        "product",
+        "qty",
+        "term",
+        "now",
+        "next",
+        "MRR change",
         "cancel window closes",
     ]);
     for x in &r.renewals {
@@ -194,7 +227,8 @@ pub fn renewals_table(r: &Renewals) -> String {
             money(x.current),
             next,
             x.mrr_change.map_or_else(|| "—".into(), signed),
-            x.window_closes.map_or_else(|| "no window".into(), |d| d.to_string()),
+            x.window_closes
+                .map_or_else(|| "no window".into(), |d| d.to_string()),
         ]);
     }
     format!(
