@@ -11,6 +11,9 @@
     reason = "test support: a missing or unreadable fixture must fail the run loudly"
 )]
 
+pub mod scratch;
+
+pub use scratch::{Scratch, arg};
 use std::path::{Path, PathBuf};
 use tenor_dsl::SourceSet;
 use tenor_dsl::format::FormatError;

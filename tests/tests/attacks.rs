@@ -14,22 +14,23 @@
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tenor_core::cli::Exit;
+use tenor_tests::scratch::{Scratch, arg as s, link_plugins, tree};
 use tenor_tests::{Output, tenor};
+
+/// A fresh scratch directory for one attack, removed when the test ends.
+fn scratch(name: &str) -> Scratch {
+    Scratch::dir(&format!("attacks-{name}"))
+}
+
+/// A plugin directory `<base>/plugins` holding the given libraries under plugin names.
+fn plugin_dir(base: &Path, libs: &[(&str, &str)]) -> PathBuf {
+    let dir = base.join("plugins");
+    link_plugins(&dir, libs);
+    dir
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("attacks-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn example_quote() -> PathBuf {
@@ -80,51 +81,6 @@ fn accept(quote: &Path, out: &Path, extra: &[&str]) -> Output {
     ];
     args.extend(extra);
     tenor(&args)
-}
-
-/// Every file below `dir` (symlinks included, not followed), relative, sorted.
-fn tree(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, at: &Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(at).unwrap() {
-            let e = e.unwrap();
-            let t = e.file_type().unwrap();
-            if t.is_dir() {
-                walk(base, &e.path(), out);
-            } else {
-                let rel = e.path().strip_prefix(base).unwrap().to_path_buf();
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-/// Where cargo put a plugin library built as this test's dependency.
-fn built(lib: &str) -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    deps.parent().unwrap().join(format!(
-        "{}{lib}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ))
-}
-
-/// A plugin directory holding copies of `libs` under their plugin names.
-fn plugin_dir(base: &Path, libs: &[(&str, &str)]) -> PathBuf {
-    let dir = base.join("plugins");
-    std::fs::create_dir_all(&dir).unwrap();
-    for (lib, name) in libs {
-        let to = dir.join(format!(
-            "{}tenor_plugin_{name}{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-        std::fs::copy(built(lib), to).unwrap();
-    }
-    dir
 }
 
 #[test]

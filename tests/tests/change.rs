@@ -16,18 +16,15 @@ use std::str::FromStr;
 use tenor_core::cli::change::{ChangeArgs, change_cmd};
 use tenor_core::cli::{Exit, run};
 use tenor_dsl::diagnostic::termcolor::NoColor;
+use tenor_tests::scratch::Scratch;
 use tenor_tests::{ChargeRow, charge_row as c, charge_rows};
 
 const TESTS: &str = env!("CARGO_MANIFEST_DIR");
 
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("change-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    for ext in ["db", "db-wal", "db-shm"] {
-        let _ = std::fs::remove_file(d.with_extension(ext));
-    }
-    d
+/// A fresh scratch path (nothing there yet) for one test, removed with its record when the
+/// test ends.
+fn scratch(name: &str) -> Scratch {
+    Scratch::new(&format!("change-{name}"))
 }
 
 /// The record of a test's output directory: `<dir>.db`, beside it.
@@ -40,7 +37,7 @@ fn scenario(name: &str) -> PathBuf {
 }
 
 /// Accepts `quote` of scenario `name` into a fresh directory; returns it.
-fn accepted(name: &str, quote: &str, dir: &str) -> PathBuf {
+fn accepted(name: &str, quote: &str, dir: &str) -> Scratch {
     let out = scratch(dir);
     accepted_into(name, quote, &out);
     out
@@ -791,7 +788,7 @@ fn a_change_stays_with_its_revision_and_a_new_revision_starts_from_the_quote() {
             "--rules".into(),
             rules.clone().into(),
             "--out".into(),
-            dir.clone().into(),
+            dir.path().into(),
         ];
         if revise {
             argv.push("--revise".into());

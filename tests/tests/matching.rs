@@ -23,6 +23,7 @@ use tenor_core::engine::quote::{Customer, MonthDay, Quote, QuoteFile, QuoteLine}
 use tenor_core::matching::{self, Class, Matcher, Side};
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
+use tenor_tests::scratch::{FIRST_PARTY, Scratch};
 
 /// `tests/scenarios/<name>`.
 fn scenario(name: &str) -> PathBuf {
@@ -31,42 +32,9 @@ fn scenario(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Where cargo put the plugin libraries it built as this test's dependencies.
-fn built(lib: &str) -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = deps.join(format!(
-        "{}{lib}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(path.exists(), "{} was not built", path.display());
-    path
-}
-
-/// A fresh plugin directory holding the first-party connectors.
-fn plugin_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("match-plugins-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (lib, as_name) in [
-        ("tenor_plugin_pax8", "pax8"),
-        ("tenor_plugin_ingram", "ingram"),
-        ("tenor_plugin_tdsynnex", "tdsynnex"),
-        ("tenor_plugin_connectwise", "connectwise"),
-    ] {
-        let to = dir.join(format!(
-            "{}tenor_plugin_{as_name}{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-        std::fs::copy(built(lib), to).unwrap();
-    }
-    dir
+/// A fresh plugin directory holding the first-party connectors, removed when the test ends.
+fn plugin_dir(name: &str) -> Scratch {
+    tenor_tests::scratch::plugin_dir(&format!("match-{name}"), FIRST_PARTY)
 }
 
 /// Runs `tenor match` in-process: the quote, rules and documents as paths under
@@ -227,7 +195,7 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
         "domain-7/rules.tenor",
         &["domain-7/order.pax8.json"],
         &["domain-7/invoice.connectwise.json"],
-        Some(plugins.clone()),
+        Some(plugins.to_path_buf()),
     );
     assert_eq!(code, Exit::Failure);
     assert_eq!(
@@ -270,7 +238,7 @@ fn domain_7_through_the_pax8_and_connectwise_plugins() {
         "domain-7/rules.tenor",
         &["domain-7/order.pax8.json"],
         &["domain-7/invoice.connectwise.json"],
-        Some(plugins),
+        Some(plugins.to_path_buf()),
         false,
     );
     assert_eq!(code, Ok(Exit::Failure));
@@ -570,9 +538,7 @@ fn a_clean_set_gives_exit_0_and_no_findings() {
 #[test]
 fn accepted_documents_match_their_quote() {
     let plugins = plugin_dir("accepted");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("match-accepted-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let out = Scratch::new("match-accepted");
     let quote = scenario("match-classes/quote.yaml");
     let rules = scenario(CLASSES_RULES);
     let mut o = Vec::new();
@@ -587,9 +553,9 @@ fn accepted_documents_match_their_quote() {
             "--rules".into(),
             rules.clone().into_os_string(),
             "--out".into(),
-            out.clone().into_os_string(),
+            out.as_os_str().into(),
             "--plugins".into(),
-            plugins.clone().into_os_string(),
+            plugins.as_os_str().into(),
         ],
         &mut o,
         &mut e,
@@ -607,7 +573,7 @@ fn accepted_documents_match_their_quote() {
             invoices,
             as_plugin: None,
             rules: vec![rules.clone()],
-            plugins: Some(plugins.clone()),
+            plugins: Some(plugins.to_path_buf()),
             json: true,
         };
         let (mut so, mut se) = (Vec::new(), Vec::new());
@@ -760,15 +726,13 @@ fn errors_say_what_to_do() {
     );
     assert!(code.unwrap_err().contains("--order or --invoice"));
     // A vendor document and no plugin that reads it.
-    let empty = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("match-no-plugins-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
+    let empty = Scratch::dir("match-no-plugins");
     let (code, _, _) = run_match(
         "domain-7/quote.yaml",
         "domain-7/rules.tenor",
         &["domain-7/order.pax8.json"],
         &[],
-        Some(empty),
+        Some(empty.to_path_buf()),
         false,
     );
     let e = code.unwrap_err();

@@ -16,18 +16,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tenor_core::cli::Exit;
 use tenor_core::record::Record;
+use tenor_tests::scratch::{Scratch, arg as s};
 use tenor_tests::{Output, rules_dir, tenor, tenor_binary};
 
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("record-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+/// A fresh scratch directory for one test, removed when the test ends.
+fn scratch(name: &str) -> Scratch {
+    Scratch::dir(&format!("record-{name}"))
 }
 
 fn example() -> PathBuf {
@@ -128,7 +122,6 @@ fn the_same_quote_twice_is_one_revision_and_a_changed_one_needs_revise() {
     let rule_files = r.rule_files("Q-1001", 2).unwrap();
     assert_eq!(rule_files.len(), tenor_tests::rule_files().len());
     assert_eq!(r.integrity_check().unwrap(), "ok");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 // The rules' git commit is recorded only when they are committed and clean; rules copied into
@@ -163,7 +156,6 @@ fn the_rules_git_commit_is_recorded_only_for_committed_rules() {
     if let Some(head) = &expected {
         assert_eq!(head.len(), 40, "{head}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn doc_body(r: &Record, quote: &str, rev: u32, path: &str) -> Vec<u8> {
@@ -247,7 +239,6 @@ fn change_refuses_an_old_sales_order_beside_a_new_schedule() {
         "{}",
         o.stderr
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -284,11 +275,10 @@ fn a_database_from_a_newer_tenor_or_with_an_altered_migration_is_refused() {
         e.contains("applied a migration 1 that differs from this tenor's (sha256 abc, expected "),
         "{e}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Q-1001 accepted and exported into `out`, then line 1 changed to 27 seats.
-fn accepted_and_changed(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+fn accepted_and_changed(name: &str) -> (Scratch, PathBuf, PathBuf) {
     let dir = scratch(name);
     let db = dir.join("tenor.db");
     let out = dir.join("out");
@@ -299,7 +289,7 @@ fn accepted_and_changed(name: &str) -> (PathBuf, PathBuf, PathBuf) {
 
 #[test]
 fn log_reads_the_history() {
-    let (dir, db, _) = accepted_and_changed("log");
+    let (_dir, db, _) = accepted_and_changed("log");
     let o = tenor(&["--db", s(&db), "log", "Q-1001", "--format", "json"]);
     ok(&o);
     let log: Value = serde_json::from_str(&o.stdout).unwrap();
@@ -330,8 +320,6 @@ fn log_reads_the_history() {
         "{}",
         table.stdout
     );
-
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -391,7 +379,6 @@ fn show_and_export_read_the_current_documents() {
     let so_now = std::fs::read(again.join("SO-Q-1001.json")).unwrap();
     assert_eq!(so_now, o_bytes(&db, "SO-Q-1001.json"));
     assert!(again.join("CO-Q-1001-1-2027-02-10.json").exists());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn o_bytes(db: &Path, path: &str) -> Vec<u8> {
@@ -470,5 +457,4 @@ fn parallel_accepts_never_lose_or_duplicate_a_record() {
     assert_eq!(seats, ["26", "27", "28", "29"], "each revision once");
     assert_eq!(r.integrity_check().unwrap(), "ok");
     drop(r);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -288,8 +288,16 @@ fn kill_9_during_accept_change_and_export_leaves_the_record_before_or_after() {
     let work = setup.dir.join("work.db");
     let phases = [Phase::Revise, Phase::Change, Phase::Export];
     let mut moments = Moments(seed);
-    let (mut as_before, mut as_after) = (0, 0);
-    for i in 0..runs {
+    let (mut as_before, mut as_after, mut ended) = (0, 0, 0);
+    // How long each command runs, first as measured uninterrupted; shortened whenever a
+    // command ends before its kill (the machine got faster), so that the kills keep landing
+    // inside the commands and `runs` of them really interrupt one.
+    let mut span: BTreeMap<&str, Duration> = phases
+        .iter()
+        .map(|&p| (name(p), setup.reference[name(p)].took))
+        .collect();
+    let mut i = 0;
+    while as_before + as_after < runs && i < runs * 4 {
         let p = phases[(i % 3) as usize];
         let reference = &setup.reference[name(p)];
         fresh_copy(start_of(&setup, p), &work);
@@ -299,7 +307,7 @@ fn kill_9_during_accept_change_and_export_leaves_the_record_before_or_after() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let at = moments.within(reference.took);
+        let at = moments.within(span[name(p)]);
         std::thread::sleep(at);
         let finished = child.try_wait().unwrap().is_some();
         child.kill().unwrap_or(());
@@ -316,6 +324,8 @@ fn kill_9_during_accept_change_and_export_leaves_the_record_before_or_after() {
                 now == reference.after,
                 "run {i} ({p:?}) ended but did not finish"
             );
+            ended += 1;
+            span.insert(name(p), at.mul_f64(0.9));
         } else if now.record == reference.before.record && now.exports == reference.before.exports {
             as_before += 1;
         } else {
@@ -340,9 +350,16 @@ fn kill_9_during_accept_change_and_export_leaves_the_record_before_or_after() {
             "run {i} ({p:?}): the exports differ from an uninterrupted run's"
         );
         std::fs::remove_dir_all(&out).unwrap();
+        i += 1;
     }
+    assert_eq!(
+        as_before + as_after,
+        runs,
+        "only {} of {i} runs were killed inside the command ({ended} had ended)",
+        as_before + as_after
+    );
     eprintln!(
-        "record_kill: {runs} kills of a {lines}-line quote (seed {seed}): {as_before} left the record as before, {as_after} as after, the rest had ended; uninterrupted: {:?}",
+        "record_kill: {runs} kills inside the command of a {lines}-line quote (seed {seed}): {as_before} left the record as before, {as_after} as after; {ended} more runs had ended before their kill; uninterrupted: {:?}",
         setup
             .reference
             .iter()

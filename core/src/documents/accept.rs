@@ -8,12 +8,12 @@ use crate::engine::catalogue::{
 use crate::engine::pricing::{self, ChargeKind, PricedLine, PricedQuote};
 use crate::engine::quote::Quote;
 use crate::engine::tiers;
-use crate::files::export::{ExportError, ExportFile, ExportHead, ExportPath, ExportReport};
+use crate::files::export::{ExportError, ExportFile, ExportPath};
 use chrono::Datelike;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tenor_plugin_sdk::docs::{self, Customer, Timing};
 
 /// Every document made from one accepted quote.
@@ -927,12 +927,6 @@ fn allocate(cat: &Catalogue, f: &LineFacts<'_>) -> docs::BundleAllocation {
 /// Why documents were not written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    /// Documents for this quote id already exist and were made from a different quote or rules.
-    #[error("{} was made from a different quote or rules", .0.display())]
-    Exists(PathBuf),
-    /// Seat changes were applied to this quote's documents; accepting again would undo them.
-    #[error("seat changes were applied to this quote's documents; accepting again would undo them")]
-    Changed(Vec<PathBuf>),
     /// The export refused the directory or the files (another quote's export, a file in the
     /// way, two files under one name).
     #[error("{0}")]
@@ -987,69 +981,6 @@ fn top_level_names(a: &Accepted) -> BTreeSet<String> {
         .map(|id| format!("{id}.json"))
         .chain([crate::files::export::MANIFEST.to_string()])
         .collect()
-}
-
-/// Writes every document, and `plugin_files` (from [`render_with_plugins`]), into `dir` as one
-/// export with its `tenor.export/1` manifest. Existing documents of the same quote are replaced
-/// only when they were made from the same quote and rules (same fingerprint), or with `force`;
-/// purchase orders of distributors the quote no longer uses (listed by the previous export)
-/// are removed.
-pub fn write(
-    dir: &Path,
-    a: &Accepted,
-    plugin_files: Vec<ExportFile>,
-    force: bool,
-) -> Result<ExportReport, WriteError> {
-    check_writable(dir, a, force)?;
-    let mut all = files(a)?;
-    all.extend(plugin_files);
-    let head = ExportHead {
-        quote: a.sales_order.quote.clone(),
-        revision: None,
-    };
-    Ok(crate::files::export::write_export(dir, &head, &all, force)?)
-}
-
-/// Refuses (unless `force`) to replace documents of the quote that seat changes amended, or
-/// that were made from a different quote or rules. Nothing is written.
-pub fn check_writable(dir: &Path, a: &Accepted, force: bool) -> Result<(), WriteError> {
-    if force {
-        return Ok(());
-    }
-    // Seat changes amend the sales order and schedule; accepting again would silently undo them.
-    let change_prefix = format!("CO-{}-", a.sales_order.quote);
-    let changes: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with(&change_prefix) && n.ends_with(".json"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !changes.is_empty() {
-        return Err(WriteError::Changed(changes));
-    }
-    let so_path = dir.join(format!("{}.json", a.sales_order.id));
-    if so_path.exists() {
-        let existing =
-            std::fs::read_to_string(&so_path).map_err(|e| WriteError::Io(e.to_string()))?;
-        let same = serde_json::from_str::<serde_json::Value>(&existing)
-            .ok()
-            .and_then(|v| {
-                v.get("fingerprint")
-                    .and_then(|f| f.as_str())
-                    .map(|f| f == a.sales_order.fingerprint)
-            })
-            .unwrap_or(false);
-        if !same {
-            return Err(WriteError::Exists(so_path));
-        }
-    }
-    Ok(())
 }
 
 /// What the plugins made of an accepted quote, in memory: nothing is written here.

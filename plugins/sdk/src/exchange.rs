@@ -112,12 +112,12 @@ pub enum PushDocument {
     /// A purchase order, to its distributor.
     PurchaseOrder {
         /// The purchase order.
-        purchase_order: PurchaseOrder,
+        purchase_order: Box<PurchaseOrder>,
     },
     /// The sales order and recurring template (agreement and additions), to the PSA.
     Sales {
         /// The sales order and template.
-        sales: SalesInput,
+        sales: Box<SalesInput>,
     },
     /// A seat change recorded by `tenor change`: the distributor's subscription quantity or
     /// the PSA's addition follows it.
