@@ -332,7 +332,7 @@ fn resolve(
     base: &Path,
     file: &str,
     i: usize,
-) -> Result<Result<QuoteFile, QuoteError>, String> {
+) -> Result<Result<QuoteFile, Box<QuoteError>>, String> {
     match &t.quote {
         QuoteRef::Path(p) => {
             let path = base.join(p);
@@ -341,16 +341,17 @@ fn resolve(
             }
             match read_quote(&path) {
                 Ok(q) => Ok(Ok(q)),
-                Err(ReviewError::File { mut errors, .. }) if !errors.is_empty() => {
-                    Ok(Err(errors.swap_remove(0)))
-                }
+                Err(ReviewError::File { errors, .. }) => match errors.into_iter().next() {
+                    Some(e) => Ok(Err(Box::new(e))),
+                    None => Err(format!("the quote {} does not read", path.display())),
+                },
                 Err(e) => Err(e.to_string()),
             }
         }
         QuoteRef::Inline(m) => {
             let text = serde_yaml::to_string(m).map_err(|e| e.to_string())?;
             let name = format!("{file}#tests[{i}].quote");
-            Ok(QuoteFile::parse(&name, &text).map_err(|e| *e))
+            Ok(QuoteFile::parse(&name, &text))
         }
     }
 }
@@ -358,7 +359,7 @@ fn resolve(
 /// Runs one test: prices its quote with explanations and checks every expectation.
 fn run_test(
     t: &TestDoc,
-    quote: Result<QuoteFile, QuoteError>,
+    quote: Result<QuoteFile, Box<QuoteError>>,
     rules: &RuleBook,
     pos: &Positions,
     text: &str,
@@ -371,23 +372,8 @@ fn run_test(
         not_updatable: 0,
     };
     let priced = quote.and_then(|q| {
-        pricing::price(&rules.catalogue, &q.quote, &PriceOptions { explain: true }).map_err(
-            |errs| {
-                let mut all: Vec<QuoteError> = errs
-                    .into_iter()
-                    .map(|e| q.error(&e.field, e.message, e.help))
-                    .collect();
-                let first = all.swap_remove(0);
-                // Every problem is searched for the expected one: keep them in one message.
-                QuoteError {
-                    message: std::iter::once(first.message.clone())
-                        .chain(all.iter().map(|e| e.message.clone()))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    ..first
-                }
-            },
-        )
+        pricing::price(&rules.catalogue, &q.quote, &PriceOptions { explain: true })
+            .map_err(|errs| Box::new(joined(&q, errs)))
     });
     let base = format!("tests[{i}].expect");
     match (&t.expect.error, priced) {
@@ -412,6 +398,24 @@ fn run_test(
     }
     out.not_updatable = out.failures.len().saturating_sub(out.updates.len());
     out
+}
+
+/// Every pricing problem of a quote as one error at the first one's field: an expected error
+/// is searched for in all of them.
+fn joined(q: &QuoteFile, errs: Vec<pricing::PriceError>) -> QuoteError {
+    let all: Vec<QuoteError> = errs
+        .into_iter()
+        .map(|e| q.error(&e.field, e.message, e.help))
+        .collect();
+    let message = all
+        .iter()
+        .map(|e| e.message.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    match all.into_iter().next() {
+        Some(first) => QuoteError { message, ..first },
+        None => q.error("", "the quote does not price", None),
+    }
 }
 
 /// An expected error against the one the quote gave.
@@ -599,7 +603,7 @@ fn check_discounts(e: &ExpectDoc, p: &PricedQuote, out: &mut Outcome, pos: &Posi
             // The verdict that shows it: the first that fired, or the first that did not.
             let shown = verdicts
                 .iter()
-                .find(|v| &*v.rule == d && v.applied == !must);
+                .find(|v| &*v.rule == d && v.applied != must);
             out.failures.push(Failure {
                 what: format!("discount {d}"),
                 expected: if must { "fires" } else { "does not fire" }.into(),
