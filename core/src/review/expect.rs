@@ -601,9 +601,7 @@ fn check_discounts(e: &ExpectDoc, p: &PricedQuote, out: &mut Outcome, pos: &Posi
                 continue;
             }
             // The verdict that shows it: the first that fired, or the first that did not.
-            let shown = verdicts
-                .iter()
-                .find(|v| &*v.rule == d && v.applied != must);
+            let shown = verdicts.iter().find(|v| &*v.rule == d && v.applied != must);
             out.failures.push(Failure {
                 what: format!("discount {d}"),
                 expected: if must { "fires" } else { "does not fire" }.into(),
