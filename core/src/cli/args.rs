@@ -122,6 +122,51 @@ pub enum Command {
         #[arg(long, default_value = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// Run the expectation files: each quote's expected figures, charges, discounts or error
+    Test {
+        /// An expectation file, or a directory of them (`*.yaml`)
+        #[arg(default_value = "rules/tests")]
+        dir: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Show the values the rules now give and write them into the files after review
+        #[arg(long)]
+        update: bool,
+        /// With --update: write without asking
+        #[arg(long, requires = "update")]
+        yes: bool,
+    },
+    /// Price every quote under old and new rules: what moves, with the rule lines responsible
+    Diff {
+        /// The old rules: a git revision of the --to directory, or a directory
+        #[arg(long, value_name = "REV|DIR")]
+        from: String,
+        /// The new rules (a directory)
+        #[arg(long, default_value = "rules")]
+        to: PathBuf,
+        /// Quote files or directories (default: rules/quotes/)
+        #[arg(conflicts_with = "accepted")]
+        quotes: Vec<PathBuf>,
+        /// Every accepted quote in the record (latest revision) instead of quote files
+        #[arg(long)]
+        accepted: bool,
+        /// Output format (`json`: the `tenor.diff/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The record's subscriptions renewing in a month, priced for their next term
+    Renewals {
+        /// The month, YYYY-MM (default: this month)
+        #[arg(long)]
+        month: Option<String>,
+        /// Today's rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format (`json`: the `tenor.renewals/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// The record's history: revisions, changes and exports of one quote or of all
     Log {
         /// The quote id (default: every quote)

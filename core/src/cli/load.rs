@@ -100,3 +100,26 @@ pub fn price(
     ctx.quote_warnings(file, &priced.warnings);
     Ok(priced)
 }
+
+/// A review's error as the command line's: rule diagnostics and located quote problems as
+/// they are for `price`, the record's as for `log`.
+pub fn review_error(e: crate::review::ReviewError) -> CliError {
+    use crate::review::ReviewError;
+    match e {
+        ReviewError::Rules {
+            sources,
+            diags,
+            summary,
+        } => CliError::Rules {
+            sources,
+            diags,
+            summary,
+        },
+        ReviewError::File { file, text, errors } => CliError::Quote {
+            file: Some((file, text)),
+            errors,
+        },
+        ReviewError::Io(m) => CliError::Run(m),
+        ReviewError::Record(e) => crate::cli::db::error(e),
+    }
+}

@@ -7,6 +7,7 @@ pub mod change;
 pub mod check;
 pub mod ctx;
 pub mod db;
+pub mod diff;
 pub mod exit;
 pub mod export;
 pub mod fmt;
@@ -23,7 +24,9 @@ pub mod problem;
 pub mod progress;
 pub mod rate;
 pub mod render;
+pub mod renewals;
 pub mod show;
+pub mod test;
 
 pub use ctx::Ctx;
 pub use exit::{CliError, CliResult, Exit};
@@ -193,6 +196,34 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
         Command::Init { dir } => init::init(&dir, ctx),
         Command::Completions { shell } => manual::completions(shell, ctx),
         Command::Man => manual::man(ctx),
+        Command::Test {
+            dir,
+            rules,
+            update,
+            yes,
+        } => test::test_cmd(&dir, &rules, update, yes, ctx),
+        Command::Diff {
+            from,
+            to,
+            quotes,
+            accepted,
+            format,
+        } => {
+            let args = diff::DiffArgs {
+                from,
+                to,
+                quotes,
+                accepted,
+                json: format == Format::Json,
+                db,
+            };
+            diff::diff_cmd(&args, ctx)
+        }
+        Command::Renewals {
+            month,
+            rules,
+            format,
+        } => renewals::renewals_cmd(month.as_deref(), &rules, format == Format::Json, db, ctx),
         other => documents(other, db, ctx),
     }
 }

@@ -206,6 +206,16 @@ fn warning_at(file: &QuoteFile, w: &PriceWarning) -> QuoteError {
     file.error(&w.field, w.message.clone(), w.help.clone())
 }
 
+/// Problems located in a file other than a quote (an expectation file), each under its line
+/// with a caret, with no closing line.
+pub fn file_errors(
+    file: (&str, &str),
+    errors: &[QuoteError],
+    err: &mut dyn WriteColor,
+) -> std::io::Result<()> {
+    located(Some(file), errors.iter().map(|e| (e, None)), err)
+}
+
 /// Writes quote problems at their lines with a caret: errors, or warnings (those with a code).
 /// A problem whose line is not known is written on one line.
 fn located<'e>(

@@ -4,6 +4,7 @@ pub mod errors;
 pub mod explain;
 pub mod matching;
 pub mod price;
+pub mod review;
 
 /// `1 file`, `2 files`.
 pub fn count(n: u64, noun: &str) -> String {
