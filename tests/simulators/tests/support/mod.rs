@@ -1,6 +1,11 @@
 //! A blocking client for the tests (ureq 3, as the host uses), one per vendor's auth.
 
 #![allow(dead_code, reason = "each test file uses the helpers it needs")]
+#![allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test support: a failed request or a missing field is a failed test"
+)]
 
 use std::time::Duration;
 
@@ -37,13 +42,22 @@ impl Client {
     pub fn new(base: &str, headers: &[(&str, &str)]) -> Self {
         Client {
             base: base.to_string(),
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             agent: agent(Duration::from_secs(10)),
         }
     }
 
+    /// A GET; the query after `?` is encoded here (`conditions=customerPO="X"` as written).
     pub fn get(&self, path: &str) -> Answer {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut req = self.agent.get(format!("{}{path}", self.base));
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            req = req.query(k, v);
+        }
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
@@ -61,7 +75,10 @@ impl Client {
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
-        answer(req.header("content-type", "application/json").send(text.as_str()))
+        answer(
+            req.header("content-type", "application/json")
+                .send(text.as_str()),
+        )
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Answer {
@@ -82,7 +99,9 @@ impl Client {
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
-        let mut r = req.header("content-type", "application/json").send(body.to_string().as_str())?;
+        let mut r = req
+            .header("content-type", "application/json")
+            .send(body.to_string().as_str())?;
         r.body_mut().read_to_string()?;
         Ok(r.status().as_u16())
     }
@@ -102,7 +121,10 @@ pub fn pax8(sims: &Simulators) -> Client {
     );
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().expect("token").to_string();
-    Client::new(&sims.urls().pax8, &[("Authorization", &format!("Bearer {token}"))])
+    Client::new(
+        &sims.urls().pax8,
+        &[("Authorization", &format!("Bearer {token}"))],
+    )
 }
 
 /// An Ingram client with a token and the `IM-*` headers.
@@ -134,11 +156,18 @@ pub fn tdsynnex(sims: &Simulators) -> Client {
     let (status, body) = form(
         &a,
         &format!("{}/oauth/token", sims.urls().tdsynnex),
-        &[("grant_type", "refresh_token"), ("redirect_uri", "http://localhost/"), ("refresh_token", "tdsynnex-refresh")],
+        &[
+            ("grant_type", "refresh_token"),
+            ("redirect_uri", "http://localhost/"),
+            ("refresh_token", "tdsynnex-refresh"),
+        ],
     );
     assert_eq!(status, 200, "{body}");
     let token = format!("Bearer {}", body["access_token"].as_str().expect("token"));
-    Client::new(&format!("{}/api/v3/accounts/4711", sims.urls().tdsynnex), &[("Authorization", &token)])
+    Client::new(
+        &format!("{}/api/v3/accounts/4711", sims.urls().tdsynnex),
+        &[("Authorization", &token)],
+    )
 }
 
 /// `base64("tenormsp+cw-public:cw-private")`.
@@ -146,7 +175,10 @@ pub const CW_BASIC: &str = "Basic dGVub3Jtc3ArY3ctcHVibGljOmN3LXByaXZhdGU=";
 
 /// A ConnectWise client with basic auth and the clientId header.
 pub fn connectwise(sims: &Simulators) -> Client {
-    Client::new(&sims.urls().connectwise, &[("Authorization", CW_BASIC), ("clientId", "cw-client-id")])
+    Client::new(
+        &sims.urls().connectwise,
+        &[("Authorization", CW_BASIC), ("clientId", "cw-client-id")],
+    )
 }
 
 /// The message of every ConnectWise / Ingram / Pax8 error body, joined, for `contains` checks.
