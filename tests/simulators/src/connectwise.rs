@@ -209,53 +209,7 @@ fn parse_conditions(s: &str) -> Result<Vec<Cond>, String> {
             .ok_or_else(|| format!("conditions: expected an operator after {path}"))?;
         i += op.len();
         skip(&mut i);
-        let value = match chars.get(i) {
-            Some('"') => {
-                let mut text = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err("conditions: unterminated string".into()),
-                        Some('\\') => {
-                            text.extend(chars.get(i + 1));
-                            i += 2;
-                        }
-                        Some('"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(c) => {
-                            text.push(*c);
-                            i += 1;
-                        }
-                    }
-                }
-                CondValue::Text(text)
-            }
-            Some('[') => {
-                let end = (i..chars.len())
-                    .find(|&k| chars.get(k) == Some(&']'))
-                    .ok_or("conditions: unterminated date")?;
-                let text: String = chars.get(i + 1..end).unwrap_or_default().iter().collect();
-                i = end + 1;
-                CondValue::Date(text)
-            }
-            _ => {
-                let start = i;
-                while chars.get(i).is_some_and(|c| !c.is_whitespace()) {
-                    i += 1;
-                }
-                let word: String = chars.get(start..i).unwrap_or_default().iter().collect();
-                match word.as_str() {
-                    "true" => CondValue::Bool(true),
-                    "false" => CondValue::Bool(false),
-                    "null" => CondValue::Null,
-                    w => CondValue::Number(w.parse().map_err(|_| {
-                        format!("conditions: {w:?} is not a value (quote strings)")
-                    })?),
-                }
-            }
-        };
+        let value = parse_value(&chars, &mut i)?;
         out.push(Cond {
             path,
             op: (*op).to_string(),
@@ -273,6 +227,59 @@ fn parse_conditions(s: &str) -> Result<Vec<Cond>, String> {
         }
         i += 3;
     }
+}
+
+/// One value: `"text"` (with `\\` escapes), `[date]`, `true`, `false`, `null` or a number.
+fn parse_value(chars: &[char], i: &mut usize) -> Result<CondValue, String> {
+    let value = match chars.get(*i) {
+        Some('"') => {
+            let mut text = String::new();
+            *i += 1;
+            loop {
+                match chars.get(*i) {
+                    None => return Err("conditions: unterminated string".into()),
+                    Some('\\') => {
+                        text.extend(chars.get(*i + 1));
+                        *i += 2;
+                    }
+                    Some('"') => {
+                        *i += 1;
+                        break;
+                    }
+                    Some(c) => {
+                        text.push(*c);
+                        *i += 1;
+                    }
+                }
+            }
+            CondValue::Text(text)
+        }
+        Some('[') => {
+            let end = (*i..chars.len())
+                .find(|&k| chars.get(k) == Some(&']'))
+                .ok_or("conditions: unterminated date")?;
+            let text: String = chars.get(*i + 1..end).unwrap_or_default().iter().collect();
+            *i = end + 1;
+            CondValue::Date(text)
+        }
+        _ => {
+            let start = *i;
+            while chars.get(*i).is_some_and(|c| !c.is_whitespace()) {
+                *i += 1;
+            }
+            let word: String = chars.get(start..*i).unwrap_or_default().iter().collect();
+            match word.as_str() {
+                "true" => CondValue::Bool(true),
+                "false" => CondValue::Bool(false),
+                "null" => CondValue::Null,
+                w => CondValue::Number(
+                    w.parse()
+                        .map_err(|_| format!("conditions: {w:?} is not a value (quote strings)"))?,
+                ),
+            }
+        }
+    };
+    Ok(value)
 }
 
 fn lookup<'a>(v: &'a Value, path: &str) -> &'a Value {
@@ -534,52 +541,8 @@ fn check_agreement(w: &SimState, obj: &Map<String, Value>, p: &mut Problems) -> 
     if let Some(c) = company {
         out.insert("company".into(), company_ref(w, c));
     }
-    let contacts: Vec<(i64, String, String)> = w
-        .connectwise
-        .contacts
-        .iter()
-        .map(|c| {
-            (
-                c.id,
-                String::new(),
-                format!("{} {}", c.first_name, c.last_name)
-                    .trim()
-                    .to_string(),
-            )
-        })
-        .collect();
-    if let Some(ct) = resolve_ref(obj, "contact", &["id", "name"], true, &contacts, p) {
-        let contact = w.connectwise.contacts.iter().find(|c| c.id == ct);
-        match (contact, company) {
-            (Some(x), Some(c)) if x.company_id != c => {
-                p.add(
-                    "contact",
-                    format!("contact {ct} does not belong to company {c}"),
-                );
-            }
-            (Some(x), _) => {
-                out.insert(
-                    "contact".into(),
-                    json!({"id": x.id, "name": format!("{} {}", x.first_name, x.last_name).trim()}),
-                );
-            }
-            _ => {}
-        }
-    }
-    string_field(obj, "", "customerPO", false, Some(50), p);
-    date_field(obj, "", "startDate", false, p);
-    date_field(obj, "", "endDate", false, p);
-    date_field(obj, "", "billStartDate", false, p);
-    for flag in [
-        "noEndingDateFlag",
-        "prorateFlag",
-        "invoiceProratedAdditionsFlag",
-        "cancelledFlag",
-        "taxable",
-        "oneTimeFlag",
-    ] {
-        bool_field(obj, "", flag, p);
-    }
+    check_contact(w, obj, company, &mut out, p);
+    check_agreement_scalars(obj, p);
     if obj.contains_key("billingCycle")
         && let Some(b) = resolve_ref(
             obj,
@@ -617,6 +580,67 @@ fn check_agreement(w: &SimState, obj: &Map<String, Value>, p: &mut Problems) -> 
             .collect();
         resolve_ref(obj, "parentAgreement", &["id"], false, &parents, p);
     }
+    out
+}
+
+/// The agreement's contact must exist and belong to its company.
+fn check_contact(
+    w: &SimState,
+    obj: &Map<String, Value>,
+    company: Option<i64>,
+    out: &mut Map<String, Value>,
+    p: &mut Problems,
+) {
+    let contacts: Vec<(i64, String, String)> = w
+        .connectwise
+        .contacts
+        .iter()
+        .map(|c| {
+            (
+                c.id,
+                String::new(),
+                format!("{} {}", c.first_name, c.last_name)
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .collect();
+    if let Some(ct) = resolve_ref(obj, "contact", &["id", "name"], true, &contacts, p) {
+        let contact = w.connectwise.contacts.iter().find(|c| c.id == ct);
+        match (contact, company) {
+            (Some(x), Some(c)) if x.company_id != c => {
+                p.add(
+                    "contact",
+                    format!("contact {ct} does not belong to company {c}"),
+                );
+            }
+            (Some(x), _) => {
+                out.insert(
+                    "contact".into(),
+                    json!({"id": x.id, "name": format!("{} {}", x.first_name, x.last_name).trim()}),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The agreement's plain fields: lengths, dates, flags, enums, numbers.
+fn check_agreement_scalars(obj: &Map<String, Value>, p: &mut Problems) {
+    string_field(obj, "", "customerPO", false, Some(50), p);
+    date_field(obj, "", "startDate", false, p);
+    date_field(obj, "", "endDate", false, p);
+    date_field(obj, "", "billStartDate", false, p);
+    for flag in [
+        "noEndingDateFlag",
+        "prorateFlag",
+        "invoiceProratedAdditionsFlag",
+        "cancelledFlag",
+        "taxable",
+        "oneTimeFlag",
+    ] {
+        bool_field(obj, "", flag, p);
+    }
     enum_field(obj, "", "invoicingCycle", false, INVOICING_CYCLE, p);
     for key in ["billTime", "billExpenses", "billProducts"] {
         enum_field(obj, "", key, false, BILL_TIME, p);
@@ -628,7 +652,6 @@ fn check_agreement(w: &SimState, obj: &Map<String, Value>, p: &mut Problems) -> 
     {
         p.add("currency.id", "currency.id must be an integer");
     }
-    out
 }
 
 fn by_named(list: &[crate::state::CwNamed], id: i64) -> Value {

@@ -265,6 +265,78 @@ fn term_months(term: &str) -> Option<u32> {
     }
 }
 
+/// `parentSubscriptionId` must exist; `provisioningDetails[]` are `{key, values[]}`.
+fn check_links(w: &SimState, obj: &Map<String, Value>, at: &str, p: &mut Problems) {
+    string_field(obj, at, "parentSubscriptionId", false, None, p).inspect(|id| {
+        if !w.pax8.subscriptions.iter().any(|s| &s.id == id) {
+            p.add(
+                format!("{at}.parentSubscriptionId"),
+                format!("{at}.parentSubscriptionId {id} is not a subscription"),
+            );
+        }
+    });
+    if let Some(details) = array_field(obj, at, "provisioningDetails", false, p) {
+        for (j, d) in details.iter().enumerate() {
+            let dat = format!("{at}.provisioningDetails[{j}]");
+            match d.as_object() {
+                Some(d) => {
+                    string_field(d, &dat, "key", true, None, p);
+                    array_field(d, &dat, "values", true, p);
+                }
+                None => p.add(&dat, format!("{dat} must be an object {{key, values[]}}")),
+            }
+        }
+    }
+}
+
+/// The commitment term sent: required when the product requires one, one of the product's,
+/// and at least as long as the billing term.
+fn check_commitment(
+    product: &Pax8Product,
+    commitment_id: Option<&str>,
+    billing_term: &str,
+    at: &str,
+    p: &mut Problems,
+) -> Option<(String, String)> {
+    let commitment = match (commitment_id, product.requires_commitment) {
+        (None, true) => {
+            p.add(
+                format!("{at}.commitmentTermId"),
+                format!(
+                    "{at}.commitmentTermId is required: product {} requires a commitment",
+                    product.id
+                ),
+            );
+            None
+        }
+        (None, false) => None,
+        (Some(id), _) => match product.commitments.iter().find(|c| c.id == id) {
+            Some(c) => Some((c.id.clone(), c.term.clone())),
+            None => {
+                p.add(
+                    format!("{at}.commitmentTermId"),
+                    format!(
+                        "{at}.commitmentTermId {id} is not a commitment term of product {}",
+                        product.id
+                    ),
+                );
+                None
+            }
+        },
+    };
+    // The spec: pick a commitment "whose term represents an equal or greater time than the
+    // desired billingTerm".
+    if let (Some((_, term)), Some(bill)) = (&commitment, term_months(billing_term))
+        && term_months(term).is_some_and(|t| t < bill)
+    {
+        p.add(
+            format!("{at}.billingTerm"),
+            format!("{at}.billingTerm {billing_term} is longer than the commitment term {term}"),
+        );
+    }
+    commitment
+}
+
 /// One order line, checked; what the order will create when it is valid.
 struct LineDraft {
     product_id: String,
@@ -291,26 +363,7 @@ fn check_line(
     let billing_term = enum_field(obj, at, "billingTerm", true, BILLING_TERMS, p);
     let commitment_id = string_field(obj, at, "commitmentTermId", false, None, p);
     let start = date_field(obj, at, "provisionStartDate", false, p);
-    string_field(obj, at, "parentSubscriptionId", false, None, p).inspect(|id| {
-        if !w.pax8.subscriptions.iter().any(|s| &s.id == id) {
-            p.add(
-                format!("{at}.parentSubscriptionId"),
-                format!("{at}.parentSubscriptionId {id} is not a subscription"),
-            );
-        }
-    });
-    if let Some(details) = array_field(obj, at, "provisioningDetails", false, p) {
-        for (j, d) in details.iter().enumerate() {
-            let dat = format!("{at}.provisioningDetails[{j}]");
-            match d.as_object() {
-                Some(d) => {
-                    string_field(d, &dat, "key", true, None, p);
-                    array_field(d, &dat, "values", true, p);
-                }
-                None => p.add(&dat, format!("{dat} must be an object {{key, values[]}}")),
-            }
-        }
-    }
+    check_links(w, obj, at, p);
     let today = w.today();
     if let Some(s) = start
         && s > today
@@ -333,42 +386,7 @@ fn check_line(
         found
     })?;
     let billing_term = billing_term?;
-    let commitment = match (&commitment_id, product.requires_commitment) {
-        (None, true) => {
-            p.add(
-                format!("{at}.commitmentTermId"),
-                format!(
-                    "{at}.commitmentTermId is required: product {} requires a commitment",
-                    product.id
-                ),
-            );
-            None
-        }
-        (None, false) => None,
-        (Some(id), _) => match product.commitments.iter().find(|c| &c.id == id) {
-            Some(c) => Some((c.id.clone(), c.term.clone())),
-            None => {
-                p.add(
-                    format!("{at}.commitmentTermId"),
-                    format!(
-                        "{at}.commitmentTermId {id} is not a commitment term of product {}",
-                        product.id
-                    ),
-                );
-                None
-            }
-        },
-    };
-    // The spec: pick a commitment "whose term represents an equal or greater time than the
-    // desired billingTerm".
-    if let (Some((_, term)), Some(bill)) = (&commitment, term_months(&billing_term))
-        && term_months(term).is_some_and(|t| t < bill)
-    {
-        p.add(
-            format!("{at}.billingTerm"),
-            format!("{at}.billingTerm {billing_term} is longer than the commitment term {term}"),
-        );
-    }
+    let commitment = check_commitment(product, commitment_id.as_deref(), &billing_term, at, p);
     let commit_term = commitment.as_ref().map(|(_, t)| t.clone());
     let price = product
         .prices

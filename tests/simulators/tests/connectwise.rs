@@ -98,6 +98,7 @@ fn an_agreement_and_its_additions_are_created_and_found() {
     assert_eq!(sims.cw_agreements_for("SO-Q1001"), 1);
 }
 
+// Longer than 80 lines: one table row per validation rule, read best as one list.
 #[test]
 fn each_agreement_rule_refuses_with_400_naming_the_field() {
     let sims = Simulators::start().unwrap();

@@ -89,6 +89,7 @@ fn a_duplicate_customer_order_number_is_refused_unless_allowed() {
     assert_eq!(sims.ingram_orders_for("PO-7"), 2);
 }
 
+// Longer than 80 lines: one table row per validation rule, read best as one list.
 #[test]
 fn each_field_rule_refuses_with_400_naming_the_field() {
     let sims = Simulators::start().unwrap();
