@@ -425,6 +425,39 @@ fn by_id(list: &[Value], id: i64) -> Option<&Value> {
     list.iter().find(|v| v["id"] == id)
 }
 
+/// A read of one thing: auth checked, then `pick` answers (none: 404 with `missing`).
+fn read_one(
+    app: &App,
+    headers: &HeaderMap,
+    resource: &str,
+    missing: &str,
+    pick: impl FnOnce(&SimState) -> Option<Value>,
+) -> Response {
+    if let Err(r) = check(app, headers) {
+        return r;
+    }
+    let found = pick(&lock(&app.world));
+    match found {
+        Some(v) => crate::common::json(StatusCode::OK, v),
+        None => fail(StatusCode::NOT_FOUND, resource, "id", missing),
+    }
+}
+
+/// A read of a list: auth checked, then `pick` lists, filtered and paged by [`list`].
+fn read_list(
+    app: &App,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    resource: &str,
+    pick: impl FnOnce(&SimState) -> Vec<Value>,
+) -> Response {
+    if let Err(r) = check(app, headers) {
+        return r;
+    }
+    let items = pick(&lock(&app.world));
+    list(items, q, resource)
+}
+
 // ---------------------------------------------------------------- reads
 
 async fn companies(
@@ -499,18 +532,13 @@ async fn billing_cycles(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let items: Vec<Value> = {
-        let w = lock(&app.world);
+    read_list(&app, &headers, &q, "billingCycle", |w| {
         w.connectwise
             .billing_cycles
             .iter()
             .filter_map(|b| serde_json::to_value(b).ok())
             .collect()
-    };
-    list(items, &q, "billingCycle")
+    })
 }
 
 // ---------------------------------------------------------------- agreements
@@ -687,27 +715,19 @@ async fn agreements(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let items = lock(&app.world).connectwise.agreements.clone();
-    list(items, &q, "agreement")
+    read_list(&app, &headers, &q, "agreement", |w| {
+        w.connectwise.agreements.clone()
+    })
 }
 
 async fn agreement(State(app): State<App>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let w = lock(&app.world);
-    match by_id(&w.connectwise.agreements, id) {
-        Some(a) => crate::common::json(StatusCode::OK, a.clone()),
-        None => fail(
-            StatusCode::NOT_FOUND,
-            "agreement",
-            "id",
-            &format!("agreement {id} not found"),
-        ),
-    }
+    read_one(
+        &app,
+        &headers,
+        "agreement",
+        &format!("agreement {id} not found"),
+        |w| by_id(&w.connectwise.agreements, id).cloned(),
+    )
 }
 
 // ---------------------------------------------------------------- additions
@@ -1088,27 +1108,19 @@ async fn sales_orders(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let items = lock(&app.world).connectwise.sales_orders.clone();
-    list(items, &q, "order")
+    read_list(&app, &headers, &q, "order", |w| {
+        w.connectwise.sales_orders.clone()
+    })
 }
 
 async fn sales_order(State(app): State<App>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let w = lock(&app.world);
-    match by_id(&w.connectwise.sales_orders, id) {
-        Some(o) => crate::common::json(StatusCode::OK, o.clone()),
-        None => fail(
-            StatusCode::NOT_FOUND,
-            "order",
-            "id",
-            &format!("sales order {id} not found"),
-        ),
-    }
+    read_one(
+        &app,
+        &headers,
+        "order",
+        &format!("sales order {id} not found"),
+        |w| by_id(&w.connectwise.sales_orders, id).cloned(),
+    )
 }
 
 // ---------------------------------------------------------------- procurement products
@@ -1236,32 +1248,23 @@ async fn products(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let items: Vec<Value> = lock(&app.world)
-        .connectwise
-        .products
-        .iter()
-        .map(with_product_figures)
-        .collect();
-    list(items, &q, "product")
+    read_list(&app, &headers, &q, "product", |w| {
+        w.connectwise
+            .products
+            .iter()
+            .map(with_product_figures)
+            .collect()
+    })
 }
 
 async fn product(State(app): State<App>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let w = lock(&app.world);
-    match by_id(&w.connectwise.products, id) {
-        Some(v) => crate::common::json(StatusCode::OK, with_product_figures(v)),
-        None => fail(
-            StatusCode::NOT_FOUND,
-            "product",
-            "id",
-            &format!("product {id} not found"),
-        ),
-    }
+    read_one(
+        &app,
+        &headers,
+        "product",
+        &format!("product {id} not found"),
+        |w| by_id(&w.connectwise.products, id).map(with_product_figures),
+    )
 }
 
 /// `PATCH /procurement/products/{id}`: how serial numbers reach the PSA (`serialNumbers`).
@@ -1313,27 +1316,19 @@ async fn invoices(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let items = lock(&app.world).connectwise.invoices.clone();
-    list(items, &q, "invoice")
+    read_list(&app, &headers, &q, "invoice", |w| {
+        w.connectwise.invoices.clone()
+    })
 }
 
 async fn invoice(State(app): State<App>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Err(r) = check(&app, &headers) {
-        return r;
-    }
-    let w = lock(&app.world);
-    match by_id(&w.connectwise.invoices, id) {
-        Some(v) => crate::common::json(StatusCode::OK, v.clone()),
-        None => fail(
-            StatusCode::NOT_FOUND,
-            "invoice",
-            "id",
-            &format!("invoice {id} not found"),
-        ),
-    }
+    read_one(
+        &app,
+        &headers,
+        "invoice",
+        &format!("invoice {id} not found"),
+        |w| by_id(&w.connectwise.invoices, id).cloned(),
+    )
 }
 
 /// Months between bills of a billing cycle, by its name.

@@ -117,6 +117,43 @@ fn paged(items: &[Value], q: &HashMap<String, String>, uri: &Uri) -> Response {
     )
 }
 
+fn to_json<T: serde::Serialize>(t: &T) -> Option<Value> {
+    serde_json::to_value(t).ok()
+}
+
+/// A read of one thing: the token checked, then `pick` answers (none: 404 naming `what`).
+fn read_one(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    what: &str,
+    pick: impl FnOnce(&SimState) -> Option<Value>,
+) -> Response {
+    if !bearer_ok(app, headers, Vendor::Pax8) {
+        return unauthorized(uri);
+    }
+    let found = pick(&lock(&app.world));
+    match found {
+        Some(v) => crate::common::json(StatusCode::OK, v),
+        None => not_found(uri, what),
+    }
+}
+
+/// A read of a list: the token checked, then `pick` lists, paged as `{content, page}`.
+fn read_page(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    q: &HashMap<String, String>,
+    pick: impl FnOnce(&SimState) -> Vec<Value>,
+) -> Response {
+    if !bearer_ok(app, headers, Vendor::Pax8) {
+        return unauthorized(uri);
+    }
+    let items = pick(&lock(&app.world));
+    paged(&items, q, uri)
+}
+
 /// `POST /token`: `{client_id, client_secret, audience, grant_type}` (TokenRequest).
 async fn token(State(app): State<App>, body: Bytes) -> Response {
     let denied = crate::common::json(
@@ -171,18 +208,9 @@ async fn companies(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let items: Vec<Value> = {
-        let w = lock(&app.world);
-        w.pax8
-            .companies
-            .iter()
-            .filter_map(|c| serde_json::to_value(c).ok())
-            .collect()
-    };
-    paged(&items, &q, &uri)
+    read_page(&app, &headers, &uri, &q, |w| {
+        w.pax8.companies.iter().filter_map(to_json).collect()
+    })
 }
 
 async fn company(
@@ -191,14 +219,13 @@ async fn company(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let w = lock(&app.world);
-    match w.pax8.companies.iter().find(|c| c.id == id) {
-        Some(c) => crate::common::json(StatusCode::OK, serde_json::to_value(c).unwrap_or_default()),
-        None => not_found(&uri, "company"),
-    }
+    read_one(&app, &headers, &uri, "company", |w| {
+        w.pax8
+            .companies
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(to_json)
+    })
 }
 
 fn product_json(p: &Pax8Product) -> Value {
@@ -214,14 +241,13 @@ async fn product(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let w = lock(&app.world);
-    match w.pax8.products.iter().find(|p| p.id == id) {
-        Some(p) => crate::common::json(StatusCode::OK, product_json(p)),
-        None => not_found(&uri, "product"),
-    }
+    read_one(&app, &headers, &uri, "product", |w| {
+        w.pax8
+            .products
+            .iter()
+            .find(|p| p.id == id)
+            .map(product_json)
+    })
 }
 
 /// `GET /products/{id}/dependencies`: `{commitmentDependencies[], productDependencies[]}`.
@@ -583,19 +609,15 @@ async fn orders(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let items: Vec<Value> = {
-        let w = lock(&app.world);
+    let company = q.get("companyId").cloned();
+    read_page(&app, &headers, &uri, &q, |w| {
         w.pax8
             .orders
             .iter()
-            .filter(|o| q.get("companyId").is_none_or(|c| c == &o.company_id))
-            .filter_map(|o| serde_json::to_value(o).ok())
+            .filter(|o| company.as_ref().is_none_or(|c| c == &o.company_id))
+            .filter_map(to_json)
             .collect()
-    };
-    paged(&items, &q, &uri)
+    })
 }
 
 async fn order(
@@ -604,14 +626,9 @@ async fn order(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let w = lock(&app.world);
-    match w.pax8.orders.iter().find(|o| o.id == id) {
-        Some(o) => crate::common::json(StatusCode::OK, serde_json::to_value(o).unwrap_or_default()),
-        None => not_found(&uri, "order"),
-    }
+    read_one(&app, &headers, &uri, "order", |w| {
+        w.pax8.orders.iter().find(|o| o.id == id).and_then(to_json)
+    })
 }
 
 /// `GET /subscriptions` with the spec's filters `companyId`, `productId`, `status`, `billingTerm`.
@@ -621,22 +638,24 @@ async fn subscriptions(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let items: Vec<Value> = {
-        let w = lock(&app.world);
+    let f = |k: &str| q.get(k).cloned();
+    let (company, product, status, term) = (
+        f("companyId"),
+        f("productId"),
+        f("status"),
+        f("billingTerm"),
+    );
+    read_page(&app, &headers, &uri, &q, |w| {
         w.pax8
             .subscriptions
             .iter()
-            .filter(|s| q.get("companyId").is_none_or(|v| v == &s.company_id))
-            .filter(|s| q.get("productId").is_none_or(|v| v == &s.product_id))
-            .filter(|s| q.get("status").is_none_or(|v| v == &s.status))
-            .filter(|s| q.get("billingTerm").is_none_or(|v| v == &s.billing_term))
-            .filter_map(|s| serde_json::to_value(s).ok())
+            .filter(|s| company.as_ref().is_none_or(|v| v == &s.company_id))
+            .filter(|s| product.as_ref().is_none_or(|v| v == &s.product_id))
+            .filter(|s| status.as_ref().is_none_or(|v| v == &s.status))
+            .filter(|s| term.as_ref().is_none_or(|v| v == &s.billing_term))
+            .filter_map(to_json)
             .collect()
-    };
-    paged(&items, &q, &uri)
+    })
 }
 
 async fn subscription(
@@ -645,14 +664,13 @@ async fn subscription(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let w = lock(&app.world);
-    match w.pax8.subscriptions.iter().find(|s| s.id == id) {
-        Some(s) => crate::common::json(StatusCode::OK, serde_json::to_value(s).unwrap_or_default()),
-        None => not_found(&uri, "subscription"),
-    }
+    read_one(&app, &headers, &uri, "subscription", |w| {
+        w.pax8
+            .subscriptions
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(to_json)
+    })
 }
 
 /// `PUT /subscriptions/{id}`: at least one of price, billingTerm, quantity, startDate; 422 for
@@ -736,19 +754,15 @@ async fn invoices(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let items: Vec<Value> = {
-        let w = lock(&app.world);
+    let status = q.get("status").cloned();
+    read_page(&app, &headers, &uri, &q, |w| {
         w.pax8
             .invoices
             .iter()
-            .filter(|i| q.get("status").is_none_or(|v| v == &i.status))
+            .filter(|i| status.as_ref().is_none_or(|v| v == &i.status))
             .map(invoice_json)
             .collect()
-    };
-    paged(&items, &q, &uri)
+    })
 }
 
 async fn invoice(
@@ -757,14 +771,13 @@ async fn invoice(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if !bearer_ok(&app, &headers, Vendor::Pax8) {
-        return unauthorized(&uri);
-    }
-    let w = lock(&app.world);
-    match w.pax8.invoices.iter().find(|i| i.id == id) {
-        Some(i) => crate::common::json(StatusCode::OK, invoice_json(i)),
-        None => not_found(&uri, "invoice"),
-    }
+    read_one(&app, &headers, &uri, "invoice", |w| {
+        w.pax8
+            .invoices
+            .iter()
+            .find(|i| i.id == id)
+            .map(invoice_json)
+    })
 }
 
 /// `GET /invoices/{id}/items`: paged `{content, page}`, no invoice id inside an item.
