@@ -1,0 +1,207 @@
+//! TD SYNNEX: refresh-token auth, cart → items → checkout → order and subscriptions,
+//! catalogue ids checked, a quantity change through an UPDATE item.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test helpers: a missing field is a failed test"
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Client, agent, form, messages, tdsynnex};
+use tenor_simulators::Simulators;
+
+const PRODUCT: &str = "Microsoft365BusinessPremium-smp";
+const SKU: &str = "sku--CFQ7TTC0LCHC-0002";
+const PLAN: &str = "plan--CFQ7TTC0LCHC-0002-P1Y-Monthly";
+
+fn cart(c: &Client, po: &str) -> String {
+    let (status, b) = c.post(
+        "/customers/9001/carts",
+        &json!({"displayName": "Q-1001", "resellerPo": po}),
+    );
+    assert_eq!(status, 200, "{b}");
+    b["id"].as_str().unwrap().to_string()
+}
+
+fn item(product: &str, sku: &str, plan: &str, qty: Value) -> Value {
+    json!({"action": "CREATE", "productId": product, "skuId": sku, "planId": plan, "quantity": qty})
+}
+
+#[test]
+fn the_refresh_token_buys_an_access_token() {
+    let sims = Simulators::start().unwrap();
+    let a = agent(Duration::from_secs(5));
+    let url = format!("{}/oauth/token", sims.urls().tdsynnex);
+    let (status, _) = form(
+        &a,
+        &url,
+        &[("grant_type", "refresh_token"), ("refresh_token", "stolen")],
+    );
+    assert_eq!(status, 401);
+    let (status, b) = form(
+        &a,
+        &url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "tdsynnex-refresh"),
+        ],
+    );
+    assert_eq!(status, 200);
+    let access = b["access_token"].as_str().unwrap();
+    let renewed = b["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        form(
+            &a,
+            &url,
+            &[("grant_type", "refresh_token"), ("refresh_token", renewed)]
+        )
+        .0,
+        200
+    );
+    let check = format!("{}/oauth/validateAccess", sims.urls().tdsynnex);
+    assert_eq!(form(&a, &check, &[("access_token", access)]).0, 200);
+    assert_eq!(form(&a, &check, &[("access_token", "nope")]).0, 401);
+    let anon = Client::new(
+        &format!("{}/api/v3/accounts/4711", sims.urls().tdsynnex),
+        &[],
+    );
+    assert_eq!(anon.get("/customers").0, 401);
+    let c = tdsynnex(&sims);
+    let other = Client::new(
+        &format!("{}/api/v3/accounts/9999", sims.urls().tdsynnex),
+        &[("Authorization", c.headers[0].1.as_str())],
+    );
+    assert_eq!(other.get("/customers").0, 403);
+}
+
+#[test]
+fn checkout_creates_an_order_and_its_subscription() {
+    let sims = Simulators::start().unwrap();
+    let c = tdsynnex(&sims);
+    let id = cart(&c, "PO-Q1001-TD");
+    let (status, b) = c.post(
+        &format!("/customers/9001/carts/{id}/cartItems"),
+        &item(PRODUCT, SKU, PLAN, json!(25)),
+    );
+    assert_eq!(status, 200, "{b}");
+    let (status, order) = c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}));
+    assert_eq!(status, 200, "{order}");
+    assert_eq!(order["referenceId"], format!("customers/9001/carts/{id}"));
+    assert_eq!(order["orderItems"][0]["planId"], PLAN);
+    assert_eq!(order["orderItems"][0]["quantity"], 25);
+    let (_, again) = c.get(&format!(
+        "/customers/9001/orders/{}",
+        order["id"].as_str().unwrap()
+    ));
+    assert_eq!(again, order);
+    let (_, subs) = c.get("/subscriptions?resellerPo=PO-Q1001-TD");
+    let s = &subs["items"][0];
+    assert_eq!(s["ccpProductId"], PRODUCT);
+    assert_eq!(s["subscriptionProductId"], "CFQ7TTC0LCHC");
+    assert_eq!(s["subscriptionTotalLicenses"], 25);
+    assert_eq!(
+        (
+            s["subscriptionBillingTerm"].clone(),
+            s["subscriptionBillingCycle"].clone()
+        ),
+        (json!("P1Y"), json!("monthly"))
+    );
+    assert_eq!(s["cost"], json!(17.6));
+    assert_eq!(sims.tdsynnex_orders_for("PO-Q1001-TD"), 1);
+    let (status, b) = c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}));
+    assert_eq!(status, 400);
+    assert!(messages(&b).contains("already checked out"), "{b}");
+    assert_eq!(sims.tdsynnex_orders_for("PO-Q1001-TD"), 1);
+}
+
+#[test]
+fn cart_items_need_td_synnex_catalogue_ids() {
+    let sims = Simulators::start().unwrap();
+    let c = tdsynnex(&sims);
+    let id = cart(&c, "PO-X");
+    let path = format!("/customers/9001/carts/{id}/cartItems");
+    let cases = [
+        (
+            item("CFQ7TTC0LCHC", SKU, PLAN, json!(5)),
+            "productId CFQ7TTC0LCHC is not a TD SYNNEX catalogue product",
+        ),
+        (
+            item(PRODUCT, "0002", PLAN, json!(5)),
+            "skuId 0002 is not a sku",
+        ),
+        (
+            item(PRODUCT, SKU, "P1Y:M", json!(5)),
+            "planId P1Y:M is not a plan",
+        ),
+        (
+            item(PRODUCT, SKU, PLAN, json!("5")),
+            "quantity must be a number",
+        ),
+        (
+            json!({"productId": PRODUCT, "skuId": SKU, "planId": PLAN, "quantity": 5}),
+            "action is required",
+        ),
+    ];
+    for (body, words) in cases {
+        let (status, b) = c.post(&path, &body);
+        assert_eq!(status, 400, "{body}");
+        assert!(messages(&b).contains(words), "expected {words:?} in {b}");
+    }
+    assert_eq!(
+        c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}))
+            .0,
+        400,
+        "an empty cart"
+    );
+    assert_eq!(
+        c.post("/customers/0000/carts", &json!({})).0,
+        404,
+        "carts live under a customer"
+    );
+}
+
+#[test]
+fn an_update_item_changes_the_licences() {
+    let sims = Simulators::start().unwrap();
+    let c = tdsynnex(&sims);
+    let id = cart(&c, "PO-U");
+    c.post(
+        &format!("/customers/9001/carts/{id}/cartItems"),
+        &item(PRODUCT, SKU, PLAN, json!(10)),
+    );
+    let (_, order) = c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}));
+    let sub = order["orderItems"][0]["subscriptionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let change = cart(&c, "PO-U-CO1");
+    let (status, b) = c.post(
+        &format!("/customers/9001/carts/{change}/cartItems"),
+        &json!({"action": "UPDATE", "subscriptionId": sub, "quantity": 12}),
+    );
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(
+        c.post(
+            &format!("/customers/9001/carts/{change}/checkout"),
+            &json!({})
+        )
+        .0,
+        200
+    );
+    let (_, s) = c.get(&format!("/customers/9001/subscriptions/{sub}"));
+    assert_eq!(s["subscriptionTotalLicenses"], 12);
+    let (status, b) = c.post(
+        &format!("/customers/9002/carts/{change}/cartItems"),
+        &json!({"action": "UPDATE", "subscriptionId": sub, "quantity": 1}),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        messages(&b).contains("is not a subscription of customer 9002"),
+        "{b}"
+    );
+}
