@@ -127,6 +127,15 @@ pub enum PushDocument {
         /// What earlier pushes of this quote stored: the vendor's ids, by kind and line.
         pushed: Vec<VendorRef>,
     },
+    /// Hardware serial numbers pulled from a distributor (Ingram invoice lines), to the PSA's
+    /// product lines. Each serial's `line_ref` is the sales-order (quote) line the host
+    /// recorded it against.
+    Serials {
+        /// The serials.
+        serials: Vec<Serial>,
+        /// What earlier pushes of this quote stored (the PSA's `product` ids, by quote line).
+        pushed: Vec<VendorRef>,
+    },
 }
 
 /// The input of [`crate::Plugin::push_step`].
@@ -288,4 +297,8 @@ pub struct Pulled {
     /// Serial numbers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub serials: Vec<Serial>,
+    /// What was read but looks wrong without being unreadable (an invoice whose lines do not
+    /// add up to its stated net amount), for the host to show.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
