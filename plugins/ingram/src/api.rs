@@ -337,3 +337,338 @@ fn pull_invoices(
     }
     Ok(Flow::Have(pulled))
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use tenor_plugin_sdk::exchange::Exchange;
+
+    fn po() -> PurchaseOrder {
+        let mut po: PurchaseOrder =
+            serde_json::from_str(tenor_plugin_sdk::samples::PURCHASE_ORDER).unwrap();
+        po.id = "PO-Q-1001-ingram".into();
+        po.distributor = "ingram".into();
+        for l in &mut po.lines {
+            l.part_number = format!("P{}", l.line);
+            l.quantity = l.quantity.trunc().max(rust_decimal::Decimal::ONE);
+        }
+        po
+    }
+
+    fn input(exchanges: Vec<Exchange>) -> PushInput {
+        PushInput {
+            document: PushDocument::PurchaseOrder {
+                purchase_order: po(),
+            },
+            accounts: Default::default(),
+            exchanges,
+        }
+    }
+
+    fn sent(step: PushStep) -> Request {
+        match step {
+            PushStep::Send { request } => request,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    fn answer(request: Request, status: u16, body: Value) -> Exchange {
+        Exchange {
+            request,
+            response: Some(Response {
+                status,
+                headers: Vec::new(),
+                body,
+            }),
+        }
+    }
+
+    const CREATED: &str = r#"{"customerOrderNumber": "PO-Q-1001-ingram", "orders": [
+        {"ingramOrderNumber": "20-RD3QV", "lines": [
+            {"ingramLineNumber": "001", "customerLineNumber": "1", "ingramPartNumber": "P1",
+             "unitPrice": 1049.00, "quantityOrdered": 4, "quantityConfirmed": 3, "quantityBackOrdered": 1}],
+         "rejectedLineItems": [{"customerLinenumber": "2", "ingramPartNumber": "P2",
+             "rejectCode": "EA", "rejectReason": "Invalid SKU"}]}]}"#;
+
+    #[test]
+    fn a_fresh_push_creates_once_and_reads_the_order_numbers() {
+        let create = sent(push_step(&input(vec![])).unwrap());
+        assert_eq!(
+            (create.method, create.path.as_str()),
+            (Method::Post, ORDERS)
+        );
+        assert_eq!(create.effect, Effect::Create);
+        assert!(create.headers.is_empty(), "the host sets the IM- headers");
+        let body = create.body.clone().unwrap();
+        assert_eq!(body["customerOrderNumber"], "PO-Q-1001-ingram");
+        assert!(body.get("allowDuplicateCustomerOrderNumber").is_none());
+        let done = push_step(&input(vec![answer(
+            create,
+            201,
+            serde_json::from_str(CREATED).unwrap(),
+        )]))
+        .unwrap();
+        let PushStep::Done { refs } = done else {
+            panic!("{done:?}")
+        };
+        assert_eq!(
+            refs,
+            vec![
+                VendorRef {
+                    kind: "order".into(),
+                    id: "20-RD3QV".into(),
+                    line: None
+                },
+                VendorRef {
+                    kind: "rejected_line".into(),
+                    id: "P2 EA: Invalid SKU".into(),
+                    line: Some(2)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_interrupted_create_is_looked_up_and_not_sent_again() {
+        let create = sent(push_step(&input(vec![])).unwrap());
+        let lost = Exchange {
+            request: create.clone(),
+            response: None,
+        };
+        let lookup = sent(push_step(&input(vec![lost.clone()])).unwrap());
+        assert_eq!(lookup.path, ORDER_SEARCH);
+        assert_eq!(
+            lookup.query,
+            vec![(
+                "customerOrderNumber".to_string(),
+                "PO-Q-1001-ingram".to_string()
+            )]
+        );
+        let found = json!({"recordsFound": 1, "orders": [
+            {"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram"},
+            {"ingramOrderNumber": "20-OTHER", "customerOrderNumber": "PO-Q-9999-ingram"}]});
+        let done = push_step(&input(vec![
+            lost.clone(),
+            answer(lookup.clone(), 200, found),
+        ]))
+        .unwrap();
+        assert_eq!(
+            done,
+            PushStep::Done {
+                refs: vec![VendorRef {
+                    kind: "order".into(),
+                    id: "20-RD3QV".into(),
+                    line: None
+                }]
+            }
+        );
+        // Nothing there: created again, once.
+        let again = sent(
+            push_step(&input(vec![
+                lost,
+                answer(lookup, 200, json!({"recordsFound": 0, "orders": []})),
+            ]))
+            .unwrap(),
+        );
+        assert_eq!(again, create);
+    }
+
+    #[test]
+    fn the_duplicate_guard_means_already_ordered() {
+        let create = sent(push_step(&input(vec![])).unwrap());
+        let dup = answer(
+            create.clone(),
+            400,
+            json!({"errors": [{"id": "x", "type": "validation",
+            "message": "Duplicate customer order number PO-Q-1001-ingram"}]}),
+        );
+        let lookup = sent(push_step(&input(vec![dup.clone()])).unwrap());
+        assert_eq!(lookup.path, ORDER_SEARCH);
+        let found = json!({"orders": [{"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram"}]});
+        assert!(matches!(
+            push_step(&input(vec![dup.clone(), answer(lookup, 200, found)])).unwrap(),
+            PushStep::Done { .. }
+        ));
+        let refused = answer(
+            create,
+            400,
+            json!({"errors": [{"message": "Invalid IM-CountryCode"}]}),
+        );
+        let m = push_step(&input(vec![refused])).unwrap_err().to_string();
+        assert_eq!(
+            m,
+            "`POST /resellers/v6/orders` was refused (400): Invalid IM-CountryCode"
+        );
+    }
+
+    #[test]
+    fn only_purchase_orders_are_pushed() {
+        let mut i = input(vec![]);
+        i.document = PushDocument::Serials {
+            serials: vec![],
+            pushed: vec![],
+        };
+        assert!(
+            push_step(&i)
+                .unwrap_err()
+                .to_string()
+                .contains("not pushed to it")
+        );
+    }
+
+    fn pull(
+        what: PullKind,
+        month: Option<&str>,
+        pushed: Vec<VendorRef>,
+        exchanges: Vec<Exchange>,
+    ) -> PullStep {
+        pull_step(&PullInput {
+            what,
+            accounts: Default::default(),
+            month: month.map(str::to_string),
+            pushed,
+            exchanges,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn pulls_the_detail_of_each_order_pushed() {
+        let pushed = vec![VendorRef {
+            kind: "order".into(),
+            id: "20-RD3QV".into(),
+            line: None,
+        }];
+        let PullStep::Send { request } = pull(PullKind::Orders, None, pushed.clone(), vec![])
+        else {
+            panic!()
+        };
+        assert_eq!(request.path, "/resellers/v6.1/orders/20-RD3QV");
+        let detail = json!({"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram",
+            "lines": [{"ingramOrderLineNumber": "001", "customerLineNumber": "1", "ingramPartNumber": "P1",
+                       "unitPrice": 1049.00, "quantityOrdered": 4, "quantityConfirmed": 2, "quantityBackOrdered": 2}]});
+        let PullStep::Done { pulled } = pull(
+            PullKind::Orders,
+            None,
+            pushed,
+            vec![answer(request, 200, detail)],
+        ) else {
+            panic!()
+        };
+        assert_eq!(pulled.orders.len(), 1);
+        let l = &pulled.orders[0];
+        assert_eq!(
+            (
+                l.document.as_str(),
+                l.reference.as_deref(),
+                l.line_ref.as_deref()
+            ),
+            ("20-RD3QV", Some("PO-Q-1001-ingram"), Some("1"))
+        );
+        assert_eq!(l.quantity.to_string(), "4");
+        assert_eq!(l.unit_cost.unwrap().to_string(), "1049.00");
+    }
+
+    #[test]
+    fn pulls_the_months_invoices_with_serials_and_warnings() {
+        let PullStep::Send { request: list } =
+            pull(PullKind::Invoices, Some("2026-12"), vec![], vec![])
+        else {
+            panic!()
+        };
+        assert_eq!(list.path, INVOICES);
+        assert_eq!(
+            list.query[0],
+            ("invoiceFromDate".to_string(), "2026-12-01".to_string())
+        );
+        assert_eq!(
+            list.query[1],
+            ("invoiceToDate".to_string(), "2026-12-31".to_string())
+        );
+        let listed = answer(
+            list,
+            200,
+            json!({"recordsFound": 1, "invoices": [{"invoiceNumber": "40-DPJ17-11"}]}),
+        );
+        let PullStep::Send { request: detail } = pull(
+            PullKind::Invoices,
+            Some("2026-12"),
+            vec![],
+            vec![listed.clone()],
+        ) else {
+            panic!()
+        };
+        assert_eq!(detail.path, "/resellers/v6.1/invoices/40-DPJ17-11");
+        assert_eq!(
+            detail.query,
+            vec![("includeSerialNumbers".to_string(), "true".to_string())]
+        );
+        // The spec's own example, cut to what is read (its unitWeight is text, read as nothing).
+        let body: Value = serde_json::from_str(r#"{"invoiceNumber": "40-DPJ17-11", "invoiceStatus": "Open",
+            "invoiceDate": "2022-09-07", "customerOrderNumber": "PO-Q-1001-ingram", "ingramOrderNumber": "40-25436-11",
+            "lines": [{"ingramLineNumber": "12", "customerLineNumber": "1", "ingramPartNumber": "05QC29",
+              "vendorPartNumber": "65324394AD01A00", "productDescription": "AOO LICS ACROBAT PRO 2020",
+              "unitWeight": "0.0", "quantity": 2, "unitPrice": 533.33, "currencyCode": "USD", "extendedPrice": 1066.66,
+              "taxAmount": 0, "serialNumbers": [{"serialNumber": "2TEPYT"}, {"serialNumber": "2TER09"}]}],
+            "summary": {"lines": {"productLineCount": 1}, "totals": {"netInvoiceAmount": 1036.66, "discountAmount": 30.00}}}"#).unwrap();
+        let PullStep::Done { pulled } = pull(
+            PullKind::Invoices,
+            Some("2026-12"),
+            vec![],
+            vec![listed, answer(detail, 200, body)],
+        ) else {
+            panic!()
+        };
+        assert_eq!(pulled.invoices.len(), 1);
+        assert_eq!(pulled.invoices[0].amount.to_string(), "1066.66");
+        assert_eq!(pulled.invoices[0].serial_numbers, ["2TEPYT", "2TER09"]);
+        assert_eq!(pulled.serials.len(), 2);
+        assert_eq!(pulled.serials[1].serial, "2TER09");
+        assert_eq!(pulled.serials[1].line_ref.as_deref(), Some("1"));
+        assert_eq!(
+            pulled.serials[1].reference.as_deref(),
+            Some("PO-Q-1001-ingram")
+        );
+        assert_eq!(pulled.warnings.len(), 1);
+        assert!(
+            pulled.warnings[0]
+                .contains("add up to 1066.66 but `summary.totals.netInvoiceAmount` is 1036.66")
+        );
+    }
+
+    #[test]
+    fn invoices_need_a_month_and_ids_must_be_ingram_numbers() {
+        let r = pull_step(&PullInput {
+            what: PullKind::Invoices,
+            accounts: Default::default(),
+            month: None,
+            pushed: vec![],
+            exchanges: vec![],
+        });
+        assert!(r.unwrap_err().to_string().contains("pulled by month"));
+        let pushed = vec![VendorRef {
+            kind: "order".into(),
+            id: "../x".into(),
+            line: None,
+        }];
+        let r = pull_step(&PullInput {
+            what: PullKind::Orders,
+            accounts: Default::default(),
+            month: None,
+            pushed,
+            exchanges: vec![],
+        });
+        assert!(
+            r.unwrap_err()
+                .to_string()
+                .contains("`../x` is not an Ingram Micro number")
+        );
+    }
+}
