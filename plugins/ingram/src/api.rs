@@ -551,9 +551,9 @@ mod tests {
             panic!()
         };
         assert_eq!(request.path, "/resellers/v6.1/orders/20-RD3QV");
-        let detail = json!({"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram",
+        let detail: Value = serde_json::from_str(r#"{"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram",
             "lines": [{"ingramOrderLineNumber": "001", "customerLineNumber": "1", "ingramPartNumber": "P1",
-                       "unitPrice": 1049.00, "quantityOrdered": 4, "quantityConfirmed": 2, "quantityBackOrdered": 2}]});
+                       "unitPrice": 1049.00, "quantityOrdered": 4, "quantityConfirmed": 2, "quantityBackOrdered": 2}]}"#).unwrap();
         let PullStep::Done { pulled } = pull(
             PullKind::Orders,
             None,
