@@ -664,3 +664,7 @@ fn subscription(agreement: u64, i: usize, x: &Value) -> Result<Subscription, Plu
         unit_price: number("unitPrice")?,
     })
 }
+
+#[cfg(test)]
+#[path = "api_tests.rs"]
+mod tests;

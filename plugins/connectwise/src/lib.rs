@@ -1607,7 +1607,17 @@ mod tests {
         .iter()
         .map(|(f, m)| billing_cycle_name(f, *m).unwrap())
         .collect();
-        assert_eq!(ids, ["Monthly", "Quarterly", "Annual", "Annual", "Biennial", "Triennial"]);
+        assert_eq!(
+            ids,
+            [
+                "Monthly",
+                "Quarterly",
+                "Annual",
+                "Annual",
+                "Biennial",
+                "Triennial"
+            ]
+        );
         assert!(billing_cycle_name("monthly", 12).is_err());
         assert!(billing_cycle_name("upfront", 60).is_err());
         assert!(in_phase(day("2027-01-31"), day("2027-04-30"), 1));
