@@ -139,6 +139,14 @@ fn same_day(a: Option<&Value>, b: Option<&Value>) -> bool {
     day(a) == day(b)
 }
 
+/// Sets `key` of a body object (a body that is no object is left as it is: it was made here
+/// from a struct, so it always is one).
+fn set(body: &mut Value, key: &str, value: Value) {
+    if let Some(o) = body.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
+}
+
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, PluginError> {
     serde_json::to_value(v).map_err(|e| invalid(format!("a ConnectWise body is not JSON: {e}")))
 }
@@ -177,7 +185,7 @@ fn contact(
         Vec::new(),
         format!("find company {company}'s default contact"),
     );
-    let body = step!(talk.read(read)?, |r| Flow::Send(r));
+    let body = step!(talk.read(read)?, Flow::Send);
     body.get("defaultContact")
         .and_then(|c| c.get("id"))
         .and_then(Value::as_u64)
@@ -199,7 +207,7 @@ fn billing_cycles(
         vec![("pageSize".into(), "1000".into())],
         "find the billing cycles' ids",
     );
-    let body = step!(talk.read(read)?, |r| Flow::Send(r));
+    let body = step!(talk.read(read)?, Flow::Send);
     let cycles = body.as_array().map(Vec::as_slice).unwrap_or(&[]);
     let mut ids = BTreeMap::new();
     for name in names {
@@ -249,19 +257,18 @@ fn push_sales(
     let mut refs = Vec::new();
     let mut agreement_ids: BTreeMap<String, u64> = BTreeMap::new();
     if !agreements.is_empty() {
-        let contact = step!(contact(talk, accounts, company, customer)?, |r| Flow::Send(
-            r
-        ));
+        let contact = step!(contact(talk, accounts, company, customer)?, Flow::Send);
         ids.contact = Some(Reference::Id { id: contact });
         let names: Vec<String> = agreements
             .iter()
             .filter_map(|(_, a)| cycle_name(a))
             .collect();
-        let cycles = step!(billing_cycles(talk, &names)?, |r| Flow::Send(r));
+        let cycles = step!(billing_cycles(talk, &names)?, Flow::Send);
         for (_, doc) in &agreements {
-            let id = step!(push_agreement(talk, doc, &ids, &cycles, &mut refs)?, |r| {
-                Flow::Send(r)
-            });
+            let id = step!(
+                push_agreement(talk, doc, &ids, &cycles, &mut refs)?,
+                Flow::Send
+            );
             agreement_ids.insert(doc.agreement.name.clone(), id);
         }
     }
@@ -279,7 +286,7 @@ fn push_sales(
             ),
             &|_| true,
         )?,
-        |r| Flow::Send(r)
+        Flow::Send
     );
     refs.push(VendorRef {
         kind: "sales_order".into(),
@@ -288,7 +295,7 @@ fn push_sales(
     });
     for p in &order.products {
         let mut body = to_value(p)?;
-        body["salesOrder"] = json!({"id": order_id});
+        set(&mut body, "salesOrder", json!({"id": order_id}));
         if let Some(name) = p.agreement.as_ref().and_then(reference_name) {
             let id = agreement_ids.get(&name).ok_or_else(|| {
                 invalid(format!(
@@ -296,9 +303,11 @@ fn push_sales(
                     p.line
                 ))
             })?;
-            body["agreement"] = json!({"id": id});
+            set(&mut body, "agreement", json!({"id": id}));
         }
-        let item = body["catalogItem"]["identifier"]
+        let item = body
+            .pointer("/catalogItem/identifier")
+            .unwrap_or(&Value::Null)
             .as_str()
             .map(quoted)
             .transpose()?
@@ -327,7 +336,7 @@ fn push_sales(
                 lookup,
                 &keep
             )?,
-            |r| Flow::Send(r)
+            Flow::Send
         );
         refs.push(VendorRef {
             kind: "product".into(),
@@ -359,9 +368,9 @@ fn push_agreement(
 ) -> Result<Flow<u64>, PluginError> {
     let a = &doc.agreement;
     let mut body = to_value(a)?;
-    body["contact"] = to_value(&ids.contact)?;
+    set(&mut body, "contact", to_value(&ids.contact)?);
     if let Some(id) = cycle_name(doc).and_then(|n| cycles.get(&n)) {
-        body["billingCycle"] = json!({"id": id});
+        set(&mut body, "billingCycle", json!({"id": id}));
     }
     let lookup = get(
         "/finance/agreements",
@@ -381,7 +390,7 @@ fn push_agreement(
             lookup,
             &|_| true
         )?,
-        |r| Flow::Send(r)
+        Flow::Send
     );
     refs.push(VendorRef {
         kind: "agreement".into(),
@@ -390,7 +399,7 @@ fn push_agreement(
     });
     for x in &doc.additions {
         let body = to_value(x)?;
-        let addition = step!(create_addition(talk, id, body, x.line)?, |r| Flow::Send(r));
+        let addition = step!(create_addition(talk, id, body, x.line)?, Flow::Send);
         refs.push(VendorRef {
             kind: "addition".into(),
             id: format!("{id}/{addition}"),
@@ -408,7 +417,9 @@ fn create_addition(
     body: Value,
     line: u32,
 ) -> Result<Flow<u64>, PluginError> {
-    let item = body["product"]["identifier"]
+    let item = body
+        .pointer("/product/identifier")
+        .unwrap_or(&Value::Null)
         .as_str()
         .map(quoted)
         .transpose()?
@@ -493,7 +504,7 @@ fn push_change(
             Vec::new(),
             format!("read line {line}'s addition")
         ))?,
-        |r| Flow::Send(r)
+        Flow::Send
     );
     let holds = held.get("quantity").and_then(value_decimal);
     if holds != Some(old_quantity) {
@@ -511,9 +522,9 @@ fn push_change(
     cancel.body = Some(
         json!([{"op": "replace", "path": "cancelledDate", "value": format!("{last_old}T00:00:00Z")}]),
     );
-    step!(talk.read(cancel)?, |r| Flow::Send(r));
+    step!(talk.read(cancel)?, Flow::Send);
     let mut body = json!({
-        "product": {"identifier": held["product"]["identifier"]},
+        "product": {"identifier": held.pointer("/product/identifier").cloned().unwrap_or(Value::Null)},
         "billCustomer": held.get("billCustomer").cloned().unwrap_or(json!("Billable")),
         "quantity": amount(new_quantity)?,
         "unitPrice": held.get("unitPrice").cloned().unwrap_or(Value::Null),
@@ -522,12 +533,10 @@ fn push_change(
     });
     for k in ["unitCost", "invoiceDescription"] {
         if let Some(v) = held.get(k).filter(|v| !v.is_null()) {
-            body[k] = v.clone();
+            set(&mut body, k, v.clone());
         }
     }
-    let id = step!(create_addition(talk, agreement, body, line)?, |r| {
-        Flow::Send(r)
-    });
+    let id = step!(create_addition(talk, agreement, body, line)?, Flow::Send);
     Ok(Flow::Have(vec![VendorRef {
         kind: "addition".into(),
         id: format!("{agreement}/{id}"),
@@ -582,7 +591,7 @@ fn push_serials(
             format!("write line {line}'s serial numbers"),
         );
         patch.body = Some(json!([{"op": "replace", "path": "serialNumbers", "value": list}]));
-        step!(talk.read(patch)?, |r| Flow::Send(r));
+        step!(talk.read(patch)?, Flow::Send);
         refs.push(r.clone());
     }
     Ok(Flow::Have(refs))
@@ -617,7 +626,7 @@ fn pull_additions(
             vec![("pageSize".into(), "1000".into())],
             format!("read agreement {id}'s additions"),
         );
-        let body = step!(talk.read(read)?, |r| Flow::Send(r));
+        let body = step!(talk.read(read)?, Flow::Send);
         let list = body
             .as_array()
             .ok_or_else(|| invalid(format!("agreement {id}'s additions are not a list")))?;
@@ -646,8 +655,9 @@ fn subscription(agreement: u64, i: usize, x: &Value) -> Result<Subscription, Plu
         customer: None,
         reference: None,
         agreement: Some(agreement.to_string()),
-        part_number: x["product"]["identifier"]
-            .as_str()
+        part_number: x
+            .pointer("/product/identifier")
+            .and_then(Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| invalid(format!("{at} has no `product.identifier`")))?,
         quantity: number("quantity")?.ok_or_else(|| invalid(format!("{at} has no `quantity`")))?,
