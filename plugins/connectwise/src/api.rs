@@ -293,7 +293,23 @@ fn push_sales(
         id: order_id.to_string(),
         line: None,
     });
-    for p in &order.products {
+    let products = step!(
+        push_products(talk, &order.products, order_id, &agreement_ids)?,
+        Flow::Send
+    );
+    refs.extend(products);
+    Ok(Flow::Have(refs))
+}
+
+/// The sales order's product lines, each on the order and the agreement that bills it.
+fn push_products(
+    talk: &mut Conversation<'_>,
+    products: &[crate::ProductBody],
+    order_id: u64,
+    agreement_ids: &BTreeMap<String, u64>,
+) -> Result<Flow<Vec<VendorRef>>, PluginError> {
+    let mut refs = Vec::new();
+    for p in products {
         let mut body = to_value(p)?;
         set(&mut body, "salesOrder", json!({"id": order_id}));
         if let Some(name) = p.agreement.as_ref().and_then(reference_name) {
@@ -401,7 +417,7 @@ fn push_agreement(
         let body = to_value(x)?;
         let addition = step!(create_addition(talk, id, body, x.line)?, Flow::Send);
         refs.push(VendorRef {
-            kind: "addition".into(),
+            kind: if x.discount { "discount" } else { "addition" }.into(),
             id: format!("{id}/{addition}"),
             line: Some(x.line),
         });
@@ -466,28 +482,9 @@ fn push_change(
     change: &Value,
     pushed: &[VendorRef],
 ) -> Result<Flow<Vec<VendorRef>>, PluginError> {
-    let field = |k: &str| {
-        change
-            .get(k)
-            .ok_or_else(|| invalid(format!("the change order has no `{k}`")))
-    };
-    let line = field("line")?
-        .as_u64()
-        .and_then(|l| u32::try_from(l).ok())
-        .ok_or_else(|| invalid("the change order's `line` is not a line number"))?;
-    let new_quantity = value_decimal(field("new_quantity")?)
-        .ok_or_else(|| invalid("the change order's `new_quantity` is not a number"))?;
-    let old_quantity = value_decimal(field("old_quantity")?)
-        .ok_or_else(|| invalid("the change order's `old_quantity` is not a number"))?;
-    let from: NaiveDate = field("billed_from")?
-        .as_str()
-        .and_then(date_prefix)
-        .ok_or_else(|| invalid("the change order's `billed_from` is not a date"))?;
-    let last_old = from
-        .checked_sub_days(Days::new(1))
-        .ok_or_else(|| invalid("bad `billed_from`"))?;
-    // The line's own addition is its first (discount steps follow it), the latest of them
-    // after earlier changes.
+    let (line, old_quantity, new_quantity, from, last_old) = seat_change(change)?;
+    // The line's own addition: the latest after earlier changes (its discount steps are
+    // `discount` refs).
     let r = pushed
         .iter()
         .rfind(|r| r.kind == "addition" && r.line == Some(line))
@@ -542,6 +539,34 @@ fn push_change(
         id: format!("{agreement}/{id}"),
         line: Some(line),
     }]))
+}
+
+/// A change order's line, old and new quantity, the first day billed at the new one and the
+/// day before it.
+fn seat_change(
+    change: &Value,
+) -> Result<(u32, Decimal, Decimal, NaiveDate, NaiveDate), PluginError> {
+    let field = |k: &str| {
+        change
+            .get(k)
+            .ok_or_else(|| invalid(format!("the change order has no `{k}`")))
+    };
+    let line = field("line")?
+        .as_u64()
+        .and_then(|l| u32::try_from(l).ok())
+        .ok_or_else(|| invalid("the change order's `line` is not a line number"))?;
+    let new_quantity = value_decimal(field("new_quantity")?)
+        .ok_or_else(|| invalid("the change order's `new_quantity` is not a number"))?;
+    let old_quantity = value_decimal(field("old_quantity")?)
+        .ok_or_else(|| invalid("the change order's `old_quantity` is not a number"))?;
+    let from: NaiveDate = field("billed_from")?
+        .as_str()
+        .and_then(date_prefix)
+        .ok_or_else(|| invalid("the change order's `billed_from` is not a date"))?;
+    let last_old = from
+        .checked_sub_days(Days::new(1))
+        .ok_or_else(|| invalid("bad `billed_from`"))?;
+    Ok((line, old_quantity, new_quantity, from, last_old))
 }
 
 /// A decimal as a JSON number with its digits.

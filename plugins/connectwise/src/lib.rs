@@ -200,6 +200,9 @@ pub struct AdditionBody {
     /// The quote line it bills.
     #[serde(skip)]
     pub line: u32,
+    /// True for a dated discount step of the line.
+    #[serde(skip)]
+    pub discount: bool,
     /// The catalogue item (the rules' `catalog_item`).
     pub product: Reference,
     /// `Billable`.
@@ -630,6 +633,7 @@ fn discount_addition(
     })?;
     Ok(AdditionBody {
         line: l.line,
+        discount: true,
         product: catalog_item(l.catalog_item.as_ref(), l.line, &l.product, ids)?,
         bill_customer: bill_customer().into(),
         quantity: Amount(Decimal::ONE),
@@ -660,6 +664,7 @@ fn addition(l: &RecurringLine, anchor: NaiveDate, ids: &Ids) -> Result<AdditionB
     };
     Ok(AdditionBody {
         line: l.line,
+        discount: false,
         product: catalog_item(l.catalog_item.as_ref(), l.line, &l.product, ids)?,
         bill_customer: bill_customer().into(),
         quantity: Amount(p.quantity),
