@@ -21,9 +21,12 @@ use tenor_plugin_sdk::connector::{billing_from_period, date_prefix, period_end, 
 use tenor_plugin_sdk::docs::{
     RecurringLine, RecurringTemplate, SalesOrder, SalesOrderLine, TemplateDiscount, Timing,
 };
+use tenor_plugin_sdk::exchange::{PullInput, PullStep, PushInput, PushStep};
 use tenor_plugin_sdk::{
     Capability, InvoiceLine, Plugin, PluginError, PluginInfo, Rendered, SalesInput,
 };
+
+mod api;
 
 /// The ConnectWise connector.
 #[derive(Default)]
@@ -117,7 +120,10 @@ pub struct SalesOrderBody {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductBody {
-    /// The catalogue item (Tenor SKU).
+    /// The quote line.
+    #[serde(skip)]
+    pub line: u32,
+    /// The catalogue item (the rules' `catalog_item`).
     pub catalog_item: Reference,
     /// The sales order it belongs to (resolved to its id once the order is posted).
     pub sales_order: Reference,
@@ -158,8 +164,10 @@ pub struct AgreementBody {
     pub kind: Reference,
     /// The customer company.
     pub company: Reference,
-    /// The customer contact (required by ConnectWise).
-    pub contact: Reference,
+    /// The customer contact (required by ConnectWise: a real contact id, from the customer's
+    /// link or the company's default contact, resolved when pushing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Reference>,
     /// First day of service of its earliest line.
     pub start_date: String,
     /// Last day of its longest commitment (inclusive), unless it has no end.
@@ -167,8 +175,9 @@ pub struct AgreementBody {
     pub end_date: Option<String>,
     /// True when every line is month-to-month.
     pub no_ending_date_flag: bool,
-    /// The billing cycle.
-    pub bill_cycle_id: u32,
+    /// The billing cycle: by name here, by the id `GET /finance/billingCycles` gives when
+    /// pushing.
+    pub billing_cycle: Reference,
     /// First day of the first full billing period: the cycle's anchor.
     pub bill_start_date: String,
     /// The agreement's own charge per cycle (the additions bill on top of it).
@@ -188,7 +197,13 @@ pub struct AgreementBody {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdditionBody {
-    /// The catalogue item (Tenor SKU).
+    /// The quote line it bills.
+    #[serde(skip)]
+    pub line: u32,
+    /// True for a dated discount step of the line.
+    #[serde(skip)]
+    pub discount: bool,
+    /// The catalogue item (the rules' `catalog_item`).
     pub product: Reference,
     /// `Billable`.
     pub bill_customer: String,
@@ -214,8 +229,46 @@ pub struct AdditionBody {
 // Mappings: one function per field Tenor's documents cannot state directly
 // ---------------------------------------------------------------------------------------------
 
+/// The ConnectWise ids a rendering uses: the customer's link (`tenor link CUSTOMER
+/// --connectwise company=ID contact=ID sales_rep=IDENTIFIER`), and whether a missing catalogue
+/// item is refused (a push) or shown as the SKU (the accept-time preview, never sent).
+#[derive(Clone, Debug)]
+pub struct Ids {
+    /// The customer company.
+    pub company: Reference,
+    /// The agreement contact, when known.
+    pub contact: Option<Reference>,
+    /// The sales rep.
+    pub sales_rep: Reference,
+    /// Refuse a line without the rules' catalogue item.
+    pub strict: bool,
+}
+
+/// The link key of the customer's ConnectWise company id.
+pub const COMPANY_KEY: &str = "company";
+/// The link key of the agreement contact's id.
+pub const CONTACT_KEY: &str = "contact";
+/// The link key of the sales rep's member identifier.
+pub const SALES_REP_KEY: &str = "sales_rep";
+
+impl Ids {
+    /// The preview's ids: the linked company and contact when there are, else the Tenor
+    /// customer id as the company identifier and no contact.
+    pub fn preview(customer_id: &str, accounts: &tenor_plugin_sdk::exchange::Accounts) -> Ids {
+        let id = |k: &str| accounts.get(k).and_then(|v| v.trim().parse::<u64>().ok());
+        Ids {
+            company: id(COMPANY_KEY)
+                .map(|id| Reference::Id { id })
+                .unwrap_or_else(|| company(customer_id)),
+            contact: id(CONTACT_KEY).map(|id| Reference::Id { id }),
+            sales_rep: sales_rep(accounts),
+            strict: false,
+        }
+    }
+}
+
 /// The customer company: `{ "id": n }` when the Tenor customer id is ConnectWise's integer id,
-/// else `{ "identifier": … }` (MSPs set the Tenor customer id to the company identifier).
+/// else `{ "identifier": … }` (the preview only: a push takes the linked id).
 pub fn company(customer_id: &str) -> Reference {
     match customer_id.trim().parse::<u64>() {
         Ok(id) => Reference::Id { id },
@@ -223,10 +276,21 @@ pub fn company(customer_id: &str) -> Reference {
     }
 }
 
-/// The agreement contact: `{ "identifier": <customer id> }`, meaning the default contact of that
-/// company, resolved when posting (a contact id can never be derived from a company id).
-pub fn contact(customer_id: &str) -> Reference {
-    Reference::identifier(customer_id)
+/// The catalogue item of a line: the rules' `catalog_item`; without one, a push refuses and
+/// the preview shows the SKU.
+fn catalog_item(
+    item: Option<&String>,
+    line: u32,
+    sku: &str,
+    ids: &Ids,
+) -> Result<Reference, PluginError> {
+    match item.map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        Some(i) => Ok(Reference::identifier(i)),
+        None if ids.strict => Err(PluginError::Invalid(format!(
+            "line {line} ({sku}) has no ConnectWise catalogue item: give the product one in the rules"
+        ))),
+        None => Ok(Reference::identifier(sku)),
+    }
 }
 
 /// The sales order status: the status named `New`.
@@ -234,9 +298,17 @@ pub fn order_status() -> Reference {
     Reference::name("New")
 }
 
-/// The sales rep: the member whose identifier is `Tenor` (the API member that posts orders).
-pub fn sales_rep() -> Reference {
-    Reference::identifier("Tenor")
+/// The sales rep: the member the link names (`sales_rep=IDENTIFIER`), else the member whose
+/// identifier is `Tenor` (the API member that posts orders).
+pub fn sales_rep(accounts: &tenor_plugin_sdk::exchange::Accounts) -> Reference {
+    match accounts
+        .get(SALES_REP_KEY)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        Some(m) => Reference::identifier(m),
+        None => Reference::identifier("Tenor"),
+    }
 }
 
 /// The agreement type: the type named `Tenor Recurring`.
@@ -244,16 +316,15 @@ pub fn agreement_type() -> Reference {
     Reference::name("Tenor Recurring")
 }
 
-/// Tenor billing frequency and months per period → ConnectWise billing cycle id. The ids are
-/// those of a ConnectWise setup table, assumed here: 1 Monthly, 2 Quarterly, 3 Annual,
-/// 4 Biennial (24 months), 5 Triennial (36 months).
-pub fn bill_cycle_id(frequency: &str, months: u32) -> Result<u32, PluginError> {
+/// Tenor billing frequency and months per period → the name of ConnectWise's billing cycle
+/// (`GET /finance/billingCycles` gives its id when pushing).
+pub fn billing_cycle_name(frequency: &str, months: u32) -> Result<&'static str, PluginError> {
     let cycle = match months {
-        1 => Some(1),
-        3 => Some(2),
-        12 => Some(3),
-        24 => Some(4),
-        36 => Some(5),
+        1 => Some("Monthly"),
+        3 => Some("Quarterly"),
+        12 => Some("Annual"),
+        24 => Some("Biennial"),
+        36 => Some("Triennial"),
         _ => None,
     };
     // An upfront line bills its whole term, so any of the cycles fits it; the others must
@@ -266,7 +337,7 @@ pub fn bill_cycle_id(frequency: &str, months: u32) -> Result<u32, PluginError> {
         _ => false,
     };
     match cycle {
-        Some(id) if consistent => Ok(id),
+        Some(name) if consistent => Ok(name),
         _ => Err(PluginError::Invalid(format!(
             "ConnectWise has no billing cycle for `{frequency}` billing every {months} months"
         ))),
@@ -495,6 +566,7 @@ fn agreement_document(
     t: &RecurringTemplate,
     g: &CycleGroup<'_>,
     name: String,
+    ids: &Ids,
 ) -> Result<AgreementDocument, PluginError> {
     let mut additions = Vec::with_capacity(g.lines.len());
     let mut start = g.anchor;
@@ -502,13 +574,13 @@ fn agreement_document(
     for &(l, anchor) in &g.lines {
         start = start.min(l.start);
         end = end.max(l.end);
-        additions.push(addition(l, anchor)?);
+        additions.push(addition(l, anchor, ids)?);
     }
     // The template's dated discounts follow the lines they reduce: one addition per step,
     // effective on its first day and cancelled on its last.
     for &(l, _) in &g.lines {
         for step in &l.discounts {
-            additions.push(discount_addition(l, step)?);
+            additions.push(discount_addition(l, step, ids)?);
         }
     }
     // Month-to-month service continues until cancelled; a committed agreement ends with its
@@ -523,12 +595,12 @@ fn agreement_document(
     let agreement = AgreementBody {
         name: name.clone(),
         kind: agreement_type(),
-        company: company(&t.customer.id),
-        contact: contact(&t.customer.id),
+        company: ids.company.clone(),
+        contact: ids.contact.clone(),
         start_date: cw_date(start),
         end_date: (!month_to_month).then(|| cw_date(last_day)),
         no_ending_date_flag: month_to_month,
-        bill_cycle_id: bill_cycle_id(&g.frequency, g.months)?,
+        billing_cycle: Reference::name(billing_cycle_name(&g.frequency, g.months)?),
         bill_start_date: cw_date(g.anchor),
         // Additions bill on top of the agreement's own amount: a non-zero amount here would
         // bill the lines twice.
@@ -554,12 +626,15 @@ fn agreement_document(
 fn discount_addition(
     l: &RecurringLine,
     step: &TemplateDiscount,
+    ids: &Ids,
 ) -> Result<AdditionBody, PluginError> {
     let last_day = step.end.checked_sub_days(Days::new(1)).ok_or_else(|| {
         PluginError::Invalid(format!("line {}: bad discount end {}", l.line, step.end))
     })?;
     Ok(AdditionBody {
-        product: Reference::identifier(&l.product),
+        line: l.line,
+        discount: true,
+        product: catalog_item(l.catalog_item.as_ref(), l.line, &l.product, ids)?,
         bill_customer: bill_customer().into(),
         quantity: Amount(Decimal::ONE),
         unit_price: Amount(step.amount),
@@ -576,7 +651,7 @@ fn discount_addition(
 }
 
 /// An agreement addition for a recurring line whose first full period starts on `anchor`.
-fn addition(l: &RecurringLine, anchor: NaiveDate) -> Result<AdditionBody, PluginError> {
+fn addition(l: &RecurringLine, anchor: NaiveDate, ids: &Ids) -> Result<AdditionBody, PluginError> {
     // A usage line has no unit price: ConnectWise bills its rated estimate as one amount.
     let p = priced(l.quantity, l.unit_price.unwrap_or(Decimal::ZERO), l.amount);
     // ConnectWise bills additions at the start of each cycle. A line billed in advance starts
@@ -588,7 +663,9 @@ fn addition(l: &RecurringLine, anchor: NaiveDate) -> Result<AdditionBody, Plugin
         Timing::Advance | Timing::Once => (l.start, l.start < anchor),
     };
     Ok(AdditionBody {
-        product: Reference::identifier(&l.product),
+        line: l.line,
+        discount: false,
+        product: catalog_item(l.catalog_item.as_ref(), l.line, &l.product, ids)?,
         bill_customer: bill_customer().into(),
         quantity: Amount(p.quantity),
         unit_price: Amount(p.unit),
@@ -606,6 +683,7 @@ fn product(
     so: &SalesOrder,
     l: &SalesOrderLine,
     agreement: Option<&String>,
+    ids: &Ids,
 ) -> Result<ProductBody, PluginError> {
     let one_time = is_one_time(l);
     // One-time lines are priced at what the customer pays (one-off discounts included);
@@ -627,7 +705,8 @@ fn product(
         }
     };
     Ok(ProductBody {
-        catalog_item: Reference::identifier(&l.product),
+        line: l.line,
+        catalog_item: catalog_item(l.catalog_item.as_ref(), l.line, &l.product, ids)?,
         sales_order: Reference::identifier(&so.id),
         quantity: Amount(p.quantity),
         price: Amount(p.unit),
@@ -643,6 +722,102 @@ fn product(
     })
 }
 
+/// The sales order with its products, and one agreement with its additions per billing cycle
+/// (with its label), as the bodies ConnectWise takes, every length checked.
+pub fn documents(
+    input: &SalesInput,
+    ids: &Ids,
+) -> Result<(SalesOrderDocument, Vec<(String, AgreementDocument)>), PluginError> {
+    let (so, t) = (&input.sales_order, &input.template);
+    check_input(so, t)?;
+    let groups = cycle_groups(t)?;
+    let mut agreements = Vec::with_capacity(groups.len());
+    // Quote line → the agreement that bills it, for the sales order's product lines.
+    let mut billed_by: BTreeMap<u32, String> = BTreeMap::new();
+    for g in &groups {
+        let label = cycle_label(g, &groups);
+        let name = agreement_name(t, &label);
+        for (l, _) in &g.lines {
+            billed_by.insert(l.line, name.clone());
+        }
+        agreements.push((label, agreement_document(so, t, g, name, ids)?));
+    }
+    let products = so
+        .lines
+        .iter()
+        .map(|l| product(so, l, billed_by.get(&l.line), ids))
+        .collect::<Result<Vec<_>, _>>()?;
+    let order = SalesOrderDocument {
+        sales_order: SalesOrderBody {
+            company: ids.company.clone(),
+            status: order_status(),
+            sales_rep: ids.sales_rep.clone(),
+            order_date: cw_date(so.date),
+            po_number: so.id.clone(),
+            notes: format!(
+                "Accepted from Tenor quote {} for {} ({}), amounts in {}; fingerprint {}",
+                so.quote, so.customer.name, so.customer.id, so.currency, so.fingerprint
+            ),
+        },
+        products,
+    };
+    check_lengths(&order, &agreements)?;
+    Ok((order, agreements))
+}
+
+/// ConnectWise's limits (model_agreement.go, model_order.go, model_addition.go,
+/// model_product_item.go), refused rather than cut.
+fn check_lengths(
+    order: &SalesOrderDocument,
+    agreements: &[(String, AgreementDocument)],
+) -> Result<(), PluginError> {
+    let mut problems = Vec::new();
+    let mut check = |what: String, text: &str, longest: usize| {
+        let n = text.chars().count();
+        if n > longest {
+            problems.push(format!(
+                "{what} has {n} characters; ConnectWise takes at most {longest}"
+            ));
+        }
+    };
+    check(
+        "the sales order's `poNumber`".into(),
+        &order.sales_order.po_number,
+        50,
+    );
+    for p in &order.products {
+        check(
+            format!("line {} `description`", p.line),
+            &p.description,
+            2000,
+        );
+    }
+    for (_, a) in agreements {
+        check(
+            format!("agreement `{}` `name`", a.agreement.name),
+            &a.agreement.name,
+            100,
+        );
+        check(
+            format!("agreement `{}` `customerPO`", a.agreement.name),
+            &a.agreement.customer_po,
+            50,
+        );
+        for x in &a.additions {
+            check(
+                format!("line {} addition `invoiceDescription`", x.line),
+                &x.invoice_description,
+                6000,
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PluginError::Invalid(problems.join("; ")))
+    }
+}
+
 impl Plugin for Connector {
     fn info(&self) -> PluginInfo {
         PluginInfo::psa(
@@ -652,47 +827,16 @@ impl Plugin for Connector {
                 Capability::RenderSales,
                 Capability::ParseInvoice,
                 Capability::Detect,
+                Capability::Push,
+                Capability::Pull,
             ],
         )
     }
 
     fn render_sales(&self, input: &SalesInput) -> Result<Vec<Rendered>, PluginError> {
         let (so, t) = (&input.sales_order, &input.template);
-        check_input(so, t)?;
-
-        let groups = cycle_groups(t)?;
-        let mut agreements = Vec::with_capacity(groups.len());
-        // Quote line → the agreement that bills it, for the sales order's product lines.
-        let mut billed_by: BTreeMap<u32, String> = BTreeMap::new();
-        for g in &groups {
-            let label = cycle_label(g, &groups);
-            let name = agreement_name(t, &label);
-            for (l, _) in &g.lines {
-                billed_by.insert(l.line, name.clone());
-            }
-            agreements.push((label, agreement_document(so, t, g, name)?));
-        }
-
-        let products = so
-            .lines
-            .iter()
-            .map(|l| product(so, l, billed_by.get(&l.line)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let order = SalesOrderDocument {
-            sales_order: SalesOrderBody {
-                company: company(&so.customer.id),
-                status: order_status(),
-                sales_rep: sales_rep(),
-                order_date: cw_date(so.date),
-                po_number: so.id.clone(),
-                notes: format!(
-                    "Accepted from Tenor quote {} for {} ({}), amounts in {}; fingerprint {}",
-                    so.quote, so.customer.name, so.customer.id, so.currency, so.fingerprint
-                ),
-            },
-            products,
-        };
-
+        let ids = Ids::preview(&so.customer.id, &so.customer.accounts);
+        let (order, agreements) = documents(input, &ids)?;
         let mut out = vec![Rendered::json(
             format!("{}.connectwise-sales-order", so.id),
             &order,
@@ -704,6 +848,14 @@ impl Plugin for Connector {
             )?);
         }
         Ok(out)
+    }
+
+    fn push_step(&self, input: &PushInput) -> Result<PushStep, PluginError> {
+        api::push_step(input)
+    }
+
+    fn pull_step(&self, input: &PullInput) -> Result<PullStep, PluginError> {
+        api::pull_step(input)
     }
 
     fn parse_invoice(&self, text: &str) -> Result<Vec<InvoiceLine>, PluginError> {
@@ -1081,7 +1233,9 @@ mod tests {
             vec![
                 Capability::RenderSales,
                 Capability::ParseInvoice,
-                Capability::Detect
+                Capability::Detect,
+                Capability::Push,
+                Capability::Pull
             ]
         );
     }
@@ -1167,8 +1321,11 @@ mod tests {
         assert_eq!(a["name"], "RT-Q-1001 monthly");
         assert_eq!(a["customerPO"], "SO-Q-1001");
         assert_eq!(a["type"], serde_json::json!({"name": "Tenor Recurring"}));
-        assert_eq!(a["contact"], serde_json::json!({"identifier": "CUST-0042"}));
-        assert_eq!(a["billCycleId"], 1);
+        // The preview names no contact it cannot know (a push resolves the company's default
+        // contact) and the billing cycle by name (a push sends its id).
+        assert!(a.get("contact").is_none());
+        assert!(a.get("billCycleId").is_none());
+        assert_eq!(a["billingCycle"], serde_json::json!({"name": "Monthly"}));
         assert_eq!(a["startDate"], "2026-12-07T00:00:00Z");
         assert_eq!(a["billStartDate"], "2027-01-01T00:00:00Z");
         // The longest commitment ends 2028-07-01 (exclusive): its last day is 2028-06-30.
@@ -1299,7 +1456,7 @@ mod tests {
             .map(|(_, v)| {
                 (
                     v["agreement"]["name"].clone(),
-                    v["agreement"]["billCycleId"].clone(),
+                    v["agreement"]["billingCycle"]["name"].clone(),
                     v["additions"].as_array().unwrap().len(),
                 )
             })
@@ -1307,10 +1464,10 @@ mod tests {
         assert_eq!(
             cycles,
             vec![
-                ("RT-Q-2001 upfront".into(), 5.into(), 1),
-                ("RT-Q-2001 annual".into(), 3.into(), 1),
-                ("RT-Q-2001 monthly".into(), 1.into(), 1),
-                ("RT-Q-2001 quarterly".into(), 2.into(), 1),
+                ("RT-Q-2001 upfront".into(), "Triennial".into(), 1),
+                ("RT-Q-2001 annual".into(), "Annual".into(), 1),
+                ("RT-Q-2001 monthly".into(), "Monthly".into(), 1),
+                ("RT-Q-2001 quarterly".into(), "Quarterly".into(), 1),
             ]
         );
         // A lasting discount (nonprofit 15%) is in the net unit price, so the agreement bills
@@ -1377,10 +1534,7 @@ mod tests {
             assert_eq!(doc["agreement"]["noEndingDateFlag"], true);
             assert!(doc["agreement"].get("endDate").is_none());
             assert_eq!(doc["agreement"]["company"], serde_json::json!({"id": 78}));
-            assert_eq!(
-                doc["agreement"]["contact"],
-                serde_json::json!({"identifier": "78"})
-            );
+            assert!(doc["agreement"].get("contact").is_none());
         }
     }
 
@@ -1447,8 +1601,7 @@ mod tests {
     fn mappings() {
         assert_eq!(company("42"), Reference::Id { id: 42 });
         assert_eq!(company("CUST-0042"), Reference::identifier("CUST-0042"));
-        assert_eq!(contact("42"), Reference::identifier("42"));
-        let ids: Vec<u32> = [
+        let ids: Vec<&str> = [
             ("monthly", 1),
             ("quarterly", 3),
             ("annual", 12),
@@ -1457,11 +1610,21 @@ mod tests {
             ("upfront", 36),
         ]
         .iter()
-        .map(|(f, m)| bill_cycle_id(f, *m).unwrap())
+        .map(|(f, m)| billing_cycle_name(f, *m).unwrap())
         .collect();
-        assert_eq!(ids, [1, 2, 3, 3, 4, 5]);
-        assert!(bill_cycle_id("monthly", 12).is_err());
-        assert!(bill_cycle_id("upfront", 60).is_err());
+        assert_eq!(
+            ids,
+            [
+                "Monthly",
+                "Quarterly",
+                "Annual",
+                "Annual",
+                "Biennial",
+                "Triennial"
+            ]
+        );
+        assert!(billing_cycle_name("monthly", 12).is_err());
+        assert!(billing_cycle_name("upfront", 60).is_err());
         assert!(in_phase(day("2027-01-31"), day("2027-04-30"), 1));
         assert!(in_phase(day("2027-04-30"), day("2027-01-31"), 1));
         assert!(in_phase(day("2027-07-01"), day("2026-07-01"), 12));

@@ -108,6 +108,10 @@ pub type Accounts = BTreeMap<String, String>;
 /// What is pushed: an accepted quote's documents, or a recorded change order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one document per push, read once from JSON: boxing buys nothing"
+)]
 pub enum PushDocument {
     /// A purchase order, to its distributor.
     PurchaseOrder {
@@ -125,6 +129,15 @@ pub enum PushDocument {
         /// The change order, as Tenor recorded it (`tenor.change-order/…`).
         change_order: Value,
         /// What earlier pushes of this quote stored: the vendor's ids, by kind and line.
+        pushed: Vec<VendorRef>,
+    },
+    /// Hardware serial numbers pulled from a distributor (Ingram invoice lines), to the PSA's
+    /// product lines. Each serial's `line_ref` is the sales-order (quote) line the host
+    /// recorded it against.
+    Serials {
+        /// The serials.
+        serials: Vec<Serial>,
+        /// What earlier pushes of this quote stored (the PSA's `product` ids, by quote line).
         pushed: Vec<VendorRef>,
     },
 }
@@ -288,4 +301,8 @@ pub struct Pulled {
     /// Serial numbers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub serials: Vec<Serial>,
+    /// What was read but looks wrong without being unreadable (an invoice whose lines do not
+    /// add up to its stated net amount), for the host to show.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }

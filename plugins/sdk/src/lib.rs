@@ -10,6 +10,7 @@
 
 pub mod abi;
 pub mod connector;
+pub mod conversation;
 pub mod docs;
 pub mod exchange;
 pub mod samples;
