@@ -12,3 +12,4 @@ pub mod files;
 pub mod host;
 pub mod matching;
 pub mod record;
+pub mod transport;
