@@ -11,6 +11,7 @@ pub mod exit;
 pub mod export;
 pub mod fmt;
 pub mod init;
+pub mod link;
 pub mod load;
 pub mod log;
 pub mod manual;
@@ -21,6 +22,8 @@ pub mod plugins_test;
 pub mod price;
 pub mod problem;
 pub mod progress;
+pub mod pull;
+pub mod push;
 pub mod rate;
 pub mod render;
 pub mod show;
@@ -265,6 +268,52 @@ fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) 
 fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Log { quote, format } => log::log_cmd(quote.as_deref(), format, db, ctx),
+        Command::Link {
+            customer,
+            set,
+            unset,
+            import,
+            format,
+        } => {
+            let args = link::LinkArgs {
+                customer,
+                set,
+                unset,
+                import,
+                json: format == Format::Json,
+            };
+            link::link_cmd(&args, db, ctx)
+        }
+        Command::Push {
+            quote,
+            revision,
+            dry_run,
+            only,
+            plugins,
+        } => {
+            let args = push::PushArgs {
+                quote,
+                revision,
+                dry_run,
+                only,
+                plugins,
+            };
+            push::push_cmd(&args, db, ctx)
+        }
+        Command::Pull {
+            customer,
+            month,
+            only,
+            plugins,
+        } => {
+            let args = pull::PullArgs {
+                customer,
+                month,
+                only,
+                plugins,
+            };
+            pull::pull_cmd(&args, db, ctx)
+        }
         Command::Show {
             quote,
             revision,
