@@ -547,3 +547,60 @@ fn a_push_killed_at_any_moment_and_run_again_orders_exactly_once() {
     }
     eprintln!("{runs} runs, {killed_mid} killed before the push ended");
 }
+
+#[test]
+fn links_import_list_and_refuse_bad_values_each_change_an_event() {
+    let scratch = Scratch::new("push-links");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let db = scratch.join("tenor.db");
+    let tenor = |args: &[&str]| {
+        Command::new(tenor_binary())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let file = rules_dir().join("links.yaml");
+    let out = tenor(&["link", "--import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = tenor(&["link", "CUST-0042", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "tenor.links/1");
+    let given = std::fs::read_to_string(&file).unwrap();
+    let expected = given
+        .lines()
+        .filter(|l| l.contains("customer: CUST-0042"))
+        .count();
+    assert_eq!(doc["links"].as_array().unwrap().len(), expected);
+    let bad = tenor(&["link", "CUST-0042", "--pax8", "company=42"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("uuid"));
+    let out = tenor(&[
+        "link",
+        "CUST-0042",
+        "--connectwise",
+        "company=999",
+        "--unset",
+        "ingram.end_user",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let events: i64 = conn
+        .query_row("SELECT COUNT(*) FROM link_events", [], |r| r.get(0))
+        .unwrap();
+    let imported = given.lines().filter(|l| l.contains("customer:")).count() as i64;
+    assert_eq!(
+        events,
+        imported + 2,
+        "every change is an event; the refused one none"
+    );
+    let old: String = conn
+        .query_row(
+            "SELECT old_value FROM link_events WHERE new_value = '999'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old, "250");
+}

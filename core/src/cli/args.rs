@@ -126,6 +126,18 @@ pub enum Command {
         /// Set a link: PLUGIN.KEY=VALUE (`pax8.company=…`, `connectwise.contact=…`)
         #[arg(long = "set", value_name = "PLUGIN.KEY=VALUE")]
         set: Vec<String>,
+        /// Set a Pax8 link: KEY=VALUE (`company=UUID`)
+        #[arg(long, value_name = "KEY=VALUE")]
+        pax8: Vec<String>,
+        /// Set an Ingram Micro link: KEY=VALUE
+        #[arg(long, value_name = "KEY=VALUE")]
+        ingram: Vec<String>,
+        /// Set a TD SYNNEX link: KEY=VALUE (`customer=ID`)
+        #[arg(long, value_name = "KEY=VALUE")]
+        tdsynnex: Vec<String>,
+        /// Set a ConnectWise link: KEY=VALUE (`company=ID`, `contact=ID`)
+        #[arg(long, value_name = "KEY=VALUE")]
+        connectwise: Vec<String>,
         /// Remove a link: PLUGIN.KEY
         #[arg(long = "unset", value_name = "PLUGIN.KEY")]
         unset: Vec<String>,

@@ -270,11 +270,23 @@ fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
         Command::Log { quote, format } => log::log_cmd(quote.as_deref(), format, db, ctx),
         Command::Link {
             customer,
-            set,
+            mut set,
+            pax8,
+            ingram,
+            tdsynnex,
+            connectwise,
             unset,
             import,
             format,
         } => {
+            for (plugin, values) in [
+                ("pax8", pax8),
+                ("ingram", ingram),
+                ("tdsynnex", tdsynnex),
+                ("connectwise", connectwise),
+            ] {
+                set.extend(values.into_iter().map(|v| format!("{plugin}.{v}")));
+            }
             let args = link::LinkArgs {
                 customer,
                 set,

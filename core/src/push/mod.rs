@@ -90,6 +90,12 @@ pub enum Next<T> {
     Done(T),
 }
 
+/// The jobs of a push, each with its plugin's name, and notes on what has no plugin.
+pub type Plan = (Vec<(String, Job)>, Vec<String>);
+
+/// One step of a conversation: given every exchange so far, the next request or the end.
+pub type Step<'a, T> = dyn FnMut(&[Exchange]) -> Result<Next<T>, PushError> + 'a;
+
 /// The pushes of a quote revision: one job per purchase order with a pushing plugin, one per
 /// PSA plugin that pushes, then one per change order and plugin; `notes` says what has no
 /// plugin.
@@ -99,7 +105,7 @@ pub fn plan(
     quote: &str,
     revision: u32,
     only: Option<&str>,
-) -> Result<(Vec<(String, Job)>, Vec<String>), PushError> {
+) -> Result<Plan, PushError> {
     let docs = record.documents(quote, revision)?;
     let read = |kind: &'static str| -> Vec<(String, Vec<u8>)> {
         docs.iter()
@@ -302,11 +308,10 @@ pub fn converse<T>(
     id: &str,
     mut exchanges: Vec<Exchange>,
     sender: &mut dyn Sender,
-    step: &mut dyn FnMut(&[Exchange]) -> Result<Next<T>, PushError>,
+    step: &mut Step<'_, T>,
 ) -> Result<(T, usize), PushError> {
-    let mut sent = 0;
     let mut lost = 0;
-    for _ in 0..MAX_STEPS {
+    for sent in 0..MAX_STEPS {
         let request = match step(&exchanges) {
             Ok(Next::Done(t)) => return Ok((t, sent)),
             Ok(Next::Send(r)) => r,
@@ -316,7 +321,6 @@ pub fn converse<T>(
             }
         };
         let seq = record.record_request(id, &request)?;
-        sent += 1;
         match sender.send(&request) {
             Ok(response) => {
                 record.record_response(id, seq, &response)?;
@@ -325,9 +329,8 @@ pub fn converse<T>(
                     response: Some(response),
                 });
             }
-            Err(SendError::MaybeSent(m)) if lost < MAX_LOST => {
+            Err(SendError::MaybeSent(_)) if lost < MAX_LOST => {
                 lost += 1;
-                let _ = m;
                 exchanges.push(Exchange {
                     request,
                     response: None,
