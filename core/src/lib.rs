@@ -11,5 +11,7 @@ pub mod engine;
 pub mod files;
 pub mod host;
 pub mod matching;
+pub mod push;
 pub mod record;
 pub mod review;
+pub mod transport;

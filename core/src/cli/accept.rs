@@ -40,15 +40,19 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let fp = accept::fingerprint(&file.quote, &rules.texts);
     let accepted = accept::accept(&rules.catalogue, &file.quote, &priced, &fp)
         .map_err(|errors| refused(&file, &errors))?;
+    let mut record = db::open(args.db, args.rules)?;
     let (mut plugins, failures) = match args.plugins {
         Some(pd) => {
+            let links = record
+                .links(Some(&file.quote.customer.id))
+                .map_err(db::error)?;
             let matcher = crate::matching::Matcher::new(&rules.catalogue);
             let check = crate::matching::ReadBack {
                 matcher: &matcher,
                 quote: &file.quote,
                 priced: &priced,
             };
-            with_plugins(pd, &accepted, &check)
+            with_plugins(pd, &accepted, &check, &links)
         }
         None => Default::default(),
     };
@@ -56,7 +60,6 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     files.append(&mut plugins.files);
     let documents: Vec<Document> = files.into_iter().map(document).collect();
     let priced_json = serde_json::to_string_pretty(&priced)?;
-    let mut record = db::open(args.db, args.rules)?;
     let quote = &file.quote.quote;
     let done = record
         .accept(
@@ -175,6 +178,7 @@ fn with_plugins(
     dir: &Path,
     accepted: &Accepted,
     check: &dyn accept::OrderCheck,
+    links: &[crate::record::Link],
 ) -> (accept::PluginOutput, Vec<String>) {
     let host = crate::host::Host::load_dir(dir);
     let failures = host
@@ -183,7 +187,9 @@ fn with_plugins(
         .map(|f| format!("plugin {}: {}", f.path.display(), f.message))
         .collect();
     (
-        accept::render_with_plugins(&host, accepted, check),
+        accept::render_with_accounts(&host, accepted, check, &|plugin| {
+            crate::record::links::accounts_of(links, plugin)
+        }),
         failures,
     )
 }

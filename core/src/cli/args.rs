@@ -167,6 +167,67 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Link a customer to its ids at the vendors (`--set pax8.company=UUID`), or list links
+    Link {
+        /// The customer id (default: list every customer's links)
+        customer: Option<String>,
+        /// Set a link: PLUGIN.KEY=VALUE (`pax8.company=…`, `connectwise.contact=…`)
+        #[arg(long = "set", value_name = "PLUGIN.KEY=VALUE")]
+        set: Vec<String>,
+        /// Set a Pax8 link: KEY=VALUE (`company=UUID`)
+        #[arg(long, value_name = "KEY=VALUE")]
+        pax8: Vec<String>,
+        /// Set an Ingram Micro link: KEY=VALUE
+        #[arg(long, value_name = "KEY=VALUE")]
+        ingram: Vec<String>,
+        /// Set a TD SYNNEX link: KEY=VALUE (`customer=ID`)
+        #[arg(long, value_name = "KEY=VALUE")]
+        tdsynnex: Vec<String>,
+        /// Set a ConnectWise link: KEY=VALUE (`company=ID`, `contact=ID`)
+        #[arg(long, value_name = "KEY=VALUE")]
+        connectwise: Vec<String>,
+        /// Remove a link: PLUGIN.KEY
+        #[arg(long = "unset", value_name = "PLUGIN.KEY")]
+        unset: Vec<String>,
+        /// Import a `tenor.links/1` file (YAML or JSON)
+        #[arg(long, value_name = "FILE")]
+        import: Option<PathBuf>,
+        /// Output format (`json`: the `tenor.links/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Send an accepted quote's purchase orders and sales order to the vendors' APIs
+    Push {
+        /// The quote id
+        quote: String,
+        /// The revision (default: the latest)
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Print the first request of each conversation and send nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this plugin
+        #[arg(long, value_name = "PLUGIN")]
+        only: Option<String>,
+        /// The plugin directory (default: `TENOR_PLUGIN_PATH`, else beside `tenor`)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+    },
+    /// Read the vendors' orders, subscriptions and invoices of the month into the record
+    Pull {
+        /// Only this customer
+        #[arg(long)]
+        customer: Option<String>,
+        /// The invoices' month (YYYY-MM); without it no invoices are read
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Only this plugin
+        #[arg(long, value_name = "PLUGIN")]
+        only: Option<String>,
+        /// The plugin directory (default: `TENOR_PLUGIN_PATH`, else beside `tenor`)
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+    },
     /// The record's history: revisions, changes and exports of one quote or of all
     Log {
         /// The quote id (default: every quote)

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod export;
 pub mod fmt;
 pub mod init;
+pub mod link;
 pub mod load;
 pub mod log;
 pub mod manual;
@@ -22,6 +23,8 @@ pub mod plugins_test;
 pub mod price;
 pub mod problem;
 pub mod progress;
+pub mod pull;
+pub mod push;
 pub mod rate;
 pub mod render;
 pub mod renewals;
@@ -297,6 +300,64 @@ fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) 
 fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Log { quote, format } => log::log_cmd(quote.as_deref(), format, db, ctx),
+        Command::Link {
+            customer,
+            mut set,
+            pax8,
+            ingram,
+            tdsynnex,
+            connectwise,
+            unset,
+            import,
+            format,
+        } => {
+            for (plugin, values) in [
+                ("pax8", pax8),
+                ("ingram", ingram),
+                ("tdsynnex", tdsynnex),
+                ("connectwise", connectwise),
+            ] {
+                set.extend(values.into_iter().map(|v| format!("{plugin}.{v}")));
+            }
+            let args = link::LinkArgs {
+                customer,
+                set,
+                unset,
+                import,
+                json: format == Format::Json,
+            };
+            link::link_cmd(&args, db, ctx)
+        }
+        Command::Push {
+            quote,
+            revision,
+            dry_run,
+            only,
+            plugins,
+        } => {
+            let args = push::PushArgs {
+                quote,
+                revision,
+                dry_run,
+                only,
+                plugins,
+            };
+            push::push_cmd(&args, db, ctx)
+        }
+        Command::Pull {
+            customer,
+            month,
+            only,
+            plugins,
+        } => {
+            let args = pull::PullArgs {
+                customer,
+                month,
+                only,
+                plugins,
+            };
+            pull::pull_cmd(&args, db, ctx)
+        }
         Command::Show {
             quote,
             revision,

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use tenor_plugin_sdk::docs::{self, Customer, Timing};
+use tenor_plugin_sdk::exchange::Accounts;
 
 /// Every document made from one accepted quote.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1017,6 +1018,18 @@ pub fn render_with_plugins(
     a: &Accepted,
     check: &dyn OrderCheck,
 ) -> PluginOutput {
+    render_with_accounts(host, a, check, &|_| Accounts::new())
+}
+
+/// [`render_with_plugins`], each plugin given the customer's ids at its vendor
+/// (`accounts(plugin)`, from the record's customer links) in its copy of the documents'
+/// `customer.accounts`; Tenor's own documents keep none.
+pub fn render_with_accounts(
+    host: &crate::host::Host,
+    a: &Accepted,
+    check: &dyn OrderCheck,
+    accounts: &dyn Fn(&str) -> Accounts,
+) -> PluginOutput {
     use tenor_plugin_sdk::{Capability, Rendered, SalesInput, ops};
     let mut out = PluginOutput::default();
     let taken = top_level_names(a);
@@ -1027,6 +1040,9 @@ pub fn render_with_plugins(
         }
         match host.for_distributor(&po.distributor) {
             Some(p) if p.can(Capability::RenderPurchaseOrder) => {
+                let mut po = po.clone();
+                po.customer.accounts = accounts(&p.info.name);
+                let po = &po;
                 match p.call::<_, Vec<Rendered>>(ops::RENDER_PURCHASE_ORDER, po) {
                     Ok(docs) => match checked_rendering(p, po, &docs, check) {
                         Ok(note) => {
@@ -1049,6 +1065,7 @@ pub fn render_with_plugins(
         template: a.template.clone(),
     };
     for p in host.psas().filter(|p| p.can(Capability::RenderSales)) {
+        let input = with_accounts(&input, accounts(&p.info.name));
         match p.call::<_, Vec<Rendered>>(ops::RENDER_SALES, &input) {
             Ok(docs) => keep_rendered(&p.info.name, docs, &taken, &mut out),
             Err(e) => out
@@ -1057,6 +1074,17 @@ pub fn render_with_plugins(
         }
     }
     out
+}
+
+/// A copy of the sales documents whose customer carries a plugin's accounts.
+pub fn with_accounts(
+    input: &tenor_plugin_sdk::SalesInput,
+    accounts: Accounts,
+) -> tenor_plugin_sdk::SalesInput {
+    let mut input = input.clone();
+    input.sales_order.customer.accounts = accounts.clone();
+    input.template.customer.accounts = accounts;
+    input
 }
 
 /// Says which metered products of a purchase order are on no distributor order, and why.

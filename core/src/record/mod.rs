@@ -12,7 +12,9 @@
 
 pub mod change;
 pub mod clock;
+pub mod exchange;
 pub mod git;
+pub mod links;
 pub mod read;
 pub mod schema;
 pub mod write;
@@ -22,6 +24,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Duration;
 
+pub use exchange::{Conversation, NewConversation, PulledRow};
+pub use links::{Link, LinkChange, LinkOutcome};
 pub use read::{ChangeInfo, Event, RevisionInfo, StoredDocument};
 pub use write::{Accepted, Document, NewRevision};
 

@@ -18,9 +18,10 @@ struct Migration {
 /// Every migration this build knows, oldest first. Never edit one that has shipped: add
 /// another. `documents.change_seq` is 0 for what acceptance made and `n` for what change `n`
 /// made; a revision's current documents are, per path, those of the highest `change_seq`.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: "
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: "
 CREATE TABLE quotes (
     quote TEXT NOT NULL PRIMARY KEY,
     created_at TEXT NOT NULL
@@ -82,7 +83,75 @@ CREATE TABLE events (
     FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
 );
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        sql: MIGRATION_2,
+    },
+];
+
+/// Customer links (the customer's ids at each plugin's vendor) with their history, and every
+/// push and pull: its conversation's exchanges (the request committed before it is sent, the
+/// response after), the vendor ids a push stored, and what a pull read. `exchanges.response`
+/// is NULL while a request is on its way, and stays NULL when the run was killed then.
+const MIGRATION_2: &str = "
+CREATE TABLE customer_links (
+    customer TEXT NOT NULL,
+    plugin TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (customer, plugin, key)
+);
+CREATE TABLE link_events (
+    seq INTEGER NOT NULL PRIMARY KEY,
+    customer TEXT NOT NULL,
+    plugin TEXT NOT NULL,
+    key TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE TABLE conversations (
+    id TEXT NOT NULL PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('push', 'pull')),
+    plugin TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    quote TEXT,
+    revision INTEGER,
+    document TEXT NOT NULL,
+    month TEXT,
+    state TEXT NOT NULL CHECK (state IN ('open', 'done', 'failed')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    error TEXT
+);
+CREATE TABLE exchanges (
+    conversation TEXT NOT NULL REFERENCES conversations (id),
+    seq INTEGER NOT NULL,
+    request TEXT NOT NULL,
+    response TEXT,
+    sent_at TEXT NOT NULL,
+    answered_at TEXT,
+    PRIMARY KEY (conversation, seq)
+);
+CREATE TABLE vendor_refs (
+    conversation TEXT NOT NULL REFERENCES conversations (id),
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    line INTEGER,
+    PRIMARY KEY (conversation, seq)
+);
+CREATE TABLE pulled (
+    conversation TEXT NOT NULL REFERENCES conversations (id),
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('order', 'subscription', 'invoice', 'serial')),
+    month TEXT,
+    body TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+);
+";
 
 /// The newest schema version this build knows.
 pub fn latest() -> u32 {

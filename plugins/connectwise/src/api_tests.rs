@@ -29,7 +29,9 @@ fn linked() -> Accounts {
 
 fn input(exchanges: Vec<Exchange>) -> PushInput {
     PushInput {
-        document: PushDocument::Sales { sales: sales() },
+        document: PushDocument::Sales {
+            sales: Box::new(sales()),
+        },
         accounts: linked(),
         exchanges,
     }

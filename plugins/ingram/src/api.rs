@@ -365,7 +365,7 @@ mod tests {
     fn input(exchanges: Vec<Exchange>) -> PushInput {
         PushInput {
             document: PushDocument::PurchaseOrder {
-                purchase_order: po(),
+                purchase_order: Box::new(po()),
             },
             accounts: Default::default(),
             exchanges,

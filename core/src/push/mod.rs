@@ -1,0 +1,358 @@
+//! Pushing an accepted quote to the vendors: every purchase order to the plugin serving its
+//! distributor, the sales order and recurring template to each PSA plugin, then each recorded
+//! change order to the plugins the acceptance was pushed to. Each is a conversation driven
+//! step by step through the plugin ([`converse`]): the request is committed to the record
+//! before it is sent and its answer after, so a run killed at any moment is resumed by the
+//! next, which gives the plugin every exchange so far (one without an answer makes the plugin
+//! look up before it creates again). A completed conversation is never sent again.
+
+use crate::host::{CallError, Host, Loaded};
+use crate::record::{NewConversation, Record, RecordError};
+use crate::transport::{SendError, Sender};
+use tenor_plugin_sdk::docs::{PurchaseOrder, RecurringTemplate, SalesOrder};
+use tenor_plugin_sdk::exchange::{
+    Accounts, Exchange, PushDocument, PushInput, PushStep, Request, VendorRef,
+};
+use tenor_plugin_sdk::{Capability, SalesInput, ops};
+
+pub mod links;
+pub mod pull;
+
+/// The most requests one conversation may make in a run (a plugin that never finishes).
+const MAX_STEPS: usize = 500;
+
+/// How many requests of one run may end without an answer before the conversation stops.
+const MAX_LOST: usize = 3;
+
+/// Why a push (or pull) could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The record failed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The plugin failed or refused.
+    #[error(transparent)]
+    Plugin(#[from] CallError),
+    /// The vendor could not be reached, or is not configured.
+    #[error("{plugin}: {message}")]
+    Vendor {
+        /// The plugin.
+        plugin: String,
+        /// What happened (secrets redacted).
+        message: String,
+    },
+    /// A recorded document does not read.
+    #[error("{0}")]
+    Document(String),
+    /// The plugin asked for more requests than a conversation may make.
+    #[error("plugin `{plugin}` asked for more than {MAX_STEPS} requests in conversation {id}")]
+    Endless {
+        /// The plugin.
+        plugin: String,
+        /// The conversation.
+        id: String,
+    },
+}
+
+/// One conversation to have: what, with which plugin.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The conversation as recorded.
+    pub conversation: NewConversation,
+    /// What is pushed (a change order's `pushed` is filled when it runs).
+    pub document: PushDocument,
+    /// The customer's ids at the plugin's vendor.
+    pub accounts: Accounts,
+}
+
+/// What a job came to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// It was completed by an earlier run: nothing sent.
+    AlreadyDone,
+    /// Completed now: the vendor's ids and how many requests this run sent.
+    Done {
+        /// The vendor's ids.
+        refs: Vec<VendorRef>,
+        /// Requests sent in this run.
+        sent: usize,
+    },
+    /// `--dry-run`: the first request it would send, as text; `None` when the plugin would
+    /// send nothing.
+    WouldSend(Option<String>),
+}
+
+/// The next step of a conversation: a request to send, or its end.
+pub enum Next<T> {
+    /// Send it.
+    Send(Request),
+    /// Finished.
+    Done(T),
+}
+
+/// The jobs of a push, each with its plugin's name, and notes on what has no plugin.
+pub type Plan = (Vec<(String, Job)>, Vec<String>);
+
+/// One step of a conversation: given every exchange so far, the next request or the end.
+pub type Step<'a, T> = dyn FnMut(&[Exchange]) -> Result<Next<T>, PushError> + 'a;
+
+/// The pushes of a quote revision: one job per purchase order with a pushing plugin, one per
+/// PSA plugin that pushes, then one per change order and plugin; `notes` says what has no
+/// plugin.
+pub fn plan(
+    record: &Record,
+    host: &Host,
+    quote: &str,
+    revision: u32,
+    only: Option<&str>,
+) -> Result<Plan, PushError> {
+    let docs = record.documents(quote, revision)?;
+    let read = |kind: &'static str| -> Vec<(String, Vec<u8>)> {
+        docs.iter()
+            .filter(|d| d.owner == "tenor" && d.kind == kind)
+            .map(|d| (d.path.clone(), d.body.clone()))
+            .collect()
+    };
+    let mut jobs = Vec::new();
+    let mut notes = Vec::new();
+    let wanted = |p: &Loaded| only.is_none_or(|o| o == p.info.name) && p.can(Capability::Push);
+    let mut customer = String::new();
+    for (path, body) in read("purchase-order") {
+        let mut po: PurchaseOrder = parse(&path, &body)?;
+        customer.clone_from(&po.customer.id);
+        if po.lines.is_empty() {
+            continue;
+        }
+        match host.for_distributor(&po.distributor).filter(|p| wanted(p)) {
+            Some(p) => {
+                let name = p.info.name.clone();
+                let accounts = record.accounts(&po.customer.id, &name)?;
+                po.customer.accounts = accounts.clone();
+                let conversation =
+                    push_conversation(quote, revision, &name, &po.customer.id, &po.id);
+                let document = PushDocument::PurchaseOrder {
+                    purchase_order: Box::new(po),
+                };
+                jobs.push((
+                    name,
+                    Job {
+                        conversation,
+                        document,
+                        accounts,
+                    },
+                ));
+            }
+            None if only.is_none() => notes.push(format!(
+                "no loaded plugin pushes purchase orders for `{}`: {} was not sent",
+                po.distributor, po.id
+            )),
+            None => {}
+        }
+    }
+    let so = read("sales-order").into_iter().next();
+    let rt = read("recurring-template").into_iter().next();
+    if let (Some((sp, sb)), Some((tp, tb))) = (so, rt) {
+        let sales = SalesInput {
+            sales_order: parse::<SalesOrder>(&sp, &sb)?,
+            template: parse::<RecurringTemplate>(&tp, &tb)?,
+        };
+        customer.clone_from(&sales.sales_order.customer.id);
+        let psas: Vec<&Loaded> = host.psas().filter(|p| wanted(p)).collect();
+        if psas.is_empty() && only.is_none() {
+            notes.push(format!(
+                "no loaded PSA plugin pushes sales orders: {} was not sent",
+                sales.sales_order.id
+            ));
+        }
+        for p in psas {
+            let name = p.info.name.clone();
+            let accounts = record.accounts(&customer, &name)?;
+            let sales = crate::documents::accept::with_accounts(&sales, accounts.clone());
+            let id = &sales.sales_order.id;
+            let conversation = push_conversation(quote, revision, &name, &customer, id);
+            let document = PushDocument::Sales {
+                sales: Box::new(sales),
+            };
+            jobs.push((
+                name,
+                Job {
+                    conversation,
+                    document,
+                    accounts,
+                },
+            ));
+        }
+    }
+    let mut plugins: Vec<String> = jobs.iter().map(|(p, _)| p.clone()).collect();
+    plugins.dedup();
+    for (path, body) in read("change-order") {
+        let change_order: serde_json::Value = parse(&path, &body)?;
+        let id = change_order
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or(path.trim_end_matches(".json"))
+            .to_string();
+        for name in &plugins {
+            let accounts = record.accounts(&customer, name)?;
+            let conversation = push_conversation(quote, revision, name, &customer, &id);
+            let document = PushDocument::Change {
+                change_order: change_order.clone(),
+                pushed: Vec::new(),
+            };
+            jobs.push((
+                name.clone(),
+                Job {
+                    conversation,
+                    document,
+                    accounts,
+                },
+            ));
+        }
+    }
+    Ok((jobs, notes))
+}
+
+fn push_conversation(
+    quote: &str,
+    revision: u32,
+    plugin: &str,
+    customer: &str,
+    document: &str,
+) -> NewConversation {
+    NewConversation {
+        id: format!("push/{quote}/{revision}/{plugin}/{document}"),
+        direction: "push",
+        plugin: plugin.to_string(),
+        customer: customer.to_string(),
+        quote: Some((quote.to_string(), revision)),
+        document: document.to_string(),
+        month: None,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, PushError> {
+    serde_json::from_slice(body)
+        .map_err(|e| PushError::Document(format!("the recorded {path} does not read: {e}")))
+}
+
+/// Runs one push job to its end (or shows its first request with `sender: None`).
+pub fn run(
+    record: &mut Record,
+    plugin: &Loaded,
+    mut job: Job,
+    sender: Option<&mut dyn Sender>,
+) -> Result<Outcome, PushError> {
+    let id = job.conversation.id.clone();
+    let existing = record.conversation(&id)?;
+    if existing.as_ref().is_some_and(|c| c.state == "done") {
+        return Ok(Outcome::AlreadyDone);
+    }
+    if let PushDocument::Change { pushed, .. } = &mut job.document
+        && let Some((quote, revision)) = &job.conversation.quote
+    {
+        *pushed = record.vendor_refs(quote, *revision, &plugin.info.name)?;
+    }
+    let mut step = |exchanges: &[Exchange]| -> Result<Next<Vec<VendorRef>>, PushError> {
+        let input = PushInput {
+            document: job.document.clone(),
+            accounts: job.accounts.clone(),
+            exchanges: exchanges.to_vec(),
+        };
+        Ok(match plugin.try_call(ops::PUSH_STEP, &input)? {
+            PushStep::Send { request } => Next::Send(request),
+            PushStep::Done { refs } => Next::Done(refs),
+        })
+    };
+    let Some(sender) = sender else {
+        let exchanges = existing.map(|c| c.exchanges).unwrap_or_default();
+        return Ok(Outcome::WouldSend(match step(&exchanges)? {
+            Next::Send(r) => Some(r.purpose.clone() + "\n" + &describe_or_plain(plugin, &r)),
+            Next::Done(_) => None,
+        }));
+    };
+    let conversation = record.open_conversation(&job.conversation)?;
+    let (refs, sent) = converse(
+        record,
+        &plugin.info.name,
+        &id,
+        conversation.exchanges,
+        sender,
+        &mut step,
+    )?;
+    record.finish_push(&id, &refs)?;
+    Ok(Outcome::Done { refs, sent })
+}
+
+/// The request as the configured vendor would get it, or (no configuration) its method, path
+/// and body under `$TENOR_<PLUGIN>_URL`.
+fn describe_or_plain(plugin: &Loaded, r: &Request) -> String {
+    match crate::transport::config::from_env(&plugin.info.name) {
+        Ok(c) => crate::transport::Http::new(c).describe(r),
+        Err(e) => {
+            let prefix = crate::transport::config::prefix(&plugin.info.name);
+            let mut c = crate::transport::config::from_vars(&plugin.info.name, &|k| {
+                (k == format!("{prefix}_URL")).then(|| format!("https://{prefix}_URL"))
+            })
+            .map(|c| crate::transport::Http::new(c).describe(r))
+            .unwrap_or_default();
+            c.push_str(&format!("  (not configured: {e})\n"));
+            c
+        }
+    }
+}
+
+/// Drives a conversation: asks `step` for the next request given every exchange so far,
+/// commits the request, sends it, commits the answer; until `step` says it is done. A
+/// request that may have reached the vendor without an answer is handed back without a
+/// response (the plugin looks up); one the vendor never got stops the run, the conversation
+/// marked failed (the next run resumes it).
+pub fn converse<T>(
+    record: &mut Record,
+    plugin: &str,
+    id: &str,
+    mut exchanges: Vec<Exchange>,
+    sender: &mut dyn Sender,
+    step: &mut Step<'_, T>,
+) -> Result<(T, usize), PushError> {
+    let mut lost = 0;
+    for sent in 0..MAX_STEPS {
+        let request = match step(&exchanges) {
+            Ok(Next::Done(t)) => return Ok((t, sent)),
+            Ok(Next::Send(r)) => r,
+            Err(e) => {
+                record.fail_conversation(id, &e.to_string())?;
+                return Err(e);
+            }
+        };
+        let seq = record.record_request(id, &request)?;
+        match sender.send(&request) {
+            Ok(response) => {
+                record.record_response(id, seq, &response)?;
+                exchanges.push(Exchange {
+                    request,
+                    response: Some(response),
+                });
+            }
+            Err(SendError::MaybeSent(_)) if lost < MAX_LOST => {
+                lost += 1;
+                exchanges.push(Exchange {
+                    request,
+                    response: None,
+                });
+            }
+            Err(e) => {
+                let message = e.to_string();
+                record.fail_conversation(id, &message)?;
+                return Err(PushError::Vendor {
+                    plugin: plugin.to_string(),
+                    message,
+                });
+            }
+        }
+    }
+    record.fail_conversation(id, "too many requests")?;
+    Err(PushError::Endless {
+        plugin: plugin.to_string(),
+        id: id.to_string(),
+    })
+}
