@@ -297,6 +297,8 @@ fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) 
 }
 
 /// Runs the subcommands that read the record: `log`, `show` and `export`.
+// One flat match arm per subcommand (argument struct in, command out): splitting it would
+// only scatter the dispatch table.
 fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Log { quote, format } => log::log_cmd(quote.as_deref(), format, db, ctx),

@@ -49,6 +49,8 @@ pub fn error(e: PushError) -> CliError {
 
 /// `tenor push`: exit 0 when every conversation is complete (now or before), 1 when one
 /// could not be completed (the next run resumes it), 2 when the push could not start.
+// Kept whole: it reads as the push's one sequence (open, load, plan, dry run or converse,
+// report), each step a few lines of rendering.
 pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
     let mut record = db::open(db_flag, &[])?;
     let revision = record

@@ -113,52 +113,113 @@ pub fn plan(
             .map(|d| (d.path.clone(), d.body.clone()))
             .collect()
     };
+    let at = Planning {
+        record,
+        host,
+        quote,
+        revision,
+        only,
+    };
     let mut jobs = Vec::new();
     let mut notes = Vec::new();
-    let wanted = |p: &Loaded| only.is_none_or(|o| o == p.info.name) && p.can(Capability::Push);
     let mut customer = String::new();
-    for (path, body) in read("purchase-order") {
-        let mut po: PurchaseOrder = parse(&path, &body)?;
-        customer.clone_from(&po.customer.id);
-        if po.lines.is_empty() {
-            continue;
-        }
-        match host.for_distributor(&po.distributor).filter(|p| wanted(p)) {
-            Some(p) => {
-                let name = p.info.name.clone();
-                let accounts = record.accounts(&po.customer.id, &name)?;
-                po.customer.accounts = accounts.clone();
-                let conversation =
-                    push_conversation(quote, revision, &name, &po.customer.id, &po.id);
-                let document = PushDocument::PurchaseOrder {
-                    purchase_order: Box::new(po),
-                };
-                jobs.push((
-                    name,
-                    Job {
-                        conversation,
-                        document,
-                        accounts,
-                    },
-                ));
-            }
-            None if only.is_none() => notes.push(format!(
-                "no loaded plugin pushes purchase orders for `{}`: {} was not sent",
-                po.distributor, po.id
-            )),
-            None => {}
-        }
-    }
+    at.purchase_order_jobs(read("purchase-order"), &mut customer, &mut jobs, &mut notes)?;
     let so = read("sales-order").into_iter().next();
     let rt = read("recurring-template").into_iter().next();
-    if let (Some((sp, sb)), Some((tp, tb))) = (so, rt) {
+    if let (Some(so), Some(rt)) = (so, rt) {
+        at.sales_jobs(so, rt, &mut customer, &mut jobs, &mut notes)?;
+    }
+    at.change_jobs(read("change-order"), &customer, &mut jobs)?;
+    Ok((jobs, notes))
+}
+
+/// What every job of one [`plan`] shares.
+struct Planning<'a> {
+    record: &'a Record,
+    host: &'a Host,
+    quote: &'a str,
+    revision: u32,
+    only: Option<&'a str>,
+}
+
+impl Planning<'_> {
+    /// True when `p` is asked for (`--only`) and pushes.
+    fn wanted(&self, p: &Loaded) -> bool {
+        self.only.is_none_or(|o| o == p.info.name) && p.can(Capability::Push)
+    }
+
+    /// A job with its conversation id and the customer's links at `plugin`.
+    fn job(
+        &self,
+        plugin: &str,
+        customer: &str,
+        id: &str,
+        document: PushDocument,
+    ) -> Result<(String, Job), PushError> {
+        Ok((
+            plugin.to_string(),
+            Job {
+                conversation: push_conversation(self.quote, self.revision, plugin, customer, id),
+                document,
+                accounts: self.record.accounts(customer, plugin)?,
+            },
+        ))
+    }
+
+    /// One job per purchase order whose distributor has a pushing plugin.
+    fn purchase_order_jobs(
+        &self,
+        pos: Vec<(String, Vec<u8>)>,
+        customer: &mut String,
+        jobs: &mut Vec<(String, Job)>,
+        notes: &mut Vec<String>,
+    ) -> Result<(), PushError> {
+        for (path, body) in pos {
+            let mut po: PurchaseOrder = parse(&path, &body)?;
+            customer.clone_from(&po.customer.id);
+            if po.lines.is_empty() {
+                continue;
+            }
+            match self
+                .host
+                .for_distributor(&po.distributor)
+                .filter(|p| self.wanted(p))
+            {
+                Some(p) => {
+                    let name = p.info.name.clone();
+                    po.customer.accounts = self.record.accounts(&po.customer.id, &name)?;
+                    let (cust, id) = (po.customer.id.clone(), po.id.clone());
+                    let document = PushDocument::PurchaseOrder {
+                        purchase_order: Box::new(po),
+                    };
+                    jobs.push(self.job(&name, &cust, &id, document)?);
+                }
+                None if self.only.is_none() => notes.push(format!(
+                    "no loaded plugin pushes purchase orders for `{}`: {} was not sent",
+                    po.distributor, po.id
+                )),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One job per PSA plugin that pushes, for the sales order and its template.
+    fn sales_jobs(
+        &self,
+        (sp, sb): (String, Vec<u8>),
+        (tp, tb): (String, Vec<u8>),
+        customer: &mut String,
+        jobs: &mut Vec<(String, Job)>,
+        notes: &mut Vec<String>,
+    ) -> Result<(), PushError> {
         let sales = SalesInput {
             sales_order: parse::<SalesOrder>(&sp, &sb)?,
             template: parse::<RecurringTemplate>(&tp, &tb)?,
         };
         customer.clone_from(&sales.sales_order.customer.id);
-        let psas: Vec<&Loaded> = host.psas().filter(|p| wanted(p)).collect();
-        if psas.is_empty() && only.is_none() {
+        let psas: Vec<&Loaded> = self.host.psas().filter(|p| self.wanted(p)).collect();
+        if psas.is_empty() && self.only.is_none() {
             notes.push(format!(
                 "no loaded PSA plugin pushes sales orders: {} was not sent",
                 sales.sales_order.id
@@ -166,50 +227,43 @@ pub fn plan(
         }
         for p in psas {
             let name = p.info.name.clone();
-            let accounts = record.accounts(&customer, &name)?;
-            let sales = crate::documents::accept::with_accounts(&sales, accounts.clone());
-            let id = &sales.sales_order.id;
-            let conversation = push_conversation(quote, revision, &name, &customer, id);
+            let accounts = self.record.accounts(customer, &name)?;
+            let sales = crate::documents::accept::with_accounts(&sales, accounts);
+            let id = sales.sales_order.id.clone();
             let document = PushDocument::Sales {
                 sales: Box::new(sales),
             };
-            jobs.push((
-                name,
-                Job {
-                    conversation,
-                    document,
-                    accounts,
-                },
-            ));
+            jobs.push(self.job(&name, customer, &id, document)?);
         }
+        Ok(())
     }
-    let mut plugins: Vec<String> = jobs.iter().map(|(p, _)| p.clone()).collect();
-    plugins.dedup();
-    for (path, body) in read("change-order") {
-        let change_order: serde_json::Value = parse(&path, &body)?;
-        let id = change_order
-            .get("id")
-            .and_then(|v| v.as_str())
-            .unwrap_or(path.trim_end_matches(".json"))
-            .to_string();
-        for name in &plugins {
-            let accounts = record.accounts(&customer, name)?;
-            let conversation = push_conversation(quote, revision, name, &customer, &id);
-            let document = PushDocument::Change {
-                change_order: change_order.clone(),
-                pushed: Vec::new(),
-            };
-            jobs.push((
-                name.clone(),
-                Job {
-                    conversation,
-                    document,
-                    accounts,
-                },
-            ));
+
+    /// One job per change order and plugin already planned, after the acceptance's jobs.
+    fn change_jobs(
+        &self,
+        changes: Vec<(String, Vec<u8>)>,
+        customer: &str,
+        jobs: &mut Vec<(String, Job)>,
+    ) -> Result<(), PushError> {
+        let mut plugins: Vec<String> = jobs.iter().map(|(p, _)| p.clone()).collect();
+        plugins.dedup();
+        for (path, body) in changes {
+            let change_order: serde_json::Value = parse(&path, &body)?;
+            let id = change_order
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or(path.trim_end_matches(".json"))
+                .to_string();
+            for name in &plugins {
+                let document = PushDocument::Change {
+                    change_order: change_order.clone(),
+                    pushed: Vec::new(),
+                };
+                jobs.push(self.job(name, customer, &id, document)?);
+            }
         }
+        Ok(())
     }
-    Ok((jobs, notes))
 }
 
 fn push_conversation(
