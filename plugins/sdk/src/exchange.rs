@@ -106,6 +106,10 @@ pub struct Exchange {
 pub type Accounts = BTreeMap<String, String>;
 
 /// What is pushed: an accepted quote's documents, or a recorded change order.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one document per push step, read once from JSON: boxing would only add noise"
+)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PushDocument {
