@@ -160,3 +160,53 @@ pub fn plugin_dir(name: &str, libs: &[(&str, &str)]) -> Scratch {
     link_plugins(&dir, libs);
     dir
 }
+
+/// Links the example customers (`rules/links.yaml`) and the scenario customers
+/// (`fixtures/links-scenarios.yaml`) in the record `db`, as an MSP does before accepting: the
+/// connectors refuse a customer without its vendor ids.
+pub fn link_customers(db: &Path) {
+    for file in [
+        crate::rules_dir().join("links.yaml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/links-scenarios.yaml"),
+    ] {
+        let out = crate::tenor(&["--db", arg(db), "link", "--import", arg(&file)]);
+        assert_eq!(
+            out.exit,
+            tenor_core::cli::Exit::Success,
+            "{}: {}",
+            file.display(),
+            out.stderr
+        );
+    }
+}
+
+/// `customer`'s links at `plugin` in `rules/links.yaml` (its `*` links first, overridden by
+/// its own), as the host gives them a plugin: for tests that call a plugin directly.
+pub fn example_accounts(
+    customer: &str,
+    plugin: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let text =
+        std::fs::read_to_string(crate::rules_dir().join("links.yaml")).expect("rules/links.yaml");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("rules/links.yaml is YAML");
+    let field = |l: &serde_yaml::Value, k: &str| {
+        l.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let links = doc
+        .get("links")
+        .and_then(|l| l.as_sequence())
+        .cloned()
+        .unwrap_or_default();
+    let mut out = std::collections::BTreeMap::new();
+    for who in ["*", customer] {
+        for l in links.iter().filter(|l| field(l, "customer") == who) {
+            if field(l, "plugin") == plugin {
+                out.insert(field(l, "key"), field(l, "value"));
+            }
+        }
+    }
+    out
+}

@@ -40,6 +40,8 @@ category hardware "Hardware"
 product BP "Business Premium" {
   vendor microsoft
   bought via pax8 as "MST-NCE-M365BP" id "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33"
+  commitment P1Y via pax8 id "bea4256e-36c2-44c7-9885-bbac88043e5f"
+  commitment P3Y via pax8 id "2054fa81-6e7c-4c6a-87ac-5fed4b6ea010"
   P1Y monthly  22.00 a month  cost 17.60 a month
   P1Y annual  264.00 a year   cost 211.20 a year
   P3Y upfront 792.00 a term   cost 633.60 a term

@@ -311,6 +311,14 @@ pub enum ProductEntry {
     Part(Part),
     /// `catalog id "CFQ7TTC0LCHC:0002"`: the vendor's own catalogue id.
     Catalog(Spanned<String>),
+    /// `commitment P1Y via pax8 id "…"`: the distributor's id of the commitment bought on a
+    /// term (Pax8's `commitmentTermId`).
+    Commitment(TermId),
+    /// `plan P1Y monthly via tdsynnex id "plan--…"`: the distributor's plan for a term and
+    /// billing (TD SYNNEX's `planId`).
+    Plan(TermId),
+    /// `sold via connectwise as "M365-BP"`: the PSA's catalogue item.
+    Sold(Sold),
     /// `not bought`: labour and services are never on a purchase order.
     NotBought,
     /// `cancel within 7 days`.
@@ -332,6 +340,30 @@ pub struct Part {
     pub number: Spanned<String>,
     /// Its own product id (Pax8 uuid, StreamOne id), where known.
     pub id: Option<Spanned<String>>,
+    /// Its SKU id (TD SYNNEX `sku--…`), where it has one.
+    pub sku: Option<Spanned<String>>,
+}
+
+/// A distributor's id for what is bought on one term (and billing): a commitment or a plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TermId {
+    /// The term it is for.
+    pub term: Spanned<Term>,
+    /// The billing it is for (plans); absent for a commitment.
+    pub billing: Option<Spanned<Billing>>,
+    /// The distributor.
+    pub distributor: Name,
+    /// The distributor's id.
+    pub id: Spanned<String>,
+}
+
+/// The PSA's catalogue item a product or bundle is sold as.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sold {
+    /// The PSA.
+    pub psa: Name,
+    /// Its catalogue item identifier.
+    pub item: Spanned<String>,
 }
 
 /// How usage records of a metered product are measured.
@@ -562,6 +594,8 @@ pub enum BundleEntry {
         /// The component's SKU.
         product: Name,
     },
+    /// `sold via connectwise as "MWS"`: the PSA's catalogue item.
+    Sold(Sold),
     /// A price line for the bundle.
     Offer(Offer),
 }

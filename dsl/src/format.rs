@@ -610,7 +610,33 @@ fn attribute(key: &str, value: &str, width: usize) -> String {
     }
 }
 
+/// `P1Y monthly via tdsynnex id "…"`, the billing padded to `billing_width` so that a
+/// product's plans line up.
+fn term_id(t: &TermId, billing_width: usize) -> String {
+    let billing = t.billing.map(|b| b.node.keyword()).unwrap_or("");
+    let head = if billing_width > 0 {
+        format!("{} {billing:<billing_width$}", t.term.node)
+    } else {
+        t.term.node.to_string()
+    };
+    format!("{head} via {} id {}", t.distributor.node, quote(&t.id.node))
+}
+
+/// `via connectwise as "…"`.
+fn sold_value(sold: &Sold) -> String {
+    format!("via {} as {}", sold.psa.node, quote(&sold.item.node))
+}
+
 fn product_lines(p: &Product) -> Vec<(Span, String, bool)> {
+    let plan_billing = p
+        .entries
+        .iter()
+        .filter_map(|e| match &e.node {
+            ProductEntry::Plan(t) => t.billing.map(|b| b.node.keyword().len()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
     let attrs: Vec<(&str, String)> = p
         .entries
         .iter()
@@ -627,9 +653,15 @@ fn product_lines(p: &Product) -> Vec<(Span, String, bool)> {
                 if let Some(id) = &part.id {
                     v.push_str(&format!(" id {}", quote(&id.node)));
                 }
+                if let Some(sku) = &part.sku {
+                    v.push_str(&format!(" sku {}", quote(&sku.node)));
+                }
                 Some(("bought", v))
             }
             ProductEntry::Catalog(id) => Some(("catalog", format!("id {}", quote(&id.node)))),
+            ProductEntry::Commitment(t) => Some(("commitment", term_id(t, 0))),
+            ProductEntry::Plan(t) => Some(("plan", term_id(t, plan_billing))),
+            ProductEntry::Sold(sold) => Some(("sold", sold_value(sold))),
             ProductEntry::NotBought => Some(("not bought", String::new())),
             ProductEntry::Cancel(n) => {
                 let unit = if n.node.value == rust_decimal::Decimal::ONE {
@@ -700,6 +732,7 @@ fn bundle_lines(b: &Bundle) -> Vec<(Span, String, bool)> {
         .map(|e| {
             let text = match &e.node {
                 BundleEntry::Category(n) => attribute("category", &n.node, key_width),
+                BundleEntry::Sold(sold) => attribute("sold", &sold_value(sold), key_width),
                 BundleEntry::Includes { quantity, product } => attribute(
                     "includes",
                     &format!("{:>qty_width$} {}", quantity.node.text, product.node),

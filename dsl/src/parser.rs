@@ -401,6 +401,11 @@ fn describe_clause(rule: Rule) -> Option<&'static str> {
         Rule::p_part => "`bought via`",
         Rule::p_not_bought => "`not bought`",
         Rule::p_catalog => "`catalog id`",
+        Rule::p_commitment => "`commitment TERM via DISTRIBUTOR id \"…\"`",
+        Rule::p_plan => "`plan TERM BILLING via DISTRIBUTOR id \"…\"`",
+        Rule::p_sold => "`sold via PSA as \"…\"`",
+        Rule::part_id => "`id \"…\"`",
+        Rule::part_sku => "`sku \"…\"`",
         Rule::c_applies => "`applies to`",
         Rule::b_includes => "`includes`",
         Rule::fixed_period => "`a month` or `once`",
@@ -809,12 +814,11 @@ impl Builder<'_> {
             Rule::p_vendor => ProductEntry::Vendor(self.name(ck.first()?)),
             Rule::p_unit => ProductEntry::Unit(self.name(ck.first()?)),
             Rule::p_category => ProductEntry::Category(self.name(ck.first()?)),
-            Rule::p_part => ProductEntry::Part(Part {
-                distributor: self.name(ck.first()?),
-                number: self.string(ck.get(1)?),
-                id: ck.get(2).map(|x| self.string(x)),
-            }),
+            Rule::p_part => ProductEntry::Part(self.part(ck)?),
             Rule::p_catalog => ProductEntry::Catalog(self.string(ck.first()?)),
+            Rule::p_commitment => ProductEntry::Commitment(self.term_id(ck)?),
+            Rule::p_plan => ProductEntry::Plan(self.term_id(ck)?),
+            Rule::p_sold => ProductEntry::Sold(self.sold(ck)?),
             Rule::p_not_bought => ProductEntry::NotBought,
             Rule::p_cancel => ProductEntry::Cancel(self.number(ck.first()?)),
             Rule::p_usage => {
@@ -836,6 +840,46 @@ impl Builder<'_> {
         Some(e)
     }
 
+    /// `bought via D as "N" [id "…"] [sku "…"]`.
+    fn part(&mut self, ck: &[Pair<'_>]) -> Option<Part> {
+        let tagged = |rule: Rule| {
+            ck.iter()
+                .find(|c| c.as_rule() == rule)
+                .and_then(|c| c.clone().into_inner().find(|s| s.as_rule() == Rule::string))
+        };
+        Some(Part {
+            distributor: self.name(ck.first()?),
+            number: self.string(ck.get(1)?),
+            id: tagged(Rule::part_id).map(|x| self.string(&x)),
+            sku: tagged(Rule::part_sku).map(|x| self.string(&x)),
+        })
+    }
+
+    /// `commitment TERM via D id "…"`, `plan TERM [BILLING] via D id "…"`.
+    fn term_id(&mut self, ck: &[Pair<'_>]) -> Option<TermId> {
+        let term = self.term(ck.first()?);
+        let billing = ck
+            .iter()
+            .find(|c| c.as_rule() == Rule::billing)
+            .map(|c| self.billing(c));
+        let distributor = ck.iter().find(|c| c.as_rule() == Rule::ident)?;
+        let id = ck.iter().find(|c| c.as_rule() == Rule::string)?;
+        Some(TermId {
+            term,
+            billing,
+            distributor: self.name(distributor),
+            id: self.string(id),
+        })
+    }
+
+    /// `sold via PSA as "…"`.
+    fn sold(&mut self, ck: &[Pair<'_>]) -> Option<Sold> {
+        Some(Sold {
+            psa: self.name(ck.first()?),
+            item: self.string(ck.get(1)?),
+        })
+    }
+
     fn bundle(&mut self, span: Span, k: Vec<Pair<'_>>) -> Option<Bundle> {
         let sku = self.name(k.first()?);
         let name = self.string(k.get(1)?);
@@ -847,6 +891,7 @@ impl Builder<'_> {
                     quantity: p.number(ck.first()?),
                     product: p.name(ck.get(1)?),
                 },
+                Rule::p_sold => BundleEntry::Sold(p.sold(&ck)?),
                 Rule::offer => BundleEntry::Offer(p.offer(c)?),
                 _ => return None,
             })

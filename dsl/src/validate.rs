@@ -7,6 +7,8 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
+mod vendor_ids;
+
 /// The largest price, cost, fee or discount a rule may state (a trillion).
 const MAX_AMOUNT: u64 = 1_000_000_000_000;
 
@@ -356,6 +358,8 @@ impl<'a> Validator<'a> {
                     first_part.get_or_insert(e.span);
                 }
                 ProductEntry::Catalog(_) => self.once(&mut seen, "catalog id", e.span, &owner),
+                // Checked together in `vendor_ids`, which needs every part and price line.
+                ProductEntry::Commitment(_) | ProductEntry::Plan(_) | ProductEntry::Sold(_) => {}
                 ProductEntry::NotBought => {
                     self.once(&mut seen, "not bought", e.span, &owner);
                     not_bought = Some(e.span);
@@ -393,6 +397,7 @@ impl<'a> Validator<'a> {
         if let (Some(min), None) = (minimum, usage) {
             self.minimum_without_usage(&owner, min);
         }
+        self.vendor_ids(p, &owner, &vendor_ids::priced(p));
         self.price_lines(
             &offers,
             &owner,
@@ -820,12 +825,14 @@ impl<'a> Validator<'a> {
                         components.insert(&product.node, e.span);
                     }
                 }
+                BundleEntry::Sold(_) => {}
                 BundleEntry::Offer(o) => {
                     self.offer(o, e.span, None, &owner);
                     offers.push((o.term.node.months(), effective_billing(o), e.span));
                 }
             }
         }
+        self.bundle_sold(b, &owner);
         if components.is_empty() {
             let d = Diagnostic::new(
                 "empty-bundle",

@@ -69,6 +69,9 @@ fn change(out: &Path) -> Output {
 fn accept(quote: &Path, out: &Path, extra: &[&str]) -> Output {
     let rules = root().join("rules");
     let db = db_for(out);
+    if !extra.contains(&"--no-plugins") {
+        tenor_tests::scratch::link_customers(&db);
+    }
     let mut args = vec![
         "--db",
         s(&db),

@@ -46,6 +46,7 @@ fn accepted(name: &str, quote: &str, dir: &str) -> Scratch {
 /// Accepts `quote` of scenario `name` into `out`.
 fn accepted_into(name: &str, quote: &str, out: &Path) {
     let rules = scenario(name);
+    tenor_tests::scratch::link_customers(&db_for(out));
     let argv: Vec<std::ffi::OsString> = vec![
         "tenor".into(),
         "--db".into(),

@@ -80,6 +80,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("duplicate-tier-table.tenor", "duplicate", "11:7"),
     ("duplicate-vendor.tenor", "duplicate", "6:8"),
     ("duplicate-segment.tenor", "duplicate", "6:9"),
+    ("pax8-id-not-uuid.tenor", "bad-id", "10:42"),
+    ("missing-commitment.tenor", "missing-id", "11:3"),
+    ("duplicate-commitment.tenor", "duplicate", "13:3"),
+    ("commitment-unpriced-term.tenor", "misplaced", "13:14"),
+    ("commitment-not-bought-there.tenor", "misplaced", "10:3"),
+    ("tdsynnex-microsoft-id.tenor", "bad-id", "10:49"),
+    ("missing-plan.tenor", "missing-id", "10:3"),
+    ("duplicate-sold.tenor", "duplicate", "11:3"),
     // ---- products and price lines
     ("bad-term.tenor", "bad-term", "12:3"),
     ("billing-longer-than-term.tenor", "bad-billing", "13:7"),
@@ -607,8 +615,24 @@ impl Spans<'_> {
                     if let Some(id) = &part.id {
                         self.quoted(id, s);
                     }
+                    if let Some(sku) = &part.sku {
+                        self.quoted(sku, s);
+                    }
                 }
                 ProductEntry::Catalog(id) => self.quoted(id, s),
+                ProductEntry::Commitment(t) | ProductEntry::Plan(t) => {
+                    self.inside("term", t.term.span, s);
+                    if let Some(b) = &t.billing {
+                        self.exact("billing", b.span, s, b.node.keyword());
+                    }
+                    self.name(&t.distributor, s);
+                    self.quoted(&t.id, s);
+                }
+                ProductEntry::Sold(sold) => {
+                    self.starts_with("entry", s, "sold");
+                    self.name(&sold.psa, s);
+                    self.quoted(&sold.item, s);
+                }
                 ProductEntry::NotBought => self.starts_with("entry", s, "not"),
                 ProductEntry::Cancel(n) => self.number(n, s),
                 ProductEntry::Usage(u) => {
@@ -639,6 +663,10 @@ impl Spans<'_> {
         for e in &b.entries {
             match &e.node {
                 BundleEntry::Category(n) => self.name(n, e.span),
+                BundleEntry::Sold(sold) => {
+                    self.name(&sold.psa, e.span);
+                    self.quoted(&sold.item, e.span);
+                }
                 BundleEntry::Includes { quantity, product } => {
                     self.number(quantity, e.span);
                     self.name(product, e.span);

@@ -539,6 +539,7 @@ fn a_clean_set_gives_exit_0_and_no_findings() {
 fn accepted_documents_match_their_quote() {
     let plugins = plugin_dir("accepted");
     let out = Scratch::new("match-accepted");
+    tenor_tests::scratch::link_customers(&out.with_extension("db"));
     let quote = scenario("match-classes/quote.yaml");
     let rules = scenario(CLASSES_RULES);
     let mut o = Vec::new();

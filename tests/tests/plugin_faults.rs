@@ -84,6 +84,7 @@ fn accept(out: &Scratch, dir: Option<&Scratch>, env: &[(&str, &str)]) -> Run {
     // Each run its own record: a shared one would answer "already accepted" with the first
     // run's plugin files.
     let db = format!("{}.db", out.arg());
+    tenor_tests::scratch::link_customers(std::path::Path::new(&db));
     let mut args = vec![
         "accept",
         quote.to_str().unwrap(),
@@ -116,7 +117,8 @@ fn assert_others_complete(out: &Path, run: &Run) {
         &std::fs::read_to_string(out.join("pax8/PO-Q-1001-pax8.pax8-order.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(order["companyId"], "CUST-0042");
+    // The customer's Pax8 company, from rules/links.yaml: never Tenor's customer id.
+    assert_eq!(order["companyId"], "3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01");
 }
 
 /// The fault `fault` ends accept with exit 1 and one error naming the plugin, its file, the

@@ -604,3 +604,48 @@ fn links_import_list_and_refuse_bad_values_each_change_an_event() {
         .unwrap();
     assert_eq!(old, "250");
 }
+
+#[test]
+fn a_link_for_every_customer_is_given_to_each_and_the_customers_own_overrides_it() {
+    let scratch = Scratch::dir("push-every-customer");
+    let db = scratch.join("tenor.db");
+    let tenor = |args: &[&str]| {
+        let out = Command::new(tenor_binary())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    };
+    tenor(&["link", "*", "--tdsynnex", "account=9100"]);
+    tenor(&["link", "*", "--ingram", "unit_price=request"]);
+    tenor(&["link", "C-1", "--tdsynnex", "customer=700113"]);
+    tenor(&[
+        "link",
+        "C-2",
+        "--tdsynnex",
+        "customer=700114",
+        "--tdsynnex",
+        "account=9200",
+    ]);
+    let r = tenor_core::record::Record::open(&db).unwrap();
+    let pairs = |c: &str, p: &str| {
+        r.accounts(c, p)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        pairs("C-1", "tdsynnex"),
+        ["account=9100", "customer=700113"]
+    );
+    assert_eq!(
+        pairs("C-2", "tdsynnex"),
+        ["account=9200", "customer=700114"]
+    );
+    assert_eq!(pairs("C-3", "tdsynnex"), ["account=9100"]);
+    assert_eq!(pairs("C-1", "ingram"), ["unit_price=request"]);
+    assert!(pairs("C-1", "pax8").is_empty());
+}

@@ -44,7 +44,7 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let (mut plugins, failures) = match args.plugins {
         Some(pd) => {
             let links = record
-                .links(Some(&file.quote.customer.id))
+                .customer_links(&file.quote.customer.id)
                 .map_err(db::error)?;
             let matcher = crate::matching::Matcher::new(&rules.catalogue);
             let check = crate::matching::ReadBack {

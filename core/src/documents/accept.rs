@@ -276,7 +276,7 @@ impl<'a> Builder<'a> {
         let (pl, minor) = (f.pl, self.minor);
         let cost: Decimal = pl.charges.iter().map(|c| c.cost).sum();
         self.so_lines.push(docs::SalesOrderLine {
-            catalog_item: None,
+            catalog_item: f.item.catalog_item.clone(),
             line: f.line_no,
             product: pl.product.to_string(),
             name: pl.name.to_string(),
@@ -335,7 +335,7 @@ impl<'a> Builder<'a> {
             // renewal.
             .unwrap_or(pl.end);
         self.recurring.push(docs::RecurringLine {
-            catalog_item: None,
+            catalog_item: f.item.catalog_item.clone(),
             line: f.line_no,
             product: pl.product.to_string(),
             description: pl.name.to_string(),
@@ -571,10 +571,9 @@ fn purchase_line(
         renews,
         renewal_term: renews.then(|| pl.term.to_string()),
         commitment_end: pl.end,
-        // The rules do not state distributor commitment ids yet.
-        commitment_term_id: None,
-        sku_id: None,
-        plan_id: None,
+        commitment_term_id: pn.commitment(f.term).map(str::to_string),
+        sku_id: pn.sku.clone(),
+        plan_id: pn.plan(f.term, f.billing).map(str::to_string),
         unit_cost: cost.unit.map(|u| unit_amount(u, minor)),
         period_cost: cost.period.map(|p| with_scale(p, minor)),
         committed_cost: with_scale(cost.committed, minor),

@@ -73,6 +73,8 @@ pub struct Sellable {
     pub parts: Vec<PartNumber>,
     /// The vendor's catalogue id.
     pub catalog_id: Option<String>,
+    /// The PSA's catalogue item identifier (`sold via connectwise as "…"`).
+    pub catalog_item: Option<String>,
     /// Days after purchase in which a decrease is refunded.
     pub cancel_days: Option<u32>,
     /// Usage metric and aggregation, for metered products.
@@ -98,6 +100,32 @@ pub struct PartNumber {
     pub number: String,
     /// The distributor's own product id.
     pub id: Option<String>,
+    /// The distributor's SKU id (TD SYNNEX `skuId`).
+    pub sku: Option<String>,
+    /// The distributor's commitment ids by term months (Pax8 `commitmentTermId`).
+    pub commitments: Vec<(u32, String)>,
+    /// The distributor's plan ids by term months (`None` one-time) and billing (TD SYNNEX
+    /// `planId`).
+    pub plans: Vec<(Option<u32>, Billing, String)>,
+}
+
+impl PartNumber {
+    /// The commitment id for a term of `months`, if the rules give one.
+    pub fn commitment(&self, months: Option<u32>) -> Option<&str> {
+        let months = months?;
+        self.commitments
+            .iter()
+            .find(|(m, _)| *m == months)
+            .map(|(_, id)| id.as_str())
+    }
+
+    /// The plan id for a term and billing, if the rules give one.
+    pub fn plan(&self, months: Option<u32>, billing: Billing) -> Option<&str> {
+        self.plans
+            .iter()
+            .find(|(m, b, _)| *m == months && *b == billing)
+            .map(|(_, _, id)| id.as_str())
+    }
 }
 
 /// A price line, normalised.
@@ -607,8 +635,16 @@ impl Catalogue {
                     distributor: part.distributor.node.clone(),
                     number: part.number.node.clone(),
                     id: part.id.as_ref().map(|x| x.node.clone()),
+                    sku: part.sku.as_ref().map(|x| x.node.clone()),
+                    commitments: Vec::new(),
+                    plans: Vec::new(),
                 }),
                 ast::ProductEntry::Catalog(id) => s.catalog_id = Some(id.node.clone()),
+                // Attached to their distributor's part once every part is read.
+                ast::ProductEntry::Commitment(_) | ast::ProductEntry::Plan(_) => {}
+                ast::ProductEntry::Sold(sold) => {
+                    s.catalog_item.get_or_insert_with(|| sold.item.node.clone());
+                }
                 ast::ProductEntry::NotBought => s.bought = false,
                 ast::ProductEntry::Cancel(n) => {
                     s.cancel_days = u32::try_from(n.node.value.trunc().mantissa()).ok()
@@ -637,6 +673,7 @@ impl Catalogue {
             s.bought = true;
         }
         s.offers = offers;
+        attach_term_ids(&mut s.parts, p);
         if let Some(slot) = self.items.get_mut(i) {
             *slot = s;
         }
@@ -720,6 +757,9 @@ impl Catalogue {
         for e in &b.entries {
             match &e.node {
                 ast::BundleEntry::Category(n) => s.category = Some(n.node.clone()),
+                ast::BundleEntry::Sold(sold) => {
+                    s.catalog_item.get_or_insert_with(|| sold.item.node.clone());
+                }
                 ast::BundleEntry::Includes { quantity, product } => {
                     if let Some(&ci) = self.index.get(&product.node) {
                         s.components.push((ci, quantity.node.value));
@@ -840,6 +880,35 @@ impl Catalogue {
     }
 }
 
+/// Gives each distributor's part the commitment and plan ids the product lists for it.
+fn attach_term_ids(parts: &mut [PartNumber], p: &ast::Product) {
+    for e in &p.entries {
+        let (t, plan) = match &e.node {
+            ast::ProductEntry::Commitment(t) => (t, false),
+            ast::ProductEntry::Plan(t) => (t, true),
+            _ => continue,
+        };
+        let Some(pn) = parts
+            .iter_mut()
+            .find(|x| x.distributor == t.distributor.node)
+        else {
+            continue;
+        };
+        let months = t.term.node.months();
+        let id = t.id.node.clone();
+        if plan {
+            let billing = match (months, t.billing) {
+                (None, _) => Billing::Upfront,
+                (_, Some(b)) => b.node,
+                (_, None) => continue,
+            };
+            pn.plans.push((months, billing, id));
+        } else if let Some(m) = months {
+            pn.commitments.push((m, id));
+        }
+    }
+}
+
 impl Sellable {
     fn named(sku: &str, name: &str, is_bundle: bool, origin: Origin) -> Self {
         Sellable {
@@ -852,6 +921,7 @@ impl Sellable {
             bought: true,
             parts: Vec::new(),
             catalog_id: None,
+            catalog_item: None,
             cancel_days: None,
             usage: None,
             minimum: None,

@@ -7,6 +7,10 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The customer name of links that hold for every customer: the MSP's own ids at a vendor
+/// (its StreamOne account), which a customer's own link of the same key overrides.
+pub const EVERY_CUSTOMER: &str = "*";
+
 /// One link: customer, plugin, key, value.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Link {
@@ -78,16 +82,28 @@ impl Record {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// One plugin's links of one customer: what the host puts in `Customer::accounts`.
+    /// The links that hold for one customer: those of [`EVERY_CUSTOMER`], then its own.
+    pub fn customer_links(&self, customer: &str) -> Result<Vec<Link>, RecordError> {
+        let mut all = self.links(Some(EVERY_CUSTOMER))?;
+        all.extend(self.links(Some(customer))?);
+        Ok(all)
+    }
+
+    /// One plugin's links of one customer, over the links of [`EVERY_CUSTOMER`]: what the
+    /// host puts in `Customer::accounts`.
     pub fn accounts(
         &self,
         customer: &str,
         plugin: &str,
     ) -> Result<BTreeMap<String, String>, RecordError> {
+        // The customer's own rows sort after `*`'s, so they override in the map.
         let mut stmt = self.conn.prepare(
-            "SELECT key, value FROM customer_links WHERE customer = ?1 AND plugin = ?2 ORDER BY key",
+            "SELECT key, value FROM customer_links WHERE customer IN (?1, ?3) AND plugin = ?2
+             ORDER BY customer = ?1, key",
         )?;
-        let rows = stmt.query_map(params![customer, plugin], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![customer, plugin, EVERY_CUSTOMER], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -156,7 +172,8 @@ fn apply_in(
     Ok(())
 }
 
-/// One plugin's keys and values among some links (of one customer).
+/// One plugin's keys and values among some links (of one customer, after those of
+/// [`EVERY_CUSTOMER`], as [`Record::customer_links`] gives them): a later link of a key wins.
 pub fn accounts_of(links: &[Link], plugin: &str) -> BTreeMap<String, String> {
     links
         .iter()

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use exchange::{Conversation, NewConversation, PulledRow};
-pub use links::{Link, LinkChange, LinkOutcome};
+pub use links::{EVERY_CUSTOMER, Link, LinkChange, LinkOutcome};
 pub use read::{ChangeInfo, Event, RevisionInfo, StoredDocument};
 pub use write::{Accepted, Document, NewRevision};
 

@@ -1,116 +1,152 @@
-//! Tenor's Pax8 connector. Purchase orders become Pax8 `POST /orders` bodies; Pax8 order
-//! bodies and invoice items (`GET /invoices/{id}/items`) are read back for the three-way match.
+//! Tenor's Pax8 connector. A purchase order becomes the body of Pax8's `POST /orders`
+//! (plugins/pax8/README.md lists every field and where it comes from); orders, subscriptions
+//! and invoice items are read back in the shapes Pax8's Partner API answers with.
 //!
-//! `billingTerm` is how often Pax8 bills (VENDORS.md), read from the purchase-order line's
-//! `billing`, never from its commitment. The commitment is `commitmentTermId`, a Pax8 uuid
-//! from the product's dependencies that the rules do not hold: it is left out, so the body
-//! does not state the commitment and reads back without a term (the three-way match then takes
-//! the sold one). Metered products are in the purchase order's `usage`, which Pax8's order
-//! does not take: they are left off.
-//!
-//! Pax8 has no idempotency key, so each line carries `lineItemNumber` = the purchase order's
-//! line number, and the file is named after the Tenor purchase order. Fields this connector
-//! cannot know from Tenor's documents (`companyId` is Pax8's own uuid for the customer) are set
-//! by one mapping function each, so they are easy to change.
+//! `billingTerm` is how often Pax8 bills, `commitmentTermId` the commitment (a uuid the rules
+//! give per term): the two are never taken from one field, so a P1Y licence billed monthly is
+//! sent as `Monthly` with the 1-Year commitment, never as `Annual`. Every id Pax8 needs and
+//! Tenor does not hold comes from the rules (product, commitment) or the customer's link
+//! (`company`); a missing one is refused, never replaced by a Tenor id or a part number.
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use tenor_plugin_sdk::connector::{
-    billing_from_period, date_prefix, period_end, read_json, value_decimal,
-};
+mod pull;
+mod push;
+mod read;
+
+use serde_json::{Map, Value, json};
+use tenor_plugin_sdk::connector::{check_purchase_order, invalid, whole_quantity};
 use tenor_plugin_sdk::docs::{PurchaseOrder, PurchaseOrderLine};
+use tenor_plugin_sdk::exchange::{Accounts, PullInput, PullStep, PushInput, PushStep};
 use tenor_plugin_sdk::{
     Capability, InvoiceLine, OrderLine, Plugin, PluginError, PluginInfo, Rendered,
 };
+
+pub use read::{tenor_billing, tenor_commitment};
 
 /// The Pax8 connector.
 #[derive(Default)]
 pub struct Pax8;
 
-/// Pax8 create-order body.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Order {
-    /// Pax8's id of the customer company.
-    pub company_id: String,
-    /// Who places the order.
-    pub ordered_by: String,
-    /// The lines.
-    pub line_items: Vec<LineItem>,
-}
+/// The account key of the customer's Pax8 company uuid (`tenor link CUSTOMER --pax8
+/// company=UUID`).
+pub const COMPANY: &str = "company";
 
-/// A Pax8 order line.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct LineItem {
-    /// Our own line reference (Pax8 has no idempotency key).
-    pub line_item_number: u32,
-    /// Pax8's product uuid.
-    pub product_id: String,
-    /// Seats.
-    pub quantity: Decimal,
-    /// `Monthly`, `Annual`, `2-Year`, `3-Year`, `One-Time`.
-    pub billing_term: String,
-    /// When provisioning starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provision_start_date: Option<String>,
-}
+/// Who places the order, in Pax8's enum (`Pax8 Partner`|`Customer`|`Pax8`): the MSP.
+const ORDERED_BY: &str = "Pax8 Partner";
 
-/// Tenor (term, billing) → Pax8 `billingTerm`, how often Pax8 bills (VENDORS.md's table):
-/// `monthly` → `Monthly`, `annual` → `Annual`, the whole term at once (`upfront`) → `Monthly`,
-/// `Annual`, `2-Year` or `3-Year` by the term, one-time → `One-Time`.
+/// Tenor (term, billing) → Pax8 `billingTerm`, how often Pax8 bills (VENDORS.md, "Tenor →
+/// Pax8"): `monthly` → `Monthly`, `annual` → `Annual` whatever the commitment; the whole term
+/// at once (`upfront`) → `Monthly`, `Annual`, `2-Year` or `3-Year` by the term's length;
+/// one-time → `One-Time`. Quarterly billing does not exist at Pax8.
 pub fn billing_term(term: &str, billing: &str) -> Result<&'static str, PluginError> {
     Ok(match (term, billing) {
         ("one-time", _) => "One-Time",
         (_, "monthly") | ("P1M", "upfront") => "Monthly",
-        (_, "annual") | ("P1Y", "upfront") => "Annual",
-        ("P2Y", "upfront") => "2-Year",
-        ("P3Y", "upfront") => "3-Year",
+        (_, "annual") | ("P1Y" | "P12M", "upfront") => "Annual",
+        ("P2Y" | "P24M", "upfront") => "2-Year",
+        ("P3Y" | "P36M", "upfront") => "3-Year",
         (term, billing) => {
-            return Err(PluginError::Invalid(format!(
+            return Err(invalid(format!(
                 "Pax8 has no billing term for a `{term}` commitment billed `{billing}`"
             )));
         }
     })
 }
 
-/// Pax8 `billingTerm` → Tenor billing frequency: a `2-Year` or `3-Year` billing term bills the
-/// whole term at its start (`upfront`).
-pub fn tenor_billing(pax8: &str) -> Option<&'static str> {
-    match pax8.trim().to_ascii_lowercase().as_str() {
-        "monthly" => Some("monthly"),
-        "annual" => Some("annual"),
-        "2-year" | "3-year" => Some("upfront"),
-        "one-time" => Some("once"),
-        _ => None,
+/// True for a uuid in its 8-4-4-4-12 hexadecimal form.
+pub(crate) fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The customer's Pax8 company uuid, from its link: never Tenor's customer id.
+pub(crate) fn company_id<'a>(
+    accounts: &'a Accounts,
+    po: &PurchaseOrder,
+) -> Result<&'a str, PluginError> {
+    match accounts.get(COMPANY) {
+        Some(id) if is_uuid(id) => Ok(id),
+        Some(id) => Err(invalid(format!(
+            "customer `{}`: its Pax8 company id `{id}` is not a uuid; link it with `tenor link {} \
+             --pax8 company=<uuid>` (the company's id in Pax8, `GET /companies`)",
+            po.customer.id, po.customer.id
+        ))),
+        None => Err(invalid(format!(
+            "customer `{}` has no Pax8 company: link it with `tenor link {} --pax8 \
+             company=<uuid>` (the company's id in Pax8, `GET /companies`); Tenor's customer id \
+             is never sent in its place",
+            po.customer.id, po.customer.id
+        ))),
     }
 }
 
-/// Pax8 invoice `term` → Tenor term.
-pub fn tenor_term(pax8: &str) -> Option<&'static str> {
-    match pax8.trim().to_ascii_lowercase().as_str() {
-        "monthly" => Some("P1M"),
-        "annual" => Some("P1Y"),
-        "2-year" | "2 year" => Some("P2Y"),
-        "3-year" | "3 year" => Some("P3Y"),
-        "one-time" => Some("one-time"),
-        _ => None,
+/// One `lineItems[]` entry of the order body.
+fn line_item(l: &PurchaseOrderLine) -> Result<Value, PluginError> {
+    let at = format!("line {} ({})", l.line, l.product);
+    let product = match l.distributor_product_id.as_deref() {
+        Some(id) if is_uuid(id) => id,
+        Some(id) => {
+            return Err(invalid(format!(
+                "{at}: Pax8 product id `{id}` is not a uuid"
+            )));
+        }
+        None => {
+            return Err(invalid(format!(
+                "{at}: no Pax8 product id; give it in the rules: `bought via pax8 as \"{}\" id \
+                 \"<uuid>\"` (a part number is never sent in its place)",
+                l.part_number
+            )));
+        }
+    };
+    let billing = billing_term(&l.term, &l.billing).map_err(|e| invalid(format!("{at}: {e}")))?;
+    let mut item = Map::new();
+    item.insert("lineItemNumber".into(), json!(l.line));
+    item.insert("productId".into(), json!(product));
+    item.insert(
+        "quantity".into(),
+        Value::Number(whole_quantity(l, "Pax8 orders whole units")?),
+    );
+    item.insert("billingTerm".into(), json!(billing));
+    if l.term != "one-time" {
+        let Some(commitment) = l.commitment_term_id.as_deref() else {
+            return Err(invalid(format!(
+                "{at}: no Pax8 commitment id for {}; give it in the rules: `commitment {} via \
+                 pax8 id \"<uuid>\"` (Pax8 refuses NCE orders without one)",
+                l.term, l.term
+            )));
+        };
+        if !is_uuid(commitment) {
+            return Err(invalid(format!(
+                "{at}: Pax8 commitment id `{commitment}` is not a uuid"
+            )));
+        }
+        item.insert("commitmentTermId".into(), json!(commitment));
     }
+    Ok(Value::Object(item))
 }
 
-/// Pax8's company id for the customer: Tenor's customer id, which MSPs using Pax8 set to the
-/// Pax8 company uuid (a mapping table would go here).
-fn company_id(po: &PurchaseOrder) -> String {
-    po.customer.id.clone()
-}
-
-/// Pax8's product id for a line: the rules' `bought via pax8 as "…" id "…"`, else the part number.
-fn product_id(l: &PurchaseOrderLine) -> String {
-    l.distributor_product_id
-        .clone()
-        .unwrap_or_else(|| l.part_number.clone())
+/// The body of `POST /orders` for a purchase order, every problem reported at once.
+pub fn order_body(po: &PurchaseOrder, accounts: &Accounts) -> Result<Value, PluginError> {
+    check_purchase_order(po, "pax8")?;
+    let mut problems = tenor_plugin_sdk::connector::Problems::default();
+    let company = problems.note(company_id(accounts, po));
+    let items: Vec<Option<Value>> = po
+        .lines
+        .iter()
+        .map(|l| problems.note(line_item(l)))
+        .collect();
+    let items: Option<Vec<Value>> = items.into_iter().collect();
+    let body = company.zip(items).map(|(company, items)| {
+        json!({
+            "companyId": company,
+            "orderedBy": ORDERED_BY,
+            "lineItems": items,
+        })
+    });
+    problems.or_value(body)
 }
 
 impl Plugin for Pax8 {
@@ -123,196 +159,49 @@ impl Plugin for Pax8 {
                 Capability::ParseOrder,
                 Capability::ParseInvoice,
                 Capability::Detect,
+                Capability::Push,
+                Capability::Pull,
             ],
         )
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {
-        let mut items = Vec::with_capacity(po.lines.len());
-        for l in &po.lines {
-            items.push(LineItem {
-                line_item_number: l.line,
-                product_id: product_id(l),
-                quantity: l.quantity,
-                billing_term: billing_term(&l.term, &l.billing)?.to_string(),
-                provision_start_date: Some(format!("{}T00:00:00Z", l.first_term_start)),
-            });
-        }
-        let order = Order {
-            company_id: company_id(po),
-            ordered_by: "Pax8 Partner".into(),
-            line_items: items,
-        };
+        let body = order_body(po, &po.customer.accounts)?;
         Ok(vec![Rendered::json(
             format!("{}.pax8-order", po.id),
-            &order,
+            &body,
         )?])
     }
 
     fn parse_order(&self, text: &str) -> Result<Vec<OrderLine>, PluginError> {
-        let order: Order = read_json(text, "a Pax8 order")?;
-        Ok(order
-            .line_items
-            .iter()
-            .map(|l| OrderLine {
-                document: format!("Pax8 order for {}", order.company_id),
-                reference: None,
-                line_ref: Some(l.line_item_number.to_string()),
-                customer: Some(order.company_id.clone()),
-                part_number: l.product_id.clone(),
-                quantity: l.quantity,
-                // `billingTerm` is the billing; only a one-time item's says its term too.
-                term: (tenor_billing(&l.billing_term) == Some("once")).then(|| "one-time".into()),
-                billing: tenor_billing(&l.billing_term).map(str::to_string),
-                start: l.provision_start_date.as_deref().and_then(date_prefix),
-                end: None,
-                unit_cost: None,
-            })
-            .collect())
+        let v: Value = tenor_plugin_sdk::connector::read_json(text, "a Pax8 order")?;
+        read::order_lines(&v)
     }
 
     fn parse_invoice(&self, text: &str) -> Result<Vec<InvoiceLine>, PluginError> {
-        let v: Value = read_json(text, "JSON")?;
-        // The items endpoint pages its results under `content`; a bare array is accepted too.
-        let items = match &v {
-            Value::Array(a) => a.clone(),
-            Value::Object(o) => match o.get("content") {
-                Some(Value::Array(a)) => a.clone(),
-                _ => {
-                    return Err(PluginError::Invalid(
-                        "not Pax8 invoice items: expected an array or `content`".into(),
-                    ));
-                }
-            },
-            _ => return Err(PluginError::Invalid("not Pax8 invoice items".into())),
-        };
+        let v: Value = tenor_plugin_sdk::connector::read_json(text, "JSON")?;
         let invoice = v
             .get("invoiceId")
             .and_then(Value::as_str)
             .unwrap_or("pax8-invoice")
             .to_string();
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| invoice_line(&invoice, i, item))
-            .collect()
+        read::invoice_items(&invoice, &v)
     }
 
     fn detect(&self, text: &str) -> bool {
-        let Ok(v) = serde_json::from_str::<Value>(text) else {
-            return false;
-        };
-        let is_order = v.get("lineItems").is_some() && v.get("companyId").is_some();
-        let first = match &v {
-            Value::Array(a) => a.first(),
-            Value::Object(o) => o
-                .get("content")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first()),
-            _ => None,
-        };
-        is_order
-            || first.is_some_and(|f| {
-                f.get("subscriptionId").is_some() && f.get("startPeriod").is_some()
-            })
+        read::detect(text)
     }
-}
 
-/// Money arrives as JSON numbers: read their text into a Decimal, never through f64.
-fn decimal(v: Option<&Value>) -> Option<Decimal> {
-    value_decimal(v?)
-}
+    fn push_step(&self, input: &PushInput) -> Result<PushStep, PluginError> {
+        push::step(input)
+    }
 
-fn date(v: Option<&Value>) -> Option<NaiveDate> {
-    date_prefix(v?.as_str()?)
-}
-
-fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, PluginError> {
-    let field = |k: &str| item.get(k);
-    let bad = |k: &str| {
-        PluginError::Invalid(format!(
-            "invoice item {}: field `{k}` is missing or not a number",
-            i + 1
-        ))
-    };
-    let quantity = decimal(field("quantity")).ok_or_else(|| bad("quantity"))?;
-    let amount = decimal(field("subTotal"))
-        .or_else(|| decimal(field("total")))
-        .ok_or_else(|| bad("subTotal"))?;
-    let start = date(field("startPeriod"));
-    // Pax8's `endPeriod` is the last day billed; Tenor's periods end the day after.
-    let end = date(field("endPeriod")).and_then(period_end);
-    // Pax8 sells no quarterly billing: a period of about three months is not read as one.
-    let billing = start
-        .zip(end)
-        .and_then(|(s, e)| billing_from_period(s, e))
-        .filter(|b| *b != "quarterly")
-        .map(str::to_string);
-    Ok(InvoiceLine {
-        serial_numbers: Vec::new(),
-        document: invoice.to_string(),
-        reference: None,
-        customer: field("companyId")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        part_number: field("sku")
-            .or_else(|| field("productId"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        description: field("description")
-            .or_else(|| field("productName"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        quantity,
-        unit_price: decimal(field("price")),
-        amount,
-        period_start: start,
-        period_end: end,
-        term: field("term")
-            .and_then(Value::as_str)
-            .and_then(tenor_term)
-            .map(str::to_string),
-        billing,
-        date: None,
-    })
+    fn pull_step(&self, input: &PullInput) -> Result<PullStep, PluginError> {
+        pull::step(input)
+    }
 }
 
 tenor_plugin_sdk::export_plugin!(Pax8);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn billing_terms_are_the_billing_not_the_commitment() {
-        // VENDORS.md: P1Y monthly → `Monthly` (+ a 1-Year commitment), P1Y annual → `Annual`,
-        // P3Y monthly / annual → `Monthly` / `Annual`, P3Y upfront → `3-Year`.
-        for (term, billing, pax8, back) in [
-            ("P1M", "monthly", "Monthly", "monthly"),
-            ("P1Y", "monthly", "Monthly", "monthly"),
-            ("P1Y", "annual", "Annual", "annual"),
-            ("P3Y", "monthly", "Monthly", "monthly"),
-            ("P3Y", "annual", "Annual", "annual"),
-            ("P3Y", "upfront", "3-Year", "upfront"),
-            ("one-time", "once", "One-Time", "once"),
-        ] {
-            assert_eq!(billing_term(term, billing).unwrap(), pax8);
-            assert_eq!(tenor_billing(pax8), Some(back));
-        }
-        assert!(billing_term("P1Y", "quarterly").is_err());
-        assert_eq!(tenor_term("3 Year"), Some("P3Y"));
-    }
-
-    #[test]
-    fn reads_invoice_amounts_exactly() {
-        let text = r#"{"invoiceId":"INV-9","content":[{"companyId":"c1","sku":"MST-NCE-M365BP","quantity":45,"price":22.0,"subTotal":990.00,"startPeriod":"2026-12-01","endPeriod":"2026-12-31","term":"Annual","subscriptionId":"s1"}]}"#;
-        let lines = Pax8.parse_invoice(text).unwrap();
-        assert_eq!(lines[0].amount.to_string(), "990.00");
-        assert_eq!(lines[0].period_end, NaiveDate::from_ymd_opt(2027, 1, 1));
-        assert_eq!(lines[0].billing.as_deref(), Some("monthly"));
-        assert_eq!(lines[0].term.as_deref(), Some("P1Y"));
-        assert!(Pax8.detect(text));
-    }
-}
+mod tests;

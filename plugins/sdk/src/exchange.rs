@@ -108,10 +108,6 @@ pub type Accounts = BTreeMap<String, String>;
 /// What is pushed: an accepted quote's documents, or a recorded change order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one document per push, read once from JSON: boxing buys nothing"
-)]
 pub enum PushDocument {
     /// A purchase order, to its distributor.
     PurchaseOrder {

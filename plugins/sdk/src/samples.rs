@@ -44,12 +44,41 @@ pub fn purchase_order(distributor: &str) -> Option<Result<PurchaseOrder, serde_j
         .map(|(_, text)| serde_json::from_str(text))
 }
 
-/// A purchase order for `distributor`: its own sample, else the Pax8 one readdressed (its
-/// distributor, display name and id changed; part numbers stay Pax8's, which a new connector
-/// passes through unchanged).
+/// The sample customer's links at each connector's vendor (`tenor link CUST-SAMPLE --pax8
+/// company=…`), as the host fills [`crate::docs::Customer::accounts`] in what it sends a
+/// plugin. The sample files are recorded documents, which never carry links.
+pub const SAMPLE_ACCOUNTS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "pax8",
+        &[("company", "f7fc273a-8d86-45c9-a26f-ffd42416adda")],
+    ),
+    (
+        "tdsynnex",
+        &[
+            ("account", "TD-ACCT-100245"),
+            ("customer", "TD-CUST-778812"),
+        ],
+    ),
+];
+
+/// The sample customer's links at `distributor`'s vendor (empty when it has none).
+pub fn sample_accounts(distributor: &str) -> crate::exchange::Accounts {
+    SAMPLE_ACCOUNTS
+        .iter()
+        .filter(|(d, _)| *d == distributor)
+        .flat_map(|(_, kv)| kv.iter())
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+/// A purchase order for `distributor`, with the sample customer's links at it: its own
+/// sample, else the Pax8 one readdressed (its distributor, display name and id changed; part
+/// numbers stay Pax8's, which a new connector passes through unchanged).
 pub fn purchase_order_for(distributor: &str) -> Result<PurchaseOrder, serde_json::Error> {
     if let Some(po) = purchase_order(distributor) {
-        return po;
+        let mut po = po?;
+        po.customer.accounts = sample_accounts(distributor);
+        return Ok(po);
     }
     let mut po: PurchaseOrder = serde_json::from_str(PURCHASE_ORDER)?;
     po.id = match po.id.strip_suffix(DEFAULT_DISTRIBUTOR) {

@@ -19,7 +19,7 @@ type Change = Box<dyn Fn(&mut Value)>;
 
 fn agreement(po: &str) -> Value {
     json!({"name": "Q-1001 Managed Workstation", "type": {"name": "Managed Services"},
-           "company": {"id": 250}, "contact": {"id": 41}, "customerPO": po,
+           "company": {"id": 250}, "contact": {"id": 1187}, "customerPO": po,
            "startDate": "2026-12-01T00:00:00Z", "billingCycle": {"id": 1}})
 }
 
@@ -53,7 +53,7 @@ fn basic_auth_and_client_id_are_required() {
         connectwise(&sims).get("/company/companies?conditions=identifier=\"CUST-0042\"");
     assert_eq!(status, 200);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["defaultContact"]["id"], 41);
+    assert_eq!(list[0]["defaultContact"]["id"], 1187);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn each_agreement_rule_refuses_with_400_naming_the_field() {
             "does not exist",
         ),
         (
-            Box::new(|b| b["contact"] = json!({"id": 42})),
+            Box::new(|b| b["contact"] = json!({"id": 1192})),
             "contact",
             "does not belong to company 250",
         ),

@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 use support::{Client, messages, pax8};
 use tenor_simulators::Simulators;
 
-const DENTAL: &str = "3c0a0001-7f2e-4b8a-9d10-5e6f7a8b9c0d";
+const DENTAL: &str = "3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01";
 const BP: &str = "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33";
-const BP_MONTHLY: &str = "c0de0301-0000-4c00-8000-000000000001";
-const BP_1Y: &str = "c0de0302-0000-4c00-8000-000000000012";
-const BP_3Y: &str = "c0de0303-0000-4c00-8000-000000000036";
+const BP_MONTHLY: &str = "1221b5a2-2155-441c-aff7-c0fcbbe8f88d";
+const BP_1Y: &str = "bea4256e-36c2-44c7-9885-bbac88043e5f";
+const BP_3Y: &str = "2054fa81-6e7c-4c6a-87ac-5fed4b6ea010";
 const MDB: &str = "5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66";
-const MDB_1Y: &str = "c0de0602-0000-4c00-8000-000000000012";
+const MDB_1Y: &str = "3be93fb8-d995-4a62-9b11-96f741b79d35";
 
 fn line(product: &str, qty: Value, term: &str, commitment: Option<&str>) -> Value {
     let mut l =

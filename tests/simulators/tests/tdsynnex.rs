@@ -15,13 +15,13 @@ use serde_json::{Value, json};
 use support::{Client, agent, form, messages, tdsynnex};
 use tenor_simulators::Simulators;
 
-const PRODUCT: &str = "Microsoft365BusinessPremium-smp";
-const SKU: &str = "sku--CFQ7TTC0LCHC-0002";
-const PLAN: &str = "plan--CFQ7TTC0LCHC-0002-P1Y-Monthly";
+const PRODUCT: &str = "TechDataMicrosoft365BusinessPremium-smp";
+const SKU: &str = "sku--6550d0504891";
+const PLAN: &str = "plan--784ebc32f2";
 
 fn cart(c: &Client, po: &str) -> String {
     let (status, b) = c.post(
-        "/customers/9001/carts",
+        "/customers/700113/carts",
         &json!({"displayName": "Q-1001", "resellerPo": po}),
     );
     assert_eq!(status, 200, "{b}");
@@ -85,17 +85,20 @@ fn checkout_creates_an_order_and_its_subscription() {
     let c = tdsynnex(&sims);
     let id = cart(&c, "PO-Q1001-TD");
     let (status, b) = c.post(
-        &format!("/customers/9001/carts/{id}/cartItems"),
+        &format!("/customers/700113/carts/{id}/cartItems"),
         &item(PRODUCT, SKU, PLAN, json!(25)),
     );
     assert_eq!(status, 200, "{b}");
-    let (status, order) = c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}));
+    let (status, order) = c.post(
+        &format!("/customers/700113/carts/{id}/checkout"),
+        &json!({}),
+    );
     assert_eq!(status, 200, "{order}");
-    assert_eq!(order["referenceId"], format!("customers/9001/carts/{id}"));
+    assert_eq!(order["referenceId"], format!("customers/700113/carts/{id}"));
     assert_eq!(order["orderItems"][0]["planId"], PLAN);
     assert_eq!(order["orderItems"][0]["quantity"], 25);
     let (_, again) = c.get(&format!(
-        "/customers/9001/orders/{}",
+        "/customers/700113/orders/{}",
         order["id"].as_str().unwrap()
     ));
     assert_eq!(again, order);
@@ -113,7 +116,10 @@ fn checkout_creates_an_order_and_its_subscription() {
     );
     assert_eq!(s["cost"], json!(17.6));
     assert_eq!(sims.tdsynnex_orders_for("PO-Q1001-TD"), 1);
-    let (status, b) = c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}));
+    let (status, b) = c.post(
+        &format!("/customers/700113/carts/{id}/checkout"),
+        &json!({}),
+    );
     assert_eq!(status, 400);
     assert!(messages(&b).contains("already checked out"), "{b}");
     assert_eq!(sims.tdsynnex_orders_for("PO-Q1001-TD"), 1);
@@ -124,7 +130,7 @@ fn cart_items_need_td_synnex_catalogue_ids() {
     let sims = Simulators::start().unwrap();
     let c = tdsynnex(&sims);
     let id = cart(&c, "PO-X");
-    let path = format!("/customers/9001/carts/{id}/cartItems");
+    let path = format!("/customers/700113/carts/{id}/cartItems");
     let cases = [
         (
             item("CFQ7TTC0LCHC", SKU, PLAN, json!(5)),
@@ -153,8 +159,11 @@ fn cart_items_need_td_synnex_catalogue_ids() {
         assert!(messages(&b).contains(words), "expected {words:?} in {b}");
     }
     assert_eq!(
-        c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}))
-            .0,
+        c.post(
+            &format!("/customers/700113/carts/{id}/checkout"),
+            &json!({})
+        )
+        .0,
         400,
         "an empty cart"
     );
@@ -171,37 +180,40 @@ fn an_update_item_changes_the_licences() {
     let c = tdsynnex(&sims);
     let id = cart(&c, "PO-U");
     c.post(
-        &format!("/customers/9001/carts/{id}/cartItems"),
+        &format!("/customers/700113/carts/{id}/cartItems"),
         &item(PRODUCT, SKU, PLAN, json!(10)),
     );
-    let (_, order) = c.post(&format!("/customers/9001/carts/{id}/checkout"), &json!({}));
+    let (_, order) = c.post(
+        &format!("/customers/700113/carts/{id}/checkout"),
+        &json!({}),
+    );
     let sub = order["orderItems"][0]["subscriptionId"]
         .as_str()
         .unwrap()
         .to_string();
     let change = cart(&c, "PO-U-CO1");
     let (status, b) = c.post(
-        &format!("/customers/9001/carts/{change}/cartItems"),
+        &format!("/customers/700113/carts/{change}/cartItems"),
         &json!({"action": "UPDATE", "subscriptionId": sub, "quantity": 12}),
     );
     assert_eq!(status, 200, "{b}");
     assert_eq!(
         c.post(
-            &format!("/customers/9001/carts/{change}/checkout"),
+            &format!("/customers/700113/carts/{change}/checkout"),
             &json!({})
         )
         .0,
         200
     );
-    let (_, s) = c.get(&format!("/customers/9001/subscriptions/{sub}"));
+    let (_, s) = c.get(&format!("/customers/700113/subscriptions/{sub}"));
     assert_eq!(s["subscriptionTotalLicenses"], 12);
     let (status, b) = c.post(
-        &format!("/customers/9002/carts/{change}/cartItems"),
+        &format!("/customers/700114/carts/{change}/cartItems"),
         &json!({"action": "UPDATE", "subscriptionId": sub, "quantity": 1}),
     );
     assert_eq!(status, 400);
     assert!(
-        messages(&b).contains("is not a subscription of customer 9002"),
+        messages(&b).contains("is not a subscription of customer 700114"),
         "{b}"
     );
 }

@@ -1,0 +1,221 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use super::*;
+use serde_json::json;
+use tenor_plugin_sdk::exchange::{
+    Effect, Exchange, Method, PullKind, PushDocument, Request, Response, VendorRef,
+};
+
+const ROOT: &str = "/accounts/TD-ACCT-100245/customers/TD-CUST-778812";
+
+/// The SDK's sample TD SYNNEX purchase order with the sample customer's links.
+fn po() -> PurchaseOrder {
+    tenor_plugin_sdk::samples::purchase_order_for("tdsynnex").unwrap()
+}
+
+#[test]
+fn the_cart_carries_td_synnex_catalogue_ids_and_our_po() {
+    let p = po();
+    let body = cart::cart_body(&p, &p.customer.accounts).unwrap();
+    // Written by hand from VENDORS.md's cart item and the rules' ids for M365-E3 / M365-BB.
+    let expected = json!({
+        "displayName": "PO-Q-SAMPLE-tdsynnex",
+        "resellerPo": "PO-Q-SAMPLE-tdsynnex",
+        "items": [
+            {"action": "CREATE", "productId": "TechDataMicrosoft365E3-smp",
+             "skuId": "sku--a3b7e7595cc7", "planId": "plan--9252669f2e", "quantity": 4},
+            {"action": "CREATE", "productId": "TechDataMicrosoft365BusinessBasic-smp",
+             "skuId": "sku--3de1cc0bce2c", "planId": "plan--a86a48d9fc", "quantity": 6},
+        ]
+    });
+    assert_eq!(body, expected);
+    assert!(body["items"][0]["quantity"].is_u64());
+}
+
+#[test]
+fn missing_links_and_ids_are_refused_by_name() {
+    let mut p = po();
+    p.customer.accounts.clear();
+    let e = Connector.render_purchase_order(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("tenor link CUST-SAMPLE --tdsynnex account=<id>"),
+        "{e}"
+    );
+    assert!(
+        e.contains("tenor link CUST-SAMPLE --tdsynnex customer=<id>"),
+        "{e}"
+    );
+    let mut p = po();
+    p.lines[0].plan_id = None;
+    let e = Connector.render_purchase_order(&p).unwrap_err().to_string();
+    assert!(e.contains("plan P3Y annual via tdsynnex id"), "{e}");
+    let mut p = po();
+    p.lines[1].distributor_product_id = Some("CFQ7TTC0LH18:0001".into());
+    let e = Connector.render_purchase_order(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("line 2") && e.contains("looks like Microsoft's"),
+        "{e}"
+    );
+}
+
+fn ex(request: Request, body: Option<Value>) -> Exchange {
+    Exchange {
+        request,
+        response: body.map(|body| Response {
+            status: 200,
+            headers: Vec::new(),
+            body,
+        }),
+    }
+}
+
+fn push(exchanges: Vec<Exchange>) -> PushStep {
+    let p = po();
+    Connector
+        .push_step(&PushInput {
+            document: PushDocument::PurchaseOrder {
+                purchase_order: Box::new(p.clone()),
+            },
+            accounts: p.customer.accounts.clone(),
+            exchanges,
+        })
+        .unwrap()
+}
+
+fn sent(step: PushStep) -> Request {
+    match step {
+        PushStep::Send { request } => request,
+        PushStep::Done { refs } => panic!("expected a request, got {refs:?}"),
+    }
+}
+
+fn order() -> Value {
+    json!({
+        "name": format!("{}/orders/O-9001", &ROOT[1..]),
+        "referenceId": format!("customers/TD-CUST-778812/carts/C-77"),
+        "displayName": "PO-Q-SAMPLE-tdsynnex", "status": "COMPLETE", "currencyCode": "USD",
+        "cartId": "C-77",
+        "orderItems": [
+            {"referenceId": "OI-1", "action": "CREATE", "productId": "TechDataMicrosoft365E3-smp",
+             "skuId": "sku--a3b7e7595cc7", "planId": "plan--9252669f2e", "quantity": 4,
+             "cartItemId": "CI-1", "status": "COMPLETE"},
+            {"referenceId": "OI-2", "action": "CREATE",
+             "productId": "TechDataMicrosoft365BusinessBasic-smp", "skuId": "sku--3de1cc0bce2c",
+             "planId": "plan--a86a48d9fc", "quantity": 6, "cartItemId": "CI-2",
+             "status": "COMPLETE"}]
+    })
+}
+
+fn done_refs() -> Vec<VendorRef> {
+    let r = |kind: &str, id: &str, line| VendorRef {
+        kind: kind.into(),
+        id: id.into(),
+        line,
+    };
+    vec![
+        r("cart", "C-77", None),
+        r("order", "O-9001", None),
+        r("order_item", "OI-1", Some(1)),
+        r("order_item", "OI-2", Some(2)),
+    ]
+}
+
+#[test]
+fn a_fresh_push_creates_the_cart_checks_it_out_and_stores_the_ids() {
+    let cart = sent(push(Vec::new()));
+    assert_eq!(
+        (cart.method, cart.path.as_str(), cart.effect),
+        (
+            Method::Post,
+            format!("{ROOT}/carts").as_str(),
+            Effect::Create
+        )
+    );
+    let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
+    let mut so_far = vec![ex(cart, Some(cart_answer))];
+    let checkout = sent(push(so_far.clone()));
+    assert_eq!(checkout.path, format!("{ROOT}/carts/C-77/checkout"));
+    so_far.push(ex(checkout, Some(order())));
+    assert_eq!(push(so_far), PushStep::Done { refs: done_refs() });
+}
+
+#[test]
+fn an_interrupted_checkout_looks_up_the_orders_and_never_orders_twice() {
+    let cart = sent(push(Vec::new()));
+    let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
+    let checkout = sent(push(vec![ex(cart.clone(), Some(cart_answer.clone()))]));
+    let interrupted = vec![ex(cart, Some(cart_answer)), ex(checkout.clone(), None)];
+    let lookup = sent(push(interrupted.clone()));
+    assert_eq!((lookup.method, lookup.effect), (Method::Get, Effect::Read));
+    assert_eq!(lookup.path, format!("{ROOT}/orders"));
+    let mut found = interrupted.clone();
+    found.push(ex(lookup.clone(), Some(json!({"orders": [order()]}))));
+    assert_eq!(push(found), PushStep::Done { refs: done_refs() });
+    let mut none = interrupted;
+    none.push(ex(lookup, Some(json!({"orders": []}))));
+    assert_eq!(
+        sent(push(none)),
+        checkout,
+        "the same cart is checked out, not a new one"
+    );
+}
+
+#[test]
+fn orders_and_subscriptions_read_back_in_streamone_shapes() {
+    let lines = Connector.parse_order(&order().to_string()).unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[1].part_number,
+        "TechDataMicrosoft365BusinessBasic-smp"
+    );
+    assert_eq!(lines[1].quantity, Decimal::from(6));
+    assert_eq!(lines[0].reference.as_deref(), Some("PO-Q-SAMPLE-tdsynnex"));
+    let text = r#"{"subscriptions": [{"subscriptionId": "S-1", "customerId": "TD-CUST-778812",
+        "ccpProductId": "TechDataMicrosoft365BusinessBasic-smp", "ccpSkuId": "sku--3de1cc0bce2c",
+        "ccpPlanId": "plan--a86a48d9fc", "subscriptionProductId": "CFQ7TTC0LH18",
+        "subscriptionTotalLicenses": 6, "subscriptionStatus": "active",
+        "subscriptionStartDate": "2026-12-07", "subscriptionEndDate": "2027-12-06",
+        "subscriptionBillingCycle": "monthly", "subscriptionBillingTerm": "P1Y",
+        "price": 6.00, "cost": 4.80, "resellerPo": "PO-Q-SAMPLE-tdsynnex"}]}"#;
+    let mut accounts = tenor_plugin_sdk::samples::sample_accounts("tdsynnex");
+    accounts.insert("unused".into(), "x".into());
+    let first = Connector
+        .pull_step(&PullInput {
+            what: PullKind::Subscriptions,
+            accounts: accounts.clone(),
+            month: None,
+            pushed: Vec::new(),
+            exchanges: Vec::new(),
+        })
+        .unwrap();
+    let PullStep::Send { request } = first else {
+        panic!("a request first")
+    };
+    assert_eq!(request.path, format!("{ROOT}/subscriptions"));
+    let PullStep::Done { pulled } = Connector
+        .pull_step(&PullInput {
+            what: PullKind::Subscriptions,
+            accounts,
+            month: None,
+            pushed: Vec::new(),
+            exchanges: vec![ex(request, Some(serde_json::from_str(text).unwrap()))],
+        })
+        .unwrap()
+    else {
+        panic!("one answer is all")
+    };
+    let s = &pulled.subscriptions[0];
+    assert_eq!(s.part_number, "TechDataMicrosoft365BusinessBasic-smp");
+    assert_eq!(
+        (s.term.as_deref(), s.billing.as_deref()),
+        (Some("P1Y"), Some("monthly"))
+    );
+    assert_eq!(s.reference.as_deref(), Some("PO-Q-SAMPLE-tdsynnex"));
+    assert_eq!(s.end, NaiveDate::from_ymd_opt(2027, 12, 7));
+    assert_eq!(s.unit_cost.unwrap().to_string(), "4.80");
+}
