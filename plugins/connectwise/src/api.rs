@@ -29,7 +29,10 @@ use tenor_plugin_sdk::exchange::{
 };
 use tenor_plugin_sdk::{PluginError, SalesInput, step};
 
-use crate::{AgreementDocument, COMPANY_KEY, CONTACT_KEY, Ids, Reference, documents, sales_rep};
+use crate::{
+    AgreementDocument, COMPANY_KEY, CONTACT_KEY, Ids, Reference, agreement_type, documents,
+    sales_rep,
+};
 
 /// The next step of a push.
 pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
@@ -250,6 +253,7 @@ fn push_sales(
         company: Reference::Id { id: company },
         contact: None,
         sales_rep: sales_rep(accounts),
+        agreement_type: agreement_type(accounts),
         strict: true,
     };
     // Everything that can be refused is refused before anything is sent.

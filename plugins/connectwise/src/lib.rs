@@ -240,6 +240,8 @@ pub struct Ids {
     pub contact: Option<Reference>,
     /// The sales rep.
     pub sales_rep: Reference,
+    /// The agreement type.
+    pub agreement_type: Reference,
     /// Refuse a line without the rules' catalogue item.
     pub strict: bool,
 }
@@ -250,6 +252,8 @@ pub const COMPANY_KEY: &str = "company";
 pub const CONTACT_KEY: &str = "contact";
 /// The link key of the sales rep's member identifier.
 pub const SALES_REP_KEY: &str = "sales_rep";
+/// The link key of the agreement type's name (usually given for every customer, `*`).
+pub const AGREEMENT_TYPE_KEY: &str = "agreement_type";
 
 impl Ids {
     /// The preview's ids: the linked company and contact when there are, else the Tenor
@@ -262,6 +266,7 @@ impl Ids {
                 .unwrap_or_else(|| company(customer_id)),
             contact: id(CONTACT_KEY).map(|id| Reference::Id { id }),
             sales_rep: sales_rep(accounts),
+            agreement_type: agreement_type(accounts),
             strict: false,
         }
     }
@@ -311,9 +316,17 @@ pub fn sales_rep(accounts: &tenor_plugin_sdk::exchange::Accounts) -> Reference {
     }
 }
 
-/// The agreement type: the type named `Tenor Recurring`.
-pub fn agreement_type() -> Reference {
-    Reference::name("Tenor Recurring")
+/// The agreement type: the type the link names (`agreement_type=NAME`, one of the MSP's
+/// `GET /finance/agreements/types`), else the type named `Tenor Recurring`.
+pub fn agreement_type(accounts: &tenor_plugin_sdk::exchange::Accounts) -> Reference {
+    match accounts
+        .get(AGREEMENT_TYPE_KEY)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        Some(t) => Reference::name(t),
+        None => Reference::name("Tenor Recurring"),
+    }
 }
 
 /// Tenor billing frequency and months per period → the name of ConnectWise's billing cycle
@@ -594,7 +607,7 @@ fn agreement_document(
         .ok_or_else(|| PluginError::Invalid(format!("{name}: bad end date {end}")))?;
     let agreement = AgreementBody {
         name: name.clone(),
-        kind: agreement_type(),
+        kind: ids.agreement_type.clone(),
         company: ids.company.clone(),
         contact: ids.contact.clone(),
         start_date: cw_date(start),

@@ -160,9 +160,17 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
         StatusCode::UNAUTHORIZED,
         json!({"error": "access_denied", "error_description": "Unauthorized"}),
     );
-    let Ok(obj) = parse_object(&body) else {
-        return denied;
+    // Pax8's token endpoint (an Auth0 tenant) takes the grant as JSON or as a form.
+    let obj = match parse_object(&body) {
+        Ok(obj) => obj,
+        Err(_) => crate::common::parse_form(&String::from_utf8_lossy(&body))
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
     };
+    if obj.is_empty() {
+        return denied;
+    }
     let mut p = Problems::default();
     let id = string_field(&obj, "", "client_id", true, None, &mut p);
     let secret = string_field(&obj, "", "client_secret", true, None, &mut p);

@@ -1,0 +1,161 @@
+//! The vendor simulators as the end-to-end tests use them: the four started on 127.0.0.1 with
+//! the example state, a record with the example customers linked, the first-party connectors
+//! in a plugin directory, and `tenor` run as a child process with the `TENOR_<PLUGIN>_*`
+//! variables that point each connector at its simulator (a process each, so that parallel tests
+//! never share an environment).
+
+use crate::scratch::{FIRST_PARTY, Scratch, arg, link_customers, plugin_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tenor_simulators::{Received, Simulators, state::Credentials};
+
+/// Simulators, a linked record and the connectors, for one test.
+pub struct Vendors {
+    /// The running simulators.
+    pub sims: Simulators,
+    /// The test's scratch directory (its record is `dir.db()`).
+    pub dir: Scratch,
+    plugins: Scratch,
+    extra_env: Vec<(String, String)>,
+}
+
+/// What one `tenor` run did.
+#[derive(Debug)]
+pub struct Run {
+    /// True when it exited 0.
+    pub ok: bool,
+    /// Its exit code (None when killed).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Vendors {
+    /// Starts the simulators with the example state and links the example customers.
+    pub fn start(name: &str) -> Vendors {
+        let sims = Simulators::start().expect("the simulators start");
+        let dir = Scratch::dir(&format!("sims-{name}"));
+        link_customers(&dir.db());
+        let plugins = plugin_dir(&format!("sims-{name}-plugins"), FIRST_PARTY);
+        Vendors {
+            sims,
+            dir,
+            plugins,
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// The record.
+    pub fn db(&self) -> PathBuf {
+        self.dir.db()
+    }
+
+    /// The plugin directory.
+    pub fn plugins(&self) -> &Path {
+        &self.plugins
+    }
+
+    /// Sets (or overrides) an environment variable of every later run.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.extra_env.retain(|(n, _)| n != name);
+        self.extra_env.push((name.to_string(), value.to_string()));
+    }
+
+    /// The variables that point each connector at its simulator, with the credentials the
+    /// simulators accept.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let u = self.sims.urls();
+        let c = Credentials::default();
+        let mut v: Vec<(String, String)> = [
+            ("TENOR_PAX8_URL", u.pax8.clone()),
+            ("TENOR_PAX8_TOKEN_URL", format!("{}/token", u.pax8)),
+            ("TENOR_PAX8_CLIENT_ID", c.pax8_client_id),
+            ("TENOR_PAX8_CLIENT_SECRET", c.pax8_client_secret),
+            ("TENOR_PAX8_AUDIENCE", "https://api.pax8.com".to_string()),
+            ("TENOR_INGRAM_URL", u.ingram.clone()),
+            (
+                "TENOR_INGRAM_TOKEN_URL",
+                format!("{}/oauth/oauth20/token", u.ingram),
+            ),
+            ("TENOR_INGRAM_CLIENT_ID", c.ingram_client_id),
+            ("TENOR_INGRAM_CLIENT_SECRET", c.ingram_client_secret),
+            ("TENOR_INGRAM_CUSTOMER_NUMBER", "20-222222".to_string()),
+            ("TENOR_INGRAM_COUNTRY_CODE", "US".to_string()),
+            ("TENOR_INGRAM_SENDER_ID", "tenor-tests".to_string()),
+            ("TENOR_TDSYNNEX_URL", u.tdsynnex.clone()),
+            (
+                "TENOR_TDSYNNEX_TOKEN_URL",
+                format!("{}/oauth/token", u.tdsynnex),
+            ),
+            ("TENOR_TDSYNNEX_CLIENT_ID", "tenor".to_string()),
+            ("TENOR_TDSYNNEX_REFRESH_TOKEN", c.tdsynnex_refresh_token),
+            ("TENOR_CONNECTWISE_URL", u.connectwise.clone()),
+            ("TENOR_CONNECTWISE_COMPANY", c.connectwise_company),
+            ("TENOR_CONNECTWISE_PUBLIC_KEY", c.connectwise_public_key),
+            ("TENOR_CONNECTWISE_PRIVATE_KEY", c.connectwise_private_key),
+            ("TENOR_CONNECTWISE_CLIENT_ID", c.connectwise_client_id),
+            // Short waits: a test must not sleep through a simulated Retry-After of minutes.
+            ("TENOR_HTTP_TIMEOUT", "5".to_string()),
+            ("TENOR_HTTP_BACKOFF_MS", "20".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (n, val) in &self.extra_env {
+            v.retain(|(k, _)| k != n);
+            v.push((n.clone(), val.clone()));
+        }
+        v
+    }
+
+    /// `tenor --db DB ARGS…` as a child process with [`Vendors::env`], not yet started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(crate::tenor_binary());
+        cmd.arg("--db").arg(self.db()).args(args);
+        cmd.env("TENOR_PLUGIN_PATH", self.plugins());
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `tenor --db DB ARGS…` to its end.
+    pub fn tenor(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("tenor runs");
+        Run {
+            ok: out.status.success(),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Accepts an example quote (`rules/quotes/NAME`) with the example rules, its documents
+    /// exported under the scratch directory; panics with tenor's words when it fails.
+    pub fn accept(&self, quote: &str) -> Run {
+        let q = crate::rules_dir().join("quotes").join(quote);
+        let out = self.dir.join(format!("out-{quote}"));
+        let rules = crate::rules_dir();
+        let run = self.tenor(&[
+            "accept",
+            arg(&q),
+            "--rules",
+            arg(&rules),
+            "--out",
+            arg(&out),
+        ]);
+        assert!(run.ok, "accept {quote}:\n{}", run.stderr);
+        run
+    }
+
+    /// Every request the simulators answered with a 4xx or 5xx status.
+    pub fn refused(&self) -> Vec<Received> {
+        self.sims
+            .received()
+            .into_iter()
+            .filter(|r| r.status >= 400)
+            .collect()
+    }
+}
