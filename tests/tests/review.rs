@@ -360,3 +360,58 @@ fn renewals_price_the_next_term_under_todays_rules() {
     assert_eq!(r["next_mrr"], "1745.00");
     assert_eq!(r["mrr_change"], "25.00");
 }
+
+#[test]
+fn a_seat_change_is_what_renews_and_what_the_diff_locks() {
+    let s = repo_with_edit("renewals-changed");
+    git(&s.0, &["checkout", "-q", "HEAD~1", "--", "rules"]);
+    let out = tenor(
+        &s.0,
+        &[
+            "accept",
+            "rules/quotes/q1001-dental-practice.yaml",
+            "--no-plugins",
+            "-q",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = tenor(
+        &s.0,
+        &[
+            "change",
+            "Q-1001",
+            "--line",
+            "1",
+            "--quantity",
+            "30",
+            "--date",
+            "2027-03-01",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    git(&s.0, &["checkout", "-q", "HEAD", "--", "rules"]);
+    let r = json(&tenor(
+        &s.0,
+        &["renewals", "--month", "2028-07", "--format", "json"],
+    ));
+    let bp = &r["renewals"][0];
+    assert_eq!(bp["line"], 1);
+    // 30 seats since the change: 30 × 22.00 = 660.00 now, 30 × 23.00 = 690.00 next term.
+    assert_eq!(bp["quantity"], "30");
+    assert_eq!(bp["current"], "660.00");
+    assert_eq!(bp["next"], "690.00");
+    // 660 + 50 + 1,120 = 1,830.00 now; 690 + 50 + 1,120 = 1,860.00 next.
+    assert_eq!(r["current_mrr"], "1830.00");
+    assert_eq!(r["next_mrr"], "1860.00");
+    let d = json(&tenor(
+        &s.0,
+        &["diff", "--from", "HEAD~1", "--accepted", "--format", "json"],
+    ));
+    let l = &d["locked"][0];
+    assert_eq!(l["line"], 1);
+    assert_eq!(l["current"], "660.00");
+    assert_eq!(l["new"], "690.00");
+    assert_eq!(l["mrr_change"], "30.00");
+}

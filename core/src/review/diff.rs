@@ -339,7 +339,8 @@ fn customers(quotes: &[QuoteDiff]) -> Vec<CustomerDiff> {
     by.into_values().collect()
 }
 
-/// Every accepted quote of the record, at its latest revision, as it was written.
+/// Every accepted quote of the record, at its latest revision, with the quantities its
+/// recorded seat changes left.
 pub fn accepted(record: &crate::record::Record) -> Result<Vec<Input>, super::ReviewError> {
     let mut inputs = Vec::new();
     for id in record.quotes()? {
@@ -352,9 +353,10 @@ pub fn accepted(record: &crate::record::Record) -> Result<Vec<Input>, super::Rev
                 errors: vec![*e],
             }
         })?;
+        let held = super::held::current_lines(record, &id, rev.revision)?;
         inputs.push(Input {
             source: format!("record:{id}@{}", rev.revision),
-            quote: file.quote,
+            quote: super::held::with_held_quantities(file.quote, &held),
             accepted: true,
         });
     }

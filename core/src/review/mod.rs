@@ -5,6 +5,7 @@
 
 pub mod diff;
 pub mod expect;
+pub mod held;
 pub mod renewals;
 pub mod rules;
 

@@ -10,6 +10,7 @@ use crate::record::Record;
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use tenor_plugin_sdk::docs::SalesOrderLine;
 
 /// The `tenor.renewals/1` document.
 #[derive(Clone, Debug, Serialize)]
@@ -76,7 +77,7 @@ struct RecordedPriced {
     lines: Vec<RecordedLine>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct RecordedLine {
     line: usize,
     product: String,
@@ -144,12 +145,15 @@ pub fn renewals(record: &Record, rules: &RuleBook, month: &str) -> Result<Renewa
             text: text.clone(),
             errors: vec![*e],
         })?;
+        let held = super::held::current_lines(record, &id, rev.revision)?;
+        let quote = super::held::with_held_quantities(file.quote, &held);
         for l in &recorded.lines {
             let Some(months) = term_months(&l.term) else {
                 continue;
             };
             if let Some(at) = renewal_in(l.end, months, from, to) {
-                all.push(renewal(&file.quote, rev.revision, l, at, rules));
+                let now = held_now(l, held.get(&(l.line as u32)), rules);
+                all.push(renewal(&quote, rev.revision, &now, at, rules));
             }
         }
     }
@@ -167,6 +171,27 @@ pub fn renewals(record: &Record, rules: &RuleBook, month: &str) -> Result<Renewa
         next_mrr,
         mrr_change: next_mrr - current_mrr,
     })
+}
+
+/// The recorded line as it bills now: a seat change (`tenor change`) left its quantity and
+/// full-period charge on the sales order; its MRR is that charge over the billing period,
+/// rounded as `tenor change` rounds it.
+fn held_now(l: &RecordedLine, so: Option<&SalesOrderLine>, rules: &RuleBook) -> RecordedLine {
+    let mut now = l.clone();
+    let Some(so) = so.filter(|so| so.quantity != l.quantity) else {
+        return now;
+    };
+    let months = crate::engine::pricing::parse_billing(&l.billing)
+        .ok()
+        .and_then(|b| b.months())
+        .or_else(|| term_months(&l.term))
+        .unwrap_or(1);
+    now.quantity = so.quantity;
+    now.recurring = so.recurring;
+    now.mrr = rules
+        .catalogue
+        .round(so.recurring / Decimal::from(months.max(1)));
+    now
 }
 
 /// One line's renewal: the line alone, starting on its renewal date for one full term, as a
