@@ -574,3 +574,54 @@ fn a_purchase_order_of_a_distributor_no_longer_used_is_removed_by_the_next_expor
     );
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// A quote nested a megabyte deep (flow brackets, block indentation, JSON arrays) is refused
+/// at the line and column where it passes the depth limit, without the YAML parser's
+/// quadratic time, and the error does not print the megabyte back.
+#[test]
+fn a_megabyte_deep_quote_is_refused_where_it_nests_too_deep() {
+    let base = scratch("deep");
+    let example =
+        std::fs::read_to_string(root().join("rules/quotes/q1001-dental-practice.yaml")).unwrap();
+    let n = 500_000;
+    let deep_block: String = (0..1_000)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    let cases = [
+        (
+            "flow.yaml",
+            format!("{example}extra: {}{}\n", "[".repeat(n), "]".repeat(n)),
+            "nests more than 64 levels",
+        ),
+        (
+            "block.yaml",
+            format!("{example}extra:\n{deep_block}"),
+            "nests more than 64 levels",
+        ),
+        (
+            "deep.json",
+            format!("{{\"quote\": {}{}}}", "[".repeat(n), "]".repeat(n)),
+            "nests more than 64 levels",
+        ),
+    ];
+    for (name, text, what) in cases {
+        let p = base.join(name);
+        std::fs::write(&p, &text).unwrap();
+        let o = tenor(&["price", s(&p), "--rules", s(&root().join("rules"))]);
+        assert_eq!(o.exit, Exit::Failure, "{name}: {}", o.stderr);
+        assert!(
+            o.stderr.contains(what),
+            "{name}: {}",
+            &o.stderr[..o.stderr.len().min(2000)]
+        );
+        assert!(
+            o.stderr.contains(&format!("{}:", p.display())),
+            "{name}: located"
+        );
+        assert!(
+            o.stderr.len() < 4_000,
+            "{name}: {} bytes of error",
+            o.stderr.len()
+        );
+    }
+}

@@ -158,11 +158,12 @@ struct FileLink {
 /// The links of a `tenor.links/1` file (YAML or JSON), every one checked; `name` names the
 /// file in errors.
 pub fn parse_file(name: &str, text: &str) -> Result<Vec<LinkChange>, LinkError> {
-    let file: File = serde_yaml::from_str(text).map_err(|e| {
-        let at = e.location().map_or(name.to_string(), |l| {
-            format!("{name}:{}:{}", l.line(), l.column())
-        });
-        err(&at, format!("not a {LINKS} file: {e}"))
+    let file: File = crate::files::yaml::from_str(text).map_err(|e| {
+        let at = match (e.line, e.column) {
+            (Some(l), Some(c)) => format!("{name}:{l}:{c}"),
+            _ => name.to_string(),
+        };
+        err(&at, format!("not a {LINKS} file: {}", e.message))
     })?;
     if file.schema != LINKS {
         return Err(err(

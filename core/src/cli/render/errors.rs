@@ -224,6 +224,9 @@ fn located<'e>(
     err: &mut dyn WriteColor,
 ) -> std::io::Result<()> {
     let mut sources = SourceSet::new();
+    // What is shown of the file: its overlong lines clipped (a 1 MB line is not printed back).
+    let shown = file.map(|(name, text)| (name, clip_long_lines(text)));
+    let file = shown.as_ref().map(|(name, text)| (*name, text.as_ref()));
     let id = file.map(|(name, text)| sources.add(name, text));
     let mut diags = Vec::new();
     for (e, warning) in problems {
@@ -241,6 +244,30 @@ fn located<'e>(
         }
     }
     diagnostic::render_human(&sources, &diags, err)
+}
+
+/// The most characters of one line shown under a problem.
+const SHOWN_LINE: usize = 160;
+
+/// `text` with every line longer than [`SHOWN_LINE`] characters cut there and marked `…`: line
+/// numbers stay, and a column beyond the cut lands on the mark.
+fn clip_long_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.lines().any(|l| l.len() > SHOWN_LINE) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(1 << 20));
+    for l in text.split_inclusive('\n') {
+        let body = l.trim_end_matches(['\n', '\r']);
+        match body.char_indices().nth(SHOWN_LINE) {
+            Some((cut, _)) => {
+                out.push_str(body.get(..cut).unwrap_or(body));
+                out.push('…');
+                out.push_str(l.get(body.len()..).unwrap_or(""));
+            }
+            None => out.push_str(l),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A quote error as a diagnostic underlining the rest of its line.
