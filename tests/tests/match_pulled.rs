@@ -112,40 +112,103 @@ fn example(name: &str) -> PathBuf {
 }
 
 /// A Pax8 subscription as the connector reads it (`productId`, `commitmentTerm`, the end made
-/// exclusive, `partnerCost`).
-fn pax8_sub(id: &str, product_id: &str, qty: &str, term: &str, billing: &str) -> Subscription {
+/// exclusive, `partnerCost`): `shape` is "QTY TERM BILLING START END".
+fn pax8_sub(id: &str, product_id: &str, shape: &str, cost: Option<&str>) -> Subscription {
+    let w: Vec<&str> = shape.split(' ').collect();
     Subscription {
         id: id.into(),
         customer: Some("3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01".into()),
         part_number: product_id.into(),
-        quantity: dec(qty),
+        quantity: dec(w[0]),
         status: "Active".into(),
-        term: Some(term.into()),
-        billing: Some(billing.into()),
+        term: Some(w[1].into()),
+        billing: Some(w[2].into()),
+        start: Some(d(w[3])),
+        end: Some(d(w[4])),
+        unit_cost: cost.map(dec),
         ..Subscription::default()
     }
 }
 
-/// A ConnectWise agreement addition as the connector reads it.
-fn addition(
-    id: &str,
-    item: &str,
-    qty: &str,
-    unit: &str,
-    from: &str,
-    to: Option<&str>,
-) -> Subscription {
+/// A ConnectWise agreement addition as the connector reads it: `shape` is "QTY UNIT FROM",
+/// then the day after its cancelled date when it has one.
+fn addition(id: &str, item: &str, shape: &str) -> Subscription {
+    let w: Vec<&str> = shape.split(' ').collect();
+    let end = w.get(3).map(|e| d(e));
     Subscription {
         id: id.into(),
         agreement: Some("17".into()),
         part_number: item.into(),
-        quantity: dec(qty),
-        status: if to.is_some() { "Cancelled" } else { "Active" }.into(),
-        start: Some(d(from)),
-        end: to.map(d),
-        unit_price: Some(dec(unit)),
+        quantity: dec(w[0]),
+        status: if end.is_some() { "Cancelled" } else { "Active" }.into(),
+        start: Some(d(w[2])),
+        end,
+        unit_price: Some(dec(w[1])),
         ..Subscription::default()
     }
+}
+
+/// An Ingram order line of PO-Q-1001-ingram (4 units, one-time).
+fn ingram_line(line: &str, part: &str, cost: &str) -> OrderLine {
+    OrderLine {
+        document: "20-RD3QV".into(),
+        reference: Some("PO-Q-1001-ingram".into()),
+        line_ref: Some(line.into()),
+        part_number: part.into(),
+        quantity: dec("4"),
+        term: Some("one-time".into()),
+        billing: Some("once".into()),
+        start: Some(d("2026-12-07")),
+        unit_cost: Some(dec(cost)),
+        ..OrderLine::default()
+    }
+}
+
+/// A Pax8 invoice line of Q-1001's December stub, at cost.
+fn pax8_billed(product_id: &str, unit: &str, amount: &str) -> InvoiceLine {
+    InvoiceLine {
+        document: "PAX8-INV-9001".into(),
+        part_number: product_id.into(),
+        quantity: dec("25"),
+        unit_price: Some(dec(unit)),
+        amount: dec(amount),
+        period_start: Some(d("2026-12-07")),
+        period_end: Some(d("2027-01-01")),
+        term: Some("P1Y".into()),
+        billing: Some("monthly".into()),
+        date: Some(d("2026-12-07")),
+        ..InvoiceLine::default()
+    }
+}
+
+/// RT-Q-1001 as ConnectWise holds it: one addition per recurring line at its unit price from
+/// its first day of service, and the welcome offer's three dated steps (line 4 `discounts`).
+fn q1001_additions() -> Vec<Subscription> {
+    vec![
+        addition("101", "M365-BP", "25 22.00 2026-12-07"),
+        addition("102", "MDB", "25 3.00 2026-12-07"),
+        // A metered line is billed in arrears: its addition starts on the anchor.
+        addition("103", "DATTO-CLOUD", "1 50.00 2027-01-01"),
+        addition("104", "MS-DEVICE", "28 40.00 2026-12-07"),
+        addition("105", "MS-DEVICE", "1 -90.32 2026-12-07 2027-01-01"),
+        addition("106", "MS-DEVICE", "1 -112.00 2027-01-01 2027-03-01"),
+        addition("107", "MS-DEVICE", "1 -21.68 2027-03-01 2027-04-01"),
+    ]
+}
+
+/// The PSA's December invoice: SCHED-Q-1001's charges billed on 2026-12-07, the welcome
+/// discount as a credit line of its own.
+fn q1001_billed() -> Vec<InvoiceLine> {
+    let stub = Some(("2026-12-07", "2027-01-01"));
+    vec![
+        billed("M365-BP", "25", None, "443.55", stub),
+        billed("MDB", "25", None, "60.48", stub),
+        billed("MS-DEVICE", "28", None, "903.23", stub),
+        billed("MS-DEVICE", "28", None, "-90.32", stub),
+        billed("ONBOARDING", "1", None, "1000.00", None),
+        billed("DELL-LAT5550", "4", Some("1237.80"), "4951.20", None),
+        billed("DELL-WD22TB4", "4", Some("273.75"), "1095.00", None),
+    ]
 }
 
 /// A customer invoice line from the PSA.
@@ -181,108 +244,37 @@ struct Q1001 {
 
 impl Q1001 {
     fn clean() -> Q1001 {
-        let mut bp = pax8_sub(
-            "sub-bp",
-            "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33",
-            "25",
-            "P1Y",
-            "monthly",
-        );
-        // Co-termed on the anniversary: the first P1Y term ends 2027-07-01, then renews.
-        bp.start = Some(d("2026-12-07"));
-        bp.end = Some(d("2027-07-01"));
-        bp.unit_cost = Some(dec("17.60"));
-        let mut mdb = pax8_sub(
-            "sub-mdb",
-            "5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66",
-            "25",
-            "P1Y",
-            "monthly",
-        );
+        // M365-BP co-terms on the anniversary: the first P1Y term ends 2027-07-01, then renews.
         // Defender follows the calendar-month policy: its year ends with November 2027.
-        mdb.start = Some(d("2026-12-07"));
-        mdb.end = Some(d("2027-12-01"));
-        mdb.unit_cost = Some(dec("2.40"));
-        let ingram = |line: &str, part: &str, cost: &str| OrderLine {
-            document: "20-RD3QV".into(),
-            reference: Some("PO-Q-1001-ingram".into()),
-            line_ref: Some(line.into()),
-            part_number: part.into(),
-            quantity: dec("4"),
-            term: Some("one-time".into()),
-            billing: Some("once".into()),
-            start: Some(d("2026-12-07")),
-            unit_cost: Some(dec(cost)),
-            ..OrderLine::default()
-        };
-        let stub = Some(("2026-12-07", "2027-01-01"));
-        let pax8_line = |part: &str, unit: &str, amount: &str| InvoiceLine {
-            document: "PAX8-INV-9001".into(),
-            part_number: part.into(),
-            quantity: dec("25"),
-            unit_price: Some(dec(unit)),
-            amount: dec(amount),
-            period_start: Some(d("2026-12-07")),
-            period_end: Some(d("2027-01-01")),
-            term: Some("P1Y".into()),
-            billing: Some("monthly".into()),
-            date: Some(d("2026-12-07")),
-            ..InvoiceLine::default()
-        };
+        let bp = "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33";
+        let mdb = "5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66";
         Q1001 {
-            pax8_subs: vec![bp, mdb],
+            pax8_subs: vec![
+                pax8_sub(
+                    "sub-bp",
+                    bp,
+                    "25 P1Y monthly 2026-12-07 2027-07-01",
+                    Some("17.60"),
+                ),
+                pax8_sub(
+                    "sub-mdb",
+                    mdb,
+                    "25 P1Y monthly 2026-12-07 2027-12-01",
+                    Some("2.40"),
+                ),
+            ],
             // Pax8 charges the MSP its cost: 25 × 17.60 × 25/31 = 354.84, 25 × 2.40 × 25/31
             // = 48.39 for the stub.
             pax8_invoice: vec![
-                pax8_line("9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33", "17.60", "354.84"),
-                pax8_line("5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66", "2.40", "48.39"),
+                pax8_billed(bp, "17.60", "354.84"),
+                pax8_billed(mdb, "2.40", "48.39"),
             ],
             ingram_orders: vec![
-                ingram("1", "7YD4KL", "1049.00"),
-                ingram("2", "5TF9KV", "219.00"),
+                ingram_line("1", "7YD4KL", "1049.00"),
+                ingram_line("2", "5TF9KV", "219.00"),
             ],
-            additions: vec![
-                addition("101", "M365-BP", "25", "22.00", "2026-12-07", None),
-                addition("102", "MDB", "25", "3.00", "2026-12-07", None),
-                // A metered line is billed in arrears: its addition starts on the anchor.
-                addition("103", "DATTO-CLOUD", "1", "50.00", "2027-01-01", None),
-                addition("104", "MS-DEVICE", "28", "40.00", "2026-12-07", None),
-                // The welcome offer's three dated steps (RT-Q-1001 line 4 `discounts`).
-                addition(
-                    "105",
-                    "MS-DEVICE",
-                    "1",
-                    "-90.32",
-                    "2026-12-07",
-                    Some("2027-01-01"),
-                ),
-                addition(
-                    "106",
-                    "MS-DEVICE",
-                    "1",
-                    "-112.00",
-                    "2027-01-01",
-                    Some("2027-03-01"),
-                ),
-                addition(
-                    "107",
-                    "MS-DEVICE",
-                    "1",
-                    "-21.68",
-                    "2027-03-01",
-                    Some("2027-04-01"),
-                ),
-            ],
-            // SCHED-Q-1001's charges billed on 2026-12-07.
-            psa_invoice: vec![
-                billed("M365-BP", "25", None, "443.55", stub),
-                billed("MDB", "25", None, "60.48", stub),
-                billed("MS-DEVICE", "28", None, "903.23", stub),
-                billed("MS-DEVICE", "28", None, "-90.32", stub),
-                billed("ONBOARDING", "1", None, "1000.00", None),
-                billed("DELL-LAT5550", "4", Some("1237.80"), "4951.20", None),
-                billed("DELL-WD22TB4", "4", Some("273.75"), "1095.00", None),
-            ],
+            additions: q1001_additions(),
+            psa_invoice: q1001_billed(),
         }
     }
 
@@ -313,6 +305,22 @@ impl Q1001 {
             &invoices(&self.psa_invoice),
         );
     }
+}
+
+/// A quote for Bayview Family Dental (anniversary 07-01) written into `dir`: each line P1Y
+/// billed monthly from the anniversary 2027-07-01, so no stub.
+fn anniversary_quote(dir: &Path, id: &str, lines: &[(&str, u32)]) -> PathBuf {
+    let mut text = format!(
+        "quote: {id}\ndate: 2027-06-01\ncurrency: USD\ncustomer:\n  id: CUST-0042\n  name: Bayview Family Dental\n  segment: commercial\n  anniversary: 07-01\nlines:\n"
+    );
+    for (product, qty) in lines {
+        text.push_str(&format!(
+            "  - product: {product}\n    quantity: {qty}\n    term: P1Y\n    billing: monthly\n    start: 2027-07-01\n"
+        ));
+    }
+    let q = dir.join(format!("{id}.yaml"));
+    std::fs::write(&q, text).unwrap();
+    q
 }
 
 fn findings(report: &Value) -> &Vec<Value> {
@@ -371,16 +379,29 @@ fn q1001_matches_clean_when_every_vendor_followed_the_documents() {
     drop(book.dir);
 }
 
-#[test]
-fn an_addition_missing_in_the_psa_never_bills_its_commitment() {
-    let book = Book::new(
-        "missing-addition",
-        &[&example("q1001-dental-practice.yaml")],
-    );
+/// Q-1001 accepted, the clean rows changed by `seed`, matched for December 2026.
+fn q1001_seeded(name: &str, seed: impl FnOnce(&mut Q1001)) -> (Exit, Value) {
+    let book = Book::new(name, &[&example("q1001-dental-practice.yaml")]);
     let mut rows = Q1001::clean();
-    rows.additions.retain(|a| a.part_number != "M365-BP");
+    seed(&mut rows);
     rows.store(&book);
     let (exit, report, _) = book.matched("Q-1001", "2026-12");
+    (exit, report)
+}
+
+/// The addition of `item` among the rows (the first, the regular one).
+fn addition_of<'r>(rows: &'r mut Q1001, item: &str) -> &'r mut Subscription {
+    rows.additions
+        .iter_mut()
+        .find(|a| a.part_number == item)
+        .unwrap()
+}
+
+#[test]
+fn an_addition_missing_in_the_psa_never_bills_its_commitment() {
+    let (exit, report) = q1001_seeded("missing-addition", |rows| {
+        rows.additions.retain(|a| a.part_number != "M365-BP");
+    });
     assert_eq!(exit, Exit::Failure);
     let f = only(&report, "missing_line", "psa", 1);
     // Q-1001 line 1, 25 × M365-BP P1Y monthly at 22.00 (550.00 a month) from 2026-12-07,
@@ -395,19 +416,137 @@ fn an_addition_missing_in_the_psa_never_bills_its_commitment() {
 }
 
 #[test]
+fn an_addition_for_fewer_seats_bills_the_commitment_at_that_quantity() {
+    let (exit, report) = q1001_seeded("psa-quantity", |rows| {
+        addition_of(rows, "M365-BP").quantity = dec("20");
+    });
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "quantity", "psa", 1);
+    // At 25 the commitment bills 10,343.55 (above). At 20: the stub 440.00 × 25/31 =
+    // 354.838… → 354.84, then 18 months × 440.00 = 7,920.00: 8,274.84. Never billed:
+    // 10,343.55 − 8,274.84 = 2,068.71.
+    assert_eq!(f["money_at_risk"], "2068.71");
+    assert_eq!(f["direction"], "under_billed");
+}
+
+#[test]
+fn an_addition_at_a_lower_unit_price_bills_less_over_the_commitment() {
+    let (exit, report) = q1001_seeded("psa-price", |rows| {
+        addition_of(rows, "MDB").unit_price = Some(dec("2.50"));
+    });
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "unit_price", "psa", 2);
+    // Q-1001 line 2, 25 × MDB at 3.00 (75.00 a month), calendar-month year to 2027-12-01:
+    // the stub 75.00 × 25/31 = 60.48, then January–November 11 × 75.00 = 825.00: 885.48. At
+    // 2.50 (62.50 a month): 62.50 × 25/31 = 50.40, 11 × 62.50 = 687.50: 737.90. Never billed:
+    // 885.48 − 737.90 = 147.58.
+    assert_eq!(f["money_at_risk"], "147.58");
+    assert_eq!(f["expected"], "3.00 a month");
+    assert_eq!(f["found"], "2.50 a month");
+    assert_eq!(f["direction"], "under_billed");
+}
+
+#[test]
+fn an_addition_effective_five_days_late_bills_a_shorter_stub() {
+    let (exit, report) = q1001_seeded("psa-late", |rows| {
+        addition_of(rows, "M365-BP").start = Some(d("2026-12-12"));
+    });
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "start_date", "psa", 1);
+    // The stub from 2026-12-07 bills 443.55, from 2026-12-12 20/31 × 550.00 = 354.84: the
+    // PSA never bills 443.55 − 354.84 = 88.71.
+    assert_eq!(f["money_at_risk"], "88.71");
+    assert_eq!(f["direction"], "under_billed");
+}
+
+#[test]
+fn an_addition_cancelled_before_the_commitment_ends_loses_the_rest() {
+    let (exit, report) = q1001_seeded("psa-cancelled", |rows| {
+        // Cancelled on 2027-06-30, its last day: it ends 2027-07-01.
+        addition_of(rows, "M365-BP").end = Some(d("2027-07-01"));
+    });
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "coterm_date", "psa", 1);
+    // The commitment runs to 2028-07-01: the full year from 2027-07-01, 12 × 550.00 =
+    // 6,600.00, is never billed.
+    assert_eq!(f["money_at_risk"], "6600.00");
+    assert_eq!(f["expected"], "ends 2028-07-01");
+    assert_eq!(f["direction"], "under_billed");
+}
+
+#[test]
+fn a_discount_step_missing_in_the_psa_overcharges_the_customer() {
+    let (exit, report) = q1001_seeded("psa-discount", |rows| {
+        rows.additions
+            .retain(|a| a.unit_price != Some(dec("-112.00")));
+    });
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "missing_line", "psa", 4);
+    // The welcome offer takes 10% off MS-DEVICE's first three months: 112.00 off January and
+    // off February (the step [2027-01-01, 2027-03-01)). Without it the customer pays 2 ×
+    // 112.00 = 224.00 more than sold.
+    assert_eq!(f["money_at_risk"], "224.00");
+    assert_eq!(f["direction"], "over_billed");
+}
+
+#[test]
+fn a_distributor_charging_above_the_rules_cost_leaks_margin() {
+    let (exit, report) = q1001_seeded("cost", |rows| {
+        rows.pax8_invoice[0].unit_price = Some(dec("18.50"));
+        rows.pax8_invoice[0].amount = dec("372.98");
+    });
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "unit_price", "distributor_invoice", 1);
+    // PO-Q-1001-pax8 line 1 commits 8,274.84 at the rules' 17.60 a unit a month (the stub
+    // 25 × 17.60 × 25/31 = 354.84, then 18 × 440.00). At 18.50 the same commitment costs
+    // 18.50/17.60 of it: the leak is 8,274.84 × 0.90 / 17.60 = 423.145… → 423.15.
+    assert_eq!(f["money_at_risk"], "423.15");
+    assert_eq!(f["kind"], "cost");
+}
+
+#[test]
+fn another_quotes_rows_are_set_aside_not_reported() {
+    let (exit, report) = q1001_seeded("theirs", |rows| {
+        let mut other = rows.pax8_subs[0].clone();
+        other.id = "sub-other".into();
+        other.reference = Some("PO-Q-2000-pax8".into());
+        other.quantity = dec("3");
+        rows.pax8_subs.push(other);
+        let mut extra = rows.additions[0].clone();
+        extra.id = "999".into();
+        extra.part_number = "SOMETHING-ELSE".into();
+        rows.additions.push(extra);
+    });
+    assert_eq!(exit, Exit::Success, "{report:#}");
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("1 pulled subscription from pax8 set aside")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("1 pulled addition from connectwise set aside")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn an_addition_missing_for_a_full_year_is_twelve_months_of_revenue() {
     // DOMAIN.md's figure: 25 × 22.00 a month for the 12 months of a P1Y, starting on the
     // anniversary (no stub) and missing in the PSA: 25 × 22.00 × 12 = 6,600.00.
     let dir = Scratch::dir("match-pulled-year-quote");
-    let q = dir.join("q7025.yaml");
-    std::fs::write(
-        &q,
-        "quote: Q-7025\ndate: 2027-06-01\ncurrency: USD\ncustomer:\n  id: CUST-0042\n  name: Bayview Family Dental\n  segment: commercial\n  anniversary: 07-01\nlines:\n  - product: M365-BP\n    quantity: 25\n    term: P1Y\n    billing: monthly\n    start: 2027-07-01\n  - product: MDB\n    quantity: 25\n    term: P1Y\n    billing: monthly\n    start: 2027-07-01\n",
-    )
-    .unwrap();
+    let q = anniversary_quote(&dir, "Q-7025", &[("M365-BP", 25), ("MDB", 25)]);
     let book = Book::new("year", &[&q]);
     let adds = Pulled {
-        subscriptions: vec![addition("201", "MDB", "25", "3.00", "2027-07-01", None)],
+        subscriptions: vec![addition("201", "MDB", "25 3.00 2027-07-01")],
         ..Pulled::default()
     };
     book.store(
@@ -430,12 +569,7 @@ fn forty_five_seats_invoiced_where_fifty_were_sold() {
     // The PSA invoices July for 45 (45 × 22.00 = 990.00). Carried over the commitment, the
     // quote bills 13,200.00 at 50 and 11,880.00 at 45: 5 × 22.00 × 12 = 1,320.00 never billed.
     let dir = Scratch::dir("match-pulled-45-quote");
-    let q = dir.join("q7050.yaml");
-    std::fs::write(
-        &q,
-        "quote: Q-7050\ndate: 2027-06-01\ncurrency: USD\ncustomer:\n  id: CUST-0042\n  name: Bayview Family Dental\n  segment: commercial\n  anniversary: 07-01\nlines:\n  - product: M365-BP\n    quantity: 50\n    term: P1Y\n    billing: monthly\n    start: 2027-07-01\n",
-    )
-    .unwrap();
+    let q = anniversary_quote(&dir, "Q-7050", &[("M365-BP", 50)]);
     let book = Book::new("45-of-50", &[&q]);
     let mut line = billed(
         "M365-BP",
@@ -461,11 +595,9 @@ fn forty_five_seats_invoiced_where_fifty_were_sold() {
 
 #[test]
 fn service_provisioned_five_days_late_changes_the_stub() {
-    let book = Book::new("late", &[&example("q1001-dental-practice.yaml")]);
-    let mut rows = Q1001::clean();
-    rows.pax8_subs[0].start = Some(d("2026-12-12"));
-    rows.store(&book);
-    let (exit, report, _) = book.matched("Q-1001", "2026-12");
+    let (exit, report) = q1001_seeded("late", |rows| {
+        rows.pax8_subs[0].start = Some(d("2026-12-12"));
+    });
     assert_eq!(exit, Exit::Failure);
     let f = only(&report, "start_date", "purchase_order", 1);
     // Sold from 2026-12-07, the stub to 2027-01-01 is 25/31 of 550.00 = 443.548… → 443.55;
@@ -487,25 +619,18 @@ fn p1y_annual_bought_where_p3y_upfront_was_sold() {
     // months. DOMAIN.md, commitment class: a shorter commitment is flagged with its amount
     // unknown until renewal (what the distributor charges for the remaining 24 months).
     let book = Book::new("p3y", &[&example("q1002-nonprofit.yaml")]);
-    let mut e3 = pax8_sub(
+    let e3 = pax8_sub(
         "sub-e3",
         "c4a81f07-52d9-4e3b-8a6f-1b9e0d7c5a44",
-        "18",
-        "P1Y",
-        "annual",
+        "18 P1Y annual 2026-10-12 2027-04-01",
+        None,
     );
-    e3.start = Some(d("2026-10-12"));
-    e3.end = Some(d("2027-04-01"));
-    let mut exo = pax8_sub(
+    let exo = pax8_sub(
         "sub-exo",
         "1e7d3a95-6b2c-4f80-9c4e-2a8f6d0b7c55",
-        "6",
-        "P1Y",
-        "annual",
+        "6 P1Y annual 2026-10-12 2027-04-01",
+        Some("36.57"),
     );
-    exo.start = Some(d("2026-10-12"));
-    exo.end = Some(d("2027-04-01"));
-    exo.unit_cost = Some(dec("36.57"));
     let subs = Pulled {
         subscriptions: vec![e3, exo],
         ..Pulled::default()

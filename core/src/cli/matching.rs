@@ -318,54 +318,8 @@ pub fn run_pulled(args: &PulledArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
         other => db::error(other),
     })?;
     let sold = recorded_sold(&record, &rev)?;
-    let customer = sold.file.quote.customer.id.clone();
-    let rows = record
-        .pulled(&customer, args.month.as_deref())
-        .map_err(db::error)?;
-    let month_words = args
-        .month
-        .as_deref()
-        .map(|m| format!(" for {m}"))
-        .unwrap_or_default();
-    if rows.is_empty()
-        && record
-            .pulls_done(&customer, args.month.as_deref())
-            .map_err(db::error)?
-            .is_empty()
-    {
-        return Err(CliError::Run(format!(
-            "nothing pulled for {customer}{month_words}: run `tenor pull{}` first",
-            args.month
-                .as_deref()
-                .map(|m| format!(" --month {m}"))
-                .unwrap_or_default()
-        )));
-    }
-    let inputs = pulled_inputs(rows)?;
-    let refs = record
-        .pushed_refs(&args.quote, rev.revision)
-        .map_err(db::error)?;
-    let changes = record
-        .changes(&args.quote, rev.revision)
-        .map_err(db::error)?;
     let matcher = Matcher::new(&sold.cat);
-    let accepted = crate::matching::Accepted {
-        quote: &sold.file.quote,
-        purchase_orders: &sold.accepted.purchase_orders,
-        template: Some(&sold.accepted.template),
-        refs: &refs,
-    };
-    let done = record
-        .pulls_done(&customer, args.month.as_deref())
-        .map_err(db::error)?;
-    let sides = crate::matching::sides(&matcher, &accepted, &inputs, &done);
-    if sides.is_empty() {
-        return Err(CliError::Run(format!(
-            "nothing pulled for {customer}{month_words} is {}'s: {}",
-            args.quote,
-            sides.notes.join("; ")
-        )));
-    }
+    let sides = pulled_sides(&record, &rev, &sold, &matcher, args.month.as_deref())?;
     let mut report = matcher.run_pulled(
         &sold.file.quote,
         &sold.priced,
@@ -373,6 +327,9 @@ pub fn run_pulled(args: &PulledArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
         Some(&sold.accepted.template),
         &sides,
     );
+    let changes = record
+        .changes(&args.quote, rev.revision)
+        .map_err(db::error)?;
     if !changes.is_empty() {
         let ids: Vec<&str> = changes.iter().map(|c| c.change_order.as_str()).collect();
         report.notes.push(format!(
@@ -384,6 +341,46 @@ pub fn run_pulled(args: &PulledArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
         ));
     }
     write_report(&report, args.json, ctx)
+}
+
+/// What `tenor pull` stored for the quote's customer, sorted into the quote's sides; nothing
+/// pulled (or nothing of this quote's) is an error naming `tenor pull`.
+fn pulled_sides(
+    record: &crate::record::Record,
+    rev: &crate::record::RevisionInfo,
+    sold: &Sold,
+    matcher: &Matcher<'_>,
+    month: Option<&str>,
+) -> Result<crate::matching::PulledSides, CliError> {
+    let customer = &sold.file.quote.customer.id;
+    let rows = record.pulled(customer, month).map_err(db::error)?;
+    let done = record.pulls_done(customer, month).map_err(db::error)?;
+    let month_words = month.map(|m| format!(" for {m}")).unwrap_or_default();
+    if rows.is_empty() && done.is_empty() {
+        return Err(CliError::Run(format!(
+            "nothing pulled for {customer}{month_words}: run `tenor pull{}` first",
+            month.map(|m| format!(" --month {m}")).unwrap_or_default()
+        )));
+    }
+    let inputs = pulled_inputs(rows)?;
+    let refs = record
+        .pushed_refs(&rev.quote, rev.revision)
+        .map_err(db::error)?;
+    let accepted = crate::matching::Accepted {
+        quote: &sold.file.quote,
+        purchase_orders: &sold.accepted.purchase_orders,
+        template: Some(&sold.accepted.template),
+        refs: &refs,
+    };
+    let sides = crate::matching::sides(matcher, &accepted, &inputs, &done);
+    if sides.is_empty() {
+        return Err(CliError::Run(format!(
+            "nothing pulled for {customer}{month_words} is {}'s: {}",
+            rev.quote,
+            sides.notes.join("; ")
+        )));
+    }
+    Ok(sides)
 }
 
 /// A revision rebuilt from the quote and rule files it was accepted with; a rebuild whose

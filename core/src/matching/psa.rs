@@ -7,7 +7,7 @@
 //! unit price with a cancelled date), matched against the template's discount steps.
 
 use super::pairing::{Paired, pair_stage, part_key};
-use super::risk::{contract_value, dec, md, months_between};
+use super::risk::{contract_value, dec, md, months_between, quantity_effect};
 use super::words::unit_text;
 use super::{At, Check, Checked, Class, Direction, Money, Risk, Run, Side, Sold};
 use crate::engine::pricing::ChargeKind;
@@ -310,14 +310,7 @@ impl Run<'_> {
         }) {
             Some(((d, how), cv)) => {
                 valued_at = cv.checked_sub(d);
-                let (dir, effect) = if d >= Decimal::ZERO {
-                    (Direction::UnderBilled, "is never billed")
-                } else {
-                    (
-                        Direction::OverBilled,
-                        "is charged for nothing (a refund is owed)",
-                    )
-                };
+                let (dir, effect) = quantity_effect(d);
                 (
                     Money::Known(d, Some(dir)),
                     format!(

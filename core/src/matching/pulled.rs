@@ -20,7 +20,6 @@
 
 use super::Matcher;
 use super::pairing::part_key;
-use crate::engine::catalogue::Catalogue;
 use crate::engine::quote::Quote;
 use std::collections::{BTreeMap, BTreeSet};
 use tenor_plugin_sdk::docs::{PurchaseOrder, RecurringTemplate};
@@ -110,111 +109,150 @@ pub fn sides(
     rows: &[PulledInput],
     done: &[(String, String)],
 ) -> PulledSides {
-    let cat: &Catalogue = m.catalogue();
-    let distributors: BTreeSet<&str> = cat
-        .items
-        .iter()
-        .flat_map(|it| it.parts.iter().map(|p| p.distributor.as_str()))
-        .collect();
-    let rows = latest_months(rows);
-    let ours = Ours::new(m, acc);
-    let mut out = PulledSides::default();
-    let mut aside = BTreeMap::<(&str, &str), usize>::new();
-    let mut bought: BTreeMap<&str, (Vec<OrderLine>, Vec<OrderLine>)> = BTreeMap::new();
-    for r in &rows {
+    let mut sorter = Sorter {
+        distributors: m
+            .catalogue()
+            .items
+            .iter()
+            .flat_map(|it| it.parts.iter().map(|p| p.distributor.as_str()))
+            .collect(),
+        ours: Ours::new(m, acc),
+        customer: &acc.quote.customer.id,
+        out: PulledSides::default(),
+        aside: BTreeMap::new(),
+        bought: BTreeMap::new(),
+    };
+    for r in latest_months(rows) {
+        sorter.take(r);
+    }
+    sorter.finish(done)
+}
+
+/// Rows being sorted into sides.
+struct Sorter<'a> {
+    /// The plugins the rules buy through.
+    distributors: BTreeSet<&'a str>,
+    ours: Ours,
+    /// The quote's customer.
+    customer: &'a str,
+    out: PulledSides,
+    /// Rows set aside, counted by plugin and what they are.
+    aside: BTreeMap<(&'a str, &'static str), usize>,
+    /// Per distributor: its subscriptions as order lines, and its order lines.
+    bought: BTreeMap<&'a str, (Vec<OrderLine>, Vec<OrderLine>)>,
+}
+
+impl<'a> Sorter<'a> {
+    /// Files one row on its side, or sets it aside.
+    fn take(&mut self, r: &'a PulledInput) {
         let plugin = r.plugin.as_str();
-        let is_distributor = distributors.contains(plugin);
+        let buys = self.distributors.contains(plugin);
         match &r.item {
-            PulledItem::Subscription(s) if s.agreement.is_some() || !is_distributor => {
-                match ours.addition(plugin, s) {
-                    Owner::Theirs | Owner::Unknown => {
-                        *aside.entry((plugin, "addition")).or_default() += 1;
-                    }
-                    Owner::Ours => {
-                        if let Some(line) = ours.addition_line(plugin, s) {
-                            out.addition_lines.insert(addition_key(s), line);
-                        }
-                        out.additions.get_or_insert_with(Vec::new).push(s.clone());
-                    }
-                }
+            PulledItem::Subscription(s) if s.agreement.is_some() || !buys => {
+                self.take_addition(plugin, s);
+            }
+            PulledItem::Subscription(s) if is_cancelled(&s.status) => {
+                self.set_aside(plugin, "cancelled subscription");
             }
             PulledItem::Subscription(s) => {
-                if is_cancelled(&s.status) {
-                    *aside.entry((plugin, "cancelled subscription")).or_default() += 1;
-                    continue;
-                }
                 let owner =
-                    ours.bought(plugin, Some(&s.id), s.reference.as_deref(), &s.part_number);
+                    self.ours
+                        .bought(plugin, Some(&s.id), s.reference.as_deref(), &s.part_number);
                 if owner == Owner::Ours {
-                    bought
-                        .entry(plugin)
-                        .or_default()
-                        .0
-                        .push(subscription_line(acc, s));
+                    let line = subscription_line(self.customer, s);
+                    self.bought.entry(plugin).or_default().0.push(line);
                 } else {
-                    *aside.entry((plugin, "subscription")).or_default() += 1;
+                    self.set_aside(plugin, "subscription");
                 }
             }
-            PulledItem::Order(o) if is_distributor => {
-                let owner = ours.bought(
+            PulledItem::Order(o) if buys => {
+                let owner = self.ours.bought(
                     plugin,
                     Some(&o.document),
                     o.reference.as_deref(),
                     &o.part_number,
                 );
                 if owner == Owner::Ours {
-                    bought.entry(plugin).or_default().1.push(o.clone());
+                    self.bought.entry(plugin).or_default().1.push(o.clone());
                 } else {
-                    *aside.entry((plugin, "order line")).or_default() += 1;
+                    self.set_aside(plugin, "order line");
                 }
             }
-            PulledItem::Order(_) => {
-                *aside.entry((plugin, "order line of a PSA")).or_default() += 1;
-            }
-            PulledItem::Invoice(i) => {
-                let owner = if is_distributor {
-                    ours.bought(plugin, None, i.reference.as_deref(), &i.part_number)
-                } else {
-                    ours.billed(i.reference.as_deref(), &i.part_number)
-                };
-                match (owner, is_distributor) {
-                    (Owner::Ours, true) => out
-                        .cost_invoices
-                        .get_or_insert_with(Vec::new)
-                        .push((plugin.to_string(), i.clone())),
-                    (Owner::Ours, false) => {
-                        out.invoices.get_or_insert_with(Vec::new).push(i.clone());
-                    }
-                    _ => *aside.entry((plugin, "invoice line")).or_default() += 1,
-                }
-            }
+            PulledItem::Order(_) => self.set_aside(plugin, "order line of a PSA"),
+            PulledItem::Invoice(i) => self.take_invoice(plugin, buys, i),
             PulledItem::Serial => {}
         }
     }
-    for (plugin, what) in done {
-        let buys = distributors.contains(plugin.as_str());
-        match what.as_str() {
-            "orders" | "subscriptions" if buys => {
-                bought.entry(plugin.as_str()).or_default();
-            }
-            "subscriptions" => {
-                out.additions.get_or_insert_with(Vec::new);
-            }
-            _ => {}
+
+    fn set_aside(&mut self, plugin: &'a str, what: &'static str) {
+        *self.aside.entry((plugin, what)).or_default() += 1;
+    }
+
+    /// A PSA addition: the quote's, or set aside.
+    fn take_addition(&mut self, plugin: &'a str, s: &Subscription) {
+        if self.ours.addition(plugin, s) != Owner::Ours {
+            self.set_aside(plugin, "addition");
+            return;
+        }
+        if let Some(line) = self.ours.addition_line(plugin, s) {
+            self.out.addition_lines.insert(addition_key(s), line);
+        }
+        self.out
+            .additions
+            .get_or_insert_with(Vec::new)
+            .push(s.clone());
+    }
+
+    /// An invoice line: a distributor's at cost, the PSA's as billed to the customer.
+    fn take_invoice(&mut self, plugin: &'a str, buys: bool, i: &InvoiceLine) {
+        let owner = if buys {
+            self.ours
+                .bought(plugin, None, i.reference.as_deref(), &i.part_number)
+        } else {
+            self.ours.billed(i.reference.as_deref(), &i.part_number)
+        };
+        match (owner, buys) {
+            (Owner::Ours, true) => self
+                .out
+                .cost_invoices
+                .get_or_insert_with(Vec::new)
+                .push((plugin.to_string(), i.clone())),
+            (Owner::Ours, false) => self
+                .out
+                .invoices
+                .get_or_insert_with(Vec::new)
+                .push(i.clone()),
+            _ => self.set_aside(plugin, "invoice line"),
         }
     }
-    for (plugin, (subs, orders)) in bought {
-        let lines = if subs.is_empty() { orders } else { subs };
-        out.bought_from.insert(plugin.to_string());
-        out.orders.get_or_insert_with(Vec::new).extend(lines);
+
+    /// The sides, with the pulls that read nothing and the notes on what was set aside.
+    fn finish(mut self, done: &'a [(String, String)]) -> PulledSides {
+        for (plugin, what) in done {
+            match what.as_str() {
+                "orders" | "subscriptions" if self.distributors.contains(plugin.as_str()) => {
+                    self.bought.entry(plugin.as_str()).or_default();
+                }
+                "subscriptions" => {
+                    self.out.additions.get_or_insert_with(Vec::new);
+                }
+                _ => {}
+            }
+        }
+        let mut out = self.out;
+        for (plugin, (subs, orders)) in self.bought {
+            let lines = if subs.is_empty() { orders } else { subs };
+            out.bought_from.insert(plugin.to_string());
+            out.orders.get_or_insert_with(Vec::new).extend(lines);
+        }
+        for ((plugin, what), n) in self.aside {
+            out.notes.push(format!(
+                "{n} pulled {what}{} from {plugin} set aside: not this quote's (another quote's, bought outside Tenor, or no longer held)",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        out
     }
-    for ((plugin, what), n) in aside {
-        out.notes.push(format!(
-            "{n} pulled {what}{} from {plugin} set aside: not this quote's (another quote's, bought outside Tenor, or no longer held)",
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    out
 }
 
 /// Of each plugin's subscriptions and order lines, the rows of the latest month it pulled
@@ -258,12 +296,12 @@ pub(super) fn addition_key(s: &Subscription) -> String {
 
 /// A subscription as an order line: what the distributor holds is what was bought. It was
 /// pulled for the quote's customer, so it names no other.
-fn subscription_line(acc: &Accepted<'_>, s: &Subscription) -> OrderLine {
+fn subscription_line(customer: &str, s: &Subscription) -> OrderLine {
     OrderLine {
         document: s.id.clone(),
         reference: s.reference.clone(),
         line_ref: None,
-        customer: Some(acc.quote.customer.id.clone()),
+        customer: Some(customer.to_string()),
         part_number: s.part_number.clone(),
         quantity: s.quantity,
         term: s.term.clone(),
