@@ -379,14 +379,30 @@ fn q1001_matches_clean_when_every_vendor_followed_the_documents() {
     drop(book.dir);
 }
 
-/// Q-1001 accepted, the clean rows changed by `seed`, matched for December 2026.
+/// Q-1001 accepted, the clean rows changed by `seed`, matched for December 2026; the table
+/// the same match prints is checked to give the same exit.
 fn q1001_seeded(name: &str, seed: impl FnOnce(&mut Q1001)) -> (Exit, Value) {
+    q1001_seeded_table(name, seed).0
+}
+
+/// [`q1001_seeded`] with the table.
+fn q1001_seeded_table(name: &str, seed: impl FnOnce(&mut Q1001)) -> ((Exit, Value), String) {
     let book = Book::new(name, &[&example("q1001-dental-practice.yaml")]);
     let mut rows = Q1001::clean();
     seed(&mut rows);
     rows.store(&book);
     let (exit, report, _) = book.matched("Q-1001", "2026-12");
-    (exit, report)
+    let table = tenor(&[
+        "--db",
+        arg(&book.db),
+        "match",
+        "Q-1001",
+        "--pulled",
+        "--month",
+        "2026-12",
+    ]);
+    assert_eq!(table.exit, exit, "{}", table.stderr);
+    ((exit, report), table.stdout)
 }
 
 /// The addition of `item` among the rows (the first, the regular one).
@@ -399,9 +415,15 @@ fn addition_of<'r>(rows: &'r mut Q1001, item: &str) -> &'r mut Subscription {
 
 #[test]
 fn an_addition_missing_in_the_psa_never_bills_its_commitment() {
-    let (exit, report) = q1001_seeded("missing-addition", |rows| {
+    let ((exit, report), table) = q1001_seeded_table("missing-addition", |rows| {
         rows.additions.retain(|a| a.part_number != "M365-BP");
     });
+    assert!(table.contains("PSA agreement"), "{table}");
+    assert!(
+        table.contains("PSA: 4 recurring-template lines against 6 agreement additions"),
+        "{table}"
+    );
+    assert!(table.contains("10,343.55"), "{table}");
     assert_eq!(exit, Exit::Failure);
     let f = only(&report, "missing_line", "psa", 1);
     // Q-1001 line 1, 25 × M365-BP P1Y monthly at 22.00 (550.00 a month) from 2026-12-07,

@@ -3,7 +3,7 @@
 //! billed), the distributors' invoices (what the MSP was charged, at cost) and the PSA's
 //! agreement additions (what the PSA will bill). Pure: the command line reads the record.
 //!
-//! Which rows are this quote's (`core/MATCH.md`, "Matching what was pulled"):
+//! Which rows are this quote's (README, "Matching what was pulled"):
 //! - every row was pulled for the quote's customer (the record files pulls by customer);
 //! - a plugin is a distributor when the rules buy through it (`bought via NAME`); any other
 //!   plugin is the PSA. A subscription that names an agreement is the PSA's whoever sent it;
