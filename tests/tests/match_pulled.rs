@@ -719,3 +719,33 @@ fn it_cannot_run_without_a_record_an_accepted_quote_or_a_pull() {
     assert_eq!(r.exit, Exit::Error, "{}", r.stderr);
     assert!(r.stderr.contains("is not YYYY-MM"), "{}", r.stderr);
 }
+
+#[test]
+fn a_distributor_that_holds_nothing_has_every_line_missing() {
+    // Pax8 answered the pull with no subscription: the pull stored no row, yet it was made.
+    let (exit, report) = q1001_seeded("nothing-held", |rows| rows.pax8_subs.clear());
+    assert_eq!(exit, Exit::Failure);
+    let f = findings(&report);
+    assert_eq!(f.len(), 2, "{report:#}");
+    // Nothing provisioned for what the customer is billed over each commitment: M365-BP
+    // 10,343.55 (see the missing addition above) and MDB 885.48 (the stub 60.48 and 11 ×
+    // 75.00), owed back unless they are bought.
+    let got: Vec<(&str, &str, &str)> = f
+        .iter()
+        .map(|x| {
+            (
+                x["class"].as_str().unwrap(),
+                x["product"].as_str().unwrap(),
+                x["money_at_risk"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("missing_line", "M365-BP", "10343.55"),
+            ("missing_line", "MDB", "885.48")
+        ]
+    );
+    assert!(f.iter().all(|x| x["direction"] == "over_billed"));
+}

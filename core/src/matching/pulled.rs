@@ -493,3 +493,53 @@ pub(super) fn cost_line(i: &InvoiceLine) -> OrderLine {
         unit_cost: i.unit_price,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(plugin: &str, month: Option<&str>, id: &str) -> PulledInput {
+        PulledInput {
+            plugin: plugin.into(),
+            month: month.map(str::to_string),
+            item: PulledItem::Subscription(Subscription {
+                id: id.into(),
+                ..Subscription::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn only_the_latest_month_of_each_plugins_subscriptions_counts() {
+        let invoice = PulledInput {
+            plugin: "pax8".into(),
+            month: Some("2026-11".into()),
+            item: PulledItem::Invoice(InvoiceLine::default()),
+        };
+        let rows = vec![
+            sub("pax8", Some("2026-11"), "old"),
+            sub("pax8", Some("2026-12"), "new"),
+            sub("pax8", None, "monthless"),
+            sub("tdsynnex", None, "only"),
+            invoice,
+        ];
+        let kept: Vec<String> = latest_months(&rows)
+            .into_iter()
+            .map(|r| match &r.item {
+                PulledItem::Subscription(s) => s.id.clone(),
+                _ => "invoice".into(),
+            })
+            .collect();
+        assert_eq!(kept, ["new", "only", "invoice"]);
+    }
+
+    #[test]
+    fn a_cancelled_subscription_is_not_held() {
+        for s in ["Cancelled", " canceled", "DELETED", "Expired"] {
+            assert!(is_cancelled(s), "{s}");
+        }
+        for s in ["Active", "PendingManual", ""] {
+            assert!(!is_cancelled(s), "{s}");
+        }
+    }
+}
