@@ -405,6 +405,14 @@ fn q1001_seeded_table(name: &str, seed: impl FnOnce(&mut Q1001)) -> ((Exit, Valu
     ((exit, report), table.stdout)
 }
 
+/// The one finding of Q-1001's clean rows changed by `seed`, of `(class, side, line)`; the
+/// match exits 1.
+fn seeded_finding(name: &str, at: (&str, &str, u64), seed: impl FnOnce(&mut Q1001)) -> Value {
+    let (exit, report) = q1001_seeded(name, seed);
+    assert_eq!(exit, Exit::Failure);
+    only(&report, at.0, at.1, at.2).clone()
+}
+
 /// The addition of `item` among the rows (the first, the regular one).
 fn addition_of<'r>(rows: &'r mut Q1001, item: &str) -> &'r mut Subscription {
     rows.additions
@@ -439,11 +447,9 @@ fn an_addition_missing_in_the_psa_never_bills_its_commitment() {
 
 #[test]
 fn an_addition_for_fewer_seats_bills_the_commitment_at_that_quantity() {
-    let (exit, report) = q1001_seeded("psa-quantity", |rows| {
+    let f = seeded_finding("psa-quantity", ("quantity", "psa", 1), |rows| {
         addition_of(rows, "M365-BP").quantity = dec("20");
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "quantity", "psa", 1);
     // At 25 the commitment bills 10,343.55 (above). At 20: the stub 440.00 × 25/31 =
     // 354.838… → 354.84, then 18 months × 440.00 = 7,920.00: 8,274.84. Never billed:
     // 10,343.55 − 8,274.84 = 2,068.71.
@@ -453,11 +459,9 @@ fn an_addition_for_fewer_seats_bills_the_commitment_at_that_quantity() {
 
 #[test]
 fn an_addition_at_a_lower_unit_price_bills_less_over_the_commitment() {
-    let (exit, report) = q1001_seeded("psa-price", |rows| {
+    let f = seeded_finding("psa-price", ("unit_price", "psa", 2), |rows| {
         addition_of(rows, "MDB").unit_price = Some(dec("2.50"));
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "unit_price", "psa", 2);
     // Q-1001 line 2, 25 × MDB at 3.00 (75.00 a month), calendar-month year to 2027-12-01:
     // the stub 75.00 × 25/31 = 60.48, then January–November 11 × 75.00 = 825.00: 885.48. At
     // 2.50 (62.50 a month): 62.50 × 25/31 = 50.40, 11 × 62.50 = 687.50: 737.90. Never billed:
@@ -470,11 +474,9 @@ fn an_addition_at_a_lower_unit_price_bills_less_over_the_commitment() {
 
 #[test]
 fn an_addition_effective_five_days_late_bills_a_shorter_stub() {
-    let (exit, report) = q1001_seeded("psa-late", |rows| {
+    let f = seeded_finding("psa-late", ("start_date", "psa", 1), |rows| {
         addition_of(rows, "M365-BP").start = Some(d("2026-12-12"));
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "start_date", "psa", 1);
     // The stub from 2026-12-07 bills 443.55, from 2026-12-12 20/31 × 550.00 = 354.84: the
     // PSA never bills 443.55 − 354.84 = 88.71.
     assert_eq!(f["money_at_risk"], "88.71");
@@ -483,12 +485,10 @@ fn an_addition_effective_five_days_late_bills_a_shorter_stub() {
 
 #[test]
 fn an_addition_cancelled_before_the_commitment_ends_loses_the_rest() {
-    let (exit, report) = q1001_seeded("psa-cancelled", |rows| {
+    let f = seeded_finding("psa-cancelled", ("coterm_date", "psa", 1), |rows| {
         // Cancelled on 2027-06-30, its last day: it ends 2027-07-01.
         addition_of(rows, "M365-BP").end = Some(d("2027-07-01"));
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "coterm_date", "psa", 1);
     // The commitment runs to 2028-07-01: the full year from 2027-07-01, 12 × 550.00 =
     // 6,600.00, is never billed.
     assert_eq!(f["money_at_risk"], "6600.00");
@@ -498,12 +498,10 @@ fn an_addition_cancelled_before_the_commitment_ends_loses_the_rest() {
 
 #[test]
 fn a_discount_step_missing_in_the_psa_overcharges_the_customer() {
-    let (exit, report) = q1001_seeded("psa-discount", |rows| {
+    let f = seeded_finding("psa-discount", ("missing_line", "psa", 4), |rows| {
         rows.additions
             .retain(|a| a.unit_price != Some(dec("-112.00")));
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "missing_line", "psa", 4);
     // The welcome offer takes 10% off MS-DEVICE's first three months: 112.00 off January and
     // off February (the step [2027-01-01, 2027-03-01)). Without it the customer pays 2 ×
     // 112.00 = 224.00 more than sold.
@@ -513,12 +511,10 @@ fn a_discount_step_missing_in_the_psa_overcharges_the_customer() {
 
 #[test]
 fn a_distributor_charging_above_the_rules_cost_leaks_margin() {
-    let (exit, report) = q1001_seeded("cost", |rows| {
+    let f = seeded_finding("cost", ("unit_price", "distributor_invoice", 1), |rows| {
         rows.pax8_invoice[0].unit_price = Some(dec("18.50"));
         rows.pax8_invoice[0].amount = dec("372.98");
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "unit_price", "distributor_invoice", 1);
     // PO-Q-1001-pax8 line 1 commits 8,274.84 at the rules' 17.60 a unit a month (the stub
     // 25 × 17.60 × 25/31 = 354.84, then 18 × 440.00). At 18.50 the same commitment costs
     // 18.50/17.60 of it: the leak is 8,274.84 × 0.90 / 17.60 = 423.145… → 423.15.
@@ -617,11 +613,9 @@ fn forty_five_seats_invoiced_where_fifty_were_sold() {
 
 #[test]
 fn service_provisioned_five_days_late_changes_the_stub() {
-    let (exit, report) = q1001_seeded("late", |rows| {
+    let f = seeded_finding("late", ("start_date", "purchase_order", 1), |rows| {
         rows.pax8_subs[0].start = Some(d("2026-12-12"));
     });
-    assert_eq!(exit, Exit::Failure);
-    let f = only(&report, "start_date", "purchase_order", 1);
     // Sold from 2026-12-07, the stub to 2027-01-01 is 25/31 of 550.00 = 443.548… → 443.55;
     // provisioned from 2026-12-12 it would be 20/31 of 550.00 = 354.838… → 354.84 (January to
     // June are whole months either way). The customer is billed 443.55 − 354.84 = 88.71 for
