@@ -283,9 +283,21 @@ pub enum Command {
     },
     /// Prove that what was sold, bought and billed agree, and price every disagreement
     Match {
-        /// The quote (what was sold)
+        /// With --pulled: the quote id, as accepted in the record
+        #[arg(requires = "pulled")]
+        id: Option<String>,
+        /// Match the accepted quote against what `tenor pull` stored (no files)
+        #[arg(long, requires = "id", conflicts_with_all = ["quote", "orders", "invoices", "as_plugin"])]
+        pulled: bool,
+        /// With --pulled: only the invoices of this month, YYYY-MM
+        #[arg(long, requires = "pulled")]
+        month: Option<String>,
+        /// The same as `--format json`
         #[arg(long)]
-        quote: PathBuf,
+        json: bool,
+        /// The quote (what was sold)
+        #[arg(long, required_unless_present = "pulled")]
+        quote: Option<PathBuf>,
         /// Purchase orders (Tenor's or a distributor's own, read through its plugin)
         #[arg(long = "order")]
         orders: Vec<PathBuf>,

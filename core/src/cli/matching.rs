@@ -1,15 +1,16 @@
 //! `tenor match`: the three-way match of the files named on the command line.
 
 use crate::cli::Ctx;
+use crate::cli::db;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
 use crate::documents::accept::Accepted;
 use crate::engine::catalogue::Catalogue;
 use crate::engine::pricing::{self, PriceOptions, PricedQuote};
 use crate::engine::quote::QuoteFile;
-use crate::matching::{Matcher, parse_invoices, parse_orders};
+use crate::matching::{MatchReport, Matcher, parse_invoices, parse_orders};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tenor_dsl::diagnostic::termcolor::NoColor;
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 
@@ -152,13 +153,18 @@ pub fn run_match(args: MatchArgs, ctx: &mut Ctx<'_>) -> CliResult {
         (!args.orders.is_empty()).then_some(orders.as_slice()),
         (!args.invoices.is_empty()).then_some(invoices.as_slice()),
     );
-    if args.json {
+    write_report(&report, args.json, ctx)
+}
+
+/// Writes a report as a table or `tenor.match/1` JSON: exit 0 when clean, 1 with findings.
+fn write_report(report: &MatchReport, json: bool, ctx: &mut Ctx<'_>) -> CliResult {
+    if json {
         let mut text = serde_json::to_string_pretty(&report.to_json())?;
         text.push('\n');
         ctx.out.write_all(text.as_bytes())?;
     } else {
         ctx.out
-            .write_all(crate::cli::render::matching::table(&report).as_bytes())?;
+            .write_all(crate::cli::render::matching::table(report).as_bytes())?;
     }
     Ok(if report.is_clean() {
         Exit::Success
@@ -185,11 +191,16 @@ fn sold(args: &MatchArgs, ctx: &mut Ctx<'_>) -> Result<Sold, CliError> {
         }
         Err(e) => return Err(e),
     };
-    let cat = rules.catalogue;
     let qname = args.quote.display().to_string();
     let qtext = std::fs::read_to_string(&args.quote)
         .map_err(|e| format!("cannot read the quote {qname}: {e}"))?;
     let file = QuoteFile::parse(&qname, &qtext).map_err(|e| e.to_string())?;
+    let fp = crate::documents::accept::fingerprint(&file.quote, &rules.texts);
+    price_and_accept(rules.catalogue, file, &fp)
+}
+
+/// Prices and accepts a parsed quote as `tenor accept` would (`fp`: its fingerprint).
+fn price_and_accept(cat: Catalogue, file: QuoteFile, fp: &str) -> Result<Sold, CliError> {
     let quote = &file.quote;
     let priced = pricing::price(&cat, quote, &PriceOptions::default()).map_err(|errors| {
         let lines: Vec<String> = errors
@@ -198,9 +209,8 @@ fn sold(args: &MatchArgs, ctx: &mut Ctx<'_>) -> Result<Sold, CliError> {
             .collect();
         format!("the quote cannot be priced:\n{}", lines.join("\n"))
     })?;
-    let fp = crate::documents::accept::fingerprint(quote, &rules.texts);
     let accepted =
-        crate::documents::accept::accept(&cat, quote, &priced, &fp).map_err(|errors| {
+        crate::documents::accept::accept(&cat, quote, &priced, fp).map_err(|errors| {
             let lines: Vec<String> = errors
                 .iter()
                 .map(|e| match e.line {
@@ -265,4 +275,174 @@ fn read_invoices(
         }
     }
     Ok(invoices)
+}
+
+// ---------------------------------------------------------------------------------------------
+// `tenor match QUOTE --pulled`
+// ---------------------------------------------------------------------------------------------
+
+/// The arguments of `tenor match QUOTE --pulled`.
+#[derive(Clone, Debug, Default)]
+pub struct PulledArgs {
+    /// The quote id, as accepted in the record.
+    pub quote: String,
+    /// Only the invoices of this month (`YYYY-MM`); subscriptions as last pulled.
+    pub month: Option<String>,
+    /// Write `tenor.match/1` JSON instead of the table.
+    pub json: bool,
+}
+
+/// `tenor match QUOTE --pulled`: the quote's latest revision, rebuilt from the rule files and
+/// quote it was accepted with, matched against what `tenor pull` stored for its customer.
+/// Exit 0 when clean, 1 with findings; `Err` (exit 2) when there is no record, the quote was
+/// not accepted or nothing was pulled.
+pub fn run_pulled(args: &PulledArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
+    if let Some(m) = &args.month
+        && chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_err()
+    {
+        return Err(CliError::Run(format!("--month `{m}` is not YYYY-MM")));
+    }
+    let path = db::path(db_flag, &[]);
+    if !path.exists() {
+        return Err(CliError::Run(format!(
+            "no record at {}: accept the quote (`tenor accept`), push it and run `tenor pull` first",
+            path.display()
+        )));
+    }
+    let record = db::open(db_flag, &[])?;
+    let rev = record.revision(&args.quote, None).map_err(|e| match e {
+        crate::record::RecordError::NoQuote(q) => CliError::Run(format!(
+            "quote `{q}` is not accepted in the record {}: accept it first (`tenor accept`)",
+            path.display()
+        )),
+        other => db::error(other),
+    })?;
+    let sold = recorded_sold(&record, &rev)?;
+    let matcher = Matcher::new(&sold.cat);
+    let sides = pulled_sides(&record, &rev, &sold, &matcher, args.month.as_deref())?;
+    let mut report = matcher.run_pulled(
+        &sold.file.quote,
+        &sold.priced,
+        &sold.accepted.purchase_orders,
+        Some(&sold.accepted.template),
+        &sides,
+    );
+    let changes = record
+        .changes(&args.quote, rev.revision)
+        .map_err(db::error)?;
+    if !changes.is_empty() {
+        let ids: Vec<&str> = changes.iter().map(|c| c.change_order.as_str()).collect();
+        report.notes.push(format!(
+            "revision {} has {} recorded change {} ({}): the match compares the revision as accepted, since the matcher prices quotes, not seat changes; the changed lines may show as quantity findings",
+            rev.revision,
+            ids.len(),
+            if ids.len() == 1 { "order" } else { "orders" },
+            ids.join(", ")
+        ));
+    }
+    write_report(&report, args.json, ctx)
+}
+
+/// What `tenor pull` stored for the quote's customer, sorted into the quote's sides; nothing
+/// pulled (or nothing of this quote's) is an error naming `tenor pull`.
+fn pulled_sides(
+    record: &crate::record::Record,
+    rev: &crate::record::RevisionInfo,
+    sold: &Sold,
+    matcher: &Matcher<'_>,
+    month: Option<&str>,
+) -> Result<crate::matching::PulledSides, CliError> {
+    let customer = &sold.file.quote.customer.id;
+    let rows = record.pulled(customer, month).map_err(db::error)?;
+    let done = record.pulls_done(customer, month).map_err(db::error)?;
+    let month_words = month.map(|m| format!(" for {m}")).unwrap_or_default();
+    if rows.is_empty() && done.is_empty() {
+        return Err(CliError::Run(format!(
+            "nothing pulled for {customer}{month_words}: run `tenor pull{}` first",
+            month.map(|m| format!(" --month {m}")).unwrap_or_default()
+        )));
+    }
+    let inputs = pulled_inputs(rows)?;
+    let refs = record
+        .pushed_refs(&rev.quote, rev.revision)
+        .map_err(db::error)?;
+    let accepted = crate::matching::Accepted {
+        quote: &sold.file.quote,
+        purchase_orders: &sold.accepted.purchase_orders,
+        template: Some(&sold.accepted.template),
+        refs: &refs,
+    };
+    let sides = crate::matching::sides(matcher, &accepted, &inputs, &done);
+    if sides.is_empty() {
+        return Err(CliError::Run(format!(
+            "nothing pulled for {customer}{month_words} is {}'s: {}",
+            rev.quote,
+            sides.notes.join("; ")
+        )));
+    }
+    Ok(sides)
+}
+
+/// A revision rebuilt from the quote and rule files it was accepted with; a rebuild whose
+/// fingerprint is not the recorded one is an error (the record is not sound).
+fn recorded_sold(
+    record: &crate::record::Record,
+    rev: &crate::record::RevisionInfo,
+) -> Result<Sold, CliError> {
+    let (_, quote_text) = record
+        .revision_texts(&rev.quote, rev.revision)
+        .map_err(db::error)?;
+    let texts = record
+        .rule_texts(&rev.quote, rev.revision)
+        .map_err(db::error)?;
+    let mut sources = tenor_dsl::SourceSet::new();
+    for (name, text) in &texts {
+        sources.add(name.clone(), text.clone());
+    }
+    let label = format!(
+        "the rules {} revision {} was accepted with",
+        rev.quote, rev.revision
+    );
+    let book = crate::review::rules::compile(sources, label).map_err(load::review_error)?;
+    let file = QuoteFile::parse(&rev.quote_file, &quote_text).map_err(|e| e.to_string())?;
+    let fp = crate::documents::accept::fingerprint(&file.quote, &texts);
+    if fp != rev.fingerprint {
+        return Err(CliError::Run(format!(
+            "{} revision {} does not rebuild from what the record holds (fingerprint {fp}, recorded {}): the match cannot trust it",
+            rev.quote, rev.revision, rev.fingerprint
+        )));
+    }
+    price_and_accept(book.catalogue, file, &fp)
+}
+
+/// The record's pulled rows, read; a row that does not read is an error naming it.
+fn pulled_inputs(
+    rows: Vec<crate::record::PulledRow>,
+) -> Result<Vec<crate::matching::PulledInput>, CliError> {
+    use crate::matching::PulledItem;
+    let mut out = Vec::with_capacity(rows.len());
+    for (n, r) in rows.into_iter().enumerate() {
+        let bad = |e: serde_json::Error| {
+            CliError::Run(format!(
+                "pulled row {} ({} {}) does not read: {e}",
+                n + 1,
+                r.plugin,
+                r.kind
+            ))
+        };
+        let item = match r.kind.as_str() {
+            "order" => PulledItem::Order(serde_json::from_value(r.body.clone()).map_err(bad)?),
+            "subscription" => {
+                PulledItem::Subscription(serde_json::from_value(r.body.clone()).map_err(bad)?)
+            }
+            "invoice" => PulledItem::Invoice(serde_json::from_value(r.body.clone()).map_err(bad)?),
+            _ => PulledItem::Serial,
+        };
+        out.push(crate::matching::PulledInput {
+            plugin: r.plugin,
+            month: r.month,
+            item,
+        });
+    }
+    Ok(out)
 }

@@ -236,22 +236,39 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
 fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Match {
+            id: Some(quote),
+            pulled: true,
+            month,
+            json,
+            format,
+            ..
+        } => {
+            let args = matching::PulledArgs {
+                quote,
+                month,
+                json: json || format == Format::Json,
+            };
+            matching::run_pulled(&args, db, ctx)
+        }
+        Command::Match {
             quote,
             orders,
             invoices,
             as_plugin,
             rules,
             plugins,
+            json,
             format,
+            ..
         } => {
             let args = matching::MatchArgs {
-                quote,
+                quote: quote.unwrap_or_default(),
                 orders,
                 invoices,
                 as_plugin,
                 rules,
                 plugins,
-                json: format == Format::Json,
+                json: json || format == Format::Json,
             };
             matching::run_match(args, ctx)
         }

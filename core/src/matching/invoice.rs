@@ -3,7 +3,7 @@
 use super::pairing::{Inv, join_streams, pair_invoices, part_key};
 use super::risk::{
     billed_direction, charges_from, contract_value, dec, is_boundary, is_boundary_from, md,
-    period_net, period_nets, whole_months,
+    period_net, period_nets, quantity_effect, whole_months,
 };
 use super::words::{
     BillWord, billing_word, mixed_terms, parse_term_word, per_period, plural, shape, term_word,
@@ -509,14 +509,7 @@ impl Run<'_> {
         let (money, why) = match self.quantity_money(p.s, i.quantity) {
             Some((d, how)) => {
                 valued_at = contract_value(pl).checked_sub(d);
-                let (dir, effect) = if d >= Decimal::ZERO {
-                    (Direction::UnderBilled, "is never billed")
-                } else {
-                    (
-                        Direction::OverBilled,
-                        "is charged for nothing (a refund is owed)",
-                    )
-                };
+                let (dir, effect) = quantity_effect(d);
                 (
                     Money::Known(d, Some(dir)),
                     format!(

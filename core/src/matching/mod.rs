@@ -11,11 +11,14 @@
 mod invoice;
 mod order;
 mod pairing;
+mod psa;
+mod pulled;
 mod read;
 mod report;
 mod risk;
 mod words;
 
+pub use pulled::{Accepted, PulledInput, PulledItem, PulledSides, sides};
 pub use read::{INVOICE_LINES, ORDER_LINES, parse_invoices, parse_orders};
 pub use report::{
     Checked, Class, Direction, Finding, MATCH_REPORT, MatchReport, Risk, Side, Tally, Totals,
@@ -28,7 +31,7 @@ use pairing::{FxMap, part_key};
 use report::sort_findings;
 use risk::contract_value;
 use rust_decimal::Decimal;
-use tenor_plugin_sdk::docs::PurchaseOrder;
+use tenor_plugin_sdk::docs::{PurchaseOrder, RecurringTemplate};
 use tenor_plugin_sdk::{InvoiceLine, OrderLine};
 use words::{money_text, parse_billing_word, parse_term_word, plural};
 
@@ -108,7 +111,88 @@ impl<'c> Matcher<'c> {
         invoices: Option<&[InvoiceLine]>,
     ) -> MatchReport {
         let mut run = Run::new(self, quote, priced);
-        let mut checked = Checked {
+        let mut checked = Self::checked(quote, priced, expected);
+        if let Some(orders) = orders {
+            run.orders(expected, orders, &mut checked);
+        }
+        if let Some(invoices) = invoices {
+            run.invoices(invoices, &mut checked);
+        }
+        self.finish(run, checked)
+    }
+
+    /// The rules this matcher was built from.
+    pub fn catalogue(&self) -> &'c Catalogue {
+        self.cat
+    }
+
+    /// Matches one quote as accepted against what `tenor pull` stored, sorted into its sides
+    /// by [`sides`]: the purchase-order side on the distributors' subscriptions (or order
+    /// lines), the invoice side on the PSA's invoices, the distributor-invoice side on the
+    /// distributors' invoices at cost, and the PSA side on the agreement additions against the
+    /// recurring template. A side nothing was pulled for is not checked.
+    pub fn run_pulled(
+        &self,
+        quote: &Quote,
+        priced: &PricedQuote,
+        expected: &[PurchaseOrder],
+        template: Option<&RecurringTemplate>,
+        pulled: &PulledSides,
+    ) -> MatchReport {
+        let mut run = Run::new(self, quote, priced);
+        let mut checked = Self::checked(quote, priced, expected);
+        let mut notes = Vec::new();
+        if let Some(orders) = &pulled.orders {
+            let (from, not): (Vec<PurchaseOrder>, Vec<&PurchaseOrder>) = (
+                expected
+                    .iter()
+                    .filter(|po| pulled.bought_from.contains(&po.distributor))
+                    .cloned()
+                    .collect(),
+                expected
+                    .iter()
+                    .filter(|po| !pulled.bought_from.contains(&po.distributor))
+                    .collect(),
+            );
+            for po in not {
+                notes.push(format!(
+                    "{} not matched: nothing was pulled from {}",
+                    po.id, po.distributor
+                ));
+            }
+            checked.expected_order_lines = from.iter().map(|p| p.lines.len()).sum();
+            run.orders(&from, orders, &mut checked);
+        } else {
+            notes.push("the purchase-order side was not matched: no distributor's subscriptions or orders were pulled".into());
+        }
+        match &pulled.invoices {
+            Some(invoices) => run.invoices(invoices, &mut checked),
+            None => notes
+                .push("the invoice side was not matched: no invoice of the PSA was pulled".into()),
+        }
+        if let Some(lines) = &pulled.cost_invoices {
+            let lines: Vec<OrderLine> = lines.iter().map(|(_, i)| pulled::cost_line(i)).collect();
+            run.cost_invoices(expected, &lines, &mut checked);
+        }
+        if let (Some(t), Some(additions)) = (template, &pulled.additions) {
+            let input = psa::PsaInput {
+                template: t,
+                additions,
+                lines: &pulled.addition_lines,
+            };
+            run.psa(&input, &mut checked);
+        } else {
+            notes.push("the PSA side was not matched: no agreement additions were pulled".into());
+        }
+        let mut report = self.finish(run, checked);
+        report.notes.extend(notes);
+        report.notes.extend(pulled.notes.iter().cloned());
+        report
+    }
+
+    /// What a match of this quote checks, before any side is read.
+    fn checked(quote: &Quote, priced: &PricedQuote, expected: &[PurchaseOrder]) -> Checked {
+        Checked {
             quote: quote.quote.clone(),
             customer: quote.customer.id.clone(),
             customer_name: quote.customer.name.clone(),
@@ -117,13 +201,15 @@ impl<'c> Matcher<'c> {
             order_lines: 0,
             invoice_lines: 0,
             other_customers: 0,
-        };
-        if let Some(orders) = orders {
-            run.orders(expected, orders, &mut checked);
+            template_lines: None,
+            additions: None,
+            distributor_invoice_lines: None,
         }
-        if let Some(invoices) = invoices {
-            run.invoices(invoices, &mut checked);
-        }
+    }
+
+    /// The report of a run: its findings less the classes the rules ignore, sorted.
+    fn finish(&self, run: Run<'_>, checked: Checked) -> MatchReport {
+        let quote = run.quote;
         let mut report = MatchReport::new(self.cat);
         if checked.other_customers > 0 {
             report.notes.push(format!(

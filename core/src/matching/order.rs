@@ -106,6 +106,60 @@ impl Run<'_> {
         }
     }
 
+    /// Pairs the expected purchase-order lines with the distributors' invoice lines (at cost)
+    /// and reports what the MSP is charged beyond what was sold: more units than sold, a unit
+    /// cost above the rules', a line for nothing sold. A line not invoiced is no cost, and a
+    /// month's invoice need not bill every line, so nothing is reported missing.
+    pub(super) fn cost_invoices(
+        &mut self,
+        expected: &[PurchaseOrder],
+        lines: &[OrderLine],
+        checked: &mut Checked,
+    ) {
+        let exp = self.expected_lines(expected);
+        // Counted as invoice lines, not as order lines.
+        let orders_before = checked.order_lines;
+        let got = self.order_lines(lines, checked);
+        checked.order_lines = orders_before;
+        checked.distributor_invoice_lines = Some(got.len());
+        let paired = pair_orders(&exp, &got);
+        for (i, j) in paired.pairs {
+            if let (Some(x), Some(y)) = (exp.get(i), got.get(j)) {
+                let p = OrderPair::new(self.cat, x, y);
+                let at = At {
+                    side: Side::DistributorInvoice,
+                    line: Some(x.l.quote_line),
+                    product: &x.l.product,
+                    document: Some(&y.o.document),
+                };
+                let more = (p.o.quantity > p.l.quantity).then(|| {
+                    let (money, why) = self.bought_more(&p);
+                    Check {
+                        class: Class::Quantity,
+                        expected: p.l.quantity.to_string(),
+                        found: p.o.quantity.to_string(),
+                        kind: Risk::Cost,
+                        money,
+                        why: format!("the distributor invoices {} units: {why}", p.o.quantity),
+                    }
+                });
+                let cost = self.order_unit_cost(&p);
+                for c in more.into_iter().chain(cost) {
+                    self.push(&at, c);
+                }
+            }
+        }
+        for (y, free) in got.iter().zip(&paired.right_free) {
+            if *free || y.item.is_none() {
+                let before = self.findings.len();
+                self.extra_order(y);
+                for f in self.findings.iter_mut().skip(before) {
+                    f.side = Side::DistributorInvoice;
+                }
+            }
+        }
+    }
+
     /// Every line of the expected purchase orders, resolved.
     fn expected_lines<'e>(&self, expected: &'e [PurchaseOrder]) -> Vec<Exp<'e>> {
         expected

@@ -70,6 +70,10 @@ pub enum Side {
     PurchaseOrder,
     /// What was billed.
     Invoice,
+    /// What the PSA will bill: its agreement additions against the recurring template.
+    Psa,
+    /// What the distributors charged the MSP: their invoices at cost.
+    DistributorInvoice,
 }
 
 impl Side {
@@ -78,6 +82,8 @@ impl Side {
         match self {
             Side::PurchaseOrder => "purchase order",
             Side::Invoice => "invoice",
+            Side::Psa => "PSA agreement",
+            Side::DistributorInvoice => "distributor invoice",
         }
     }
 }
@@ -163,6 +169,15 @@ pub struct Checked {
     pub invoice_lines: usize,
     /// Lines naming another customer, set aside.
     pub other_customers: usize,
+    /// Recurring-template lines expected as PSA additions, when the PSA side was matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_lines: Option<usize>,
+    /// PSA agreement additions read back, when the PSA side was matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additions: Option<usize>,
+    /// Distributor invoice lines read back, when that side was matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distributor_invoice_lines: Option<usize>,
 }
 
 /// The result of a match: findings in a deterministic order, and what was checked.

@@ -288,6 +288,19 @@ impl Run<'_> {
     }
 }
 
+/// Which way the commitment carried at another quantity goes (`d`: sold less found), and
+/// what that does, in words.
+pub(super) fn quantity_effect(d: Decimal) -> (Direction, &'static str) {
+    if d >= Decimal::ZERO {
+        (Direction::UnderBilled, "is never billed")
+    } else {
+        (
+            Direction::OverBilled,
+            "is charged for nothing (a refund is owed)",
+        )
+    }
+}
+
 /// Which way a billed difference goes: less billed than sold is revenue never billed, more
 /// is a refund owed.
 pub(super) fn billed_direction(diff: Decimal) -> Direction {

@@ -10,6 +10,7 @@
 //! [`schema`]. The record knows nothing of the command line: it returns typed values and
 //! [`RecordError`]s.
 
+pub mod accepted;
 pub mod change;
 pub mod clock;
 pub mod exchange;

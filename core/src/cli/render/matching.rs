@@ -72,6 +72,22 @@ fn checked_lines(s: &mut String, r: &MatchReport) {
             c.invoice_lines,
             plural(c.invoice_lines, "line"),
         );
+        // The sides only `match --pulled` reads, when it read them.
+        if let (Some(t), Some(a)) = (c.template_lines, c.additions) {
+            let _ = writeln!(
+                s,
+                "  PSA: {t} recurring-template {} against {a} agreement {}",
+                plural(t, "line"),
+                plural(a, "addition")
+            );
+        }
+        if let Some(n) = c.distributor_invoice_lines {
+            let _ = writeln!(
+                s,
+                "  {n} distributor invoice {} read at cost",
+                plural(n, "line")
+            );
+        }
     }
 }
 
