@@ -13,7 +13,8 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tenor_simulators::Vendor;
+use std::time::{Duration, Instant};
+use tenor_simulators::{Fault, FaultKind, Vendor};
 use tenor_tests::sims::Vendors;
 
 /// Q-1001's hardware: (quote line, Ingram part, ConnectWise catalogue item), from the quote
@@ -139,7 +140,7 @@ fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
     assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
     assert!(
         push.stdout
-            .contains("connectwise: serials-1 pushed (2 requests)"),
+            .contains("connectwise: serials-1 pushed (4 requests)"),
         "{}",
         push.stdout
     );
@@ -169,4 +170,197 @@ fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
         "{:?}",
         &v.sims.received()[before..]
     );
+}
+
+/// True while the serials push's write to ConnectWise is on its way: recorded as sent, not
+/// answered.
+fn write_in_flight(v: &Vendors) -> bool {
+    let Ok(r) = tenor_core::record::Record::open(&v.db()) else {
+        return false;
+    };
+    let c = r.conversation("push/Q-1001/1/connectwise/serials-1");
+    c.ok().flatten().is_some_and(|c| {
+        c.exchanges
+            .iter()
+            .any(|e| e.response.is_none() && e.request.path.starts_with("/procurement/products/"))
+    })
+}
+
+/// An invoice of the Ingram simulator's for `po` dated in December: one line of part
+/// `part` with these serials, at `line` of the purchase order.
+fn add_invoice(v: &Vendors, number: &str, po: &str, line: u32, part: &str, serials: &[&str]) {
+    let lines = serde_json::json!([{
+        "ingramLineNumber": "001", "customerLineNumber": line.to_string(), "ingramPartNumber": part,
+        "quantity": serials.len(), "unitPrice": 1049.00, "extendedPrice": 1049.00 * serials.len() as f64,
+        "taxAmount": 0, "currencyCode": "USD",
+        "serialNumbers": serials.iter().map(|s| serde_json::json!({"serialNumber": s})).collect::<Vec<_>>(),
+    }]);
+    v.sims.with_world(|w| {
+        w.ingram.invoices.push(serde_json::json!({
+            "invoiceNumber": number, "invoiceStatus": "OPEN", "invoiceDate": "2026-12-20",
+            "customerOrderNumber": po, "ingramOrderNumber": "20-99999", "lines": lines,
+        }));
+    });
+}
+
+/// The purchase-order line of Q-1001's Ingram order that bought `part`, from the Ingram
+/// simulator's order.
+fn po_line_of(v: &Vendors, part: &str) -> u32 {
+    let snap = v.sims.snapshot();
+    let order = snap["ingram"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["customerOrderNumber"] == PO)
+        .unwrap();
+    let line = order["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["ingramPartNumber"] == part)
+        .unwrap();
+    line["customerLineNumber"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_serials_push_refused_or_killed_is_resumed_and_later_serials_follow() {
+    let v = pushed_and_billed("serials-resume");
+    let invoiced = invoiced_serials(&v);
+    let pull = v.tenor(&["pull", "--month", "2026-12", "--only", "ingram"]);
+    assert_eq!(
+        pull.stdout.matches("recorded against Q-1001").count(),
+        8,
+        "{}",
+        pull.stdout
+    );
+
+    refused_then_killed_then_resumed(&v, &invoiced);
+    later_serials_follow(&v, &invoiced);
+}
+
+/// A serials push ConnectWise refuses (500 on every write), then one killed while its write
+/// is on its way: both resumed by the next push, the same conversation, the same serials.
+fn refused_then_killed_then_resumed(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
+    // ConnectWise answers every write with 500: the push stops, to be resumed.
+    let writes = |kind: FaultKind, times: u32| Fault {
+        vendor: Vendor::Connectwise,
+        method: "PATCH".into(),
+        path: "/procurement/products/*".into(),
+        kind,
+        times,
+    };
+    v.sims.inject(writes(FaultKind::ServerError, 100));
+    let refused = v.tenor(&["push", "Q-1001"]);
+    assert_eq!(
+        refused.code,
+        Some(1),
+        "{}\n{}",
+        refused.stdout,
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("serials-1 was not completed"),
+        "{}",
+        refused.stderr
+    );
+    v.sims.clear_faults();
+    assert!(cw_serials(v).values().all(Vec::is_empty));
+
+    // Killed while a write is on its way.
+    v.sims
+        .inject(writes(FaultKind::Delay(Duration::from_secs(4)), 1));
+    let mut child = v.command(&["push", "Q-1001"]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !write_in_flight(v) {
+        assert!(Instant::now() < deadline, "the write never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    v.sims.clear_faults();
+
+    let resumed = v.tenor(&["push", "Q-1001"]);
+    assert!(resumed.ok, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed.stdout.contains("connectwise: serials-1 pushed"),
+        "{}",
+        resumed.stdout
+    );
+    let cw = cw_serials(v);
+    for (_, part, item) in HARDWARE {
+        assert_eq!(cw[item], invoiced[part], "{item}");
+    }
+    // The resumed conversation sent the unanswered write again, the same, and was answered.
+    let r = tenor_core::record::Record::open(&v.db()).unwrap();
+    let c = r
+        .conversation("push/Q-1001/1/connectwise/serials-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.state, "done");
+    let lost = c
+        .exchanges
+        .iter()
+        .position(|e| e.response.is_none())
+        .unwrap();
+    let (was, again) = (&c.exchanges[lost], &c.exchanges[lost + 1]);
+    assert_eq!(was.request, again.request);
+    assert_eq!(again.response.as_ref().map(|r| r.status), Some(200));
+    drop(r);
+}
+
+/// A replacement laptop on a later invoice is pushed with the line's other serials; an
+/// invoice of an order Tenor never placed is said, not recorded.
+fn later_serials_follow(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
+    // A replacement laptop on a later invoice, and an invoice of an order Tenor never placed.
+    let laptop_line = po_line_of(v, "7YD4KL");
+    add_invoice(v, "9100001", PO, laptop_line, "7YD4KL", &["SNREPLACED01"]);
+    add_invoice(v, "9100002", "PO-ELSEWHERE", 1, "7YD4KL", &["SNSTRANGER01"]);
+    let later = v.tenor(&["pull", "--month", "2026-12", "--only", "ingram"]);
+    assert!(
+        later.stdout.contains(&format!(
+            "serial SNREPLACED01 (7YD4KL) recorded against Q-1001 line 6 ({PO} line {laptop_line})"
+        )),
+        "{}",
+        later.stdout
+    );
+    assert_eq!(
+        later.stdout.matches("recorded against").count(),
+        1,
+        "{}",
+        later.stdout
+    );
+    assert!(
+        later.stderr.contains(
+            "serial `SNSTRANGER01` (7YD4KL) is on PO-ELSEWHERE line 1, which is no purchase-order line in the record: not recorded"
+        ),
+        "{}",
+        later.stderr
+    );
+    let next = v.tenor(&["push", "Q-1001"]);
+    assert!(next.ok, "{}\n{}", next.stdout, next.stderr);
+    assert!(
+        next.stdout.contains("connectwise: serials-2 pushed"),
+        "{}",
+        next.stdout
+    );
+    assert!(
+        next.stdout.contains("  line 6 serial numbers: "),
+        "{}",
+        next.stdout
+    );
+    assert!(
+        !next.stdout.contains("  line 7 serial numbers: "),
+        "{}",
+        next.stdout
+    );
+    let cw = cw_serials(v);
+    let mut laptops = invoiced["7YD4KL"].clone();
+    laptops.push("SNREPLACED01".into());
+    laptops.sort();
+    assert_eq!(cw["DELL-LAT5550"], laptops);
+    assert_eq!(cw["DELL-WD22TB4"], invoiced["5TF9KV"]);
 }

@@ -113,12 +113,9 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
                     .collect();
                 writeln!(
                     ctx.out,
-                    "{plugin}: {what} pushed ({sent} requests): {}",
+                    "{plugin}: {what} pushed ({sent} requests): {}{serials}",
                     ids.join(", ")
                 )?;
-                for line in &serials {
-                    writeln!(ctx.out, "  {line}")?;
-                }
             }
             Ok(Outcome::WouldSend(Some(text))) => {
                 writeln!(ctx.out, "{plugin}: {what}: {text}")?;
@@ -138,10 +135,11 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
     Ok(if failed { Exit::Failure } else { Exit::Success })
 }
 
-/// A push of serials' serial numbers, a line of text per sales-order line.
-fn serials_by_line(document: &PushDocument) -> Vec<String> {
+/// A push of serials' serial numbers, a line of text per sales-order line, each after a
+/// newline (empty for any other push).
+fn serials_by_line(document: &PushDocument) -> String {
     let PushDocument::Serials { serials, .. } = document else {
-        return Vec::new();
+        return String::new();
     };
     let mut by_line: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
     for s in serials {
@@ -154,6 +152,6 @@ fn serials_by_line(document: &PushDocument) -> Vec<String> {
     }
     by_line
         .into_iter()
-        .map(|(line, list)| format!("line {line} serial numbers: {}", list.join(", ")))
+        .map(|(line, list)| format!("\n  line {line} serial numbers: {}", list.join(", ")))
         .collect()
 }
