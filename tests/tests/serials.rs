@@ -81,24 +81,46 @@ fn cw_serials(v: &Vendors) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// `tenor show` names every serial with its line, purchase-order line and the PSA it reached,
+/// in the table and in `tenor.show/1`.
+fn shows_the_serials_pushed(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
+    let table = v.tenor(&["show", "Q-1001"]);
+    let json = v.tenor(&["show", "Q-1001", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    let listed = doc["serials"].as_array().unwrap();
+    assert_eq!(listed.len(), 8, "{listed:?}");
+    for (line, part, _) in HARDWARE {
+        let po_line = po_line_of(v, part);
+        for s in &invoiced[part] {
+            let row = format!(
+                "  serial {s} ({part}) line {line}: from ingram {PO} line {po_line}, pushed to connectwise\n"
+            );
+            assert!(table.stdout.contains(&row), "{row}{}", table.stdout);
+            let entry = listed.iter().find(|e| e["serial"] == s.as_str()).unwrap();
+            assert_eq!(
+                (&entry["line"], &entry["part_number"], &entry["pushed_to"]),
+                (
+                    &Value::from(line),
+                    &Value::from(part),
+                    &serde_json::json!(["connectwise"])
+                )
+            );
+        }
+    }
+}
+
 fn recorded(v: &Vendors) -> Vec<(u32, String, String)> {
     let r = tenor_core::record::Record::open(&v.db()).unwrap();
     r.serials("Q-1001", 1)
         .unwrap()
         .into_iter()
-        .map(|s| (s.line, s.key.part_number, s.key.serial))
+        .map(|s| (s.serial.line, s.serial.key.part_number, s.serial.key.serial))
         .collect()
 }
 
-#[test]
-fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
-    let v = pushed_and_billed("serials");
-    let invoiced = invoiced_serials(&v);
-    for (_, part, _) in HARDWARE {
-        assert_eq!(invoiced.get(part).map(Vec::len), Some(4), "{invoiced:?}");
-    }
-    assert!(cw_serials(&v).values().all(Vec::is_empty));
-
+/// Two pulls of December: the first records each invoiced serial against its sales-order
+/// line and names it; the second records nothing again.
+fn pulls_record_each_serial_once(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
     let pull = v.tenor(&["pull", "--month", "2026-12", "--only", "ingram"]);
     for (line, part, _) in HARDWARE {
         for s in &invoiced[part] {
@@ -107,7 +129,7 @@ fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
             assert!(pull.stdout.contains(&said), "{said}\n{}", pull.stdout);
         }
     }
-    let mut held = recorded(&v);
+    let mut held = recorded(v);
     held.sort();
     let mut want: Vec<(u32, String, String)> = HARDWARE
         .iter()
@@ -132,12 +154,33 @@ fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
         "{}",
         again.stdout
     );
-    let mut after = recorded(&v);
+    let mut after = recorded(v);
     after.sort();
     assert_eq!(after, want);
+}
+
+#[test]
+fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
+    let v = pushed_and_billed("serials");
+    let invoiced = invoiced_serials(&v);
+    for (_, part, _) in HARDWARE {
+        assert_eq!(invoiced.get(part).map(Vec::len), Some(4), "{invoiced:?}");
+    }
+    assert!(cw_serials(&v).values().all(Vec::is_empty));
+
+    pulls_record_each_serial_once(&v, &invoiced);
+
+    let show = v.tenor(&["show", "Q-1001"]);
+    assert_eq!(
+        show.stdout.matches(", not pushed yet\n").count(),
+        8,
+        "{}",
+        show.stdout
+    );
 
     let push = v.tenor(&["push", "Q-1001"]);
     assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    shows_the_serials_pushed(&v, &invoiced);
     assert!(
         push.stdout
             .contains("connectwise: serials-1 pushed (4 requests)"),

@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use exchange::{Conversation, NewConversation, PulledRow};
 pub use links::{EVERY_CUSTOMER, Link, LinkChange, LinkOutcome};
 pub use read::{ChangeInfo, Event, RevisionInfo, StoredDocument};
-pub use serials::{LineSerial, SerialBatch, SerialKey, SerialsRecorded};
+pub use serials::{LineSerial, RecordedSerial, SerialBatch, SerialKey, SerialsRecorded};
 pub use write::{Accepted, Document, NewRevision};
 
 /// The environment variable naming the database when `--db` is not given.

@@ -8,7 +8,7 @@ use super::exchange::{NewConversation, open_in};
 use super::{Record, RecordError};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One device: the distributor's plugin that reported it, its part number and serial.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -37,6 +37,16 @@ pub struct LineSerial {
     pub purchase_order: String,
     /// The purchase-order line.
     pub po_line: u32,
+}
+
+/// A recorded serial and where it was pushed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordedSerial {
+    /// The serial and its line.
+    #[serde(flatten)]
+    pub serial: LineSerial,
+    /// The PSA plugins whose completed pushes carried it.
+    pub pushed_to: Vec<String>,
 }
 
 /// What recording a pull's serials came to.
@@ -137,12 +147,35 @@ pub(super) fn record_in(
 }
 
 impl Record {
-    /// Every serial recorded against a quote revision, by line, in the order they were read.
-    pub fn serials(&self, quote: &str, revision: u32) -> Result<Vec<LineSerial>, RecordError> {
+    /// Every serial recorded against a quote revision, by line, in the order they were read,
+    /// with the PSA plugins whose completed pushes carried it.
+    pub fn serials(&self, quote: &str, revision: u32) -> Result<Vec<RecordedSerial>, RecordError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT sp.plugin, sp.part_number, sp.serial, sp.psa FROM serial_pushes sp
+             JOIN conversations c ON c.id = sp.conversation
+             WHERE c.quote = ?1 AND c.revision = ?2 AND c.state = 'done'
+             ORDER BY sp.psa",
+        )?;
+        let rows = stmt.query_map(params![quote, revision], |r| {
+            let key = SerialKey {
+                plugin: r.get(0)?,
+                part_number: r.get(1)?,
+                serial: r.get(2)?,
+            };
+            Ok((key, r.get::<_, String>(3)?))
+        })?;
+        let mut pushed: BTreeMap<SerialKey, Vec<String>> = BTreeMap::new();
+        for row in rows {
+            let (key, psa) = row?;
+            pushed.entry(key).or_default().push(psa);
+        }
         Ok(self
             .claimed(quote, revision, "")?
             .into_iter()
-            .map(|(s, _)| s)
+            .map(|(serial, _)| RecordedSerial {
+                pushed_to: pushed.remove(&serial.key).unwrap_or_default(),
+                serial,
+            })
             .collect())
     }
 
