@@ -355,13 +355,16 @@ fn refused_then_killed_then_resumed(v: &Vendors, invoiced: &BTreeMap<String, Vec
     drop(r);
 }
 
-/// A replacement laptop on a later invoice is pushed with the line's other serials; an
-/// invoice of an order Tenor never placed is said, not recorded.
+/// A replacement laptop on a later invoice is pushed with the line's other serials; a serial
+/// on an invoice of an order Tenor never placed, or of another part than its line bought, is
+/// said, not recorded.
 fn later_serials_follow(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
-    // A replacement laptop on a later invoice, and an invoice of an order Tenor never placed.
+    // A replacement laptop on a later invoice, an invoice of an order Tenor never placed, and
+    // a dock's serial on the laptops' line.
     let laptop_line = po_line_of(v, "7YD4KL");
     add_invoice(v, "9100001", PO, laptop_line, "7YD4KL", &["SNREPLACED01"]);
     add_invoice(v, "9100002", "PO-ELSEWHERE", 1, "7YD4KL", &["SNSTRANGER01"]);
+    add_invoice(v, "9100003", PO, laptop_line, "5TF9KV", &["SNWRONGPART1"]);
     let later = v.tenor(&["pull", "--month", "2026-12", "--only", "ingram"]);
     assert!(
         later.stdout.contains(&format!(
@@ -383,6 +386,10 @@ fn later_serials_follow(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
         "{}",
         later.stderr
     );
+    let wrong = format!(
+        "serial `SNWRONGPART1` (5TF9KV) is on {PO} line {laptop_line}, which bought `7YD4KL`: not recorded"
+    );
+    assert!(later.stderr.contains(&wrong), "{wrong}\n{}", later.stderr);
     let next = v.tenor(&["push", "Q-1001"]);
     assert!(next.ok, "{}\n{}", next.stdout, next.stderr);
     assert!(
