@@ -109,6 +109,39 @@ fn shows_the_serials_pushed(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>
     }
 }
 
+/// A serial read again against another line keeps the line it was first recorded against,
+/// and the pull says so (`elsewhere`), in the record's own terms.
+fn a_serial_read_on_another_line_keeps_its_first(v: &Vendors) {
+    use tenor_core::record::{NewConversation, Record};
+    let mut r = Record::open(&v.db()).unwrap();
+    let held = r.serials("Q-1001", 1).unwrap();
+    let first = held[0].serial.clone();
+    let mut moved = first.clone();
+    moved.line = 7;
+    let c = NewConversation {
+        id: "pull/ingram/CUST-0042/invoices/2026-12/999999".into(),
+        direction: "pull",
+        plugin: "ingram".into(),
+        customer: "CUST-0042".into(),
+        quote: None,
+        document: "invoices".into(),
+        month: Some("2026-12".into()),
+    };
+    r.open_conversation(&c).unwrap();
+    let pulled = tenor_plugin_sdk::exchange::Pulled::default();
+    let got = r
+        .finish_pull(
+            &c.id,
+            Some("2026-12"),
+            &pulled,
+            std::slice::from_ref(&moved),
+        )
+        .unwrap();
+    assert!(got.new.is_empty() && got.known == 0, "{got:?}");
+    assert_eq!(got.elsewhere, vec![(moved, first)]);
+    assert_eq!(r.serials("Q-1001", 1).unwrap(), held);
+}
+
 fn recorded(v: &Vendors) -> Vec<(u32, String, String)> {
     let r = tenor_core::record::Record::open(&v.db()).unwrap();
     r.serials("Q-1001", 1)
@@ -213,6 +246,7 @@ fn serials_on_the_ingram_invoice_reach_the_connectwise_products_once() {
         "{:?}",
         &v.sims.received()[before..]
     );
+    a_serial_read_on_another_line_keeps_its_first(&v);
 }
 
 /// True while the serials push's write to ConnectWise is on its way: recorded as sent, not
@@ -397,11 +431,19 @@ fn later_serials_follow(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
         "{}",
         next.stdout
     );
-    assert!(
-        next.stdout.contains("  line 6 serial numbers: "),
-        "{}",
-        next.stdout
-    );
+    // The line's list goes out whole: the four sent before and the replacement.
+    let line6 = next
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  line 6 serial numbers: "))
+        .unwrap_or_else(|| panic!("{}", next.stdout));
+    for s in invoiced["7YD4KL"]
+        .iter()
+        .map(String::as_str)
+        .chain(["SNREPLACED01"])
+    {
+        assert!(line6.contains(s), "{s}: {line6}");
+    }
     assert!(
         !next.stdout.contains("  line 7 serial numbers: "),
         "{}",
