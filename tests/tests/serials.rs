@@ -456,3 +456,95 @@ fn later_serials_follow(v: &Vendors, invoiced: &BTreeMap<String, Vec<String>>) {
     assert_eq!(cw["DELL-LAT5550"], laptops);
     assert_eq!(cw["DELL-WD22TB4"], invoiced["5TF9KV"]);
 }
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The next of a repeatable run of moments (xorshift).
+fn next_moment(state: &mut u64, below: u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state % below
+}
+
+/// Runs `tenor push Q-1001` and kills it after a random moment, again and again until a run
+/// ends by itself; returns how many runs the kills interrupted.
+fn push_killed_until_done(v: &Vendors, seed: &mut u64) -> u64 {
+    let mut interrupted = 0;
+    loop {
+        let mut child = v.command(&["push", "Q-1001"]).spawn().unwrap();
+        let moment = Duration::from_millis(30 + next_moment(seed, 1_200));
+        std::thread::sleep(moment);
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "a push that was not killed failed");
+            return interrupted;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        interrupted += 1;
+        assert!(interrupted < 200, "the push never completes");
+    }
+}
+
+/// Serials pushes killed at random moments (each ConnectWise answer slowed to 150 ms so that
+/// kills land inside them), a new serial pulled after each completes: ConnectWise ends with
+/// exactly the invoiced serials and every serial was claimed by one push. By default 3
+/// interrupted runs; `TENOR_SERIAL_KILLS=25` for the figure, `TENOR_SERIAL_KILL_SEED`
+/// repeats the moments.
+#[test]
+fn serials_pushes_killed_at_random_moments_reach_connectwise_exactly_once() {
+    let kills = env_num("TENOR_SERIAL_KILLS", 3);
+    let mut seed = env_num("TENOR_SERIAL_KILL_SEED", 0x5e71_a15e).max(1);
+    let v = pushed_and_billed("serials-kills");
+    let mut invoiced = invoiced_serials(&v);
+    let pull = || v.tenor(&["pull", "--month", "2026-12", "--only", "ingram"]);
+    pull();
+    v.sims.inject(Fault {
+        vendor: Vendor::Connectwise,
+        method: "*".into(),
+        path: "*".into(),
+        kind: FaultKind::Delay(Duration::from_millis(150)),
+        times: u32::MAX,
+    });
+    let (mut interrupted, mut batches) = (0, 0);
+    while interrupted < kills {
+        interrupted += push_killed_until_done(&v, &mut seed);
+        batches += 1;
+        // A replacement unit for the next push, on the laptops' and the docks' lines in turn.
+        let (_, part, _) = HARDWARE[batches % 2];
+        let serial = format!("SNKILL{batches:04}");
+        let number = format!("{}", 9_200_000 + batches);
+        add_invoice(&v, &number, PO, po_line_of(&v, part), part, &[&serial]);
+        invoiced.get_mut(part).unwrap().push(serial);
+        pull();
+    }
+    interrupted += push_killed_until_done(&v, &mut seed);
+    batches += 1;
+    eprintln!("{interrupted} runs killed over {batches} serials pushes");
+    v.sims.clear_faults();
+    let cw = cw_serials(&v);
+    for (_, part, item) in HARDWARE {
+        let mut want = invoiced[part].clone();
+        want.sort();
+        assert_eq!(cw[item], want, "{item}");
+    }
+    let r = tenor_core::record::Record::open(&v.db()).unwrap();
+    let held = r.serials("Q-1001", 1).unwrap();
+    assert_eq!(held.len(), invoiced.values().map(Vec::len).sum::<usize>());
+    assert!(
+        held.iter().all(|s| s.pushed_to == ["connectwise"]),
+        "{held:?}"
+    );
+    let last = format!("push/Q-1001/1/connectwise/serials-{batches}");
+    assert_eq!(
+        r.conversation(&last).unwrap().map(|c| c.state),
+        Some("done".into())
+    );
+    let next = format!("push/Q-1001/1/connectwise/serials-{}", batches + 1);
+    assert_eq!(r.conversation(&next).unwrap(), None);
+}
