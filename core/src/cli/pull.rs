@@ -56,11 +56,20 @@ pub fn pull_cmd(args: &PullArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
             })
             .and_then(|c| pull::run(&mut record, p, job, &mut Http::new(c)));
         match result {
-            Ok(n) => writeln!(
-                ctx.out,
-                "{}: {} {what}: {} order lines, {} subscriptions, {} invoice lines, {} serials ({} requests)",
-                job.plugin, job.customer, n.orders, n.subscriptions, n.invoices, n.serials, n.sent
-            )?,
+            Ok(n) => {
+                writeln!(
+                    ctx.out,
+                    "{}: {} {what}: {} order lines, {} subscriptions, {} invoice lines, {} serials ({} requests)",
+                    job.plugin,
+                    job.customer,
+                    n.orders,
+                    n.subscriptions,
+                    n.invoices,
+                    n.serials,
+                    n.sent
+                )?;
+                serials_report(&n, ctx)?;
+            }
             Err(e) => {
                 failed = true;
                 ctx.report(&CliError::Run(format!(
@@ -71,4 +80,43 @@ pub fn pull_cmd(args: &PullArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
         }
     }
     Ok(if failed { Exit::Failure } else { Exit::Success })
+}
+
+/// The serials a pull recorded against their sales-order lines, one a line; those recorded
+/// before against another line, and those that fit no line, as warnings.
+fn serials_report(n: &pull::PullCounts, ctx: &mut Ctx<'_>) -> Result<(), CliError> {
+    for s in &n.recorded.new {
+        writeln!(
+            ctx.out,
+            "  serial {} ({}) recorded against {} line {} ({} line {})",
+            s.key.serial, s.key.part_number, s.quote, s.line, s.purchase_order, s.po_line
+        )?;
+    }
+    if n.recorded.known > 0 {
+        writeln!(
+            ctx.out,
+            "  {} serials were recorded before",
+            n.recorded.known
+        )?;
+    }
+    for (read, held) in &n.recorded.elsewhere {
+        ctx.notice(
+            "warning",
+            format!(
+                "serial {} ({}) is on {} line {} for {} line {}, but was recorded before against {} line {}: kept as it was",
+                read.key.serial,
+                read.key.part_number,
+                read.purchase_order,
+                read.po_line,
+                read.quote,
+                read.line,
+                held.quote,
+                held.line
+            ),
+        );
+    }
+    for w in &n.warnings {
+        ctx.notice("warning", w.clone());
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use crate::host::Host;
 use crate::push::{self, Outcome, PushError};
 use crate::transport::{Http, SendError, config};
 use std::path::{Path, PathBuf};
+use tenor_plugin_sdk::exchange::PushDocument;
 
 /// The arguments of `tenor push`.
 pub struct PushArgs {
@@ -79,6 +80,7 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
     for (plugin, job) in jobs {
         let Some(p) = host.get(&plugin) else { continue };
         let what = job.conversation.document.clone();
+        let serials = serials_by_line(&job.document);
         let sender = if args.dry_run {
             None
         } else {
@@ -111,7 +113,7 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
                     .collect();
                 writeln!(
                     ctx.out,
-                    "{plugin}: {what} pushed ({sent} requests): {}",
+                    "{plugin}: {what} pushed ({sent} requests): {}{serials}",
                     ids.join(", ")
                 )?;
             }
@@ -131,4 +133,25 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
         }
     }
     Ok(if failed { Exit::Failure } else { Exit::Success })
+}
+
+/// A push of serials' serial numbers, a line of text per sales-order line, each after a
+/// newline (empty for any other push).
+fn serials_by_line(document: &PushDocument) -> String {
+    let PushDocument::Serials { serials, .. } = document else {
+        return String::new();
+    };
+    let mut by_line: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
+    for s in serials {
+        let line = s
+            .line_ref
+            .as_deref()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        by_line.entry(line).or_default().push(&s.serial);
+    }
+    by_line
+        .into_iter()
+        .map(|(line, list)| format!("\n  line {line} serial numbers: {}", list.join(", ")))
+        .collect()
 }

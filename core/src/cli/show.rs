@@ -6,7 +6,7 @@ use crate::cli::args::Format;
 use crate::cli::db;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::render::errors::Problem;
-use crate::record::StoredDocument;
+use crate::record::{RecordedSerial, StoredDocument};
 use std::path::Path;
 
 /// Schema of the JSON view of a revision.
@@ -44,9 +44,12 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
     let rules = record
         .rule_files(args.quote, rev.revision)
         .map_err(db::error)?;
+    let serials = record
+        .serials(args.quote, rev.revision)
+        .map_err(db::error)?;
     match args.format {
         Format::Json => {
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "schema": SHOW,
                 "revision": rev,
                 "rule_files": rules.iter().map(|(p, h)| serde_json::json!({"path": p, "sha256": h})).collect::<Vec<_>>(),
@@ -56,6 +59,12 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
                 })).collect::<Vec<_>>(),
                 "changes": changes,
             });
+            // Only when there are some: a revision without hardware reads as it always did.
+            if !serials.is_empty()
+                && let Some(o) = doc.as_object_mut()
+            {
+                o.insert("serials".into(), serde_json::to_value(&serials)?);
+            }
             writeln!(ctx.out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Table => {
@@ -86,6 +95,7 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
                     c.seq, c.change_order, c.recorded_at
                 )?;
             }
+            serials_table(&serials, ctx)?;
         }
     }
     Ok(Exit::Success)
@@ -124,4 +134,22 @@ fn refused(message: String, docs: &[StoredDocument]) -> CliError {
         )))],
         summary: None,
     }
+}
+
+/// The revision's serial numbers, a row each: its line, where it was bought, where it went.
+fn serials_table(serials: &[RecordedSerial], ctx: &mut Ctx<'_>) -> Result<(), CliError> {
+    for r in serials {
+        let s = &r.serial;
+        let pushed = if r.pushed_to.is_empty() {
+            "not pushed yet".to_string()
+        } else {
+            format!("pushed to {}", r.pushed_to.join(", "))
+        };
+        writeln!(
+            ctx.out,
+            "  serial {} ({}) line {}: from {} {} line {}, {pushed}",
+            s.key.serial, s.key.part_number, s.line, s.key.plugin, s.purchase_order, s.po_line
+        )?;
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@
 //! look up before it creates again). A completed conversation is never sent again.
 
 use crate::host::{CallError, Host, Loaded};
-use crate::record::{NewConversation, Record, RecordError};
+use crate::record::{NewConversation, Record, RecordError, SerialKey};
 use crate::transport::{SendError, Sender};
 use tenor_plugin_sdk::docs::{PurchaseOrder, RecurringTemplate, SalesOrder};
 use tenor_plugin_sdk::exchange::{
@@ -17,6 +17,7 @@ use tenor_plugin_sdk::{Capability, SalesInput, ops};
 
 pub mod links;
 pub mod pull;
+pub mod serials;
 
 /// The most requests one conversation may make in a run (a plugin that never finishes).
 const MAX_STEPS: usize = 500;
@@ -63,6 +64,9 @@ pub struct Job {
     pub document: PushDocument,
     /// The customer's ids at the plugin's vendor.
     pub accounts: Accounts,
+    /// The serials a push of serials sends for the first time: claimed for its conversation
+    /// when it opens (empty for every other push).
+    pub claims: Vec<SerialKey>,
 }
 
 /// What a job came to.
@@ -97,8 +101,8 @@ pub type Plan = (Vec<(String, Job)>, Vec<String>);
 pub type Step<'a, T> = dyn FnMut(&[Exchange]) -> Result<Next<T>, PushError> + 'a;
 
 /// The pushes of a quote revision: one job per purchase order with a pushing plugin, one per
-/// PSA plugin that pushes, then one per change order and plugin; `notes` says what has no
-/// plugin.
+/// PSA plugin that pushes, then one per change order and plugin, then one per PSA plugin with
+/// serials it has not been sent; `notes` says what has no plugin.
 pub fn plan(
     record: &Record,
     host: &Host,
@@ -130,6 +134,7 @@ pub fn plan(
         at.sales_jobs(so, rt, &mut customer, &mut jobs, &mut notes)?;
     }
     at.change_jobs(read("change-order"), &customer, &mut jobs)?;
+    at.serial_jobs(&customer, &mut jobs)?;
     Ok((jobs, notes))
 }
 
@@ -162,6 +167,7 @@ impl Planning<'_> {
                 conversation: push_conversation(self.quote, self.revision, plugin, customer, id),
                 document,
                 accounts: self.record.accounts(customer, plugin)?,
+                claims: Vec::new(),
             },
         ))
     }
@@ -266,6 +272,28 @@ impl Planning<'_> {
     }
 }
 
+impl Planning<'_> {
+    /// One job per PSA plugin the sales order is pushed to that has serials to be sent: the
+    /// serials of its unfinished push, else those never sent to it.
+    fn serial_jobs(&self, customer: &str, jobs: &mut Vec<(String, Job)>) -> Result<(), PushError> {
+        let psas: Vec<String> = jobs
+            .iter()
+            .filter(|(_, j)| matches!(j.document, PushDocument::Sales { .. }))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for psa in psas {
+            let Some(batch) = self.record.serial_batch(self.quote, self.revision, &psa)? else {
+                continue;
+            };
+            let (name, mut job) =
+                self.job(&psa, customer, &batch.document, serials::document(&batch))?;
+            job.claims = batch.claims;
+            jobs.push((name, job));
+        }
+        Ok(())
+    }
+}
+
 fn push_conversation(
     quote: &str,
     revision: u32,
@@ -301,7 +329,8 @@ pub fn run(
     if existing.as_ref().is_some_and(|c| c.state == "done") {
         return Ok(Outcome::AlreadyDone);
     }
-    if let PushDocument::Change { pushed, .. } = &mut job.document
+    if let PushDocument::Change { pushed, .. } | PushDocument::Serials { pushed, .. } =
+        &mut job.document
         && let Some((quote, revision)) = &job.conversation.quote
     {
         *pushed = record.vendor_refs(quote, *revision, &plugin.info.name)?;
@@ -324,6 +353,9 @@ pub fn run(
             Next::Done(_) => None,
         }));
     };
+    if !job.claims.is_empty() {
+        record.claim_serials(&job.conversation, &plugin.info.name, &job.claims)?;
+    }
     let conversation = record.open_conversation(&job.conversation)?;
     let (refs, sent) = converse(
         record,

@@ -5,7 +5,7 @@
 
 use super::{Next, PushError, converse};
 use crate::host::{Host, Loaded};
-use crate::record::{NewConversation, Record};
+use crate::record::{NewConversation, Record, SerialsRecorded};
 use crate::transport::Sender;
 use std::collections::BTreeMap;
 use tenor_plugin_sdk::exchange::{Exchange, PullInput, PullKind, PullStep, Pulled, VendorRef};
@@ -33,6 +33,10 @@ pub struct PullCounts {
     pub invoices: usize,
     /// Serial numbers.
     pub serials: usize,
+    /// The serials recorded now against sales-order lines, and what became of the others.
+    pub recorded: SerialsRecorded,
+    /// Serials that could not be put on a sales-order line, said.
+    pub warnings: Vec<String>,
     /// Requests sent.
     pub sent: usize,
 }
@@ -159,12 +163,15 @@ pub fn run(
         sender,
         &mut step,
     )?;
-    record.finish_pull(&id, month.as_deref(), &pulled)?;
+    let (serials, warnings) = super::serials::resolve(record, &job.plugin, &pulled.serials)?;
+    let recorded = record.finish_pull(&id, month.as_deref(), &pulled, &serials)?;
     Ok(PullCounts {
         orders: pulled.orders.len(),
         subscriptions: pulled.subscriptions.len(),
         invoices: pulled.invoices.len(),
         serials: pulled.serials.len(),
+        recorded,
+        warnings,
         sent,
     })
 }

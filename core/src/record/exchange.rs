@@ -3,6 +3,7 @@
 //! (two short transactions), so that a run killed at any moment leaves a conversation that the
 //! plugin can resume: an exchange without a response is one the vendor may have acted on.
 
+use super::serials::{LineSerial, SerialsRecorded};
 use super::{Record, RecordError, clock};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -67,28 +68,7 @@ impl Record {
     /// Opens a conversation (when new) and returns it as recorded; a failed one is opened
     /// again, keeping its exchanges.
     pub fn open_conversation(&mut self, c: &NewConversation) -> Result<Conversation, RecordError> {
-        self.immediate(|tx| {
-            let (quote, revision) = c.quote.clone().unzip();
-            tx.execute(
-                "INSERT INTO conversations (id, direction, plugin, customer, quote, revision,
-                     document, month, state, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)
-                 ON CONFLICT (id) DO UPDATE SET state = 'open'
-                 WHERE conversations.state = 'failed'",
-                params![
-                    c.id,
-                    c.direction,
-                    c.plugin,
-                    c.customer,
-                    quote,
-                    revision,
-                    c.document,
-                    c.month,
-                    clock::now()?
-                ],
-            )?;
-            conversation_in(tx, &c.id)?.ok_or_else(|| RecordError::Inconsistent(c.id.clone()))
-        })
+        self.immediate(|tx| open_in(tx, c))
     }
 
     /// The conversation of this id, if recorded.
@@ -163,13 +143,15 @@ impl Record {
         })
     }
 
-    /// Closes a pull with what it read.
+    /// Closes a pull with what it read and records its serials (resolved to their sales-order
+    /// lines by the caller) once each, in one transaction.
     pub fn finish_pull(
         &mut self,
         id: &str,
         month: Option<&str>,
         pulled: &Pulled,
-    ) -> Result<(), RecordError> {
+        serials: &[LineSerial],
+    ) -> Result<SerialsRecorded, RecordError> {
         let mut rows: Vec<(&str, String)> = Vec::new();
         for o in &pulled.orders {
             rows.push(("order", to_json(o)?));
@@ -192,7 +174,9 @@ impl Record {
                     params![id, seq, kind, month, body],
                 )?;
             }
-            close_in(tx, id, "done", None)
+            let recorded = super::serials::record_in(tx, id, serials)?;
+            close_in(tx, id, "done", None)?;
+            Ok(recorded)
         })
     }
 
@@ -257,6 +241,33 @@ impl Record {
         }
         Ok(out)
     }
+}
+
+/// Opens a conversation inside a transaction (see [`Record::open_conversation`]).
+pub(super) fn open_in(
+    tx: &Transaction<'_>,
+    c: &NewConversation,
+) -> Result<Conversation, RecordError> {
+    let (quote, revision) = c.quote.clone().unzip();
+    tx.execute(
+        "INSERT INTO conversations (id, direction, plugin, customer, quote, revision,
+             document, month, state, started_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)
+         ON CONFLICT (id) DO UPDATE SET state = 'open'
+         WHERE conversations.state = 'failed'",
+        params![
+            c.id,
+            c.direction,
+            c.plugin,
+            c.customer,
+            quote,
+            revision,
+            c.document,
+            c.month,
+            clock::now()?
+        ],
+    )?;
+    conversation_in(tx, &c.id)?.ok_or_else(|| RecordError::Inconsistent(c.id.clone()))
 }
 
 fn close_in(

@@ -18,6 +18,7 @@ pub mod git;
 pub mod links;
 pub mod read;
 pub mod schema;
+pub mod serials;
 pub mod write;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -28,6 +29,7 @@ use std::time::Duration;
 pub use exchange::{Conversation, NewConversation, PulledRow};
 pub use links::{EVERY_CUSTOMER, Link, LinkChange, LinkOutcome};
 pub use read::{ChangeInfo, Event, RevisionInfo, StoredDocument};
+pub use serials::{LineSerial, RecordedSerial, SerialBatch, SerialKey, SerialsRecorded};
 pub use write::{Accepted, Document, NewRevision};
 
 /// The environment variable naming the database when `--db` is not given.

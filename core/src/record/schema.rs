@@ -88,6 +88,10 @@ CREATE TABLE events (
         version: 2,
         sql: MIGRATION_2,
     },
+    Migration {
+        version: 3,
+        sql: MIGRATION_3,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -150,6 +154,36 @@ CREATE TABLE pulled (
     month TEXT,
     body TEXT NOT NULL,
     PRIMARY KEY (conversation, seq)
+);
+";
+
+/// Hardware serial numbers a distributor reported (on its invoices), each recorded once
+/// against the sales-order (quote) line it was bought for, keyed by the distributor's plugin,
+/// part number and serial (one device); and which PSA push carried each one (claimed when the
+/// push's conversation is opened, so a serial is sent by one conversation only).
+const MIGRATION_3: &str = "
+CREATE TABLE serials (
+    plugin TEXT NOT NULL,
+    part_number TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    seq INTEGER NOT NULL UNIQUE,
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    purchase_order TEXT NOT NULL,
+    po_line INTEGER NOT NULL,
+    pulled_in TEXT NOT NULL REFERENCES conversations (id),
+    PRIMARY KEY (plugin, part_number, serial),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
+CREATE TABLE serial_pushes (
+    psa TEXT NOT NULL,
+    plugin TEXT NOT NULL,
+    part_number TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    conversation TEXT NOT NULL REFERENCES conversations (id),
+    PRIMARY KEY (psa, plugin, part_number, serial),
+    FOREIGN KEY (plugin, part_number, serial) REFERENCES serials (plugin, part_number, serial)
 );
 ";
 

@@ -7,9 +7,10 @@
 //!   StreamOne Ion grants tokens from a refresh token).
 //! - ConnectWise: `_COMPANY`, `_PUBLIC_KEY`, `_PRIVATE_KEY` (basic authentication
 //!   `company+public:private`) and `_CLIENT_ID` (the `clientId` header).
-//! - Ingram: `_CUSTOMER_NUMBER`, `_COUNTRY_CODE`, `_SENDER_ID` as the `IM-CustomerNumber`,
-//!   `IM-CountryCode`, `IM-SenderID` headers of every request (an `IM-CorrelationID` is made
-//!   per request).
+//! - Ingram: `_CUSTOMER_NUMBER`, `_COUNTRY_CODE`, `_SENDER_ID`, `_APPLICATION_ID` as the
+//!   `IM-CustomerNumber`, `IM-CountryCode`, `IM-SenderID`, `IM-ApplicationID` headers of every
+//!   request (an `IM-CorrelationID` is made per request; Ingram's spec requires
+//!   `IM-ApplicationID` on the invoice search and details).
 //! - `TENOR_HTTP_TIMEOUT` (seconds per request, default 30), `TENOR_HTTP_RETRIES` (default 4),
 //!   `TENOR_HTTP_BACKOFF_MS` (first backoff, doubled each try, default 500),
 //!   `TENOR_HTTP_MAX_WAIT` (the longest `Retry-After` honoured, seconds, default 300).
@@ -110,6 +111,7 @@ pub fn from_vars(
         ("CUSTOMER_NUMBER", "IM-CustomerNumber"),
         ("COUNTRY_CODE", "IM-CountryCode"),
         ("SENDER_ID", "IM-SenderID"),
+        ("APPLICATION_ID", "IM-ApplicationID"),
     ] {
         if let Some(v) = get(suffix) {
             headers.push((header.to_string(), v));

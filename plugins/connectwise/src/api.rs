@@ -12,7 +12,7 @@
 //! new quantity is billed and adds one at the new quantity from that day, at the addition's own
 //! price: ConnectWise has no dated quantity on an addition, and editing the quantity in place
 //! would rebill (or unbill) periods already invoiced at the old one. Serial numbers
-//! (`PushDocument::Serials`) replace the procurement product's `serialNumbers`.
+//! (`PushDocument::Serials`) are added to the procurement product's `serialNumbers`.
 
 use std::collections::BTreeMap;
 
@@ -581,7 +581,11 @@ fn amount(d: Decimal) -> Result<Value, PluginError> {
         .map_err(|_| invalid(format!("{d} cannot be written as a JSON number")))
 }
 
-/// Serial numbers onto the procurement products of their lines (`serialNumbers`).
+/// Serial numbers onto the procurement products of their lines (`serialNumbers`, a string
+/// array on ConnectWise's `ProductItem`): each product is read first and written only when it
+/// lacks one of them, its own serials kept first (one typed into ConnectWise is not lost), as
+/// `[{op: replace, path: serialNumbers, value}]`; the same input always writes the same body,
+/// so a write whose answer was lost is sent again as it was.
 fn push_serials(
     talk: &mut Conversation<'_>,
     serials: &[Serial],
@@ -613,17 +617,55 @@ fn push_serials(
         let id: u64 =
             r.id.parse()
                 .map_err(|_| invalid(format!("product ref `{}` is not a ConnectWise id", r.id)))?;
-        let mut patch = request(
-            Method::Patch,
-            format!("/procurement/products/{id}"),
-            Effect::Update,
-            format!("write line {line}'s serial numbers"),
+        let path = format!("/procurement/products/{id}");
+        let held = step!(
+            talk.read(get(
+                path.clone(),
+                Vec::new(),
+                format!("read line {line}'s serial numbers")
+            ))?,
+            Flow::Send
         );
-        patch.body = Some(json!([{"op": "replace", "path": "serialNumbers", "value": list}]));
-        step!(talk.read(patch)?, Flow::Send);
+        let mut value = held_serials(&held, id)?;
+        let before = value.len();
+        for s in list {
+            if !value.contains(&s) {
+                value.push(s);
+            }
+        }
+        if value.len() > before {
+            let mut patch = request(
+                Method::Patch,
+                path,
+                Effect::Update,
+                format!("write line {line}'s serial numbers"),
+            );
+            patch.body = Some(json!([{"op": "replace", "path": "serialNumbers", "value": value}]));
+            step!(talk.read(patch)?, Flow::Send);
+        }
         refs.push(r.clone());
     }
     Ok(Flow::Have(refs))
+}
+
+/// The `serialNumbers` a procurement product holds (none when absent or null).
+fn held_serials(product: &Value, id: u64) -> Result<Vec<String>, PluginError> {
+    match product.get("serialNumbers") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|s| {
+                s.as_str().map(str::to_string).ok_or_else(|| {
+                    invalid(format!(
+                        "product {id}'s `serialNumbers` holds {s}, not a string"
+                    ))
+                })
+            })
+            .collect(),
+        Some(other) => Err(invalid(format!(
+            "product {id}'s `serialNumbers` is {other}, not a list"
+        ))),
+    }
 }
 
 /// The next step of a pull: the additions of every agreement pushed.

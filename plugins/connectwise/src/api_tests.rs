@@ -350,8 +350,8 @@ fn a_seat_change_cancels_the_addition_and_adds_one_from_the_billed_day() {
     assert!(m.contains("holds 27 units, the change is from 25"), "{m}");
 }
 
-#[test]
-fn serial_numbers_go_onto_the_procurement_product_of_their_line() {
+/// A push of SN1, SN2 (and SN1 again) onto line 12, pushed as product 105.
+fn serials_input() -> PushInput {
     let serial = |s: &str| Serial {
         reference: Some("PO-Q-SAMPLE-ingram".into()),
         line_ref: Some("12".into()),
@@ -367,28 +367,80 @@ fn serial_numbers_go_onto_the_procurement_product_of_their_line() {
         serials: vec![serial("SN1"), serial("SN2"), serial("SN1")],
         pushed,
     };
-    let i = PushInput {
+    PushInput {
         document: doc,
         accounts: linked(),
         exchanges: vec![],
+    }
+}
+
+#[test]
+fn serial_numbers_go_onto_the_procurement_product_of_their_line() {
+    let i = serials_input();
+    let step = |ex: Vec<Exchange>| match push_step(&PushInput {
+        exchanges: ex,
+        ..i.clone()
+    })
+    .unwrap()
+    {
+        PushStep::Send { request } => request,
+        PushStep::Done { .. } => panic!("done too early"),
     };
-    let PushStep::Send { request } = push_step(&i).unwrap() else {
-        panic!()
-    };
+    let read = step(vec![]);
     assert_eq!(
-        (request.method, request.path.as_str()),
+        (read.method, read.path.as_str()),
+        (Method::Get, "/procurement/products/105")
+    );
+    // The product holds a serial typed into ConnectWise, and SN2 already: both kept, SN1 added.
+    let held = json!({"id": 105, "serialNumbers": ["TYPED-1", "SN2"]});
+    let patch = step(vec![answered(read.clone(), held.clone())]);
+    assert_eq!(
+        (patch.method, patch.path.as_str()),
         (Method::Patch, "/procurement/products/105")
     );
     assert_eq!(
-        request.body,
-        Some(json!([{"op": "replace", "path": "serialNumbers", "value": ["SN1", "SN2"]}]))
+        patch.body,
+        Some(
+            json!([{"op": "replace", "path": "serialNumbers", "value": ["TYPED-1", "SN2", "SN1"]}])
+        )
     );
+    // A write whose answer was lost is sent again, the same.
+    let lost_answer = Exchange {
+        request: patch.clone(),
+        response: None,
+    };
+    let again = step(vec![answered(read.clone(), held.clone()), lost_answer]);
+    assert_eq!(again, patch);
     let done = push_step(&PushInput {
-        exchanges: vec![answered(request, json!({"id": 105}))],
+        exchanges: vec![answered(read, held), answered(patch, json!({"id": 105}))],
+        ..i
+    })
+    .unwrap();
+    assert!(matches!(done, PushStep::Done { refs } if refs.len() == 1));
+}
+
+#[test]
+fn a_product_holding_every_serial_is_not_written_and_odd_answers_are_refused() {
+    let i = serials_input();
+    let PushStep::Send { request: read } = push_step(&i).unwrap() else {
+        panic!()
+    };
+    // A product that holds them all is not written.
+    let all = json!({"id": 105, "serialNumbers": ["SN1", "SN2"]});
+    let done = push_step(&PushInput {
+        exchanges: vec![answered(read.clone(), all)],
         ..i.clone()
     })
     .unwrap();
     assert!(matches!(done, PushStep::Done { refs } if refs.len() == 1));
+    let odd = json!({"id": 105, "serialNumbers": "SN1"});
+    let e = push_step(&PushInput {
+        exchanges: vec![answered(read, odd)],
+        ..i.clone()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`serialNumbers` is \"SN1\", not a list"), "{e}");
     let mut lost = i;
     let PushDocument::Serials { pushed, .. } = &mut lost.document else {
         panic!()
