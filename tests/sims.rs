@@ -9,6 +9,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tenor_simulators::{Received, Simulators, state::Credentials};
 
+/// The `tenor` command line the runs use, found once per test process: the package's
+/// `tenor-cli` (the same `main`), which cargo builds beside the integration tests, else the
+/// `tenor` binary ([`crate::tenor_binary`] runs `cargo build` on each call, and its feature set
+/// differs from the tests' build, so it relinks: seconds per run).
+fn binary() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let cli = exe
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join(format!("tenor-cli{}", std::env::consts::EXE_SUFFIX)));
+        match cli {
+            Some(c) if c.exists() => c,
+            _ => crate::tenor_binary(),
+        }
+    })
+}
+
 /// Simulators, a linked record and the connectors, for one test.
 pub struct Vendors {
     /// The running simulators.
@@ -112,7 +131,7 @@ impl Vendors {
 
     /// `tenor --db DB ARGS…` as a child process with [`Vendors::env`], not yet started.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(crate::tenor_binary());
+        let mut cmd = Command::new(binary());
         cmd.arg("--db").arg(self.db()).args(args);
         cmd.env("TENOR_PLUGIN_PATH", self.plugins());
         for (k, v) in self.env() {
