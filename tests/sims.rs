@@ -103,7 +103,10 @@ impl Vendors {
             ("TENOR_INGRAM_CUSTOMER_NUMBER", "20-222222".to_string()),
             ("TENOR_INGRAM_COUNTRY_CODE", "US".to_string()),
             ("TENOR_INGRAM_SENDER_ID", "tenor-tests".to_string()),
-            ("TENOR_TDSYNNEX_URL", u.tdsynnex.clone()),
+            ("TENOR_INGRAM_APPLICATION_ID", "tenor-tests".to_string()),
+            // StreamOne Ion's v3 paths sit under `/api/v3` (the SDK's `{base_url}/api/v3/…`);
+            // the connector's paths start at `/accounts/…`.
+            ("TENOR_TDSYNNEX_URL", format!("{}/api/v3", u.tdsynnex)),
             (
                 "TENOR_TDSYNNEX_TOKEN_URL",
                 format!("{}/oauth/token", u.tdsynnex),

@@ -4,7 +4,12 @@
 //! What the simulators must hold is written here from the quotes (`rules/quotes/*`) and the
 //! rules (`rules/*.tenor`: the vendor ids, prices and commitments), never read back from
 //! Tenor's own documents, so a connector that sends the wrong thing fails here.
-#![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests: a missing JSON key reads Null and fails the assertion"
+)]
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -356,5 +361,196 @@ fn every_example_quote_pushes_and_the_vendors_hold_what_was_sold() {
     assert!(creates.is_empty(), "{creates:?}");
     for s in &quotes {
         assert_holds(&v, s);
+    }
+}
+
+/// The pulled rows of one plugin and kind for a customer and month, as
+/// `(part, quantity, unit, amount)` texts normalised (`17.6` and `17.60` alike), sorted.
+fn pulled(
+    v: &Vendors,
+    customer: &str,
+    month: &str,
+    plugin: &str,
+    kind: &str,
+    unit: &str,
+    amount: &str,
+) -> Vec<(String, String, String, String)> {
+    let record = tenor_core::record::Record::open(&v.db()).unwrap();
+    let norm = |r: &Value, k: &str| {
+        r.get(k)
+            .and_then(Value::as_str)
+            .map(|s| d(s).normalize().to_string())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<_> = record
+        .pulled(customer, Some(month))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.plugin == plugin && r.kind == kind)
+        .map(|r| {
+            let b = r.body;
+            (
+                b["part_number"].as_str().unwrap().to_string(),
+                norm(&b, "quantity"),
+                norm(&b, unit),
+                norm(&b, amount),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn row(part: &str, qty: &str, unit: &str, amount: &str) -> (String, String, String, String) {
+    let n = |s: &str| {
+        if s.is_empty() {
+            String::new()
+        } else {
+            d(s).normalize().to_string()
+        }
+    };
+    (part.into(), n(qty), n(unit), n(amount))
+}
+
+/// The month each example quote starts in, in order.
+const START_MONTHS: [&str; 4] = ["2026-10", "2026-12", "2027-01", "2027-02"];
+
+#[test]
+fn every_plugin_pulls_every_kind_of_each_start_month() {
+    let v = Vendors::start("e2e-pull");
+    for s in example_quotes() {
+        v.accept(s.file);
+        assert!(v.tenor(&["push", s.quote]).ok, "{}", s.quote);
+    }
+    for m in START_MONTHS {
+        v.sims.bill(m).unwrap();
+        let pull = v.tenor(&["pull", "--month", m]);
+        assert!(pull.ok, "{m}: {}\n{}", pull.stdout, pull.stderr);
+        assert!(!pull.stderr.contains("error"), "{m}: {}", pull.stderr);
+        assert!(v.refused().is_empty(), "{m}: {:?}", v.refused());
+    }
+    // Every plugin and kind reported, for every customer (TD SYNNEX: its subscription list
+    // and its word that billing is a report, for every customer it links).
+    let last = v.tenor(&["pull", "--month", "2027-02"]);
+    for want in [
+        "connectwise: CUST-0042 orders",
+        "connectwise: CUST-0042 subscriptions",
+        "connectwise: CUST-0042 invoices",
+        "ingram: CUST-0042 orders",
+        "ingram: CUST-0042 subscriptions",
+        "ingram: CUST-0042 invoices",
+        "pax8: CUST-0078 invoices",
+        "tdsynnex: CUST-0078 subscriptions",
+        "tdsynnex: CUST-0078 invoices",
+    ] {
+        assert!(last.stdout.contains(want), "{want}:\n{}", last.stdout);
+    }
+    assert_q1001_pulled(&v);
+}
+
+/// Q-1001's pulled rows, computed by hand from the rules' cost and price lines.
+fn assert_q1001_pulled(v: &Vendors) {
+    let c = "CUST-0042";
+    // Ingram invoices the hardware at cost (rules/hardware.tenor): 4 × 1,049.00 and
+    // 4 × 219.00, on the December invoice of the order placed 2026-12-07; none in January.
+    let ingram = vec![
+        row("5TF9KV", "4", "219.00", "876.00"),
+        row("7YD4KL", "4", "1049.00", "4196.00"),
+    ];
+    assert_eq!(
+        pulled(v, c, "2026-12", "ingram", "invoice", "unit_price", "amount"),
+        ingram
+    );
+    assert!(pulled(v, c, "2027-01", "ingram", "invoice", "unit_price", "amount").is_empty());
+    assert_eq!(
+        pulled(v, c, "2026-12", "ingram", "order", "unit_cost", "none"),
+        vec![
+            row("5TF9KV", "4", "219", ""),
+            row("7YD4KL", "4", "1049", "")
+        ]
+    );
+    // Pax8's January invoice at cost (P1Y monthly cost: Business Premium 17.60, Defender
+    // 2.40): the stub 2026-12-07..31 is 25 of 31 days, 25 × 17.60 × 25/31 = 354.84 and
+    // 25 × 2.40 × 25/31 = 48.39; January in full 440.00 and 60.00. December has none (the
+    // subscriptions started after its invoice date).
+    assert_eq!(
+        pulled(v, c, "2027-01", "pax8", "invoice", "unit_price", "amount"),
+        vec![
+            row(MDB, "25", "2.40", "48.39"),
+            row(MDB, "25", "2.40", "60.00"),
+            row(M365_BP, "25", "17.60", "354.84"),
+            row(M365_BP, "25", "17.60", "440.00"),
+        ]
+    );
+    assert!(pulled(v, c, "2026-12", "pax8", "invoice", "unit_price", "amount").is_empty());
+    let record = tenor_core::record::Record::open(&v.db()).unwrap();
+    let rows = record.pulled(c, Some("2027-01")).unwrap();
+    let terms: Vec<(Option<&str>, Option<&str>)> = rows
+        .iter()
+        .filter(|r| r.plugin == "pax8" && r.kind == "invoice")
+        .map(|r| (r.body["term"].as_str(), r.body["billing"].as_str()))
+        .collect();
+    // A `Monthly` item says the billing, never a one-month commitment.
+    assert_eq!(terms, vec![(None, Some("monthly")); 4]);
+    let subs: Vec<(String, Option<&str>, Option<&str>)> = rows
+        .iter()
+        .filter(|r| r.plugin == "pax8" && r.kind == "subscription")
+        .map(|r| {
+            (
+                r.body["quantity"].as_str().unwrap().to_string(),
+                r.body["term"].as_str(),
+                r.body["billing"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(subs, vec![("25".into(), Some("P1Y"), Some("monthly")); 2]);
+    // ConnectWise's December agreement invoice: 25 × 22.00, 25 × 3.00, 28 × 40.00 and the
+    // welcome offer's December part (-90.32); not the backup, billed in arrears from January
+    // (its addition is effective 2027-01-01); the sales order's
+    // standard invoice: onboarding 1,000.00, 4 × 1,237.80, 4 × 273.75.
+    assert_eq!(
+        pulled(
+            v,
+            c,
+            "2026-12",
+            "connectwise",
+            "invoice",
+            "unit_price",
+            "amount"
+        ),
+        sorted(vec![
+            row("M365-BP", "25", "22.00", "550.00"),
+            row("MDB", "25", "3.00", "75.00"),
+            row("MS-DEVICE", "28", "40.00", "1120.00"),
+            row("MS-DEVICE", "1", "-90.32", "-90.32"),
+            row("ONBOARDING", "1", "1000.00", "1000.00"),
+            row("DELL-LAT5550", "4", "1237.80", "4951.20"),
+            row("DELL-WD22TB4", "4", "273.75", "1095.00"),
+        ])
+    );
+    // The additions as ConnectWise holds them, and the sales order's lines at cost.
+    let additions = pulled(
+        v,
+        c,
+        "2027-01",
+        "connectwise",
+        "subscription",
+        "unit_price",
+        "none",
+    );
+    for want in [
+        row("M365-BP", "25", "22.00", ""),
+        row("MDB", "25", "3.00", ""),
+        row("MS-DEVICE", "28", "40.00", ""),
+    ] {
+        assert!(additions.contains(&want), "{want:?} in {additions:?}");
+    }
+    let orders = pulled(v, c, "2027-01", "connectwise", "order", "unit_cost", "none");
+    for want in [
+        row("DELL-LAT5550", "4", "1049.00", ""),
+        row("DELL-WD22TB4", "4", "219.00", ""),
+        row("ONBOARDING", "1", "600.00", ""),
+    ] {
+        assert!(orders.contains(&want), "{want:?} in {orders:?}");
     }
 }

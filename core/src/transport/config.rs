@@ -7,9 +7,10 @@
 //!   StreamOne Ion grants tokens from a refresh token).
 //! - ConnectWise: `_COMPANY`, `_PUBLIC_KEY`, `_PRIVATE_KEY` (basic authentication
 //!   `company+public:private`) and `_CLIENT_ID` (the `clientId` header).
-//! - Ingram: `_CUSTOMER_NUMBER`, `_COUNTRY_CODE`, `_SENDER_ID` as the `IM-CustomerNumber`,
-//!   `IM-CountryCode`, `IM-SenderID` headers of every request (an `IM-CorrelationID` is made
-//!   per request).
+//! - Ingram: `_CUSTOMER_NUMBER`, `_COUNTRY_CODE`, `_SENDER_ID`, `_APPLICATION_ID` as the
+//!   `IM-CustomerNumber`, `IM-CountryCode`, `IM-SenderID`, `IM-ApplicationID` headers of every
+//!   request (an `IM-CorrelationID` is made per request; the invoice endpoints require
+//!   `IM-ApplicationID`, XI-Resellers-API-Spec.json).
 //! - `TENOR_HTTP_TIMEOUT` (seconds per request, default 30), `TENOR_HTTP_RETRIES` (default 4),
 //!   `TENOR_HTTP_BACKOFF_MS` (first backoff, doubled each try, default 500),
 //!   `TENOR_HTTP_MAX_WAIT` (the longest `Retry-After` honoured, seconds, default 300).
@@ -110,6 +111,7 @@ pub fn from_vars(
         ("CUSTOMER_NUMBER", "IM-CustomerNumber"),
         ("COUNTRY_CODE", "IM-CountryCode"),
         ("SENDER_ID", "IM-SenderID"),
+        ("APPLICATION_ID", "IM-ApplicationID"),
     ] {
         if let Some(v) = get(suffix) {
             headers.push((header.to_string(), v));
@@ -249,6 +251,7 @@ mod tests {
                 ("TENOR_INGRAM_CLIENT_SECRET", "s3cret-value"),
                 ("TENOR_INGRAM_CUSTOMER_NUMBER", "20-222222"),
                 ("TENOR_INGRAM_COUNTRY_CODE", "US"),
+                ("TENOR_INGRAM_APPLICATION_ID", "tenor-app"),
             ]),
         )
         .unwrap();
@@ -256,6 +259,12 @@ mod tests {
         assert_eq!(
             c.headers[0],
             ("IM-CustomerNumber".into(), "20-222222".into())
+        );
+        assert!(
+            c.headers
+                .contains(&("IM-ApplicationID".into(), "tenor-app".into())),
+            "{:?}",
+            c.headers
         );
         let e = from_vars(
             "pax8",

@@ -197,8 +197,14 @@ pub fn pull_step(input: &PullInput) -> Result<PullStep, PluginError> {
     let mut talk = Conversation::new(&input.exchanges);
     let pulled = match input.what {
         PullKind::Orders => step!(pull_orders(&mut talk, &input.pushed)?, send),
-        PullKind::Invoices => step!(pull_invoices(&mut talk, input.month.as_deref())?, send),
-        PullKind::Subscriptions => return Err(PluginError::Unsupported),
+        PullKind::Invoices => step!(
+            pull_invoices(&mut talk, input.month.as_deref(), &input.pushed)?,
+            send
+        ),
+        // The Reseller API v6 sells hardware and services by order: it keeps no
+        // subscriptions (cloud subscriptions live in Ingram's separate marketplace), so there
+        // is nothing to read, and a pull of every kind completes.
+        PullKind::Subscriptions => Pulled::default(),
     };
     talk.all_consumed()?;
     Ok(PullStep::Done { pulled })
@@ -263,10 +269,12 @@ fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate), PluginError> {
 }
 
 /// The month's invoices: the search, page by page, then each invoice's details with its
-/// serial numbers.
+/// serial numbers. The search is the reseller's: a customer's invoices are those of the
+/// orders pushed for it (`erpOrderNumber`, the Ingram order number).
 fn pull_invoices(
     talk: &mut Conversation<'_>,
     month: Option<&str>,
+    pushed: &[VendorRef],
 ) -> Result<Flow<Pulled>, PluginError> {
     let month =
         month.ok_or_else(|| invalid("Ingram Micro invoices are pulled by month: give one"))?;
@@ -294,7 +302,12 @@ fn pull_invoices(
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        for i in listed {
+        let ours = |i: &Value| {
+            i.get("erpOrderNumber")
+                .and_then(Value::as_str)
+                .is_none_or(|o| pushed.iter().any(|r| r.kind == "order" && r.id == o.trim()))
+        };
+        for i in listed.iter().filter(|i| ours(i)) {
             let n = i
                 .get("invoiceNumber")
                 .and_then(Value::as_str)

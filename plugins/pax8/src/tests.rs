@@ -410,7 +410,7 @@ fn invoices_of_the_month_are_read_from_what_pax8_charges_the_msp() {
         {{"id": "i1", "companyId": "{COMPANY_ID}", "productId": "{BP}", "subscriptionId": "s1",
          "type": "subscription", "startPeriod": "2026-12-01", "endPeriod": "2026-12-31",
          "quantity": 45, "price": 22.00, "subTotal": 990.00, "cost": 17.60, "costTotal": 792.00,
-         "term": "1-Year", "currencyCode": "USD"}},
+         "term": "Monthly", "currencyCode": "USD"}},
         {{"id": "i2", "companyId": "{COMPANY_ID}", "productId": "{MDB}", "subscriptionId": "s2",
          "type": "prorate", "startPeriod": "2026-12-15", "endPeriod": "2027-01-15",
          "quantity": 5, "cost": 2.40, "costTotal": 12.0000}},
@@ -434,6 +434,11 @@ fn invoices_of_the_month_are_read_from_what_pax8_charges_the_msp() {
         ("inv-dec", "792.00".into())
     );
     assert_eq!(l.unit_price.unwrap().to_string(), "17.60");
+    // `term` is the billing term: `Monthly` says nothing of the commitment (P1Y here).
+    assert_eq!(
+        (l.term.as_deref(), l.billing.as_deref()),
+        (None, Some("monthly"))
+    );
     // Inclusive `endPeriod` (the 31st) and exclusive (the 15th, as it started) both end right.
     assert_eq!(l.period_end, NaiveDate::from_ymd_opt(2027, 1, 1));
     assert_eq!(

@@ -196,7 +196,11 @@ fn orders_and_subscriptions_read_back_in_streamone_shapes() {
     let PullStep::Send { request } = first else {
         panic!("a request first")
     };
-    assert_eq!(request.path, format!("{ROOT}/subscriptions"));
+    assert_eq!(request.path, "/accounts/TD-ACCT-100245/subscriptions");
+    assert_eq!(
+        request.query[0],
+        ("customerId".into(), "TD-CUST-778812".into())
+    );
     let PullStep::Done { pulled } = Connector
         .pull_step(&PullInput {
             what: PullKind::Subscriptions,
