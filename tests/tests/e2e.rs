@@ -14,6 +14,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
+use tenor_simulators::{Fault, FaultKind, Vendor};
 use tenor_tests::sims::Vendors;
 
 /// A Pax8 order line: product uuid, quantity, billing term, commitment term uuid.
@@ -553,4 +554,145 @@ fn assert_q1001_pulled(v: &Vendors) {
     ] {
         assert!(orders.contains(&want), "{want:?} in {orders:?}");
     }
+}
+
+fn fault(vendor: Vendor, method: &str, path: &str, kind: FaultKind) -> Fault {
+    Fault {
+        vendor,
+        method: method.into(),
+        path: path.into(),
+        kind,
+        times: 1,
+    }
+}
+
+/// Runs `tenor push QUOTE` until it completes (at most `tries` runs); returns the runs made.
+fn push_until_done(v: &Vendors, quote: &str, tries: usize) -> usize {
+    let mut said = Vec::new();
+    for n in 1..=tries {
+        let run = v.tenor(&["push", quote]);
+        if run.ok {
+            return n;
+        }
+        assert!(
+            run.code.is_some(),
+            "{quote}: tenor was killed\n{}",
+            run.stderr
+        );
+        said.push(run.stderr);
+    }
+    panic!(
+        "{quote}: not done after {tries} pushes:\n{}",
+        said.join("\n---\n")
+    )
+}
+
+/// Asserts every order of the example quotes exactly once at its vendor, with all its lines.
+fn assert_each_once(v: &Vendors, sold: &[Sold]) {
+    for s in sold {
+        let q = s.quote;
+        assert_eq!(
+            v.sims.pax8_orders_for(s.pax8_company),
+            1,
+            "{q}: Pax8 orders"
+        );
+        let ingram = usize::from(!s.ingram.is_empty());
+        let po = format!("PO-{q}-ingram");
+        assert_eq!(v.sims.ingram_orders_for(&po), ingram, "{q}: Ingram orders");
+        let so = format!("SO-{q}");
+        assert_eq!(v.sims.cw_sales_orders_for(&so), 1, "{q}: sales orders");
+        assert_eq!(
+            v.sims.cw_agreements_for(&so),
+            s.cycles.len(),
+            "{q}: agreements"
+        );
+        assert_holds(v, s);
+    }
+}
+
+#[test]
+fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
+    let mut v = Vendors::start("e2e-faults");
+    // A timeout: the simulator acts after the client has given up waiting.
+    v.set_env("TENOR_HTTP_TIMEOUT", "1");
+    let quotes: Vec<Sold> = example_quotes()
+        .into_iter()
+        .filter(|s| ["Q-1001", "Q-1004"].contains(&s.quote))
+        .collect();
+    for s in &quotes {
+        v.accept(s.file);
+    }
+    let slow = FaultKind::Delay(std::time::Duration::from_millis(1500));
+    for f in [
+        fault(
+            Vendor::Pax8,
+            "POST",
+            "/orders",
+            FaultKind::TooManyRequests {
+                retry_after_secs: 1,
+            },
+        ),
+        fault(Vendor::Pax8, "POST", "/orders", FaultKind::ActThenDrop),
+        fault(
+            Vendor::Ingram,
+            "POST",
+            "/resellers/v6/orders",
+            FaultKind::ServerError,
+        ),
+        fault(
+            Vendor::Ingram,
+            "POST",
+            "/resellers/v6/orders",
+            FaultKind::ActThenDrop,
+        ),
+        fault(Vendor::Connectwise, "POST", "/finance/agreements", slow),
+        fault(
+            Vendor::Connectwise,
+            "POST",
+            "/finance/agreements/*",
+            FaultKind::ActThenDrop,
+        ),
+        fault(
+            Vendor::Connectwise,
+            "POST",
+            "/finance/agreements/*",
+            FaultKind::ServerError,
+        ),
+        fault(
+            Vendor::Connectwise,
+            "POST",
+            "/sales/orders",
+            FaultKind::ActThenDrop,
+        ),
+        fault(
+            Vendor::Connectwise,
+            "POST",
+            "/procurement/products",
+            FaultKind::Drop,
+        ),
+        fault(
+            Vendor::Connectwise,
+            "POST",
+            "/procurement/products",
+            FaultKind::ActThenDrop,
+        ),
+    ] {
+        v.sims.inject(f);
+    }
+    for s in &quotes {
+        push_until_done(&v, s.quote, 6);
+    }
+    // Every fault was met: none is left armed.
+    assert_eq!(v.sims.armed(), 0);
+    let statuses: Vec<u16> = v.sims.received().iter().map(|r| r.status).collect();
+    assert!(
+        statuses.contains(&429) && statuses.contains(&500),
+        "{statuses:?}"
+    );
+    assert_each_once(&v, &quotes);
+    // And a push after all that finds everything there.
+    for s in &quotes {
+        assert_eq!(push_until_done(&v, s.quote, 1), 1);
+    }
+    assert_each_once(&v, &quotes);
 }
