@@ -696,3 +696,80 @@ fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
     }
     assert_each_once(&v, &quotes);
 }
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// xorshift64: the kill moments, reproducible from `TENOR_E2E_SEED`.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// `tenor push Q-1001` killed (SIGKILL, the child's own pid) at random moments, up to three
+/// times a run, then run to its end: every order, agreement and addition exactly once.
+/// `TENOR_E2E_KILLS` runs (3 by default; the issue's figure is 20 or more).
+#[test]
+fn a_push_killed_at_random_moments_resumes_and_orders_each_line_once() {
+    let runs = env_num("TENOR_E2E_KILLS", 3);
+    let mut seed = env_num("TENOR_E2E_SEED", 0x2545_f491_4f6c_dd1d) | 1;
+    let q1001: Vec<Sold> = example_quotes()
+        .into_iter()
+        .filter(|s| s.quote == "Q-1001")
+        .collect();
+    let started = std::time::Instant::now();
+    let (mut kills, mut mid) = (0, 0);
+    for run in 0..runs {
+        let v = Vendors::start(&format!("e2e-kill-{run}"));
+        v.accept("q1001-dental-practice.yaml");
+        // Every create waits a little, so that a kill lands between sending and answering.
+        v.sims.inject(Fault {
+            times: 10_000,
+            ..fault(
+                Vendor::Pax8,
+                "POST",
+                "/orders",
+                FaultKind::Delay(std::time::Duration::from_millis(60)),
+            )
+        });
+        for vendor in [Vendor::Ingram, Vendor::Connectwise] {
+            v.sims.inject(Fault {
+                times: 10_000,
+                ..fault(
+                    vendor,
+                    "POST",
+                    "/*",
+                    FaultKind::Delay(std::time::Duration::from_millis(60)),
+                )
+            });
+        }
+        for _ in 0..=(next(&mut seed) % 3) {
+            let moment = std::time::Duration::from_millis(next(&mut seed) % 1000);
+            let mut child = v
+                .command(&["push", "Q-1001"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(moment);
+            if child.try_wait().unwrap().is_none() {
+                mid += 1;
+            }
+            child.kill().unwrap_or_default();
+            let _ = child.wait();
+            kills += 1;
+        }
+        push_until_done(&v, "Q-1001", 4);
+        assert_each_once(&v, &q1001);
+    }
+    eprintln!(
+        "{runs} runs, {kills} kills, {mid} mid-push, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
