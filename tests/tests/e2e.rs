@@ -773,3 +773,88 @@ fn a_push_killed_at_random_moments_resumes_and_orders_each_line_once() {
         started.elapsed().as_secs_f64()
     );
 }
+
+#[test]
+fn a_seat_change_flows_to_pax8_and_the_psa_like_an_acceptance() {
+    let v = Vendors::start("e2e-change");
+    v.accept("q1001-dental-practice.yaml");
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    // Q-1001 line 1: 25 Business Premium become 30 from 2027-01-01, pushed that day.
+    v.sims
+        .set_today(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+    let rules = tenor_tests::rules_dir();
+    let change = v.tenor(&[
+        "change",
+        "Q-1001",
+        "--line",
+        "1",
+        "--quantity",
+        "30",
+        "--date",
+        "2027-01-01",
+        "--rules",
+        tenor_tests::arg(&rules),
+    ]);
+    assert!(change.ok, "{}\n{}", change.stdout, change.stderr);
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    // Pax8: the one Business Premium subscription now holds 30; Defender is untouched; no
+    // second order.
+    assert_eq!(
+        pax8_subscriptions(&v, CUST_0042),
+        sorted(vec![
+            (
+                M365_BP.to_string(),
+                30,
+                "Monthly".to_string(),
+                Some("1-Year".to_string())
+            ),
+            (
+                MDB.to_string(),
+                25,
+                "Monthly".to_string(),
+                Some("1-Year".to_string())
+            ),
+        ])
+    );
+    assert_eq!(v.sims.pax8_orders_for(CUST_0042), 1);
+    // ConnectWise: the 25 end on 2026-12-31 and 30 bill from 2027-01-01, at 22.00.
+    let bp: Vec<(String, Option<String>, Option<String>, Decimal)> = v.sims.with_world(|w| {
+        w.connectwise
+            .additions
+            .iter()
+            .filter(|x| x["product"]["identifier"] == "M365-BP")
+            .map(|x| {
+                let day = |k: &str| x[k].as_str().map(|s| s[..10].to_string());
+                (
+                    dec(&x["quantity"]).normalize().to_string(),
+                    day("effectiveDate"),
+                    day("cancelledDate"),
+                    dec(&x["unitPrice"]),
+                )
+            })
+            .collect()
+    });
+    assert_eq!(
+        sorted(bp),
+        vec![
+            (
+                "25".into(),
+                Some("2026-12-07".into()),
+                Some("2026-12-31".into()),
+                d("22")
+            ),
+            ("30".into(), Some("2027-01-01".into()), None, d("22")),
+        ]
+    );
+    // Pushed again: nothing more changes.
+    let before = v.sims.received().len();
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let writes: Vec<_> = v.sims.received()[before..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("token"))
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}

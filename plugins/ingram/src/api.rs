@@ -44,6 +44,15 @@ pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
                 "Ingram Micro takes purchase orders, not the PSA's sales order and agreements",
             ));
         }
+        // The host sends a quote's seat changes to every vendor it was pushed to; Ingram's
+        // orders are hardware, a seat change is on a subscription line bought elsewhere.
+        // Only a change that names the product of a line Ingram holds is refused.
+        PushDocument::Change {
+            change_order,
+            pushed,
+        } if !ordered_here(change_order, pushed) => {
+            return Ok(PushStep::Done { refs: Vec::new() });
+        }
         PushDocument::Change { .. } => {
             return Err(invalid(
                 "Ingram Micro's Reseller API holds orders, not subscription quantities: a seat change on an Ingram line is a new order or a return, made by hand",
@@ -80,9 +89,27 @@ pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
         refused: &duplicate_guard,
     };
     let mut talk = Conversation::new(&input.exchanges);
-    let refs = step!(talk.create(&c)?, |request| PushStep::Send { request });
+    let mut refs = step!(talk.create(&c)?, |request| PushStep::Send { request });
     talk.all_consumed()?;
+    // Which quote lines this order holds (`line` refs: the PO line, against its quote line),
+    // so that a later seat change knows whether it is Ingram's.
+    refs.extend(po.lines.iter().map(|l| VendorRef {
+        kind: "line".into(),
+        id: format!("{}/{}", po.id, l.line),
+        line: Some(l.quote_line),
+    }));
     Ok(PushStep::Done { refs })
+}
+
+/// True when a seat change names a quote line this vendor's orders hold.
+fn ordered_here(change: &Value, pushed: &[VendorRef]) -> bool {
+    let line = change
+        .get("line")
+        .and_then(Value::as_u64)
+        .and_then(|l| u32::try_from(l).ok());
+    pushed
+        .iter()
+        .any(|r| r.kind == "line" && r.line.is_some() && r.line == line)
 }
 
 /// `GET /resellers/v6/orders/search?customerOrderNumber=…`: what Ingram holds for the PO.
@@ -428,9 +455,18 @@ mod tests {
             serde_json::from_str(CREATED).unwrap(),
         )]))
         .unwrap();
-        let PushStep::Done { refs } = done else {
+        let PushStep::Done { mut refs } = done else {
             panic!("{done:?}")
         };
+        // Each PO line against its quote line (the sample's 7 lines; 6 and 7 are quote line 9).
+        let lines: Vec<(String, Option<u32>)> = refs
+            .iter()
+            .filter(|r| r.kind == "line")
+            .map(|r| (r.id.clone(), r.line))
+            .collect();
+        assert_eq!(lines.len(), 7);
+        assert_eq!(lines[5], ("PO-Q-1001-ingram/6".into(), Some(9)));
+        refs.retain(|r| r.kind != "line");
         assert_eq!(
             refs,
             vec![
@@ -467,11 +503,14 @@ mod tests {
         let found = json!({"recordsFound": 1, "orders": [
             {"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram"},
             {"ingramOrderNumber": "20-OTHER", "customerOrderNumber": "PO-Q-9999-ingram"}]});
-        let done = push_step(&input(vec![
+        let mut done = push_step(&input(vec![
             lost.clone(),
             answer(lookup.clone(), 200, found),
         ]))
         .unwrap();
+        if let PushStep::Done { refs } = &mut done {
+            refs.retain(|r| r.kind != "line");
+        }
         assert_eq!(
             done,
             PushStep::Done {
