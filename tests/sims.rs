@@ -172,6 +172,25 @@ impl Vendors {
         run
     }
 
+    /// Accepts a quote file with another rule set (a directory), its documents exported under
+    /// the scratch directory; panics with tenor's words when it fails.
+    pub fn accept_with(&self, quote: &Path, rules: &Path) -> Run {
+        let name = quote
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let out = self.dir.join(format!("out-{name}"));
+        let run = self.tenor(&[
+            "accept",
+            arg(quote),
+            "--rules",
+            arg(rules),
+            "--out",
+            arg(&out),
+        ]);
+        assert!(run.ok, "accept {name}:\n{}", run.stderr);
+        run
+    }
+
     /// Every request the simulators answered with a 4xx or 5xx status.
     pub fn refused(&self) -> Vec<Received> {
         self.sims

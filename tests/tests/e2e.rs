@@ -858,3 +858,134 @@ fn a_seat_change_flows_to_pax8_and_the_psa_like_an_acceptance() {
         .collect();
     assert!(writes.is_empty(), "{writes:?}");
 }
+
+/// The example rules in `dir` with Microsoft routed to TD SYNNEX (rules/policies.tenor
+/// `route vendor microsoft via pax8` → `via tdsynnex`; the products are bought via both).
+fn rules_via_tdsynnex(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(tenor_tests::rules_dir())
+        .unwrap()
+        .flatten()
+    {
+        let path = e.path();
+        if path.extension().is_some_and(|x| x == "tenor") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let routed = text.replace(
+                "route vendor microsoft     via pax8",
+                "route vendor microsoft     via tdsynnex",
+            );
+            std::fs::write(dir.join(e.file_name()), routed).unwrap();
+        }
+    }
+    let policies = std::fs::read_to_string(dir.join("policies.tenor")).unwrap();
+    assert!(
+        policies.contains("microsoft     via tdsynnex"),
+        "the route moved"
+    );
+}
+
+#[test]
+fn q1001_bought_through_td_synnex_is_one_checked_out_cart_of_its_catalogue_ids() {
+    let v = Vendors::start("e2e-tdsynnex");
+    let rules = v.dir.join("rules-tdsynnex");
+    rules_via_tdsynnex(&rules);
+    let quote = tenor_tests::rules_dir().join("quotes/q1001-dental-practice.yaml");
+    v.accept_with(&quote, &rules);
+    // An item added and a checkout made whose answers are lost, a cart creation answered 500:
+    // each is looked up (or, for the cart, made again) and nothing is ordered twice.
+    let carts = "/api/v3/accounts/4711/customers/700113/carts";
+    for f in [
+        fault(Vendor::Tdsynnex, "POST", carts, FaultKind::ServerError),
+        fault(
+            Vendor::Tdsynnex,
+            "POST",
+            &format!("{carts}/*"),
+            FaultKind::ActThenDrop,
+        ),
+        fault(
+            Vendor::Tdsynnex,
+            "POST",
+            &format!("{carts}/*"),
+            FaultKind::Drop,
+        ),
+    ] {
+        v.sims.inject(f);
+    }
+    push_until_done(&v, "Q-1001", 4);
+    assert_eq!(v.sims.armed(), 0, "every fault met");
+    assert_eq!(v.sims.tdsynnex_orders_for("PO-Q-1001-tdsynnex"), 1);
+    assert_eq!(v.sims.pax8_orders_for(CUST_0042), 0);
+    // TD SYNNEX's catalogue ids from rules/microsoft-365.tenor: product, sku, the P1Y monthly
+    // plan; 25 seats each, for customer 700113 (rules/links.yaml).
+    let items: Vec<(String, String, String, i64)> = v.sims.with_world(|w| {
+        w.tdsynnex
+            .orders
+            .iter()
+            .flat_map(|o| o["orderItems"].as_array().cloned().unwrap_or_default())
+            .map(|i| {
+                let s = |k: &str| i[k].as_str().unwrap().to_string();
+                (
+                    s("productId"),
+                    s("skuId"),
+                    s("planId"),
+                    i["quantity"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    });
+    assert_eq!(
+        sorted(items),
+        vec![
+            (
+                "TechDataMicrosoft365BusinessPremium-smp".into(),
+                "sku--6550d0504891".into(),
+                "plan--784ebc32f2".into(),
+                25
+            ),
+            (
+                "TechDataMicrosoftDefenderforBusiness-smp".into(),
+                "sku--a429a7da1255".into(),
+                "plan--0af3a992f0".into(),
+                25
+            ),
+        ]
+    );
+    // The pull reads the subscriptions the checkout made back, with their term and billing.
+    let pull = v.tenor(&["pull", "--customer", "CUST-0042"]);
+    assert!(pull.ok, "{}\n{}", pull.stdout, pull.stderr);
+    let record = tenor_core::record::Record::open(&v.db()).unwrap();
+    let subs: Vec<(String, String, Option<String>, Option<String>)> = record
+        .pulled("CUST-0042", None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.plugin == "tdsynnex" && r.kind == "subscription")
+        .map(|r| {
+            let b = r.body;
+            let s = |k: &str| b[k].as_str().map(str::to_string);
+            (
+                s("part_number").unwrap(),
+                s("quantity").unwrap(),
+                s("term"),
+                s("billing"),
+            )
+        })
+        .collect();
+    let p1y = || (Some("P1Y".to_string()), Some("monthly".to_string()));
+    assert_eq!(
+        sorted(subs),
+        vec![
+            (
+                "TechDataMicrosoft365BusinessPremium-smp".into(),
+                "25".into(),
+                p1y().0,
+                p1y().1
+            ),
+            (
+                "TechDataMicrosoftDefenderforBusiness-smp".into(),
+                "25".into(),
+                p1y().0,
+                p1y().1
+            ),
+        ]
+    );
+}

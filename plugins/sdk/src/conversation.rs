@@ -108,13 +108,24 @@ impl<'a> Conversation<'a> {
         Ok(Some(e))
     }
 
-    /// A read (or an idempotent update): its answer's body, resending it when the answer was
-    /// lost; an error for an answer that is not a success.
+    /// A read (or an idempotent update, or a create that is harmless to repeat, like an empty
+    /// cart): its answer's body, resending it when the answer was lost or, for a create, a 5xx
+    /// the host does not retry (at most [`MAX_CREATES`] times); an error for an answer that is
+    /// not a success.
     pub fn read(&mut self, request: Request) -> Result<Flow<Value>, PluginError> {
+        let mut errors = 0;
         loop {
             match self.next_for(&request)? {
                 None => return Ok(Flow::Send(request)),
                 Some(Exchange { response: None, .. }) => continue,
+                Some(Exchange {
+                    response: Some(r), ..
+                }) if request.effect == Effect::Create
+                    && maybe_made(r)
+                    && errors + 1 < MAX_CREATES =>
+                {
+                    errors += 1;
+                }
                 Some(Exchange {
                     response: Some(r), ..
                 }) if success(r) => return Ok(Flow::Have(r.body.clone())),
@@ -370,6 +381,28 @@ mod tests {
         // A 4xx refusal is the vendor's word: an error, no lookup.
         let e = [answered(post("/x"), 422, json!({"message": "bad"}))];
         assert!(run(&e, &never).is_err());
+    }
+
+    #[test]
+    fn a_repeatable_create_answered_500_is_sent_again_a_few_times() {
+        let failed = || answered(post("/x"), 500, json!({}));
+        let mut c = Conversation::new(&[]);
+        assert!(matches!(c.read(post("/x")).unwrap(), Flow::Send(_)));
+        let once = [failed()];
+        assert!(matches!(
+            Conversation::new(&once).read(post("/x")).unwrap(),
+            Flow::Send(_)
+        ));
+        let then_ok = [failed(), answered(post("/x"), 201, json!({"id": 3}))];
+        assert!(matches!(
+            Conversation::new(&then_ok).read(post("/x")).unwrap(),
+            Flow::Have(v) if v["id"] == 3
+        ));
+        let many = [failed(), failed(), failed()];
+        assert!(Conversation::new(&many).read(post("/x")).is_err());
+        // A read answered 500 is the host's to retry: an error here.
+        let read = [answered(get("/a"), 500, json!({}))];
+        assert!(Conversation::new(&read).read(get("/a")).is_err());
     }
 
     #[test]

@@ -1,21 +1,26 @@
-//! Pushing a purchase order to StreamOne Ion: create a cart for the customer with its items,
+//! Pushing a purchase order to StreamOne Ion: create a cart for the customer, add its items,
 //! then check it out. No idempotency key exists, so a checkout interrupted before its answer
 //! was recorded is never repeated blindly: the customer's orders are listed first and one made
 //! from our cart (`cartId`) or carrying our purchase order id (`resellerPo`, `displayName`) is
 //! taken as ours. An interrupted cart creation is simply made again: a cart orders nothing
 //! until it is checked out.
 
-use serde_json::Value;
-use tenor_plugin_sdk::PluginError;
+use serde_json::{Value, json};
 use tenor_plugin_sdk::connector::invalid;
+use tenor_plugin_sdk::conversation::{Conversation, Create, Refused, vendor_message};
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::exchange::{
-    Effect, Exchange, Method, PushDocument, PushInput, PushStep, Request, VendorRef,
+    Effect, Method, PushDocument, PushInput, PushStep, Request, Response, VendorRef,
 };
+use tenor_plugin_sdk::{PluginError, step};
 
 use crate::cart::{cart_body, customer_root};
 
-/// The next step of pushing `input`.
+/// The next step of pushing `input`: the cart (made again when its answer was lost: an
+/// empty cart orders nothing), each item added (`POST …/carts/{cart}/cartItems`, VENDORS.md:
+/// "create a cart, add cart items, check out"; a lost answer is looked up in the cart before
+/// adding again), then the checkout (looked up in the customer's orders before checking out
+/// again).
 pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
     let PushDocument::PurchaseOrder { purchase_order: po } = &input.document else {
         return Err(invalid(
@@ -28,43 +33,80 @@ pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
         &input.accounts
     };
     let body = cart_body(po, accounts)?;
+    let items: Vec<Value> = body
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let root = customer_root(accounts, &po.customer.id)?;
-    let Some(last) = input.exchanges.last() else {
-        return Ok(send(create_cart(&root, po, body)));
+    let mut talk = Conversation::new(&input.exchanges);
+    let send = |request| PushStep::Send { request };
+    let header = json!({"displayName": po.id, "resellerPo": po.id});
+    let made = step!(talk.read(create_cart(&root, po, header))?, send);
+    let cart = id_of(&made).ok_or_else(|| {
+        invalid(format!(
+            "TD SYNNEX push of {}: no cart id in the answer to the cart creation",
+            po.id
+        ))
+    })?;
+    for (i, item) in items.iter().enumerate() {
+        let found = |v: &Value| Ok(holds(v, &items, i).then_some(()));
+        let add = Create {
+            request: request(
+                Method::Post,
+                format!("{root}/carts/{cart}/cartItems"),
+                Some(item.clone()),
+                Effect::Create,
+                format!("add line {} to cart {cart} for {}", i + 1, po.id),
+            ),
+            lookup: request(
+                Method::Get,
+                format!("{root}/carts/{cart}"),
+                None,
+                Effect::Read,
+                format!("read cart {cart} before adding line {} again", i + 1),
+            ),
+            created: &|_| Ok(()),
+            found: &found,
+            refused: &refused,
+        };
+        step!(talk.create(&add)?, send);
+    }
+    let found = |v: &Value| find(v, &cart, po).map(|o| refs(&cart, o)).transpose();
+    let created = |v: &Value| refs(&cart, v);
+    let out = Create {
+        request: checkout(&root, po, &cart),
+        lookup: lookup(&root, po),
+        created: &created,
+        found: &found,
+        refused: &refused,
     };
-    if let Some(r) = &last.response {
-        if !(200..300).contains(&r.status) {
-            return Err(invalid(format!(
-                "TD SYNNEX answered {} to `{}`: {}",
-                r.status, last.request.purpose, r.body
-            )));
-        }
-    }
-    let path = last.request.path.as_str();
-    let cart = cart_id(&input.exchanges);
-    match (&last.response, cart) {
-        (None, _) if path.ends_with("/carts") => Ok(send(create_cart(&root, po, body))),
-        (Some(_), Some(cart)) if path.ends_with("/carts") => Ok(send(checkout(&root, po, &cart))),
-        (Some(r), Some(cart)) if path.ends_with("/checkout") => Ok(PushStep::Done {
-            refs: refs(&cart, &r.body)?,
-        }),
-        (None, Some(_)) if path.ends_with("/checkout") => Ok(send(lookup(&root, po))),
-        (Some(r), Some(cart)) if path.ends_with("/orders") => match find(&r.body, &cart, po) {
-            Some(order) => Ok(PushStep::Done {
-                refs: refs(&cart, order)?,
-            }),
-            None => Ok(send(checkout(&root, po, &cart))),
-        },
-        (None, _) => Ok(send(last.request.clone())),
-        _ => Err(invalid(format!(
-            "TD SYNNEX push of {}: no cart id in the answer to `{}`",
-            po.id, last.request.purpose
-        ))),
-    }
+    let refs = step!(talk.create(&out)?, send);
+    talk.all_consumed()?;
+    Ok(PushStep::Done { refs })
 }
 
-fn send(request: Request) -> PushStep {
-    PushStep::Send { request }
+/// TD SYNNEX's refusal, in its words: nothing it says means "already there".
+fn refused(r: &Response) -> Refused {
+    Refused::Error(format!("{} {}", r.status, vendor_message(&r.body)))
+}
+
+/// The cart's items hold `items[i]` as many times as `items[..=i]` does (two equal lines are
+/// two items).
+fn holds(cart: &Value, items: &[Value], i: usize) -> bool {
+    let key = |v: &Value| {
+        ["productId", "skuId", "planId", "quantity"]
+            .map(|k| v.get(k).map(Value::to_string).unwrap_or_default())
+    };
+    let Some(want) = items.get(i).map(key) else {
+        return false;
+    };
+    let wanted = items.iter().take(i + 1).filter(|v| key(v) == want).count();
+    let held = cart
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(0, |a| a.iter().filter(|v| key(v) == want).count());
+    held >= wanted
 }
 
 fn request(
@@ -125,14 +167,6 @@ fn id_of(v: &Value) -> Option<String> {
             name.rsplit('/').next().map(str::to_string)
         })
         .filter(|s| !s.is_empty())
-}
-
-/// The id of the cart the last answered cart creation made.
-fn cart_id(ex: &[Exchange]) -> Option<String> {
-    ex.iter()
-        .rev()
-        .filter(|e| e.request.path.ends_with("/carts"))
-        .find_map(|e| id_of(&e.response.as_ref()?.body))
 }
 
 /// The listed order made from our cart or carrying our purchase order id.
