@@ -11,7 +11,7 @@ use std::collections::btree_map::Entry;
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use tenor_plugin_sdk::connector::{date_prefix, invalid, value_decimal};
+use tenor_plugin_sdk::connector::{date_prefix, invalid, month_days, value_decimal};
 use tenor_plugin_sdk::conversation::{Conversation, Flow};
 use tenor_plugin_sdk::exchange::{Accounts, Pulled, VendorRef};
 use tenor_plugin_sdk::{InvoiceLine, OrderLine, PluginError, step};
@@ -45,6 +45,14 @@ fn identifier(x: &Value, pointer: &str, at: &str) -> Result<String, PluginError>
                 pointer.trim_start_matches('/').replace('/', ".")
             ))
         })
+}
+
+/// A text field, empty when absent.
+fn text(x: &Value, key: &str) -> String {
+    x.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn list<'v>(v: &'v Value, what: &str) -> Result<&'v Vec<Value>, PluginError> {
@@ -98,17 +106,6 @@ pub(super) fn orders(
         }
     }
     Ok(Flow::Have(pulled))
-}
-
-/// The first and last day of `YYYY-MM`.
-fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate), PluginError> {
-    let bad = || invalid(format!("month `{month}` is not YYYY-MM"));
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| bad())?;
-    let last = first
-        .checked_add_months(Months::new(1))
-        .and_then(|d| d.pred_opt())
-        .ok_or_else(bad)?;
-    Ok((first, last))
 }
 
 /// What one invoice says of itself, for its lines.
@@ -244,11 +241,7 @@ fn agreement_lines(h: &Header, additions: &Value) -> Result<Vec<InvoiceLine>, Pl
         let amount = number(x, "extPrice", &at)?
             .or_else(|| unit_price.map(|p| p * quantity))
             .ok_or_else(|| invalid(format!("{at} has no `extPrice`")))?;
-        let description = x
-            .get("invoiceDescription")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let description = text(x, "invoiceDescription");
         out.push(InvoiceLine {
             quantity,
             unit_price,
@@ -267,11 +260,7 @@ fn product_lines(h: &Header, products: &Value) -> Result<Vec<InvoiceLine>, Plugi
         let quantity = number(p, "quantity", &at)?
             .ok_or_else(|| invalid(format!("{at} has no `quantity`")))?;
         let unit_price = number(p, "price", &at)?;
-        let description = p
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let description = text(p, "description");
         out.push(InvoiceLine {
             quantity,
             unit_price,

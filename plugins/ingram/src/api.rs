@@ -11,9 +11,8 @@
 //! is read back with the order search, never failed on. A create whose answer was lost is
 //! looked up first too, and created again only when the search finds nothing.
 
-use chrono::{Months, NaiveDate};
 use serde_json::Value;
-use tenor_plugin_sdk::connector::invalid;
+use tenor_plugin_sdk::connector::{invalid, month_days};
 use tenor_plugin_sdk::conversation::{
     Conversation, Create, Flow, Refused, request, vendor_message,
 };
@@ -282,17 +281,6 @@ fn pull_orders(
         pulled.orders.extend(lines);
     }
     Ok(Flow::Have(pulled))
-}
-
-/// The first and last day of `YYYY-MM`.
-fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate), PluginError> {
-    let bad = || invalid(format!("month `{month}` is not YYYY-MM"));
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| bad())?;
-    let last = first
-        .checked_add_months(Months::new(1))
-        .and_then(|d| d.pred_opt())
-        .ok_or_else(bad)?;
-    Ok((first, last))
 }
 
 /// The month's invoices: the search, page by page, then each invoice's details with its
