@@ -212,6 +212,7 @@ const M365_BS_P1M: &str = "aa8b230f-3b05-4392-a6ea-1c0d2f8b9e9d";
 const CUST_0042: &str = "3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01";
 
 /// The four example quotes as sold.
+// Long: one table of expected values per quote, read top to bottom against the quote files.
 #[allow(
     clippy::too_many_lines,
     reason = "one table of expected values per quote"
@@ -505,6 +506,12 @@ fn assert_q1001_pulled(v: &Vendors) {
         })
         .collect();
     assert_eq!(subs, vec![("25".into(), Some("P1Y"), Some("monthly")); 2]);
+    assert_q1001_pulled_psa(v);
+}
+
+/// Q-1001's ConnectWise rows: its invoices, additions and sales-order lines.
+fn assert_q1001_pulled_psa(v: &Vendors) {
+    let c = "CUST-0042";
     // ConnectWise's December agreement invoice: 25 × 22.00, 25 × 3.00, 28 × 40.00 and the
     // welcome offer's December part (-90.32); not the backup, billed in arrears from January
     // (its addition is effective 2027-01-01); the sales order's
@@ -610,20 +617,11 @@ fn assert_each_once(v: &Vendors, sold: &[Sold]) {
     }
 }
 
-#[test]
-fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
-    let mut v = Vendors::start("e2e-faults");
-    // A timeout: the simulator acts after the client has given up waiting.
-    v.set_env("TENOR_HTTP_TIMEOUT", "1");
-    let quotes: Vec<Sold> = example_quotes()
-        .into_iter()
-        .filter(|s| ["Q-1001", "Q-1004"].contains(&s.quote))
-        .collect();
-    for s in &quotes {
-        v.accept(s.file);
-    }
+/// A fault on each vendor's creates: 429 with Retry-After, 500, a timeout (a delay past
+/// `TENOR_HTTP_TIMEOUT`), a connection dropped before and after the vendor acted.
+fn create_faults() -> Vec<Fault> {
     let slow = FaultKind::Delay(std::time::Duration::from_millis(1500));
-    for f in [
+    vec![
         fault(
             Vendor::Pax8,
             "POST",
@@ -676,7 +674,22 @@ fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
             "/procurement/products",
             FaultKind::ActThenDrop,
         ),
-    ] {
+    ]
+}
+
+#[test]
+fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
+    let mut v = Vendors::start("e2e-faults");
+    // A timeout: the simulator acts after the client has given up waiting.
+    v.set_env("TENOR_HTTP_TIMEOUT", "1");
+    let quotes: Vec<Sold> = example_quotes()
+        .into_iter()
+        .filter(|s| ["Q-1001", "Q-1004"].contains(&s.quote))
+        .collect();
+    for s in &quotes {
+        v.accept(s.file);
+    }
+    for f in create_faults() {
         v.sims.inject(f);
     }
     for s in &quotes {
@@ -774,15 +787,10 @@ fn a_push_killed_at_random_moments_resumes_and_orders_each_line_once() {
     );
 }
 
-#[test]
-fn a_seat_change_flows_to_pax8_and_the_psa_like_an_acceptance() {
-    let v = Vendors::start("e2e-change");
-    v.accept("q1001-dental-practice.yaml");
-    assert!(v.tenor(&["push", "Q-1001"]).ok);
-    // Q-1001 line 1: 25 Business Premium become 30 from 2027-01-01, pushed that day.
+/// Q-1001 line 1: 25 Business Premium become 30 from 2027-01-01, pushed that day.
+fn seat_change(v: &Vendors, rules: &std::path::Path) {
     v.sims
         .set_today(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
-    let rules = tenor_tests::rules_dir();
     let change = v.tenor(&[
         "change",
         "Q-1001",
@@ -793,9 +801,17 @@ fn a_seat_change_flows_to_pax8_and_the_psa_like_an_acceptance() {
         "--date",
         "2027-01-01",
         "--rules",
-        tenor_tests::arg(&rules),
+        tenor_tests::arg(rules),
     ]);
     assert!(change.ok, "{}\n{}", change.stdout, change.stderr);
+}
+
+#[test]
+fn a_seat_change_flows_to_pax8_and_the_psa_like_an_acceptance() {
+    let v = Vendors::start("e2e-change");
+    v.accept("q1001-dental-practice.yaml");
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    seat_change(&v, &tenor_tests::rules_dir());
     let push = v.tenor(&["push", "Q-1001"]);
     assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
     assert!(v.refused().is_empty(), "{:?}", v.refused());
@@ -885,7 +901,7 @@ fn rules_via_tdsynnex(dir: &std::path::Path) {
 }
 
 #[test]
-fn q1001_bought_through_td_synnex_is_one_checked_out_cart_of_its_catalogue_ids() {
+fn q1001_bought_through_td_synnex_is_one_cart_of_its_catalogue_ids_and_a_seat_change_follows() {
     let v = Vendors::start("e2e-tdsynnex");
     let rules = v.dir.join("rules-tdsynnex");
     rules_via_tdsynnex(&rules);
@@ -915,6 +931,14 @@ fn q1001_bought_through_td_synnex_is_one_checked_out_cart_of_its_catalogue_ids()
     assert_eq!(v.sims.armed(), 0, "every fault met");
     assert_eq!(v.sims.tdsynnex_orders_for("PO-Q-1001-tdsynnex"), 1);
     assert_eq!(v.sims.pax8_orders_for(CUST_0042), 0);
+    assert_tdsynnex_cart(&v);
+    assert_tdsynnex_pulled(&v);
+    seat_change(&v, &rules);
+    assert_tdsynnex_seat_change(&v);
+}
+
+/// The TD SYNNEX order: one cart of Q-1001's two licences.
+fn assert_tdsynnex_cart(v: &Vendors) {
     // TD SYNNEX's catalogue ids from rules/microsoft-365.tenor: product, sku, the P1Y monthly
     // plan; 25 seats each, for customer 700113 (rules/links.yaml).
     let items: Vec<(String, String, String, i64)> = v.sims.with_world(|w| {
@@ -950,6 +974,10 @@ fn q1001_bought_through_td_synnex_is_one_checked_out_cart_of_its_catalogue_ids()
             ),
         ]
     );
+}
+
+/// The pulled TD SYNNEX subscriptions.
+fn assert_tdsynnex_pulled(v: &Vendors) {
     // The pull reads the subscriptions the checkout made back, with their term and billing.
     let pull = v.tenor(&["pull", "--customer", "CUST-0042"]);
     assert!(pull.ok, "{}\n{}", pull.stdout, pull.stderr);
@@ -988,4 +1016,36 @@ fn q1001_bought_through_td_synnex_is_one_checked_out_cart_of_its_catalogue_ids()
             ),
         ]
     );
+}
+
+/// After the seat change's push.
+fn assert_tdsynnex_seat_change(v: &Vendors) {
+    // A seat change is a cart of one UPDATE item, checked out: Business Premium's
+    // subscription holds 30, Defender's still 25, and no new subscription is made.
+    let refused_before = v.refused().len();
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    assert_eq!(v.refused().len(), refused_before, "{:?}", v.refused());
+    assert_eq!(v.sims.tdsynnex_orders_for("CO-Q-1001-1-2027-01-01"), 1);
+    let held: Vec<(String, i64)> = v.sims.with_world(|w| {
+        w.tdsynnex
+            .subscriptions
+            .iter()
+            .map(|s| {
+                (
+                    s["ccpProductId"].as_str().unwrap().to_string(),
+                    s["subscriptionTotalLicenses"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    });
+    assert_eq!(
+        sorted(held),
+        vec![
+            ("TechDataMicrosoft365BusinessPremium-smp".into(), 30),
+            ("TechDataMicrosoftDefenderforBusiness-smp".into(), 25),
+        ]
+    );
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    assert_eq!(v.sims.tdsynnex_orders_for("CO-Q-1001-1-2027-01-01"), 1);
 }

@@ -117,6 +117,26 @@ struct Header {
     subtotal: Option<Decimal>,
 }
 
+impl Header {
+    fn of(inv: &Value, at: &str) -> Result<Header, PluginError> {
+        let text = |k: &str| inv.get(k).and_then(Value::as_str).map(str::to_string);
+        Ok(Header {
+            number: text("invoiceNumber")
+                .ok_or_else(|| invalid(format!("{at} has no `invoiceNumber`")))?,
+            date: inv
+                .get("date")
+                .and_then(Value::as_str)
+                .and_then(date_prefix),
+            reference: text("customerPO"),
+            customer: inv
+                .pointer("/company/identifier")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            subtotal: number(inv, "subtotal", at)?,
+        })
+    }
+}
+
 /// The company's invoices dated in the month, each with its lines.
 pub(super) fn invoices(
     talk: &mut Conversation<'_>,
@@ -144,26 +164,7 @@ pub(super) fn invoices(
     let mut additions: BTreeMap<u64, Value> = BTreeMap::new();
     for (i, inv) in list(&found, "the invoices")?.iter().enumerate() {
         let at = format!("invoice {} of {month}", i + 1);
-        let h = Header {
-            number: inv
-                .get("invoiceNumber")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| invalid(format!("{at} has no `invoiceNumber`")))?,
-            date: inv
-                .get("date")
-                .and_then(Value::as_str)
-                .and_then(date_prefix),
-            reference: inv
-                .get("customerPO")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            customer: inv
-                .pointer("/company/identifier")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            subtotal: number(inv, "subtotal", &at)?,
-        };
+        let h = Header::of(inv, &at)?;
         let lines = if let Some(agreement) = inv.pointer("/agreement/id").and_then(Value::as_u64) {
             if let Entry::Vacant(slot) = additions.entry(agreement) {
                 let read = get(

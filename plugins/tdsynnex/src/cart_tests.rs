@@ -117,11 +117,14 @@ fn done_refs() -> Vec<VendorRef> {
         id: id.into(),
         line,
     };
+    let p = po();
     vec![
         r("cart", "C-77", None),
         r("order", "O-9001", None),
         r("order_item", "OI-1", Some(1)),
         r("order_item", "OI-2", Some(2)),
+        r("subscription", "S-E3", Some(p.lines[0].quote_line)),
+        r("subscription", "S-BB", Some(p.lines[1].quote_line)),
     ]
 }
 
@@ -160,7 +163,26 @@ fn a_fresh_push_creates_the_cart_adds_its_items_checks_it_out_and_stores_the_ids
     let checkout = sent(push(so_far.clone()));
     assert_eq!(checkout.path, format!("{ROOT}/carts/C-77/checkout"));
     so_far.push(ex(checkout, Some(order())));
-    assert_eq!(push(so_far), PushStep::Done { refs: done_refs() });
+    assert_eq!(finish(so_far), PushStep::Done { refs: done_refs() });
+}
+
+/// Answers the read of the subscriptions the checkout made (after `so_far`), and the step
+/// after it.
+fn finish(mut so_far: Vec<Exchange>) -> PushStep {
+    let read = sent(push(so_far.clone()));
+    assert_eq!(read.path, "/accounts/TD-ACCT-100245/subscriptions");
+    assert!(
+        read.query
+            .contains(&("resellerPo".into(), "PO-Q-SAMPLE-tdsynnex".into()))
+    );
+    // Listed out of order: each is matched to its line by its catalogue ids.
+    let subs = json!({"items": [
+        {"subscriptionId": "S-BB", "ccpProductId": "TechDataMicrosoft365BusinessBasic-smp",
+         "ccpSkuId": "sku--3de1cc0bce2c", "ccpPlanId": "plan--a86a48d9fc"},
+        {"subscriptionId": "S-E3", "ccpProductId": "TechDataMicrosoft365E3-smp",
+         "ccpSkuId": "sku--a3b7e7595cc7", "ccpPlanId": "plan--9252669f2e"}]});
+    so_far.push(ex(read, Some(subs)));
+    push(so_far)
 }
 
 #[test]
@@ -202,7 +224,7 @@ fn an_interrupted_checkout_looks_up_the_orders_and_never_orders_twice() {
     assert_eq!(lookup.path, format!("{ROOT}/orders"));
     let mut found = interrupted.clone();
     found.push(ex(lookup.clone(), Some(json!({"orders": [order()]}))));
-    assert_eq!(push(found), PushStep::Done { refs: done_refs() });
+    assert_eq!(finish(found), PushStep::Done { refs: done_refs() });
     let mut none = interrupted;
     none.push(ex(lookup, Some(json!({"orders": []}))));
     assert_eq!(
