@@ -9,6 +9,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tenor_simulators::{Received, Simulators, state::Credentials};
 
+/// The `tenor` command line the runs use, found once per test process: the package's
+/// `tenor-cli` (the same `main`), which cargo builds beside the integration tests, else the
+/// `tenor` binary ([`crate::tenor_binary`] runs `cargo build` on each call, and its feature set
+/// differs from the tests' build, so it relinks: seconds per run).
+fn binary() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let cli = exe
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join(format!("tenor-cli{}", std::env::consts::EXE_SUFFIX)));
+        match cli {
+            Some(c) if c.exists() => c,
+            _ => crate::tenor_binary(),
+        }
+    })
+}
+
 /// Simulators, a linked record and the connectors, for one test.
 pub struct Vendors {
     /// The running simulators.
@@ -84,7 +103,10 @@ impl Vendors {
             ("TENOR_INGRAM_CUSTOMER_NUMBER", "20-222222".to_string()),
             ("TENOR_INGRAM_COUNTRY_CODE", "US".to_string()),
             ("TENOR_INGRAM_SENDER_ID", "tenor-tests".to_string()),
-            ("TENOR_TDSYNNEX_URL", u.tdsynnex.clone()),
+            ("TENOR_INGRAM_APPLICATION_ID", "tenor-tests".to_string()),
+            // StreamOne Ion's v3 paths sit under `/api/v3` (the SDK's `{base_url}/api/v3/…`);
+            // the connector's paths start at `/accounts/…`.
+            ("TENOR_TDSYNNEX_URL", format!("{}/api/v3", u.tdsynnex)),
             (
                 "TENOR_TDSYNNEX_TOKEN_URL",
                 format!("{}/oauth/token", u.tdsynnex),
@@ -112,7 +134,7 @@ impl Vendors {
 
     /// `tenor --db DB ARGS…` as a child process with [`Vendors::env`], not yet started.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(crate::tenor_binary());
+        let mut cmd = Command::new(binary());
         cmd.arg("--db").arg(self.db()).args(args);
         cmd.env("TENOR_PLUGIN_PATH", self.plugins());
         for (k, v) in self.env() {
@@ -147,6 +169,25 @@ impl Vendors {
             arg(&out),
         ]);
         assert!(run.ok, "accept {quote}:\n{}", run.stderr);
+        run
+    }
+
+    /// Accepts a quote file with another rule set (a directory), its documents exported under
+    /// the scratch directory; panics with tenor's words when it fails.
+    pub fn accept_with(&self, quote: &Path, rules: &Path) -> Run {
+        let name = quote
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let out = self.dir.join(format!("out-{name}"));
+        let run = self.tenor(&[
+            "accept",
+            arg(quote),
+            "--rules",
+            arg(rules),
+            "--out",
+            arg(&out),
+        ]);
+        assert!(run.ok, "accept {name}:\n{}", run.stderr);
         run
     }
 

@@ -9,8 +9,8 @@
 //!   `company+public:private`) and `_CLIENT_ID` (the `clientId` header).
 //! - Ingram: `_CUSTOMER_NUMBER`, `_COUNTRY_CODE`, `_SENDER_ID`, `_APPLICATION_ID` as the
 //!   `IM-CustomerNumber`, `IM-CountryCode`, `IM-SenderID`, `IM-ApplicationID` headers of every
-//!   request (an `IM-CorrelationID` is made per request; Ingram's spec requires
-//!   `IM-ApplicationID` on the invoice search and details).
+//!   request (an `IM-CorrelationID` is made per request; the invoice endpoints require
+//!   `IM-ApplicationID`, XI-Resellers-API-Spec.json).
 //! - `TENOR_HTTP_TIMEOUT` (seconds per request, default 30), `TENOR_HTTP_RETRIES` (default 4),
 //!   `TENOR_HTTP_BACKOFF_MS` (first backoff, doubled each try, default 500),
 //!   `TENOR_HTTP_MAX_WAIT` (the longest `Retry-After` honoured, seconds, default 300).
@@ -251,6 +251,7 @@ mod tests {
                 ("TENOR_INGRAM_CLIENT_SECRET", "s3cret-value"),
                 ("TENOR_INGRAM_CUSTOMER_NUMBER", "20-222222"),
                 ("TENOR_INGRAM_COUNTRY_CODE", "US"),
+                ("TENOR_INGRAM_APPLICATION_ID", "tenor-app"),
             ]),
         )
         .unwrap();
@@ -258,6 +259,12 @@ mod tests {
         assert_eq!(
             c.headers[0],
             ("IM-CustomerNumber".into(), "20-222222".into())
+        );
+        assert!(
+            c.headers
+                .contains(&("IM-ApplicationID".into(), "tenor-app".into())),
+            "{:?}",
+            c.headers
         );
         let e = from_vars(
             "pax8",

@@ -668,14 +668,21 @@ fn held_serials(product: &Value, id: u64) -> Result<Vec<String>, PluginError> {
     }
 }
 
-/// The next step of a pull: the additions of every agreement pushed.
+/// The next step of a pull: the additions of every agreement pushed, the sales orders'
+/// products, or the month's invoices.
 pub fn pull_step(input: &PullInput) -> Result<PullStep, PluginError> {
     let mut talk = Conversation::new(&input.exchanges);
     let pulled = match input.what {
         PullKind::Subscriptions => step!(pull_additions(&mut talk, &input.pushed)?, |request| {
             PullStep::Send { request }
         }),
-        PullKind::Orders | PullKind::Invoices => return Err(PluginError::Unsupported),
+        PullKind::Orders => step!(pull::orders(&mut talk, &input.pushed)?, |request| {
+            PullStep::Send { request }
+        }),
+        PullKind::Invoices => step!(
+            pull::invoices(&mut talk, &input.accounts, input.month.as_deref())?,
+            |request| PullStep::Send { request }
+        ),
     };
     talk.all_consumed()?;
     Ok(PullStep::Done { pulled })
@@ -745,6 +752,9 @@ fn subscription(agreement: u64, i: usize, x: &Value) -> Result<Subscription, Plu
         unit_price: number("unitPrice")?,
     })
 }
+
+#[path = "pull.rs"]
+mod pull;
 
 #[cfg(test)]
 #[path = "api_tests.rs"]

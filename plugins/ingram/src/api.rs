@@ -11,9 +11,8 @@
 //! is read back with the order search, never failed on. A create whose answer was lost is
 //! looked up first too, and created again only when the search finds nothing.
 
-use chrono::{Months, NaiveDate};
 use serde_json::Value;
-use tenor_plugin_sdk::connector::invalid;
+use tenor_plugin_sdk::connector::{invalid, month_days};
 use tenor_plugin_sdk::conversation::{
     Conversation, Create, Flow, Refused, request, vendor_message,
 };
@@ -43,6 +42,15 @@ pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
             return Err(invalid(
                 "Ingram Micro takes purchase orders, not the PSA's sales order and agreements",
             ));
+        }
+        // The host sends a quote's seat changes to every vendor it was pushed to; Ingram's
+        // orders are hardware, a seat change is on a subscription line bought elsewhere.
+        // Only a change that names the product of a line Ingram holds is refused.
+        PushDocument::Change {
+            change_order,
+            pushed,
+        } if !ordered_here(change_order, pushed) => {
+            return Ok(PushStep::Done { refs: Vec::new() });
         }
         PushDocument::Change { .. } => {
             return Err(invalid(
@@ -80,9 +88,27 @@ pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
         refused: &duplicate_guard,
     };
     let mut talk = Conversation::new(&input.exchanges);
-    let refs = step!(talk.create(&c)?, |request| PushStep::Send { request });
+    let mut refs = step!(talk.create(&c)?, |request| PushStep::Send { request });
     talk.all_consumed()?;
+    // Which quote lines this order holds (`line` refs: the PO line, against its quote line),
+    // so that a later seat change knows whether it is Ingram's.
+    refs.extend(po.lines.iter().map(|l| VendorRef {
+        kind: "line".into(),
+        id: format!("{}/{}", po.id, l.line),
+        line: Some(l.quote_line),
+    }));
     Ok(PushStep::Done { refs })
+}
+
+/// True when a seat change names a quote line this vendor's orders hold.
+fn ordered_here(change: &Value, pushed: &[VendorRef]) -> bool {
+    let line = change
+        .get("line")
+        .and_then(Value::as_u64)
+        .and_then(|l| u32::try_from(l).ok());
+    pushed
+        .iter()
+        .any(|r| r.kind == "line" && r.line.is_some() && r.line == line)
 }
 
 /// `GET /resellers/v6/orders/search?customerOrderNumber=…`: what Ingram holds for the PO.
@@ -197,8 +223,14 @@ pub fn pull_step(input: &PullInput) -> Result<PullStep, PluginError> {
     let mut talk = Conversation::new(&input.exchanges);
     let pulled = match input.what {
         PullKind::Orders => step!(pull_orders(&mut talk, &input.pushed)?, send),
-        PullKind::Invoices => step!(pull_invoices(&mut talk, input.month.as_deref())?, send),
-        PullKind::Subscriptions => return Err(PluginError::Unsupported),
+        PullKind::Invoices => step!(
+            pull_invoices(&mut talk, input.month.as_deref(), &input.pushed)?,
+            send
+        ),
+        // The Reseller API v6 sells hardware and services by order: it keeps no
+        // subscriptions (cloud subscriptions live in Ingram's separate marketplace), so there
+        // is nothing to read, and a pull of every kind completes.
+        PullKind::Subscriptions => Pulled::default(),
     };
     talk.all_consumed()?;
     Ok(PullStep::Done { pulled })
@@ -251,22 +283,13 @@ fn pull_orders(
     Ok(Flow::Have(pulled))
 }
 
-/// The first and last day of `YYYY-MM`.
-fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate), PluginError> {
-    let bad = || invalid(format!("month `{month}` is not YYYY-MM"));
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| bad())?;
-    let last = first
-        .checked_add_months(Months::new(1))
-        .and_then(|d| d.pred_opt())
-        .ok_or_else(bad)?;
-    Ok((first, last))
-}
-
 /// The month's invoices: the search, page by page, then each invoice's details with its
-/// serial numbers.
+/// serial numbers. The search is the reseller's: a customer's invoices are those of the
+/// orders pushed for it (`erpOrderNumber`, the Ingram order number).
 fn pull_invoices(
     talk: &mut Conversation<'_>,
     month: Option<&str>,
+    pushed: &[VendorRef],
 ) -> Result<Flow<Pulled>, PluginError> {
     let month =
         month.ok_or_else(|| invalid("Ingram Micro invoices are pulled by month: give one"))?;
@@ -294,7 +317,12 @@ fn pull_invoices(
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        for i in listed {
+        let ours = |i: &Value| {
+            i.get("erpOrderNumber")
+                .and_then(Value::as_str)
+                .is_none_or(|o| pushed.iter().any(|r| r.kind == "order" && r.id == o.trim()))
+        };
+        for i in listed.iter().filter(|i| ours(i)) {
             let n = i
                 .get("invoiceNumber")
                 .and_then(Value::as_str)
@@ -415,9 +443,18 @@ mod tests {
             serde_json::from_str(CREATED).unwrap(),
         )]))
         .unwrap();
-        let PushStep::Done { refs } = done else {
+        let PushStep::Done { mut refs } = done else {
             panic!("{done:?}")
         };
+        // Each PO line against its quote line (the sample's 7 lines; 6 and 7 are quote line 9).
+        let lines: Vec<(String, Option<u32>)> = refs
+            .iter()
+            .filter(|r| r.kind == "line")
+            .map(|r| (r.id.clone(), r.line))
+            .collect();
+        assert_eq!(lines.len(), 7);
+        assert_eq!(lines[5], ("PO-Q-1001-ingram/6".into(), Some(9)));
+        refs.retain(|r| r.kind != "line");
         assert_eq!(
             refs,
             vec![
@@ -454,11 +491,14 @@ mod tests {
         let found = json!({"recordsFound": 1, "orders": [
             {"ingramOrderNumber": "20-RD3QV", "customerOrderNumber": "PO-Q-1001-ingram"},
             {"ingramOrderNumber": "20-OTHER", "customerOrderNumber": "PO-Q-9999-ingram"}]});
-        let done = push_step(&input(vec![
+        let mut done = push_step(&input(vec![
             lost.clone(),
             answer(lookup.clone(), 200, found),
         ]))
         .unwrap();
+        if let PushStep::Done { refs } = &mut done {
+            refs.retain(|r| r.kind != "line");
+        }
         assert_eq!(
             done,
             PushStep::Done {

@@ -8,6 +8,7 @@
 //! Tenor does not hold comes from the rules (product, commitment) or the customer's link
 //! (`company`); a missing one is refused, never replaced by a Tenor id or a part number.
 
+mod change;
 mod pull;
 mod push;
 mod read;

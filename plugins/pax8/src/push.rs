@@ -20,10 +20,17 @@ const PAGE_SIZE: u32 = 200;
 
 /// The next step of pushing `input`.
 pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
-    let PushDocument::PurchaseOrder { purchase_order: po } = &input.document else {
-        return Err(invalid(
-            "Pax8 takes purchase orders only; a seat change is not pushed to Pax8 yet",
-        ));
+    let po = match &input.document {
+        PushDocument::PurchaseOrder { purchase_order } => purchase_order,
+        PushDocument::Change {
+            change_order,
+            pushed,
+        } => return crate::change::step(input, change_order, pushed),
+        _ => {
+            return Err(invalid(
+                "Pax8 takes purchase orders and their seat changes only",
+            ));
+        }
     };
     let accounts = if input.accounts.is_empty() {
         &po.customer.accounts
@@ -166,7 +173,7 @@ fn find<'v>(page: &'v Value, body: &Value, po: &PurchaseOrder) -> Option<&'v Val
 }
 
 /// The ids of a created (or found) order: the order, and each line's subscription, matched to
-/// the purchase-order line by product and quantity in order.
+/// the purchase-order line by product and quantity in order, stored against its quote line.
 fn refs(order: &Value, po: &PurchaseOrder) -> Result<Vec<VendorRef>, PluginError> {
     let id = order
         .get("id")
@@ -194,10 +201,11 @@ fn refs(order: &Value, po: &PurchaseOrder) -> Result<Vec<VendorRef>, PluginError
             if let Some(t) = taken.get_mut(i) {
                 *t = true;
             }
+            // The quote line, as a seat change names it (a bundle's parts share theirs).
             out.push(VendorRef {
                 kind: "subscription".into(),
                 id: sub.to_string(),
-                line: Some(l.line),
+                line: Some(l.quote_line),
             });
         }
     }

@@ -183,11 +183,26 @@ fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, Pl
         .ok_or_else(|| invalid(format!("{at}: `costTotal` is missing or not a number")))?;
     let start = date(item, "startPeriod");
     let end = end_period(start, date(item, "endPeriod"));
-    // Pax8 sells no quarterly billing: a period of about three months is not read as one.
-    let billing = start
-        .zip(end)
-        .and_then(|(s, e)| billing_from_period(s, e))
-        .filter(|b| *b != "quarterly")
+    // The item's `term` is its billing term (the spec's enum: `Monthly`, `Annual`, `2 Year`,
+    // `3 Year`, `One-Time`…), not the commitment: `Monthly` on a P1Y licence is P1Y billed
+    // monthly. Only a term billed whole (2 or 3 years, once) says the commitment too. Without a
+    // term, the period tells the billing; Pax8 sells no quarterly billing, so a period of
+    // about three months is not read as one.
+    let billing_term = text(item, "term").map(|t| t.trim().replace(' ', "-"));
+    let billing = billing_term
+        .as_deref()
+        .and_then(tenor_billing)
+        .or_else(|| {
+            start
+                .zip(end)
+                .and_then(|(s, e)| billing_from_period(s, e))
+                .filter(|b| *b != "quarterly")
+        })
+        .map(str::to_string);
+    let term = billing_term
+        .as_deref()
+        .filter(|t| matches!(tenor_billing(t), Some("upfront" | "once")))
+        .and_then(tenor_commitment)
         .map(str::to_string);
     Ok(InvoiceLine {
         serial_numbers: Vec::new(),
@@ -205,10 +220,7 @@ fn invoice_line(invoice: &str, i: usize, item: &Value) -> Result<InvoiceLine, Pl
         amount,
         period_start: start,
         period_end: end,
-        term: text(item, "term")
-            .as_deref()
-            .and_then(tenor_commitment)
-            .map(str::to_string),
+        term,
         billing,
         date: None,
     })

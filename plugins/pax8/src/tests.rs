@@ -32,6 +32,8 @@ fn po(lines: &[(&str, u32, &str, &str, Option<&str>)], company: Option<&str>) ->
         .map(|(i, (product, qty, term, billing, commitment))| {
             let mut l = template.clone();
             l.line = i as u32 + 1;
+            // Quote lines of their own (10, 11…), so that refs show which line they keep.
+            l.quote_line = i as u32 + 10;
             l.distributor_product_id = Some((*product).to_string());
             l.quantity = Decimal::from(*qty);
             l.term = (*term).to_string();
@@ -207,14 +209,60 @@ fn expected_refs() -> Vec<VendorRef> {
         r(
             "subscription",
             "efcf8cb8-63fc-4dc4-8caa-6d6810ee8a97",
-            Some(2),
+            Some(11),
         ),
         r(
             "subscription",
             "0a0f8cb8-63fc-4dc4-8caa-6d6810ee8a98",
-            Some(1),
+            Some(10),
         ),
     ]
+}
+
+fn change_input(line: u32, exchanges: Vec<Exchange>) -> PushInput {
+    PushInput {
+        document: tenor_plugin_sdk::exchange::PushDocument::Change {
+            change_order: json!({"schema": "tenor.change-order/1", "line": line,
+                "old_quantity": "25", "new_quantity": "30"}),
+            pushed: expected_refs(),
+        },
+        accounts: Default::default(),
+        exchanges,
+    }
+}
+
+#[test]
+fn a_seat_change_puts_the_lines_subscription_to_the_new_quantity() {
+    let sub = "0a0f8cb8-63fc-4dc4-8caa-6d6810ee8a98";
+    let PushStep::Send { request: read } = Pax8.push_step(&change_input(10, vec![])).unwrap()
+    else {
+        panic!("the subscription is read first")
+    };
+    assert_eq!(
+        (read.method, read.path.as_str()),
+        (Method::Get, &*format!("/subscriptions/{sub}"))
+    );
+    let held = exchange(read, Some((200, json!({"id": sub, "quantity": 25}))));
+    let PushStep::Send { request: put } = Pax8
+        .push_step(&change_input(10, vec![held.clone()]))
+        .unwrap()
+    else {
+        panic!("then the quantity is put")
+    };
+    assert_eq!(put.method, Method::Put);
+    assert_eq!(put.body, Some(json!({"quantity": 30})));
+    let done = exchange(put, Some((200, json!({"id": sub, "quantity": 30}))));
+    let PushStep::Done { refs } = Pax8.push_step(&change_input(10, vec![held, done])).unwrap()
+    else {
+        panic!("done after the put")
+    };
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].id, sub);
+    // A line with no Pax8 subscription is another vendor's: nothing is sent.
+    assert_eq!(
+        Pax8.push_step(&change_input(3, vec![])).unwrap(),
+        PushStep::Done { refs: vec![] }
+    );
 }
 
 #[test]
@@ -410,7 +458,7 @@ fn invoices_of_the_month_are_read_from_what_pax8_charges_the_msp() {
         {{"id": "i1", "companyId": "{COMPANY_ID}", "productId": "{BP}", "subscriptionId": "s1",
          "type": "subscription", "startPeriod": "2026-12-01", "endPeriod": "2026-12-31",
          "quantity": 45, "price": 22.00, "subTotal": 990.00, "cost": 17.60, "costTotal": 792.00,
-         "term": "1-Year", "currencyCode": "USD"}},
+         "term": "Monthly", "currencyCode": "USD"}},
         {{"id": "i2", "companyId": "{COMPANY_ID}", "productId": "{MDB}", "subscriptionId": "s2",
          "type": "prorate", "startPeriod": "2026-12-15", "endPeriod": "2027-01-15",
          "quantity": 5, "cost": 2.40, "costTotal": 12.0000}},
@@ -434,6 +482,11 @@ fn invoices_of_the_month_are_read_from_what_pax8_charges_the_msp() {
         ("inv-dec", "792.00".into())
     );
     assert_eq!(l.unit_price.unwrap().to_string(), "17.60");
+    // `term` is the billing term: `Monthly` says nothing of the commitment (P1Y here).
+    assert_eq!(
+        (l.term.as_deref(), l.billing.as_deref()),
+        (None, Some("monthly"))
+    );
     // Inclusive `endPeriod` (the 31st) and exclusive (the 15th, as it started) both end right.
     assert_eq!(l.period_end, NaiveDate::from_ymd_opt(2027, 1, 1));
     assert_eq!(

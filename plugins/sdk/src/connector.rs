@@ -149,6 +149,17 @@ pub fn date_prefix(text: &str) -> Option<NaiveDate> {
     text.get(..10)?.parse().ok()
 }
 
+/// The first and last day of a month given as `YYYY-MM` (a pull's `--month`).
+pub fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate), PluginError> {
+    let bad = || invalid(format!("month `{month}` is not YYYY-MM"));
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| bad())?;
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .ok_or_else(bad)?;
+    Ok((first, last))
+}
+
 /// The end of a period whose last day billed is `last_day`: vendors print the last day,
 /// Tenor's periods end the day after.
 pub fn period_end(last_day: NaiveDate) -> Option<NaiveDate> {

@@ -4,9 +4,9 @@
 //! create that with the id read) and each step either finds its answer among the exchanges
 //! already made or yields the request to send next ([`Flow::Send`]).
 //!
-//! A create interrupted after sending (its exchange has no response) is never sent again
-//! blindly: the conversation asks the lookup first and creates again only when the vendor
-//! holds nothing.
+//! A create interrupted after sending (its exchange has no response, or a 5xx or 429 answer
+//! that does not say whether the vendor acted) is never sent again blindly: the conversation
+//! asks the lookup first and creates again only when the vendor holds nothing.
 
 use serde_json::Value;
 
@@ -108,13 +108,24 @@ impl<'a> Conversation<'a> {
         Ok(Some(e))
     }
 
-    /// A read (or an idempotent update): its answer's body, resending it when the answer was
-    /// lost; an error for an answer that is not a success.
+    /// A read (or an idempotent update, or a create that is harmless to repeat, like an empty
+    /// cart): its answer's body, resending it when the answer was lost or, for a create, a 5xx
+    /// the host does not retry (at most [`MAX_CREATES`] times); an error for an answer that is
+    /// not a success.
     pub fn read(&mut self, request: Request) -> Result<Flow<Value>, PluginError> {
+        let mut errors = 0;
         loop {
             match self.next_for(&request)? {
                 None => return Ok(Flow::Send(request)),
                 Some(Exchange { response: None, .. }) => continue,
+                Some(Exchange {
+                    response: Some(r), ..
+                }) if request.effect == Effect::Create
+                    && maybe_made(r)
+                    && errors + 1 < MAX_CREATES =>
+                {
+                    errors += 1;
+                }
                 Some(Exchange {
                     response: Some(r), ..
                 }) if success(r) => return Ok(Flow::Have(r.body.clone())),
@@ -149,6 +160,9 @@ impl<'a> Conversation<'a> {
                 // Lost answer: a lost create may have been made, a lost lookup is asked again.
                 (None, _) => looking = true,
                 (Some(r), false) if success(r) => return (c.created)(&r.body).map(Flow::Have),
+                // A server error (or a rate limit the host stopped retrying) says nothing of
+                // whether the vendor acted: as a lost answer, look up before creating again.
+                (Some(r), false) if maybe_made(r) => looking = true,
                 (Some(r), false) => match (c.refused)(r) {
                     Refused::AlreadyThere => {
                         refused_as_duplicate = true;
@@ -177,6 +191,11 @@ impl<'a> Conversation<'a> {
             }
         }
     }
+}
+
+/// True for an answer after which a create may or may not have been made: 5xx, 429.
+fn maybe_made(r: &Response) -> bool {
+    r.status >= 500 || r.status == 429
 }
 
 /// True for a 2xx status.
@@ -342,6 +361,48 @@ mod tests {
         // A lost lookup is asked again, never the create.
         let again = [lost(post("/x")), lost(get("/x/search"))];
         assert!(matches!(run(&again, &never).unwrap(), Flow::Send(r) if r.path == "/x/search"));
+    }
+
+    #[test]
+    fn a_server_error_on_a_create_looks_up_before_creating_again() {
+        for status in [500, 502, 503, 429] {
+            let e = [answered(post("/x"), status, json!({"message": "later"}))];
+            assert!(
+                matches!(run(&e, &never).unwrap(), Flow::Send(r) if r.path == "/x/search"),
+                "{status}"
+            );
+            // The vendor had made it after all: found, never created twice.
+            let made = [
+                answered(post("/x"), status, json!({})),
+                answered(get("/x/search"), 200, json!([{"id": 4}])),
+            ];
+            assert!(matches!(run(&made, &never).unwrap(), Flow::Have(4)));
+        }
+        // A 4xx refusal is the vendor's word: an error, no lookup.
+        let e = [answered(post("/x"), 422, json!({"message": "bad"}))];
+        assert!(run(&e, &never).is_err());
+    }
+
+    #[test]
+    fn a_repeatable_create_answered_500_is_sent_again_a_few_times() {
+        let failed = || answered(post("/x"), 500, json!({}));
+        let mut c = Conversation::new(&[]);
+        assert!(matches!(c.read(post("/x")).unwrap(), Flow::Send(_)));
+        let once = [failed()];
+        assert!(matches!(
+            Conversation::new(&once).read(post("/x")).unwrap(),
+            Flow::Send(_)
+        ));
+        let then_ok = [failed(), answered(post("/x"), 201, json!({"id": 3}))];
+        assert!(matches!(
+            Conversation::new(&then_ok).read(post("/x")).unwrap(),
+            Flow::Have(v) if v["id"] == 3
+        ));
+        let many = [failed(), failed(), failed()];
+        assert!(Conversation::new(&many).read(post("/x")).is_err());
+        // A read answered 500 is the host's to retry: an error here.
+        let read = [answered(get("/a"), 500, json!({}))];
+        assert!(Conversation::new(&read).read(get("/a")).is_err());
     }
 
     #[test]

@@ -117,16 +117,31 @@ fn done_refs() -> Vec<VendorRef> {
         id: id.into(),
         line,
     };
+    let p = po();
     vec![
         r("cart", "C-77", None),
         r("order", "O-9001", None),
         r("order_item", "OI-1", Some(1)),
         r("order_item", "OI-2", Some(2)),
+        r("subscription", "S-E3", Some(p.lines[0].quote_line)),
+        r("subscription", "S-BB", Some(p.lines[1].quote_line)),
     ]
 }
 
+/// The cart made and both items added: the exchanges before the checkout.
+fn cart_filled() -> Vec<Exchange> {
+    let cart = sent(push(Vec::new()));
+    let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
+    let mut so_far = vec![ex(cart, Some(cart_answer))];
+    for n in 1..=2 {
+        let add = sent(push(so_far.clone()));
+        so_far.push(ex(add, Some(json!({"id": format!("CI-{n}")}))));
+    }
+    so_far
+}
+
 #[test]
-fn a_fresh_push_creates_the_cart_checks_it_out_and_stores_the_ids() {
+fn a_fresh_push_creates_the_cart_adds_its_items_checks_it_out_and_stores_the_ids() {
     let cart = sent(push(Vec::new()));
     assert_eq!(
         (cart.method, cart.path.as_str(), cart.effect),
@@ -136,26 +151,80 @@ fn a_fresh_push_creates_the_cart_checks_it_out_and_stores_the_ids() {
             Effect::Create
         )
     );
+    assert_eq!(
+        cart.body,
+        Some(json!({"displayName": "PO-Q-SAMPLE-tdsynnex", "resellerPo": "PO-Q-SAMPLE-tdsynnex"}))
+    );
     let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
-    let mut so_far = vec![ex(cart, Some(cart_answer))];
+    let first = sent(push(vec![ex(cart.clone(), Some(cart_answer.clone()))]));
+    assert_eq!(first.path, format!("{ROOT}/carts/C-77/cartItems"));
+    assert_eq!(first.body.as_ref().unwrap()["planId"], "plan--9252669f2e");
+    let mut so_far = cart_filled();
     let checkout = sent(push(so_far.clone()));
     assert_eq!(checkout.path, format!("{ROOT}/carts/C-77/checkout"));
     so_far.push(ex(checkout, Some(order())));
-    assert_eq!(push(so_far), PushStep::Done { refs: done_refs() });
+    assert_eq!(finish(so_far), PushStep::Done { refs: done_refs() });
+}
+
+/// Answers the read of the subscriptions the checkout made (after `so_far`), and the step
+/// after it.
+fn finish(mut so_far: Vec<Exchange>) -> PushStep {
+    let read = sent(push(so_far.clone()));
+    assert_eq!(read.path, "/accounts/TD-ACCT-100245/subscriptions");
+    assert!(
+        read.query
+            .contains(&("resellerPo".into(), "PO-Q-SAMPLE-tdsynnex".into()))
+    );
+    // Listed out of order: each is matched to its line by its catalogue ids.
+    let subs = json!({"items": [
+        {"subscriptionId": "S-BB", "ccpProductId": "TechDataMicrosoft365BusinessBasic-smp",
+         "ccpSkuId": "sku--3de1cc0bce2c", "ccpPlanId": "plan--a86a48d9fc"},
+        {"subscriptionId": "S-E3", "ccpProductId": "TechDataMicrosoft365E3-smp",
+         "ccpSkuId": "sku--a3b7e7595cc7", "ccpPlanId": "plan--9252669f2e"}]});
+    so_far.push(ex(read, Some(subs)));
+    push(so_far)
+}
+
+#[test]
+fn an_item_whose_answer_was_lost_is_looked_up_in_the_cart_not_added_twice() {
+    let cart = sent(push(Vec::new()));
+    let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
+    let made = ex(cart, Some(cart_answer));
+    let add = sent(push(vec![made.clone()]));
+    let lost = vec![made, ex(add.clone(), None)];
+    let look = sent(push(lost.clone()));
+    assert_eq!(
+        (look.method, look.path.clone()),
+        (Method::Get, format!("{ROOT}/carts/C-77"))
+    );
+    let mut held = lost.clone();
+    held.push(ex(
+        look.clone(),
+        Some(json!({"items": [add.body.clone().unwrap()]})),
+    ));
+    let next = sent(push(held));
+    assert_eq!(
+        next.body.as_ref().unwrap()["planId"],
+        "plan--a86a48d9fc",
+        "the second line next"
+    );
+    let mut empty = lost;
+    empty.push(ex(look, Some(json!({"items": []}))));
+    assert_eq!(sent(push(empty)), add, "not in the cart: added again");
 }
 
 #[test]
 fn an_interrupted_checkout_looks_up_the_orders_and_never_orders_twice() {
-    let cart = sent(push(Vec::new()));
-    let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
-    let checkout = sent(push(vec![ex(cart.clone(), Some(cart_answer.clone()))]));
-    let interrupted = vec![ex(cart, Some(cart_answer)), ex(checkout.clone(), None)];
+    let filled = cart_filled();
+    let checkout = sent(push(filled.clone()));
+    let mut interrupted = filled;
+    interrupted.push(ex(checkout.clone(), None));
     let lookup = sent(push(interrupted.clone()));
     assert_eq!((lookup.method, lookup.effect), (Method::Get, Effect::Read));
     assert_eq!(lookup.path, format!("{ROOT}/orders"));
     let mut found = interrupted.clone();
     found.push(ex(lookup.clone(), Some(json!({"orders": [order()]}))));
-    assert_eq!(push(found), PushStep::Done { refs: done_refs() });
+    assert_eq!(finish(found), PushStep::Done { refs: done_refs() });
     let mut none = interrupted;
     none.push(ex(lookup, Some(json!({"orders": []}))));
     assert_eq!(
@@ -196,7 +265,11 @@ fn orders_and_subscriptions_read_back_in_streamone_shapes() {
     let PullStep::Send { request } = first else {
         panic!("a request first")
     };
-    assert_eq!(request.path, format!("{ROOT}/subscriptions"));
+    assert_eq!(request.path, "/accounts/TD-ACCT-100245/subscriptions");
+    assert_eq!(
+        request.query[0],
+        ("customerId".into(), "TD-CUST-778812".into())
+    );
     let PullStep::Done { pulled } = Connector
         .pull_step(&PullInput {
             what: PullKind::Subscriptions,

@@ -9,12 +9,15 @@ use tenor_plugin_sdk::exchange::{Effect, Method, PullInput, PullKind, PullStep, 
 
 use crate::cart::{customer_root, order_lines, subscriptions};
 
-fn get(path: String, purpose: String) -> PullStep {
+/// Subscriptions asked for per page (the SDK's `pagination.limit`; the API takes up to 1000).
+const PAGE: usize = 200;
+
+fn get(path: String, query: Vec<(String, String)>, purpose: String) -> PullStep {
     PullStep::Send {
         request: Request {
             method: Method::Get,
             path,
-            query: Vec::new(),
+            query,
             headers: Vec::new(),
             body: None,
             effect: Effect::Read,
@@ -23,13 +26,48 @@ fn get(path: String, purpose: String) -> PullStep {
     }
 }
 
-fn answer<'i>(input: &'i PullInput, path: &str) -> Option<&'i Value> {
+fn answer<'i>(input: &'i PullInput, path: &str, query: &[(String, String)]) -> Option<&'i Value> {
     input
         .exchanges
         .iter()
-        .find(|e| e.request.path == path)
+        .find(|e| e.request.path == path && e.request.query == query)
         .and_then(|e| e.response.as_ref())
         .map(|r| &r.body)
+}
+
+/// The customer's subscriptions, page by page: the SDK's `list_subscriptions` is an account
+/// list (`GET accounts/{a}/subscriptions?customerId=…&pagination.limit&pagination.offset`,
+/// `{items}`), there is no per-customer path.
+fn customer_subscriptions(
+    input: &PullInput,
+    root: &str,
+) -> Result<Result<Pulled, PullStep>, PluginError> {
+    let (account, customer) = root
+        .rsplit_once("/customers/")
+        .ok_or_else(|| invalid(format!("not a customer path: {root}")))?;
+    let path = format!("{account}/subscriptions");
+    let mut pulled = Pulled::default();
+    for page in 0usize.. {
+        let query = vec![
+            ("customerId".to_string(), customer.to_string()),
+            ("pagination.limit".to_string(), PAGE.to_string()),
+            ("pagination.offset".to_string(), (page * PAGE).to_string()),
+        ];
+        let Some(body) = answer(input, &path, &query) else {
+            let purpose = format!(
+                "read the customer's TD SYNNEX subscriptions (page {})",
+                page + 1
+            );
+            return Ok(Err(get(path, query, purpose)));
+        };
+        let got = subscriptions(body)?;
+        let full = got.len() >= PAGE;
+        pulled.subscriptions.extend(got);
+        if !full {
+            break;
+        }
+    }
+    Ok(Ok(pulled))
 }
 
 /// The next step of a pull.
@@ -53,31 +91,30 @@ pub(crate) fn step(input: &PullInput) -> Result<PullStep, PluginError> {
     let root = customer_root(&input.accounts, "this customer")?;
     let mut pulled = Pulled::default();
     match input.what {
-        PullKind::Subscriptions => {
-            let path = format!("{root}/subscriptions");
-            let Some(body) = answer(input, &path) else {
-                return Ok(get(
-                    path,
-                    "read the customer's TD SYNNEX subscriptions".into(),
-                ));
-            };
-            pulled.subscriptions = subscriptions(body)?;
-        }
+        PullKind::Subscriptions => match customer_subscriptions(input, &root)? {
+            Ok(p) => pulled = p,
+            Err(next) => return Ok(next),
+        },
         PullKind::Orders => {
             for r in input.pushed.iter().filter(|r| r.kind == "order") {
                 let path = format!("{root}/orders/{}", r.id);
-                let Some(body) = answer(input, &path) else {
-                    return Ok(get(path, format!("read TD SYNNEX order {}", r.id)));
+                let Some(body) = answer(input, &path, &[]) else {
+                    return Ok(get(
+                        path,
+                        Vec::new(),
+                        format!("read TD SYNNEX order {}", r.id),
+                    ));
                 };
                 pulled.orders.extend(order_lines(body)?);
             }
         }
-        PullKind::Invoices => {
-            return Err(invalid(
-                "TD SYNNEX publishes billing as a CSV report (BILLING_REPORTS) without an API \
-                 shape: download it and read it as an invoice file",
-            ));
-        }
+        // Nothing to read over the API: said once per pull, not an error, so that a pull of
+        // every vendor's month completes.
+        PullKind::Invoices => pulled.warnings.push(
+            "TD SYNNEX publishes billing as a CSV report (BILLING_REPORTS) without an API shape: \
+             download it and read it as an invoice file"
+                .into(),
+        ),
     }
     Ok(PullStep::Done { pulled })
 }

@@ -1,26 +1,38 @@
-//! Pushing a purchase order to StreamOne Ion: create a cart for the customer with its items,
+//! Pushing a purchase order to StreamOne Ion: create a cart for the customer, add its items,
 //! then check it out. No idempotency key exists, so a checkout interrupted before its answer
 //! was recorded is never repeated blindly: the customer's orders are listed first and one made
 //! from our cart (`cartId`) or carrying our purchase order id (`resellerPo`, `displayName`) is
 //! taken as ours. An interrupted cart creation is simply made again: a cart orders nothing
-//! until it is checked out.
+//! until it is checked out. A seat change is a cart of `UPDATE` items checked out the same way.
 
-use serde_json::Value;
-use tenor_plugin_sdk::PluginError;
-use tenor_plugin_sdk::connector::invalid;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tenor_plugin_sdk::connector::{invalid, value_decimal};
+use tenor_plugin_sdk::conversation::{Conversation, Create, Flow, Refused, vendor_message};
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::exchange::{
-    Effect, Exchange, Method, PushDocument, PushInput, PushStep, Request, VendorRef,
+    Effect, Method, PushDocument, PushInput, PushStep, Request, Response, VendorRef,
 };
+use tenor_plugin_sdk::{PluginError, step};
 
 use crate::cart::{cart_body, customer_root};
 
-/// The next step of pushing `input`.
+/// The next step of pushing `input`: a purchase order's cart ([`cart_flow`]), then the
+/// subscriptions its checkout made (`GET /accounts/{a}/subscriptions?customerId&resellerPo`,
+/// the searchable field the cart set), stored against their quote lines; or a seat change
+/// ([`change`]).
 pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
-    let PushDocument::PurchaseOrder { purchase_order: po } = &input.document else {
-        return Err(invalid(
-            "TD SYNNEX takes purchase orders only; a seat change is not pushed to TD SYNNEX yet",
-        ));
+    let po = match &input.document {
+        PushDocument::PurchaseOrder { purchase_order } => purchase_order,
+        PushDocument::Change {
+            change_order,
+            pushed,
+        } => return change(input, change_order, pushed),
+        _ => {
+            return Err(invalid(
+                "TD SYNNEX takes purchase orders and their seat changes only",
+            ));
+        }
     };
     let accounts = if input.accounts.is_empty() {
         &po.customer.accounts
@@ -28,43 +40,242 @@ pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
         &input.accounts
     };
     let body = cart_body(po, accounts)?;
+    let items: Vec<Value> = body
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let root = customer_root(accounts, &po.customer.id)?;
-    let Some(last) = input.exchanges.last() else {
-        return Ok(send(create_cart(&root, po, body)));
-    };
-    if let Some(r) = &last.response {
-        if !(200..300).contains(&r.status) {
-            return Err(invalid(format!(
-                "TD SYNNEX answered {} to `{}`: {}",
-                r.status, last.request.purpose, r.body
-            )));
-        }
-    }
-    let path = last.request.path.as_str();
-    let cart = cart_id(&input.exchanges);
-    match (&last.response, cart) {
-        (None, _) if path.ends_with("/carts") => Ok(send(create_cart(&root, po, body))),
-        (Some(_), Some(cart)) if path.ends_with("/carts") => Ok(send(checkout(&root, po, &cart))),
-        (Some(r), Some(cart)) if path.ends_with("/checkout") => Ok(PushStep::Done {
-            refs: refs(&cart, &r.body)?,
-        }),
-        (None, Some(_)) if path.ends_with("/checkout") => Ok(send(lookup(&root, po))),
-        (Some(r), Some(cart)) if path.ends_with("/orders") => match find(&r.body, &cart, po) {
-            Some(order) => Ok(PushStep::Done {
-                refs: refs(&cart, order)?,
-            }),
-            None => Ok(send(checkout(&root, po, &cart))),
-        },
-        (None, _) => Ok(send(last.request.clone())),
-        _ => Err(invalid(format!(
-            "TD SYNNEX push of {}: no cart id in the answer to `{}`",
-            po.id, last.request.purpose
-        ))),
-    }
+    let mut talk = Conversation::new(&input.exchanges);
+    let send = |request| PushStep::Send { request };
+    let (cart, order) = step!(cart_flow(&mut talk, &root, &po.id, &items)?, send);
+    let mut refs = refs(&cart, &order)?;
+    let subs = step!(talk.read(made_subscriptions(&root, &po.id)?)?, send);
+    refs.extend(subscription_refs(&subs, po, &items));
+    talk.all_consumed()?;
+    Ok(PushStep::Done { refs })
 }
 
-fn send(request: Request) -> PushStep {
-    PushStep::Send { request }
+/// A cart named `name` (its `displayName` and `resellerPo`) with `items`, checked out: the
+/// cart (made again when its answer was lost: an empty cart orders nothing), each item added
+/// (`POST …/carts/{cart}/cartItems`, VENDORS.md: "create a cart, add cart items, check out";
+/// a lost answer is looked up in the cart before adding again), then the checkout (looked up
+/// in the customer's orders before checking out again). The cart id and the order.
+fn cart_flow(
+    talk: &mut Conversation<'_>,
+    root: &str,
+    name: &str,
+    items: &[Value],
+) -> Result<Flow<(String, Value)>, PluginError> {
+    let header = json!({"displayName": name, "resellerPo": name});
+    let made = step!(
+        talk.read(request(
+            Method::Post,
+            format!("{root}/carts"),
+            Some(header),
+            Effect::Create,
+            format!("create the cart for {name}"),
+        ))?,
+        Flow::Send
+    );
+    let cart = id_of(&made).ok_or_else(|| {
+        invalid(format!(
+            "TD SYNNEX push of {name}: no cart id in the answer to the cart creation"
+        ))
+    })?;
+    for (i, item) in items.iter().enumerate() {
+        let found = |v: &Value| Ok(holds(v, items, i).then_some(()));
+        let add = Create {
+            request: request(
+                Method::Post,
+                format!("{root}/carts/{cart}/cartItems"),
+                Some(item.clone()),
+                Effect::Create,
+                format!("add item {} to cart {cart} for {name}", i + 1),
+            ),
+            lookup: request(
+                Method::Get,
+                format!("{root}/carts/{cart}"),
+                None,
+                Effect::Read,
+                format!("read cart {cart} before adding item {} again", i + 1),
+            ),
+            created: &|_| Ok(()),
+            found: &found,
+            refused: &refused,
+        };
+        step!(talk.create(&add)?, Flow::Send);
+    }
+    let found = |v: &Value| Ok(find(v, &cart, name).cloned());
+    let out = Create {
+        request: checkout(root, name, &cart),
+        lookup: lookup(root, name),
+        created: &|v: &Value| Ok(v.clone()),
+        found: &found,
+        refused: &refused,
+    };
+    let order = step!(talk.create(&out)?, Flow::Send);
+    Ok(Flow::Have((cart, order)))
+}
+
+/// `GET /accounts/{a}/subscriptions?customerId=c&resellerPo=…`: what a checkout made.
+fn made_subscriptions(root: &str, po: &str) -> Result<Request, PluginError> {
+    let (account, customer) = root
+        .rsplit_once("/customers/")
+        .ok_or_else(|| invalid(format!("not a customer path: {root}")))?;
+    let mut r = request(
+        Method::Get,
+        format!("{account}/subscriptions"),
+        None,
+        Effect::Read,
+        format!("read the subscriptions {po} made"),
+    );
+    r.query = vec![
+        ("customerId".into(), customer.to_string()),
+        ("resellerPo".into(), po.to_string()),
+        ("pagination.limit".into(), "1000".into()),
+        ("pagination.offset".into(), "0".into()),
+    ];
+    Ok(r)
+}
+
+/// Each purchase-order line's subscription, by its catalogue ids, against its quote line.
+fn subscription_refs(subs: &Value, po: &PurchaseOrder, items: &[Value]) -> Vec<VendorRef> {
+    let list = subs
+        .get("items")
+        .or_else(|| subs.get("subscriptions"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let mut taken = vec![false; list.len()];
+    let mut out = Vec::new();
+    for (l, item) in po.lines.iter().zip(items) {
+        let ids = |v: &Value, keys: [&str; 3]| keys.map(|k| v.get(k).map(Value::to_string));
+        let want = ids(item, ["productId", "skuId", "planId"]);
+        let hit = list.iter().enumerate().find(|(n, s)| {
+            !taken.get(*n).copied().unwrap_or(true)
+                && ids(s, ["ccpProductId", "ccpSkuId", "ccpPlanId"]) == want
+        });
+        if let Some((n, s)) = hit
+            && let Some(id) = s.get("subscriptionId").and_then(Value::as_str)
+        {
+            if let Some(t) = taken.get_mut(n) {
+                *t = true;
+            }
+            out.push(VendorRef {
+                kind: "subscription".into(),
+                id: id.to_string(),
+                line: Some(l.quote_line),
+            });
+        }
+    }
+    out
+}
+
+/// A seat change: each subscription of the change's quote line is read (its licences now)
+/// and an `UPDATE` item sets it to licences × new ÷ old, in a cart checked out like an order
+/// (named after the change order). A line with no TD SYNNEX subscription is another vendor's:
+/// nothing is sent.
+fn change(
+    input: &PushInput,
+    change: &Value,
+    pushed: &[VendorRef],
+) -> Result<PushStep, PluginError> {
+    let (line, old, new) = change_of(change)?;
+    let subs: Vec<&VendorRef> = pushed
+        .iter()
+        .filter(|r| r.kind == "subscription" && r.line == Some(line))
+        .collect();
+    if subs.is_empty() {
+        return Ok(PushStep::Done { refs: Vec::new() });
+    }
+    let root = customer_root(&input.accounts, "this customer")?;
+    let name = change
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("the change order has no `id`"))?;
+    let mut talk = Conversation::new(&input.exchanges);
+    let send = |request| PushStep::Send { request };
+    let mut items = Vec::new();
+    for sub in &subs {
+        let held = step!(
+            talk.read(request(
+                Method::Get,
+                format!("{root}/subscriptions/{}", sub.id),
+                None,
+                Effect::Read,
+                format!("read subscription {}'s licences", sub.id),
+            ))?,
+            send
+        );
+        let now = held
+            .get("subscriptionTotalLicenses")
+            .and_then(value_decimal)
+            .ok_or_else(|| invalid(format!("subscription {} has no licences", sub.id)))?;
+        let want = scaled(now, old, new, &sub.id)?;
+        items.push(json!({"action": "UPDATE", "subscriptionId": sub.id, "quantity": want}));
+    }
+    let (cart, order) = step!(cart_flow(&mut talk, &root, name, &items)?, send);
+    let mut refs = refs(&cart, &order)?;
+    refs.extend(subs.into_iter().cloned());
+    talk.all_consumed()?;
+    Ok(PushStep::Done { refs })
+}
+
+/// The change order's line, old and new quantities.
+fn change_of(change: &Value) -> Result<(u32, Decimal, Decimal), PluginError> {
+    let line = change
+        .get("line")
+        .and_then(Value::as_u64)
+        .and_then(|l| u32::try_from(l).ok())
+        .ok_or_else(|| invalid("the change order's `line` is not a line number"))?;
+    let qty = |k: &str| {
+        change
+            .get(k)
+            .and_then(value_decimal)
+            .filter(|q| *q > Decimal::ZERO || k == "new_quantity")
+            .ok_or_else(|| invalid(format!("the change order's `{k}` is not a quantity")))
+    };
+    Ok((line, qty("old_quantity")?, qty("new_quantity")?))
+}
+
+/// `now × new ÷ old` as whole licences, at least 1.
+fn scaled(now: Decimal, old: Decimal, new: Decimal, sub: &str) -> Result<u64, PluginError> {
+    let want = (now * new / old).normalize();
+    want.fract()
+        .is_zero()
+        .then(|| u64::try_from(want.mantissa()).ok())
+        .flatten()
+        .filter(|w| *w >= 1 && want.scale() == 0)
+        .ok_or_else(|| {
+            invalid(format!(
+                "subscription {sub} would hold {want} licences ({now} × {new} ÷ {old}): not a \
+                 whole number of at least 1"
+            ))
+        })
+}
+
+/// TD SYNNEX's refusal, in its words: nothing it says means "already there".
+fn refused(r: &Response) -> Refused {
+    Refused::Error(format!("{} {}", r.status, vendor_message(&r.body)))
+}
+
+/// The cart's items hold `items[i]` as many times as `items[..=i]` does (two equal lines are
+/// two items).
+fn holds(cart: &Value, items: &[Value], i: usize) -> bool {
+    let key = |v: &Value| {
+        ["productId", "skuId", "planId", "quantity"]
+            .map(|k| v.get(k).map(Value::to_string).unwrap_or_default())
+    };
+    let Some(want) = items.get(i).map(key) else {
+        return false;
+    };
+    let wanted = items.iter().take(i + 1).filter(|v| key(v) == want).count();
+    let held = cart
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(0, |a| a.iter().filter(|v| key(v) == want).count());
+    held >= wanted
 }
 
 fn request(
@@ -85,33 +296,23 @@ fn request(
     }
 }
 
-fn create_cart(root: &str, po: &PurchaseOrder, body: Value) -> Request {
-    request(
-        Method::Post,
-        format!("{root}/carts"),
-        Some(body),
-        Effect::Create,
-        format!("create the cart for {}", po.id),
-    )
-}
-
-fn checkout(root: &str, po: &PurchaseOrder, cart: &str) -> Request {
+fn checkout(root: &str, name: &str, cart: &str) -> Request {
     request(
         Method::Post,
         format!("{root}/carts/{cart}/checkout"),
         None,
         Effect::Create,
-        format!("check out cart {cart} for {}", po.id),
+        format!("check out cart {cart} for {name}"),
     )
 }
 
-fn lookup(root: &str, po: &PurchaseOrder) -> Request {
+fn lookup(root: &str, name: &str) -> Request {
     request(
         Method::Get,
         format!("{root}/orders"),
         None,
         Effect::Read,
-        format!("look up the orders of {} before checking out again", po.id),
+        format!("look up the orders of {name} before checking out again"),
     )
 }
 
@@ -127,16 +328,8 @@ fn id_of(v: &Value) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The id of the cart the last answered cart creation made.
-fn cart_id(ex: &[Exchange]) -> Option<String> {
-    ex.iter()
-        .rev()
-        .filter(|e| e.request.path.ends_with("/carts"))
-        .find_map(|e| id_of(&e.response.as_ref()?.body))
-}
-
 /// The listed order made from our cart or carrying our purchase order id.
-fn find<'v>(page: &'v Value, cart: &str, po: &PurchaseOrder) -> Option<&'v Value> {
+fn find<'v>(page: &'v Value, cart: &str, name: &str) -> Option<&'v Value> {
     let orders = match page {
         Value::Array(a) => a,
         _ => page
@@ -148,8 +341,8 @@ fn find<'v>(page: &'v Value, cart: &str, po: &PurchaseOrder) -> Option<&'v Value
         let s = |k: &str| o.get(k).and_then(Value::as_str);
         s("cartId") == Some(cart)
             || s("referenceId").is_some_and(|r| r.ends_with(&format!("/carts/{cart}")))
-            || s("resellerPo") == Some(po.id.as_str())
-            || s("displayName") == Some(po.id.as_str())
+            || s("resellerPo") == Some(name)
+            || s("displayName") == Some(name)
     })
 }
 

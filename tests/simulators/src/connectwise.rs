@@ -1337,6 +1337,8 @@ fn cycle_months(name: &str) -> u32 {
         "quarterly" => 3,
         "semi-annual" | "semiannual" | "biannual" => 6,
         "annual" | "annually" | "yearly" => 12,
+        "biennial" => 24,
+        "triennial" => 36,
         _ => 1,
     }
 }

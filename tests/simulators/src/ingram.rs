@@ -454,6 +454,12 @@ async fn search_invoices(
         .iter()
         .filter(|i| q.get("customerOrderNumber").is_none_or(|n| i["customerOrderNumber"] == n.as_str()))
         .filter(|i| q.get("orderNumber").is_none_or(|n| i["ingramOrderNumber"] == n.as_str()))
+        // The spec's `invoiceFromDate`/`invoiceToDate` (inclusive, `YYYY-MM-DD`).
+        .filter(|i| {
+            let day = i["invoiceDate"].as_str().unwrap_or_default();
+            q.get("invoiceFromDate").is_none_or(|f| day >= f.as_str())
+                && q.get("invoiceToDate").is_none_or(|t| day <= t.as_str())
+        })
         .map(|i| {
             json!({"invoiceNumber": i["invoiceNumber"], "invoiceStatus": i["invoiceStatus"],
                    "invoiceDate": i["invoiceDate"], "invoiceDueDate": i["invoiceDueDate"],

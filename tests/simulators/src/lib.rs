@@ -175,6 +175,11 @@ impl Simulators {
         lock(&self.shared.faults).push(fault);
     }
 
+    /// How many armed faults have not yet caught a request (each counted `times` times).
+    pub fn armed(&self) -> u32 {
+        lock(&self.shared.faults).iter().map(|f| f.times).sum()
+    }
+
     /// Disarms every fault.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
