@@ -86,7 +86,7 @@ impl Book {
                 month: Some(month.into()),
             })
             .unwrap();
-        record.finish_pull(&id, Some(month), pulled).unwrap();
+        record.finish_pull(&id, Some(month), pulled, &[]).unwrap();
     }
 
     /// `tenor --db DB match QUOTE --pulled --month MONTH --json`: the exit and the report.
