@@ -65,6 +65,8 @@ fn the_first_party_plugins_load_through_the_host() {
     }
 }
 
+// Long: one scenario read top to bottom — the order's fields, its snapshot, then the same
+// rendering read back through the host.
 #[test]
 fn accept_writes_the_pax8_order_and_it_reads_back() {
     let dir = plugin_dir("accept", FIRST_PARTY);
