@@ -218,45 +218,27 @@ impl Simulators {
     /// How many Ingram orders carry this `customerOrderNumber`.
     pub fn ingram_orders_for(&self, customer_order_number: &str) -> usize {
         self.with_world(|w| {
-            w.ingram
-                .orders
-                .iter()
-                .filter(|o| o["customerOrderNumber"] == customer_order_number)
-                .count()
+            documents_with(
+                &w.ingram.orders,
+                "customerOrderNumber",
+                customer_order_number,
+            )
         })
     }
 
     /// How many TD SYNNEX orders were checked out with this reseller PO.
     pub fn tdsynnex_orders_for(&self, reseller_po: &str) -> usize {
-        self.with_world(|w| {
-            w.tdsynnex
-                .orders
-                .iter()
-                .filter(|o| o["resellerPo"] == reseller_po)
-                .count()
-        })
+        self.with_world(|w| documents_with(&w.tdsynnex.orders, "resellerPo", reseller_po))
     }
 
     /// How many ConnectWise sales orders carry this `poNumber`.
     pub fn cw_sales_orders_for(&self, po_number: &str) -> usize {
-        self.with_world(|w| {
-            w.connectwise
-                .sales_orders
-                .iter()
-                .filter(|o| o["poNumber"] == po_number)
-                .count()
-        })
+        self.with_world(|w| documents_with(&w.connectwise.sales_orders, "poNumber", po_number))
     }
 
     /// How many ConnectWise agreements carry this `customerPO`.
     pub fn cw_agreements_for(&self, customer_po: &str) -> usize {
-        self.with_world(|w| {
-            w.connectwise
-                .agreements
-                .iter()
-                .filter(|a| a["customerPO"] == customer_po)
-                .count()
-        })
+        self.with_world(|w| documents_with(&w.connectwise.agreements, "customerPO", customer_po))
     }
 
     /// Drift: a Pax8 subscription's quantity changes behind Tenor's back.
@@ -411,6 +393,11 @@ impl Drop for Simulators {
             let _ = t.join();
         }
     }
+}
+
+/// How many of `docs` hold `value` in their field `field`.
+fn documents_with(docs: &[Value], field: &str, value: &str) -> usize {
+    docs.iter().filter(|d| d[field] == value).count()
 }
 
 /// The example state shipped with the crate (the example rules' products and customers).
