@@ -113,6 +113,22 @@ fn repo_with_edit(name: &str) -> Scratch {
     s
 }
 
+/// Accepts Q-1001 under the repository's previous rules (22.00 for Business Premium), leaving
+/// those rules checked out.
+fn accept_under_old_rules(dir: &Path) {
+    git(dir, &["checkout", "-q", "HEAD~1", "--", "rules"]);
+    let out = tenor(
+        dir,
+        &[
+            "accept",
+            "rules/quotes/q1001-dental-practice.yaml",
+            "--no-plugins",
+            "-q",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 fn json(out: &Out) -> Value {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     serde_json::from_str(&out.stdout).unwrap()
@@ -271,17 +287,7 @@ fn diff_from_the_previous_commit_lists_exactly_what_the_edit_moves() {
 fn an_accepted_customer_inside_its_term_is_flagged_not_repriced() {
     let s = repo_with_edit("locked");
     // Accept Q-1001 under the old rules, then diff the record's accepted quotes.
-    git(&s.0, &["checkout", "-q", "HEAD~1", "--", "rules"]);
-    let out = tenor(
-        &s.0,
-        &[
-            "accept",
-            "rules/quotes/q1001-dental-practice.yaml",
-            "--no-plugins",
-            "-q",
-        ],
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    accept_under_old_rules(&s.0);
     git(&s.0, &["checkout", "-q", "HEAD", "--", "rules"]);
     let d = json(&tenor(
         &s.0,
@@ -310,17 +316,7 @@ fn an_accepted_customer_inside_its_term_is_flagged_not_repriced() {
 #[test]
 fn renewals_price_the_next_term_under_todays_rules() {
     let s = repo_with_edit("renewals");
-    git(&s.0, &["checkout", "-q", "HEAD~1", "--", "rules"]);
-    let out = tenor(
-        &s.0,
-        &[
-            "accept",
-            "rules/quotes/q1001-dental-practice.yaml",
-            "--no-plugins",
-            "-q",
-        ],
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    accept_under_old_rules(&s.0);
     git(&s.0, &["checkout", "-q", "HEAD", "--", "rules"]);
     let r = json(&tenor(
         &s.0,
@@ -364,17 +360,7 @@ fn renewals_price_the_next_term_under_todays_rules() {
 #[test]
 fn a_seat_change_is_what_renews_and_what_the_diff_locks() {
     let s = repo_with_edit("renewals-changed");
-    git(&s.0, &["checkout", "-q", "HEAD~1", "--", "rules"]);
-    let out = tenor(
-        &s.0,
-        &[
-            "accept",
-            "rules/quotes/q1001-dental-practice.yaml",
-            "--no-plugins",
-            "-q",
-        ],
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    accept_under_old_rules(&s.0);
     let out = tenor(
         &s.0,
         &[
