@@ -195,6 +195,7 @@ fn order_lines(pos: &[PurchaseOrder], n: usize) -> Vec<OrderLine> {
                 start: Some(l.first_term_start),
                 end: Some(l.commitment_end),
                 unit_cost: l.unit_cost,
+                plan: None,
             });
         }
     }

@@ -743,3 +743,43 @@ fn a_distributor_that_holds_nothing_has_every_line_missing() {
     );
     assert!(f.iter().all(|x| x["direction"] == "over_billed"));
 }
+
+#[test]
+fn a_pax8_subscription_on_the_one_year_commitment_id_where_the_po_names_three_years() {
+    // Q-1002 line 1 again (18 × M365-E3 sold P3Y upfront, PO-Q-1002-pax8 naming the rules'
+    // 3-year commitment id cb4ac8b4-…), but Pax8's row states no term word: only its
+    // `commitmentTerm.id`, the rules' 1-year id d59a0625-…. The id is read back through the
+    // rules as P1Y, so the finding is the term one of `p1y_annual_bought_where_p3y_upfront_was_sold`:
+    // 36-month price held, 12 months bought, the other 24 unknown until renewal (DOMAIN.md).
+    let book = Book::new("plan-id", &[&example("q1002-nonprofit.yaml")]);
+    let mut e3 = pax8_sub(
+        "sub-e3",
+        "c4a81f07-52d9-4e3b-8a6f-1b9e0d7c5a44",
+        "18 P1Y annual 2026-10-12 2027-04-01",
+        None,
+    );
+    e3.term = None;
+    e3.plan = Some("d59a0625-469d-4e78-be33-9eca03b1d74b".into());
+    let mut exo = pax8_sub(
+        "sub-exo",
+        "1e7d3a95-6b2c-4f80-9c4e-2a8f6d0b7c55",
+        "6 P1Y annual 2026-10-12 2027-04-01",
+        Some("36.57"),
+    );
+    exo.term = None;
+    let subs = Pulled {
+        subscriptions: vec![e3, exo],
+        ..Pulled::default()
+    };
+    book.store("pax8", "CUST-0057", "subscriptions", "2026-12", &subs);
+    let (exit, report, _) = book.matched("Q-1002", "2026-12");
+    assert_eq!(exit, Exit::Failure);
+    let f = only(&report, "term", "purchase_order", 1);
+    assert_eq!(f["expected"], "P3Y");
+    assert_eq!(f["found"], "P1Y");
+    assert_eq!(f["kind"], "commitment");
+    assert_eq!(f["money_at_risk"], Value::Null);
+    let why = f["explanation"].as_str().unwrap();
+    assert!(why.contains("remaining 24 months"), "{why}");
+    assert_eq!(report["totals"]["unknown"], 1);
+}

@@ -1112,6 +1112,7 @@ fn order_line(
         start: Some(l.first_term_start),
         end: Some(l.commitment_end),
         unit_cost: l.unit_cost,
+        plan: None,
     }
 }
 
@@ -1585,6 +1586,7 @@ mod never_panics {
                         line_ref,
                         customer,
                         reference: None,
+                        plan: None,
                     }
                 },
             )
@@ -1704,4 +1706,123 @@ fn a_distributor_term_end_on_the_co_term_date_or_a_renewal_agrees() {
     assert_eq!(classes("2027-07-15"), vec![(Class::CotermDate, Some(1))]);
     // A day past the customer's end is off the renewal dates too.
     assert_eq!(classes("2028-07-02"), vec![(Class::CotermDate, Some(1))]);
+}
+
+/// 18 × M365-E3 sold P3Y upfront from the anniversary 2027-04-01 (no stub), accepted against
+/// the example rules: one Pax8 purchase-order line naming the 3-year commitment id.
+fn e3_p3y() -> (Catalogue, Quote, PricedQuote, Vec<PurchaseOrder>) {
+    let cat = catalogue(&tenor_tests::rules_dir());
+    let quote = Quote {
+        quote: "Q-PLAN".into(),
+        date: day("2027-03-01"),
+        currency: "USD".into(),
+        customer: Customer {
+            id: "C-PLAN".into(),
+            name: "Harbourside Literacy Trust".into(),
+            segment: None,
+            segments: Vec::new(),
+            new: false,
+            anniversary: Some(MonthDay { month: 4, day: 1 }),
+            subscriptions: Vec::new(),
+        },
+        lines: vec![QuoteLine {
+            product: "M365-E3".into(),
+            quantity: dec("18"),
+            term: "P3Y".into(),
+            billing: Some("upfront".into()),
+            start: day("2027-04-01"),
+            coterm: None,
+            discount: None,
+            usage: None,
+        }],
+    };
+    let (quote, priced, pos) = accepted(&cat, quote);
+    (cat, quote, priced, pos)
+}
+
+/// The E3 subscription as Pax8 holds it, stating no term or billing, on commitment id `plan`.
+fn e3_on(plan: &str) -> OrderLine {
+    OrderLine {
+        document: "sub-e3".into(),
+        part_number: "c4a81f07-52d9-4e3b-8a6f-1b9e0d7c5a44".into(),
+        quantity: dec("18"),
+        start: Some(day("2027-04-01")),
+        plan: Some(plan.into()),
+        ..OrderLine::default()
+    }
+}
+
+#[test]
+fn a_commitment_id_read_back_is_mapped_through_the_rules_to_its_term() {
+    // The rules' M365-E3 commitment ids at Pax8: P1Y d59a0625-…, P3Y cb4ac8b4-….
+    const P3Y: &str = "cb4ac8b4-df0c-441f-95bf-54df258ececb";
+    const P1Y: &str = "d59a0625-469d-4e78-be33-9eca03b1d74b";
+    let (cat, quote, priced, pos) = e3_p3y();
+    assert_eq!(
+        pos[0].lines[0].commitment_term_id.as_deref(),
+        Some(P3Y),
+        "{pos:#?}"
+    );
+    let run = |o: OrderLine| matching::three_way(&cat, &quote, &priced, &pos, &[o], &[]);
+    // The id the purchase order names (in upper case): no term, nothing to report.
+    let clean = run(e3_on(&P3Y.to_uppercase()));
+    assert!(clean.findings.is_empty(), "{:#?}", clean.findings);
+
+    // The 1-year id: the line is read as P1Y and priced by the term check. DOMAIN.md,
+    // commitment class: the customer holds a 36-month price, the MSP bought 12 months; the
+    // cost of the other 24 is unknown until renewal, so no amount.
+    let r = run(e3_on(P1Y));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.class, f.side, f.line),
+        (Class::Term, Side::PurchaseOrder, Some(1))
+    );
+    assert_eq!((f.expected.as_str(), f.found.as_str()), ("P3Y", "P1Y"));
+    assert_eq!(f.money_at_risk, None);
+    assert!(
+        f.explanation.contains("remaining 24 months"),
+        "{}",
+        f.explanation
+    );
+
+    // A TD SYNNEX plan id names the billing too: P1Y annual, a term finding and no billing
+    // one (an annual purchase of an upfront sale pays each term whole, like the sale).
+    let r = run(e3_on("plan--800fb503c8"));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        (r.findings[0].class, r.findings[0].found.as_str()),
+        (Class::Term, "P1Y")
+    );
+
+    // An id the rules do not know: a term finding, amount unknown, saying so.
+    let r = run(e3_on("00000000-dead-beef-0000-000000000000"));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.class, Class::Term);
+    assert_eq!(f.money_at_risk, None);
+    assert_eq!(f.expected, format!("P3Y (id `{P3Y}`)"));
+    assert_eq!(f.found, "id `00000000-dead-beef-0000-000000000000`");
+    assert!(
+        f.explanation
+            .contains("not a commitment or plan id the rules give for M365-E3")
+            && f.explanation.contains("amount is unknown"),
+        "{}",
+        f.explanation
+    );
+
+    // A line that states P3Y but carries the 1-year id contradicts itself: flagged, unknown.
+    let mut both = e3_on(P1Y);
+    both.term = Some("P3Y".into());
+    let r = run(both);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.class, Class::Term);
+    assert_eq!(f.money_at_risk, None);
+    assert!(
+        f.explanation.contains("states P3Y")
+            && f.explanation.contains("the rules' id for P1Y of M365-E3"),
+        "{}",
+        f.explanation
+    );
 }

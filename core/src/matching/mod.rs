@@ -11,6 +11,7 @@
 mod invoice;
 mod order;
 mod pairing;
+mod plan;
 mod psa;
 mod pulled;
 mod read;

@@ -1,6 +1,7 @@
 //! The purchase-order side: what was bought against what was sold.
 
 use super::pairing::{Exp, Got, pair_orders};
+use super::plan::{self, PlanMeaning};
 use super::risk::{at_rate, contract_value, cost_rate, dec, md, months_between};
 use super::words::{
     BillWord, mixed_terms, money_text, parse_line_ref, parse_term_word, per_period, shape,
@@ -189,11 +190,23 @@ impl Run<'_> {
                 checked.other_customers += 1;
                 continue;
             }
+            let item = self.m.product_of(&o.part_number);
+            // A line that does not say its term or billing but names the distributor's
+            // commitment or plan id gets them from the rules' ids.
+            let plan = self.plan_meaning(item, o);
             got.push(Got {
                 o,
-                item: self.m.product_of(&o.part_number),
-                term: o.term.as_deref().and_then(parse_term_word),
-                billing: o.billing.as_deref().and_then(BillWord::read),
+                item,
+                term: o
+                    .term
+                    .as_deref()
+                    .and_then(parse_term_word)
+                    .or(plan.map(|p| p.term)),
+                billing: o
+                    .billing
+                    .as_deref()
+                    .and_then(BillWord::read)
+                    .or(plan.and_then(PlanMeaning::bill_word)),
                 line_ref: o.line_ref.as_deref().and_then(parse_line_ref),
             });
         }
@@ -339,8 +352,9 @@ impl Run<'_> {
             product: &x.l.product,
             document: Some(&y.o.document),
         };
-        let checks: [fn(&Self, &OrderPair) -> Option<Check>; 6] = [
+        let checks: [fn(&Self, &OrderPair) -> Option<Check>; 7] = [
             Self::order_term,
+            Self::order_plan,
             Self::order_billing,
             Self::order_start,
             Self::order_end,
@@ -458,7 +472,11 @@ impl Run<'_> {
         Some(Check {
             class: Class::BillingFrequency,
             expected: l.billing.clone(),
-            found: o.billing.clone().unwrap_or_default(),
+            found: o
+                .billing
+                .clone()
+                .or_else(|| p.bought_billing.map(|b| b.to_string()))
+                .unwrap_or_default(),
             kind: Risk::Timing,
             money,
             why,
@@ -684,6 +702,63 @@ impl Run<'_> {
             found: format!("cost {} {}", unit_text(uo, minor), per_period(found_period)),
             kind: Risk::Cost,
             money,
+            why,
+        })
+    }
+}
+
+impl Run<'_> {
+    /// What the order line's commitment or plan id stands for in the rules, when it names one
+    /// the rules give for its product.
+    fn plan_meaning(&self, item: Option<usize>, o: &OrderLine) -> Option<PlanMeaning> {
+        let it = item.and_then(|i| self.cat.items.get(i))?;
+        plan::meaning(&it.parts, o.plan.as_deref()?)
+    }
+
+    /// Commitment or plan id: the distributor's id against the one the purchase order names.
+    /// An id the rules give for another term or billing is already priced by the term and
+    /// billing checks (the line's term and billing are read from it when it states none); what
+    /// is left is an id the rules do not know, or one that contradicts the term the line
+    /// states, and neither says what was committed to.
+    fn order_plan(&self, p: &OrderPair) -> Option<Check> {
+        let id = p.o.plan.as_deref()?;
+        let named: Vec<&str> = [&p.l.commitment_term_id, &p.l.plan_id]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let parts = &p.item?.parts;
+        if plan::names(&named, id) || !plan::has_ids(parts) {
+            return None;
+        }
+        let expected = match named.first() {
+            Some(n) => format!("{} (id `{n}`)", term_word(p.te)),
+            None => term_word(p.te),
+        };
+        let why = match plan::meaning(parts, id) {
+            // Read as the line's term, or agreeing with it: the term check has it.
+            Some(m) if m.term == p.to => return None,
+            Some(m) => format!(
+                "the distributor states {} but its id `{id}` is the rules' id for {} of {}: which commitment was bought is unknown, so the amount is unknown",
+                term_word(p.to),
+                m.words(),
+                p.l.product
+            ),
+            None => format!(
+                "`{id}` is not a commitment or plan id the rules give for {}{}: what the distributor committed to is unknown, so the amount is unknown",
+                p.l.product,
+                named
+                    .first()
+                    .map(|n| format!(" (the purchase order names `{n}`)"))
+                    .unwrap_or_default()
+            ),
+        };
+        Some(Check {
+            class: Class::Term,
+            expected,
+            found: format!("id `{id}`"),
+            kind: Risk::Commitment,
+            money: Money::Unknown,
             why,
         })
     }

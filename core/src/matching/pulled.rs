@@ -309,6 +309,7 @@ fn subscription_line(customer: &str, s: &Subscription) -> OrderLine {
         start: s.start,
         end: s.end,
         unit_cost: s.unit_cost,
+        plan: s.plan.clone(),
     }
 }
 
@@ -491,6 +492,7 @@ pub(super) fn cost_line(i: &InvoiceLine) -> OrderLine {
         start: None,
         end: None,
         unit_cost: i.unit_price,
+        plan: None,
     }
 }
 

@@ -128,6 +128,7 @@ fn order_lines(po: &PurchaseOrder) -> Vec<OrderLine> {
             // What the MSP committed to: the first term and the renewals to the customer's end.
             end: Some(l.commitment_end),
             unit_cost: l.unit_cost,
+            plan: l.commitment_term_id.clone().or_else(|| l.plan_id.clone()),
         })
         .collect()
 }

@@ -750,6 +750,7 @@ fn subscription(agreement: u64, i: usize, x: &Value) -> Result<Subscription, Plu
         end,
         unit_cost: number("unitCost")?,
         unit_price: number("unitPrice")?,
+        plan: None,
     })
 }
 

@@ -102,6 +102,7 @@ pub(super) fn orders(
                 start: None,
                 end: None,
                 unit_cost: number(p, "cost", &at)?,
+                plan: None,
             });
         }
     }

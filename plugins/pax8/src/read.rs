@@ -119,6 +119,8 @@ pub(crate) fn order_lines(order: &Value) -> Result<Vec<OrderLine>, PluginError> 
                 start: date(l, "provisionStartDate").or_else(|| date(order, "createdDate")),
                 end: None,
                 unit_cost: None,
+                // Only the body Tenor sends names the commitment; a response has none.
+                plan: text(l, "commitmentTermId"),
             })
         })
         .collect()
@@ -161,6 +163,7 @@ pub(crate) fn subscriptions(page: &Value) -> Result<Vec<Subscription>, PluginErr
                     .and_then(period_end),
                 unit_cost: decimal(s, "partnerCost"),
                 unit_price: decimal(s, "price"),
+                plan: commitment.and_then(|c| text(c, "id")),
             })
         })
         .collect()

@@ -249,6 +249,10 @@ pub struct Subscription {
     /// What the customer is billed per unit and period, if stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<Decimal>,
+    /// The distributor's commitment-term or plan id, as read (Pax8 `commitmentTerm.id`, TD
+    /// SYNNEX `ccpPlanId`), if stated. Protocol 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 /// A hardware serial number the vendor reported against a line.

@@ -22,8 +22,9 @@ use serde::{Deserialize, Serialize};
 /// Version of the JSON payloads (documents and lines) this SDK writes and reads, separate from
 /// the ABI version. 2 added `PurchaseOrderLine::commitment_term_id`; 3 added the push and pull
 /// conversations ([`exchange`]), `Customer::accounts`, `PurchaseOrderLine::sku_id`/`plan_id` and
-/// `InvoiceLine::serial_numbers`.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// `InvoiceLine::serial_numbers`; 4 added `OrderLine::plan` and `Subscription::plan` (the
+/// distributor's commitment or plan id, as read back).
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The oldest payload protocol a host built with this SDK still speaks: a plugin built with any
 /// protocol from here to [`PROTOCOL_VERSION`] is loaded (see [`abi::protocol_supported`]).
@@ -132,6 +133,10 @@ pub struct OrderLine {
     /// Unit cost, if the document states it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_cost: Option<Decimal>,
+    /// The distributor's commitment-term or plan id, as read (Pax8 `commitmentTerm.id`, TD
+    /// SYNNEX `planId`), if the document states it. Protocol 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 /// A line of an invoice (from a distributor or the PSA), as read back.

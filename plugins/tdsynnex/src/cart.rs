@@ -162,12 +162,14 @@ pub fn order_lines(v: &Value) -> Result<Vec<OrderLine>, PluginError> {
                 part_number: text(item, "productId")
                     .ok_or_else(|| invalid(format!("{at}: no `productId`")))?,
                 quantity: quantity(item, &at)?,
-                // A plan id names the term and billing only in TD SYNNEX's catalogue.
+                // A plan id names the term and billing only in TD SYNNEX's catalogue: the
+                // match maps it back through the rules.
                 term: None,
                 billing: None,
                 start: None,
                 end: None,
                 unit_cost: None,
+                plan: text(item, "planId"),
             })
         })
         .collect()
@@ -216,6 +218,7 @@ pub fn subscriptions(v: &Value) -> Result<Vec<Subscription>, PluginError> {
                 end: date(s, "subscriptionEndDate").and_then(period_end),
                 unit_cost: s.get("cost").and_then(value_decimal),
                 unit_price: s.get("price").and_then(value_decimal),
+                plan: text(s, "ccpPlanId"),
             })
         })
         .collect()
