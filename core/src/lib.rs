@@ -5,6 +5,7 @@
 //! `engine`, `host` and `files`; `engine` uses only `files` and the rules language. Nothing
 //! outside `cli` knows the command line, exit codes or the terminal.
 
+pub mod accepting;
 pub mod cli;
 pub mod documents;
 pub mod engine;
