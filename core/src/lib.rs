@@ -15,4 +15,5 @@ pub mod matching;
 pub mod push;
 pub mod record;
 pub mod review;
+pub mod serve;
 pub mod transport;
