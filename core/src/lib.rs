@@ -5,6 +5,7 @@
 //! `engine`, `host` and `files`; `engine` uses only `files` and the rules language. Nothing
 //! outside `cli` knows the command line, exit codes or the terminal.
 
+pub mod accepting;
 pub mod cli;
 pub mod documents;
 pub mod engine;
@@ -14,4 +15,5 @@ pub mod matching;
 pub mod push;
 pub mod record;
 pub mod review;
+pub mod serve;
 pub mod transport;

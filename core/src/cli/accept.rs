@@ -1,16 +1,16 @@
 //! `tenor accept`: a quote's documents and vendors' own formats (through plugins) recorded as
 //! one revision in the record, then, with `--out`, exported with their manifest.
 
+use crate::accepting::{self, Acceptance, AcceptingError, Recorded};
 use crate::cli::Ctx;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
 use crate::cli::render::errors::Problem;
 use crate::cli::{db, export};
-use crate::documents::accept::{self, Accepted};
+use crate::documents::accept;
 use crate::engine::money::money;
 use crate::engine::quote::QuoteFile;
-use crate::files::export::ExportFile;
-use crate::record::{Accepted as RecordAccepted, Document, NewRevision, git};
+use crate::record::{Accepted as RecordAccepted, git};
 use std::path::{Path, PathBuf};
 
 /// The arguments of `tenor accept`.
@@ -37,51 +37,37 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let rules = load::rules(args.rules)?;
     let file = load::quote(args.quote)?;
     let priced = load::price(&rules.catalogue, &file, false, ctx)?;
-    let fp = accept::fingerprint(&file.quote, &rules.texts);
-    let accepted = accept::accept(&rules.catalogue, &file.quote, &priced, &fp)
-        .map_err(|errors| refused(&file, &errors))?;
     let mut record = db::open(args.db, args.rules)?;
-    let (mut plugins, failures) = match args.plugins {
-        Some(pd) => {
-            let links = record
-                .customer_links(&file.quote.customer.id)
-                .map_err(db::error)?;
-            let matcher = crate::matching::Matcher::new(&rules.catalogue);
-            let check = crate::matching::ReadBack {
-                matcher: &matcher,
-                quote: &file.quote,
-                priced: &priced,
-            };
-            with_plugins(pd, &accepted, &check, &links)
-        }
-        None => Default::default(),
-    };
-    let mut files = accept::files(&accepted).map_err(|e| CliError::Run(e.to_string()))?;
-    files.append(&mut plugins.files);
-    let documents: Vec<Document> = files.into_iter().map(document).collect();
-    let priced_json = serde_json::to_string_pretty(&priced)?;
+    let outcome = accepting::accept(
+        &mut record,
+        &Acceptance {
+            catalogue: &rules.catalogue,
+            rules: &rules.texts,
+            rules_git: rules_dir(args.rules).and_then(|d| git::rules_revision(&d)),
+            file: &file,
+            priced: &priced,
+            revise: args.revise,
+            plugins: args.plugins,
+            decision: None,
+        },
+    )
+    .map_err(|e| match e {
+        AcceptingError::Refused(errors) => refused(&file, &errors),
+        AcceptingError::Write(m) => CliError::Run(m),
+        AcceptingError::Record(e) => db::error(e),
+    })?;
     let quote = &file.quote.quote;
-    let done = record
-        .accept(
-            &NewRevision {
-                quote,
-                quote_file: &file.name,
-                quote_text: &file.text,
-                rules: &rules.texts,
-                rules_git: rules_dir(args.rules).and_then(|d| git::rules_revision(&d)),
-                fingerprint: &fp,
-                priced: &priced_json,
-                documents: &documents,
-            },
-            args.revise,
-        )
-        .map_err(db::error)?;
-    recorded(&done, quote, ctx);
-    let plugin_failed = report_plugins(&plugins, &failures, ctx);
+    let Recorded::Revision(done) = &outcome.recorded else {
+        return Err(CliError::Run(format!(
+            "{quote}: the record answered with a link's decision to a plain acceptance"
+        )));
+    };
+    recorded(done, quote, ctx);
+    let plugin_failed = report_plugins(&outcome.plugins, &outcome.failures, ctx);
     if let Some(out) = args.out {
         export::export(&mut record, quote, done.revision, out, args.force, ctx)?;
     }
-    let t = &accepted.sales_order.totals;
+    let t = &outcome.accepted.sales_order.totals;
     ctx.status(format_args!(
         "accepted {}: first invoice {}, MRR {}, contract value {} {}",
         file.quote.quote,
@@ -95,46 +81,6 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     } else {
         Exit::Success
     })
-}
-
-/// An export file as the record keeps it: its path, `tenor` or the plugin's name, its kind.
-fn document(f: ExportFile) -> Document {
-    let owner = f
-        .owner
-        .strip_prefix("plugin ")
-        .unwrap_or(&f.owner)
-        .to_string();
-    let name = f.path.components().last().cloned().unwrap_or_default();
-    let kind = if owner == "tenor" {
-        tenor_kind(&name)
-    } else {
-        // A plugin's `PO-Q-1-pax8.pax8-order.json` is of kind `pax8-order.json`.
-        name.split_once('.')
-            .map_or(name.clone(), |(_, k)| k.to_string())
-    };
-    Document {
-        path: f.path.to_string(),
-        owner,
-        kind,
-        body: f.bytes,
-    }
-}
-
-/// The kind of one of Tenor's files, from its fixed name pattern.
-fn tenor_kind(name: &str) -> String {
-    let kinds = [
-        ("SO-", "sales-order"),
-        ("PO-", "purchase-order"),
-        ("SCHED-", "invoice-schedule"),
-        ("RT-", "recurring-template"),
-        ("SUM-", "accept-summary"),
-        ("CO-", "change-order"),
-    ];
-    kinds
-        .iter()
-        .find(|(prefix, _)| name.starts_with(prefix))
-        .map_or("document", |(_, k)| k)
-        .to_string()
 }
 
 /// Says what the record now holds.
@@ -170,28 +116,6 @@ fn rules_dir(rules: &[PathBuf]) -> Option<PathBuf> {
     } else {
         first.parent().map(Path::to_path_buf)
     }
-}
-
-/// Vendors' own formats, through the plugins, in memory, each purchase order's rendering
-/// checked by reading it back: what they made, and the plugins that failed to load.
-fn with_plugins(
-    dir: &Path,
-    accepted: &Accepted,
-    check: &dyn accept::OrderCheck,
-    links: &[crate::record::Link],
-) -> (accept::PluginOutput, Vec<String>) {
-    let host = crate::host::Host::load_dir(dir);
-    let failures = host
-        .failures
-        .iter()
-        .map(|f| format!("plugin {}: {}", f.path.display(), f.message))
-        .collect();
-    (
-        accept::render_with_accounts(&host, accepted, check, &|plugin| {
-            crate::record::links::accounts_of(links, plugin)
-        }),
-        failures,
-    )
 }
 
 /// Reports what the plugins could not do (a failing plugin does not stop the others) and

@@ -98,6 +98,39 @@ pub enum Command {
         #[arg(long, conflicts_with = "plugins")]
         no_plugins: bool,
     },
+    /// Share a quote with the customer: store it and print a signed link to its page
+    Share {
+        /// The quote file (YAML or JSON)
+        quote: PathBuf,
+        /// The rule set (a directory or files)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// How long the link may be used: `14d`, `36h`, `90m`
+        #[arg(long, default_value = "14d")]
+        expires: String,
+        /// Where `tenor serve` is reached, the start of the link
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        /// Withdraw every link of this quote instead (QUOTE is then the quote id)
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Serve the customers' pages of shared quotes (Accept, Decline) and the MSP's `/admin`
+    Serve {
+        /// The address to listen on (port 0: any free port, printed on standard error)
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Plugin directory, to render the vendors' formats on acceptance
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// A file holding the token (or basic-auth password) for `/admin`; else
+        /// `TENOR_ADMIN_TOKEN`; without either, `/admin` is closed
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
+        /// Requests allowed per link per minute
+        #[arg(long, default_value_t = 60)]
+        rate: u32,
+    },
     /// Change the quantity of an accepted subscription line from a date: record a change order
     /// and the amended invoice schedule and sales order
     Change {

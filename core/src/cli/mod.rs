@@ -28,6 +28,7 @@ pub mod push;
 pub mod rate;
 pub mod render;
 pub mod renewals;
+pub mod share;
 pub mod show;
 pub mod test;
 
@@ -194,6 +195,38 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
                 db,
             };
             accept::accept_cmd(&args, ctx)
+        }
+        Command::Share {
+            quote,
+            rules,
+            expires,
+            base,
+            revoke,
+        } => {
+            let args = share::ShareArgs {
+                quote: &quote,
+                rules: &rules,
+                expires: &expires,
+                base: &base,
+                revoke,
+                db,
+            };
+            share::share_cmd(&args, ctx)
+        }
+        Command::Serve {
+            listen,
+            plugins,
+            admin_token_file,
+            rate,
+        } => {
+            let args = share::ServeArgs {
+                listen: &listen,
+                plugins: plugins.as_deref(),
+                admin_token_file: admin_token_file.as_deref(),
+                rate,
+                db,
+            };
+            share::serve_cmd(&args, ctx)
         }
         Command::Plugins { command } => plugins::plugins_cmd(command, ctx),
         Command::Init { dir } => init::init(&dir, ctx),

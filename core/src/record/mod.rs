@@ -19,6 +19,7 @@ pub mod links;
 pub mod read;
 pub mod schema;
 pub mod serials;
+pub mod shares;
 pub mod write;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};

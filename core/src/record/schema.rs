@@ -92,6 +92,10 @@ CREATE TABLE events (
         version: 3,
         sql: MIGRATION_3,
     },
+    Migration {
+        version: 4,
+        sql: MIGRATION_4,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -184,6 +188,57 @@ CREATE TABLE serial_pushes (
     conversation TEXT NOT NULL REFERENCES conversations (id),
     PRIMARY KEY (psa, plugin, part_number, serial),
     FOREIGN KEY (plugin, part_number, serial) REFERENCES serials (plugin, part_number, serial)
+);
+";
+
+/// Quotes shared with the customer (`tenor share`, `tenor serve`): the record's signing key
+/// (one row), each shared revision of a quote with the exact quote and rule texts signed (so
+/// the page shows what was signed), what the customer did with a link (viewed, accepted,
+/// declined: who, from where, when, against which hash), and each shared revision's one
+/// decision, whose primary key makes a second acceptance of the same revision impossible.
+const MIGRATION_4: &str = "
+CREATE TABLE share_key (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    key BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE shares (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    quote_file TEXT NOT NULL,
+    quote_text TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    PRIMARY KEY (quote, revision)
+);
+CREATE TABLE share_events (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('view', 'accept', 'decline')),
+    at TEXT NOT NULL,
+    name TEXT,
+    email TEXT,
+    address TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    PRIMARY KEY (quote, revision, seq),
+    FOREIGN KEY (quote, revision) REFERENCES shares (quote, revision)
+);
+CREATE TABLE share_decisions (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('accept', 'decline')),
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    address TEXT NOT NULL,
+    at TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    accepted_revision INTEGER,
+    PRIMARY KEY (quote, revision),
+    FOREIGN KEY (quote, revision) REFERENCES shares (quote, revision)
 );
 ";
 

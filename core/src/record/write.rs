@@ -92,7 +92,7 @@ impl Record {
 }
 
 /// [`Record::accept`] inside its transaction.
-fn accept_in(
+pub(super) fn accept_in(
     tx: &Transaction<'_>,
     r: &NewRevision<'_>,
     revise: bool,

@@ -1,0 +1,178 @@
+//! Accepting a priced quote, the one path shared by `tenor accept` and a customer's Accept
+//! through a shared link (`tenor serve`): the engine's documents, the vendors' formats through
+//! the plugins (each purchase order read back), and the whole recorded as one revision in one
+//! transaction of the record (with the customer's decision, for a link).
+
+use crate::documents::accept::{self, Accepted, PluginOutput};
+use crate::engine::catalogue::Catalogue;
+use crate::engine::pricing::PricedQuote;
+use crate::engine::quote::QuoteFile;
+use crate::files::export::ExportFile;
+use crate::record::shares::{NewDecision, SharedOutcome};
+use crate::record::{Accepted as RecordAccepted, Document, NewRevision, Record, RecordError};
+use std::path::Path;
+
+/// What to accept and how.
+pub struct Acceptance<'a> {
+    /// The compiled rules.
+    pub catalogue: &'a Catalogue,
+    /// Each rule file's name and text.
+    pub rules: &'a [(String, String)],
+    /// The rules' git commit, when known.
+    pub rules_git: Option<String>,
+    /// The quote as read.
+    pub file: &'a QuoteFile,
+    /// The quote priced on `catalogue`.
+    pub priced: &'a PricedQuote,
+    /// Record a changed quote as the next revision.
+    pub revise: bool,
+    /// Where the plugins are; `None` loads none.
+    pub plugins: Option<&'a Path>,
+    /// The customer's decision, when accepted through a shared link.
+    pub decision: Option<NewDecision<'a>>,
+}
+
+/// What acceptance did.
+pub struct Outcome {
+    /// The engine's documents.
+    pub accepted: Accepted,
+    /// What the record holds: the revision, or (for a link already decided) that decision.
+    pub recorded: Recorded,
+    /// What the plugins made, their notes and failures.
+    pub plugins: PluginOutput,
+    /// Plugin libraries that failed to load.
+    pub failures: Vec<String>,
+}
+
+/// The record's answer to an acceptance.
+pub enum Recorded {
+    /// The revision recorded (or found recorded from the same quote and rules).
+    Revision(RecordAccepted),
+    /// The shared link's revision was decided before: nothing was written.
+    Decided(crate::record::shares::Decision),
+}
+
+/// Why a quote was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptingError {
+    /// The engine refused the quote.
+    #[error("the quote was refused")]
+    Refused(Vec<accept::AcceptError>),
+    /// A document could not be written.
+    #[error("{0}")]
+    Write(String),
+    /// The record refused or failed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// Accepts `a.file` into `record`: documents, plugin renderings, one transaction.
+pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, AcceptingError> {
+    let quote = &a.file.quote;
+    let fp = accept::fingerprint(quote, a.rules);
+    let accepted =
+        accept::accept(a.catalogue, quote, a.priced, &fp).map_err(AcceptingError::Refused)?;
+    let (mut plugins, failures) = match a.plugins {
+        Some(dir) => {
+            let links = record.customer_links(&quote.customer.id)?;
+            let matcher = crate::matching::Matcher::new(a.catalogue);
+            let check = crate::matching::ReadBack {
+                matcher: &matcher,
+                quote,
+                priced: a.priced,
+            };
+            with_plugins(dir, &accepted, &check, &links)
+        }
+        None => Default::default(),
+    };
+    let mut files = accept::files(&accepted).map_err(|e| AcceptingError::Write(e.to_string()))?;
+    files.append(&mut plugins.files);
+    let documents: Vec<Document> = files.into_iter().map(document).collect();
+    let priced_json =
+        serde_json::to_string_pretty(a.priced).map_err(|e| AcceptingError::Write(e.to_string()))?;
+    let revision = NewRevision {
+        quote: &quote.quote,
+        quote_file: &a.file.name,
+        quote_text: &a.file.text,
+        rules: a.rules,
+        rules_git: a.rules_git.clone(),
+        fingerprint: &fp,
+        priced: &priced_json,
+        documents: &documents,
+    };
+    let recorded = match &a.decision {
+        None => Recorded::Revision(record.accept(&revision, a.revise)?),
+        Some(d) => match record.accept_shared(&revision, d)? {
+            SharedOutcome::Accepted(done) => Recorded::Revision(done),
+            SharedOutcome::Decided(done) => Recorded::Decided(done),
+        },
+    };
+    Ok(Outcome {
+        accepted,
+        recorded,
+        plugins,
+        failures,
+    })
+}
+
+/// An export file as the record keeps it: its path, `tenor` or the plugin's name, its kind.
+fn document(f: ExportFile) -> Document {
+    let owner = f
+        .owner
+        .strip_prefix("plugin ")
+        .unwrap_or(&f.owner)
+        .to_string();
+    let name = f.path.components().last().cloned().unwrap_or_default();
+    let kind = if owner == "tenor" {
+        tenor_kind(&name)
+    } else {
+        // A plugin's `PO-Q-1-pax8.pax8-order.json` is of kind `pax8-order.json`.
+        name.split_once('.')
+            .map_or(name.clone(), |(_, k)| k.to_string())
+    };
+    Document {
+        path: f.path.to_string(),
+        owner,
+        kind,
+        body: f.bytes,
+    }
+}
+
+/// The kind of one of Tenor's files, from its fixed name pattern.
+fn tenor_kind(name: &str) -> String {
+    let kinds = [
+        ("SO-", "sales-order"),
+        ("PO-", "purchase-order"),
+        ("SCHED-", "invoice-schedule"),
+        ("RT-", "recurring-template"),
+        ("SUM-", "accept-summary"),
+        ("CO-", "change-order"),
+    ];
+    kinds
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map_or("document", |(_, k)| k)
+        .to_string()
+}
+
+/// Vendors' own formats, through the plugins, in memory, each purchase order's rendering
+/// checked by reading it back: what they made, and the plugins that failed to load.
+fn with_plugins(
+    dir: &Path,
+    accepted: &Accepted,
+    check: &dyn accept::OrderCheck,
+    links: &[crate::record::Link],
+) -> (PluginOutput, Vec<String>) {
+    let host = crate::host::Host::load_dir(dir);
+    let failures = host
+        .failures
+        .iter()
+        .map(|f| format!("plugin {}: {}", f.path.display(), f.message))
+        .collect();
+    (
+        accept::render_with_accounts(&host, accepted, check, &|plugin| {
+            crate::record::links::accounts_of(links, plugin)
+        }),
+        failures,
+    )
+}
