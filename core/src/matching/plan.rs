@@ -79,28 +79,28 @@ mod tests {
     use super::*;
 
     fn item() -> Vec<PartNumber> {
-        let mut it = Vec::new();
-        it.push(PartNumber {
-            distributor: "pax8".into(),
-            number: "MST-NCE-M365E3".into(),
-            id: None,
-            sku: None,
-            commitments: vec![(12, "d59a0625-469d".into()), (36, "cb4ac8b4-df0c".into())],
-            plans: vec![],
-        });
-        it.push(PartNumber {
-            distributor: "tdsynnex".into(),
-            number: "CFQ7TTC0LFLX:0001".into(),
-            id: None,
-            sku: None,
-            commitments: vec![],
-            plans: vec![
-                (Some(12), Billing::Monthly, "plan--18a2b7b6c2".into()),
-                (Some(36), Billing::Upfront, "plan--945cd9a9b3".into()),
-                (None, Billing::Upfront, "plan--once".into()),
-            ],
-        });
-        it
+        vec![
+            PartNumber {
+                distributor: "pax8".into(),
+                number: "MST-NCE-M365E3".into(),
+                id: None,
+                sku: None,
+                commitments: vec![(12, "d59a0625-469d".into()), (36, "cb4ac8b4-df0c".into())],
+                plans: vec![],
+            },
+            PartNumber {
+                distributor: "tdsynnex".into(),
+                number: "CFQ7TTC0LFLX:0001".into(),
+                id: None,
+                sku: None,
+                commitments: vec![],
+                plans: vec![
+                    (Some(12), Billing::Monthly, "plan--18a2b7b6c2".into()),
+                    (Some(36), Billing::Upfront, "plan--945cd9a9b3".into()),
+                    (None, Billing::Upfront, "plan--once".into()),
+                ],
+            },
+        ]
     }
 
     #[test]
