@@ -200,6 +200,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Bill a month: every charge of every accepted quote billed in it, with totals
+    Bill {
+        /// The month, YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// Only this customer's charges
+        #[arg(long)]
+        customer: Option<String>,
+        /// The rule set, only to find the record beside it (`tenor.db`)
+        #[arg(long, default_value = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format (`json`: the `tenor.bill/1` document; `csv`: one row per charge)
+        #[arg(long, value_enum, default_value_t = BillFormat::Table)]
+        format: BillFormat,
+    },
     /// Link a customer to its ids at the vendors (`--set pax8.company=UUID`), or list links
     Link {
         /// The customer id (default: list every customer's links)
@@ -424,6 +439,17 @@ pub enum Format {
     /// JSON (`tenor.check/1`, `tenor.explain/1`, `tenor.usage-rating/1`, `tenor.match/1`,
     /// `tenor.plugins/1`, `tenor.plugin-test/1`)
     Json,
+}
+
+/// Output formats of `bill`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BillFormat {
+    /// A readable table, per customer
+    Table,
+    /// The `tenor.bill/1` document
+    Json,
+    /// One row per charge, with a header
+    Csv,
 }
 
 /// Output formats of `price`.

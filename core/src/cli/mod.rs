@@ -3,6 +3,7 @@
 
 pub mod accept;
 pub mod args;
+pub mod bill;
 pub mod change;
 pub mod check;
 pub mod ctx;
@@ -260,6 +261,12 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             rules,
             format,
         } => renewals::renewals_cmd(month.as_deref(), &rules, format == Format::Json, db, ctx),
+        Command::Bill {
+            month,
+            customer,
+            rules,
+            format,
+        } => bill::bill_cmd(&month, customer.as_deref(), &rules, format, db, ctx),
         other => documents(other, db, ctx),
     }
 }

@@ -11,6 +11,7 @@
 //! [`RecordError`]s.
 
 pub mod accepted;
+pub mod bill;
 pub mod change;
 pub mod clock;
 pub mod exchange;

@@ -3,6 +3,7 @@
 //! subscriptions renewing in a month (`tenor renewals`). Everything here returns typed values;
 //! the command line renders them.
 
+pub mod bill;
 pub mod diff;
 pub mod expect;
 pub mod held;
