@@ -41,6 +41,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// One quote's sales order and schedule: `lines` lines of `periods` charges each (`periods`
 /// 1: one-time lines billed on the start day).
+// Long: two document literals field by field, one sales order and its schedule.
 fn documents(q: usize, lines: u32, periods: u32) -> (SalesOrder, InvoiceSchedule) {
     let id = format!("Q-{q:06}");
     let customer = Customer {

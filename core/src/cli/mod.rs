@@ -152,6 +152,7 @@ pub fn reported(result: CliResult, ctx: &mut Ctx<'_>) -> CliResult {
 }
 
 /// Runs one subcommand; `db` is the `--db` flag.
+// Long: one flat arm per subcommand, the dispatch table itself; splitting it would scatter it.
 fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {
         Command::Check { paths, format } => {

@@ -462,6 +462,8 @@ async fn decline(
 
 /// Accept or decline through a link: the link, the CSRF token and the customer's details
 /// checked, then one transaction of the record.
+// Long: the checks in the order they must run (link, token, details, then the one
+// transaction); read top to bottom, they are the argument that nothing is skipped.
 async fn decide(
     app: Arc<App>,
     from: SocketAddr,

@@ -51,6 +51,7 @@ const LISTED_INVOICES: usize = 6;
 
 /// The customer's page of a shared quote: lines, schedule summary, totals, the co-term
 /// dates in words, and the Accept / Decline form (or the decision already made).
+// Long: one page's markup, read top to bottom as the page shows.
 pub fn quote(
     r: &Rebuilt,
     shared: &Shared,
