@@ -251,8 +251,7 @@ impl Planning<'_> {
         customer: &str,
         jobs: &mut Vec<(String, Job)>,
     ) -> Result<(), PushError> {
-        let mut plugins: Vec<String> = jobs.iter().map(|(p, _)| p.clone()).collect();
-        plugins.dedup();
+        let plugins = unique_in_order(jobs.iter().map(|(p, _)| p.clone()));
         for (path, body) in changes {
             let change_order: serde_json::Value = parse(&path, &body)?;
             let id = change_order
@@ -441,4 +440,26 @@ pub fn converse<T>(
         plugin: plugin.to_string(),
         id: id.to_string(),
     })
+}
+
+/// Each name once, in the order first seen: the acceptance's jobs list a plugin once per
+/// document, and its documents need not be adjacent (a PSA's sales job between two purchase
+/// orders), so `Vec::dedup` would keep duplicates and push a change twice.
+fn unique_in_order(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.filter(|n| seen.insert(n.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_in_order;
+
+    #[test]
+    fn a_plugin_named_again_after_another_is_kept_once_in_first_seen_order() {
+        let names = ["pax8", "connectwise", "pax8", "ingram", "connectwise"];
+        assert_eq!(
+            unique_in_order(names.iter().map(|n| n.to_string())),
+            ["pax8", "connectwise", "ingram"]
+        );
+    }
 }
