@@ -429,6 +429,13 @@ fn every_plugin_pulls_every_kind_of_each_start_month() {
         let pull = v.tenor(&["pull", "--month", m]);
         assert!(pull.ok, "{m}: {}\n{}", pull.stdout, pull.stderr);
         assert!(!pull.stderr.contains("error"), "{m}: {}", pull.stderr);
+        // The plugins' warnings reach the user: TD SYNNEX serves its billing as a report only.
+        assert!(
+            pull.stderr
+                .contains("warning: tdsynnex: TD SYNNEX publishes billing as a CSV report"),
+            "{m}: {}",
+            pull.stderr
+        );
         assert!(v.refused().is_empty(), "{m}: {:?}", v.refused());
     }
     // Every plugin and kind reported, for every customer (TD SYNNEX: its subscription list

@@ -35,7 +35,7 @@ pub struct PullCounts {
     pub serials: usize,
     /// The serials recorded now against sales-order lines, and what became of the others.
     pub recorded: SerialsRecorded,
-    /// Serials that could not be put on a sales-order line, said.
+    /// The plugin's warnings, then serials that could not be put on a sales-order line.
     pub warnings: Vec<String>,
     /// Requests sent.
     pub sent: usize,
@@ -163,7 +163,15 @@ pub fn run(
         sender,
         &mut step,
     )?;
-    let (serials, warnings) = super::serials::resolve(record, &job.plugin, &pulled.serials)?;
+    let (serials, serial_warnings) = super::serials::resolve(record, &job.plugin, &pulled.serials)?;
+    // The plugin's own warnings (a vendor's totals that disagree with its lines, a kind the
+    // vendor serves no API for) are the user's to read, named by the plugin that said them.
+    let mut warnings: Vec<String> = pulled
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {w}", job.plugin))
+        .collect();
+    warnings.extend(serial_warnings);
     let recorded = record.finish_pull(&id, month.as_deref(), &pulled, &serials)?;
     Ok(PullCounts {
         orders: pulled.orders.len(),
