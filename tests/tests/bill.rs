@@ -13,31 +13,21 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use tenor_core::cli::{Exit, run};
-use tenor_dsl::diagnostic::termcolor::NoColor;
-use tenor_tests::Scratch;
+use tenor_core::cli::Exit;
+use tenor_tests::{Output, Scratch};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-struct Out {
-    exit: Exit,
-    stdout: String,
-    stderr: String,
-}
-
-fn tenor(db: &Path, args: &[&str]) -> Out {
-    let mut argv: Vec<std::ffi::OsString> = vec!["tenor".into(), "--db".into(), db.into()];
-    argv.extend(args.iter().map(Into::into));
-    let mut out = Vec::new();
-    let mut err = NoColor::new(Vec::new());
-    let exit = run(argv, &mut out, &mut err);
-    Out {
-        exit,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err.into_inner()).unwrap(),
-    }
+/// `tenor --db DB ARGS…` in process, through the suite's shared runner.
+fn tenor(db: &Path, args: &[&str]) -> Output {
+    let db = db.to_str().expect("a UTF-8 scratch path");
+    let argv: Vec<&str> = ["--db", db]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    tenor_tests::tenor(&argv)
 }
 
 /// A scratch record holding the four example quotes, accepted with Tenor's documents only.
@@ -67,7 +57,7 @@ fn book(name: &str) -> Scratch {
     s
 }
 
-fn bill(db: &Path, month: &str, format: &str) -> Out {
+fn bill(db: &Path, month: &str, format: &str) -> Output {
     let out = tenor(db, &["bill", "--month", month, "--format", format]);
     assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
     out
