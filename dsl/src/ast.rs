@@ -273,6 +273,10 @@ pub struct Party {
     pub name: Name,
     /// The display name, if given.
     pub label: Option<Spanned<String>>,
+    /// `coterm none`: a distributor that takes no co-term date (its subscriptions run full
+    /// terms from the order), where the words are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coterm_none: Option<Span>,
 }
 
 /// A block that declares a SKU: a [`Product`] or a [`Bundle`], with its kind of lines.

@@ -275,6 +275,9 @@ impl Formatter<'_> {
                         .push_str(&format!("{head:<width$}  {}", quote(&l.node))),
                     None => self.out.push_str(&head),
                 }
+                if p.coterm_none.is_some() {
+                    self.out.push_str("  coterm none");
+                }
             }
             Item::Route(r) => {
                 let m = route_matcher(r);

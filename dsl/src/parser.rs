@@ -398,6 +398,7 @@ fn describe_clause(rule: Rule) -> Option<&'static str> {
         Rule::party | Rule::party_kind => {
             "a declaration (`vendor`, `distributor`, `psa`, `category`, `segment`)"
         }
+        Rule::party_coterm_none => "`coterm none`",
         Rule::p_part => "`bought via`",
         Rule::p_not_bought => "`not bought`",
         Rule::p_catalog => "`catalog id`",
@@ -565,7 +566,14 @@ impl Builder<'_> {
                     span,
                     kind: Spanned::new(kind, self.span(kind_pair)),
                     name: self.name(k.get(1)?),
-                    label: k.get(2).map(|s| self.string(s)),
+                    label: k
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::string)
+                        .map(|s| self.string(s)),
+                    coterm_none: k
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::party_coterm_none)
+                        .map(|p| self.span(p)),
                 })
             }
             Rule::product => Item::Product(self.product(span, k)?),

@@ -71,6 +71,20 @@ impl<'a> Validator<'a> {
                         } else {
                             self.parties.insert(key, p.name.span);
                         }
+                        if let Some(at) = p
+                            .coterm_none
+                            .filter(|_| p.kind.node != PartyKind::Distributor)
+                        {
+                            self.misplaced(
+                                at,
+                                format!(
+                                    "`coterm none` says how a distributor sells; {} `{}` is not a distributor",
+                                    p.kind.keyword(),
+                                    p.name.node
+                                ),
+                                "remove `coterm none`, or declare it with `distributor`".into(),
+                            );
+                        }
                     }
                     Item::Product(p) => self.declare_sku(&p.sku, Some(p), None),
                     Item::Bundle(b) => self.declare_sku(&b.sku, None, Some(b)),

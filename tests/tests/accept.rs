@@ -186,7 +186,7 @@ fn the_example_quote_is_accepted_into_every_document() {
             on("pax8", "MDB (line)"),
         ]
     );
-    bought_as_microsoft_sells_it(&doc(&dir, "PO-Q-1001-pax8"));
+    bought_as_pax8_sells_it(&doc(&dir, "PO-Q-1001-pax8"), &o.stderr);
     // The sales order's lines add up to its total; so does the schedule.
     let lines_total: rust_decimal::Decimal = so["lines"]
         .as_array()
@@ -436,7 +436,153 @@ fn accepting_leaves_other_quotes_purchase_orders_alone() {
     assert!(other.exists(), "another quote's purchase order was removed");
 }
 
-/// Q-1001's Business Premium on its Pax8 purchase order. DOMAIN.md, Acceptance: Microsoft
+/// Q-1001's Pax8 purchase order under the example rules, where Pax8 is `coterm none` (its
+/// order API takes no co-term date): a subscription runs a full year from the order day and
+/// renews until it covers the customer's end. Business Premium: [2026-12-07, 2027-12-07), renewed
+/// to 2028-12-07, past the customer's 2028-07-01: 24 Pax8 months × 440.00 = 10,560.00. The
+/// customer's own cost base is the stub 440.00 × 25/31 = 354.84 plus 18 × 440.00 = 8,274.84;
+/// the 2,285.16 between them is warned about. Defender (calendar-month co-term, customer's
+/// year to 2027-12-01): 12 × 60.00 = 720.00 against 60.00 × 25/31 + 11 × 60.00 = 708.39, so
+/// 11.61.
+fn bought_as_pax8_sells_it(pax8: &Value, stderr: &str) {
+    let row = |l: &Value| -> Vec<Value> {
+        [
+            "first_term_start",
+            "first_term_end",
+            "renews",
+            "commitment_end",
+            "period_cost",
+            "committed_cost",
+        ]
+        .iter()
+        .map(|k| l[*k].clone())
+        .collect()
+    };
+    let j = |v: Value| -> Vec<Value> { v.as_array().unwrap().clone() };
+    assert_eq!(
+        row(&pax8["lines"][0]),
+        j(serde_json::json!([
+            "2026-12-07",
+            "2027-12-07",
+            true,
+            "2028-12-07",
+            "440.00",
+            "10560.00"
+        ]))
+    );
+    assert_eq!(
+        row(&pax8["lines"][1]),
+        j(serde_json::json!([
+            "2026-12-07",
+            "2027-12-07",
+            true,
+            "2027-12-07",
+            "60.00",
+            "720.00"
+        ]))
+    );
+    assert_eq!(pax8["committed_cost"], "11280.00");
+    assert!(
+        stderr.contains("Pax8 takes no co-term date, so it sells M365-BP on P1Y terms from 2026-12-07: the commitment runs to 2028-12-07, past the customer's end 2028-07-01, and its cost after that, 2,285.16,"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("MDB on P1Y terms from 2026-12-07: the commitment runs to 2027-12-07, past the customer's end 2027-12-01, and its cost after that, 11.61,"), "{stderr}");
+    assert_eq!(
+        stderr.matches("warning[distributor-runs-past]").count(),
+        2,
+        "{stderr}"
+    );
+}
+
+/// The example rules with every distributor co-terming (no `coterm none`), in a scratch copy.
+fn rules_that_coterm(dir: &Path) -> PathBuf {
+    let to = dir.join("rules-coterm");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            std::fs::write(to.join(e.file_name()), text.replace("  coterm none", "")).unwrap();
+        }
+    }
+    to
+}
+
+#[test]
+fn a_distributor_that_co_terms_sells_the_first_term_to_the_co_term_date() {
+    let dir = scratch("cotermed");
+    let rules = rules_that_coterm(&dir);
+    let out = dir.join("out");
+    let q = root().join("rules/quotes/q1001-dental-practice.yaml");
+    let o = accept(&q, &rules, &out);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    assert!(!o.stderr.contains("distributor-runs-past"), "{}", o.stderr);
+    let pax8 = doc(&out, "PO-Q-1001-pax8");
+    bought_as_microsoft_sells_it(&pax8);
+    // The commitment is the customer's own: the stub 354.84 plus 18 × 440.00.
+    assert_eq!(pax8["lines"][0]["committed_cost"], "8274.84");
+}
+
+/// A one-line quote for CUST-0042 (anniversary 07-01) written into `dir`.
+fn one_line_quote(dir: &Path, name: &str, line: &str) -> PathBuf {
+    let q = dir.join(format!("{name}.yaml"));
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        &q,
+        format!(
+            "quote: Q-{name}\ndate: 2026-11-20\ncurrency: USD\ncustomer:\n  id: CUST-0042\n  name: Bayview Family Dental\n  segment: commercial\n  anniversary: 07-01\nlines:\n  - {line}\n"
+        ),
+    )
+    .unwrap();
+    q
+}
+
+/// The first Pax8 purchase-order line of a one-line quote under the example rules, and the
+/// accept's standard error.
+fn pax8_line(name: &str, line: &str) -> (Value, String) {
+    let dir = scratch(name);
+    let q = one_line_quote(&dir, name, line);
+    let out = dir.join("out");
+    let o = accept(&q, &root().join("rules"), &out);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let po = doc(&out, &format!("PO-Q-{name}-pax8"));
+    (po["lines"][0].clone(), o.stderr)
+}
+
+#[test]
+fn a_line_starting_on_its_anchor_is_bought_for_the_customers_term_with_no_warning() {
+    // 10 × M365-BP P1Y monthly from the anniversary: no stub, so Pax8's year from the order
+    // is the customer's year, [2027-07-01, 2028-07-01), 12 × 10 × 17.60 = 2,112.00.
+    let (l, err) = pax8_line(
+        "anchor",
+        "{ product: M365-BP, quantity: 10, term: P1Y, billing: monthly, start: 2027-07-01 }",
+    );
+    assert_eq!(l["first_term_end"], "2028-07-01");
+    assert_eq!(l["commitment_end"], "2028-07-01");
+    assert_eq!(l["committed_cost"], "2112.00");
+    assert!(!err.contains("distributor-runs-past"), "{err}");
+}
+
+#[test]
+fn a_leap_day_start_ends_its_terms_on_february_28_anchored_on_the_start() {
+    // From 2028-02-29 (a leap day) Pax8's years end 2029-02-28 and 2030-02-28 (the k-th end is
+    // start + 12k months, clamped; never 2030-02-28 → chained drift). The customer's stub runs
+    // to the anniversary 2028-07-01 and its year to 2029-07-01, so two Pax8 years:
+    // 24 × 10 × 17.60 = 4,224.00. The customer's cost base: the stub piece
+    // [2028-02-29, 2028-03-01) is 1 day of February's 29: 176.00 × 1/29 = 6.07, then
+    // March–June 4 × 176.00 and the year 12 × 176.00: 6.07 + 2,816.00 = 2,822.07; the rest,
+    // 4,224.00 − 2,822.07 = 1,401.93, is warned about.
+    let (l, err) = pax8_line(
+        "leap",
+        "{ product: M365-BP, quantity: 10, term: P1Y, billing: monthly, start: 2028-02-29 }",
+    );
+    assert_eq!(l["first_term_end"], "2029-02-28");
+    assert_eq!(l["commitment_end"], "2030-02-28");
+    assert_eq!(l["committed_cost"], "4224.00");
+    assert!(err.contains("runs to 2030-02-28, past the customer's end 2029-07-01, and its cost after that, 1,401.93,"), "{err}");
+}
+
+/// Q-1001's Business Premium on a co-terming distributor's purchase order. DOMAIN.md, Acceptance: Microsoft
 /// sells a P1Y whose first term ends on the co-term date (07-01) and renews for full years, not
 /// one 19-month P1Y. The customer's stub [2026-12-07, 2027-07-01) plus its full year to
 /// 2028-07-01 is that first term and one renewal.

@@ -85,6 +85,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("duplicate-commitment.tenor", "duplicate", "13:3"),
     ("commitment-unpriced-term.tenor", "misplaced", "13:14"),
     ("commitment-not-bought-there.tenor", "misplaced", "10:3"),
+    ("coterm-none-not-distributor.tenor", "misplaced", "6:32"),
     ("tdsynnex-microsoft-id.tenor", "bad-id", "10:49"),
     ("missing-plan.tenor", "missing-id", "10:3"),
     ("duplicate-sold.tenor", "duplicate", "11:3"),

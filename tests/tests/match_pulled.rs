@@ -164,7 +164,8 @@ fn ingram_line(line: &str, part: &str, cost: &str) -> OrderLine {
     }
 }
 
-/// A Pax8 invoice line of Q-1001's December stub, at cost.
+/// A Pax8 invoice line of Q-1001's first month at Pax8 (from the order day: Pax8 does not
+/// co-term), at cost.
 fn pax8_billed(product_id: &str, unit: &str, amount: &str) -> InvoiceLine {
     InvoiceLine {
         document: "PAX8-INV-9001".into(),
@@ -173,7 +174,7 @@ fn pax8_billed(product_id: &str, unit: &str, amount: &str) -> InvoiceLine {
         unit_price: Some(dec(unit)),
         amount: dec(amount),
         period_start: Some(d("2026-12-07")),
-        period_end: Some(d("2027-01-01")),
+        period_end: Some(d("2027-01-07")),
         term: Some("P1Y".into()),
         billing: Some("monthly".into()),
         date: Some(d("2026-12-07")),
@@ -244,8 +245,10 @@ struct Q1001 {
 
 impl Q1001 {
     fn clean() -> Q1001 {
-        // M365-BP co-terms on the anniversary: the first P1Y term ends 2027-07-01, then renews.
-        // Defender follows the calendar-month policy: its year ends with November 2027.
+        // Pax8 takes no co-term date (`distributor pax8 "Pax8" coterm none`): both P1Y
+        // subscriptions run a full year from the order, 2026-12-07 to 2027-12-07, then renew,
+        // whatever the customer's co-term (the anniversary for M365-BP, the calendar month for
+        // Defender).
         let bp = "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33";
         let mdb = "5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66";
         Q1001 {
@@ -253,21 +256,21 @@ impl Q1001 {
                 pax8_sub(
                     "sub-bp",
                     bp,
-                    "25 P1Y monthly 2026-12-07 2027-07-01",
+                    "25 P1Y monthly 2026-12-07 2027-12-07",
                     Some("17.60"),
                 ),
                 pax8_sub(
                     "sub-mdb",
                     mdb,
-                    "25 P1Y monthly 2026-12-07 2027-12-01",
+                    "25 P1Y monthly 2026-12-07 2027-12-07",
                     Some("2.40"),
                 ),
             ],
-            // Pax8 charges the MSP its cost: 25 × 17.60 × 25/31 = 354.84, 25 × 2.40 × 25/31
-            // = 48.39 for the stub.
+            // Pax8 charges the MSP its cost for its own first month, unprorated:
+            // 25 × 17.60 = 440.00 and 25 × 2.40 = 60.00.
             pax8_invoice: vec![
-                pax8_billed(bp, "17.60", "354.84"),
-                pax8_billed(mdb, "2.40", "48.39"),
+                pax8_billed(bp, "17.60", "440.00"),
+                pax8_billed(mdb, "2.40", "60.00"),
             ],
             ingram_orders: vec![
                 ingram_line("1", "7YD4KL", "1049.00"),
@@ -513,12 +516,12 @@ fn a_discount_step_missing_in_the_psa_overcharges_the_customer() {
 fn a_distributor_charging_above_the_rules_cost_leaks_margin() {
     let f = seeded_finding("cost", ("unit_price", "distributor_invoice", 1), |rows| {
         rows.pax8_invoice[0].unit_price = Some(dec("18.50"));
-        rows.pax8_invoice[0].amount = dec("372.98");
+        rows.pax8_invoice[0].amount = dec("462.50");
     });
-    // PO-Q-1001-pax8 line 1 commits 8,274.84 at the rules' 17.60 a unit a month (the stub
-    // 25 × 17.60 × 25/31 = 354.84, then 18 × 440.00). At 18.50 the same commitment costs
-    // 18.50/17.60 of it: the leak is 8,274.84 × 0.90 / 17.60 = 423.145… → 423.15.
-    assert_eq!(f["money_at_risk"], "423.15");
+    // PO-Q-1001-pax8 line 1 commits 10,560.00 at the rules' 17.60 a unit a month: Pax8 takes
+    // no co-term date, so two full years from 2026-12-07 cover the customer's end 2028-07-01,
+    // 24 × 25 × 17.60. At 18.50 the same commitment costs 24 × 25 × 0.90 = 540.00 more.
+    assert_eq!(f["money_at_risk"], "540.00");
     assert_eq!(f["kind"], "cost");
 }
 
@@ -630,21 +633,21 @@ fn service_provisioned_five_days_late_changes_the_stub() {
 #[test]
 fn p1y_annual_bought_where_p3y_upfront_was_sold() {
     // Q-1002 line 1: 18 × M365-E3 sold P3Y upfront from 2026-10-12 (co-termed on 04-01, the
-    // commitment to 2030-04-01). Pax8 holds a P1Y annual subscription whose first term ends on
-    // the co-term date 2027-04-01: the customer holds a 36-month price, the MSP bought 12
-    // months. DOMAIN.md, commitment class: a shorter commitment is flagged with its amount
+    // commitment to 2030-04-01). Pax8 holds a P1Y annual subscription, a year from the order
+    // (Pax8 takes no co-term date) to 2027-10-12: the customer holds a 36-month price, the MSP
+    // bought 12 months. DOMAIN.md, commitment class: a shorter commitment is flagged with its amount
     // unknown until renewal (what the distributor charges for the remaining 24 months).
     let book = Book::new("p3y", &[&example("q1002-nonprofit.yaml")]);
     let e3 = pax8_sub(
         "sub-e3",
         "c4a81f07-52d9-4e3b-8a6f-1b9e0d7c5a44",
-        "18 P1Y annual 2026-10-12 2027-04-01",
+        "18 P1Y annual 2026-10-12 2027-10-12",
         None,
     );
     let exo = pax8_sub(
         "sub-exo",
         "1e7d3a95-6b2c-4f80-9c4e-2a8f6d0b7c55",
-        "6 P1Y annual 2026-10-12 2027-04-01",
+        "6 P1Y annual 2026-10-12 2027-10-12",
         Some("36.57"),
     );
     let subs = Pulled {
@@ -755,7 +758,7 @@ fn a_pax8_subscription_on_the_one_year_commitment_id_where_the_po_names_three_ye
     let mut e3 = pax8_sub(
         "sub-e3",
         "c4a81f07-52d9-4e3b-8a6f-1b9e0d7c5a44",
-        "18 P1Y annual 2026-10-12 2027-04-01",
+        "18 P1Y annual 2026-10-12 2027-10-12",
         None,
     );
     e3.term = None;
@@ -763,7 +766,7 @@ fn a_pax8_subscription_on_the_one_year_commitment_id_where_the_po_names_three_ye
     let mut exo = pax8_sub(
         "sub-exo",
         "1e7d3a95-6b2c-4f80-9c4e-2a8f6d0b7c55",
-        "6 P1Y annual 2026-10-12 2027-04-01",
+        "6 P1Y annual 2026-10-12 2027-10-12",
         Some("36.57"),
     );
     exo.term = None;

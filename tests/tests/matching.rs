@@ -1673,7 +1673,9 @@ mod never_panics {
 /// agrees with that; an end off the renewal dates (2027-07-15) is a co-term date finding.
 #[test]
 fn a_distributor_term_end_on_the_co_term_date_or_a_renewal_agrees() {
-    let cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
+    let mut cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
+    // As if Pax8 took a co-term date (the example rules say it does not: `coterm none`).
+    cat.no_coterm.clear();
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
     let quote = QuoteFile::parse(
@@ -1824,5 +1826,62 @@ fn a_commitment_id_read_back_is_mapped_through_the_rules_to_its_term() {
             && f.explanation.contains("the rules' id for P1Y of M365-E3"),
         "{}",
         f.explanation
+    );
+}
+
+/// The same line where the rules say Pax8 takes no co-term date (the example rules): the
+/// purchase order states Pax8's own years, [2026-12-07, 2027-12-07) renewed to 2028-12-07.
+/// Those ends agree; the customer's co-term date 2027-07-01 and end 2028-07-01 are not
+/// Pax8's, so a subscription reporting them disagrees with the order; a subscription
+/// provisioned five days late runs its year from that day, so its end moves with its start
+/// and only the start is a finding.
+#[test]
+fn a_distributor_without_co_term_agrees_on_its_own_years_from_the_order() {
+    let cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
+    let quote = QuoteFile::parse(
+        &path.display().to_string(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap()
+    .quote;
+    let (quote, priced, pos) = accepted(&cat, quote);
+    let pax8: Vec<PurchaseOrder> = pos
+        .into_iter()
+        .filter(|p| p.distributor == "pax8")
+        .collect();
+    let text = serde_json::to_string(&pax8[0]).unwrap();
+    let back = matching::parse_orders("PO-Q-1001-pax8.json", &text)
+        .unwrap()
+        .unwrap();
+    let m = Matcher::new(&cat);
+    let classes = |start: &str, end: &str| -> Vec<(Class, Option<u32>)> {
+        let mut lines = back.clone();
+        lines[0].start = Some(day(start));
+        lines[0].end = Some(day(end));
+        m.run(&quote, &priced, &pax8, &lines, &[])
+            .findings
+            .iter()
+            .map(|f| (f.class, f.line))
+            .collect()
+    };
+    assert_eq!(
+        classes("2026-12-07", "2027-12-07"),
+        vec![],
+        "the first year"
+    );
+    assert_eq!(classes("2026-12-07", "2028-12-07"), vec![], "the renewal");
+    assert_eq!(
+        classes("2026-12-07", "2027-07-01"),
+        vec![(Class::CotermDate, Some(1))]
+    );
+    assert_eq!(
+        classes("2026-12-07", "2028-07-01"),
+        vec![(Class::CotermDate, Some(1))]
+    );
+    assert_eq!(
+        classes("2026-12-12", "2027-12-12"),
+        vec![(Class::StartDate, Some(1))]
     );
 }

@@ -63,6 +63,7 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
         )));
     };
     recorded(done, quote, ctx);
+    ctx.quote_warnings(&file, &outcome.accepted.warnings);
     let plugin_failed = report_plugins(&outcome.plugins, &outcome.failures, ctx);
     if let Some(out) = args.out {
         export::export(&mut record, quote, done.revision, out, args.force, ctx)?;

@@ -2,10 +2,11 @@
 //! schedule, the recurring invoice template and a summary, made deterministically (the same
 //! quote and rules always give the same bytes) and written as one export (`files::export`).
 
+use crate::engine::calendar;
 use crate::engine::catalogue::{
     Billing, Catalogue, PartNumber, Price, Rate, RouteRule, Sellable, TierTable,
 };
-use crate::engine::pricing::{self, ChargeKind, PricedLine, PricedQuote};
+use crate::engine::pricing::{self, ChargeKind, PriceWarning, PricedLine, PricedQuote};
 use crate::engine::quote::Quote;
 use crate::engine::tiers;
 use crate::files::export::{ExportError, ExportFile, ExportPath};
@@ -30,6 +31,9 @@ pub struct Accepted {
     pub template: docs::RecurringTemplate,
     /// Figures and bundle revenue allocation.
     pub summary: docs::AcceptSummary,
+    /// What is bought on terms the customer's do not cover (a distributor that takes no
+    /// co-term date), at the quote's lines.
+    pub warnings: Vec<PriceWarning>,
 }
 
 /// A problem that stops a quote from being accepted.
@@ -234,6 +238,7 @@ struct Builder<'a> {
     quote: &'a Quote,
     minor: u32,
     errors: Vec<AcceptError>,
+    warnings: Vec<PriceWarning>,
     so_lines: Vec<docs::SalesOrderLine>,
     po_lines: BTreeMap<String, Bought>,
     schedule: Vec<docs::ScheduledCharge>,
@@ -249,6 +254,7 @@ impl<'a> Builder<'a> {
             quote,
             minor: cat.minor_units,
             errors: Vec::new(),
+            warnings: Vec::new(),
             so_lines: Vec::with_capacity(priced.lines.len()),
             po_lines: BTreeMap::new(),
             // Sized once: a schedule can run to millions of charges.
@@ -384,7 +390,18 @@ impl<'a> Builder<'a> {
             match source(cat, part) {
                 Ok((r, pn)) => {
                     let bought = self.po_lines.entry(r.via.clone()).or_default();
-                    let cost = part_cost(self.cat, f, part, qty);
+                    let mut cost = part_cost(self.cat, f, part, qty);
+                    if cat.no_coterm.contains(&r.via) && part.usage.is_none() {
+                        let name = cat
+                            .distributors
+                            .iter()
+                            .find(|d| d.0 == r.via)
+                            .and_then(|d| d.1.as_deref())
+                            .unwrap_or(&r.via);
+                        if let Some(w) = cost.as_sold_without_coterm(f, part, name) {
+                            self.warnings.push(w);
+                        }
+                    }
                     match &part.usage {
                         Some((metric, agg)) => bought.usage.push(usage_line(
                             f,
@@ -420,6 +437,7 @@ impl<'a> Builder<'a> {
             po_lines,
             recurring,
             allocations,
+            warnings,
             ..
         } = self;
         let so_id = sales_order_id(&quote.quote);
@@ -488,17 +506,72 @@ impl<'a> Builder<'a> {
             schedule: schedule_doc,
             template,
             summary,
+            warnings,
         }
     }
 }
 
-/// What a bought part costs the MSP: its unit cost for one billing period, and the sum over
-/// the line's charges of each period's share at that cost.
+/// What a bought part costs the MSP and for how long: its unit cost for one billing period,
+/// the sum over the line's charges of each period's share at that cost, and the distributor
+/// terms it is bought on.
 struct PartCost {
     unit: Option<Decimal>,
     /// The units' cost for one full billing period, rounded once in the rules' mode.
     period: Option<Decimal>,
     committed: Decimal,
+    /// Where the first distributor term ends.
+    first_term_end: chrono::NaiveDate,
+    /// Where the distributor commitment ends.
+    commitment_end: chrono::NaiveDate,
+}
+
+impl PartCost {
+    /// Restates the part as a distributor that takes no co-term date sells it: full terms from
+    /// the line's start, renewed until they cover the customer's end, each billing period at
+    /// full cost. The warning says what the months past the customer's end cost; `None` when
+    /// they end together (a line that starts on its anchor) or the line has no term.
+    fn as_sold_without_coterm(
+        &mut self,
+        f: &LineFacts<'_>,
+        part: &Sellable,
+        via: &str,
+    ) -> Option<PriceWarning> {
+        let pl = f.pl;
+        let term = i64::from(f.term?);
+        let first = calendar::add_months(pl.start, term)?;
+        // The k-th term's end, anchored on the start (never chained: Jan 31 stays the 31st).
+        let (k, end) = (1..=i64::from(u16::MAX))
+            .map(|k| (k, calendar::add_months(pl.start, k * term)))
+            .find(|(_, e)| e.is_none_or(|e| e >= pl.end))?;
+        let end = end?;
+        let months = k * term;
+        self.first_term_end = first;
+        self.commitment_end = end;
+        let periods = Decimal::from(months / i64::from(f.months.max(1)));
+        let customer_cost = self.committed;
+        let after = match self.period {
+            Some(p) => {
+                self.committed = p * periods;
+                crate::engine::money::money(self.committed - customer_cost).to_string()
+            }
+            None => "unknown (the rules give no cost)".to_string(),
+        };
+        (end > pl.end).then(|| PriceWarning {
+            code: "distributor-runs-past",
+            field: format!("lines[{}].product", pl.line.saturating_sub(1)),
+            message: format!(
+                "{via} takes no co-term date, so it sells {} on {} terms from {}: the commitment \
+                 runs to {end}, past the customer's end {}, and its cost after that, {}, is \
+                 covered by no charge to the customer",
+                part.sku, pl.term, pl.start, pl.end, after
+            ),
+            help: Some(format!(
+                "start the line on its co-term anchor, route {} to a distributor that co-terms, \
+                 or co-term the subscription at {via} by hand",
+                part.sku
+            )),
+        })
+    }
 }
 
 /// The cost of `qty` units of a part bought for a line over the line's commitment. A metered
@@ -527,6 +600,8 @@ fn part_cost(cat: &Catalogue, f: &LineFacts<'_>, part: &Sellable, qty: Decimal) 
         unit,
         period: unit.map(|u| cat.round(u * qty)),
         committed,
+        first_term_end: first_term_end(f.pl),
+        commitment_end: f.pl.end,
     }
 }
 
@@ -567,10 +642,10 @@ fn purchase_line(
         term: pl.term.to_string(),
         billing: pl.billing.to_string(),
         first_term_start: pl.start,
-        first_term_end: first_term_end(pl),
+        first_term_end: cost.first_term_end,
         renews,
         renewal_term: renews.then(|| pl.term.to_string()),
-        commitment_end: pl.end,
+        commitment_end: cost.commitment_end,
         commitment_term_id: pn.commitment(f.term).map(str::to_string),
         sku_id: pn.sku.clone(),
         plan_id: pn.plan(f.term, f.billing).map(str::to_string),

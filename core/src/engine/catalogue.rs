@@ -44,6 +44,8 @@ pub struct Catalogue {
     pub routes: Vec<RouteRule>,
     /// Distributors by name, with display names.
     pub distributors: Vec<(String, Option<String>)>,
+    /// Distributors declared `coterm none`: their subscriptions run full terms from the order.
+    pub no_coterm: Vec<String>,
     /// Customer segments the rules declare; a quote may name no other.
     pub segments: Vec<String>,
     /// Three-way match: money differences up to this much per line are not findings.
@@ -420,6 +422,7 @@ impl Catalogue {
             discounts: Vec::new(),
             routes: Vec::new(),
             distributors: Vec::new(),
+            no_coterm: Vec::new(),
             segments: Vec::new(),
             match_tolerance: Decimal::ZERO,
             match_ignore: Vec::new(),
@@ -434,6 +437,9 @@ impl Catalogue {
                         p.name.node.clone(),
                         p.label.as_ref().map(|l| l.node.clone()),
                     ));
+                    if p.coterm_none.is_some() {
+                        c.no_coterm.push(p.name.node.clone());
+                    }
                 }
                 Item::Party(p) if p.kind.node == ast::PartyKind::Segment => {
                     c.segments.push(p.name.node.clone());

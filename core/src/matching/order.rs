@@ -31,14 +31,23 @@ struct OrderPair<'p> {
     /// Months in a billing period bought (on the term bought): `None` when the order does not
     /// say, `Some(None)` for one-time.
     bought_months: Option<Option<u32>>,
+    /// Where the customer's commitment ends: the sold line's end, else the order's. A
+    /// distributor that takes no co-term date commits past it.
+    customer_end: NaiveDate,
 }
 
 impl<'p> OrderPair<'p> {
     /// Resolves what the checks share.
-    fn new(cat: &'p crate::engine::catalogue::Catalogue, x: &'p Exp<'p>, y: &'p Got<'p>) -> Self {
+    fn new(
+        cat: &'p crate::engine::catalogue::Catalogue,
+        x: &'p Exp<'p>,
+        y: &'p Got<'p>,
+        customer_end: Option<NaiveDate>,
+    ) -> Self {
         let o = y.o;
         let to = y.term.unwrap_or(x.term);
         OrderPair {
+            customer_end: customer_end.unwrap_or(x.l.commitment_end),
             x,
             l: x.l,
             o,
@@ -66,6 +75,16 @@ impl<'p> OrderPair<'p> {
                 i64::from(to_m),
             )
         })
+    }
+
+    /// Whose commitment the order's end is: the customer's, unless the distributor commits
+    /// past it (it takes no co-term date), when it is the purchase order's own.
+    fn whose(&self) -> &'static str {
+        if self.l.commitment_end == self.customer_end {
+            "the customer"
+        } else {
+            "the purchase order"
+        }
     }
 
     /// The cost of the bought units from the customer's end to `end`, at the bought term's
@@ -126,7 +145,7 @@ impl Run<'_> {
         let paired = pair_orders(&exp, &got);
         for (i, j) in paired.pairs {
             if let (Some(x), Some(y)) = (exp.get(i), got.get(j)) {
-                let p = OrderPair::new(self.cat, x, y);
+                let p = OrderPair::new(self.cat, x, y, self.customer_end(x));
                 let at = At {
                     side: Side::DistributorInvoice,
                     line: Some(x.l.quote_line),
@@ -343,9 +362,14 @@ impl Run<'_> {
         }
     }
 
+    /// Where the sold line's commitment ends, when the expected line names it.
+    fn customer_end(&self, x: &Exp) -> Option<NaiveDate> {
+        x.sold.and_then(|i| self.sold.get(i)).map(|s| s.pl.end)
+    }
+
     /// Compares a bought line with the line it was expected as: one finding per disagreement.
     fn compare_order(&mut self, x: &Exp, y: &Got) {
-        let p = OrderPair::new(self.cat, x, y);
+        let p = OrderPair::new(self.cat, x, y, self.customer_end(x));
         let at = At {
             side: Side::PurchaseOrder,
             line: Some(x.l.quote_line),
@@ -373,14 +397,13 @@ impl Run<'_> {
         if !p.term_differs {
             return None;
         }
-        let l = p.l;
         let (money, why) = match (p.te, p.to) {
             (Some(te_m), Some(to_m)) if to_m > te_m => self.longer_commitment(p, te_m, to_m),
             (Some(te_m), Some(to_m)) => (
                 Money::Unknown,
                 format!(
                     "the customer holds a {te_m}-month price (to {}); the MSP bought {to_m} months from the distributor{}: what the distributor charges for the remaining {} months is unknown until renewal",
-                    l.commitment_end,
+                    p.customer_end,
                     p.bought_end(to_m)
                         .map(|d| format!(" (to {d})"))
                         .unwrap_or_default(),
@@ -411,7 +434,8 @@ impl Run<'_> {
                 Some(c) => (
                     Money::Known(c, None),
                     format!(
-                        "the MSP committed to the distributor for {to_m} months (to {end}), the customer for {te_m} (to {}): the {} uncovered cost {} if the customer leaves at the end of its term",
+                        "the MSP committed to the distributor for {to_m} months (to {end}), {} for {te_m} (to {}): the {} uncovered cost {} if the customer leaves at the end of its term",
+                        p.whose(),
                         l.commitment_end,
                         span_words(l.commitment_end, end),
                         self.money(c)
@@ -429,7 +453,9 @@ impl Run<'_> {
             _ => (
                 Money::Known(Decimal::ZERO, None),
                 format!(
-                    "the MSP committed for {to_m} months, the customer for {te_m}, but the distributor's commitment still ends by the customer's end ({}): nothing uncovered",
+                    "the MSP committed for {to_m} months, {} for {te_m}, but the distributor's commitment still ends by {}'s end ({}): nothing uncovered",
+                    p.whose(),
+                    p.whose(),
                     l.commitment_end
                 ),
             ),
@@ -514,13 +540,23 @@ impl Run<'_> {
         let oe = o
             .end
             .filter(|d| *d != l.commitment_end && !ends_a_term(l, *d))?;
-        let cotermed =
-            p.x.sold
+        // A co-termed purchase order keeps its co-term date when provisioning starts late; a
+        // distributor that takes no co-term date (its first term a whole term from the start)
+        // moves every end with the start.
+        let whole_first_term = parse_term_word(&l.term)
+            .flatten()
+            .and_then(|m| calendar::add_months(l.first_term_start, i64::from(m)))
+            == Some(l.first_term_end);
+        let cotermed = !whole_first_term
+            && p.x
+                .sold
                 .and_then(|i| self.sold.get(i))
                 .is_some_and(|s| s.pl.coterm.is_some());
         let shifted = !cotermed
-            && o.start
-                .is_some_and(|os| oe - os == l.commitment_end - l.first_term_start);
+            && o.start.is_some_and(|os| {
+                oe - os == l.commitment_end - l.first_term_start
+                    || (whole_first_term && oe - os == l.first_term_end - l.first_term_start)
+            });
         if p.term_differs || p.te.is_none() || shifted {
             return None;
         }
@@ -529,7 +565,8 @@ impl Run<'_> {
                 Some(c) => (
                     Money::Known(c, None),
                     format!(
-                        "the distributor commitment runs to {oe}, the customer's to {}: the {} uncovered cost {}",
+                        "the distributor commitment runs to {oe}, {}'s to {}: the {} uncovered cost {}",
+                        p.whose(),
                         l.commitment_end,
                         span_words(l.commitment_end, oe),
                         self.money(c)
@@ -538,7 +575,8 @@ impl Run<'_> {
                 None => (
                     Money::Unknown,
                     format!(
-                        "the distributor commitment runs past the customer's ({oe} against {}); the rules give no cost, so the amount is unknown",
+                        "the distributor commitment runs past {}'s ({oe} against {}); the rules give no cost, so the amount is unknown",
+                        p.whose(),
                         l.commitment_end
                     ),
                 ),
@@ -547,8 +585,10 @@ impl Run<'_> {
             (
                 Money::Unknown,
                 format!(
-                    "the distributor commitment ends {oe}, before the customer's {}: the customer holds its price to the end, and what the distributor charges after {oe} is unknown until renewal",
-                    l.commitment_end
+                    "the distributor commitment ends {oe}, before {}'s {}: the customer holds its price to {}, and what the distributor charges after {oe} is unknown until renewal",
+                    p.whose(),
+                    l.commitment_end,
+                    p.customer_end
                 ),
             )
         };

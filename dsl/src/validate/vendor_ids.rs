@@ -206,7 +206,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn misplaced(&mut self, span: Span, message: String, help: String) {
+    pub(super) fn misplaced(&mut self, span: Span, message: String, help: String) {
         let d = Diagnostic::new("misplaced", message, span, "cannot be used here").with_help(help);
         self.push(d);
     }
