@@ -78,6 +78,7 @@ fn push(exchanges: Vec<Exchange>) -> PushStep {
     let p = po();
     Connector
         .push_step(&PushInput {
+            today: None,
             document: PushDocument::PurchaseOrder {
                 purchase_order: Box::new(p.clone()),
             },
