@@ -122,6 +122,7 @@ fn run(sim: &mut Sim, lost: &[usize]) -> (Vec<Request>, Vec<VendorRef>) {
             PushStep::Done { refs } => {
                 return (exchanges.into_iter().map(|e| e.request).collect(), refs);
             }
+            PushStep::Wait { until, why } => panic!("ConnectWise never waits: {until} {why}"),
         }
     }
     panic!("the push did not end");
@@ -381,14 +382,13 @@ fn serials_input() -> PushInput {
 fn serial_numbers_go_onto_the_procurement_product_of_their_line() {
     let i = serials_input();
     let step = |ex: Vec<Exchange>| match push_step(&PushInput {
-        today: None,
         exchanges: ex,
         ..i.clone()
     })
     .unwrap()
     {
         PushStep::Send { request } => request,
-        PushStep::Done { .. } => panic!("done too early"),
+        PushStep::Done { .. } | PushStep::Wait { .. } => panic!("done too early"),
     };
     let read = step(vec![]);
     assert_eq!(

@@ -92,6 +92,7 @@ fn sent(step: PushStep) -> Request {
     match step {
         PushStep::Send { request } => request,
         PushStep::Done { refs } => panic!("expected a request, got {refs:?}"),
+        PushStep::Wait { until, why } => panic!("expected a request, got a wait: {until} {why}"),
     }
 }
 
