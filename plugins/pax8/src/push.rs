@@ -139,12 +139,15 @@ fn lines_of(body: Option<&Value>) -> BTreeSet<u32> {
         .unwrap_or_default()
 }
 
+/// A request still to send, made once the company is known.
+type Pending = Box<dyn Fn(&str) -> Request>;
+
 /// What the exchanges so far came to: the lines ordered and their ids, and the request a
 /// lookup in progress needs next (given the company), if one does.
 struct Progress {
     ordered: BTreeSet<u32>,
     refs: Vec<VendorRef>,
-    next: Option<Box<dyn Fn(&str) -> Request>>,
+    next: Option<Pending>,
 }
 
 /// Reads the conversation so far, stage by stage.
