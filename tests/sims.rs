@@ -28,6 +28,14 @@ fn binary() -> &'static Path {
     })
 }
 
+/// The variable that fixes Tenor's clock.
+const TENOR_NOW: &str = "TENOR_NOW";
+
+/// Noon of `day` as `TENOR_NOW` takes it (noon: far from either end of the day).
+fn now(day: chrono::NaiveDate) -> String {
+    format!("{day}T12:00:00Z")
+}
+
 /// Simulators, a linked record and the connectors, for one test.
 pub struct Vendors {
     /// The running simulators.
@@ -58,12 +66,23 @@ impl Vendors {
         let dir = Scratch::dir(&format!("sims-{name}"));
         link_customers(&dir.db());
         let plugins = plugin_dir(&format!("sims-{name}-plugins"), FIRST_PARTY);
-        Vendors {
+        let today = sims.with_world(|w| w.today());
+        let mut v = Vendors {
             sims,
             dir,
             plugins,
             extra_env: Vec::new(),
-        }
+        };
+        // Tenor's clock is the simulators' day, so that what `tenor push` holds for its start
+        // day and what the vendors start agree.
+        v.set_env(TENOR_NOW, &now(today));
+        v
+    }
+
+    /// Moves the simulators' day and Tenor's clock (`TENOR_NOW`) to `day` together.
+    pub fn set_today(&mut self, day: chrono::NaiveDate) {
+        self.sims.set_today(day);
+        self.set_env(TENOR_NOW, &now(day));
     }
 
     /// The record.

@@ -795,9 +795,9 @@ fn a_push_killed_at_random_moments_resumes_and_orders_each_line_once() {
 }
 
 /// Q-1001 line 1: 25 Business Premium become 30 from 2027-01-01, pushed that day.
-fn seat_change(v: &Vendors, rules: &std::path::Path) {
-    v.sims
-        .set_today(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+fn seat_change(v: &mut Vendors, rules: &std::path::Path) {
+    // The simulators' day and Tenor's clock together: a change is pushed on its day.
+    v.set_today(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
     let change = v.tenor(&[
         "change",
         "Q-1001",
@@ -815,10 +815,10 @@ fn seat_change(v: &Vendors, rules: &std::path::Path) {
 
 #[test]
 fn a_seat_change_flows_to_pax8_and_the_psa_like_an_acceptance() {
-    let v = Vendors::start("e2e-change");
+    let mut v = Vendors::start("e2e-change");
     v.accept("q1001-dental-practice.yaml");
     assert!(v.tenor(&["push", "Q-1001"]).ok);
-    seat_change(&v, &tenor_tests::rules_dir());
+    seat_change(&mut v, &tenor_tests::rules_dir());
     let push = v.tenor(&["push", "Q-1001"]);
     assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
     assert!(v.refused().is_empty(), "{:?}", v.refused());
@@ -909,7 +909,7 @@ fn rules_via_tdsynnex(dir: &std::path::Path) {
 
 #[test]
 fn q1001_bought_through_td_synnex_is_one_cart_of_its_catalogue_ids_and_a_seat_change_follows() {
-    let v = Vendors::start("e2e-tdsynnex");
+    let mut v = Vendors::start("e2e-tdsynnex");
     let rules = v.dir.join("rules-tdsynnex");
     rules_via_tdsynnex(&rules);
     let quote = tenor_tests::rules_dir().join("quotes/q1001-dental-practice.yaml");
@@ -940,7 +940,7 @@ fn q1001_bought_through_td_synnex_is_one_cart_of_its_catalogue_ids_and_a_seat_ch
     assert_eq!(v.sims.pax8_orders_for(CUST_0042), 0);
     assert_tdsynnex_cart(&v);
     assert_tdsynnex_pulled(&v);
-    seat_change(&v, &rules);
+    seat_change(&mut v, &rules);
     assert_tdsynnex_seat_change(&v);
 }
 

@@ -48,8 +48,8 @@ pub fn error(e: PushError) -> CliError {
     }
 }
 
-/// `tenor push`: exit 0 when every conversation is complete (now or before), 1 when one
-/// could not be completed (the next run resumes it), 2 when the push could not start.
+/// `tenor push`: exit 0 when every conversation is complete (now or before) or waits for its
+/// start day (a wait is not a failure), 1 when one could not be completed (the next run resumes it), 2 when the push could not start.
 // Kept whole: it reads as the push's one sequence (open, load, plan, dry run or converse,
 // report), each step a few lines of rendering.
 pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
@@ -119,6 +119,18 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
             }
             Ok(Outcome::WouldSend(Some(text))) => {
                 writeln!(ctx.out, "{plugin}: {what}: {text}")?;
+            }
+            Ok(Outcome::Waiting { until, why, sent }) => {
+                let now = if sent > 0 {
+                    format!(" ({sent} requests sent now)")
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    ctx.out,
+                    "{plugin}: {what}{now} waits until {until}: {why}; run `tenor push {}` on or after that day",
+                    args.quote
+                )?;
             }
             Ok(Outcome::WouldSend(None)) => {
                 writeln!(ctx.out, "{plugin}: {what}: nothing to send")?;

@@ -9,6 +9,7 @@
 use crate::host::{CallError, Host, Loaded};
 use crate::record::{NewConversation, Record, RecordError, SerialKey};
 use crate::transport::{SendError, Sender};
+use chrono::NaiveDate;
 use tenor_plugin_sdk::docs::{PurchaseOrder, RecurringTemplate, SalesOrder};
 use tenor_plugin_sdk::exchange::{
     Accounts, Exchange, PushDocument, PushInput, PushStep, Request, VendorRef,
@@ -84,6 +85,31 @@ pub enum Outcome {
     /// `--dry-run`: the first request it would send, as text; `None` when the plugin would
     /// send nothing.
     WouldSend(Option<String>),
+    /// Nothing more can be sent before `until` (the vendor would start it early): the
+    /// conversation stays open, and a run on or after that day resumes it.
+    Waiting {
+        /// The first day the push can go on.
+        until: NaiveDate,
+        /// Why, in the plugin's words.
+        why: String,
+        /// Requests sent in this run before it had to wait (0 under `--dry-run`).
+        sent: usize,
+    },
+}
+
+/// How a push conversation ended in this run: complete, or held until a day.
+enum PushEnd {
+    /// Complete, with the vendor's ids.
+    Done(Vec<VendorRef>),
+    /// Held until the day, for the reason.
+    Wait(NaiveDate, String),
+}
+
+/// Today by the record's clock (`TENOR_NOW` fixes it), the day a push tells its plugins.
+pub fn today() -> Result<NaiveDate, PushError> {
+    let now = crate::record::clock::now()?;
+    NaiveDate::parse_from_str(now.get(..10).unwrap_or(""), "%Y-%m-%d")
+        .map_err(|e| PushError::Record(RecordError::Clock(format!("the clock says `{now}`: {e}"))))
 }
 
 /// The next step of a conversation: a request to send, or its end.
@@ -316,7 +342,8 @@ fn parse<T: serde::de::DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, P
         .map_err(|e| PushError::Document(format!("the recorded {path} does not read: {e}")))
 }
 
-/// Runs one push job to its end (or shows its first request with `sender: None`).
+/// Runs one push job to its end, or until its plugin says it must wait (or shows its first
+/// request with `sender: None`).
 pub fn run(
     record: &mut Record,
     plugin: &Loaded,
@@ -334,29 +361,39 @@ pub fn run(
     {
         *pushed = record.vendor_refs(quote, *revision, &plugin.info.name)?;
     }
-    let mut step = |exchanges: &[Exchange]| -> Result<Next<Vec<VendorRef>>, PushError> {
+    let today = today()?;
+    let mut step = |exchanges: &[Exchange]| -> Result<Next<PushEnd>, PushError> {
         let input = PushInput {
             document: job.document.clone(),
             accounts: job.accounts.clone(),
             exchanges: exchanges.to_vec(),
+            today: Some(today),
         };
         Ok(match plugin.try_call(ops::PUSH_STEP, &input)? {
             PushStep::Send { request } => Next::Send(request),
-            PushStep::Done { refs } => Next::Done(refs),
+            PushStep::Done { refs } => Next::Done(PushEnd::Done(refs)),
+            PushStep::Wait { until, why } => Next::Done(PushEnd::Wait(until, why)),
         })
     };
     let Some(sender) = sender else {
         let exchanges = existing.map(|c| c.exchanges).unwrap_or_default();
-        return Ok(Outcome::WouldSend(match step(&exchanges)? {
-            Next::Send(r) => Some(r.purpose.clone() + "\n" + &describe_or_plain(plugin, &r)),
-            Next::Done(_) => None,
-        }));
+        return Ok(match step(&exchanges)? {
+            Next::Send(r) => Outcome::WouldSend(Some(
+                r.purpose.clone() + "\n" + &describe_or_plain(plugin, &r),
+            )),
+            Next::Done(PushEnd::Done(_)) => Outcome::WouldSend(None),
+            Next::Done(PushEnd::Wait(until, why)) => Outcome::Waiting {
+                until,
+                why,
+                sent: 0,
+            },
+        });
     };
     if !job.claims.is_empty() {
         record.claim_serials(&job.conversation, &plugin.info.name, &job.claims)?;
     }
     let conversation = record.open_conversation(&job.conversation)?;
-    let (refs, sent) = converse(
+    let (end, sent) = converse(
         record,
         &plugin.info.name,
         &id,
@@ -364,8 +401,14 @@ pub fn run(
         sender,
         &mut step,
     )?;
-    record.finish_push(&id, &refs)?;
-    Ok(Outcome::Done { refs, sent })
+    match end {
+        PushEnd::Done(refs) => {
+            record.finish_push(&id, &refs)?;
+            Ok(Outcome::Done { refs, sent })
+        }
+        // Left open, not finished: the next run resumes it with every exchange so far.
+        PushEnd::Wait(until, why) => Ok(Outcome::Waiting { until, why, sent }),
+    }
 }
 
 /// The request as the configured vendor would get it, or (no configuration) its method, path

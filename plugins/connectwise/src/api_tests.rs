@@ -29,6 +29,7 @@ fn linked() -> Accounts {
 
 fn input(exchanges: Vec<Exchange>) -> PushInput {
     PushInput {
+        today: None,
         document: PushDocument::Sales {
             sales: Box::new(sales()),
         },
@@ -121,6 +122,7 @@ fn run(sim: &mut Sim, lost: &[usize]) -> (Vec<Request>, Vec<VendorRef>) {
             PushStep::Done { refs } => {
                 return (exchanges.into_iter().map(|e| e.request).collect(), refs);
             }
+            PushStep::Wait { until, why } => panic!("ConnectWise never waits: {until} {why}"),
         }
     }
     panic!("the push did not end");
@@ -283,6 +285,7 @@ fn a_seat_change_cancels_the_addition_and_adds_one_from_the_billed_day() {
     }];
     let step_with = |ex: Vec<Exchange>| {
         push_step(&PushInput {
+            today: None,
             document: PushDocument::Change {
                 change_order: change.clone(),
                 pushed: pushed.clone(),
@@ -368,6 +371,7 @@ fn serials_input() -> PushInput {
         pushed,
     };
     PushInput {
+        today: None,
         document: doc,
         accounts: linked(),
         exchanges: vec![],
@@ -384,7 +388,7 @@ fn serial_numbers_go_onto_the_procurement_product_of_their_line() {
     .unwrap()
     {
         PushStep::Send { request } => request,
-        PushStep::Done { .. } => panic!("done too early"),
+        PushStep::Done { .. } | PushStep::Wait { .. } => panic!("done too early"),
     };
     let read = step(vec![]);
     assert_eq!(
@@ -412,6 +416,7 @@ fn serial_numbers_go_onto_the_procurement_product_of_their_line() {
     let again = step(vec![answered(read.clone(), held.clone()), lost_answer]);
     assert_eq!(again, patch);
     let done = push_step(&PushInput {
+        today: None,
         exchanges: vec![answered(read, held), answered(patch, json!({"id": 105}))],
         ..i
     })
@@ -428,6 +433,7 @@ fn a_product_holding_every_serial_is_not_written_and_odd_answers_are_refused() {
     // A product that holds them all is not written.
     let all = json!({"id": 105, "serialNumbers": ["SN1", "SN2"]});
     let done = push_step(&PushInput {
+        today: None,
         exchanges: vec![answered(read.clone(), all)],
         ..i.clone()
     })
@@ -435,6 +441,7 @@ fn a_product_holding_every_serial_is_not_written_and_odd_answers_are_refused() {
     assert!(matches!(done, PushStep::Done { refs } if refs.len() == 1));
     let odd = json!({"id": 105, "serialNumbers": "SN1"});
     let e = push_step(&PushInput {
+        today: None,
         exchanges: vec![answered(read, odd)],
         ..i.clone()
     })

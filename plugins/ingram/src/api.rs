@@ -392,6 +392,7 @@ mod tests {
 
     fn input(exchanges: Vec<Exchange>) -> PushInput {
         PushInput {
+            today: None,
             document: PushDocument::PurchaseOrder {
                 purchase_order: Box::new(po()),
             },

@@ -205,4 +205,6 @@ impl Plugin for Pax8 {
 tenor_plugin_sdk::export_plugin!(Pax8);
 
 #[cfg(test)]
+mod stage_tests;
+#[cfg(test)]
 mod tests;

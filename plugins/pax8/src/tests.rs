@@ -164,6 +164,7 @@ fn exchange(request: Request, response: Option<(u16, Value)>) -> Exchange {
 
 fn push(po: &PurchaseOrder, exchanges: Vec<Exchange>) -> PushStep {
     Pax8.push_step(&PushInput {
+        today: None,
         document: tenor_plugin_sdk::exchange::PushDocument::PurchaseOrder {
             purchase_order: Box::new(po.clone()),
         },
@@ -177,6 +178,7 @@ fn sent(step: PushStep) -> Request {
     match step {
         PushStep::Send { request } => request,
         PushStep::Done { refs } => panic!("expected a request, got done with {refs:?}"),
+        PushStep::Wait { until, why } => panic!("expected a request, got a wait: {until} {why}"),
     }
 }
 
@@ -221,6 +223,7 @@ fn expected_refs() -> Vec<VendorRef> {
 
 fn change_input(line: u32, exchanges: Vec<Exchange>) -> PushInput {
     PushInput {
+        today: None,
         document: tenor_plugin_sdk::exchange::PushDocument::Change {
             change_order: json!({"schema": "tenor.change-order/1", "line": line,
                 "old_quantity": "25", "new_quantity": "30"}),
@@ -335,6 +338,7 @@ fn pax8_refusals_are_reported_with_their_message() {
         "details": [{"message": "commitmentTermId is required"}]});
     let e = Pax8
         .push_step(&PushInput {
+            today: None,
             document: tenor_plugin_sdk::exchange::PushDocument::PurchaseOrder {
                 purchase_order: Box::new(p.clone()),
             },

@@ -149,6 +149,10 @@ pub struct PushInput {
     /// Every exchange of this push so far, oldest first.
     #[serde(default)]
     pub exchanges: Vec<Exchange>,
+    /// The host's today (its record's clock), so a plugin can hold what must not start early
+    /// without reading a clock itself; `None` from a host older than protocol 5. Protocol 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<NaiveDate>,
 }
 
 /// One of the vendor's ids a push created or found, stored in the record.
@@ -177,6 +181,15 @@ pub enum PushStep {
     Done {
         /// The vendor's ids.
         refs: Vec<VendorRef>,
+    },
+    /// Nothing more can be sent before `until` (a vendor that starts what it is sent on the
+    /// day it gets it): the conversation stays open and a run on or after that day resumes
+    /// it with every exchange so far. Protocol 5.
+    Wait {
+        /// The first day on which the push can go on.
+        until: NaiveDate,
+        /// Why it waits, in words for the person running the push.
+        why: String,
     },
 }
 

@@ -23,8 +23,11 @@ use serde::{Deserialize, Serialize};
 /// the ABI version. 2 added `PurchaseOrderLine::commitment_term_id`; 3 added the push and pull
 /// conversations ([`exchange`]), `Customer::accounts`, `PurchaseOrderLine::sku_id`/`plan_id` and
 /// `InvoiceLine::serial_numbers`; 4 added `OrderLine::plan` and `Subscription::plan` (the
-/// distributor's commitment or plan id, as read back).
-pub const PROTOCOL_VERSION: u32 = 4;
+/// distributor's commitment or plan id, as read back); 5 added `PushInput::today` and
+/// `PushStep::Wait`, because Pax8 and TD SYNNEX start a subscription on the day it is ordered:
+/// a plugin must hold an order until its lines' start day, and needs the host's date (not its
+/// own clock) to know which day that is.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The oldest payload protocol a host built with this SDK still speaks: a plugin built with any
 /// protocol from here to [`PROTOCOL_VERSION`] is loaded (see [`abi::protocol_supported`]).

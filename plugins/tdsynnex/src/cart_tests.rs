@@ -78,6 +78,7 @@ fn push(exchanges: Vec<Exchange>) -> PushStep {
     let p = po();
     Connector
         .push_step(&PushInput {
+            today: None,
             document: PushDocument::PurchaseOrder {
                 purchase_order: Box::new(p.clone()),
             },
@@ -91,6 +92,7 @@ fn sent(step: PushStep) -> Request {
     match step {
         PushStep::Send { request } => request,
         PushStep::Done { refs } => panic!("expected a request, got {refs:?}"),
+        PushStep::Wait { until, why } => panic!("expected a request, got a wait: {until} {why}"),
     }
 }
 

@@ -4,10 +4,21 @@
 //! from our cart (`cartId`) or carrying our purchase order id (`resellerPo`, `displayName`) is
 //! taken as ours. An interrupted cart creation is simply made again: a cart orders nothing
 //! until it is checked out. A seat change is a cart of `UPDATE` items checked out the same way.
+//!
+//! A checkout starts its lines' subscriptions on the day, so with the host's `today` given the
+//! purchase order is ordered in stages, one cart per first-term start day, each checked out on
+//! or after its day: the push waits ([`PushStep::Wait`]) until the next stage's day. The stages
+//! depend on the purchase order only (never on today), so every run replays the same carts.
+//! The first stage's cart is named after the purchase order; a later one after it and its day
+//! (`PO-… 2027-02-15`), all carrying the purchase order id in `resellerPo`. A seat change
+//! effective later waits the same way.
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tenor_plugin_sdk::connector::{invalid, value_decimal};
+use tenor_plugin_sdk::connector::{date_prefix, invalid, value_decimal};
 use tenor_plugin_sdk::conversation::{Conversation, Create, Flow, Refused, vendor_message};
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::exchange::{
@@ -17,10 +28,13 @@ use tenor_plugin_sdk::{PluginError, step};
 
 use crate::cart::{cart_body, customer_root};
 
-/// The next step of pushing `input`: a purchase order's cart ([`cart_flow`]), then the
-/// subscriptions its checkout made (`GET /accounts/{a}/subscriptions?customerId&resellerPo`,
-/// the searchable field the cart set), stored against their quote lines; or a seat change
-/// ([`change`]).
+/// Why a later stage (or a future seat change) waits.
+const STARTS_AT_CHECKOUT: &str = "TD SYNNEX starts a cart's subscriptions at checkout";
+
+/// The next step of pushing `input`: a purchase order's carts, one per start day
+/// ([`cart_flow`], waiting for each day), then the subscriptions their checkouts made
+/// (`GET /accounts/{a}/subscriptions?customerId&resellerPo`, the searchable field the carts
+/// set), stored against their quote lines; or a seat change ([`change`]).
 pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
     let po = match &input.document {
         PushDocument::PurchaseOrder { purchase_order } => purchase_order,
@@ -48,15 +62,80 @@ pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
     let root = customer_root(accounts, &po.customer.id)?;
     let mut talk = Conversation::new(&input.exchanges);
     let send = |request| PushStep::Send { request };
-    let (cart, order) = step!(cart_flow(&mut talk, &root, &po.id, &items)?, send);
-    let mut refs = refs(&cart, &order)?;
+    let mut refs = Vec::new();
+    for (n, (day, lines)) in stages(po, input.today).into_iter().enumerate() {
+        if let (Some(day), Some(today)) = (day, input.today)
+            && day > today
+        {
+            talk.all_consumed()?;
+            return Ok(PushStep::Wait {
+                until: day,
+                why: STARTS_AT_CHECKOUT.into(),
+            });
+        }
+        let name = match day {
+            Some(day) if n > 0 => format!("{} {day}", po.id),
+            _ => po.id.clone(),
+        };
+        let stage_items: Vec<Value> = lines
+            .iter()
+            .filter_map(|&i| items.get(i).cloned())
+            .collect();
+        let cart = Cart {
+            name: &name,
+            reseller_po: &po.id,
+            items: &stage_items,
+            taken: &order_ids(&refs),
+        };
+        let (cart_id, order) = step!(cart_flow(&mut talk, &root, &cart)?, send);
+        let numbers: Vec<u32> = lines
+            .iter()
+            .filter_map(|&i| po.lines.get(i).map(|l| l.line))
+            .collect();
+        refs.extend(order_refs(&cart_id, &order, &numbers)?);
+    }
     let subs = step!(talk.read(made_subscriptions(&root, &po.id)?)?, send);
     refs.extend(subscription_refs(&subs, po, &items));
     talk.all_consumed()?;
     Ok(PushStep::Done { refs })
 }
 
-/// A cart named `name` (its `displayName` and `resellerPo`) with `items`, checked out: the
+/// The purchase order's stages: each first-term start day with the indices of its lines, in
+/// day order; one stage of every line, with no day, when the host gives no today (an older
+/// host: everything at once, as before protocol 5).
+fn stages(po: &PurchaseOrder, today: Option<NaiveDate>) -> Vec<(Option<NaiveDate>, Vec<usize>)> {
+    if today.is_none() {
+        return vec![(None, (0..po.lines.len()).collect())];
+    }
+    let mut by_day: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+    for (i, l) in po.lines.iter().enumerate() {
+        by_day.entry(l.first_term_start).or_default().push(i);
+    }
+    by_day.into_iter().map(|(d, l)| (Some(d), l)).collect()
+}
+
+/// The order ids among `refs`: orders an earlier stage made, which a later lookup must not
+/// take for its own.
+fn order_ids(refs: &[VendorRef]) -> Vec<String> {
+    refs.iter()
+        .filter(|r| r.kind == "order")
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// One cart to fill and check out.
+struct Cart<'a> {
+    /// Its `displayName`.
+    name: &'a str,
+    /// Its `resellerPo` (the purchase order or change order id).
+    reseller_po: &'a str,
+    /// Its items.
+    items: &'a [Value],
+    /// Orders of earlier stages, never taken as this cart's.
+    taken: &'a [String],
+}
+
+/// A cart named `name` (its `displayName`; `resellerPo` the document's id) with `items`, checked out: the
 /// cart (made again when its answer was lost: an empty cart orders nothing), each item added
 /// (`POST …/carts/{cart}/cartItems`, VENDORS.md: "create a cart, add cart items, check out";
 /// a lost answer is looked up in the cart before adding again), then the checkout (looked up
@@ -64,10 +143,10 @@ pub(crate) fn step(input: &PushInput) -> Result<PushStep, PluginError> {
 fn cart_flow(
     talk: &mut Conversation<'_>,
     root: &str,
-    name: &str,
-    items: &[Value],
+    c: &Cart<'_>,
 ) -> Result<Flow<(String, Value)>, PluginError> {
-    let header = json!({"displayName": name, "resellerPo": name});
+    let (name, items) = (c.name, c.items);
+    let header = json!({"displayName": name, "resellerPo": c.reseller_po});
     let made = step!(
         talk.read(request(
             Method::Post,
@@ -106,7 +185,7 @@ fn cart_flow(
         };
         step!(talk.create(&add)?, Flow::Send);
     }
-    let found = |v: &Value| Ok(find(v, &cart, name).cloned());
+    let found = |v: &Value| Ok(find(v, &cart, name, c.taken).cloned());
     let out = Create {
         request: checkout(root, name, &cart),
         lookup: lookup(root, name),
@@ -182,6 +261,12 @@ fn change(
     pushed: &[VendorRef],
 ) -> Result<PushStep, PluginError> {
     let (line, old, new) = change_of(change)?;
+    if let Some(until) = not_before(input, change)? {
+        return Ok(PushStep::Wait {
+            until,
+            why: STARTS_AT_CHECKOUT.into(),
+        });
+    }
     let subs: Vec<&VendorRef> = pushed
         .iter()
         .filter(|r| r.kind == "subscription" && r.line == Some(line))
@@ -215,11 +300,32 @@ fn change(
         let want = scaled(now, old, new, &sub.id)?;
         items.push(json!({"action": "UPDATE", "subscriptionId": sub.id, "quantity": want}));
     }
-    let (cart, order) = step!(cart_flow(&mut talk, &root, name, &items)?, send);
-    let mut refs = refs(&cart, &order)?;
+    let cart = Cart {
+        name,
+        reseller_po: name,
+        items: &items,
+        taken: &[],
+    };
+    let (cart_id, order) = step!(cart_flow(&mut talk, &root, &cart)?, send);
+    let numbers: Vec<u32> = (1..=u32::try_from(items.len()).unwrap_or(u32::MAX)).collect();
+    let mut refs = order_refs(&cart_id, &order, &numbers)?;
     refs.extend(subs.into_iter().cloned());
     talk.all_consumed()?;
     Ok(PushStep::Done { refs })
+}
+
+/// The change's `effective` day when it is after the host's today and nothing was sent yet
+/// (once started, a change is finished whatever the clock says).
+fn not_before(input: &PushInput, change: &Value) -> Result<Option<NaiveDate>, PluginError> {
+    let Some(today) = input.today else {
+        return Ok(None);
+    };
+    let effective = change
+        .get("effective")
+        .and_then(Value::as_str)
+        .and_then(date_prefix)
+        .ok_or_else(|| invalid("the change order's `effective` is not a date"))?;
+    Ok((effective > today && input.exchanges.is_empty()).then_some(effective))
 }
 
 /// The change order's line, old and new quantities.
@@ -328,8 +434,9 @@ fn id_of(v: &Value) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The listed order made from our cart or carrying our purchase order id.
-fn find<'v>(page: &'v Value, cart: &str, name: &str) -> Option<&'v Value> {
+/// The listed order made from our cart, or carrying our cart's name and not `taken` by an
+/// earlier stage.
+fn find<'v>(page: &'v Value, cart: &str, name: &str, taken: &[String]) -> Option<&'v Value> {
     let orders = match page {
         Value::Array(a) => a,
         _ => page
@@ -339,14 +446,17 @@ fn find<'v>(page: &'v Value, cart: &str, name: &str) -> Option<&'v Value> {
     };
     orders.iter().find(|o| {
         let s = |k: &str| o.get(k).and_then(Value::as_str);
-        s("cartId") == Some(cart)
-            || s("referenceId").is_some_and(|r| r.ends_with(&format!("/carts/{cart}")))
-            || s("resellerPo") == Some(name)
-            || s("displayName") == Some(name)
+        let mine = s("cartId") == Some(cart)
+            || s("referenceId").is_some_and(|r| r.ends_with(&format!("/carts/{cart}")));
+        let named = s("resellerPo") == Some(name) || s("displayName") == Some(name);
+        let other = id_of(o).is_some_and(|id| taken.contains(&id));
+        mine || (named && !other)
     })
 }
 
-fn refs(cart: &str, order: &Value) -> Result<Vec<VendorRef>, PluginError> {
+/// The cart, its order and each order item against its purchase-order line (`lines`, in cart
+/// order).
+fn order_refs(cart: &str, order: &Value, lines: &[u32]) -> Result<Vec<VendorRef>, PluginError> {
     let order_id =
         id_of(order).ok_or_else(|| invalid("TD SYNNEX's order has no `name` or `id`"))?;
     let mut out = vec![
@@ -361,14 +471,14 @@ fn refs(cart: &str, order: &Value) -> Result<Vec<VendorRef>, PluginError> {
             line: None,
         },
     ];
-    // Order items are in cart order, which is the purchase order's line order.
+    // Order items are in cart order, which is the stage's purchase-order line order.
     let items = order.get("orderItems").and_then(Value::as_array);
     for (i, item) in items.into_iter().flatten().enumerate() {
         if let Some(id) = item.get("referenceId").and_then(Value::as_str) {
             out.push(VendorRef {
                 kind: "order_item".into(),
                 id: id.to_string(),
-                line: u32::try_from(i + 1).ok(),
+                line: lines.get(i).copied(),
             });
         }
     }
