@@ -187,6 +187,8 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 struct Sold {
     file: &'static str,
     quote: &'static str,
+    /// The day its lines start (every example quote's lines start together).
+    start: &'static str,
     pax8_company: &'static str,
     pax8: Vec<Pax8Line>,
     ingram: Vec<(String, i64)>,
@@ -225,6 +227,7 @@ fn example_quotes() -> Vec<Sold> {
         Sold {
             file: "q1001-dental-practice.yaml",
             quote: "Q-1001",
+            start: "2026-12-07",
             pax8_company: CUST_0042,
             pax8: sorted(vec![
                 p8(M365_BP, 25, "Monthly", M365_BP_P1Y),
@@ -249,6 +252,7 @@ fn example_quotes() -> Vec<Sold> {
         Sold {
             file: "q1002-nonprofit.yaml",
             quote: "Q-1002",
+            start: "2026-10-12",
             pax8_company: "8a6d2f14-0b3e-4c57-a9d8-61f2e0c4b7d3",
             pax8: sorted(vec![
                 p8(E3, 18, "3-Year", E3_P3Y),
@@ -267,6 +271,7 @@ fn example_quotes() -> Vec<Sold> {
         Sold {
             file: "q1003-managed-workstation.json",
             quote: "Q-1003",
+            start: "2027-02-15",
             pax8_company: "c41b7e90-5f2a-4d18-b6e3-9a07d5c2f814",
             pax8: sorted(vec![
                 p8(M365_BP, 14, "Monthly", M365_BP_P1Y),
@@ -285,6 +290,7 @@ fn example_quotes() -> Vec<Sold> {
         Sold {
             file: "q1004-month-to-month.yaml",
             quote: "Q-1004",
+            start: "2027-01-18",
             pax8_company: "5e92a0c7-3d61-4f8b-8c2e-b7140f6a9d25",
             pax8: sorted(vec![
                 p8(M365_BS, 8, "Monthly", M365_BS_P1M),
@@ -336,15 +342,40 @@ fn assert_holds(v: &Vendors, s: &Sold) {
     assert_eq!(cw_billable_products(v, &so), s.products, "{q}: products");
 }
 
+fn day(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// The simulators' first day (tests/simulators/example-state.yaml), when every quote is
+/// accepted.
+const FIRST_DAY: &str = "2026-12-07";
+
+/// The quotes in the order their lines start, each pushed on its start day (a quote that
+/// started before the first day, Q-1002, on the first day: late, as an MSP that accepted it
+/// late would).
+fn by_start(mut quotes: Vec<Sold>) -> Vec<Sold> {
+    quotes.sort_by_key(|s| s.start);
+    quotes
+}
+
+/// Moves the simulators and Tenor to the quote's start day (never before the first day),
+/// then pushes it; panics with tenor's words when the push fails or a vendor refused a body.
+fn push_on_its_start_day(v: &mut Vendors, s: &Sold) {
+    v.set_today(day(s.start.max(FIRST_DAY)));
+    let push = v.tenor(&["push", s.quote]);
+    assert!(push.ok, "{}: {}\n{}", s.quote, push.stdout, push.stderr);
+    assert!(v.refused().is_empty(), "{}: {:?}", s.quote, v.refused());
+}
+
 #[test]
 fn every_example_quote_pushes_and_the_vendors_hold_what_was_sold() {
-    let v = Vendors::start("e2e-examples");
-    let quotes = example_quotes();
+    let mut v = Vendors::start("e2e-examples");
+    let quotes = by_start(example_quotes());
     for s in &quotes {
         v.accept(s.file);
-        let push = v.tenor(&["push", s.quote]);
-        assert!(push.ok, "{}: {}\n{}", s.quote, push.stdout, push.stderr);
-        assert!(v.refused().is_empty(), "{}: {:?}", s.quote, v.refused());
+    }
+    for s in &quotes {
+        push_on_its_start_day(&mut v, s);
     }
     for s in &quotes {
         assert_holds(&v, s);
@@ -689,10 +720,12 @@ fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
     let mut v = Vendors::start("e2e-faults");
     // A timeout: the simulator acts after the client has given up waiting.
     v.set_env("TENOR_HTTP_TIMEOUT", "1");
-    let quotes: Vec<Sold> = example_quotes()
-        .into_iter()
-        .filter(|s| ["Q-1001", "Q-1004"].contains(&s.quote))
-        .collect();
+    let quotes: Vec<Sold> = by_start(
+        example_quotes()
+            .into_iter()
+            .filter(|s| ["Q-1001", "Q-1004"].contains(&s.quote))
+            .collect(),
+    );
     for s in &quotes {
         v.accept(s.file);
     }
@@ -700,6 +733,7 @@ fn faults_on_every_create_order_nothing_twice_and_lose_nothing() {
         v.sims.inject(f);
     }
     for s in &quotes {
+        v.set_today(day(s.start.max(FIRST_DAY)));
         push_until_done(&v, s.quote, 6);
     }
     // Every fault was met: none is left armed.
@@ -1055,4 +1089,89 @@ fn assert_tdsynnex_seat_change(v: &Vendors) {
     );
     assert!(v.tenor(&["push", "Q-1001"]).ok);
     assert_eq!(v.sims.tdsynnex_orders_for("CO-Q-1001-1-2027-01-01"), 1);
+}
+
+/// The company's Pax8 subscriptions' start days, sorted.
+fn pax8_starts(v: &Vendors, company: &str) -> Vec<chrono::NaiveDate> {
+    let mut out: Vec<_> = v.sims.with_world(|w| {
+        w.pax8
+            .subscriptions
+            .iter()
+            .filter(|s| s.company_id == company)
+            .map(|s| s.start_date)
+            .collect()
+    });
+    out.sort();
+    out
+}
+
+/// Creates (anything but a read or a token) the simulators received after the first `before`
+/// requests.
+fn creates_since(v: &Vendors, before: usize) -> Vec<tenor_simulators::Received> {
+    v.sims.received()[before..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("token"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_cloud_order_waits_for_its_start_day_and_is_sent_once_on_it() {
+    // Q-1003 starts 2027-02-15. Pax8 takes no scheduled orders (VENDORS.md): an order sent on
+    // 2026-12-07 would start its subscriptions that day, ten weeks of service nobody bills.
+    let mut v = Vendors::start("e2e-wait");
+    let s = example_quotes()
+        .into_iter()
+        .find(|s| s.quote == "Q-1003")
+        .unwrap();
+    v.accept(s.file);
+    let first = v.tenor(&["push", "Q-1003"]);
+    assert!(first.ok, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first
+            .stdout
+            .contains("pax8: PO-Q-1003-pax8 waits until 2027-02-15"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(v.sims.pax8_orders_for(s.pax8_company), 0);
+    // The PSA's agreement carries its own start date, and hardware has to ship: both at once.
+    assert_eq!(cw_additions(&v, "SO-Q-1003"), s.additions);
+    assert_eq!(ingram_lines(&v, "PO-Q-1003-ingram"), s.ingram);
+    // Run again the same day and the day before the start: still waiting, nothing created.
+    for d in ["2026-12-07", "2027-02-14"] {
+        v.set_today(day(d));
+        let before = v.sims.received().len();
+        let again = v.tenor(&["push", "Q-1003"]);
+        assert!(again.ok, "{d}: {}", again.stderr);
+        assert!(
+            again.stdout.contains("waits until 2027-02-15"),
+            "{d}: {}",
+            again.stdout
+        );
+        assert!(
+            creates_since(&v, before).is_empty(),
+            "{d}: {:?}",
+            creates_since(&v, before)
+        );
+    }
+    assert_eq!(v.sims.pax8_orders_for(s.pax8_company), 0);
+    // On the start day the order goes, once, and Pax8 starts every subscription that day.
+    v.set_today(day("2027-02-15"));
+    let due = v.tenor(&["push", "Q-1003"]);
+    assert!(due.ok, "{}\n{}", due.stdout, due.stderr);
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    assert_eq!(v.sims.pax8_orders_for(s.pax8_company), 1);
+    assert_eq!(pax8_lines(&v, s.pax8_company), s.pax8);
+    let starts = pax8_starts(&v, s.pax8_company);
+    assert_eq!(starts, vec![day("2027-02-15"); s.pax8.len()]);
+    let before = v.sims.received().len();
+    let done = v.tenor(&["push", "Q-1003"]);
+    assert!(
+        done.ok && done.stdout.contains("was pushed before"),
+        "{}",
+        done.stdout
+    );
+    assert!(creates_since(&v, before).is_empty());
+    assert_holds(&v, &s);
 }
