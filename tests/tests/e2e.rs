@@ -1175,3 +1175,66 @@ fn a_cloud_order_waits_for_its_start_day_and_is_sent_once_on_it() {
     assert!(creates_since(&v, before).is_empty());
     assert_holds(&v, &s);
 }
+
+/// Q-1003's Pax8 subscriptions' quantities by product, sorted.
+fn pax8_quantities(v: &Vendors, company: &str) -> Vec<(String, i64)> {
+    pax8_subscriptions(v, company)
+        .into_iter()
+        .map(|(p, n, _, _)| (p, n))
+        .collect()
+}
+
+#[test]
+fn a_seat_change_recorded_before_its_order_waits_for_the_order_then_for_its_own_day() {
+    // Q-1003 line 1: 14 managed workstations from 2027-02-15 (each one Business Premium and
+    // one Defender at Pax8), changed to 16 from 2027-03-01 before anything was ordered. Sent
+    // early, the change would find no subscription to change and be lost.
+    let mut v = Vendors::start("e2e-change-held");
+    let s = example_quotes()
+        .into_iter()
+        .find(|s| s.quote == "Q-1003")
+        .unwrap();
+    v.accept(s.file);
+    let rules = tenor_tests::rules_dir();
+    let change = v.tenor(&[
+        "change",
+        "Q-1003",
+        "--line",
+        "1",
+        "--quantity",
+        "16",
+        "--date",
+        "2027-03-01",
+        "--rules",
+        tenor_tests::arg(&rules),
+    ]);
+    assert!(change.ok, "{}\n{}", change.stdout, change.stderr);
+    let first = v.tenor(&["push", "Q-1003"]);
+    assert!(first.ok, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.contains("waits until 2027-02-15")
+            && first
+                .stdout
+                .contains("is held until PO-Q-1003-pax8 is pushed"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(v.sims.pax8_orders_for(s.pax8_company), 0);
+    // On the start day the order goes at 14; the change then waits for its own day.
+    v.set_today(day("2027-02-15"));
+    let due = v.tenor(&["push", "Q-1003"]);
+    assert!(due.ok, "{}\n{}", due.stdout, due.stderr);
+    assert!(
+        due.stdout.contains("waits until 2027-03-01"),
+        "{}",
+        due.stdout
+    );
+    let bp_mdb = |n: i64| sorted(vec![(M365_BP.to_string(), n), (MDB.to_string(), n)]);
+    assert_eq!(pax8_quantities(&v, s.pax8_company), bp_mdb(14));
+    v.set_today(day("2027-03-01"));
+    let changed = v.tenor(&["push", "Q-1003"]);
+    assert!(changed.ok, "{}\n{}", changed.stdout, changed.stderr);
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    assert_eq!(pax8_quantities(&v, s.pax8_company), bp_mdb(16));
+    assert_eq!(v.sims.pax8_orders_for(s.pax8_company), 1);
+}

@@ -132,6 +132,13 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
                     args.quote
                 )?;
             }
+            Ok(Outcome::Held { after }) => {
+                writeln!(
+                    ctx.out,
+                    "{plugin}: {what} is held until {after} is pushed (there is nothing to change before it); run `tenor push {}` again then",
+                    args.quote
+                )?;
+            }
             Ok(Outcome::WouldSend(None)) => {
                 writeln!(ctx.out, "{plugin}: {what}: nothing to send")?;
             }

@@ -68,6 +68,9 @@ pub struct Job {
     /// The serials a push of serials sends for the first time: claimed for its conversation
     /// when it opens (empty for every other push).
     pub claims: Vec<SerialKey>,
+    /// Conversations (id, document) that must be complete before this one starts: a change
+    /// order waits for the order it changes, which may itself be waiting for its start day.
+    pub after: Vec<(String, String)>,
 }
 
 /// What a job came to.
@@ -94,6 +97,12 @@ pub enum Outcome {
         why: String,
         /// Requests sent in this run before it had to wait (0 under `--dry-run`).
         sent: usize,
+    },
+    /// Not started: it changes a document whose push is not complete yet (`after`), so
+    /// there is nothing at the vendor to change. A run after that push completes sends it.
+    Held {
+        /// The document pushed first.
+        after: String,
     },
 }
 
@@ -194,6 +203,7 @@ impl Planning<'_> {
                 document,
                 accounts: self.record.accounts(customer, plugin)?,
                 claims: Vec::new(),
+                after: Vec::new(),
             },
         ))
     }
@@ -290,7 +300,20 @@ impl Planning<'_> {
                     change_order: change_order.clone(),
                     pushed: Vec::new(),
                 };
-                jobs.push(self.job(name, customer, &id, document)?);
+                let after: Vec<(String, String)> = jobs
+                    .iter()
+                    .filter(|(p, j)| {
+                        p == name
+                            && matches!(
+                                j.document,
+                                PushDocument::PurchaseOrder { .. } | PushDocument::Sales { .. }
+                            )
+                    })
+                    .map(|(_, j)| (j.conversation.id.clone(), j.conversation.document.clone()))
+                    .collect();
+                let (plugin, mut job) = self.job(name, customer, &id, document)?;
+                job.after = after;
+                jobs.push((plugin, job));
             }
         }
         Ok(())
@@ -354,6 +377,16 @@ pub fn run(
     let existing = record.conversation(&id)?;
     if existing.as_ref().is_some_and(|c| c.state == "done") {
         return Ok(Outcome::AlreadyDone);
+    }
+    for (first, document) in &job.after {
+        if record
+            .conversation(first)?
+            .is_none_or(|c| c.state != "done")
+        {
+            return Ok(Outcome::Held {
+                after: document.clone(),
+            });
+        }
     }
     if let PushDocument::Change { pushed, .. } | PushDocument::Serials { pushed, .. } =
         &mut job.document
