@@ -1238,3 +1238,58 @@ fn a_seat_change_recorded_before_its_order_waits_for_the_order_then_for_its_own_
     assert_eq!(pax8_quantities(&v, s.pax8_company), bp_mdb(16));
     assert_eq!(v.sims.pax8_orders_for(s.pax8_company), 1);
 }
+
+/// Accepts every example quote on the first day, pushes each on its start day (Q-1002's,
+/// 2026-10-12, is before it: the clocks are moved back for it), bills each start month at the
+/// simulators, pulls it and matches the quote on it: the findings per quote.
+fn matched_after_the_pull(name: &str) -> Vec<(&'static str, Vec<Value>)> {
+    let mut v = Vendors::start(name);
+    let quotes = by_start(example_quotes());
+    for s in &quotes {
+        v.accept(s.file);
+    }
+    for s in &quotes {
+        v.set_today(day(s.start));
+        let push = v.tenor(&["push", s.quote]);
+        assert!(push.ok, "{}: {}\n{}", s.quote, push.stdout, push.stderr);
+    }
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    let mut out = Vec::new();
+    for s in &quotes {
+        let month = &s.start[..7];
+        v.sims.bill(month).unwrap();
+        let pull = v.tenor(&["pull", "--month", month]);
+        assert!(pull.ok, "{month}: {}\n{}", pull.stdout, pull.stderr);
+        let m = v.tenor(&["match", s.quote, "--pulled", "--month", month, "--json"]);
+        let report: Value = serde_json::from_str(&m.stdout)
+            .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}\n{}", s.quote, m.stdout, m.stderr));
+        out.push((s.quote, report["findings"].as_array().unwrap().clone()));
+    }
+    out
+}
+
+#[test]
+fn every_example_quote_matches_the_distributors_after_the_pull() {
+    // Quote = purchase order = what the distributors hold and charge: Pax8's subscriptions run
+    // the full terms the purchase orders state (`coterm none`) from the day each was pushed
+    // (its start day), Ingram's hardware as ordered. Not one finding on the distributors'
+    // side, and Q-1003 (no discount) matches clean on the PSA's side too.
+    for (quote, findings) in matched_after_the_pull("e2e-match-distributors") {
+        let theirs: Vec<&Value> = findings.iter().filter(|f| f["side"] != "invoice").collect();
+        assert!(theirs.is_empty(), "{quote}: {theirs:#?}");
+        if quote == "Q-1003" {
+            assert!(findings.is_empty(), "{quote}: {findings:#?}");
+        }
+    }
+}
+
+/// Left for the next session (the note says so): the simulated ConnectWise invoices bill the
+/// discounted lines (Q-1001's and Q-1004's MS-DEVICE, Q-1002's nonprofit E3 and EXO) in a
+/// shape the match does not net against the schedule yet.
+#[test]
+#[ignore = "PSA invoices of discounted lines do not match yet: see the issue 13 note"]
+fn every_example_quote_matches_clean_after_the_pull() {
+    for (quote, findings) in matched_after_the_pull("e2e-match") {
+        assert!(findings.is_empty(), "{quote}: {findings:#?}");
+    }
+}
