@@ -380,6 +380,28 @@ fn every_example_quote_pushes_and_the_vendors_hold_what_was_sold() {
     for s in &quotes {
         assert_holds(&v, s);
     }
+    // The laptops' end user, as rules/links.yaml gives it: Ingram's US ERP requires the
+    // address line, city, state and postal code with any end-user info.
+    let end_user: Vec<Value> = v.sims.with_world(|w| {
+        w.ingram
+            .orders
+            .iter()
+            .filter(|o| o["customerOrderNumber"] == "PO-Q-1001-ingram")
+            .map(|o| o["endUserInfo"].clone())
+            .collect()
+    });
+    assert_eq!(
+        end_user,
+        vec![serde_json::json!({
+            "endUserId": "EU-40042",
+            "companyName": "Bayview Family Dental",
+            "addressLine1": "410 Harbor View Drive",
+            "city": "San Diego",
+            "state": "CA",
+            "postalCode": "92101",
+            "countryCode": "US"
+        })]
+    );
     // A second push of every quote finds everything done and sends no create.
     let before = v.sims.received().len();
     for s in &quotes {

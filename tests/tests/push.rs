@@ -582,7 +582,7 @@ fn links_import_list_and_refuse_bad_values_each_change_an_event() {
         "--connectwise",
         "company=999",
         "--unset",
-        "ingram.end_user",
+        "ingram.end_user_id",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let conn = rusqlite::Connection::open(&db).unwrap();
