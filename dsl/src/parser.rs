@@ -526,6 +526,7 @@ impl Builder<'_> {
         out
     }
 
+    // Long: one arm per kind of top-level statement: the dispatch table of the grammar's `item`.
     fn item(&mut self, p: Pair<'_>) -> Option<Item> {
         let span = self.span(&p);
         let rule = p.as_rule();

@@ -1667,6 +1667,29 @@ mod never_panics {
     }
 }
 
+/// Q-1001 accepted under `cat`: the quote, its pricing, its Pax8 purchase order and that
+/// order's lines read back as order lines.
+fn q1001_pax8(cat: &Catalogue) -> (Quote, PricedQuote, Vec<PurchaseOrder>, Vec<OrderLine>) {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
+    let quote = QuoteFile::parse(
+        &path.display().to_string(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap()
+    .quote;
+    let (quote, priced, pos) = accepted(cat, quote);
+    let pax8: Vec<PurchaseOrder> = pos
+        .into_iter()
+        .filter(|p| p.distributor == "pax8")
+        .collect();
+    let text = serde_json::to_string(&pax8[0]).unwrap();
+    let back = matching::parse_orders("PO-Q-1001-pax8.json", &text)
+        .unwrap()
+        .unwrap();
+    (quote, priced, pax8, back)
+}
+
 /// Q-1001's Business Premium is bought as Microsoft sells it: a P1Y whose first term ends on
 /// the co-term date 2027-07-01, renewing once to the customer's end 2028-07-01. A distributor
 /// that reports the end of its current term (2027-07-01, or 2028-07-01 after the renewal)
@@ -1676,23 +1699,7 @@ fn a_distributor_term_end_on_the_co_term_date_or_a_renewal_agrees() {
     let mut cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
     // As if Pax8 took a co-term date (the example rules say it does not: `coterm none`).
     cat.no_coterm.clear();
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
-    let quote = QuoteFile::parse(
-        &path.display().to_string(),
-        &std::fs::read_to_string(&path).unwrap(),
-    )
-    .unwrap()
-    .quote;
-    let (quote, priced, pos) = accepted(&cat, quote);
-    let pax8: Vec<PurchaseOrder> = pos
-        .into_iter()
-        .filter(|p| p.distributor == "pax8")
-        .collect();
-    let text = serde_json::to_string(&pax8[0]).unwrap();
-    let back = matching::parse_orders("PO-Q-1001-pax8.json", &text)
-        .unwrap()
-        .unwrap();
+    let (quote, priced, pax8, back) = q1001_pax8(&cat);
     let m = Matcher::new(&cat);
     let classes = |end: &str| -> Vec<(Class, Option<u32>)> {
         let mut lines = back.clone();
@@ -1838,23 +1845,7 @@ fn a_commitment_id_read_back_is_mapped_through_the_rules_to_its_term() {
 #[test]
 fn a_distributor_without_co_term_agrees_on_its_own_years_from_the_order() {
     let cat = catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules"));
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/quotes/q1001-dental-practice.yaml");
-    let quote = QuoteFile::parse(
-        &path.display().to_string(),
-        &std::fs::read_to_string(&path).unwrap(),
-    )
-    .unwrap()
-    .quote;
-    let (quote, priced, pos) = accepted(&cat, quote);
-    let pax8: Vec<PurchaseOrder> = pos
-        .into_iter()
-        .filter(|p| p.distributor == "pax8")
-        .collect();
-    let text = serde_json::to_string(&pax8[0]).unwrap();
-    let back = matching::parse_orders("PO-Q-1001-pax8.json", &text)
-        .unwrap()
-        .unwrap();
+    let (quote, priced, pax8, back) = q1001_pax8(&cat);
     let m = Matcher::new(&cat);
     let classes = |start: &str, end: &str| -> Vec<(Class, Option<u32>)> {
         let mut lines = back.clone();

@@ -427,6 +427,8 @@ impl<'a> Builder<'a> {
     }
 
     /// The documents, from every line gathered.
+    // Long: one literal per document, in the order the summary lists them; splitting it
+    // would pass the same dozen values between pieces.
     fn finish(self, priced: &PricedQuote, fingerprint: &str) -> Accepted {
         let Builder {
             cat,

@@ -406,6 +406,7 @@ fn tier_table(t: &ast::TierTable, sources: &SourceSet) -> TierTable {
 
 impl Catalogue {
     /// Compiles a checked rule set. `sources` names files for origins.
+    // Long: the two passes over the rule set read as one sequence, each arm a line or two.
     pub fn compile(rules: &RuleSet, sources: &SourceSet) -> Catalogue {
         let mut c = Catalogue {
             currency: "USD".to_string(),

@@ -5,10 +5,9 @@
 //! change: its quantity as Pax8 holds it (`GET /subscriptions/{id}`) × new ÷ old. A line with
 //! no Pax8 subscription is not Pax8's: nothing is sent.
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tenor_plugin_sdk::connector::{date_prefix, invalid, value_decimal};
+use tenor_plugin_sdk::connector::{invalid, value_decimal};
 use tenor_plugin_sdk::conversation::{Conversation, request};
 use tenor_plugin_sdk::exchange::{Effect, Method, PushInput, PushStep, VendorRef};
 use tenor_plugin_sdk::{PluginError, step};
@@ -29,23 +28,6 @@ fn change_of(change: &Value) -> Result<(u32, Decimal, Decimal), PluginError> {
     Ok((line, qty("old_quantity")?, qty("new_quantity")?))
 }
 
-/// The change's `effective` day when it is after the host's today and nothing was sent yet
-/// (once started, a change is finished whatever the clock says).
-pub(crate) fn not_before(
-    input: &PushInput,
-    change: &Value,
-) -> Result<Option<NaiveDate>, PluginError> {
-    let Some(today) = input.today else {
-        return Ok(None);
-    };
-    let effective = change
-        .get("effective")
-        .and_then(Value::as_str)
-        .and_then(date_prefix)
-        .ok_or_else(|| invalid("the change order's `effective` is not a date"))?;
-    Ok((effective > today && input.exchanges.is_empty()).then_some(effective))
-}
-
 /// The next step of pushing a seat change.
 pub(crate) fn step(
     input: &PushInput,
@@ -53,7 +35,7 @@ pub(crate) fn step(
     pushed: &[VendorRef],
 ) -> Result<PushStep, PluginError> {
     let (line, old, new) = change_of(change)?;
-    if let Some(until) = not_before(input, change)? {
+    if let Some(until) = tenor_plugin_sdk::connector::change_not_before(input, change)? {
         return Ok(PushStep::Wait {
             until,
             why: "Pax8 takes no future-dated seat changes".into(),

@@ -149,6 +149,24 @@ pub fn date_prefix(text: &str) -> Option<NaiveDate> {
     text.get(..10)?.parse().ok()
 }
 
+/// A seat change's `effective` day when it is after the host's today and nothing was sent yet
+/// (once started, a change is finished whatever the clock says): a distributor that applies a
+/// quantity change on receipt must not get it early.
+pub fn change_not_before(
+    input: &crate::exchange::PushInput,
+    change: &Value,
+) -> Result<Option<NaiveDate>, PluginError> {
+    let Some(today) = input.today else {
+        return Ok(None);
+    };
+    let effective = change
+        .get("effective")
+        .and_then(Value::as_str)
+        .and_then(date_prefix)
+        .ok_or_else(|| invalid("the change order's `effective` is not a date"))?;
+    Ok((effective > today && input.exchanges.is_empty()).then_some(effective))
+}
+
 /// The first and last day of a month given as `YYYY-MM` (a pull's `--month`).
 pub fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate), PluginError> {
     let bad = || invalid(format!("month `{month}` is not YYYY-MM"));

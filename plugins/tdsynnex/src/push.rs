@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tenor_plugin_sdk::connector::{date_prefix, invalid, value_decimal};
+use tenor_plugin_sdk::connector::{invalid, value_decimal};
 use tenor_plugin_sdk::conversation::{Conversation, Create, Flow, Refused, vendor_message};
 use tenor_plugin_sdk::docs::PurchaseOrder;
 use tenor_plugin_sdk::exchange::{
@@ -261,7 +261,7 @@ fn change(
     pushed: &[VendorRef],
 ) -> Result<PushStep, PluginError> {
     let (line, old, new) = change_of(change)?;
-    if let Some(until) = not_before(input, change)? {
+    if let Some(until) = tenor_plugin_sdk::connector::change_not_before(input, change)? {
         return Ok(PushStep::Wait {
             until,
             why: STARTS_AT_CHECKOUT.into(),
@@ -312,20 +312,6 @@ fn change(
     refs.extend(subs.into_iter().cloned());
     talk.all_consumed()?;
     Ok(PushStep::Done { refs })
-}
-
-/// The change's `effective` day when it is after the host's today and nothing was sent yet
-/// (once started, a change is finished whatever the clock says).
-fn not_before(input: &PushInput, change: &Value) -> Result<Option<NaiveDate>, PluginError> {
-    let Some(today) = input.today else {
-        return Ok(None);
-    };
-    let effective = change
-        .get("effective")
-        .and_then(Value::as_str)
-        .and_then(date_prefix)
-        .ok_or_else(|| invalid("the change order's `effective` is not a date"))?;
-    Ok((effective > today && input.exchanges.is_empty()).then_some(effective))
 }
 
 /// The change order's line, old and new quantities.
