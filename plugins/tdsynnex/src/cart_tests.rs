@@ -294,3 +294,75 @@ fn orders_and_subscriptions_read_back_in_streamone_shapes() {
     assert_eq!(s.end, NaiveDate::from_ymd_opt(2027, 12, 7));
     assert_eq!(s.unit_cost.unwrap().to_string(), "4.80");
 }
+
+/// The sample purchase order with its second line (Business Basic) starting 2027-01-18.
+fn two_day_po() -> PurchaseOrder {
+    let mut p = po();
+    p.lines[1].first_term_start = chrono::NaiveDate::from_ymd_opt(2027, 1, 18).unwrap();
+    p
+}
+
+/// A push step of [`two_day_po`] on `today`, after `exchanges`.
+fn push_on(today: &str, exchanges: Vec<Exchange>) -> PushStep {
+    let p = two_day_po();
+    Connector
+        .push_step(&PushInput {
+            today: Some(today.parse().unwrap()),
+            document: PushDocument::PurchaseOrder {
+                purchase_order: Box::new(p.clone()),
+            },
+            accounts: p.customer.accounts.clone(),
+            exchanges,
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_cart_per_start_day_each_checked_out_on_its_day() {
+    // Before the first start: nothing is sent.
+    assert_eq!(
+        push_on("2026-12-06", Vec::new()),
+        PushStep::Wait {
+            until: "2026-12-07".parse().unwrap(),
+            why: crate::push::STARTS_AT_CHECKOUT.into()
+        }
+    );
+    // On 2026-12-07 the first cart holds E3 alone: one item added, then the checkout.
+    let cart = sent(push_on("2026-12-07", Vec::new()));
+    assert_eq!(
+        cart.body.as_ref().unwrap()["displayName"],
+        "PO-Q-SAMPLE-tdsynnex"
+    );
+    let cart_answer = json!({"name": format!("{}/carts/C-77", &ROOT[1..])});
+    let mut so_far = vec![ex(cart, Some(cart_answer))];
+    let add = sent(push_on("2026-12-07", so_far.clone()));
+    assert_eq!(add.body.as_ref().unwrap()["planId"], "plan--9252669f2e");
+    so_far.push(ex(add, Some(json!({"id": "CI-1"}))));
+    let checkout = sent(push_on("2026-12-07", so_far.clone()));
+    assert_eq!(checkout.path, format!("{ROOT}/carts/C-77/checkout"));
+    let mut first_order = order();
+    first_order["orderItems"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
+    so_far.push(ex(checkout, Some(first_order)));
+    // Then it waits for Business Basic's day, run that day or the day before.
+    for day in ["2026-12-07", "2027-01-17"] {
+        assert_eq!(
+            push_on(day, so_far.clone()),
+            PushStep::Wait {
+                until: "2027-01-18".parse().unwrap(),
+                why: crate::push::STARTS_AT_CHECKOUT.into()
+            },
+            "{day}"
+        );
+    }
+    // On 2027-01-18 a second cart, named for its day, carrying the same purchase order id.
+    let second = sent(push_on("2027-01-18", so_far));
+    assert_eq!(second.path, format!("{ROOT}/carts"));
+    assert_eq!(
+        second.body,
+        Some(json!({"displayName": "PO-Q-SAMPLE-tdsynnex 2027-01-18",
+                    "resellerPo": "PO-Q-SAMPLE-tdsynnex"}))
+    );
+}

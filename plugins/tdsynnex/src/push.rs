@@ -29,7 +29,7 @@ use tenor_plugin_sdk::{PluginError, step};
 use crate::cart::{cart_body, customer_root};
 
 /// Why a later stage (or a future seat change) waits.
-const STARTS_AT_CHECKOUT: &str = "TD SYNNEX starts a cart's subscriptions at checkout";
+pub(crate) const STARTS_AT_CHECKOUT: &str = "TD SYNNEX starts a cart's subscriptions at checkout";
 
 /// The next step of pushing `input`: a purchase order's carts, one per start day
 /// ([`cart_flow`], waiting for each day), then the subscriptions their checkouts made
