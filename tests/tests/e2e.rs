@@ -1315,3 +1315,42 @@ fn every_example_quote_matches_clean_after_the_pull() {
         assert!(findings.is_empty(), "{quote}: {findings:#?}");
     }
 }
+
+#[test]
+fn an_order_pushed_five_days_late_is_found_with_the_days_billed_for_nothing() {
+    // Q-1001 sold from 2026-12-07 but pushed on 2026-12-12: Pax8 starts both subscriptions
+    // that day. Business Premium's December stub is 25/31 of 550.00 = 443.55 as sold and
+    // 20/31 of it = 354.84 from the 12th: 88.71 billed for days without service; Defender's
+    // 25/31 of 75.00 = 60.48 against 20/31 = 48.39: 12.09.
+    let mut v = Vendors::start("e2e-late");
+    v.accept("q1001-dental-practice.yaml");
+    v.set_today(day("2026-12-12"));
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    v.sims.bill("2026-12").unwrap();
+    assert!(v.tenor(&["pull", "--month", "2026-12"]).ok);
+    let m = v.tenor(&[
+        "match", "Q-1001", "--pulled", "--month", "2026-12", "--json",
+    ]);
+    let report: Value = serde_json::from_str(&m.stdout).unwrap();
+    let late: Vec<(String, String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["side"] == "purchase_order")
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("product"), s("class"), s("found"), s("money_at_risk"))
+        })
+        .collect();
+    let row = |p: &str, m: &str| {
+        (
+            p.to_string(),
+            "start_date".to_string(),
+            "2026-12-12".to_string(),
+            m.to_string(),
+        )
+    };
+    assert_eq!(late, vec![row("M365-BP", "88.71"), row("MDB", "12.09")]);
+    assert!(!m.ok, "a finding fails the match");
+}
