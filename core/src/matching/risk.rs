@@ -226,24 +226,23 @@ impl Run<'_> {
         // A coterminous line's whole first term is the prorated stub (DOMAIN.md, Co-term): moved,
         // it still ends on the co-term date, so the line priced again from the new start bills
         // the difference, each charge rounded as the schedule rounds it.
-        if pl.term_start <= pl.start && new_start < pl.end {
-            if let Some((base, new)) = self.reprice(s, |l| l.start = new_start)
-                && base.end == new.end
-            {
-                let total =
-                    |l: &PricedLine| -> Decimal { l.charges.iter().map(|c| c.amount).sum() };
-                let (a, b) = (total(&base), total(&new));
-                return Some((
-                    (a - b).abs(),
-                    format!(
-                        "the commitment from {} to {} bills {}; from {new_start} it bills {}",
-                        pl.start,
-                        base.end,
-                        self.money(a),
-                        self.money(b)
-                    ),
-                ));
-            }
+        if pl.term_start <= pl.start
+            && new_start < pl.end
+            && let Some((base, new)) = self.reprice(s, |l| l.start = new_start)
+            && base.end == new.end
+        {
+            let total = |l: &PricedLine| -> Decimal { l.charges.iter().map(|c| c.amount).sum() };
+            let (a, b) = (total(&base), total(&new));
+            return Some((
+                (a - b).abs(),
+                format!(
+                    "the commitment from {} to {} bills {}; from {new_start} it bills {}",
+                    pl.start,
+                    base.end,
+                    self.money(a),
+                    self.money(b)
+                ),
+            ));
         }
         // Past the anchor (or when the line cannot be priced again), the days between the two
         // starts at the sold charges' own rates, as a daily-prorated stub would bill them.
