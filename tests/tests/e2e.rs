@@ -1354,3 +1354,73 @@ fn an_order_pushed_five_days_late_is_found_with_the_days_billed_for_nothing() {
     assert_eq!(late, vec![row("M365-BP", "88.71"), row("MDB", "12.09")]);
     assert!(!m.ok, "a finding fails the match");
 }
+
+#[test]
+fn a_one_year_annual_bought_where_three_years_upfront_were_sold_is_found_at_pax8() {
+    // Q-1002 line 1: 18 × M365-E3 sold P3Y upfront from 2026-10-12 (its commitment to
+    // 2030-04-01). Pax8 is made to hold it as someone re-keying it would: `Annual` billing on
+    // the 1-year commitment (rules/microsoft-365.tenor's P1Y id). DOMAIN.md: the customer holds a
+    // 36-month price, the MSP bought 12 months; what the distributor charges for the rest is
+    // unknown until renewal, so the finding's money is unknown. Pax8 charges that year's own
+    // cost, so the term is the only finding on the bought side with money at risk.
+    let mut v = Vendors::start("e2e-p1y");
+    v.accept("q1002-nonprofit.yaml");
+    v.set_today(day("2026-10-12"));
+    let push = v.tenor(&["push", "Q-1002"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    v.sims.with_world(|w| {
+        let s = w
+            .pax8
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.product_id == E3)
+            .unwrap();
+        let last = s
+            .start_date
+            .checked_add_months(chrono::Months::new(12))
+            .and_then(|d| d.pred_opt())
+            .unwrap();
+        s.billing_term = "Annual".into();
+        // Pax8 charges the 1-year annual cost the rules give: 329.14 a unit a year.
+        s.partner_cost = d("329.14");
+        s.end_date = Some(last);
+        s.commitment_term = Some(tenor_simulators::state::Pax8SubCommitment {
+            id: "d59a0625-469d-4e78-be33-9eca03b1d74b".into(),
+            term: "1-Year".into(),
+            end_date: last,
+        });
+    });
+    v.sims.bill("2026-10").unwrap();
+    assert!(v.tenor(&["pull", "--month", "2026-10"]).ok);
+    let m = v.tenor(&[
+        "match", "Q-1002", "--pulled", "--month", "2026-10", "--json",
+    ]);
+    let report: Value = serde_json::from_str(&m.stdout).unwrap();
+    let bought: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["side"] == "purchase_order")
+        .collect();
+    // Left (the note says so): the unit cost, compared with the sold term's cost, also gives
+    // a finding, at no money (329.14 a year is below the three-year 987.43 for a year).
+    let at_risk: Vec<&&Value> = bought
+        .iter()
+        .filter(|f| f["money_at_risk"] != "0.00")
+        .collect();
+    assert_eq!(at_risk.len(), 1, "{bought:#?}");
+    let f = at_risk[0];
+    assert_eq!(
+        (&f["class"], &f["product"], &f["expected"], &f["found"]),
+        (
+            &Value::from("term"),
+            &Value::from("M365-E3"),
+            &Value::from("P3Y"),
+            &Value::from("P1Y")
+        )
+    );
+    assert_eq!(f["money_at_risk"], Value::Null);
+    let why = f["explanation"].as_str().unwrap();
+    assert!(why.contains("36-month price (to 2030-04-01)"), "{why}");
+    assert!(why.contains("remaining 24 months"), "{why}");
+}
