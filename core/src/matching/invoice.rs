@@ -537,6 +537,11 @@ impl Run<'_> {
     /// commitment (`valued_at`, when the quantity differs too).
     fn invoice_unit_price(&self, p: &InvoicePair, valued_at: Option<Decimal>) -> Option<Check> {
         let (s, pl, cat) = (p.s, p.pl, self.cat);
+        // A credit on the same invoice (a discount addition) was folded into the line: its
+        // stated unit price is the gross one, and the amount check weighs the net.
+        if p.x.amount != p.i.amount {
+            return None;
+        }
         let (price, pm) = (p.i.unit_price?, p.price_months()?);
         let m = dec(s.months.unwrap_or(1));
         let m2 = dec(pm.unwrap_or(1));

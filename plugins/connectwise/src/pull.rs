@@ -2,14 +2,16 @@
 //! `model_product_item.go`). A sales order's lines are its procurement products
 //! (`GET /procurement/products?conditions=salesOrder/id=N`). An invoice has no line array and
 //! no period fields: an `Agreement` invoice's lines are its agreement's billable additions
-//! (`billedQuantity`, `unitPrice`, `extPrice`), a `Standard` invoice's the products it
+//! (`billedQuantity`, `unitPrice`, `extPrice`) for the billing period that holds the invoice's
+//! date (the agreement's `billingCycle` counted from its `billStartDate`: VENDORS.md, "its
+//! period follows the agreement's billing cycle"), a `Standard` invoice's the products it
 //! invoiced (`GET /procurement/products?conditions=invoice/id=N`).
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use chrono::{Months, NaiveDate};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 use tenor_plugin_sdk::connector::{date_prefix, invalid, month_days, value_decimal};
 use tenor_plugin_sdk::conversation::{Conversation, Flow};
@@ -162,21 +164,32 @@ pub(super) fn invoices(
     );
     let found = step!(talk.read(search)?, Flow::Send);
     let mut pulled = Pulled::default();
-    let mut additions: BTreeMap<u64, Value> = BTreeMap::new();
+    let mut additions: BTreeMap<u64, (Value, Value)> = BTreeMap::new();
     for (i, inv) in list(&found, "the invoices")?.iter().enumerate() {
         let at = format!("invoice {} of {month}", i + 1);
         let h = Header::of(inv, &at)?;
         let lines = if let Some(agreement) = inv.pointer("/agreement/id").and_then(Value::as_u64) {
             if let Entry::Vacant(slot) = additions.entry(agreement) {
                 let read = get(
+                    format!("/finance/agreements/{agreement}"),
+                    Vec::new(),
+                    format!(
+                        "read agreement {agreement}'s billing cycle for {}",
+                        h.number
+                    ),
+                );
+                let terms = step!(talk.read(read)?, Flow::Send);
+                let read = get(
                     format!("/finance/agreements/{agreement}/additions"),
                     vec![("pageSize".into(), "1000".into())],
                     format!("read agreement {agreement}'s additions for {}", h.number),
                 );
-                slot.insert(step!(talk.read(read)?, Flow::Send));
+                slot.insert((terms, step!(talk.read(read)?, Flow::Send)));
             }
-            let list = additions.get(&agreement).unwrap_or(&Value::Null);
-            agreement_lines(&h, list)?
+            let (terms, list) = additions
+                .get(&agreement)
+                .map_or((&Value::Null, &Value::Null), |(t, l)| (t, l));
+            agreement_lines(&h, &Cycle::of(terms, agreement)?, list)?
         } else {
             let id = inv
                 .get("id")
@@ -215,9 +228,93 @@ fn line(h: &Header, part: String, description: String) -> InvoiceLine {
     }
 }
 
-/// The additions an agreement invoice bills: billable, effective by the invoice date's period
-/// and not cancelled before it.
-fn agreement_lines(h: &Header, additions: &Value) -> Result<Vec<InvoiceLine>, PluginError> {
+/// How an agreement bills (`model_agreement.go`): from its `startDate`, one `billingCycle` at a
+/// time counted from its `billStartDate`; the days before that are the share of the cycle that
+/// ends there. An invoice's period is the cycle that holds its date.
+struct Cycle {
+    begin: NaiveDate,
+    anchor: NaiveDate,
+    months: u32,
+}
+
+impl Cycle {
+    fn of(a: &Value, id: u64) -> Result<Cycle, PluginError> {
+        let day = |k: &str| a.get(k).and_then(Value::as_str).and_then(date_prefix);
+        let begin = day("startDate")
+            .ok_or_else(|| invalid(format!("agreement {id} has no `startDate`")))?;
+        let name = a
+            .pointer("/billingCycle/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let months = match name.to_ascii_lowercase().as_str() {
+            "monthly" => 1,
+            "quarterly" => 3,
+            "semi-annual" | "semiannual" => 6,
+            "annual" | "yearly" => 12,
+            "biennial" => 24,
+            "triennial" => 36,
+            _ => {
+                return Err(invalid(format!(
+                    "agreement {id}: billing cycle `{name}` has no length Tenor knows"
+                )));
+            }
+        };
+        Ok(Cycle {
+            begin,
+            anchor: day("billStartDate").unwrap_or(begin),
+            months,
+        })
+    }
+
+    /// The start of the `k`th cycle, counted from the anchor so a month-end day holds.
+    fn start(&self, k: i64) -> Option<NaiveDate> {
+        let span = Months::new(
+            u32::try_from(k.unsigned_abs())
+                .ok()?
+                .checked_mul(self.months)?,
+        );
+        if k >= 0 {
+            self.anchor.checked_add_months(span)
+        } else {
+            self.anchor.checked_sub_months(span)
+        }
+    }
+
+    /// The cycle `[from, to)` that holds `day`.
+    fn holding(&self, day: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        use chrono::Datelike;
+        let apart = (i64::from(day.year()) - i64::from(self.anchor.year())) * 12
+            + i64::from(day.month())
+            - i64::from(self.anchor.month());
+        let mut k = apart.div_euclid(i64::from(self.months));
+        while self.start(k)? > day {
+            k -= 1;
+        }
+        while self.start(k + 1)? <= day {
+            k += 1;
+        }
+        Some((self.start(k)?, self.start(k + 1)?))
+    }
+}
+
+/// The additions an agreement invoice bills, each for its part of the invoice's period: a
+/// billable addition effective before the period ends and not cancelled before it starts
+/// bills its extended price, or, when it starts inside the period with its
+/// `prorateCurrentPeriodFlag` set, its share by days, rounded to the cent as ConnectWise rounds.
+fn agreement_lines(
+    h: &Header,
+    cycle: &Cycle,
+    additions: &Value,
+) -> Result<Vec<InvoiceLine>, PluginError> {
+    let date = h.date.ok_or_else(|| {
+        invalid(format!(
+            "agreement invoice {} has no `date`: its period cannot be told",
+            h.number
+        ))
+    })?;
+    let (from, to) = cycle
+        .holding(date)
+        .ok_or_else(|| invalid(format!("invoice {}: its period is out of range", h.number)))?;
     let mut out = Vec::new();
     for (i, x) in list(additions, "the agreement's additions")?
         .iter()
@@ -228,27 +325,36 @@ fn agreement_lines(h: &Header, additions: &Value) -> Result<Vec<InvoiceLine>, Pl
             continue;
         }
         let day = |k: &str| x.get(k).and_then(Value::as_str).and_then(date_prefix);
-        let live = h.date.is_none_or(|d| {
-            day("effectiveDate")
-                .is_none_or(|e| e < d.checked_add_months(Months::new(1)).unwrap_or(d))
-                && day("cancelledDate").is_none_or(|c| c > d)
-        });
-        if !live {
+        let effective = day("effectiveDate").unwrap_or(cycle.begin);
+        if effective >= to || day("cancelledDate").is_some_and(|c| c < from) {
             continue;
         }
         let quantity = number(x, "billedQuantity", &at)?
             .or(number(x, "quantity", &at)?)
             .ok_or_else(|| invalid(format!("{at} has no `quantity`")))?;
         let unit_price = number(x, "unitPrice", &at)?;
-        let amount = number(x, "extPrice", &at)?
+        let full = number(x, "extPrice", &at)?
             .or_else(|| unit_price.map(|p| p * quantity))
             .ok_or_else(|| invalid(format!("{at} has no `extPrice`")))?;
-        let description = text(x, "invoiceDescription");
+        let prorated = x.get("prorateCurrentPeriodFlag").and_then(Value::as_bool) == Some(true);
+        let amount = if effective > from && prorated {
+            let share =
+                Decimal::from((to - effective).num_days()) / Decimal::from((to - from).num_days());
+            (full * share).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        } else {
+            full
+        };
         out.push(InvoiceLine {
             quantity,
             unit_price,
             amount,
-            ..line(h, identifier(x, "/product/identifier", &at)?, description)
+            period_start: Some(effective.max(from)),
+            period_end: Some(to),
+            ..line(
+                h,
+                identifier(x, "/product/identifier", &at)?,
+                text(x, "invoiceDescription"),
+            )
         });
     }
     Ok(out)
@@ -275,4 +381,102 @@ fn product_lines(h: &Header, products: &Value) -> Result<Vec<InvoiceLine>, Plugi
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn cycle(start: &str, bill_start: &str, name: &str) -> Cycle {
+        let a = json!({
+            "startDate": format!("{start}T00:00:00Z"),
+            "billStartDate": format!("{bill_start}T00:00:00Z"),
+            "billingCycle": {"id": 1, "name": name},
+        });
+        Cycle::of(&a, 7).unwrap()
+    }
+
+    #[test]
+    fn an_invoice_period_is_the_cycle_that_holds_its_date_counted_from_the_bill_start() {
+        // Monthly from the 1st: a December stub invoice dated the 7th bills December.
+        let m = cycle("2026-12-07", "2027-01-01", "Monthly");
+        assert_eq!(
+            m.holding(day("2026-12-07")),
+            Some((day("2026-12-01"), day("2027-01-01")))
+        );
+        // Three years to 2027-04-01: the stub from 2026-10-12 is part of the cycle from
+        // 2024-04-01; the first full one starts on the anchor.
+        let t = cycle("2026-10-12", "2027-04-01", "Triennial");
+        assert_eq!(
+            t.holding(day("2026-10-12")),
+            Some((day("2024-04-01"), day("2027-04-01")))
+        );
+        assert_eq!(
+            t.holding(day("2027-04-01")),
+            Some((day("2027-04-01"), day("2030-04-01")))
+        );
+        // A month-end anchor keeps its day: January 31, February 28, March 31.
+        let e = cycle("2027-01-31", "2027-01-31", "Monthly");
+        assert_eq!(
+            e.holding(day("2027-03-15")),
+            Some((day("2027-02-28"), day("2027-03-31")))
+        );
+        assert_eq!(
+            e.holding(day("2027-03-31")),
+            Some((day("2027-03-31"), day("2027-04-30")))
+        );
+    }
+
+    #[test]
+    fn an_addition_bills_its_share_of_the_period_only_when_prorated() {
+        let h = Header {
+            number: "INV1".into(),
+            date: Some(day("2026-12-07")),
+            reference: None,
+            customer: None,
+            subtotal: None,
+        };
+        let additions = json!([
+            {"product": {"identifier": "M365-BP"}, "billCustomer": "Billable", "quantity": 25,
+             "unitPrice": 22, "extPrice": 550, "effectiveDate": "2026-12-07T00:00:00Z",
+             "prorateCurrentPeriodFlag": true},
+            {"product": {"identifier": "MS-DEVICE"}, "billCustomer": "Billable", "quantity": 1,
+             "unitPrice": -90.32, "extPrice": -90.32, "effectiveDate": "2026-12-07T00:00:00Z",
+             "cancelledDate": "2026-12-31T00:00:00Z", "prorateCurrentPeriodFlag": false},
+            {"product": {"identifier": "GONE"}, "billCustomer": "Billable", "quantity": 1,
+             "extPrice": 5, "cancelledDate": "2026-11-30T00:00:00Z"},
+            {"product": {"identifier": "LATER"}, "billCustomer": "Billable", "quantity": 1,
+             "extPrice": 5, "effectiveDate": "2027-01-01T00:00:00Z"},
+            {"product": {"identifier": "FREE"}, "billCustomer": "NoCharge", "quantity": 1,
+             "extPrice": 5},
+        ]);
+        let lines = agreement_lines(
+            &h,
+            &cycle("2026-12-07", "2027-01-01", "Monthly"),
+            &additions,
+        )
+        .unwrap();
+        let got: Vec<(&str, Decimal, Option<NaiveDate>)> = lines
+            .iter()
+            .map(|l| (l.part_number.as_str(), l.amount, l.period_start))
+            .collect();
+        // 25 of December's 31 days of 550.00 = 443.548… → 443.55; the discount step as written.
+        assert_eq!(
+            got,
+            vec![
+                ("M365-BP", Decimal::new(44355, 2), Some(day("2026-12-07"))),
+                ("MS-DEVICE", Decimal::new(-9032, 2), Some(day("2026-12-07"))),
+            ]
+        );
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.period_end == Some(day("2027-01-01")))
+        );
+    }
 }

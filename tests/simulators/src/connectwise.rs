@@ -27,9 +27,8 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::common::{
-    App, Problems, add_months, array_field, at, bool_field, cents, date_field, days_inclusive,
-    enum_field, header, lock, month_end, num, number_field, object_field, parse_date, parse_object,
-    string_field,
+    App, Problems, array_field, at, bool_field, cents, date_field, enum_field, header, lock,
+    month_end, num, number_field, object_field, parse_date, parse_object, string_field,
 };
 use crate::state::SimState;
 
@@ -1347,71 +1346,134 @@ fn date_of(v: &Value, key: &str) -> Option<NaiveDate> {
     v.get(key).and_then(Value::as_str).and_then(parse_date)
 }
 
-/// The amount one addition bills for the period `[from, to]`, if it bills.
-fn addition_amount(a: &Value, from: NaiveDate, to: NaiveDate) -> Option<Decimal> {
-    if a["billCustomer"] != "Billable" {
-        return None;
-    }
-    let effective = date_of(a, "effectiveDate");
-    if effective.is_some_and(|e| e > to) || date_of(a, "cancelledDate").is_some_and(|c| c <= from) {
-        return None;
-    }
-    let full = with_figures(a)["extPrice"]
-        .as_number()
-        .and_then(crate::common::decimal_of)
-        .unwrap_or_default();
-    match effective {
-        Some(e) if e > from && a["prorateCurrentPeriodFlag"] == true => {
-            let share =
-                Decimal::from(days_inclusive(e, to)) / Decimal::from(days_inclusive(from, to));
-            Some(cents(full * share))
-        }
-        _ => Some(full),
+/// The start of an agreement's `k`th billing period: whole cycles from its bill start,
+/// each counted from the anchor itself so that a month-end anchor keeps its day.
+fn period_start(anchor: NaiveDate, months: u32, k: i64) -> Option<NaiveDate> {
+    let span = u32::try_from(k.unsigned_abs())
+        .ok()?
+        .checked_mul(months)
+        .map(chrono::Months::new)?;
+    if k >= 0 {
+        anchor.checked_add_months(span)
+    } else {
+        anchor.checked_sub_months(span)
     }
 }
 
-/// Agreement invoices for the period starting `start` (one per agreement whose billing cycle
-/// falls due, from its additions), and a `Standard` invoice per sales order placed by the
-/// month's end with billable products not yet invoiced.
+/// The billing period `[start, end)` of an agreement that holds `day`: ConnectWise bills a
+/// cycle at a time from the agreement's `billStartDate`, and the part before it (from
+/// `startDate`) as the share of the cycle that ends there.
+fn period_holding(
+    anchor: NaiveDate,
+    months: u32,
+    day: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    let apart = (i64::from(day.year()) - i64::from(anchor.year())) * 12 + i64::from(day.month())
+        - i64::from(anchor.month());
+    let mut k = apart.div_euclid(i64::from(months.max(1)));
+    while period_start(anchor, months, k)? > day {
+        k -= 1;
+    }
+    while period_start(anchor, months, k + 1)? <= day {
+        k += 1;
+    }
+    Some((
+        period_start(anchor, months, k)?,
+        period_start(anchor, months, k + 1)?,
+    ))
+}
+
+/// The amount one addition bills for the agreement's period `[from, to)`, if it bills: its
+/// extended price, or its share by days when it starts inside the period and its
+/// `prorateCurrentPeriodFlag` is set (an addition without it bills its whole price, as a
+/// discount step already worked out for the part it covers does).
+fn addition_amount(
+    x: &Value,
+    agreement: &Value,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<Decimal> {
+    if x["billCustomer"] != "Billable" {
+        return None;
+    }
+    let begin = date_of(agreement, "startDate");
+    let effective = date_of(x, "effectiveDate").or(begin).unwrap_or(from);
+    if effective >= to || date_of(x, "cancelledDate").is_some_and(|c| c < from) {
+        return None;
+    }
+    let full = with_figures(x)["extPrice"]
+        .as_number()
+        .and_then(crate::common::decimal_of)
+        .unwrap_or_default();
+    if effective > from && x["prorateCurrentPeriodFlag"] == true {
+        let share =
+            Decimal::from((to - effective).num_days()) / Decimal::from((to - from).num_days());
+        Some(cents(full * share))
+    } else {
+        Some(full)
+    }
+}
+
+/// The billing periods of an agreement whose first billed day falls in the month starting
+/// `first`, each with that day: the invoice is dated on it.
+fn periods_due(a: &Value, first: NaiveDate) -> Vec<(NaiveDate, NaiveDate, NaiveDate)> {
+    let last = month_end(first);
+    let months = cycle_months(a["billingCycle"]["name"].as_str().unwrap_or("Monthly"));
+    let Some(begin) = date_of(a, "startDate") else {
+        return Vec::new();
+    };
+    let anchor = date_of(a, "billStartDate").unwrap_or(begin);
+    let ends = date_of(a, "endDate");
+    let mut out = Vec::new();
+    let mut day = begin.max(first);
+    while day <= last {
+        let Some((from, to)) = period_holding(anchor, months, day) else {
+            break;
+        };
+        let billed = from.max(begin);
+        if billed >= first && billed <= last && ends.is_none_or(|e| billed <= e) {
+            out.push((from, to, billed));
+        }
+        day = to;
+    }
+    out
+}
+
+/// Agreement invoices for the month starting `start` (one per agreement and billing period
+/// whose first billed day falls in it, from its additions), and a `Standard` invoice per sales
+/// order placed by the month's end with billable products not yet invoiced.
 pub fn bill(w: &mut SimState, start: NaiveDate) -> Vec<String> {
     let mut ids = Vec::new();
     for a in w.connectwise.agreements.clone() {
         let Some(aid) = a["id"].as_i64() else {
             continue;
         };
-        let months = cycle_months(a["billingCycle"]["name"].as_str().unwrap_or("Monthly"));
-        let begin = date_of(&a, "startDate").unwrap_or(start);
-        let first = chrono::Datelike::with_day(&begin, 1).unwrap_or(begin);
-        let elapsed = (chrono::Datelike::year(&start) - chrono::Datelike::year(&first)) * 12
-            + i32::try_from(chrono::Datelike::month(&start)).unwrap_or(0)
-            - i32::try_from(chrono::Datelike::month(&first)).unwrap_or(0);
-        let due = elapsed >= 0 && u32::try_from(elapsed).is_ok_and(|e| e % months == 0);
-        let end = add_months(start, months).pred_opt().unwrap_or(start);
-        let active =
-            date_of(&a, "endDate").is_none_or(|e| e >= start) && a["cancelledFlag"] != true;
-        if !due || !active {
+        if a["cancelledFlag"] == true {
             continue;
         }
-        let amounts: Vec<Decimal> = w
-            .connectwise
-            .additions
-            .iter()
-            .filter(|x| x["agreementId"] == aid)
-            .filter_map(|x| addition_amount(x, start.max(begin), end))
-            .collect();
-        if amounts.is_empty() {
-            continue;
+        for (from, to, billed) in periods_due(&a, start) {
+            let amounts: Vec<Decimal> = w
+                .connectwise
+                .additions
+                .iter()
+                .filter(|x| x["agreementId"] == aid)
+                .filter_map(|x| addition_amount(x, &a, from, to))
+                .collect();
+            if amounts.is_empty() {
+                continue;
+            }
+            let subtotal: Decimal = amounts.iter().copied().sum();
+            let id = i64::try_from(800 + w.bump()).unwrap_or_default();
+            w.connectwise.invoices.push(json!({
+                "id": id, "invoiceNumber": format!("INV{id}"), "type": "Agreement",
+                "company": a["company"], "date": format!("{billed}T00:00:00Z"),
+                "customerPO": a["customerPO"], "subtotal": num(subtotal), "total": num(subtotal),
+                "salesTax": 0, "agreementAmount": num(subtotal), "productTotal": 0,
+                "agreement": {"id": aid, "name": a["name"]}, "currency": {"id": 1, "isoCode": "USD"},
+            }));
+            ids.push(format!("INV{id}"));
         }
-        let subtotal: Decimal = amounts.iter().copied().sum();
-        let id = i64::try_from(800 + w.bump()).unwrap_or_default();
-        w.connectwise.invoices.push(json!({
-            "id": id, "invoiceNumber": format!("INV{id}"), "type": "Agreement",
-            "company": a["company"], "date": format!("{start}T00:00:00Z"),
-            "customerPO": a["customerPO"], "subtotal": num(subtotal), "total": num(subtotal),
-            "salesTax": 0, "agreementAmount": num(subtotal), "productTotal": 0,
-            "agreement": {"id": aid, "name": a["name"]}, "currency": {"id": 1, "isoCode": "USD"},
-        }));
-        ids.push(format!("INV{id}"));
     }
     ids.extend(bill_sales_orders(w, start));
     ids
