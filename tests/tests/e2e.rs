@@ -1444,3 +1444,135 @@ fn a_one_year_annual_bought_where_three_years_upfront_were_sold_is_found_at_pax8
     assert!(why.contains("36-month price (to 2030-04-01)"), "{why}");
     assert!(why.contains("remaining 24 months"), "{why}");
 }
+
+/// 50 × Business Premium and 50 × Defender, P1Y billed monthly from the customer's
+/// anniversary (2027-07-01, no stub): 22.00 and 3.00 a user a month for 12 months.
+const FIFTY_SEATS: &str = "\
+quote: Q-2001
+date: 2027-06-15
+currency: USD
+customer:
+  id: CUST-0042
+  name: Bayview Family Dental
+  segment: commercial
+  anniversary: 07-01
+lines:
+  - product: M365-BP
+    quantity: 50
+    term: P1Y
+    billing: monthly
+    start: 2027-07-01
+  - product: MDB
+    quantity: 50
+    term: P1Y
+    billing: monthly
+    start: 2027-07-01
+";
+
+/// Accepts and pushes [`FIFTY_SEATS`] on its start day, lets `drift` change what ConnectWise
+/// holds, bills July 2027 at the simulators, pulls it and matches: the findings as
+/// (side, product, class, expected, found, money at risk).
+fn fifty_seats_matched(
+    name: &str,
+    drift: impl FnOnce(&Vendors, i64, i64),
+) -> (Vec<[String; 7]>, Value) {
+    let mut v = Vendors::start(name);
+    let quote = v.dir.path().join("q-2001.yaml");
+    std::fs::write(&quote, FIFTY_SEATS).unwrap();
+    v.accept_with(&quote, &tenor_tests::rules_dir());
+    v.set_today(day("2027-07-01"));
+    let push = v.tenor(&["push", "Q-2001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    let addition = |product: &str| {
+        v.sims.with_world(|w| {
+            let ids: Vec<i64> = w
+                .connectwise
+                .additions
+                .iter()
+                .filter(|a| a["product"]["identifier"] == product && a["quantity"] == 50)
+                .filter_map(|a| a["id"].as_i64())
+                .collect();
+            assert_eq!(ids.len(), 1, "one {product} addition of 50");
+            ids[0]
+        })
+    };
+    drift(&v, addition("M365-BP"), addition("MDB"));
+    v.sims.bill("2027-07").unwrap();
+    let pull = v.tenor(&["pull", "--month", "2027-07"]);
+    assert!(pull.ok, "{}\n{}", pull.stdout, pull.stderr);
+    let m = v.tenor(&[
+        "match", "Q-2001", "--pulled", "--month", "2027-07", "--json",
+    ]);
+    let report: Value = serde_json::from_str(&m.stdout).unwrap();
+    let findings = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            [
+                "side",
+                "product",
+                "class",
+                "expected",
+                "found",
+                "money_at_risk",
+                "counted_with",
+            ]
+            .map(|k| f[k].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    (findings, report["totals"].clone())
+}
+
+#[test]
+fn forty_five_seats_invoiced_where_fifty_were_sold_is_found_with_the_year_never_billed() {
+    // DOMAIN.md's own figure: 5 × 22.00 × 12 = 1,320.00 of revenue never billed. The
+    // addition holds 45, so the PSA side shows the same gap; it is counted once.
+    let clean = fifty_seats_matched("e2e-fifty-clean", |_, _, _| {});
+    assert!(clean.0.is_empty(), "{clean:#?}");
+    let (found, totals) = fifty_seats_matched("e2e-forty-five", |v, bp, _| {
+        v.sims.drift_addition_quantity(bp, 45).unwrap();
+    });
+    let row = |side: &str, counted: &str| {
+        [side, "M365-BP", "quantity", "50", "45", "1320.00", counted].map(str::to_string)
+    };
+    assert_eq!(found, vec![row("invoice", ""), row("psa", "invoice")]);
+    assert_eq!(totals["money_at_risk"], "1320.00");
+    assert_eq!(totals["findings"], 2);
+}
+
+#[test]
+fn an_addition_missing_in_the_psa_is_found_with_what_it_would_have_billed() {
+    // Defender's addition is cancelled the day before it takes effect, so it never bills:
+    // its July invoice line is missing, and with it 50 × 3.00 × 12 = 1,800.00 of the
+    // commitment; the agreement holds no live addition for it (the same money, counted once).
+    let (found, totals) = fifty_seats_matched("e2e-missing-addition", |v, _, mdb| {
+        v.sims
+            .drift_cancel_addition(mdb, day("2027-06-30"))
+            .unwrap();
+    });
+    let row = |side: &str, class: &str, expected: &str, found: &str, counted: &str| {
+        [side, "MDB", class, expected, found, "1800.00", counted].map(str::to_string)
+    };
+    assert_eq!(
+        found,
+        vec![
+            row(
+                "invoice",
+                "missing_line",
+                "MDB × 50, P1Y monthly, from 2027-07-01",
+                "not on any invoice",
+                ""
+            ),
+            row(
+                "psa",
+                "missing_line",
+                "MDB × 50, monthly, from 2027-07-01",
+                "no addition",
+                "invoice"
+            ),
+        ]
+    );
+    assert_eq!(totals["money_at_risk"], "1800.00");
+}

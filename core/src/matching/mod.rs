@@ -227,10 +227,32 @@ impl<'c> Matcher<'c> {
             .into_iter()
             .filter(|f| !ignore.iter().any(|c| c == f.class.as_str()))
             .collect();
+        count_once(&mut findings);
         sort_findings(&mut findings);
         report.findings = findings;
         report.checked.push(checked);
         report
+    }
+}
+
+/// Marks each PSA finding whose money an invoice finding on the same line and class already
+/// states: the agreement that will bill a gap and the invoice that billed it are one leak over
+/// the commitment, not two.
+fn count_once(findings: &mut [Finding]) {
+    let billed: Vec<(Option<u32>, Class, Decimal)> = findings
+        .iter()
+        .filter(|f| f.side == Side::Invoice)
+        .filter_map(|f| f.money_at_risk.map(|m| (f.line, f.class, m)))
+        .collect();
+    for f in findings.iter_mut().filter(|f| f.side == Side::Psa) {
+        let same = f
+            .money_at_risk
+            .is_some_and(|m| billed.iter().any(|b| *b == (f.line, f.class, m)));
+        if same && f.line.is_some() {
+            f.counted_with = Some(Side::Invoice);
+            f.explanation
+                .push_str(" (the same money as the invoice's finding: counted once, there)");
+        }
     }
 }
 
@@ -465,6 +487,7 @@ impl<'a> Run<'a> {
             kind: c.kind,
             direction,
             explanation: c.why,
+            counted_with: None,
         });
     }
 

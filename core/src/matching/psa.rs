@@ -77,9 +77,11 @@ impl Run<'_> {
                 })
             })
             .collect();
+        // An addition cancelled before it takes effect never bills: it is no addition.
         let held: Vec<Held> = input
             .additions
             .iter()
+            .filter(|a| !a.start.zip(a.end).is_some_and(|(s, e)| e <= s))
             .map(|a| Held {
                 a,
                 item: item_of(&a.part_number),

@@ -148,6 +148,11 @@ pub struct Finding {
     pub direction: Option<Direction>,
     /// Why, in a sentence or two, with the arithmetic.
     pub explanation: String,
+    /// The side whose finding on the same line and class already counts this money (a PSA
+    /// agreement billing the gap its invoice shows is one leak, seen twice): the totals count
+    /// it there, once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counted_with: Option<Side>,
 }
 
 /// What one quote was matched against.
@@ -225,6 +230,7 @@ impl Tally {
     fn add(&mut self, f: &Finding) {
         self.findings += 1;
         match f.money_at_risk {
+            Some(_) if f.counted_with.is_some() => {}
             Some(m) => self.money_at_risk = self.money_at_risk.saturating_add(m),
             None => self.unknown += 1,
         }
