@@ -247,7 +247,7 @@ fn count_once(findings: &mut [Finding]) {
     for f in findings.iter_mut().filter(|f| f.side == Side::Psa) {
         let same = f
             .money_at_risk
-            .is_some_and(|m| billed.iter().any(|b| *b == (f.line, f.class, m)));
+            .is_some_and(|m| billed.contains(&(f.line, f.class, m)));
         if same && f.line.is_some() {
             f.counted_with = Some(Side::Invoice);
             f.explanation

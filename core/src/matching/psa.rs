@@ -81,7 +81,7 @@ impl Run<'_> {
         let held: Vec<Held> = input
             .additions
             .iter()
-            .filter(|a| !a.start.zip(a.end).is_some_and(|(s, e)| e <= s))
+            .filter(|a| a.start.zip(a.end).is_none_or(|(s, e)| e > s))
             .map(|a| Held {
                 a,
                 item: item_of(&a.part_number),
