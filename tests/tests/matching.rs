@@ -894,7 +894,7 @@ fn generate(cat: &Catalogue, rng: &mut Rng, n: usize) -> Generated {
     let (quote, names) = generated_quote(cat, rng, n);
     let (quote, priced, pos) = accepted(cat, quote);
     let mut injected = BTreeSet::new();
-    let mut orders = generated_orders(rng, &names, &pos, &mut injected);
+    let mut orders = generated_orders(cat, rng, &names, &pos, &mut injected);
     let invoices = generated_invoices(cat, rng, &names, &priced, &mut injected);
     // Another customer's lines on the same documents are set aside.
     if rng.chance(10) {
@@ -1025,6 +1025,7 @@ fn inject_one(
 /// Orders: one line per purchase-order line, its part written in any of the forms the rules
 /// know; a product bought on one line only may be made to disagree; an extra line now and then.
 fn generated_orders(
+    cat: &Catalogue,
     rng: &mut Rng,
     names: &Names,
     pos: &[PurchaseOrder],
@@ -1045,7 +1046,7 @@ fn generated_orders(
         if per_product[l.product.as_str()] == 1 && rng.chance(20) {
             let classes = order_classes(l, po_lines.len() - dropped >= 2);
             let class = inject_one(rng, &classes, &mut dropped, |rng, c| {
-                disagree_order(rng, &mut o, l, c)
+                disagree_order(cat, rng, &mut o, l, c)
             });
             let k = key(
                 &names.q,
@@ -1136,7 +1137,13 @@ fn order_classes(l: &PurchaseOrderLine, may_drop: bool) -> Vec<Class> {
 }
 
 /// Makes a bought line disagree with what was expected in one way, `class`.
-fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class: Class) {
+fn disagree_order(
+    cat: &Catalogue,
+    rng: &mut Rng,
+    o: &mut OrderLine,
+    l: &PurchaseOrderLine,
+    class: Class,
+) {
     let te = term_months(&l.term);
     match class {
         Class::Quantity => o.quantity = other_quantity(rng, l.quantity),
@@ -1151,11 +1158,21 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
             o.term = Some(tenor_core::engine::catalogue::term_text(Some(other)));
             o.end = Some(add_months(l.first_term_start, other));
             // The sold billing kept: the same cadence (or, upfront, the whole term at its
-            // start either way), at the same cost a month, so only the term differs.
-            if l.billing == "upfront" {
-                o.unit_cost = l
-                    .unit_cost
-                    .map(|c| c * Decimal::from(other) / Decimal::from(t));
+            // start either way), at the cost the rules give the term bought (else the same
+            // cost a month), so only the term differs.
+            let m = if l.billing == "upfront" {
+                other
+            } else {
+                billing_months(&l.billing, t)
+            };
+            match term_cost(cat, &l.product, other, &l.billing) {
+                Some(rate) => o.unit_cost = l.unit_cost.map(|_| rate.for_months(m)),
+                None if l.billing == "upfront" => {
+                    o.unit_cost = l
+                        .unit_cost
+                        .map(|c| c * Decimal::from(other) / Decimal::from(t));
+                }
+                None => {}
             }
         }
         Class::CotermDate => o.end = Some(shifted(rng, l.commitment_end, 20)),
@@ -1171,6 +1188,22 @@ fn disagree_order(rng: &mut Rng, o: &mut OrderLine, l: &PurchaseOrderLine, class
         }
         _ => unreachable!(),
     }
+}
+
+/// The rules' cost for `product` on a term of `months`, at `billing` when offered there, else
+/// at any billing of that term.
+fn term_cost(
+    cat: &Catalogue,
+    product: &str,
+    months: u32,
+    billing: &str,
+) -> Option<tenor_core::engine::catalogue::Rate> {
+    let item = cat.item(product)?.1;
+    let on_term = || item.offers.iter().filter(|o| o.term_months == Some(months));
+    on_term()
+        .find(|o| o.billing.to_string() == billing)
+        .and_then(|o| o.cost)
+        .or_else(|| on_term().find_map(|o| o.cost))
 }
 
 /// What the generator knows of a sold line to bill it: its first period's net amount, term,
@@ -1875,4 +1908,40 @@ fn a_distributor_without_co_term_agrees_on_its_own_years_from_the_order() {
         classes("2026-12-12", "2027-12-12"),
         vec![(Class::StartDate, Some(1))]
     );
+}
+
+#[test]
+fn a_line_bought_on_another_term_costs_what_the_rules_give_that_term() {
+    // 18 × M365-E3 sold P3Y upfront, bought as P1Y annual. The rules' P1Y annual cost is
+    // 329.14 a year: at that cost only the term differs; at 340.00 a year the cost check
+    // weighs 10.86 a unit a year against the term bought, not against the three years sold.
+    let (cat, quote, priced, pos) = e3_p3y();
+    let run = |cost: &str| {
+        let o = OrderLine {
+            term: Some("P1Y".into()),
+            billing: Some("annual".into()),
+            unit_cost: Some(dec(cost)),
+            plan: None,
+            ..e3_on("")
+        };
+        matching::three_way(&cat, &quote, &priced, &pos, &[o], &[])
+    };
+    let classes =
+        |r: &matching::MatchReport| -> Vec<Class> { r.findings.iter().map(|f| f.class).collect() };
+    assert_eq!(classes(&run("329.14")), vec![Class::Term]);
+    let r = run("340.00");
+    assert_eq!(
+        classes(&r),
+        vec![Class::Term, Class::UnitPrice],
+        "{:#?}",
+        r.findings
+    );
+    let f = &r.findings[1];
+    assert_eq!(
+        (f.expected.as_str(), f.found.as_str()),
+        ("cost 329.14 a year", "cost 340.00 a year")
+    );
+    // Certain for the year bought: 10.86 × 18 = 195.48 (what the years after cost is the
+    // term finding's unknown).
+    assert_eq!(f.money_at_risk, Some(dec("195.48")), "{f:#?}");
 }

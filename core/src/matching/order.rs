@@ -691,10 +691,17 @@ impl Run<'_> {
     /// Unit cost against the rules' cost, per month so a different billing still compares.
     fn order_unit_cost(&self, p: &OrderPair) -> Option<Check> {
         let (l, o) = (p.l, p.o);
-        let (uo, ue) = (o.unit_cost?, l.unit_cost?);
-        let me = dec(p.x.months.unwrap_or(1));
         // The period the order's unit cost is for: its own billing, else the sold one.
         let found_period = p.bought_months.unwrap_or(p.x.months);
+        // Bought on another term, the line costs what the rules say that term costs (the term
+        // finding prices the commitment itself); a term the rules give no cost is not checked.
+        let (uo, ue, expected_period) = if p.term_differs {
+            let rate = p.rate(p.to)?;
+            (o.unit_cost?, rate.for_months(found_period?), found_period)
+        } else {
+            (o.unit_cost?, l.unit_cost?, p.x.months)
+        };
+        let me = dec(expected_period.unwrap_or(1));
         let mo = dec(found_period.unwrap_or(1));
         let (lhs, rhs) = (uo.checked_mul(me)?, ue.checked_mul(mo)?);
         if lhs == rhs {
@@ -708,8 +715,16 @@ impl Run<'_> {
             return None;
         }
         let minor = self.cat.minor_units;
+        // On the term bought, the leak is certain for that commitment (what follows it is the
+        // term finding's unknown); on the term sold, over the sold commitment's cost.
+        let committed = match (p.term_differs, p.to, found_period) {
+            (true, Some(t), Some(m)) if m > 0 => {
+                md(&[ue, l.quantity, dec(t)], &[dec(m)]).unwrap_or(l.committed_cost)
+            }
+            _ => l.committed_cost,
+        };
         let (money, why) = if lhs > rhs {
-            match md(&[l.committed_cost, o.quantity, diff], &[l.quantity, rhs]) {
+            match md(&[committed, o.quantity, diff], &[l.quantity, rhs]) {
                 Some(c) => (
                     Money::Known(c, None),
                     format!(
@@ -717,7 +732,7 @@ impl Run<'_> {
                         unit_text(uo, minor),
                         per_period(found_period),
                         unit_text(ue, minor),
-                        money_text(l.committed_cost, &self.cat.currency),
+                        money_text(committed, &self.cat.currency),
                         self.money(c)
                     ),
                 ),
@@ -738,7 +753,11 @@ impl Run<'_> {
         };
         Some(Check {
             class: Class::UnitPrice,
-            expected: format!("cost {} {}", unit_text(ue, minor), per_period(p.x.months)),
+            expected: format!(
+                "cost {} {}",
+                unit_text(ue, minor),
+                per_period(expected_period)
+            ),
             found: format!("cost {} {}", unit_text(uo, minor), per_period(found_period)),
             kind: Risk::Cost,
             money,
