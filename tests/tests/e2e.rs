@@ -1572,3 +1572,52 @@ fn an_addition_missing_in_the_psa_is_found_with_what_it_would_have_billed() {
     );
     assert_eq!(totals["money_at_risk"], "1800.00");
 }
+
+#[test]
+fn a_link_key_no_plugin_reads_is_refused_with_the_keys_it_reads() {
+    // Ingram's connector reads `end_user_id`, not `end_user` (the example links once had it):
+    // recorded, it would never have reached the order.
+    let v = Vendors::start("e2e-link-keys");
+    let bad = v.tenor(&[
+        "link",
+        "CUST-0042",
+        "--set",
+        "ingram.end_user=EU-40042",
+        "--pax8",
+        "companyy=3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01",
+    ]);
+    assert_eq!(bad.code, Some(1), "{}\n{}", bad.stdout, bad.stderr);
+    assert!(
+        bad.stderr.contains(
+            "ingram.end_user for CUST-0042: the ingram plugin reads no link key `end_user` (did you mean `end_user_id`?)"
+        ),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr
+            .contains("the pax8 plugin reads no link key `companyy` (did you mean `company`?); it reads `company`"),
+        "{}",
+        bad.stderr
+    );
+    let links = v.tenor(&["link", "CUST-0042", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&links.stdout).unwrap();
+    assert!(
+        !doc["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["key"] == "end_user" || l["key"] == "companyy"),
+        "nothing recorded: {doc:#}"
+    );
+    // A key the connector reads is taken; removing an unknown one is harmless.
+    let good = v.tenor(&[
+        "link",
+        "CUST-0042",
+        "--ingram",
+        "phone=+1 619 555 0100",
+        "--unset",
+        "ingram.end_user",
+    ]);
+    assert!(good.ok, "{}\n{}", good.stdout, good.stderr);
+}

@@ -23,6 +23,20 @@ pub struct LinkArgs {
     pub json: bool,
 }
 
+/// The link keys each installed plugin declares (none when the plugin directory cannot be
+/// told): what `tenor link` checks a set key against.
+fn declared_keys() -> links::DeclaredKeys {
+    let Some(dir) = crate::host::plugin_dir(None) else {
+        return links::DeclaredKeys::new();
+    };
+    crate::host::Host::load_dir(&dir)
+        .plugins()
+        .iter()
+        .filter(|p| !p.info.link_keys.is_empty())
+        .map(|p| (p.info.name.clone(), p.info.link_keys.clone()))
+        .collect()
+}
+
 fn refused(e: LinkError) -> CliError {
     CliError::Refused {
         problems: vec![Problem::new("link", e.to_string())],
@@ -54,6 +68,21 @@ pub fn link_cmd(args: &LinkArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
             .map_err(|e| CliError::Run(format!("cannot read {name}: {e}")))?;
         changes.extend(links::parse_file(&name, &text).map_err(refused)?);
         source = format!("import {name}");
+    }
+    let sets = changes.iter().any(|c| c.value.is_some());
+    let unread = if sets {
+        links::check_keys(&changes, &declared_keys())
+    } else {
+        Vec::new()
+    };
+    if !unread.is_empty() {
+        return Err(CliError::Refused {
+            problems: unread
+                .into_iter()
+                .map(|e| Problem::new("link", e.to_string()))
+                .collect(),
+            summary: Some("no link was changed".into()),
+        });
     }
     let mut record = db::open(db_flag, &[])?;
     if !changes.is_empty() {

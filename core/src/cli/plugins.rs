@@ -56,6 +56,7 @@ fn list(dir: &Path, format: Format, ctx: &mut Ctx<'_>) -> CliResult {
                         "version": p.info.version,
                         "kind": kind(p),
                         "capabilities": capabilities(p),
+                        "link_keys": p.info.link_keys,
                         "file": p.path.display().to_string(),
                         "sha256": p.sha256,
                     })

@@ -95,6 +95,39 @@ pub fn check(at: &str, link: &Link) -> Result<(), LinkError> {
     Ok(())
 }
 
+/// The link keys each plugin that declares them reads, by plugin name.
+pub type DeclaredKeys = std::collections::BTreeMap<String, Vec<String>>;
+
+/// Every link set for a plugin that declares its keys but does not read this one: a key no
+/// connector reads would be recorded and never used.
+pub fn check_keys(changes: &[LinkChange], declared: &DeclaredKeys) -> Vec<LinkError> {
+    let mut out = Vec::new();
+    for c in changes.iter().filter(|c| c.value.is_some()) {
+        let Some(keys) = declared.get(&c.plugin) else {
+            continue;
+        };
+        if keys.contains(&c.key) {
+            continue;
+        }
+        let near = tenor_dsl::diagnostic::did_you_mean(&c.key, keys.iter().map(String::as_str))
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
+        out.push(err(
+            &format!("{}.{} for {}", c.plugin, c.key, c.customer),
+            format!(
+                "the {} plugin reads no link key `{}`{near}; it reads {}",
+                c.plugin,
+                c.key,
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    out
+}
+
 /// `--set PLUGIN.KEY=VALUE` for a customer.
 pub fn parse_set(customer: &str, arg: &str) -> Result<LinkChange, LinkError> {
     let at = format!("--set {}", arg.escape_debug());

@@ -844,6 +844,7 @@ impl Plugin for Connector {
                 Capability::Pull,
             ],
         )
+        .with_link_keys(&[COMPANY_KEY, CONTACT_KEY, SALES_REP_KEY, AGREEMENT_TYPE_KEY])
     }
 
     fn render_sales(&self, input: &SalesInput) -> Result<Vec<Rendered>, PluginError> {

@@ -40,6 +40,15 @@ const KEYS: [(&str, &str, usize); 10] = [
     ("end_user_id", "endUserId", 0),
 ];
 
+/// Every link key the connector reads: the end user's and `unit_price`.
+pub fn link_keys() -> [&'static str; 11] {
+    let mut out = [crate::UNIT_PRICE_KEY; 11];
+    for (slot, (key, _, _)) in out.iter_mut().zip(KEYS) {
+        *slot = key;
+    }
+    out
+}
+
 /// What the US and Canadian ERP require once end-user info is sent.
 const REQUIRED: [&str; 4] = ["address1", "city", "state", "postal"];
 

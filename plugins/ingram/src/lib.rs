@@ -376,6 +376,7 @@ impl Plugin for Connector {
                 Capability::Pull,
             ],
         )
+        .with_link_keys(&address::link_keys())
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {

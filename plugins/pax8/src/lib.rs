@@ -164,6 +164,7 @@ impl Plugin for Pax8 {
                 Capability::Pull,
             ],
         )
+        .with_link_keys(&[COMPANY])
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {

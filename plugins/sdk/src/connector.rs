@@ -37,7 +37,14 @@ impl PluginInfo {
             capabilities: capabilities.to_vec(),
             protocol: PROTOCOL_VERSION,
             distributor: None,
+            link_keys: Vec::new(),
         }
+    }
+
+    /// The same description, declaring the link keys the connector reads.
+    pub fn with_link_keys(mut self, keys: &[&str]) -> PluginInfo {
+        self.link_keys = keys.iter().map(|k| (*k).to_string()).collect();
+        self
     }
 }
 

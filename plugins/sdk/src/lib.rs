@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 /// `PushStep::Wait`, because Pax8 and TD SYNNEX start a subscription on the day it is ordered:
 /// a plugin must hold an order until its lines' start day, and needs the host's date (not its
 /// own clock) to know which day that is.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The oldest payload protocol a host built with this SDK still speaks: a plugin built with any
 /// protocol from here to [`PROTOCOL_VERSION`] is loaded (see [`abi::protocol_supported`]).
@@ -80,6 +80,11 @@ pub struct PluginInfo {
     /// For a distributor: the distributor name it serves in rule files (`pax8`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributor: Option<String>,
+    /// The link keys it reads from a customer's links (`tenor link CUSTOMER --pax8 company=…`):
+    /// `tenor link` refuses any other key for it, so a misspelt key is an error, not a value
+    /// silently never read. Empty when the plugin does not say (older plugins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_keys: Vec<String>,
 }
 
 /// One document a plugin produced.

@@ -169,6 +169,7 @@ impl Plugin for Connector {
                 Capability::Pull,
             ],
         )
+        .with_link_keys(&[cart::ACCOUNT, cart::CUSTOMER])
     }
 
     fn render_purchase_order(&self, po: &PurchaseOrder) -> Result<Vec<Rendered>, PluginError> {

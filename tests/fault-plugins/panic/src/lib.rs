@@ -16,6 +16,7 @@ impl Plugin for Panicky {
             capabilities: vec![Capability::RenderPurchaseOrder],
             protocol: tenor_plugin_sdk::PROTOCOL_VERSION,
             distributor: Some("ingram".into()),
+            link_keys: Vec::new(),
         }
     }
 
