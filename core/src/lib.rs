@@ -13,6 +13,7 @@ pub mod files;
 pub mod host;
 pub mod matching;
 pub mod push;
+pub mod reconcile;
 pub mod record;
 pub mod review;
 pub mod serve;

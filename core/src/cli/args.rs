@@ -215,6 +215,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = BillFormat::Table)]
         format: BillFormat,
     },
+    /// Reconcile a month: every accepted quote against what `tenor pull` read that month,
+    /// and every distributor subscription on no accepted quote
+    Reconcile {
+        /// The month, YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// Only this customer
+        #[arg(long)]
+        customer: Option<String>,
+        /// Output format (`json`: the `tenor.reconcile/1` document)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Link a customer to its ids at the vendors (`--set pax8.company=UUID`), or list links
     Link {
         /// The customer id (default: list every customer's links)

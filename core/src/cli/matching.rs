@@ -4,11 +4,9 @@ use crate::cli::Ctx;
 use crate::cli::db;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
-use crate::documents::accept::Accepted;
-use crate::engine::catalogue::Catalogue;
-use crate::engine::pricing::{self, PriceOptions, PricedQuote};
 use crate::engine::quote::QuoteFile;
 use crate::matching::{MatchReport, Matcher, parse_invoices, parse_orders};
+use crate::reconcile::recorded::{RebuildError, Sold, price_and_accept, pulled_inputs, rebuild};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tenor_dsl::diagnostic::termcolor::NoColor;
@@ -112,18 +110,6 @@ pub fn match_cmd(args: MatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> C
     crate::cli::reported(run_match(args, &mut ctx), &mut ctx)
 }
 
-/// What was sold: the quote, priced and accepted as `tenor accept` would.
-struct Sold {
-    /// The rules.
-    cat: Catalogue,
-    /// The quote file.
-    file: QuoteFile,
-    /// The quote priced.
-    priced: PricedQuote,
-    /// Its documents.
-    accepted: Accepted,
-}
-
 /// `tenor match`: the findings, and exit 1 when there are any.
 pub fn run_match(args: MatchArgs, ctx: &mut Ctx<'_>) -> CliResult {
     if args.orders.is_empty() && args.invoices.is_empty() {
@@ -196,36 +182,7 @@ fn sold(args: &MatchArgs, ctx: &mut Ctx<'_>) -> Result<Sold, CliError> {
         .map_err(|e| format!("cannot read the quote {qname}: {e}"))?;
     let file = QuoteFile::parse(&qname, &qtext).map_err(|e| e.to_string())?;
     let fp = crate::documents::accept::fingerprint(&file.quote, &rules.texts);
-    price_and_accept(rules.catalogue, file, &fp)
-}
-
-/// Prices and accepts a parsed quote as `tenor accept` would (`fp`: its fingerprint).
-fn price_and_accept(cat: Catalogue, file: QuoteFile, fp: &str) -> Result<Sold, CliError> {
-    let quote = &file.quote;
-    let priced = pricing::price(&cat, quote, &PriceOptions::default()).map_err(|errors| {
-        let lines: Vec<String> = errors
-            .into_iter()
-            .map(|e| file.error(&e.field, e.message, e.help).to_string())
-            .collect();
-        format!("the quote cannot be priced:\n{}", lines.join("\n"))
-    })?;
-    let accepted =
-        crate::documents::accept::accept(&cat, quote, &priced, fp).map_err(|errors| {
-            let lines: Vec<String> = errors
-                .iter()
-                .map(|e| match e.line {
-                    Some(l) => format!("line {l}: {}", e.message),
-                    None => e.message.clone(),
-                })
-                .collect();
-            format!("the quote cannot be accepted:\n{}", lines.join("\n"))
-        })?;
-    Ok(Sold {
-        cat,
-        file,
-        priced,
-        accepted,
-    })
+    Ok(price_and_accept(rules.catalogue, file, &fp)?)
 }
 
 /// Every order line of the `--order` files.
@@ -317,7 +274,7 @@ pub fn run_pulled(args: &PulledArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
         )),
         other => db::error(other),
     })?;
-    let sold = recorded_sold(&record, &rev)?;
+    let sold = rebuild(&record, &rev).map_err(rebuild_error)?;
     let matcher = Matcher::new(&sold.cat);
     let sides = pulled_sides(&record, &rev, &sold, &matcher, args.month.as_deref())?;
     let mut report = matcher.run_pulled(
@@ -362,7 +319,7 @@ fn pulled_sides(
             month.map(|m| format!(" --month {m}")).unwrap_or_default()
         )));
     }
-    let inputs = pulled_inputs(rows)?;
+    let inputs = pulled_inputs(rows).map_err(CliError::Run)?;
     let refs = record
         .pushed_refs(&rev.quote, rev.revision)
         .map_err(db::error)?;
@@ -383,66 +340,11 @@ fn pulled_sides(
     Ok(sides)
 }
 
-/// A revision rebuilt from the quote and rule files it was accepted with; a rebuild whose
-/// fingerprint is not the recorded one is an error (the record is not sound).
-fn recorded_sold(
-    record: &crate::record::Record,
-    rev: &crate::record::RevisionInfo,
-) -> Result<Sold, CliError> {
-    let (_, quote_text) = record
-        .revision_texts(&rev.quote, rev.revision)
-        .map_err(db::error)?;
-    let texts = record
-        .rule_texts(&rev.quote, rev.revision)
-        .map_err(db::error)?;
-    let mut sources = tenor_dsl::SourceSet::new();
-    for (name, text) in &texts {
-        sources.add(name.clone(), text.clone());
+/// A rebuild's error as the command line reports it.
+pub fn rebuild_error(e: RebuildError) -> CliError {
+    match e {
+        RebuildError::Record(e) => db::error(e),
+        RebuildError::Review(e) => load::review_error(e),
+        RebuildError::Other(m) => CliError::Run(m),
     }
-    let label = format!(
-        "the rules {} revision {} was accepted with",
-        rev.quote, rev.revision
-    );
-    let book = crate::review::rules::compile(sources, label).map_err(load::review_error)?;
-    let file = QuoteFile::parse(&rev.quote_file, &quote_text).map_err(|e| e.to_string())?;
-    let fp = crate::documents::accept::fingerprint(&file.quote, &texts);
-    if fp != rev.fingerprint {
-        return Err(CliError::Run(format!(
-            "{} revision {} does not rebuild from what the record holds (fingerprint {fp}, recorded {}): the match cannot trust it",
-            rev.quote, rev.revision, rev.fingerprint
-        )));
-    }
-    price_and_accept(book.catalogue, file, &fp)
-}
-
-/// The record's pulled rows, read; a row that does not read is an error naming it.
-fn pulled_inputs(
-    rows: Vec<crate::record::PulledRow>,
-) -> Result<Vec<crate::matching::PulledInput>, CliError> {
-    use crate::matching::PulledItem;
-    let mut out = Vec::with_capacity(rows.len());
-    for (n, r) in rows.into_iter().enumerate() {
-        let bad = |e: serde_json::Error| {
-            CliError::Run(format!(
-                "pulled row {} ({} {}) does not read: {e}",
-                n + 1,
-                r.plugin,
-                r.kind
-            ))
-        };
-        let item = match r.kind.as_str() {
-            "order" => PulledItem::Order(serde_json::from_value(r.body.clone()).map_err(bad)?),
-            "subscription" => {
-                PulledItem::Subscription(serde_json::from_value(r.body.clone()).map_err(bad)?)
-            }
-            "invoice" => PulledItem::Invoice(serde_json::from_value(r.body.clone()).map_err(bad)?),
-            _ => PulledItem::Serial,
-        };
-        out.push(crate::matching::PulledInput {
-            plugin: r.plugin,
-            month: r.month,
-            item,
-        });
-    }
-    Ok(out)
 }

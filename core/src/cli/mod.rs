@@ -27,6 +27,7 @@ pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod rate;
+pub mod reconcile;
 pub mod render;
 pub mod renewals;
 pub mod share;
@@ -268,6 +269,11 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             rules,
             format,
         } => bill::bill_cmd(&month, customer.as_deref(), &rules, format, db, ctx),
+        Command::Reconcile {
+            month,
+            customer,
+            format,
+        } => reconcile::reconcile_cmd(&month, customer.as_deref(), format, db, ctx),
         other => documents(other, db, ctx),
     }
 }

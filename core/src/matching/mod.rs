@@ -68,6 +68,12 @@ impl<'c> Matcher<'c> {
         Matcher { cat, parts }
     }
 
+    /// The SKU a part number, product id or SKU names, when the rules know it.
+    pub fn sku_of(&self, part: &str) -> Option<String> {
+        let i = self.product_of(part)?;
+        self.catalogue().items.get(i).map(|it| it.sku.to_string())
+    }
+
     /// The product (index into the catalogue's items) a part number, product id or SKU names.
     pub fn product_of(&self, part: &str) -> Option<usize> {
         if let Some(i) = self.parts.get(part) {

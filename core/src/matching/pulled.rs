@@ -80,6 +80,9 @@ pub struct PulledSides {
     pub bought_from: BTreeSet<String>,
     /// Rows set aside, in words.
     pub notes: Vec<String>,
+    /// The distributors' live subscriptions set aside as not this quote's, as (plugin,
+    /// subscription): one no quote of the customer claims is on no accepted quote.
+    pub aside_subscriptions: Vec<(String, Subscription)>,
 }
 
 impl PulledSides {
@@ -163,6 +166,9 @@ impl<'a> Sorter<'a> {
                     self.bought.entry(plugin).or_default().0.push(line);
                 } else {
                     self.set_aside(plugin, "subscription");
+                    self.out
+                        .aside_subscriptions
+                        .push((plugin.to_string(), s.clone()));
                 }
             }
             PulledItem::Order(o) if buys => {

@@ -1,5 +1,5 @@
 //! Pulling what the vendors hold back into the record: for every customer with an accepted
-//! quote, each pulling plugin that holds the customer's links or a push of its quotes reads
+//! quote or a link, each pulling plugin that holds the customer's links or a push of its quotes reads
 //! the orders of the pushed purchase orders, the subscriptions (or PSA additions), and the
 //! invoices of the month; each read is a conversation like a push ([`super::converse`]).
 
@@ -41,9 +41,16 @@ pub struct PullCounts {
     pub sent: usize,
 }
 
-/// Every customer of the record's quotes (latest revisions) with those quotes, by customer.
+/// Every customer of the record's quotes (latest revisions) with those quotes, by customer,
+/// and every customer linked to a vendor with no quote (what a vendor holds for it is bought
+/// on no quote: the reconciliation reports it).
 fn customers(record: &Record) -> Result<BTreeMap<String, Vec<(String, u32)>>, PushError> {
     let mut out: BTreeMap<String, Vec<(String, u32)>> = BTreeMap::new();
+    for l in record.links(None)? {
+        if l.customer != crate::record::EVERY_CUSTOMER {
+            out.entry(l.customer).or_default();
+        }
+    }
     for q in record.quotes()? {
         let rev = record.revision(&q, None)?.revision;
         let docs = record.documents(&q, rev)?;
@@ -85,6 +92,16 @@ pub fn plan(
                 pushed.extend(record.vendor_refs(q, *rev, name)?);
             }
             if accounts.is_empty() && pushed.is_empty() {
+                continue;
+            }
+            // A customer with no quote is read only where it is linked itself: the links for
+            // every customer (`*`, the MSP's own ids) say nothing of it.
+            if quotes.is_empty()
+                && !record
+                    .customer_links(&c)?
+                    .iter()
+                    .any(|l| l.plugin == *name && l.customer == c)
+            {
                 continue;
             }
             let mut kinds = vec![PullKind::Subscriptions];

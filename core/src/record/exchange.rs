@@ -208,6 +208,18 @@ impl Record {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every customer something was pulled for (in `month`, or with no month), sorted.
+    pub fn pulled_customers(&self, month: Option<&str>) -> Result<Vec<String>, RecordError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT c.customer FROM conversations c
+             WHERE c.direction = 'pull' AND c.state = 'done' AND c.customer IS NOT NULL
+               AND (?1 IS NULL OR c.month IS NULL OR c.month = ?1)
+             ORDER BY c.customer",
+        )?;
+        let rows = stmt.query_map(params![month], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// What the latest completed pull of each (plugin, what, month) read for a customer.
     pub fn pulled(
         &self,

@@ -1,0 +1,123 @@
+//! `tenor reconcile --month` against the vendor simulators (issue 15): every accepted quote
+//! matched against what the month's pull read, and what no accepted quote claims reported.
+//! Amounts are worked out by hand from the rules (`rules/microsoft-365.tenor`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests: a missing JSON key reads Null and fails the assertion"
+)]
+
+use serde_json::Value;
+use tenor_simulators::state::{Pax8Company, Pax8SubCommitment, Pax8Subscription};
+use tenor_tests::sims::Vendors;
+
+fn day(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Q-1001's customer at Pax8 (rules/links.yaml).
+const BAYVIEW: &str = "3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01";
+/// Microsoft 365 E3 at Pax8, and its 1-year commitment (rules/microsoft-365.tenor).
+const E3: &str = "c4a81f07-52d9-4e3b-8a6f-1b9e0d7c5a44";
+const E3_P1Y: &str = "d59a0625-469d-4e78-be33-9eca03b1d74b";
+
+/// A 1-year E3 subscription billed monthly at the rules' P1Y monthly cost, 28.80 a seat a
+/// month, from 2026-12-07 to 2027-12-06 (Pax8's last day).
+fn e3_subscription(id: &str, company: &str, seats: i64) -> Pax8Subscription {
+    Pax8Subscription {
+        id: id.into(),
+        company_id: company.into(),
+        product_id: E3.into(),
+        quantity: seats,
+        status: "Active".into(),
+        billing_term: "Monthly".into(),
+        commitment_term: Some(Pax8SubCommitment {
+            id: E3_P1Y.into(),
+            term: "1-Year".into(),
+            end_date: day("2027-12-06"),
+        }),
+        start_date: day("2026-12-07"),
+        end_date: Some(day("2027-12-06")),
+        price: "36.00".parse().unwrap(),
+        partner_cost: "28.80".parse().unwrap(),
+    }
+}
+
+fn reconcile(v: &Vendors, month: &str) -> (bool, Value) {
+    let r = v.tenor(&["reconcile", "--month", month, "--format", "json"]);
+    let doc = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.ok, doc)
+}
+
+#[test]
+fn a_month_reconciles_clean_then_finds_what_no_accepted_quote_claims() {
+    let mut v = Vendors::start("reconcile-month");
+    v.accept("q1001-dental-practice.yaml");
+    v.set_today(day("2026-12-07"));
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    v.sims.bill("2026-12").unwrap();
+    assert!(v.tenor(&["pull", "--month", "2026-12"]).ok);
+    let (ok, doc) = reconcile(&v, "2026-12");
+    assert_eq!(doc["schema"], "tenor.reconcile/1");
+    assert_eq!(doc["month"], "2026-12");
+    assert_eq!(
+        doc["quotes"],
+        serde_json::json!([{"customer": "CUST-0042", "quote": "Q-1001", "revision": 1}])
+    );
+    assert!(ok, "{doc:#}");
+    assert_eq!(doc["findings"], serde_json::json!([]));
+
+    // Five E3 seats appear at Pax8 for Bayview, on no quote; and a customer linked at Pax8
+    // with no quote at all holds three.
+    v.sims.with_world(|w| {
+        w.pax8.subscriptions.push(e3_subscription(
+            "0e3a0000-0000-4000-8000-000000000005",
+            BAYVIEW,
+            5,
+        ));
+        w.pax8.companies.push(Pax8Company {
+            id: "0e3a0000-0000-4000-8000-0000000000c9".into(),
+            name: "Harbor Orthodontics".into(),
+            external_id: None,
+            status: "Active".into(),
+        });
+        w.pax8.subscriptions.push(e3_subscription(
+            "0e3a0000-0000-4000-8000-000000000003",
+            "0e3a0000-0000-4000-8000-0000000000c9",
+            3,
+        ));
+    });
+    let link = v.tenor(&[
+        "link",
+        "CUST-0099",
+        "--pax8",
+        "company=0e3a0000-0000-4000-8000-0000000000c9",
+    ]);
+    assert!(link.ok, "{}", link.stderr);
+    let pull = v.tenor(&["pull", "--month", "2026-12"]);
+    assert!(pull.ok, "{}\n{}", pull.stdout, pull.stderr);
+    let (ok, doc) = reconcile(&v, "2026-12");
+    assert!(!ok, "findings fail the reconciliation");
+    let found: Vec<[String; 5]> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            ["customer", "side", "class", "product", "money_at_risk"]
+                .map(|k| f[k].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    // Paid to Pax8 to the end of the commitment (2027-12-07): 12 months at 28.80 a seat:
+    // 5 × 28.80 × 12 = 1,728.00 and 3 × 28.80 × 12 = 1,036.80.
+    let row =
+        |c: &str, m: &str| [c, "purchase_order", "extra_line", "M365-E3", m].map(str::to_string);
+    assert_eq!(
+        found,
+        vec![row("CUST-0042", "1728.00"), row("CUST-0099", "1036.80")],
+        "{doc:#}"
+    );
+    assert_eq!(doc["totals"]["money_at_risk"], "2764.80");
+}
