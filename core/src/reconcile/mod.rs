@@ -11,7 +11,7 @@ use crate::matching::{
 };
 use crate::record::Record;
 use crate::record::RevisionInfo;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use recorded::{RebuildError, Sold, pulled_inputs, rebuild};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,6 +165,20 @@ fn is_live(status: &str) -> bool {
     )
 }
 
+/// The charges a subscription billed every `per` months from `start` still makes on or after
+/// `first`, before `end`: each period is charged on its first day, counted from the start so a
+/// month-end day holds.
+fn charges_left(start: NaiveDate, end: NaiveDate, per: i64, first: NaiveDate) -> u32 {
+    let mut n = 0;
+    for k in 0..=1200 {
+        match crate::engine::calendar::add_months(start, k * per) {
+            Some(d) if d < end => n += u32::from(d >= first),
+            _ => break,
+        }
+    }
+    n
+}
+
 /// A distributor subscription no accepted quote claims: the MSP pays for it and Tenor bills
 /// nobody for it. Its cost from the month's first day to its end, when its cost, billing and
 /// end are known (whole billing periods, as the distributor charges them).
@@ -181,13 +195,9 @@ fn on_no_quote(
         Some("annual") => Some(12),
         _ => None,
     };
-    let from = x.start.map_or(first, |s| s.max(first));
-    let money = match (x.unit_cost, per, x.end) {
-        (Some(cost), Some(per), Some(end)) if end > from => {
-            let months = (end.year() - from.year()) * 12 + end.month() as i32 - from.month() as i32
-                + i32::from(end.day() > from.day());
-            let periods = (months.max(0) + per - 1) / per;
-            Some(cost * x.quantity * Decimal::from(periods))
+    let money = match (x.unit_cost, per, x.start, x.end) {
+        (Some(cost), Some(per), Some(start), Some(end)) => {
+            Some(cost * x.quantity * Decimal::from(charges_left(start, end, per, first)))
         }
         _ => None,
     };
@@ -231,5 +241,38 @@ fn on_no_quote(
             ),
         },
         counted_with: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn the_charges_left_are_the_period_starts_from_the_month_to_the_end() {
+        // Monthly from 2026-11-07 to 2027-11-07: November's is before December; 11 are left.
+        assert_eq!(
+            charges_left(day("2026-11-07"), day("2027-11-07"), 1, day("2026-12-01")),
+            11
+        );
+        // A month-end start keeps its day: 01-31, 02-28, 03-31, 04-30.
+        assert_eq!(
+            charges_left(day("2027-01-31"), day("2027-05-31"), 1, day("2027-01-01")),
+            4
+        );
+        // Yearly over three years, from January 2027: the 2027 and 2028 charges.
+        assert_eq!(
+            charges_left(day("2026-12-07"), day("2029-12-07"), 12, day("2027-01-01")),
+            2
+        );
+        // Ended before the month: nothing.
+        assert_eq!(
+            charges_left(day("2026-01-01"), day("2026-06-01"), 1, day("2026-12-01")),
+            0
+        );
     }
 }
