@@ -121,3 +121,40 @@ fn a_month_reconciles_clean_then_finds_what_no_accepted_quote_claims() {
     );
     assert_eq!(doc["totals"]["money_at_risk"], "2764.80");
 }
+
+/// The months from `from` (`YYYY-MM`), `n` of them.
+fn months(from: &str, n: u32) -> Vec<String> {
+    let first = day(&format!("{from}-01"));
+    (0..n)
+        .map(|k| {
+            first
+                .checked_add_months(chrono::Months::new(k))
+                .unwrap()
+                .format("%Y-%m")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_year_of_months_without_drift_reconciles_clean_every_month() {
+    // Q-1001 from 2026-12-07 for twelve months: every invoice the simulators bill, Pax8's and
+    // ConnectWise's, agrees with the schedule, including the backup billed in arrears month
+    // to month after its first term (its renewals).
+    let mut v = Vendors::start("reconcile-year");
+    v.accept("q1001-dental-practice.yaml");
+    v.set_today(day("2026-12-07"));
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    for m in months("2026-12", 12) {
+        v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
+        v.sims.bill(&m).unwrap();
+        let pull = v.tenor(&["pull", "--month", &m]);
+        assert!(pull.ok, "{m}: {}", pull.stderr);
+        let (ok, doc) = reconcile(&v, &m);
+        assert!(ok, "{m}: {:#}", doc["findings"]);
+        assert!(
+            doc["checked"][0]["invoice_lines"].as_u64().unwrap() > 0,
+            "{m}: {doc:#}"
+        );
+    }
+}

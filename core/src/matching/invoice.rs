@@ -478,6 +478,9 @@ impl Run<'_> {
         }
         let a = p.ps?;
         let pl = p.pl;
+        if renewal_period(pl, p.s.months, a) {
+            return None;
+        }
         let sold_start = pl.start;
         if p.partial_start || a < sold_start || (pl.coterm.is_none() && !freq_differs) {
             return Some(self.start_check(
@@ -652,6 +655,22 @@ impl Run<'_> {
             ),
         })
     }
+}
+
+/// True when `a` starts a period of the line's renewal: on or after the sold commitment's end,
+/// whole billing periods from it (a month-to-month line renews each month; every line renews
+/// for its term unless cancelled), so the sold schedule, which ends there, has no period for it.
+fn renewal_period(pl: &PricedLine, months: Option<u32>, a: NaiveDate) -> bool {
+    let Some(m) = months.filter(|m| *m > 0) else {
+        return false;
+    };
+    if a < pl.end {
+        return false;
+    }
+    (0..=1200_i64)
+        .map(|k| calendar::add_months(pl.end, k * i64::from(m)))
+        .take_while(|d| d.is_some_and(|d| d <= a))
+        .any(|d| d == Some(a))
 }
 
 /// Billing periods that start off the sold co-term boundaries: the amount depends on when the

@@ -184,7 +184,9 @@ impl<'a> Sorter<'a> {
                     self.set_aside(plugin, "order line");
                 }
             }
-            PulledItem::Order(_) => self.set_aside(plugin, "order line of a PSA"),
+            // The PSA's own sales order (ConnectWise's procurement products) is what Tenor
+            // pushed, not a side of the match: nothing to set aside or say.
+            PulledItem::Order(_) => {}
             PulledItem::Invoice(i) => self.take_invoice(plugin, buys, i),
             PulledItem::Serial => {}
         }
