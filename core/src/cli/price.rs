@@ -41,7 +41,7 @@ pub fn price(
             if pretty || std::io::stdout().is_terminal() {
                 serde_json::to_writer_pretty(&mut w, &priced)?;
             } else {
-                serde_json::to_writer(&mut w, &priced)?;
+                crate::cli::render::priced_json::write_priced_quote(&mut w, &priced)?;
             }
             w.write_all(b"\n")?;
             w.flush()?;
