@@ -8,64 +8,122 @@
 //! that come from the rules or the quote are checked; anything unusual (a string needing
 //! escapes, a year past 9999) is handed to serde_json, so the bytes stay its bytes.
 
-use crate::engine::pricing::{Charge, PriceWarning, PricedLine, PricedQuote};
+use crate::engine::pricing::{
+    Charge, CustomerRef, PriceWarning, PricedLine, PricedQuote, PricedSummary, Totals,
+};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::io::{self, Write};
 
 /// Writes `q` as compact JSON, exactly as `serde_json::to_writer(w, q)` would.
 pub fn write_priced_quote<W: Write>(w: &mut W, q: &PricedQuote) -> io::Result<()> {
-    // One line at a time into a reused buffer: a few large writes instead of many small ones.
-    let mut b = Vec::with_capacity(1 << 14);
-    b.extend_from_slice(b"{\"schema\":");
-    string(&mut b, q.schema)?;
-    b.extend_from_slice(b",\"quote\":");
-    string(&mut b, &q.quote)?;
-    b.extend_from_slice(b",\"date\":");
-    date(&mut b, q.date)?;
-    b.extend_from_slice(b",\"currency\":");
-    string(&mut b, &q.currency)?;
-    b.extend_from_slice(b",\"customer\":{\"id\":");
-    string(&mut b, &q.customer.id)?;
-    b.extend_from_slice(b",\"name\":");
-    string(&mut b, &q.customer.name)?;
-    b.extend_from_slice(b"},\"lines\":[");
-    for (i, l) in q.lines.iter().enumerate() {
-        if i > 0 {
-            b.push(b',');
-        }
-        line(&mut b, l)?;
-        if b.len() >= 1 << 13 {
-            w.write_all(&b)?;
-            b.clear();
-        }
+    let head = Head {
+        schema: q.schema,
+        quote: &q.quote,
+        date: q.date,
+        currency: &q.currency,
+        customer: &q.customer,
+    };
+    let mut s = Stream::start(w, &head)?;
+    for l in &q.lines {
+        s.line(l)?;
     }
-    let t = &q.totals;
-    b.extend_from_slice(b"],\"totals\":{\"first_invoice\":");
-    decimal(&mut b, t.first_invoice);
-    b.extend_from_slice(b",\"mrr\":");
-    decimal(&mut b, t.mrr);
-    b.extend_from_slice(b",\"arr\":");
-    decimal(&mut b, t.arr);
-    b.extend_from_slice(b",\"contract_value\":");
-    decimal(&mut b, t.contract_value);
-    b.extend_from_slice(b",\"cost\":");
-    decimal(&mut b, t.cost);
-    b.extend_from_slice(b",\"margin\":");
-    decimal(&mut b, t.margin);
-    b.push(b'}');
-    if !q.warnings.is_empty() {
-        b.extend_from_slice(b",\"warnings\":[");
-        for (i, wn) in q.warnings.iter().enumerate() {
-            if i > 0 {
-                b.push(b',');
+    s.finish(&q.totals, &q.warnings)
+}
+
+/// What comes before the lines.
+struct Head<'a> {
+    schema: &'static str,
+    quote: &'a str,
+    date: NaiveDate,
+    currency: &'a str,
+    customer: &'a CustomerRef,
+}
+
+/// The document written as its lines come: [`Stream::start`], a [`Stream::line`] for each line
+/// in order, then [`Stream::finish`]; the same bytes as [`write_priced_quote`] of the whole
+/// priced quote, with only the line being written in memory.
+pub struct Stream<'w, W: Write> {
+    w: &'w mut W,
+    /// Bytes not yet written: filled a line at a time, written in large pieces.
+    b: Vec<u8>,
+    lines: usize,
+}
+
+impl<'w, W: Write> Stream<'w, W> {
+    /// Writes what comes before the lines of the quote `s` sums up.
+    pub fn of_summary(w: &'w mut W, s: &PricedSummary) -> io::Result<Self> {
+        let head = Head {
+            schema: s.schema,
+            quote: &s.quote,
+            date: s.date,
+            currency: &s.currency,
+            customer: &s.customer,
+        };
+        Stream::start(w, &head)
+    }
+
+    fn start(w: &'w mut W, h: &Head<'_>) -> io::Result<Self> {
+        let mut b = Vec::with_capacity(1 << 14);
+        b.extend_from_slice(b"{\"schema\":");
+        string(&mut b, h.schema)?;
+        b.extend_from_slice(b",\"quote\":");
+        string(&mut b, h.quote)?;
+        b.extend_from_slice(b",\"date\":");
+        date(&mut b, h.date)?;
+        b.extend_from_slice(b",\"currency\":");
+        string(&mut b, h.currency)?;
+        b.extend_from_slice(b",\"customer\":{\"id\":");
+        string(&mut b, &h.customer.id)?;
+        b.extend_from_slice(b",\"name\":");
+        string(&mut b, &h.customer.name)?;
+        b.extend_from_slice(b"},\"lines\":[");
+        Ok(Stream { w, b, lines: 0 })
+    }
+
+    /// Writes the next line.
+    pub fn line(&mut self, l: &PricedLine) -> io::Result<()> {
+        if self.lines > 0 {
+            self.b.push(b',');
+        }
+        self.lines += 1;
+        line(&mut self.b, l)?;
+        if self.b.len() >= 1 << 13 {
+            self.w.write_all(&self.b)?;
+            self.b.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the totals and warnings that close the document.
+    pub fn finish(mut self, t: &Totals, warnings: &[PriceWarning]) -> io::Result<()> {
+        let b = &mut self.b;
+        b.extend_from_slice(b"],\"totals\":{\"first_invoice\":");
+        decimal(b, t.first_invoice);
+        b.extend_from_slice(b",\"mrr\":");
+        decimal(b, t.mrr);
+        b.extend_from_slice(b",\"arr\":");
+        decimal(b, t.arr);
+        b.extend_from_slice(b",\"contract_value\":");
+        decimal(b, t.contract_value);
+        b.extend_from_slice(b",\"cost\":");
+        decimal(b, t.cost);
+        b.extend_from_slice(b",\"margin\":");
+        decimal(b, t.margin);
+        b.push(b'}');
+        if !warnings.is_empty() {
+            b.extend_from_slice(b",\"warnings\":[");
+            for (i, wn) in warnings.iter().enumerate() {
+                if i > 0 {
+                    b.push(b',');
+                }
+                warning(b, wn)?;
             }
-            warning(&mut b, wn)?;
+            b.push(b']');
         }
-        b.push(b']');
+        b.push(b'}');
+        self.w.write_all(&self.b)
     }
-    b.push(b'}');
-    w.write_all(&b)
 }
 
 /// One priced line, fields in the order `PricedLine` declares them.
@@ -303,11 +361,16 @@ mod tests {
             };
             let mut b = Vec::new();
             write_priced_quote(&mut b, &priced).unwrap();
-            assert_eq!(
-                String::from_utf8(b).unwrap(),
-                serde_json::to_string(&priced).unwrap(),
-                "{name}"
-            );
+            let expected = serde_json::to_string(&priced).unwrap();
+            assert_eq!(String::from_utf8(b).unwrap(), expected, "{name}");
+            // Streamed: figures from a pass keeping no line, the lines priced again.
+            let summary =
+                crate::engine::pricing::summarize(&cat, &file.quote, &opts, &mut ()).unwrap();
+            let mut b = Vec::new();
+            let mut doc = Stream::of_summary(&mut b, &summary).unwrap();
+            crate::engine::pricing::each_line(&cat, &file.quote, &opts, |l| doc.line(l)).unwrap();
+            doc.finish(&summary.totals, &summary.warnings).unwrap();
+            assert_eq!(String::from_utf8(b).unwrap(), expected, "{name} streamed");
             seen += 1;
         }
         assert!(seen >= 3, "priced {seen} example quotes");
