@@ -7,8 +7,9 @@ Each case is a rule set (graduated, volume and package tier tables with prices o
 decimals, flat fees, free allowances, flat-priced products, percentage discounts with
 conditions) and a quote of 1 to 40 lines (quantities on, beside and between tier bounds,
 whole and fractional, as YAML or as JSON with quantities as numbers or strings, now and then
-a broken field). Both binaries price it as JSON (the new one with --pretty, the old one's only
-layout) and as the table; exit code, stdout and stderr must be identical.
+a broken field). Both binaries price it as compact JSON (standard output is a pipe), as
+indented JSON (--pretty) and as the table; exit code, stdout and stderr must be identical.
+Both binaries must know --pretty.
 """
 import json, os, random, shutil, subprocess, sys, tempfile
 
@@ -132,15 +133,15 @@ def main():
                 qp = os.path.join(d, f"q{i}.{ext}")
                 with open(qp, "w") as f:
                     f.write(body)
-                for fmt in (["--format", "json"], ["--format", "table"]):
+                for fmt in (["--format", "json"], ["--format", "json", "--pretty"], ["--format", "table"]):
                     base = ["price", qp, "--rules", rd] + fmt
                     a = run(old, base)
-                    b = run(new, base + (["--pretty"] if fmt[1] == "json" else []))
+                    b = run(new, base)
                     compared += 1
                     refused += a[0] != 0
                     if a != b:
                         bad += 1
-                        print(f"DIFFERENT: case {i} {ext} {fmt[1]} (kept in {d})")
+                        print(f"DIFFERENT: case {i} {ext} {' '.join(fmt)} (kept in {d})")
                         print("  old:", a[0], a[1][:300], a[2][:300])
                         print("  new:", b[0], b[1][:300], b[2][:300])
         print(f"{compared} runs compared ({refused} refused by both), {bad} different")

@@ -265,6 +265,23 @@ fn end_to_end_json(c: &mut Criterion) {
             black_box(priced.totals.contract_value)
         })
     });
+    // What `tenor price --format json` does: a pass for the figures keeping no line, then the
+    // lines priced again and written one at a time.
+    g.bench_function("read_price_and_stream_compact_json", |b| {
+        b.iter(|| {
+            use tenor_core::cli::render::priced_json::Stream;
+            use tenor_core::engine::pricing::{each_line, summarize};
+            let cat = Catalogue::compile(&rules, &sources);
+            let q = tenor_core::engine::quote::QuoteFile::parse("big.json", &text).unwrap();
+            let opts = PriceOptions::default();
+            let s = summarize(&cat, &q.quote, &opts, &mut ()).unwrap();
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
+            let mut doc = Stream::of_summary(&mut w, &s).unwrap();
+            each_line(&cat, &q.quote, &opts, |l| doc.line(l)).unwrap();
+            doc.finish(&s.totals, &s.warnings).unwrap();
+            black_box(s.totals.contract_value)
+        })
+    });
     g.finish();
 }
 

@@ -5,7 +5,7 @@ use crate::cli::Ctx;
 use crate::cli::exit::CliError;
 use crate::cli::progress;
 use crate::engine::catalogue::Catalogue;
-use crate::engine::pricing::{self, PriceOptions, PricedQuote};
+use crate::engine::pricing::{self, PriceOptions, PricedQuote, PricedSummary};
 use crate::engine::quote::{QuoteError, QuoteFile};
 use std::path::{Path, PathBuf};
 use tenor_dsl::SourceSet;
@@ -90,15 +90,39 @@ pub fn price(
         &PriceOptions { explain },
         &mut progress::Counter::new(file.quote.lines.len() as u64, "pricing", progress),
     )
-    .map_err(|errors| CliError::Quote {
+    .map_err(|errors| quote_errors(file, errors))?;
+    ctx.quote_warnings(file, &priced.warnings);
+    Ok(priced)
+}
+
+/// [`price`] keeping none of the lines (for writing them as they are priced again, with
+/// [`pricing::each_line`]): the same progress, errors and warnings.
+pub fn summarize(
+    cat: &Catalogue,
+    file: &QuoteFile,
+    ctx: &mut Ctx<'_>,
+) -> Result<PricedSummary, CliError> {
+    let progress = ctx.progress();
+    let summary = pricing::summarize(
+        cat,
+        &file.quote,
+        &PriceOptions::default(),
+        &mut progress::Counter::new(file.quote.lines.len() as u64, "pricing", progress),
+    )
+    .map_err(|errors| quote_errors(file, errors))?;
+    ctx.quote_warnings(file, &summary.warnings);
+    Ok(summary)
+}
+
+/// The quote's pricing errors, each located at its field.
+fn quote_errors(file: &QuoteFile, errors: Vec<pricing::PriceError>) -> CliError {
+    CliError::Quote {
         errors: errors
             .into_iter()
             .map(|e| file.error(&e.field, e.message, e.help))
             .collect::<Vec<QuoteError>>(),
         file: Some((file.name.clone(), file.text.clone())),
-    })?;
-    ctx.quote_warnings(file, &priced.warnings);
-    Ok(priced)
+    }
 }
 
 /// A review's error as the command line's: rule diagnostics and located quote problems as

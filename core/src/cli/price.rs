@@ -4,6 +4,7 @@ use crate::cli::Ctx;
 use crate::cli::args::{Format, PriceFormat};
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
+use crate::cli::render::priced_json::Stream;
 use crate::engine::pricing::PricedQuote;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -32,17 +33,16 @@ pub fn price(
     if explain {
         return explain_cmd(quote, None, rules, Format::Table, ctx);
     }
+    // Compact for programs (indenting costs a quarter of a large run), indented for people.
+    let pretty = pretty || std::io::stdout().is_terminal();
+    if matches!(format, PriceFormat::Json) && !pretty {
+        return stream_json(quote, rules, ctx);
+    }
     let priced = priced(quote, rules, false, ctx)?;
     match format {
         PriceFormat::Json => {
-            // Streamed: a large quote's schedule runs to hundreds of megabytes. Compact for
-            // programs (indenting costs a quarter of a large run), indented for people.
             let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *ctx.out);
-            if pretty || std::io::stdout().is_terminal() {
-                serde_json::to_writer_pretty(&mut w, &priced)?;
-            } else {
-                serde_json::to_writer(&mut w, &priced)?;
-            }
+            serde_json::to_writer_pretty(&mut w, &priced)?;
             w.write_all(b"\n")?;
             w.flush()?;
         }
@@ -55,6 +55,36 @@ pub fn price(
             ctx.out.write_all(text.as_bytes())?;
         }
     }
+    Ok(Exit::Success)
+}
+
+/// The compact priced quote, each line written as it is priced: the quote is priced once for
+/// its errors and figures (which come after the lines, and with an error nothing is written),
+/// then again line by line into the output, so no more than a line is held in memory (a large
+/// quote's charges run to hundreds of megabytes; pricing is a tenth of writing them).
+fn stream_json(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult {
+    use crate::engine::pricing::{self, EachLineError, PriceOptions};
+    let rules = load::rules(rules)?;
+    let file = load::quote(quote)?;
+    let cat = &rules.catalogue;
+    let summary = load::summarize(cat, &file, ctx)?;
+    // An error writing the document is reported by its kind, as serde_json reported it when it
+    // wrote the document, so messages stay as they were.
+    let out = |e: std::io::Error| CliError::Output(e.kind().into());
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *ctx.out);
+    let mut doc = Stream::of_summary(&mut w, &summary).map_err(out)?;
+    pricing::each_line(cat, &file.quote, &PriceOptions::default(), |l| doc.line(l)).map_err(
+        |e| match e {
+            EachLineError::Sink(e) => out(e),
+            EachLineError::Price(_) => {
+                CliError::Run("the quote priced once but not the second time".into())
+            }
+        },
+    )?;
+    doc.finish(&summary.totals, &summary.warnings)
+        .map_err(out)?;
+    w.write_all(b"\n")?;
+    w.flush()?;
     Ok(Exit::Success)
 }
 

@@ -4,6 +4,7 @@ pub mod errors;
 pub mod explain;
 pub mod matching;
 pub mod price;
+pub mod priced_json;
 pub mod review;
 
 /// `1 file`, `2 files`.

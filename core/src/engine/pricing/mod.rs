@@ -46,6 +46,85 @@ pub fn price_with_progress(
     opts: &PriceOptions,
     progress: &mut dyn Progress,
 ) -> Result<PricedQuote, Vec<PriceError>> {
+    let mut lines = Vec::with_capacity(quote.lines.len());
+    let s = price_lines(cat, quote, opts, progress, &mut |l| lines.push(l))?;
+    Ok(PricedQuote {
+        schema: s.schema,
+        quote: s.quote,
+        date: s.date,
+        currency: s.currency,
+        customer: s.customer,
+        lines,
+        totals: s.totals,
+        warnings: s.warnings,
+    })
+}
+
+/// A priced quote without its lines: everything [`price`] gives but the lines, which
+/// [`each_line`] then hands over one at a time (a large quote's lines and charges run to
+/// hundreds of megabytes; its figures are a few numbers).
+#[derive(Clone, Debug)]
+pub struct PricedSummary {
+    /// Always `tenor.priced-quote/1`.
+    pub schema: &'static str,
+    /// The quote id.
+    pub quote: String,
+    /// The quote's date.
+    pub date: chrono::NaiveDate,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Who it is for.
+    pub customer: CustomerRef,
+    /// Figures over the whole quote.
+    pub totals: Totals,
+    /// As [`PricedQuote::warnings`].
+    pub warnings: Vec<PriceWarning>,
+}
+
+/// [`price_with_progress`] keeping none of the lines: the same checks, errors and figures.
+pub fn summarize(
+    cat: &Catalogue,
+    quote: &Quote,
+    opts: &PriceOptions,
+    progress: &mut dyn Progress,
+) -> Result<PricedSummary, Vec<PriceError>> {
+    price_lines(cat, quote, opts, progress, &mut drop)
+}
+
+/// Why [`each_line`] stopped.
+#[derive(Debug)]
+pub enum EachLineError<E> {
+    /// A line did not price (the quote was not one [`summarize`] accepted).
+    Price(Vec<PriceError>),
+    /// The caller's `f` failed.
+    Sink(E),
+}
+
+/// Prices the lines of a quote that [`summarize`] accepted, handing each to `f` in order and
+/// keeping none: the lines [`price`] would give, one at a time.
+pub fn each_line<E>(
+    cat: &Catalogue,
+    quote: &Quote,
+    opts: &PriceOptions,
+    mut f: impl FnMut(&PricedLine) -> Result<(), E>,
+) -> Result<(), EachLineError<E>> {
+    let mut pricer = Pricer::new(cat, quote, *opts);
+    for (i, line) in quote.lines.iter().enumerate() {
+        let l = pricer.line(i, line).map_err(EachLineError::Price)?;
+        f(&l).map_err(EachLineError::Sink)?;
+    }
+    Ok(())
+}
+
+/// Prices every line, handing each to `keep` and summing the figures as it goes. Every
+/// problem of the quote is reported, each naming its field.
+fn price_lines(
+    cat: &Catalogue,
+    quote: &Quote,
+    opts: &PriceOptions,
+    progress: &mut dyn Progress,
+    keep: &mut dyn FnMut(PricedLine),
+) -> Result<PricedSummary, Vec<PriceError>> {
     let mut errors = Vec::new();
     if quote.currency != cat.currency {
         errors.push(perr(
@@ -69,11 +148,14 @@ pub fn price_with_progress(
         ));
     }
     let mut pricer = Pricer::new(cat, quote, *opts);
-    let mut lines = Vec::with_capacity(quote.lines.len());
+    let mut sums = totals::Summing::default();
     for (i, line) in quote.lines.iter().enumerate() {
         progress.advance();
         match pricer.line(i, line) {
-            Ok(l) => lines.push(l),
+            Ok(l) => {
+                sums.add(&l);
+                keep(l);
+            }
             Err(mut e) => errors.append(&mut e),
         }
     }
@@ -83,14 +165,14 @@ pub fn price_with_progress(
         errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
-    let Some(totals) = totals::totals(&lines, cat) else {
+    let Some(totals) = sums.totals(cat) else {
         return Err(vec![perr(
             "lines".into(),
             "the quote's totals are too large to compute exactly",
             Some("check the quantities and usage estimates".into()),
         )]);
     };
-    Ok(PricedQuote {
+    Ok(PricedSummary {
         schema: "tenor.priced-quote/1",
         quote: quote.quote.clone(),
         date: quote.date,
@@ -99,7 +181,6 @@ pub fn price_with_progress(
             id: quote.customer.id.clone(),
             name: quote.customer.name.clone(),
         },
-        lines,
         totals,
         warnings: warnings::of_quote(quote),
     })
