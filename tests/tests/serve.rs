@@ -71,12 +71,18 @@ struct Server {
 
 impl Server {
     fn start(db: &Path) -> Server {
-        let mut child = Command::new(CLI)
-            .arg("--db")
+        let mut cmd = Command::new(CLI);
+        cmd.arg("--db")
             .arg(db)
             .args(["serve", "--listen", "127.0.0.1:0", "--rate", "1000"])
+            .env_remove("TENOR_NOW");
+        Server::spawn(cmd)
+    }
+
+    /// Runs `cmd` (a `tenor serve` with its arguments) and waits for its address.
+    fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd
             .env("TENOR_ADMIN_TOKEN", ADMIN)
-            .env_remove("TENOR_NOW")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -561,4 +567,210 @@ fn the_admin_view_needs_its_token_and_lists_states() {
             .call(),
     );
     assert_eq!(p.status, 200);
+}
+
+/// Q-1001 at the vendors, from the quote and the rules (as tests/tests/e2e.rs writes it):
+/// Pax8 company of CUST-0042 (rules/links.yaml) with 25 Business Premium and 25 Defender,
+/// both `Monthly` on the 1-year commitment (rules/microsoft-365.tenor's uuids); Ingram's
+/// PO-Q-1001-ingram with 4 laptops (7YD4KL) and 4 docks (5TF9KV); one ConnectWise sales
+/// order SO-Q-1001.
+fn assert_vendors_hold_q1001(v: &tenor_tests::sims::Vendors) {
+    let company = "3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01";
+    let mut pax8: Vec<(String, i64, String)> = v.sims.with_world(|w| {
+        w.pax8
+            .orders
+            .iter()
+            .filter(|o| o.company_id == company)
+            .flat_map(|o| o.line_items.iter())
+            .map(|l| (l.product_id.clone(), l.quantity, l.billing_term.clone()))
+            .collect()
+    });
+    pax8.sort();
+    assert_eq!(
+        pax8,
+        vec![
+            (
+                "5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66".to_string(),
+                25,
+                "Monthly".to_string()
+            ),
+            (
+                "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33".to_string(),
+                25,
+                "Monthly".to_string()
+            ),
+        ],
+        "Pax8 holds Defender and Business Premium × 25"
+    );
+    let mut ingram: Vec<(String, i64)> = v.sims.with_world(|w| {
+        w.ingram
+            .orders
+            .iter()
+            .filter(|o| o["customerOrderNumber"] == "PO-Q-1001-ingram")
+            .flat_map(|o| o["lines"].as_array().cloned().unwrap_or_default())
+            .map(|l| {
+                (
+                    l["ingramPartNumber"].as_str().unwrap().to_string(),
+                    l["quantityOrdered"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    });
+    ingram.sort();
+    assert_eq!(ingram, vec![("5TF9KV".into(), 4), ("7YD4KL".into(), 4)]);
+    assert_eq!(v.sims.cw_sales_orders_for("SO-Q-1001"), 1);
+}
+
+/// `tenor share` of Q-1001 against the vendors' record and clock: the link's query.
+fn share_with(v: &tenor_tests::sims::Vendors) -> String {
+    let rules = root().join("rules");
+    let run = v.tenor(&[
+        "share",
+        q1001().to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    run.stdout.trim().split_once('?').unwrap().1.to_string()
+}
+
+/// The push outcomes recorded for shared Q-1001 version 1, once `n` are there (the push runs
+/// after the answer, on its own thread): plugin, document, state, detail, sorted.
+fn pushes(db: &Path, n: usize) -> Vec<(String, String, String, String)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let mut st = c
+            .prepare(
+                "SELECT plugin, document, state, detail FROM share_pushes
+                 WHERE quote = 'Q-1001' AND revision = 1",
+            )
+            .unwrap();
+        let mut rows: Vec<_> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        if rows.len() >= n {
+            rows.sort();
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {n} push outcomes: {rows:?}",
+            rows.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn admin_page(s: &Server) -> Page {
+    page(
+        agent()
+            .get(format!("{}/admin", s.base))
+            .header("Authorization", format!("Bearer {ADMIN}"))
+            .call(),
+    )
+}
+
+#[test]
+fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
+    let v = tenor_tests::sims::Vendors::start("serve-push");
+    let q = share_with(&v);
+    let s = Server::spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
+    let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
+    // Q-1001 buys through Pax8 and Ingram and is billed in ConnectWise: three pushes.
+    let got = pushes(&v.db(), 3);
+    let kinds: Vec<(&str, &str, &str)> = got
+        .iter()
+        .map(|(p, d, s, _)| (p.as_str(), d.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("connectwise", "SO-Q-1001", "done"),
+            ("ingram", "PO-Q-1001-ingram", "done"),
+            ("pax8", "PO-Q-1001-pax8", "done"),
+        ],
+        "{got:?}"
+    );
+    assert_vendors_hold_q1001(&v);
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    let admin = admin_page(&s);
+    assert!(
+        admin
+            .body
+            .contains("pax8: PO-Q-1001-pax8 <strong>done</strong>"),
+        "{}",
+        admin.body
+    );
+    // It was the push `tenor push` makes: run now, it finds everything done.
+    let again = v.tenor(&["push", "Q-1001"]);
+    assert!(again.ok, "{}", again.stderr);
+    assert_eq!(
+        again
+            .stdout
+            .matches("was pushed before; nothing sent")
+            .count(),
+        3,
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
+    let v = tenor_tests::sims::Vendors::start("serve-push-fails");
+    let q = share_with(&v);
+    // Every vendor unreachable (port 9 on loopback refuses), no retries.
+    let mut cmd = v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]);
+    for var in [
+        "TENOR_PAX8_URL",
+        "TENOR_PAX8_TOKEN_URL",
+        "TENOR_INGRAM_URL",
+        "TENOR_INGRAM_TOKEN_URL",
+        "TENOR_CONNECTWISE_URL",
+    ] {
+        cmd.env(var, "http://127.0.0.1:9");
+    }
+    cmd.env("TENOR_HTTP_RETRIES", "0");
+    let s = Server::spawn(cmd);
+    let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
+    let got = pushes(&v.db(), 3);
+    assert!(
+        got.iter()
+            .all(|(_, _, state, why)| state == "failed" && why.contains("tenor push Q-1001")),
+        "{got:?}"
+    );
+    // The acceptance stands: the decision and the revision are recorded.
+    assert_eq!(
+        db_count(
+            &v.db(),
+            "SELECT COUNT(*) FROM share_decisions WHERE kind = 'accept'"
+        ),
+        1
+    );
+    assert_eq!(db_count(&v.db(), "SELECT COUNT(*) FROM revisions"), 1);
+    let admin = admin_page(&s);
+    assert!(
+        admin.body.contains("<td class=\"state\">accepted</td>"),
+        "{}",
+        admin.body
+    );
+    assert!(
+        admin
+            .body
+            .contains("pax8: PO-Q-1001-pax8 <strong>failed</strong>"),
+        "{}",
+        admin.body
+    );
+    // Nothing reached the vendors; `tenor push` with the right addresses completes it.
+    assert_eq!(v.sims.cw_sales_orders_for("SO-Q-1001"), 0);
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    assert_vendors_hold_q1001(&v);
 }

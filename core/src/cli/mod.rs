@@ -220,12 +220,14 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             plugins,
             admin_token_file,
             rate,
+            push,
         } => {
             let args = share::ServeArgs {
                 listen: &listen,
                 plugins: plugins.as_deref(),
                 admin_token_file: admin_token_file.as_deref(),
                 rate,
+                push,
                 db,
             };
             share::serve_cmd(&args, ctx)

@@ -8,6 +8,7 @@
 //! deciding: acceptance is one transaction, so a second or concurrent Accept finds the first.
 
 pub mod pages;
+pub mod push;
 pub mod sign;
 
 use crate::accepting::{self, Acceptance, AcceptingError, Recorded};
@@ -41,6 +42,8 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// Requests allowed per link per minute.
     pub rate_per_minute: u32,
+    /// Push each acceptance to the vendors (through `plugins`) once it is recorded.
+    pub push: bool,
 }
 
 /// Why the server could not run.
@@ -540,7 +543,21 @@ async fn decide(
             eprintln!("tenor serve: {}: {e}", shared.quote);
         }
         Ok(match outcome.recorded {
-            Recorded::Revision(done) => pages::accepted(&shared, &rebuilt, &name, &email, &done),
+            Recorded::Revision(done) => {
+                if let (true, Some(plugins)) = (app.opts.push, app.opts.plugins.clone()) {
+                    // After the commit and on a thread of its own: the customer's answer
+                    // waits for no vendor, and no push failure can touch the acceptance.
+                    let job = push::AfterAcceptance {
+                        db: app.opts.db.clone(),
+                        plugins,
+                        quote: shared.quote.clone(),
+                        revision: done.revision,
+                        shared_revision: shared.revision,
+                    };
+                    std::thread::spawn(move || push::push_accepted(&job));
+                }
+                pages::accepted(&shared, &rebuilt, &name, &email, &done)
+            }
             Recorded::Decided(done) => pages::decided(&shared, &done),
         })
     })
