@@ -774,3 +774,74 @@ fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
     assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
     assert_vendors_hold_q1001(&v);
 }
+
+#[test]
+fn tenor_log_shows_shared_viewed_accepted_and_declined_with_who_and_when() {
+    let dir = scratch("log");
+    let db = dir.join("t.db");
+    let q = share(&db, &q1001(), None, &[]);
+    let q2 = share(
+        &db,
+        &root().join("rules/quotes/q1002-nonprofit.yaml"),
+        None,
+        &[],
+    );
+    let s = Server::start(&db);
+    decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
+    decide(&s, &q2, "decline", "Sam Ortiz", "sam@harbor.example");
+    let log = |args: &[&str]| {
+        let mut all = vec!["--db", db.to_str().unwrap(), "log"];
+        all.extend_from_slice(args);
+        let o = tenor_tests::tenor(&all);
+        assert_eq!(o.exit, tenor_core::cli::Exit::Success, "{}", o.stderr);
+        o.stdout
+    };
+    let json: serde_json::Value = serde_json::from_str(&log(&["--format", "json"])).unwrap();
+    let quotes = json["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 2, "the accepted and the only-shared quote");
+    let q1 = &quotes[0];
+    assert_eq!(q1["quote"], "Q-1001");
+    let kinds: Vec<&str> = q1["shared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    // `decide` opens the page before posting: shared, viewed, accepted.
+    assert_eq!(kinds, ["shared", "view", "accept"]);
+    let accepted = &q1["shared"][2];
+    assert_eq!(accepted["name"], "Dr Ana Lee");
+    assert_eq!(accepted["email"], "ana@bayview.example");
+    assert_eq!(accepted["address"], "127.0.0.1");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let at: String = c
+        .query_row(
+            "SELECT at FROM share_decisions WHERE quote = 'Q-1001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(accepted["at"], at.as_str(), "when, as the decision says");
+    assert_eq!(
+        q1["events"][0]["kind"], "accept",
+        "and the record's acceptance"
+    );
+    let q2 = &quotes[1];
+    assert_eq!(q2["quote"], "Q-1002");
+    assert_eq!(q2["revisions"].as_array().unwrap().len(), 0);
+    assert_eq!(q2["shared"][2]["kind"], "decline");
+    assert_eq!(q2["shared"][2]["name"], "Sam Ortiz");
+    // The table, for one quote only shared: its events in words.
+    let table = log(&["Q-1002"]);
+    assert!(table.contains("version 1 shared"), "{table}");
+    assert!(table.contains("viewed"), "{table}");
+    assert!(
+        table.contains("declined  by Sam Ortiz <sam@harbor.example> from 127.0.0.1"),
+        "{table}"
+    );
+    let all = log(&[]);
+    assert!(
+        all.contains("accepted  by Dr Ana Lee <ana@bayview.example> from 127.0.0.1"),
+        "{all}"
+    );
+}
