@@ -64,12 +64,13 @@ impl Drop for Kill {
 
 /// Starts `cmd` and reads its standard output until a line `find` accepts: its answer.
 fn start(mut cmd: Command, find: impl Fn(&str) -> Option<String>) -> (Kill, String) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}: {INSTALL}"));
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Kill(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}: {INSTALL}")),
+    );
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     loop {
         line.clear();
@@ -79,7 +80,7 @@ fn start(mut cmd: Command, find: impl Fn(&str) -> Option<String>) -> (Kill, Stri
         if let Some(found) = find(&line) {
             // Keep draining, so the child never blocks on a full pipe.
             std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-            return (Kill(child), found);
+            return (child, found);
         }
     }
 }
