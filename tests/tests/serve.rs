@@ -845,3 +845,39 @@ fn tenor_log_shows_shared_viewed_accepted_and_declined_with_who_and_when() {
         "{all}"
     );
 }
+
+#[test]
+fn the_address_behind_a_trusted_proxy_is_the_forwarded_one_and_a_spoofed_one_is_ignored() {
+    let accept_via = |name: &str, extra: &[&str]| -> String {
+        let dir = scratch(name);
+        let db = dir.join("t.db");
+        let q = share(&db, &q1001(), None, &[]);
+        let mut cmd = Command::new(CLI);
+        cmd.arg("--db")
+            .arg(&db)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("TENOR_NOW");
+        let s = Server::spawn(cmd);
+        let token = csrf(&get(&s, &q));
+        let body = format!("{q}&name=Ana&email=ana%40x.example&csrf={token}");
+        let p = page(
+            agent()
+                .post(format!("{}/quote/accept", s.base))
+                .header("Cookie", format!("tenor_csrf={token}"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                // What the client claimed, then what the proxy saw.
+                .header("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
+                .send(body.as_str()),
+        );
+        assert_eq!(p.status, 200, "{}", p.body);
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row("SELECT address FROM share_decisions", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(accept_via("xff-untrusted", &[]), "127.0.0.1");
+    assert_eq!(
+        accept_via("xff-trusted", &["--trust-proxy", "127.0.0.1"]),
+        "203.0.113.9"
+    );
+}

@@ -141,6 +141,8 @@ pub struct ServeArgs<'a> {
     pub rate: u32,
     /// Push each acceptance to the vendors.
     pub push: bool,
+    /// Reverse proxies trusted for `X-Forwarded-For`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The database (`--db`), when given.
     pub db: Option<&'a Path>,
 }
@@ -184,6 +186,7 @@ pub fn serve_cmd(args: &ServeArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
         admin_token,
         rate_per_minute: args.rate,
         push: args.push,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     writeln!(ctx.out, "http://{addr}")?;
     ctx.out.flush()?;
