@@ -643,7 +643,7 @@ fn pushes(db: &Path, n: usize) -> Vec<(String, String, String, String)> {
         let mut st = c
             .prepare(
                 "SELECT plugin, document, state, detail FROM share_pushes
-                 WHERE quote = 'Q-1001' AND revision = 1",
+                 WHERE quote = 'Q-1001' AND revision = 1 AND state <> 'started'",
             )
             .unwrap();
         let mut rows: Vec<_> = st
@@ -698,6 +698,14 @@ fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
     );
     assert_vendors_hold_q1001(&v);
     assert!(v.refused().is_empty(), "{:?}", v.refused());
+    assert_eq!(
+        db_count(
+            &v.db(),
+            "SELECT COUNT(*) FROM share_pushes WHERE state = 'started' AND seq = 1"
+        ),
+        1,
+        "the push's start is recorded before its outcomes"
+    );
     let admin = admin_page(&s);
     assert!(
         admin

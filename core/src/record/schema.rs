@@ -247,7 +247,8 @@ CREATE TABLE share_decisions (
 ";
 
 /// What each push `tenor serve --push` ran after a customer's acceptance came to, appended
-/// per push job (`plugin`, `document`; both empty when the push could not be planned at all),
+/// per push job (`plugin`, `document`; both empty for the `started` row written before the push
+/// begins, which alone says a push was cut short, and when it could not be planned at all),
 /// so the MSP sees on `/admin` which vendor holds the order, which waits for a start day and
 /// which failed and why. The conversations themselves are the push's own tables.
 const MIGRATION_5: &str = "
@@ -258,7 +259,7 @@ CREATE TABLE share_pushes (
     at TEXT NOT NULL,
     plugin TEXT NOT NULL,
     document TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('done', 'waiting', 'held', 'failed')),
+    state TEXT NOT NULL CHECK (state IN ('started', 'done', 'waiting', 'held', 'failed')),
     detail TEXT NOT NULL,
     PRIMARY KEY (quote, revision, seq),
     FOREIGN KEY (quote, revision) REFERENCES shares (quote, revision)

@@ -115,6 +115,8 @@ pub struct ShareRow {
 /// How a push after an acceptance ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PushState {
+    /// The push began (alone, it was cut short: `tenor push` resumes it).
+    Started,
     /// The vendor holds it (now or from an earlier run).
     Done,
     /// Held until its start day; `tenor push` on that day sends it.
@@ -129,6 +131,7 @@ impl PushState {
     /// The word the record and the pages use.
     pub fn as_str(self) -> &'static str {
         match self {
+            PushState::Started => "started",
             PushState::Done => "done",
             PushState::Waiting => "waiting",
             PushState::Held => "held",
@@ -146,7 +149,7 @@ pub struct SharePush {
     pub plugin: String,
     /// The document pushed (empty when the push could not be planned).
     pub document: String,
-    /// `done`, `waiting`, `held` or `failed`.
+    /// `started`, `done`, `waiting`, `held` or `failed`.
     pub state: String,
     /// The vendor's ids, the day waited for, or why it failed.
     pub detail: String,

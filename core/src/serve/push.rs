@@ -38,7 +38,23 @@ pub type Pushed = (String, String, PushState, String);
 /// conversations either way).
 pub fn push_accepted(a: &AfterAcceptance) -> Vec<Pushed> {
     let outcomes = match Record::open(&a.db) {
-        Ok(mut record) => run_all(&mut record, a),
+        Ok(mut record) => {
+            // First, so that a push cut short (the server killed) still shows on `/admin`.
+            if let Err(e) = record.record_share_push(
+                &a.quote,
+                a.shared_revision,
+                "",
+                "",
+                PushState::Started,
+                "pushing to the vendors",
+            ) {
+                eprintln!(
+                    "tenor serve: {}: the push start was not recorded: {e}",
+                    a.quote
+                );
+            }
+            run_all(&mut record, a)
+        }
         Err(e) => vec![failed(format!("the record could not be opened: {e}"))],
     };
     match Record::open(&a.db) {
