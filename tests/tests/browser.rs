@@ -24,6 +24,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tenor_tests::serving::Server;
 
 const CLI: &str = env!("CARGO_BIN_EXE_tenor-cli");
 
@@ -247,14 +248,8 @@ fn a_customer_accepts_q1001_in_a_real_browser_and_bad_links_are_refused() {
         Some("2020-01-01T00:00:00Z"),
         "1d",
     );
-    let mut cmd = Command::new(CLI);
-    cmd.arg("--db")
-        .arg(&db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("TENOR_NOW");
-    let (_server, base) = start(cmd, |l| {
-        l.starts_with("http://").then(|| l.trim().to_string())
-    });
+    let server = Server::spawn(Server::command(CLI, &db, &[]));
+    let base = &server.base;
     let browser = Browser::start();
 
     browser.open(&format!("{base}/quote?{good}"));

@@ -19,10 +19,10 @@
     reason = "tests"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+use tenor_tests::serving::Server;
 
 const TESTS: &str = env!("CARGO_MANIFEST_DIR");
 const CLI: &str = env!("CARGO_BIN_EXE_tenor-cli");
@@ -63,47 +63,15 @@ fn share(db: &Path, quote: &Path, now: Option<&str>, extra: &[&str]) -> String {
     q.to_string()
 }
 
-/// A running `tenor serve` on an ephemeral loopback port, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
+/// `tenor serve` on the real clock with the admin token and a rate no test reaches.
+fn start(db: &Path) -> Server {
+    spawn(Server::command(CLI, db, &["--rate", "1000"]))
 }
 
-impl Server {
-    fn start(db: &Path) -> Server {
-        let mut cmd = Command::new(CLI);
-        cmd.arg("--db")
-            .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0", "--rate", "1000"])
-            .env_remove("TENOR_NOW");
-        Server::spawn(cmd)
-    }
-
-    /// Runs `cmd` (a `tenor serve` with its arguments) and waits for its address.
-    fn spawn(mut cmd: Command) -> Server {
-        let mut child = cmd
-            .env("TENOR_ADMIN_TOKEN", ADMIN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http://127.0.0.1:"), "{line}");
-        Server {
-            child,
-            base: line.trim().to_string(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts a `tenor serve` command with the admin token.
+fn spawn(mut cmd: Command) -> Server {
+    cmd.env("TENOR_ADMIN_TOKEN", ADMIN);
+    Server::spawn(cmd)
 }
 
 fn agent() -> ureq::Agent {
@@ -201,7 +169,7 @@ fn the_page_shows_the_quote_figures_with_security_headers() {
     let dir = scratch("page");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = get(&s, &q);
     assert_eq!(p.status, 200, "{}", p.body);
     for want in [
@@ -242,7 +210,7 @@ fn accept_records_who_when_and_from_where_and_twice_is_once() {
     let dir = scratch("accept");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = decide(&s, &q, "accept", "Dr Ana <b>Lee</b>", "ana@bayview.example");
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(
@@ -320,7 +288,7 @@ fn concurrent_accepts_make_one_acceptance() {
     let dir = scratch("race");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     // Every browser opens the page first, then all post at once.
     let tokens: Vec<String> = (0..8).map(|_| csrf(&get(&s, &q))).collect();
     let barrier = std::sync::Barrier::new(tokens.len());
@@ -365,7 +333,7 @@ fn altered_malformed_and_unknown_links_are_refused_in_words() {
     let dir = scratch("tamper");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let h = field(&q, "h");
     let flipped = format!("{}{}", if h.starts_with('0') { "1" } else { "0" }, &h[1..]);
     let e: i64 = field(&q, "e").parse().unwrap();
@@ -419,7 +387,7 @@ fn an_expired_link_is_refused() {
         "1577923200",
         "2020-01-02T00:00:00Z in unix seconds"
     );
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = get(&s, &q);
     assert_eq!(p.status, 410, "{}", p.body);
     assert!(p.body.contains("This link has expired"), "{}", p.body);
@@ -448,7 +416,7 @@ fn a_link_to_a_revised_quote_and_a_revoked_link_are_refused() {
     std::fs::write(&changed, text.replacen("quantity: 25", "quantity: 26", 1)).unwrap();
     let new = share(&db, &changed, None, &[]);
     assert_eq!(field(&new, "r"), "2");
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = get(&s, &old);
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("This quote has been revised"), "{}", p.body);
@@ -481,7 +449,7 @@ fn a_form_without_its_csrf_token_or_too_large_is_refused() {
     let dir = scratch("csrf");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let token = csrf(&get(&s, &q));
     let none = post(&s, &q, "accept", "Ana", "ana@x.example", None);
     assert_eq!(none.status, 403, "{}", none.body);
@@ -521,7 +489,7 @@ fn the_admin_view_needs_its_token_and_lists_states() {
     let dir = scratch("admin");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let url = format!("{}/admin", s.base);
     let p = page(agent().get(&url).call());
     assert_eq!(p.status, 401);
@@ -677,7 +645,7 @@ fn admin_page(s: &Server) -> Page {
 fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
     let v = tenor_tests::sims::Vendors::start("serve-push");
     let q = share_with(&v);
-    let s = Server::spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
+    let s = spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
     let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
@@ -744,7 +712,7 @@ fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
         cmd.env(var, "http://127.0.0.1:9");
     }
     cmd.env("TENOR_HTTP_RETRIES", "0");
-    let s = Server::spawn(cmd);
+    let s = spawn(cmd);
     let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
@@ -794,7 +762,7 @@ fn tenor_log_shows_shared_viewed_accepted_and_declined_with_who_and_when() {
         None,
         &[],
     );
-    let s = Server::start(&db);
+    let s = start(&db);
     decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
     decide(&s, &q2, "decline", "Sam Ortiz", "sam@harbor.example");
     let log = |args: &[&str]| {
@@ -860,13 +828,7 @@ fn the_address_behind_a_trusted_proxy_is_the_forwarded_one_and_a_spoofed_one_is_
         let dir = scratch(name);
         let db = dir.join("t.db");
         let q = share(&db, &q1001(), None, &[]);
-        let mut cmd = Command::new(CLI);
-        cmd.arg("--db")
-            .arg(&db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env_remove("TENOR_NOW");
-        let s = Server::spawn(cmd);
+        let s = spawn(Server::command(CLI, &db, extra));
         let token = csrf(&get(&s, &q));
         let body = format!("{q}&name=Ana&email=ana%40x.example&csrf={token}");
         let p = page(

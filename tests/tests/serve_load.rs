@@ -30,14 +30,13 @@
 )]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tenor_core::record::Record;
 use tenor_core::record::shares::NewShare;
+use tenor_tests::serving::Server;
 
 const CLI: &str = env!("CARGO_BIN_EXE_tenor-cli");
 const QUOTES: usize = 1000;
@@ -93,42 +92,6 @@ fn share_many(db: &Path) -> Vec<(String, String)> {
             (id, link.query())
         })
         .collect()
-}
-
-/// A `tenor serve` on a free loopback port; `kill` is SIGKILL.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &Path) -> Server {
-        let mut child = Command::new(CLI)
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env_remove("TENOR_NOW")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http://"), "{line}");
-        Server {
-            child,
-            base: line.trim().to_string(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// What one acceptance request came to.
@@ -240,7 +203,7 @@ fn a_thousand_acceptances_of_distinct_quotes_within_a_minute_none_lost() {
     let dir = scratch("thousand");
     let db = dir.join("t.db");
     let links = share_many(&db);
-    let server = Server::start(&db);
+    let server = Server::spawn(Server::command(CLI, &db, &[]));
     let todo: Vec<(usize, &(String, String))> = links.iter().enumerate().collect();
     let t = Instant::now();
     let answers = run(&server.base, &todo, &|_| false);
@@ -277,7 +240,7 @@ fn kill_9_mid_run_loses_no_acknowledged_acceptance() {
     let dir = scratch("kill");
     let db = dir.join("t.db");
     let links = share_many(&db);
-    let server = Mutex::new(Some(Server::start(&db)));
+    let server = Mutex::new(Some(Server::spawn(Server::command(CLI, &db, &[]))));
     let base = server.lock().unwrap().as_ref().unwrap().base.clone();
     let todo: Vec<(usize, &(String, String))> = links.iter().enumerate().collect();
     const KILL_AT: usize = 300;
@@ -286,8 +249,7 @@ fn kill_9_mid_run_loses_no_acknowledged_acceptance() {
         if n == KILL_AT
             && let Some(mut s) = server.lock().unwrap().take()
         {
-            s.child.kill().unwrap();
-            s.child.wait().unwrap();
+            s.kill();
         }
         n >= KILL_AT
     });
@@ -314,7 +276,7 @@ fn kill_9_mid_run_loses_no_acknowledged_acceptance() {
     assert!(acked.len() >= KILL_AT);
     assert!(lost.is_empty(), "acknowledged but not recorded: {lost:?}");
     // Restarted on the same record: everything not acknowledged is sent again.
-    let restarted = Server::start(&db);
+    let restarted = Server::spawn(Server::command(CLI, &db, &[]));
     let again: Vec<(usize, &(String, String))> = todo
         .iter()
         .filter(|(_, (id, _))| !acked.contains(id))
