@@ -4,7 +4,8 @@
 //!
 //! The browser opens a signed link to Q-1001, the page shows its figures, the customer's name
 //! and email are typed and Accept is clicked; the record and the exported sales order are then
-//! checked. A tampered link and an expired one show their refusal pages in the browser.
+//! checked. A tampered link, an expired one and a stale one (the quote revised since) show their
+//! refusal pages in the browser.
 //!
 //! Q-1001's figures, by hand (tests/tests/serve.rs says how): first invoice 8,363.14,
 //! contract value 39,092.78, MRR 1,795.00 (25 × 22.00 + 25 × 3.00 + 50.00 + 28 × 40.00).
@@ -248,6 +249,14 @@ fn a_customer_accepts_q1001_in_a_real_browser_and_bad_links_are_refused() {
         Some("2020-01-01T00:00:00Z"),
         "1d",
     );
+    // Stale: Q-1004 shared, then changed (9 seats instead of 8) and shared again.
+    let text =
+        std::fs::read_to_string(root().join("rules/quotes/q1004-month-to-month.yaml")).unwrap();
+    let q1004 = dir.join("q1004.yaml");
+    std::fs::write(&q1004, &text).unwrap();
+    let stale = share(&db, q1004.to_str().unwrap(), None, "14d");
+    std::fs::write(&q1004, text.replacen("quantity: 8", "quantity: 9", 1)).unwrap();
+    share(&db, q1004.to_str().unwrap(), None, "14d");
     let server = Server::spawn(Server::command(CLI, &db, &[]));
     let base = &server.base;
     let browser = Browser::start();
@@ -325,6 +334,15 @@ fn a_customer_accepts_q1001_in_a_real_browser_and_bad_links_are_refused() {
     assert_eq!(
         browser.text(".reason"),
         "The time to accept this quote has passed. Ask your provider for a new link."
+    );
+    browser.open(&format!("{base}/quote?{stale}"));
+    assert_eq!(browser.title(), "This quote has been revised");
+    assert!(
+        browser
+            .text(".reason")
+            .starts_with("Your provider changed the quote after sending this link"),
+        "{}",
+        browser.text(".reason")
     );
     let decisions: i64 = c
         .query_row("SELECT COUNT(*) FROM share_decisions", [], |r| r.get(0))
