@@ -590,11 +590,11 @@ fn assert_vendors_hold_q1001(v: &tenor_tests::sims::Vendors) {
 }
 
 /// `tenor share` of Q-1001 against the vendors' record and clock: the link's query.
-fn share_with(v: &tenor_tests::sims::Vendors) -> String {
+fn share_with(v: &tenor_tests::sims::Vendors, quote: &Path) -> String {
     let rules = root().join("rules");
     let run = v.tenor(&[
         "share",
-        q1001().to_str().unwrap(),
+        quote.to_str().unwrap(),
         "--rules",
         rules.to_str().unwrap(),
     ]);
@@ -602,20 +602,22 @@ fn share_with(v: &tenor_tests::sims::Vendors) -> String {
     run.stdout.trim().split_once('?').unwrap().1.to_string()
 }
 
-/// The push outcomes recorded for shared Q-1001 version 1, once `n` are there (the push runs
+/// The push outcomes recorded for shared `quote` version 1, once `n` are there (the push runs
 /// after the answer, on its own thread): plugin, document, state, detail, sorted.
-fn pushes(db: &Path, n: usize) -> Vec<(String, String, String, String)> {
+fn pushes(db: &Path, quote: &str, n: usize) -> Vec<(String, String, String, String)> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let c = rusqlite::Connection::open(db).unwrap();
         let mut st = c
             .prepare(
                 "SELECT plugin, document, state, detail FROM share_pushes
-                 WHERE quote = 'Q-1001' AND revision = 1 AND state <> 'started'",
+                 WHERE quote = ?1 AND revision = 1 AND state <> 'started'",
             )
             .unwrap();
         let mut rows: Vec<_> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([quote], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
@@ -644,13 +646,13 @@ fn admin_page(s: &Server) -> Page {
 #[test]
 fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
     let v = tenor_tests::sims::Vendors::start("serve-push");
-    let q = share_with(&v);
+    let q = share_with(&v, &q1001());
     let s = spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
     let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
     // Q-1001 buys through Pax8 and Ingram and is billed in ConnectWise: three pushes.
-    let got = pushes(&v.db(), 3);
+    let got = pushes(&v.db(), "Q-1001", 3);
     let kinds: Vec<(&str, &str, &str)> = got
         .iter()
         .map(|(p, d, s, _)| (p.as_str(), d.as_str(), s.as_str()))
@@ -699,7 +701,7 @@ fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
 #[test]
 fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
     let v = tenor_tests::sims::Vendors::start("serve-push-fails");
-    let q = share_with(&v);
+    let q = share_with(&v, &q1001());
     // Every vendor unreachable (port 9 on loopback refuses), no retries.
     let mut cmd = v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]);
     for var in [
@@ -716,7 +718,7 @@ fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
     let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
-    let got = pushes(&v.db(), 3);
+    let got = pushes(&v.db(), "Q-1001", 3);
     assert!(
         got.iter()
             .all(|(_, _, state, why)| state == "failed" && why.contains("tenor push Q-1001")),
@@ -849,5 +851,42 @@ fn the_address_behind_a_trusted_proxy_is_the_forwarded_one_and_a_spoofed_one_is_
     assert_eq!(
         accept_via("xff-trusted", &["--trust-proxy", "127.0.0.1"]),
         "203.0.113.9"
+    );
+}
+
+#[test]
+fn a_push_on_accept_that_must_wait_for_its_start_day_is_recorded_as_waiting() {
+    // Q-1003's lines start on 2027-02-15 (rules/quotes/q1003-managed-workstation.json);
+    // the simulators' day is 2026-12-07, and Pax8 takes no order before its start day.
+    let v = tenor_tests::sims::Vendors::start("serve-push-wait");
+    let q = share_with(
+        &v,
+        &root().join("rules/quotes/q1003-managed-workstation.json"),
+    );
+    let s = spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
+    let p = decide(&s, &q, "accept", "Lee Park", "lee@q1003.example");
+    assert_eq!(p.status, 200, "{}", p.body);
+    let got = pushes(&v.db(), "Q-1003", 2);
+    let kinds: Vec<(&str, &str, &str)> = got
+        .iter()
+        .map(|(p, d, s, _)| (p.as_str(), d.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("connectwise", "SO-Q-1003", "done"),
+            ("pax8", "PO-Q-1003-pax8", "waiting"),
+        ],
+        "{got:?}"
+    );
+    assert!(got[1].3.starts_with("until 2027-02-15"), "{got:?}");
+    assert_eq!(v.sims.cw_sales_orders_for("SO-Q-1003"), 1);
+    let admin = admin_page(&s);
+    assert!(
+        admin
+            .body
+            .contains("pax8: PO-Q-1003-pax8 <strong>waiting</strong>: until 2027-02-15"),
+        "{}",
+        admin.body
     );
 }
