@@ -234,6 +234,7 @@ impl Drop for Browser {
     }
 }
 
+// Long: one customer's visit from link to record, then the three refused links, in order.
 #[test]
 fn a_customer_accepts_q1001_in_a_real_browser_and_bad_links_are_refused() {
     let dir =

@@ -698,6 +698,7 @@ fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
     );
 }
 
+// Long: the failed push, the acceptance standing, /admin, then the push completed.
 #[test]
 fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
     let v = tenor_tests::sims::Vendors::start("serve-push-fails");
@@ -753,6 +754,7 @@ fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
     assert_vendors_hold_q1001(&v);
 }
 
+// Long: the JSON log of both quotes, then the table's words, checked against the record.
 #[test]
 fn tenor_log_shows_shared_viewed_accepted_and_declined_with_who_and_when() {
     let dir = scratch("log");

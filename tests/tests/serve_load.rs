@@ -234,6 +234,7 @@ fn a_thousand_acceptances_of_distinct_quotes_within_a_minute_none_lost() {
     assert_eq!(revisions, QUOTES as i64);
 }
 
+// Long: the run, the kill, the check of what was acknowledged, the restart and the rest.
 #[test]
 #[ignore = "load: about half a minute of both cores; run with --ignored"]
 fn kill_9_mid_run_loses_no_acknowledged_acceptance() {

@@ -504,6 +504,8 @@ impl Record {
     /// Everything that happened to shared quotes (one quote's, or all), by quote, then time:
     /// each revision shared (and revoked), each view and decision with who and from where,
     /// and each push after an acceptance.
+    // Long: three tables read in turn (shares, share_events, share_pushes), each a query and
+    // its mapping, merged by time at the end.
     pub fn share_events(&self, quote: Option<&str>) -> Result<Vec<ShareEvent>, RecordError> {
         let mut out = Vec::new();
         let mut stmt = self.conn.prepare(

@@ -86,6 +86,8 @@ fn failed(why: String) -> Pushed {
 }
 
 /// Plans the push of the revision and runs each job, as `tenor push QUOTE` does.
+// Long: the CLI's push loop without its rendering: load, plan, then one arm per outcome,
+// each turned into the words `/admin` shows.
 fn run_all(record: &mut Record, a: &AfterAcceptance) -> Vec<Pushed> {
     if let Err(why) = crate::host::check_dir(&a.plugins) {
         return vec![failed(why)];
