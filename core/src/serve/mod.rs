@@ -65,15 +65,28 @@ struct App {
     key: Vec<u8>,
     /// Per link signature: the start of its current minute and the requests in it.
     hits: Mutex<HashMap<String, (Instant, u32)>>,
+    /// With `--push`: the queue of the one thread that pushes acceptances, one at a time
+    /// (as `tenor push` runs), so a burst of acceptances is not a burst of vendor calls.
+    pushes: Option<std::sync::mpsc::Sender<push::AfterAcceptance>>,
 }
 
 /// Serves on `listener` until the process ends.
 pub fn serve(listener: std::net::TcpListener, opts: ServeOptions) -> Result<(), ServeError> {
     let key = Record::open(&opts.db)?.share_key()?;
+    let pushes = (opts.push && opts.plugins.is_some()).then(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<push::AfterAcceptance>();
+        std::thread::spawn(move || {
+            for job in rx {
+                push::push_accepted(&job);
+            }
+        });
+        tx
+    });
     let app = Arc::new(App {
         opts,
         key,
         hits: Mutex::new(HashMap::new()),
+        pushes,
     });
     let router = Router::new()
         .route("/quote", get(view))
@@ -565,8 +578,8 @@ async fn decide(
         }
         Ok(match outcome.recorded {
             Recorded::Revision(done) => {
-                if let (true, Some(plugins)) = (app.opts.push, app.opts.plugins.clone()) {
-                    // After the commit and on a thread of its own: the customer's answer
+                if let (Some(queue), Some(plugins)) = (&app.pushes, app.opts.plugins.clone()) {
+                    // After the commit and on the pushing thread: the customer's answer
                     // waits for no vendor, and no push failure can touch the acceptance.
                     let job = push::AfterAcceptance {
                         db: app.opts.db.clone(),
@@ -575,7 +588,12 @@ async fn decide(
                         revision: done.revision,
                         shared_revision: shared.revision,
                     };
-                    std::thread::spawn(move || push::push_accepted(&job));
+                    if queue.send(job).is_err() {
+                        eprintln!(
+                            "tenor serve: {}: the pushing thread has stopped; run `tenor push {}`",
+                            shared.quote, shared.quote
+                        );
+                    }
                 }
                 pages::accepted(&shared, &rebuilt, &name, &email, &done)
             }
