@@ -12,6 +12,7 @@
 )]
 
 pub mod scratch;
+pub mod serving;
 pub mod sims;
 
 pub use scratch::{Scratch, arg};

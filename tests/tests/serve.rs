@@ -19,10 +19,10 @@
     reason = "tests"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+use tenor_tests::serving::Server;
 
 const TESTS: &str = env!("CARGO_MANIFEST_DIR");
 const CLI: &str = env!("CARGO_BIN_EXE_tenor-cli");
@@ -63,41 +63,15 @@ fn share(db: &Path, quote: &Path, now: Option<&str>, extra: &[&str]) -> String {
     q.to_string()
 }
 
-/// A running `tenor serve` on an ephemeral loopback port, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
+/// `tenor serve` on the real clock with the admin token and a rate no test reaches.
+fn start(db: &Path) -> Server {
+    spawn(Server::command(CLI, db, &["--rate", "1000"]))
 }
 
-impl Server {
-    fn start(db: &Path) -> Server {
-        let mut child = Command::new(CLI)
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0", "--rate", "1000"])
-            .env("TENOR_ADMIN_TOKEN", ADMIN)
-            .env_remove("TENOR_NOW")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http://127.0.0.1:"), "{line}");
-        Server {
-            child,
-            base: line.trim().to_string(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts a `tenor serve` command with the admin token.
+fn spawn(mut cmd: Command) -> Server {
+    cmd.env("TENOR_ADMIN_TOKEN", ADMIN);
+    Server::spawn(cmd)
 }
 
 fn agent() -> ureq::Agent {
@@ -195,7 +169,7 @@ fn the_page_shows_the_quote_figures_with_security_headers() {
     let dir = scratch("page");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = get(&s, &q);
     assert_eq!(p.status, 200, "{}", p.body);
     for want in [
@@ -236,7 +210,7 @@ fn accept_records_who_when_and_from_where_and_twice_is_once() {
     let dir = scratch("accept");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = decide(&s, &q, "accept", "Dr Ana <b>Lee</b>", "ana@bayview.example");
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(
@@ -314,7 +288,7 @@ fn concurrent_accepts_make_one_acceptance() {
     let dir = scratch("race");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     // Every browser opens the page first, then all post at once.
     let tokens: Vec<String> = (0..8).map(|_| csrf(&get(&s, &q))).collect();
     let barrier = std::sync::Barrier::new(tokens.len());
@@ -359,7 +333,7 @@ fn altered_malformed_and_unknown_links_are_refused_in_words() {
     let dir = scratch("tamper");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let h = field(&q, "h");
     let flipped = format!("{}{}", if h.starts_with('0') { "1" } else { "0" }, &h[1..]);
     let e: i64 = field(&q, "e").parse().unwrap();
@@ -413,7 +387,7 @@ fn an_expired_link_is_refused() {
         "1577923200",
         "2020-01-02T00:00:00Z in unix seconds"
     );
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = get(&s, &q);
     assert_eq!(p.status, 410, "{}", p.body);
     assert!(p.body.contains("This link has expired"), "{}", p.body);
@@ -442,7 +416,7 @@ fn a_link_to_a_revised_quote_and_a_revoked_link_are_refused() {
     std::fs::write(&changed, text.replacen("quantity: 25", "quantity: 26", 1)).unwrap();
     let new = share(&db, &changed, None, &[]);
     assert_eq!(field(&new, "r"), "2");
-    let s = Server::start(&db);
+    let s = start(&db);
     let p = get(&s, &old);
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("This quote has been revised"), "{}", p.body);
@@ -475,7 +449,7 @@ fn a_form_without_its_csrf_token_or_too_large_is_refused() {
     let dir = scratch("csrf");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let token = csrf(&get(&s, &q));
     let none = post(&s, &q, "accept", "Ana", "ana@x.example", None);
     assert_eq!(none.status, 403, "{}", none.body);
@@ -515,7 +489,7 @@ fn the_admin_view_needs_its_token_and_lists_states() {
     let dir = scratch("admin");
     let db = dir.join("t.db");
     let q = share(&db, &q1001(), None, &[]);
-    let s = Server::start(&db);
+    let s = start(&db);
     let url = format!("{}/admin", s.base);
     let p = page(agent().get(&url).call());
     assert_eq!(p.status, 401);
@@ -561,4 +535,360 @@ fn the_admin_view_needs_its_token_and_lists_states() {
             .call(),
     );
     assert_eq!(p.status, 200);
+}
+
+/// Q-1001 at the vendors, from the quote and the rules (as tests/tests/e2e.rs writes it):
+/// Pax8 company of CUST-0042 (rules/links.yaml) with 25 Business Premium and 25 Defender,
+/// both `Monthly` on the 1-year commitment (rules/microsoft-365.tenor's uuids); Ingram's
+/// PO-Q-1001-ingram with 4 laptops (7YD4KL) and 4 docks (5TF9KV); one ConnectWise sales
+/// order SO-Q-1001.
+fn assert_vendors_hold_q1001(v: &tenor_tests::sims::Vendors) {
+    let company = "3f0c1e52-7d4b-4a6e-9c1a-2b8e5d7f9a01";
+    let mut pax8: Vec<(String, i64, String)> = v.sims.with_world(|w| {
+        w.pax8
+            .orders
+            .iter()
+            .filter(|o| o.company_id == company)
+            .flat_map(|o| o.line_items.iter())
+            .map(|l| (l.product_id.clone(), l.quantity, l.billing_term.clone()))
+            .collect()
+    });
+    pax8.sort();
+    assert_eq!(
+        pax8,
+        vec![
+            (
+                "5a0c9e28-d41b-47f6-8e3a-9c2b5d1f0e66".to_string(),
+                25,
+                "Monthly".to_string()
+            ),
+            (
+                "9b2e4d61-3c7f-4a58-b1e0-7d6c2f9a4b33".to_string(),
+                25,
+                "Monthly".to_string()
+            ),
+        ],
+        "Pax8 holds Defender and Business Premium × 25"
+    );
+    let mut ingram: Vec<(String, i64)> = v.sims.with_world(|w| {
+        w.ingram
+            .orders
+            .iter()
+            .filter(|o| o["customerOrderNumber"] == "PO-Q-1001-ingram")
+            .flat_map(|o| o["lines"].as_array().cloned().unwrap_or_default())
+            .map(|l| {
+                (
+                    l["ingramPartNumber"].as_str().unwrap().to_string(),
+                    l["quantityOrdered"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    });
+    ingram.sort();
+    assert_eq!(ingram, vec![("5TF9KV".into(), 4), ("7YD4KL".into(), 4)]);
+    assert_eq!(v.sims.cw_sales_orders_for("SO-Q-1001"), 1);
+}
+
+/// `tenor share` of Q-1001 against the vendors' record and clock: the link's query.
+fn share_with(v: &tenor_tests::sims::Vendors, quote: &Path) -> String {
+    let rules = root().join("rules");
+    let run = v.tenor(&[
+        "share",
+        quote.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    run.stdout.trim().split_once('?').unwrap().1.to_string()
+}
+
+/// The push outcomes recorded for shared `quote` version 1, once `n` are there (the push runs
+/// after the answer, on its own thread): plugin, document, state, detail, sorted.
+fn pushes(db: &Path, quote: &str, n: usize) -> Vec<(String, String, String, String)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let mut st = c
+            .prepare(
+                "SELECT plugin, document, state, detail FROM share_pushes
+                 WHERE quote = ?1 AND revision = 1 AND state <> 'started'",
+            )
+            .unwrap();
+        let mut rows: Vec<_> = st
+            .query_map([quote], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        if rows.len() >= n {
+            rows.sort();
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {n} push outcomes: {rows:?}",
+            rows.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn admin_page(s: &Server) -> Page {
+    page(
+        agent()
+            .get(format!("{}/admin", s.base))
+            .header("Authorization", format!("Bearer {ADMIN}"))
+            .call(),
+    )
+}
+
+#[test]
+fn accepting_with_push_sends_q1001_to_the_vendor_simulators() {
+    let v = tenor_tests::sims::Vendors::start("serve-push");
+    let q = share_with(&v, &q1001());
+    let s = spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
+    let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
+    // Q-1001 buys through Pax8 and Ingram and is billed in ConnectWise: three pushes.
+    let got = pushes(&v.db(), "Q-1001", 3);
+    let kinds: Vec<(&str, &str, &str)> = got
+        .iter()
+        .map(|(p, d, s, _)| (p.as_str(), d.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("connectwise", "SO-Q-1001", "done"),
+            ("ingram", "PO-Q-1001-ingram", "done"),
+            ("pax8", "PO-Q-1001-pax8", "done"),
+        ],
+        "{got:?}"
+    );
+    assert_vendors_hold_q1001(&v);
+    assert!(v.refused().is_empty(), "{:?}", v.refused());
+    assert_eq!(
+        db_count(
+            &v.db(),
+            "SELECT COUNT(*) FROM share_pushes WHERE state = 'started' AND seq = 1"
+        ),
+        1,
+        "the push's start is recorded before its outcomes"
+    );
+    let admin = admin_page(&s);
+    assert!(
+        admin
+            .body
+            .contains("pax8: PO-Q-1001-pax8 <strong>done</strong>"),
+        "{}",
+        admin.body
+    );
+    // It was the push `tenor push` makes: run now, it finds everything done.
+    let again = v.tenor(&["push", "Q-1001"]);
+    assert!(again.ok, "{}", again.stderr);
+    assert_eq!(
+        again
+            .stdout
+            .matches("was pushed before; nothing sent")
+            .count(),
+        3,
+        "{}",
+        again.stdout
+    );
+}
+
+// Long: the failed push, the acceptance standing, /admin, then the push completed.
+#[test]
+fn a_failed_push_keeps_the_acceptance_and_says_why_and_tenor_push_resumes_it() {
+    let v = tenor_tests::sims::Vendors::start("serve-push-fails");
+    let q = share_with(&v, &q1001());
+    // Every vendor unreachable (port 9 on loopback refuses), no retries.
+    let mut cmd = v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]);
+    for var in [
+        "TENOR_PAX8_URL",
+        "TENOR_PAX8_TOKEN_URL",
+        "TENOR_INGRAM_URL",
+        "TENOR_INGRAM_TOKEN_URL",
+        "TENOR_CONNECTWISE_URL",
+    ] {
+        cmd.env(var, "http://127.0.0.1:9");
+    }
+    cmd.env("TENOR_HTTP_RETRIES", "0");
+    let s = spawn(cmd);
+    let p = decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Thank you, Dr Ana Lee."), "{}", p.body);
+    let got = pushes(&v.db(), "Q-1001", 3);
+    assert!(
+        got.iter()
+            .all(|(_, _, state, why)| state == "failed" && why.contains("tenor push Q-1001")),
+        "{got:?}"
+    );
+    // The acceptance stands: the decision and the revision are recorded.
+    assert_eq!(
+        db_count(
+            &v.db(),
+            "SELECT COUNT(*) FROM share_decisions WHERE kind = 'accept'"
+        ),
+        1
+    );
+    assert_eq!(db_count(&v.db(), "SELECT COUNT(*) FROM revisions"), 1);
+    let admin = admin_page(&s);
+    assert!(
+        admin.body.contains("<td class=\"state\">accepted</td>"),
+        "{}",
+        admin.body
+    );
+    assert!(
+        admin
+            .body
+            .contains("pax8: PO-Q-1001-pax8 <strong>failed</strong>"),
+        "{}",
+        admin.body
+    );
+    // Nothing reached the vendors; `tenor push` with the right addresses completes it.
+    assert_eq!(v.sims.cw_sales_orders_for("SO-Q-1001"), 0);
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    assert_vendors_hold_q1001(&v);
+}
+
+// Long: the JSON log of both quotes, then the table's words, checked against the record.
+#[test]
+fn tenor_log_shows_shared_viewed_accepted_and_declined_with_who_and_when() {
+    let dir = scratch("log");
+    let db = dir.join("t.db");
+    let q = share(&db, &q1001(), None, &[]);
+    let q2 = share(
+        &db,
+        &root().join("rules/quotes/q1002-nonprofit.yaml"),
+        None,
+        &[],
+    );
+    let s = start(&db);
+    decide(&s, &q, "accept", "Dr Ana Lee", "ana@bayview.example");
+    decide(&s, &q2, "decline", "Sam Ortiz", "sam@harbor.example");
+    let log = |args: &[&str]| {
+        let mut all = vec!["--db", db.to_str().unwrap(), "log"];
+        all.extend_from_slice(args);
+        let o = tenor_tests::tenor(&all);
+        assert_eq!(o.exit, tenor_core::cli::Exit::Success, "{}", o.stderr);
+        o.stdout
+    };
+    let json: serde_json::Value = serde_json::from_str(&log(&["--format", "json"])).unwrap();
+    let quotes = json["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 2, "the accepted and the only-shared quote");
+    let q1 = &quotes[0];
+    assert_eq!(q1["quote"], "Q-1001");
+    let kinds: Vec<&str> = q1["shared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    // `decide` opens the page before posting: shared, viewed, accepted.
+    assert_eq!(kinds, ["shared", "view", "accept"]);
+    let accepted = &q1["shared"][2];
+    assert_eq!(accepted["name"], "Dr Ana Lee");
+    assert_eq!(accepted["email"], "ana@bayview.example");
+    assert_eq!(accepted["address"], "127.0.0.1");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let at: String = c
+        .query_row(
+            "SELECT at FROM share_decisions WHERE quote = 'Q-1001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(accepted["at"], at.as_str(), "when, as the decision says");
+    assert_eq!(
+        q1["events"][0]["kind"], "accept",
+        "and the record's acceptance"
+    );
+    let q2 = &quotes[1];
+    assert_eq!(q2["quote"], "Q-1002");
+    assert_eq!(q2["revisions"].as_array().unwrap().len(), 0);
+    assert_eq!(q2["shared"][2]["kind"], "decline");
+    assert_eq!(q2["shared"][2]["name"], "Sam Ortiz");
+    // The table, for one quote only shared: its events in words.
+    let table = log(&["Q-1002"]);
+    assert!(table.contains("version 1 shared"), "{table}");
+    assert!(table.contains("viewed"), "{table}");
+    assert!(
+        table.contains("declined  by Sam Ortiz <sam@harbor.example> from 127.0.0.1"),
+        "{table}"
+    );
+    let all = log(&[]);
+    assert!(
+        all.contains("accepted  by Dr Ana Lee <ana@bayview.example> from 127.0.0.1"),
+        "{all}"
+    );
+}
+
+#[test]
+fn the_address_behind_a_trusted_proxy_is_the_forwarded_one_and_a_spoofed_one_is_ignored() {
+    let accept_via = |name: &str, extra: &[&str]| -> String {
+        let dir = scratch(name);
+        let db = dir.join("t.db");
+        let q = share(&db, &q1001(), None, &[]);
+        let s = spawn(Server::command(CLI, &db, extra));
+        let token = csrf(&get(&s, &q));
+        let body = format!("{q}&name=Ana&email=ana%40x.example&csrf={token}");
+        let p = page(
+            agent()
+                .post(format!("{}/quote/accept", s.base))
+                .header("Cookie", format!("tenor_csrf={token}"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                // What the client claimed, then what the proxy saw.
+                .header("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
+                .send(body.as_str()),
+        );
+        assert_eq!(p.status, 200, "{}", p.body);
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row("SELECT address FROM share_decisions", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(accept_via("xff-untrusted", &[]), "127.0.0.1");
+    assert_eq!(
+        accept_via("xff-trusted", &["--trust-proxy", "127.0.0.1"]),
+        "203.0.113.9"
+    );
+}
+
+#[test]
+fn a_push_on_accept_that_must_wait_for_its_start_day_is_recorded_as_waiting() {
+    // Q-1003's lines start on 2027-02-15 (rules/quotes/q1003-managed-workstation.json);
+    // the simulators' day is 2026-12-07, and Pax8 takes no order before its start day.
+    let v = tenor_tests::sims::Vendors::start("serve-push-wait");
+    let q = share_with(
+        &v,
+        &root().join("rules/quotes/q1003-managed-workstation.json"),
+    );
+    let s = spawn(v.command(&["serve", "--listen", "127.0.0.1:0", "--push"]));
+    let p = decide(&s, &q, "accept", "Lee Park", "lee@q1003.example");
+    assert_eq!(p.status, 200, "{}", p.body);
+    let got = pushes(&v.db(), "Q-1003", 2);
+    let kinds: Vec<(&str, &str, &str)> = got
+        .iter()
+        .map(|(p, d, s, _)| (p.as_str(), d.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("connectwise", "SO-Q-1003", "done"),
+            ("pax8", "PO-Q-1003-pax8", "waiting"),
+        ],
+        "{got:?}"
+    );
+    assert!(got[1].3.starts_with("until 2027-02-15"), "{got:?}");
+    assert_eq!(v.sims.cw_sales_orders_for("SO-Q-1003"), 1);
+    let admin = admin_page(&s);
+    assert!(
+        admin
+            .body
+            .contains("pax8: PO-Q-1003-pax8 <strong>waiting</strong>: until 2027-02-15"),
+        "{}",
+        admin.body
+    );
 }

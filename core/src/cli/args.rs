@@ -130,6 +130,14 @@ pub enum Command {
         /// Requests allowed per link per minute
         #[arg(long, default_value_t = 60)]
         rate: u32,
+        /// After each acceptance is recorded, push it to the vendors as `tenor push` does
+        /// (plugins from `--plugins`, else `TENOR_PLUGIN_PATH`, else beside `tenor`)
+        #[arg(long)]
+        push: bool,
+        /// A reverse proxy's address (repeatable): from it, the customer's address recorded
+        /// is the last one of `X-Forwarded-For`
+        #[arg(long, value_name = "IP")]
+        trust_proxy: Vec<std::net::IpAddr>,
     },
     /// Change the quantity of an accepted subscription line from a date: record a change order
     /// and the amended invoice schedule and sales order

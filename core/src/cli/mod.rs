@@ -221,12 +221,16 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             plugins,
             admin_token_file,
             rate,
+            push,
+            trust_proxy,
         } => {
             let args = share::ServeArgs {
                 listen: &listen,
                 plugins: plugins.as_deref(),
                 admin_token_file: admin_token_file.as_deref(),
                 rate,
+                push,
+                trusted_proxies: trust_proxy,
                 db,
             };
             share::serve_cmd(&args, ctx)

@@ -139,6 +139,10 @@ pub struct ServeArgs<'a> {
     pub admin_token_file: Option<&'a Path>,
     /// Requests per link per minute.
     pub rate: u32,
+    /// Push each acceptance to the vendors.
+    pub push: bool,
+    /// Reverse proxies trusted for `X-Forwarded-For`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The database (`--db`), when given.
     pub db: Option<&'a Path>,
 }
@@ -163,14 +167,26 @@ pub fn serve_cmd(args: &ServeArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
             "the admin token must be at least 16 characters".into(),
         ));
     }
+    // Pushing needs the connectors: found where `tenor push` finds them when not given.
+    let plugins = if args.push {
+        let dir = crate::host::plugin_dir(args.plugins).ok_or_else(|| {
+            CliError::Run("--push: cannot tell where the plugins are: pass --plugins".into())
+        })?;
+        crate::host::check_dir(&dir).map_err(|e| CliError::Run(format!("--push: {e}")))?;
+        Some(dir)
+    } else {
+        args.plugins.map(Path::to_path_buf)
+    };
     let listener = std::net::TcpListener::bind(args.listen)
         .map_err(|e| CliError::Run(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr()?;
     let opts = ServeOptions {
         db: db::path(args.db, &[]),
-        plugins: args.plugins.map(Path::to_path_buf),
+        plugins,
         admin_token,
         rate_per_minute: args.rate,
+        push: args.push,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     writeln!(ctx.out, "http://{addr}")?;
     ctx.out.flush()?;

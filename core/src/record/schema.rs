@@ -96,6 +96,10 @@ CREATE TABLE events (
         version: 4,
         sql: MIGRATION_4,
     },
+    Migration {
+        version: 5,
+        sql: MIGRATION_5,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -238,6 +242,26 @@ CREATE TABLE share_decisions (
     content_sha256 TEXT NOT NULL,
     accepted_revision INTEGER,
     PRIMARY KEY (quote, revision),
+    FOREIGN KEY (quote, revision) REFERENCES shares (quote, revision)
+);
+";
+
+/// What each push `tenor serve --push` ran after a customer's acceptance came to, appended
+/// per push job (`plugin`, `document`; both empty for the `started` row written before the push
+/// begins, which alone says a push was cut short, and when it could not be planned at all),
+/// so the MSP sees on `/admin` which vendor holds the order, which waits for a start day and
+/// which failed and why. The conversations themselves are the push's own tables.
+const MIGRATION_5: &str = "
+CREATE TABLE share_pushes (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    plugin TEXT NOT NULL,
+    document TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('started', 'done', 'waiting', 'held', 'failed')),
+    detail TEXT NOT NULL,
+    PRIMARY KEY (quote, revision, seq),
     FOREIGN KEY (quote, revision) REFERENCES shares (quote, revision)
 );
 ";

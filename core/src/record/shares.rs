@@ -108,6 +108,76 @@ pub struct ShareRow {
     pub decision: Option<Decision>,
     /// True when a later revision was shared since.
     pub superseded: bool,
+    /// What the pushes after its acceptance came to, oldest first.
+    pub pushes: Vec<SharePush>,
+}
+
+/// How a push after an acceptance ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushState {
+    /// The push began (alone, it was cut short: `tenor push` resumes it).
+    Started,
+    /// The vendor holds it (now or from an earlier run).
+    Done,
+    /// Held until its start day; `tenor push` on that day sends it.
+    Waiting,
+    /// Held until the order it changes is pushed.
+    Held,
+    /// Not completed; `tenor push` resumes it.
+    Failed,
+}
+
+impl PushState {
+    /// The word the record and the pages use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushState::Started => "started",
+            PushState::Done => "done",
+            PushState::Waiting => "waiting",
+            PushState::Held => "held",
+            PushState::Failed => "failed",
+        }
+    }
+}
+
+/// One push's outcome after an acceptance through a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharePush {
+    /// When it was recorded.
+    pub at: String,
+    /// The plugin (empty when the push could not be planned).
+    pub plugin: String,
+    /// The document pushed (empty when the push could not be planned).
+    pub document: String,
+    /// `started`, `done`, `waiting`, `held` or `failed`.
+    pub state: String,
+    /// The vendor's ids, the day waited for, or why it failed.
+    pub detail: String,
+}
+
+/// Something that happened to a shared quote, for `tenor log`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ShareEvent {
+    /// The quote id.
+    pub quote: String,
+    /// The shared revision.
+    pub revision: u32,
+    /// When.
+    pub at: String,
+    /// `shared`, `view`, `accept`, `decline`, `revoked` or `push`.
+    pub kind: String,
+    /// The name typed, for a decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The email typed, for a decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Where the request came from (views and decisions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A push's plugin, document, state and detail, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// SHA-256 of a quote text and its rule files: what a link is signed over.
@@ -364,6 +434,7 @@ impl Record {
         for row in rows {
             let (quote, revision, created_at, expires_at, revoked_at, views, latest) = row?;
             let decision = decision_in(&self.conn, &quote, revision)?;
+            let pushes = self.share_pushes(&quote, revision)?;
             out.push(ShareRow {
                 quote,
                 revision,
@@ -373,8 +444,138 @@ impl Record {
                 views,
                 decision,
                 superseded: latest > revision,
+                pushes,
             });
         }
+        Ok(out)
+    }
+}
+
+impl Record {
+    /// Appends what a push after the acceptance of a shared revision came to.
+    pub fn record_share_push(
+        &mut self,
+        quote: &str,
+        revision: u32,
+        plugin: &str,
+        document: &str,
+        state: PushState,
+        detail: &str,
+    ) -> Result<(), RecordError> {
+        let now = clock::now()?;
+        self.immediate(|tx| {
+            tx.execute(
+                "INSERT INTO share_pushes (quote, revision, seq, at, plugin, document, state,
+                     detail)
+                 VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM share_pushes
+                                  WHERE quote = ?1 AND revision = ?2), ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    quote,
+                    revision,
+                    now,
+                    plugin,
+                    document,
+                    state.as_str(),
+                    detail
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The pushes recorded after a shared revision's acceptance, oldest first.
+    pub fn share_pushes(&self, quote: &str, revision: u32) -> Result<Vec<SharePush>, RecordError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, plugin, document, state, detail FROM share_pushes
+             WHERE quote = ?1 AND revision = ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![quote, revision], |r| {
+            Ok(SharePush {
+                at: r.get(0)?,
+                plugin: r.get(1)?,
+                document: r.get(2)?,
+                state: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Everything that happened to shared quotes (one quote's, or all), by quote, then time:
+    /// each revision shared (and revoked), each view and decision with who and from where,
+    /// and each push after an acceptance.
+    // Long: three tables read in turn (shares, share_events, share_pushes), each a query and
+    // its mapping, merged by time at the end.
+    pub fn share_events(&self, quote: Option<&str>) -> Result<Vec<ShareEvent>, RecordError> {
+        let mut out = Vec::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT quote, revision, created_at, revoked_at FROM shares
+             WHERE ?1 IS NULL OR quote = ?1",
+        )?;
+        let rows = stmt.query_map([quote], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let bare = |quote: &str, revision: u32, at: String, kind: &str| ShareEvent {
+            quote: quote.into(),
+            revision,
+            at,
+            kind: kind.into(),
+            name: None,
+            email: None,
+            address: None,
+            detail: None,
+        };
+        for row in rows {
+            let (q, revision, created, revoked) = row?;
+            out.push(bare(&q, revision, created, "shared"));
+            if let Some(at) = revoked {
+                out.push(bare(&q, revision, at, "revoked"));
+            }
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT quote, revision, at, kind, name, email, address FROM share_events
+             WHERE ?1 IS NULL OR quote = ?1 ORDER BY quote, revision, seq",
+        )?;
+        let rows = stmt.query_map([quote], |r| {
+            Ok(ShareEvent {
+                quote: r.get(0)?,
+                revision: r.get(1)?,
+                at: r.get(2)?,
+                kind: r.get(3)?,
+                name: r.get(4)?,
+                email: r.get(5)?,
+                address: r.get(6)?,
+                detail: None,
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT quote, revision, at, plugin, document, state, detail FROM share_pushes
+             WHERE ?1 IS NULL OR quote = ?1 ORDER BY quote, revision, seq",
+        )?;
+        let rows = stmt.query_map([quote], |r| {
+            let (plugin, document, state, detail): (String, String, String, String) =
+                (r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+            let mut e = bare(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, "push");
+            e.detail = Some(if plugin.is_empty() {
+                format!("{state}: {detail}")
+            } else {
+                format!("{plugin}: {document} {state}: {detail}")
+            });
+            Ok(e)
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+        // A stable sort keeps each table's own order among events of the same instant.
+        out.sort_by(|a, b| (&a.quote, &a.at).cmp(&(&b.quote, &b.at)));
         Ok(out)
     }
 }

@@ -8,6 +8,7 @@
 //! deciding: acceptance is one transaction, so a second or concurrent Accept finds the first.
 
 pub mod pages;
+pub mod push;
 pub mod sign;
 
 use crate::accepting::{self, Acceptance, AcceptingError, Recorded};
@@ -22,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,6 +42,10 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// Requests allowed per link per minute.
     pub rate_per_minute: u32,
+    /// Push each acceptance to the vendors (through `plugins`) once it is recorded.
+    pub push: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the customer's address.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Why the server could not run.
@@ -60,15 +65,28 @@ struct App {
     key: Vec<u8>,
     /// Per link signature: the start of its current minute and the requests in it.
     hits: Mutex<HashMap<String, (Instant, u32)>>,
+    /// With `--push`: the queue of the one thread that pushes acceptances, one at a time
+    /// (as `tenor push` runs), so a burst of acceptances is not a burst of vendor calls.
+    pushes: Option<std::sync::mpsc::Sender<push::AfterAcceptance>>,
 }
 
 /// Serves on `listener` until the process ends.
 pub fn serve(listener: std::net::TcpListener, opts: ServeOptions) -> Result<(), ServeError> {
     let key = Record::open(&opts.db)?.share_key()?;
+    let pushes = (opts.push && opts.plugins.is_some()).then(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<push::AfterAcceptance>();
+        std::thread::spawn(move || {
+            for job in rx {
+                push::push_accepted(&job);
+            }
+        });
+        tx
+    });
     let app = Arc::new(App {
         opts,
         key,
         hits: Mutex::new(HashMap::new()),
+        pushes,
     });
     let router = Router::new()
         .route("/quote", get(view))
@@ -351,12 +369,31 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ServeFail(format!("a worker failed: {e}")))?
 }
 
+/// The customer's address: the connection's, or, when it comes from a trusted proxy, the
+/// last address of `X-Forwarded-For` (the one that proxy added; earlier ones are the
+/// client's word). A header that does not read as an address is ignored.
+pub fn client_address(from: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&from) {
+        return from;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or(from)
+}
+
 /// `GET /quote?…`: the quote, or why the link is refused.
 async fn view(
     State(app): State<Arc<App>>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(q): Query<LinkQuery>,
 ) -> Result<Response, ServeFail> {
+    let address = client_address(from.ip(), &headers, &app.opts.trusted_proxies).to_string();
     if !app.allow(&q.s) {
         return Ok(Refusal::TooMany.page());
     }
@@ -369,7 +406,7 @@ async fn view(
         record.share_viewed(
             &shared.quote,
             shared.revision,
-            &from.ip().to_string(),
+            &address,
             &shared.content_sha256,
         )?;
         let decision = record.decision(&shared.quote, shared.revision)?;
@@ -494,7 +531,7 @@ async fn decide(
             Ok(s) => s,
             Err(r) => return Ok(r.page()),
         };
-        let address = from.ip().to_string();
+        let address = client_address(from.ip(), &headers, &app.opts.trusted_proxies).to_string();
         let d = NewDecision {
             quote: &shared.quote,
             revision: shared.revision,
@@ -540,7 +577,26 @@ async fn decide(
             eprintln!("tenor serve: {}: {e}", shared.quote);
         }
         Ok(match outcome.recorded {
-            Recorded::Revision(done) => pages::accepted(&shared, &rebuilt, &name, &email, &done),
+            Recorded::Revision(done) => {
+                if let (Some(queue), Some(plugins)) = (&app.pushes, app.opts.plugins.clone()) {
+                    // After the commit and on the pushing thread: the customer's answer
+                    // waits for no vendor, and no push failure can touch the acceptance.
+                    let job = push::AfterAcceptance {
+                        db: app.opts.db.clone(),
+                        plugins,
+                        quote: shared.quote.clone(),
+                        revision: done.revision,
+                        shared_revision: shared.revision,
+                    };
+                    if queue.send(job).is_err() {
+                        eprintln!(
+                            "tenor serve: {}: the pushing thread has stopped; run `tenor push {}`",
+                            shared.quote, shared.quote
+                        );
+                    }
+                }
+                pages::accepted(&shared, &rebuilt, &name, &email, &done)
+            }
             Recorded::Decided(done) => pages::decided(&shared, &done),
         })
     })
@@ -611,4 +667,33 @@ fn admin_ok(headers: &HeaderMap, token: &str) -> bool {
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use axum::http::{HeaderMap, HeaderValue};
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("198.51.100.7, 203.0.113.9"),
+        );
+        let proxy = ip("10.0.0.2");
+        // The proxy appended 203.0.113.9; 198.51.100.7 is what the client claimed.
+        assert_eq!(client_address(proxy, &h, &[proxy]), ip("203.0.113.9"));
+        assert_eq!(client_address(proxy, &h, &[]), proxy);
+        assert_eq!(client_address(ip("10.0.0.3"), &h, &[proxy]), ip("10.0.0.3"));
+        let mut bad = HeaderMap::new();
+        bad.append("x-forwarded-for", HeaderValue::from_static("not-an-ip"));
+        assert_eq!(client_address(proxy, &bad, &[proxy]), proxy);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
 }

@@ -196,7 +196,7 @@ pub fn decided(shared: &Shared, d: &Decision) -> Response {
 pub fn admin(rows: &[ShareRow], now: i64) -> Response {
     let body = html! {
         table #shares {
-            tr { th { "Quote" } th.n { "Version" } th { "State" } th { "Shared" } th.n { "Views" } th { "Decided by" } th { "From" } th { "At" } }
+            tr { th { "Quote" } th.n { "Version" } th { "State" } th { "Shared" } th.n { "Views" } th { "Decided by" } th { "From" } th { "At" } th { "Pushed" } }
             @for r in rows {
                 tr {
                     td { (r.quote) }
@@ -207,6 +207,14 @@ pub fn admin(rows: &[ShareRow], now: i64) -> Response {
                     @if let Some(d) = &r.decision {
                         td { (d.name) " <" (d.email) ">" } td { (d.address) } td { (d.at) }
                     } @else { td {} td {} td {} }
+                    td.pushes {
+                        @for p in &r.pushes {
+                            div class={ "push " (p.state) } {
+                                @if !p.plugin.is_empty() { (p.plugin) ": " (p.document) " " }
+                                strong { (p.state) } ": " (p.detail)
+                            }
+                        }
+                    }
                 }
             }
         }
