@@ -158,3 +158,148 @@ fn a_year_of_months_without_drift_reconciles_clean_every_month() {
         );
     }
 }
+
+/// A finding as (side, product, class, money at risk, counted with).
+type Row = [String; 5];
+
+fn rows(doc: &Value) -> Vec<Row> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            ["side", "product", "class", "money_at_risk", "counted_with"]
+                .map(|k| f[k].as_str().unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+fn row(side: &str, product: &str, class: &str, money: &str, counted: &str) -> Row {
+    [side, product, class, money, counted].map(str::to_string)
+}
+
+/// Injects the year's drift at the start of its month.
+fn drift(v: &Vendors, m: &str) {
+    match m {
+        // Five Business Premium seats added at Pax8 (its 17.60 a month cost).
+        "2027-02" => {
+            let id = v.sims.with_world(|w| {
+                w.pax8
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.partner_cost == "17.60".parse().unwrap())
+                    .map(|s| s.id.clone())
+            });
+            v.sims.drift_pax8_quantity(&id.unwrap(), 30).unwrap();
+        }
+        // Defender's addition cancelled in ConnectWise on its last day of March.
+        "2027-04" => {
+            let id = v.sims.with_world(|w| {
+                w.connectwise
+                    .additions
+                    .iter()
+                    .find(|a| a["product"]["identifier"] == "MDB")
+                    .and_then(|a| a["id"].as_i64())
+            });
+            v.sims
+                .drift_cancel_addition(id.unwrap(), day("2027-03-31"))
+                .unwrap();
+        }
+        // Three E3 seats for a customer with no quote, linked at Pax8.
+        "2027-06" => {
+            v.sims.with_world(|w| {
+                w.pax8.companies.push(Pax8Company {
+                    id: "0e3a0000-0000-4000-8000-0000000000c9".into(),
+                    name: "Harbor Orthodontics".into(),
+                    external_id: None,
+                    status: "Active".into(),
+                });
+                w.pax8.subscriptions.push(e3_subscription(
+                    "0e3a0000-0000-4000-8000-000000000003",
+                    "0e3a0000-0000-4000-8000-0000000000c9",
+                    3,
+                ));
+            });
+            let link = v.tenor(&[
+                "link",
+                "CUST-0099",
+                "--pax8",
+                "company=0e3a0000-0000-4000-8000-0000000000c9",
+            ]);
+            assert!(link.ok, "{}", link.stderr);
+        }
+        // Pax8 raises Defender's cost from 2.40 to 2.70 a seat a month.
+        "2027-08" => {
+            let id = v.sims.with_world(|w| {
+                w.pax8
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.partner_cost == "2.40".parse().unwrap())
+                    .map(|s| s.id.clone())
+            });
+            v.sims
+                .drift_pax8_cost(&id.unwrap(), "2.70".parse().unwrap())
+                .unwrap();
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
+    let mut v = Vendors::start("reconcile-drift");
+    v.accept("q1001-dental-practice.yaml");
+    v.set_today(day("2026-12-07"));
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    // What each month's reconciliation finds that the month before did not, by hand:
+    // - 2027-02: 5 seats bought beyond the 25 sold, at cost for Pax8's 12-month commitment:
+    //   5 × 17.60 × 12 = 1,056.00.
+    // - 2027-04: Defender no longer invoiced: April to November, 8 × 25 × 3.00 = 600.00; the
+    //   agreement's early end is the same 600.00, counted once, with the invoice.
+    // - 2027-06: 3 E3 seats on no quote, June to November at Pax8's cost: 6 × 3 × 28.80 =
+    //   518.40.
+    // - 2027-08: Defender bought at 2.70 where the rules say 2.40: 0.30 × 25 × 12 = 90.00.
+    let new_in = |m: &str| -> Vec<Row> {
+        match m {
+            "2027-02" => vec![row("purchase_order", "M365-BP", "quantity", "1056.00", "")],
+            "2027-04" => vec![
+                row("invoice", "MDB", "missing_line", "600.00", ""),
+                row("psa", "MDB", "coterm_date", "600.00", "invoice"),
+            ],
+            "2027-06" => vec![row("purchase_order", "M365-E3", "extra_line", "518.40", "")],
+            "2027-08" => vec![row("purchase_order", "MDB", "unit_price", "90.00", "")],
+            _ => Vec::new(),
+        }
+    };
+    let key = |r: &Row| (r[0].clone(), r[1].clone(), r[2].clone());
+    let mut before: Vec<(String, String, String)> = Vec::new();
+    for m in months("2026-12", 12) {
+        v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
+        drift(&v, &m);
+        v.sims.bill(&m).unwrap();
+        let pull = v.tenor(&["pull", "--month", &m]);
+        assert!(pull.ok, "{m}: {}", pull.stderr);
+        let (ok, doc) = reconcile(&v, &m);
+        let found = rows(&doc);
+        let fresh: Vec<Row> = found
+            .iter()
+            .filter(|r| !before.contains(&key(r)))
+            .cloned()
+            .collect();
+        let mut want = new_in(&m);
+        want.sort();
+        let mut fresh_sorted = fresh.clone();
+        fresh_sorted.sort();
+        assert_eq!(fresh_sorted, want, "{m}: {:#}", doc["findings"]);
+        // Nothing found before the first drift; a drift once found stays found.
+        assert_eq!(ok, found.is_empty(), "{m}");
+        for k in &before {
+            assert!(found.iter().any(|r| key(r) == *k), "{m}: {k:?} went away");
+        }
+        before.extend(fresh.iter().map(key));
+        if m == "2027-04" {
+            assert_eq!(doc["totals"]["money_at_risk"], "1656.00", "{m}");
+        }
+    }
+    assert_eq!(before.len(), 5);
+}

@@ -161,7 +161,7 @@ impl Run<'_> {
             }
             if stream.is_empty() {
                 if self.sold.get(k).is_some_and(|s| bills_within(s, window)) {
-                    self.missing_invoice(k);
+                    self.missing_invoice(k, window.map(|(lo, _)| lo));
                 }
                 continue;
             }
@@ -179,20 +179,40 @@ impl Run<'_> {
     }
 
     /// A sold line on none of the invoices: everything it bills over the commitment.
-    fn missing_invoice(&mut self, k: usize) {
+    /// What it bills from `from` on (the first day the invoices cover; what was billed before
+    /// them is not theirs to say), everything with no window.
+    fn missing_invoice(&mut self, k: usize, from: Option<NaiveDate>) {
         let Some(s) = self.sold.get(k) else { return };
         let pl = s.pl;
-        let cv = contract_value(pl);
+        let (cv, why) = match from {
+            Some(d) if pl.charges.first().is_some_and(|c| c.bill_date < d) => {
+                let left: Decimal = pl
+                    .charges
+                    .iter()
+                    .filter(|c| c.bill_date >= d)
+                    .map(|c| c.amount)
+                    .sum();
+                let why = format!(
+                    "sold but on none of the invoices given: the {} it bills from {d} to the commitment's end is never billed",
+                    self.money(left)
+                );
+                (left, why)
+            }
+            _ => (
+                contract_value(pl),
+                format!(
+                    "sold but on none of the invoices given: {} over the commitment is never billed",
+                    self.money(contract_value(pl))
+                ),
+            ),
+        };
         let check = Check {
             class: Class::MissingLine,
             expected: s.describe(),
             found: "not on any invoice".into(),
             kind: Risk::Billing,
             money: Money::Known(cv, Some(Direction::UnderBilled)),
-            why: format!(
-                "sold but on none of the invoices given: {} over the commitment is never billed",
-                self.money(cv)
-            ),
+            why,
         };
         let at = At {
             side: Side::Invoice,

@@ -241,19 +241,19 @@ impl<'c> Matcher<'c> {
     }
 }
 
-/// Marks each PSA finding whose money an invoice finding on the same line and class already
-/// states: the agreement that will bill a gap and the invoice that billed it are one leak over
-/// the commitment, not two.
+/// Marks each PSA finding whose money an invoice finding on the same line, the same way,
+/// already states: the agreement that will bill a gap and the invoices that billed it are one
+/// leak over the commitment, not two, whatever each calls it (an addition cancelled early is a
+/// co-term date on the agreement and a missing line on the invoice). The invoice's amount is
+/// counted: what the month's invoices show is still to be lost from that month on.
 fn count_once(findings: &mut [Finding]) {
-    let billed: Vec<(Option<u32>, Class, Decimal)> = findings
+    let billed: Vec<(Option<u32>, Option<Direction>)> = findings
         .iter()
-        .filter(|f| f.side == Side::Invoice)
-        .filter_map(|f| f.money_at_risk.map(|m| (f.line, f.class, m)))
+        .filter(|f| f.side == Side::Invoice && f.money_at_risk.is_some())
+        .map(|f| (f.line, f.direction))
         .collect();
     for f in findings.iter_mut().filter(|f| f.side == Side::Psa) {
-        let same = f
-            .money_at_risk
-            .is_some_and(|m| billed.contains(&(f.line, f.class, m)));
+        let same = f.money_at_risk.is_some() && billed.contains(&(f.line, f.direction));
         if same && f.line.is_some() {
             f.counted_with = Some(Side::Invoice);
             f.explanation
