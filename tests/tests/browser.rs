@@ -350,3 +350,89 @@ fn a_customer_accepts_q1001_in_a_real_browser_and_bad_links_are_refused() {
         .unwrap();
     assert_eq!(decisions, 1, "only the good link's acceptance");
 }
+
+#[test]
+fn the_reconciliation_report_opens_in_a_real_browser_with_the_json_figures() {
+    use rust_decimal::Decimal;
+    use tenor_core::record::reconciled::Tally;
+    // Three months kept in the record, by hand: January one quantity gap of 1,056.00;
+    // February that gap and a missing line of 600.00 (1,656.00); March all clean.
+    let scratch = tenor_tests::scratch::Scratch::dir("browser-reconcile");
+    let db = scratch.db();
+    let tally = |class: &str, money: &str| Tally {
+        customer: "CUST-0042".into(),
+        class: class.into(),
+        findings: 1,
+        money_at_risk: money.parse::<Decimal>().unwrap(),
+        unknown: 0,
+    };
+    {
+        let mut r = tenor_core::record::Record::open(&db).unwrap();
+        let doc = json!({"schema": "tenor.reconcile/1"});
+        r.record_reconciliation("2027-01", "", &doc, &[tally("quantity", "1056.00")])
+            .unwrap();
+        r.record_reconciliation(
+            "2027-02",
+            "",
+            &doc,
+            &[
+                tally("quantity", "1056.00"),
+                tally("missing_line", "600.00"),
+            ],
+        )
+        .unwrap();
+        r.record_reconciliation("2027-03", "", &doc, &[]).unwrap();
+    }
+    let page = scratch.path().join("trend <&>.html");
+    let out = Command::new(CLI)
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "reconcile",
+            "--since",
+            "2027-01",
+            "--format",
+            "json",
+            "--html",
+        ])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json_money: Vec<String> = doc["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["money_at_risk"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(json_money, ["1056.00", "1656.00", "0.00"]);
+
+    let browser = Browser::start();
+    let url = format!(
+        "file://{}",
+        page.display()
+            .to_string()
+            .replace(' ', "%20")
+            .replace('<', "%3C")
+            .replace('>', "%3E")
+    );
+    browser.open(&url);
+    assert_eq!(browser.title(), "Money at risk since 2027-01");
+    // The table the chart is drawn from says what the JSON says, month by month.
+    for (i, want) in json_money.iter().enumerate() {
+        let cell = browser.text(&format!("#months tbody tr:nth-child({}) td.money", i + 1));
+        assert_eq!(&cell, want, "month {}", i + 1);
+    }
+    // The chart drew a bar piece per class with money: January's one, February's two.
+    let bars = browser.call(
+        "POST",
+        "/elements",
+        json!({"using": "css selector", "value": "svg rect"}),
+    );
+    assert_eq!(bars.as_array().unwrap().len(), 3, "{bars}");
+}

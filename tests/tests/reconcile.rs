@@ -302,4 +302,42 @@ fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
         }
     }
     assert_eq!(before.len(), 5);
+
+    // The trend, from the twelve runs kept in the record. By hand, per month: the seats
+    // 1,056.00 from February; Defender's invoices what is left of it from April (600.00,
+    // then 75.00 less a month); the E3 seats on no quote what they still cost from June
+    // (518.40, then 86.40 less a month); Defender's cost 90.00 from August.
+    let trend = v.tenor(&["reconcile", "--since", "2026-12", "--format", "json"]);
+    assert!(trend.ok, "{}", trend.stderr);
+    let t: Value = serde_json::from_str(&trend.stdout).unwrap();
+    assert_eq!(t["schema"], "tenor.reconcile-trend/1");
+    let per_month: Vec<(String, String)> = t["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["month"].as_str().unwrap().to_string(),
+                m["money_at_risk"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("2026-12", "0.00"),
+        ("2027-01", "0.00"),
+        ("2027-02", "1056.00"),
+        ("2027-03", "1056.00"),
+        ("2027-04", "1656.00"),
+        ("2027-05", "1581.00"),
+        ("2027-06", "2024.40"),
+        ("2027-07", "1863.00"),
+        ("2027-08", "1791.60"),
+        ("2027-09", "1630.20"),
+        ("2027-10", "1468.80"),
+        ("2027-11", "1307.40"),
+    ]
+    .map(|(m, x)| (m.to_string(), x.to_string()));
+    assert_eq!(per_month, want);
+    assert_eq!(t["months"][8]["by_class"]["unit_price"], "90.00");
+    assert_eq!(t["months"][6]["by_customer"]["CUST-0099"], "518.40");
 }

@@ -226,9 +226,16 @@ pub enum Command {
     /// Reconcile a month: every accepted quote against what `tenor pull` read that month,
     /// and every distributor subscription on no accepted quote
     Reconcile {
-        /// The month, YYYY-MM
+        /// The month, YYYY-MM (each run is kept in the record)
+        #[arg(long, required_unless_present = "since", conflicts_with = "since")]
+        month: Option<String>,
+        /// The trend instead: money at risk per month, customer and class, from this month
+        /// (YYYY-MM) on, as the months' latest runs recorded it
         #[arg(long)]
-        month: String,
+        since: Option<String>,
+        /// With --since: also write the trend as a self-contained HTML report to FILE
+        #[arg(long, value_name = "FILE", requires = "since")]
+        html: Option<PathBuf>,
         /// Only this customer
         #[arg(long)]
         customer: Option<String>,

@@ -275,9 +275,24 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
         } => bill::bill_cmd(&month, customer.as_deref(), &rules, format, db, ctx),
         Command::Reconcile {
             month,
+            since,
+            html,
             customer,
             format,
-        } => reconcile::reconcile_cmd(&month, customer.as_deref(), format, db, ctx),
+        } => match (month, since) {
+            (Some(m), _) => reconcile::reconcile_cmd(&m, customer.as_deref(), format, db, ctx),
+            (None, Some(s)) => reconcile::trend_cmd(
+                &reconcile::TrendArgs {
+                    since: &s,
+                    customer: customer.as_deref(),
+                    html: html.as_deref(),
+                    format,
+                },
+                db,
+                ctx,
+            ),
+            (None, None) => Err(exit::CliError::Run("give --month or --since".into())),
+        },
         other => documents(other, db, ctx),
     }
 }

@@ -145,6 +145,38 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
     Ok(out)
 }
 
+/// The report's findings tallied per customer and class, as its totals count them (money a
+/// finding shares with another is counted once, there).
+pub fn tallies(report: &MatchReport) -> Vec<crate::record::reconciled::Tally> {
+    let mut by: BTreeMap<(String, String), crate::record::reconciled::Tally> = BTreeMap::new();
+    for f in &report.findings {
+        let key = (f.customer.clone(), f.class.as_str().to_string());
+        let t = by
+            .entry(key.clone())
+            .or_insert_with(|| crate::record::reconciled::Tally {
+                customer: key.0,
+                class: key.1,
+                findings: 0,
+                money_at_risk: Decimal::ZERO,
+                unknown: 0,
+            });
+        t.findings += 1;
+        match f.money_at_risk {
+            Some(_) if f.counted_with.is_some() => {}
+            Some(m) => t.money_at_risk += m,
+            None => t.unknown += 1,
+        }
+    }
+    by.into_values()
+        .map(|mut t| {
+            if t.money_at_risk.scale() < report.minor_units {
+                t.money_at_risk.rescale(report.minor_units);
+            }
+            t
+        })
+        .collect()
+}
+
 /// A customer with no accepted quote: every live subscription a distributor holds for it
 /// (not a PSA's agreement addition).
 fn live_subscriptions(rows: &[PulledInput]) -> Vec<(String, Subscription)> {

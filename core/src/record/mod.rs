@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod git;
 pub mod links;
 pub mod read;
+pub mod reconciled;
 pub mod schema;
 pub mod serials;
 pub mod shares;

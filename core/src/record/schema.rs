@@ -100,6 +100,10 @@ CREATE TABLE events (
         version: 5,
         sql: MIGRATION_5,
     },
+    Migration {
+        version: 6,
+        sql: MIGRATION_6,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -263,6 +267,32 @@ CREATE TABLE share_pushes (
     detail TEXT NOT NULL,
     PRIMARY KEY (quote, revision, seq),
     FOREIGN KEY (quote, revision) REFERENCES shares (quote, revision)
+);
+";
+
+/// Every month's reconciliation (`tenor reconcile --month`), each run kept: its document, and
+/// its findings tallied per customer and class for the trend (`--since`). `scope` is the
+/// customer asked for, or '' for every customer; amounts are decimal strings.
+const MIGRATION_6: &str = "
+CREATE TABLE reconciliations (
+    month TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (month, scope, run)
+);
+CREATE TABLE reconciliation_tallies (
+    month TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    customer TEXT NOT NULL,
+    class TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    money_at_risk TEXT NOT NULL,
+    unknown INTEGER NOT NULL,
+    PRIMARY KEY (month, scope, run, customer, class),
+    FOREIGN KEY (month, scope, run) REFERENCES reconciliations (month, scope, run)
 );
 ";
 

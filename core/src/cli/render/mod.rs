@@ -5,6 +5,7 @@ pub mod explain;
 pub mod matching;
 pub mod price;
 pub mod priced_json;
+pub mod reconcile;
 pub mod review;
 
 /// `1 file`, `2 files`.
