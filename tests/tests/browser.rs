@@ -351,6 +351,7 @@ fn a_customer_accepts_q1001_in_a_real_browser_and_bad_links_are_refused() {
     assert_eq!(decisions, 1, "only the good link's acceptance");
 }
 
+// Long: the record set up, the report written, then read in the browser: one story, in order.
 #[test]
 fn the_reconciliation_report_opens_in_a_real_browser_with_the_json_figures() {
     use rust_decimal::Decimal;

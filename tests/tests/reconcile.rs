@@ -245,6 +245,7 @@ fn drift(v: &Vendors, m: &str) {
     }
 }
 
+// Long: twelve months in order, then the trend they leave: one story, figures by hand beside it.
 #[test]
 fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
     let mut v = Vendors::start("reconcile-drift");

@@ -80,23 +80,51 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
             continue;
         }
         let revs = by_customer.remove(&customer).unwrap_or_default();
-        let rows = pulled_inputs(record.pulled(&customer, Some(ask.month))?)
+        let at = Month {
+            record,
+            month: ask.month,
+            first,
+            names: names.as_ref(),
+        };
+        at.customer(&customer, &revs, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// What every customer's part of a month's reconciliation shares.
+struct Month<'a> {
+    record: &'a Record,
+    month: &'a str,
+    first: NaiveDate,
+    /// The rules that name the products of what no quote claims.
+    names: Option<&'a Matcher<'a>>,
+}
+
+impl Month<'_> {
+    /// One customer's quotes matched on the month's pull, then what none of them claims.
+    fn customer(
+        &self,
+        customer: &str,
+        revs: &[&(RevisionInfo, Sold)],
+        out: &mut Reconciliation,
+    ) -> Result<(), RebuildError> {
+        let rows = pulled_inputs(self.record.pulled(customer, Some(self.month))?)
             .map_err(RebuildError::Other)?;
-        let done = record.pulls_done(&customer, Some(ask.month))?;
+        let done = self.record.pulls_done(customer, Some(self.month))?;
         let mut unclaimed: Option<BTreeSet<(String, String)>> = None;
         let mut aside: BTreeMap<(String, String), Subscription> = BTreeMap::new();
         for (rev, sold) in revs.iter().map(|x| (&x.0, &x.1)) {
             out.quotes
-                .push((customer.clone(), rev.quote.clone(), rev.revision));
+                .push((customer.to_string(), rev.quote.clone(), rev.revision));
             if rows.is_empty() && done.is_empty() {
                 out.report.notes.push(format!(
                     "{} ({customer}): nothing pulled for {}: run `tenor pull --month {}`",
-                    rev.quote, ask.month, ask.month
+                    rev.quote, self.month, self.month
                 ));
                 continue;
             }
             let matcher = Matcher::new(&sold.cat);
-            let refs = record.pushed_refs(&rev.quote, rev.revision)?;
+            let refs = self.record.pushed_refs(&rev.quote, rev.revision)?;
             let accepted = crate::matching::Accepted {
                 quote: &sold.file.quote,
                 purchase_orders: &sold.accepted.purchase_orders,
@@ -116,17 +144,15 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
                 None => here,
                 Some(u) => u.intersection(&here).cloned().collect(),
             });
-            if s.is_empty() {
-                continue;
+            if !s.is_empty() {
+                out.report.merge(matcher.run_pulled(
+                    &sold.file.quote,
+                    &sold.priced,
+                    &sold.accepted.purchase_orders,
+                    Some(&sold.accepted.template),
+                    &s,
+                ));
             }
-            let report = matcher.run_pulled(
-                &sold.file.quote,
-                &sold.priced,
-                &sold.accepted.purchase_orders,
-                Some(&sold.accepted.template),
-                &s,
-            );
-            out.report.merge(report);
         }
         let orphans: Vec<(String, Subscription)> = match unclaimed {
             Some(keys) => keys
@@ -136,13 +162,13 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
             None => live_subscriptions(&rows),
         };
         for (plugin, x) in orphans {
-            let sku = names.as_ref().and_then(|m| m.sku_of(&x.part_number));
+            let sku = self.names.and_then(|m| m.sku_of(&x.part_number));
             out.report
                 .findings
-                .push(on_no_quote(&customer, &plugin, &x, sku, first));
+                .push(on_no_quote(customer, &plugin, &x, sku, self.first));
         }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// The report's findings tallied per customer and class, as its totals count them (money a
