@@ -44,6 +44,26 @@ fn e3_subscription(id: &str, company: &str, seats: i64) -> Pax8Subscription {
     }
 }
 
+/// CUST-0099, linked at Pax8 and sold nothing, for whom Pax8 holds 3 E3 seats.
+fn customer_with_no_quote(v: &Vendors) {
+    const COMPANY: &str = "0e3a0000-0000-4000-8000-0000000000c9";
+    v.sims.with_world(|w| {
+        w.pax8.companies.push(Pax8Company {
+            id: COMPANY.into(),
+            name: "Harbor Orthodontics".into(),
+            external_id: None,
+            status: "Active".into(),
+        });
+        w.pax8.subscriptions.push(e3_subscription(
+            "0e3a0000-0000-4000-8000-000000000003",
+            COMPANY,
+            3,
+        ));
+    });
+    let link = v.tenor(&["link", "CUST-0099", "--pax8", &format!("company={COMPANY}")]);
+    assert!(link.ok, "{}", link.stderr);
+}
+
 fn reconcile(v: &Vendors, month: &str) -> (bool, Value) {
     let r = v.tenor(&["reconcile", "--month", month, "--format", "json"]);
     let doc = serde_json::from_str(&r.stdout)
@@ -78,25 +98,8 @@ fn a_month_reconciles_clean_then_finds_what_no_accepted_quote_claims() {
             BAYVIEW,
             5,
         ));
-        w.pax8.companies.push(Pax8Company {
-            id: "0e3a0000-0000-4000-8000-0000000000c9".into(),
-            name: "Harbor Orthodontics".into(),
-            external_id: None,
-            status: "Active".into(),
-        });
-        w.pax8.subscriptions.push(e3_subscription(
-            "0e3a0000-0000-4000-8000-000000000003",
-            "0e3a0000-0000-4000-8000-0000000000c9",
-            3,
-        ));
     });
-    let link = v.tenor(&[
-        "link",
-        "CUST-0099",
-        "--pax8",
-        "company=0e3a0000-0000-4000-8000-0000000000c9",
-    ]);
-    assert!(link.ok, "{}", link.stderr);
+    customer_with_no_quote(&v);
     let pull = v.tenor(&["pull", "--month", "2026-12"]);
     assert!(pull.ok, "{}\n{}", pull.stdout, pull.stderr);
     let (ok, doc) = reconcile(&v, "2026-12");
@@ -206,28 +209,7 @@ fn drift(v: &Vendors, m: &str) {
                 .unwrap();
         }
         // Three E3 seats for a customer with no quote, linked at Pax8.
-        "2027-06" => {
-            v.sims.with_world(|w| {
-                w.pax8.companies.push(Pax8Company {
-                    id: "0e3a0000-0000-4000-8000-0000000000c9".into(),
-                    name: "Harbor Orthodontics".into(),
-                    external_id: None,
-                    status: "Active".into(),
-                });
-                w.pax8.subscriptions.push(e3_subscription(
-                    "0e3a0000-0000-4000-8000-000000000003",
-                    "0e3a0000-0000-4000-8000-0000000000c9",
-                    3,
-                ));
-            });
-            let link = v.tenor(&[
-                "link",
-                "CUST-0099",
-                "--pax8",
-                "company=0e3a0000-0000-4000-8000-0000000000c9",
-            ]);
-            assert!(link.ok, "{}", link.stderr);
-        }
+        "2027-06" => customer_with_no_quote(v),
         // Pax8 raises Defender's cost from 2.40 to 2.70 a seat a month.
         "2027-08" => {
             let id = v.sims.with_world(|w| {
