@@ -120,6 +120,103 @@ pub fn render_human(
     diags: &[Diagnostic],
     out: &mut dyn WriteColor,
 ) -> std::io::Result<()> {
+    emit(sources.files(), diags, out)
+}
+
+/// One source line, or a window of it, shown under a diagnostic about a file that is not read
+/// as rules (a quote): a diagnostic whose span names excerpt `i` (`FileId(i)`) is shown under
+/// `text`, with spans as byte offsets into `text`, and located at the file's real line and
+/// column, so a megabyte line is shown as the few characters around its caret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// The file name as given.
+    pub name: String,
+    /// What is shown of the line: all of it, or a window marked `…` where it was cut.
+    pub text: String,
+    /// The 1-based line of the file the excerpt comes from.
+    pub line: usize,
+    /// A byte offset into `text` and the 1-based column (in characters) of the file it stands
+    /// for: columns elsewhere in the excerpt are counted from it.
+    pub anchor: (usize, usize),
+}
+
+/// Writes diagnostics for people as [`render_human`] does, each under its [`Excerpt`].
+pub fn render_excerpts(
+    excerpts: &[Excerpt],
+    diags: &[Diagnostic],
+    out: &mut dyn WriteColor,
+) -> std::io::Result<()> {
+    emit(&Excerpts(excerpts), diags, out)
+}
+
+/// Excerpts as the files codespan renders: one line each, numbered as in the file they come
+/// from.
+struct Excerpts<'e>(&'e [Excerpt]);
+
+impl Excerpts<'_> {
+    fn get(&self, id: usize) -> Result<&Excerpt, codespan_reporting::files::Error> {
+        self.0
+            .get(id)
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for Excerpts<'_> {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.get(id)?.name.as_str())
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.get(id)?.text.as_str())
+    }
+
+    fn line_index(&'a self, _: usize, _: usize) -> Result<usize, codespan_reporting::files::Error> {
+        Ok(0)
+    }
+
+    fn line_number(
+        &'a self,
+        id: usize,
+        _: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        Ok(self.get(id)?.line)
+    }
+
+    fn column_number(
+        &'a self,
+        id: usize,
+        _: usize,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let e = self.get(id)?;
+        let (at, column) = e.anchor;
+        let between = |a: usize, b: usize| e.text.get(a..b).map_or(0, |t| t.chars().count());
+        Ok(if byte_index >= at {
+            column + between(at, byte_index)
+        } else {
+            column.saturating_sub(between(byte_index, at))
+        })
+    }
+
+    fn line_range(
+        &'a self,
+        id: usize,
+        _: usize,
+    ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
+        Ok(0..self.get(id)?.text.len())
+    }
+}
+
+/// Writes each diagnostic through codespan, whatever holds the files.
+fn emit<'f>(
+    files: &'f impl codespan_reporting::files::Files<'f, FileId = usize>,
+    diags: &[Diagnostic],
+    out: &mut dyn WriteColor,
+) -> std::io::Result<()> {
     let config = term::Config::default();
     for d in diags {
         let mut labels = vec![
@@ -143,7 +240,7 @@ pub fn render_human(
         if let Some(help) = &d.help {
             cs = cs.with_notes(vec![format!("help: {help}")]);
         }
-        term::emit(out, &config, sources.files(), &cs).map_err(std::io::Error::other)?;
+        term::emit(out, &config, files, &cs).map_err(std::io::Error::other)?;
     }
     Ok(())
 }

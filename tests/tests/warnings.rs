@@ -443,3 +443,201 @@ fn a_price_equal_to_its_cost_over_another_period_is_not_below_it() {
     assert_eq!(below.warnings[0].severity, tenor_dsl::Severity::Warning);
     assert_eq!(below.warnings[0].code, "below-cost");
 }
+
+// --------------------------------------------- where a warning points, and how much is shown
+
+/// The customer of the quotes below, with its anniversary (so lines name `coterm: none`).
+const CUSTOMER_JSON: &str = r#"{"id": "C-1", "name": "Early Start Ltd", "anniversary": "07-01"}"#;
+
+/// A JSON quote dated 2026-12-10 with `n` lines starting three days earlier, written on one line
+/// as a program would write it.
+fn one_line_json(n: usize) -> String {
+    let line = r#"{"product":"M365-BP","quantity":10,"term":"P1Y","billing":"monthly","coterm":"none","start":"2026-12-07"}"#;
+    let lines = vec![line; n].join(",");
+    format!(
+        r#"{{"quote":"Q-W","date":"2026-12-10","currency":"USD","customer":{CUSTOMER_JSON},"lines":[{lines}]}}"#
+    )
+}
+
+/// The 1-based column of the `k`-th (0-based) `"start"` key of a one-line JSON quote.
+fn start_column(text: &str, k: usize) -> usize {
+    text.match_indices(r#""start""#).nth(k).unwrap().0 + 1
+}
+
+#[test]
+fn a_one_line_json_quote_with_20000_warnings_points_at_each_start_and_shows_a_bounded_excerpt() {
+    // Before: every warning was shown, 20,000 of them, each under the first 160 characters of
+    // the 2 MB line and located at column 162 (the clipping mark); now the first ten, each at
+    // its own line's `start` under a window of the line around it, then a count.
+    let dir = scratch("one-line-json");
+    let q = dir.join("q.json");
+    let text = one_line_json(20_000);
+    std::fs::write(&q, &text).unwrap();
+    let o = tenor(&[
+        "price",
+        s(&q),
+        "--rules",
+        s(&rules_dir()),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.exit,
+        Exit::Success,
+        "{}",
+        &o.stderr[..o.stderr.len().min(2000)]
+    );
+    assert!(
+        o.stderr.len() < 16_000,
+        "{} bytes of warnings",
+        o.stderr.len()
+    );
+    assert!(
+        o.stderr.lines().all(|l| l.chars().count() < 200),
+        "a line of more than 200 characters was shown"
+    );
+    assert_eq!(o.stderr.matches("warning[start-before-quote]").count(), 10);
+    for k in 0..10 {
+        let head = format!(
+            "warning[start-before-quote]: line {} starts on 2026-12-07, before the quote's date, 2026-12-10\n  ┌─ {}:1:{}\n",
+            k + 1,
+            s(&q),
+            start_column(&text, k)
+        );
+        assert!(o.stderr.contains(&head), "{head}\n{}", o.stderr);
+    }
+    // The caret is under the field, in a window cut on both sides.
+    let warning = o.stderr.split("\n\n").nth(1).unwrap();
+    let shown: Vec<&str> = warning.lines().collect();
+    let source = shown[3].split_once("│ ").unwrap().1;
+    let caret = shown[4].split_once("│ ").unwrap().1;
+    assert!(source.starts_with('…') && source.ends_with('…'), "{source}");
+    let at = caret.find('^').unwrap();
+    let under: String = source.chars().skip(at).take(20).collect();
+    assert_eq!(under, r#""start":"2026-12-07""#, "{warning}");
+    assert!(
+        caret.ends_with(r#"^^^^^^^^^^^^^^^^^^^^ field `line 2 start`"#),
+        "{caret}"
+    );
+    assert!(
+        o.stderr.ends_with(
+            "warning: … and 19990 more `start-before-quote` warnings like these, not shown (`--error-format json` lists every one)\nwarning: the quote has 20000 warnings; it was priced as written\n"
+        ),
+        "{}",
+        &o.stderr[o.stderr.len().saturating_sub(600)..]
+    );
+    // The JSON error document lists every one, each at its own column.
+    let o = tenor(&[
+        "--error-format",
+        "json",
+        "price",
+        s(&q),
+        "--rules",
+        s(&rules_dir()),
+        "--format",
+        "json",
+    ]);
+    let errors: Value = serde_json::from_str(&o.stderr).unwrap();
+    let all = errors["errors"].as_array().unwrap();
+    assert_eq!(all.len(), 20_000);
+    for k in [0, 1, 9_999, 19_999] {
+        assert_eq!(all[k]["col"], start_column(&text, k), "warning {k}");
+        assert_eq!(all[k]["line"], 1);
+    }
+}
+
+#[test]
+fn the_shown_warnings_do_not_grow_with_the_quote() {
+    // What a person is shown of 1,000 and of 4,000 warnings differs only in the count: the
+    // rendering does work bounded per warning shown, not per line of the quote.
+    let dir = scratch("bounded");
+    let shown = |n: usize| {
+        let q = dir.join(format!("q{n}.json"));
+        std::fs::write(&q, one_line_json(n)).unwrap();
+        let o = tenor(&["--quiet", "price", s(&q), "--rules", s(&rules_dir())]);
+        assert_eq!(o.exit, Exit::Success);
+        o.stderr
+            .replace(s(&q), "Q")
+            .replace(&format!("{}", n - 10), "K")
+            .replace(&format!("{n}"), "N")
+    };
+    assert_eq!(shown(1_000), shown(4_000));
+}
+
+#[test]
+fn a_multi_line_json_quote_warns_at_the_start_field_of_its_line() {
+    let dir = scratch("multi-line-json");
+    let q = dir.join("q.json");
+    let text = format!(
+        "{{\n  \"quote\": \"Q-W\",\n  \"date\": \"2026-12-10\",\n  \"currency\": \"USD\",\n  \"customer\": {CUSTOMER_JSON},\n  \"lines\": [\n    {{\"product\": \"M365-BP\", \"quantity\": 10, \"term\": \"P1Y\", \"billing\": \"monthly\", \"coterm\": \"none\", \"start\": \"2026-12-10\"}},\n    {{\"product\": \"M365-BP\", \"quantity\": 10, \"term\": \"P1Y\", \"billing\": \"monthly\", \"coterm\": \"none\", \"start\": \"2026-12-07\"}}\n  ]\n}}\n"
+    );
+    std::fs::write(&q, &text).unwrap();
+    let o = tenor(&["--quiet", "price", s(&q), "--rules", s(&rules_dir())]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let want = format!(
+        "warning[start-before-quote]: line 2 starts on 2026-12-07, before the quote's date, 2026-12-10\n  ┌─ {}:8:99\n  │\n8 │     {{\"product\": \"M365-BP\", \"quantity\": 10, \"term\": \"P1Y\", \"billing\": \"monthly\", \"coterm\": \"none\", \"start\": \"2026-12-07\"}}\n  │ {}{} field `line 2 start`\n",
+        s(&q),
+        " ".repeat(98),
+        "^".repeat(22)
+    );
+    assert!(o.stderr.starts_with(&want), "{}", o.stderr);
+}
+
+#[test]
+fn a_yaml_flow_line_warns_at_its_start_field() {
+    let dir = scratch("yaml-flow");
+    let q = dir.join("q.yaml");
+    std::fs::write(
+        &q,
+        "quote: Q-W\ndate: 2026-12-10\ncurrency: USD\ncustomer: { id: C-1, name: Early Start Ltd, anniversary: 07-01 }\nlines:\n  - { product: M365-BP, quantity: 10, term: P1Y, billing: monthly, coterm: none, start: 2026-12-10 }\n  - { product: M365-BP, quantity: 10, term: P1Y, billing: monthly, coterm: none, start: 2026-12-07 }\n",
+    )
+    .unwrap();
+    let o = tenor(&["--quiet", "price", s(&q), "--rules", s(&rules_dir())]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let want = format!(
+        "warning[start-before-quote]: line 2 starts on 2026-12-07, before the quote's date, 2026-12-10\n  ┌─ {}:7:82\n  │\n7 │   - {{ product: M365-BP, quantity: 10, term: P1Y, billing: monthly, coterm: none, start: 2026-12-07 }}\n  │ {}{} field `line 2 start`\n",
+        s(&q),
+        " ".repeat(81),
+        "^".repeat(19)
+    );
+    assert!(o.stderr.starts_with(&want), "{}", o.stderr);
+}
+
+#[test]
+fn a_long_line_of_a_multi_line_json_quote_is_shown_as_a_window_at_the_right_column() {
+    // Three quote lines written on line 8 of the file, the third (early) one past column 160:
+    // before, the caret sat on the clipping mark at column 162.
+    let dir = scratch("long-line-json");
+    let q = dir.join("q.json");
+    let item = |start: &str| {
+        format!(
+            r#"{{"product": "M365-BP", "quantity": 10, "term": "P1Y", "billing": "monthly", "coterm": "none", "start": "{start}"}}"#
+        )
+    };
+    let long = format!(
+        "    {}, {}, {}",
+        item("2026-12-10"),
+        item("2026-12-10"),
+        item("2026-12-07")
+    );
+    let text = format!(
+        "{{\n  \"quote\": \"Q-W\",\n  \"date\": \"2026-12-10\",\n  \"currency\": \"USD\",\n  \"customer\": {CUSTOMER_JSON},\n  \"lines\": [\n\n{long}\n  ]\n}}\n"
+    );
+    std::fs::write(&q, &text).unwrap();
+    let col = long.rfind(r#""start""#).unwrap() + 1;
+    // The caret underlines `"start": "2026-12-07"`, the field and its value, not the `}`.
+    assert!(col > 300);
+    let o = tenor(&["--quiet", "price", s(&q), "--rules", s(&rules_dir())]);
+    assert_eq!(o.exit, Exit::Success, "{}", o.stderr);
+    let head = format!(
+        "warning[start-before-quote]: line 3 starts on 2026-12-07, before the quote's date, 2026-12-10\n  ┌─ {}:8:{col}\n  │\n8 │ …",
+        s(&q)
+    );
+    assert!(o.stderr.starts_with(&head), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains(r#" ^^^^^^^^^^^^^^^^^^^^^ field `line 3 start`"#),
+        "{}",
+        o.stderr
+    );
+}
