@@ -282,6 +282,23 @@ fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
         before.extend(fresh.iter().map(key));
         if m == "2027-04" {
             assert_eq!(doc["totals"]["money_at_risk"], "1656.00", "{m}");
+            // Each finding says what to do; the PSA's fix is the change itself.
+            let actions: Vec<&str> = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["action"].as_str().unwrap())
+                .collect();
+            assert!(
+                actions.contains(&"PSA: add the MDB addition again (MDB × 25, P1Y monthly, from 2026-12-07), effective 2027-04-01"),
+                "{actions:#?}"
+            );
+            assert!(
+                actions
+                    .iter()
+                    .any(|a| a.starts_with("distributor: bring M365-BP back to 25 seats")),
+                "{actions:#?}"
+            );
         }
     }
     assert_eq!(before.len(), 5);

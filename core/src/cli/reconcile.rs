@@ -49,6 +49,16 @@ pub fn reconcile_cmd(
             .map(|(c, q, r)| serde_json::json!({"customer": c, "quote": q, "revision": r}))
             .collect();
         o.insert("quotes".into(), quotes.into());
+        // Each finding says what to do, in the same order as the report's findings.
+        let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+            .unwrap_or_default();
+        if let Some(list) = o.get_mut("findings").and_then(|f| f.as_array_mut()) {
+            for (doc_f, f) in list.iter_mut().zip(&report.findings) {
+                if let Some(m) = doc_f.as_object_mut() {
+                    m.insert("action".into(), reconcile::action(f, first).into());
+                }
+            }
+        }
     }
     // Every run is kept: the trend reads each month's latest.
     let run = record

@@ -171,6 +171,50 @@ impl Month<'_> {
     }
 }
 
+/// What to do about a finding of the month starting `first`, in a sentence: where the fix is a
+/// change in the PSA, the change itself (what to set, from when).
+pub fn action(f: &Finding, first: NaiveDate) -> String {
+    let p = &f.product;
+    match (f.side, f.class) {
+        (Side::Psa, Class::Quantity) => format!(
+            "PSA: set the {p} addition's quantity from {} to {}, effective {first}",
+            f.found, f.expected
+        ),
+        (Side::Psa, Class::UnitPrice) => format!(
+            "PSA: set the {p} addition's unit price to what was sold ({}), effective {first}",
+            f.expected
+        ),
+        (Side::Psa, Class::CotermDate) => format!(
+            "PSA: remove the {p} addition's cancellation (or add it again effective {first}) so it {}",
+            f.expected
+        ),
+        (Side::Psa | Side::Invoice, Class::MissingLine) => format!(
+            "PSA: add the {p} addition again ({}), effective {first}",
+            f.expected
+        ),
+        (Side::Invoice, Class::Quantity) => format!(
+            "PSA: bill {} units of {p}, not {}, from {first}, and invoice what was under-billed",
+            f.expected, f.found
+        ),
+        (Side::PurchaseOrder, Class::ExtraLine) if f.quote.is_empty() => format!(
+            "sell the {p} subscription on a quote for {}, or cancel it at the distributor",
+            f.customer
+        ),
+        (Side::PurchaseOrder, Class::Quantity) => format!(
+            "distributor: bring {p} back to {} seats (a reduction is only allowed within 7 days of the change), or sell the extra seats",
+            f.expected
+        ),
+        (Side::PurchaseOrder, Class::UnitPrice) => format!(
+            "distributor: ask why {p} costs {} where the rules say {}, or update the rules' cost",
+            f.found, f.expected
+        ),
+        _ => format!(
+            "compare {p}: {} was expected, {} found",
+            f.expected, f.found
+        ),
+    }
+}
+
 /// The report's findings tallied per customer and class, as its totals count them (money a
 /// finding shares with another is counted once, there).
 pub fn tallies(report: &MatchReport) -> Vec<crate::record::reconciled::Tally> {
