@@ -279,6 +279,8 @@ fn state(db: &Path) -> State {
     }
 }
 
+// Long: the kill loop over the three commands, then the before-or-after check of each run,
+// read in the order it happens.
 #[test]
 fn kill_9_during_accept_change_and_export_leaves_the_record_before_or_after() {
     let runs = env_num("TENOR_KILL_RUNS", 6);

@@ -152,11 +152,16 @@ fn write_report(report: &MatchReport, json: bool, ctx: &mut Ctx<'_>) -> CliResul
         ctx.out
             .write_all(crate::cli::render::matching::table(report).as_bytes())?;
     }
-    Ok(if report.is_clean() {
+    Ok(verdict(report))
+}
+
+/// A match's exit: 0 when sold, bought and billed agree, 1 with findings.
+pub fn verdict(report: &MatchReport) -> Exit {
+    if report.is_clean() {
         Exit::Success
     } else {
         Exit::Failure
-    })
+    }
 }
 
 /// Loads the rules and the quote, prices and accepts it; any problem stops the match (exit 2).

@@ -22,9 +22,7 @@ pub fn reconcile_cmd(
     db_flag: Option<&Path>,
     ctx: &mut Ctx<'_>,
 ) -> CliResult {
-    let valid = month.len() == 7
-        && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok();
-    if !valid {
+    if !is_month(month) {
         return Err(CliError::Run(format!(
             "`--month {month}` is not a month: write YYYY-MM (2027-01)"
         )));
@@ -89,11 +87,7 @@ pub fn reconcile_cmd(
                 .write_all(crate::cli::render::matching::table(report).as_bytes())?;
         }
     }
-    Ok(if report.is_clean() {
-        Exit::Success
-    } else {
-        Exit::Failure
-    })
+    Ok(crate::cli::matching::verdict(report))
 }
 
 /// Schema of `tenor reconcile --since --format json`.
@@ -144,9 +138,7 @@ fn summed(m: &MonthTallies) -> TrendMonth<'_> {
 /// not a check). No month recorded is an error naming `tenor reconcile --month`.
 pub fn trend_cmd(args: &TrendArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
     let since = args.since;
-    let valid = since.len() == 7
-        && chrono::NaiveDate::parse_from_str(&format!("{since}-01"), "%Y-%m-%d").is_ok();
-    if !valid {
+    if !is_month(since) {
         return Err(CliError::Run(format!(
             "`--since {since}` is not a month: write YYYY-MM (2027-01)"
         )));
@@ -256,4 +248,9 @@ fn amount(mut v: Decimal) -> String {
         v.rescale(2);
     }
     v.to_string()
+}
+
+/// True for a month written `YYYY-MM`.
+fn is_month(s: &str) -> bool {
+    s.len() == 7 && chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok()
 }

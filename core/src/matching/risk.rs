@@ -246,6 +246,16 @@ impl Run<'_> {
         }
         // Past the anchor (or when the line cannot be priced again), the days between the two
         // starts at the sold charges' own rates, as a daily-prorated stub would bill them.
+        self.days_between_money(pl, new_start)
+    }
+
+    /// The days between the sold start and `new_start` at the sold charges' own rates, by day:
+    /// positive when the new start is later (it bills less). (difference, how)
+    fn days_between_money(
+        &self,
+        pl: &PricedLine,
+        new_start: NaiveDate,
+    ) -> Option<(Decimal, String)> {
         let (from, to) = if new_start > pl.start {
             (pl.start, new_start)
         } else {
