@@ -112,7 +112,7 @@ fn expected_oldproto_csv(po: &serde_json::Value) -> String {
 
 #[test]
 fn a_plugin_built_against_the_previous_sdk_still_loads_and_renders_after_a_field_was_added() {
-    assert_eq!(tenor_plugin_sdk::PROTOCOL_VERSION, 6);
+    assert_eq!(tenor_plugin_sdk::PROTOCOL_VERSION, 7);
     assert_eq!(tenor_plugin_sdk::PROTOCOL_MIN, 1);
     let dir = plugin_dir("oldproto", &[("fault_plugin_oldproto", "oldproto")]);
     let host = Host::load_dir(dir.path());
@@ -183,15 +183,15 @@ fn a_plugin_outside_the_protocol_range_is_refused_naming_both_versions() {
     assert_eq!(host.failures.len(), 1, "{:?}", host.failures);
     let m = &host.failures[0].message;
     assert!(
-        m.contains("`farproto` speaks document protocol 7")
-            && m.contains("this tenor speaks protocols 1 to 6"),
+        m.contains("`farproto` speaks document protocol 8")
+            && m.contains("this tenor speaks protocols 1 to 7"),
         "{m}"
     );
     // Refused before any call: the other plugin serves pax8.
     assert_eq!(host.for_distributor("pax8").unwrap().info.name, "pax8");
     let run = tenor(&["plugins", "list", "--plugins", dir.s()]);
     assert_eq!(run.exit, Exit::Failure);
-    assert!(run.stderr.contains("protocol 7"), "{}", run.stderr);
+    assert!(run.stderr.contains("protocol 8"), "{}", run.stderr);
 }
 
 #[test]
@@ -488,7 +488,7 @@ fn plugins_test_fails_a_broken_plugin_with_its_reason() {
         doc["checks"][0]["detail"]
             .as_str()
             .unwrap()
-            .contains("protocol 7")
+            .contains("protocol 8")
     );
     // A plugin that is not there cannot be tested (exit 2).
     let dir = plugin_dir("test-missing", &[("tenor_plugin_pax8", "pax8")]);

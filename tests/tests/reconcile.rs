@@ -290,7 +290,7 @@ fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
                 .map(|f| f["action"].as_str().unwrap())
                 .collect();
             assert!(
-                actions.contains(&"PSA: add the MDB addition again (MDB × 25, P1Y monthly, from 2026-12-07), effective 2027-04-01"),
+                actions.contains(&"PSA: bill MDB again (MDB × 25, P1Y monthly, from 2026-12-07) from its first billing period on or after 2027-05-01, and invoice what was not billed before it by hand"),
                 "{actions:#?}"
             );
             assert!(

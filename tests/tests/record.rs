@@ -253,7 +253,7 @@ fn a_database_from_a_newer_tenor_or_with_an_altered_migration_is_refused() {
     );
     let e = Record::open(&db).err().expect("refused").to_string();
     assert!(
-        e.contains("has schema version 99, newer than this tenor knows (6)"),
+        e.contains("has schema version 99, newer than this tenor knows (7)"),
         "{e}"
     );
     let o = tenor(&["--db", s(&db), "log"]);

@@ -239,6 +239,16 @@ pub enum Command {
         /// Only this customer
         #[arg(long)]
         customer: Option<String>,
+        /// With --month: show the changes that make the PSA bill what was sold again, and send
+        /// them through the PSA's plugin when confirmed (a dry run unless --yes or answered y)
+        #[arg(long, requires = "month")]
+        apply: bool,
+        /// With --apply: send the changes without asking
+        #[arg(long, requires = "apply")]
+        yes: bool,
+        /// With --apply: the plugin directory (default: `TENOR_PLUGIN_PATH`, else beside `tenor`)
+        #[arg(long, requires = "apply")]
+        plugins: Option<PathBuf>,
         /// Output format (`json`: the `tenor.reconcile/1` document)
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,

@@ -180,6 +180,12 @@ fn detail(e: &Event) -> String {
                 .and_then(|v| v.as_array())
                 .map_or(0, Vec::len)
         ),
+        "psa-fix" => format!(
+            "{}: {} changes to the PSA from the reconciliation of {}",
+            text("document"),
+            d.get("fixes").and_then(|v| v.as_u64()).unwrap_or(0),
+            text("month")
+        ),
         _ => d.to_string(),
     }
 }

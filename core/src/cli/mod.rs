@@ -28,6 +28,7 @@ pub mod pull;
 pub mod push;
 pub mod rate;
 pub mod reconcile;
+pub mod reconcile_apply;
 pub mod render;
 pub mod renewals;
 pub mod share;
@@ -278,9 +279,24 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             since,
             html,
             customer,
+            apply,
+            yes,
+            plugins,
             format,
         } => match (month, since) {
-            (Some(m), _) => reconcile::reconcile_cmd(&m, customer.as_deref(), format, db, ctx),
+            (Some(m), _) => reconcile::reconcile_cmd(
+                &reconcile::MonthArgs {
+                    month: &m,
+                    customer: customer.as_deref(),
+                    apply: apply.then_some(reconcile::Apply {
+                        yes,
+                        plugins: plugins.as_deref(),
+                    }),
+                    format,
+                },
+                db,
+                ctx,
+            ),
             (None, Some(s)) => reconcile::trend_cmd(
                 &reconcile::TrendArgs {
                     since: &s,

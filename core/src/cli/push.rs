@@ -50,8 +50,6 @@ pub fn error(e: PushError) -> CliError {
 
 /// `tenor push`: exit 0 when every conversation is complete (now or before) or waits for its
 /// start day (a wait is not a failure), 1 when one could not be completed (the next run resumes it), 2 when the push could not start.
-// Kept whole: it reads as the push's one sequence (open, load, plan, dry run or converse,
-// report), each step a few lines of rendering.
 pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
     let mut record = db::open(db_flag, &[])?;
     let revision = record
@@ -77,81 +75,91 @@ pub fn push_cmd(args: &PushArgs, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> C
         )?;
     }
     let mut failed = false;
+    for line in run_jobs(&mut record, &host, jobs, args.dry_run, &args.quote) {
+        match line {
+            Ok(text) => writeln!(ctx.out, "{text}")?,
+            Err(e) => {
+                failed = true;
+                ctx.report(&e);
+            }
+        }
+    }
+    Ok(if failed { Exit::Failure } else { Exit::Success })
+}
+
+/// Runs each job (`dry_run`: shows its first request), a line of what it came to each: `Err`
+/// for one that could not be completed (the next run resumes it). `quote` is named in the
+/// advice to run `tenor push` again.
+pub fn run_jobs(
+    record: &mut crate::record::Record,
+    host: &Host,
+    jobs: Vec<(String, push::Job)>,
+    dry_run: bool,
+    quote: &str,
+) -> Vec<Result<String, CliError>> {
+    let mut lines = Vec::new();
     for (plugin, job) in jobs {
         let Some(p) = host.get(&plugin) else { continue };
         let what = job.conversation.document.clone();
         let serials = serials_by_line(&job.document);
-        let sender = if args.dry_run {
-            None
-        } else {
+        let mut sender = None;
+        if !dry_run {
             match config::from_env(&plugin) {
-                Ok(c) => Some(Http::new(c)),
+                Ok(c) => sender = Some(Http::new(c)),
                 Err(SendError::Config(m) | SendError::NotSent(m) | SendError::MaybeSent(m)) => {
-                    ctx.report(&CliError::Run(m));
-                    failed = true;
+                    lines.push(Err(CliError::Run(m)));
                     continue;
                 }
             }
-        };
-        let mut sender = sender;
+        }
         let outcome = push::run(
-            &mut record,
+            record,
             p,
             job,
             sender
                 .as_mut()
                 .map(|s| s as &mut dyn crate::transport::Sender),
         );
-        match outcome {
-            Ok(Outcome::AlreadyDone) => {
-                writeln!(ctx.out, "{plugin}: {what} was pushed before; nothing sent")?;
-            }
-            Ok(Outcome::Done { refs, sent }) => {
-                let ids: Vec<String> = refs
-                    .iter()
-                    .map(|r| format!("{} {}", r.kind, r.id))
-                    .collect();
-                writeln!(
-                    ctx.out,
-                    "{plugin}: {what} pushed ({sent} requests): {}{serials}",
-                    ids.join(", ")
-                )?;
-            }
-            Ok(Outcome::WouldSend(Some(text))) => {
-                writeln!(ctx.out, "{plugin}: {what}: {text}")?;
-            }
-            Ok(Outcome::Waiting { until, why, sent }) => {
-                let now = if sent > 0 {
-                    format!(" ({sent} requests sent now)")
-                } else {
-                    String::new()
-                };
-                writeln!(
-                    ctx.out,
-                    "{plugin}: {what}{now} waits until {until}: {why}; run `tenor push {}` on or after that day",
-                    args.quote
-                )?;
-            }
-            Ok(Outcome::Held { after }) => {
-                writeln!(
-                    ctx.out,
-                    "{plugin}: {what} is held until {after} is pushed (there is nothing to change before it); run `tenor push {}` again then",
-                    args.quote
-                )?;
-            }
-            Ok(Outcome::WouldSend(None)) => {
-                writeln!(ctx.out, "{plugin}: {what}: nothing to send")?;
-            }
-            Err(e) => {
-                failed = true;
-                ctx.report(&CliError::Run(format!(
-                    "{plugin}: {what} was not completed: {e}; run `tenor push {}` again to resume",
-                    args.quote
-                )));
-            }
-        }
+        lines.push(match outcome {
+            Ok(o) => Ok(outcome_line(&plugin, &what, &serials, o, quote)),
+            Err(e) => Err(CliError::Run(format!(
+                "{plugin}: {what} was not completed: {e}; run `tenor push {quote}` again to resume"
+            ))),
+        });
     }
-    Ok(if failed { Exit::Failure } else { Exit::Success })
+    lines
+}
+
+/// What one conversation came to, in a line.
+fn outcome_line(plugin: &str, what: &str, serials: &str, o: Outcome, quote: &str) -> String {
+    match o {
+        Outcome::AlreadyDone => format!("{plugin}: {what} was pushed before; nothing sent"),
+        Outcome::Done { refs, sent } => {
+            let ids: Vec<String> = refs
+                .iter()
+                .map(|r| format!("{} {}", r.kind, r.id))
+                .collect();
+            format!(
+                "{plugin}: {what} pushed ({sent} requests): {}{serials}",
+                ids.join(", ")
+            )
+        }
+        Outcome::WouldSend(Some(text)) => format!("{plugin}: {what}: {text}"),
+        Outcome::Waiting { until, why, sent } => {
+            let now = if sent > 0 {
+                format!(" ({sent} requests sent now)")
+            } else {
+                String::new()
+            };
+            format!(
+                "{plugin}: {what}{now} waits until {until}: {why}; run `tenor push {quote}` on or after that day"
+            )
+        }
+        Outcome::Held { after } => format!(
+            "{plugin}: {what} is held until {after} is pushed (there is nothing to change before it); run `tenor push {quote}` again then"
+        ),
+        Outcome::WouldSend(None) => format!("{plugin}: {what}: nothing to send"),
+    }
 }
 
 /// A push of serials' serial numbers, a line of text per sales-order line, each after a

@@ -6,6 +6,8 @@ use crate::cli::args::Format;
 use crate::cli::db;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::matching::rebuild_error;
+use crate::cli::reconcile_apply;
+pub use crate::cli::reconcile_apply::Apply;
 use crate::engine::money::money;
 use crate::reconcile::{self, Ask, RECONCILE};
 use crate::record::reconciled::MonthTallies;
@@ -13,15 +15,22 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// `tenor reconcile`: exit 0 when everything agrees, 1 with findings; no record or a bad
-/// month is an error (exit 2).
-pub fn reconcile_cmd(
-    month: &str,
-    customer: Option<&str>,
-    format: Format,
-    db_flag: Option<&Path>,
-    ctx: &mut Ctx<'_>,
-) -> CliResult {
+/// What `tenor reconcile --month` is asked.
+pub struct MonthArgs<'a> {
+    /// The month, `YYYY-MM`.
+    pub month: &'a str,
+    /// Only this customer.
+    pub customer: Option<&'a str>,
+    /// `--apply`: the PSA changes shown, and sent when confirmed.
+    pub apply: Option<Apply<'a>>,
+    /// Table or JSON.
+    pub format: Format,
+}
+
+/// `tenor reconcile`: exit 0 when everything agrees, 1 with findings (or a change of
+/// `--apply` not completed); no record or a bad month is an error (exit 2).
+pub fn reconcile_cmd(args: &MonthArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
+    let (month, customer) = (args.month, args.customer);
     if !is_month(month) {
         return Err(CliError::Run(format!(
             "`--month {month}` is not a month: write YYYY-MM (2027-01)"
@@ -37,26 +46,13 @@ pub fn reconcile_cmd(
     let mut record = db::open(db_flag, &[])?;
     let done = reconcile::month(&record, &Ask { month, customer }).map_err(rebuild_error)?;
     let report = &done.report;
-    let mut doc = report.to_json();
-    if let Some(o) = doc.as_object_mut() {
-        o.insert("schema".into(), RECONCILE.into());
-        o.insert("month".into(), done.month.clone().into());
-        let quotes: Vec<serde_json::Value> = done
-            .quotes
-            .iter()
-            .map(|(c, q, r)| serde_json::json!({"customer": c, "quote": q, "revision": r}))
-            .collect();
-        o.insert("quotes".into(), quotes.into());
-        // Each finding says what to do, in the same order as the report's findings.
-        let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-            .unwrap_or_default();
-        if let Some(list) = o.get_mut("findings").and_then(|f| f.as_array_mut()) {
-            for (doc_f, f) in list.iter_mut().zip(&report.findings) {
-                if let Some(m) = doc_f.as_object_mut() {
-                    m.insert("action".into(), reconcile::action(f, first).into());
-                }
-            }
-        }
+    let mut doc = month_json(&done);
+    let plan = match &args.apply {
+        Some(_) => Some(reconcile_apply::planned(&record, &done)?),
+        None => None,
+    };
+    if let (Some(p), Some(o)) = (&plan, doc.as_object_mut()) {
+        o.insert("apply".into(), reconcile_apply::json(p, None));
     }
     // Every run is kept: the trend reads each month's latest.
     let run = record
@@ -70,24 +66,79 @@ pub fn reconcile_cmd(
     ctx.status(format_args!(
         "reconciliation of {month} recorded (run {run})"
     ));
-    match format {
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(&doc)?;
-            text.push('\n');
-            ctx.out.write_all(text.as_bytes())?;
+    if args.format == Format::Table {
+        writeln!(
+            ctx.out,
+            "{}: {} quotes reconciled",
+            done.month,
+            done.quotes.len()
+        )?;
+        ctx.out
+            .write_all(crate::cli::render::matching::table(report).as_bytes())?;
+    }
+    let mut verdict = crate::cli::matching::verdict(report);
+    if let (Some(a), Some(p)) = (&args.apply, &plan) {
+        let n: usize = p.documents.iter().map(|d| d.fixes.len()).sum();
+        if args.format == Format::Table {
+            ctx.out.write_all(reconcile_apply::text(p).as_bytes())?;
         }
-        Format::Table => {
-            writeln!(
-                ctx.out,
-                "{}: {} quotes reconciled",
-                done.month,
-                done.quotes.len()
-            )?;
-            ctx.out
-                .write_all(crate::cli::render::matching::table(report).as_bytes())?;
+        let sent = if reconcile_apply::confirmed(a, n, ctx)? {
+            Some(reconcile_apply::send(&mut record, p, a, ctx)?)
+        } else {
+            if n > 0 {
+                ctx.status(format_args!(
+                    "dry run: nothing was sent; rerun with --yes to send these {n} changes"
+                ));
+            }
+            None
+        };
+        for line in sent.iter().flatten() {
+            match line {
+                Ok(text) if args.format == Format::Table => writeln!(ctx.out, "{text}")?,
+                Ok(_) => {}
+                Err(e) => {
+                    verdict = Exit::Failure;
+                    ctx.report(e);
+                }
+            }
+        }
+        if let (Some(o), Some(lines)) = (doc.as_object_mut(), &sent) {
+            o.insert("apply".into(), reconcile_apply::json(p, Some(lines)));
         }
     }
-    Ok(crate::cli::matching::verdict(report))
+    if args.format == Format::Json {
+        let mut text = serde_json::to_string_pretty(&doc)?;
+        text.push('\n');
+        ctx.out.write_all(text.as_bytes())?;
+    }
+    Ok(verdict)
+}
+
+/// The `tenor.reconcile/1` document of a month: the report, the quotes, each finding's action.
+fn month_json(done: &reconcile::Reconciliation) -> serde_json::Value {
+    let report = &done.report;
+    let mut doc = report.to_json();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("schema".into(), RECONCILE.into());
+        o.insert("month".into(), done.month.clone().into());
+        let quotes: Vec<serde_json::Value> = done
+            .quotes
+            .iter()
+            .map(|(c, q, r)| serde_json::json!({"customer": c, "quote": q, "revision": r}))
+            .collect();
+        o.insert("quotes".into(), quotes.into());
+        // Each finding says what to do, in the same order as the report's findings.
+        let first = chrono::NaiveDate::parse_from_str(&format!("{}-01", done.month), "%Y-%m-%d")
+            .unwrap_or_default();
+        if let Some(list) = o.get_mut("findings").and_then(|f| f.as_array_mut()) {
+            for (doc_f, f) in list.iter_mut().zip(&report.findings) {
+                if let Some(m) = doc_f.as_object_mut() {
+                    m.insert("action".into(), reconcile::action(f, first).into());
+                }
+            }
+        }
+    }
+    doc
 }
 
 /// Schema of `tenor reconcile --since --format json`.

@@ -724,7 +724,7 @@ fn off_coterm(p: &InvoicePair, a: NaiveDate) -> Check {
 
 /// The window the invoices cover, from the first to just past the last of both the periods
 /// billed and the invoices' own dates (the billing runs).
-fn billing_window(invoices: &[InvoiceLine]) -> Option<(NaiveDate, NaiveDate)> {
+pub(super) fn billing_window(invoices: &[InvoiceLine]) -> Option<(NaiveDate, NaiveDate)> {
     let mut lo: Option<NaiveDate> = None;
     let mut hi: Option<NaiveDate> = None;
     for i in invoices {

@@ -8,6 +8,7 @@
 //! first on the line reference the document carries, then on every attribute, then on all but
 //! one (so a single disagreement still pairs the right lines), then on the product alone.
 
+mod chain;
 mod invoice;
 mod order;
 mod pairing;
@@ -186,6 +187,11 @@ impl<'c> Matcher<'c> {
                 template: t,
                 additions,
                 lines: &pulled.addition_lines,
+                from: pulled
+                    .invoices
+                    .as_deref()
+                    .and_then(invoice::billing_window)
+                    .map(|(lo, _)| lo),
             };
             run.psa(&input, &mut checked);
         } else {

@@ -45,6 +45,9 @@ pub(super) struct PsaInput<'a> {
     pub(super) additions: &'a [Subscription],
     /// The quote line each addition was pushed for, by `agreement/addition` key.
     pub(super) lines: &'a BTreeMap<String, u32>,
+    /// The first day the invoices pulled cover, if any: successive additions of a line are
+    /// matched at the figures in force then ([`super::chain`]).
+    pub(super) from: Option<chrono::NaiveDate>,
 }
 
 impl Run<'_> {
@@ -78,10 +81,15 @@ impl Run<'_> {
             })
             .collect();
         // An addition cancelled before it takes effect never bills: it is no addition.
-        let held: Vec<Held> = input
+        let billing: Vec<Subscription> = input
             .additions
             .iter()
             .filter(|a| a.start.zip(a.end).is_none_or(|(s, e)| e > s))
+            .cloned()
+            .collect();
+        let chained = super::chain::chained(&billing, input.lines, input.from);
+        let held: Vec<Held> = chained
+            .iter()
             .map(|a| Held {
                 a,
                 item: item_of(&a.part_number),

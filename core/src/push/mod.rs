@@ -170,6 +170,7 @@ pub fn plan(
     }
     at.change_jobs(read("change-order"), &customer, &mut jobs)?;
     at.serial_jobs(&customer, &mut jobs)?;
+    at.fix_jobs(read(crate::record::fixes::PSA_FIX), &customer, &mut jobs, &mut notes)?;
     Ok((jobs, notes))
 }
 
@@ -342,6 +343,65 @@ impl Planning<'_> {
     }
 }
 
+impl Planning<'_> {
+    /// One job per reconciliation fix document and PSA plugin the sales order is pushed to,
+    /// after that push: a fix changes the additions it made. A plugin older than protocol 7
+    /// cannot read one, and is named rather than sent it.
+    fn fix_jobs(
+        &self,
+        docs: Vec<(String, Vec<u8>)>,
+        customer: &str,
+        jobs: &mut Vec<(String, Job)>,
+        notes: &mut Vec<String>,
+    ) -> Result<(), PushError> {
+        let sales: Vec<(String, String, String)> = jobs
+            .iter()
+            .filter(|(_, j)| matches!(j.document, PushDocument::Sales { .. }))
+            .map(|(p, j)| {
+                let c = &j.conversation;
+                (p.clone(), c.id.clone(), c.document.clone())
+            })
+            .collect();
+        for (path, body) in docs {
+            let doc: serde_json::Value = parse(&path, &body)?;
+            let id = doc
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or(path.trim_end_matches(".json"))
+                .to_string();
+            let fixes = doc
+                .get("fixes")
+                .cloned()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| PushError::Document(format!("the recorded {path} does not read: {e}")))?
+                .unwrap_or_default();
+            for (psa, first, first_doc) in &sales {
+                let speaks = self
+                    .host
+                    .psas()
+                    .find(|p| p.info.name == *psa)
+                    .is_some_and(|p| p.info.protocol >= 7);
+                if !speaks {
+                    notes.push(format!(
+                        "plugin `{psa}` predates protocol 7 and cannot take a reconciliation's fixes: {id} was not sent to it"
+                    ));
+                    continue;
+                }
+                let document = PushDocument::Fixes {
+                    id: id.clone(),
+                    fixes: Vec::clone(&fixes),
+                    pushed: Vec::new(),
+                };
+                let (plugin, mut job) = self.job(psa, customer, &id, document)?;
+                job.after = vec![(first.clone(), first_doc.clone())];
+                jobs.push((plugin, job));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn push_conversation(
     quote: &str,
     revision: u32,
@@ -388,8 +448,9 @@ pub fn run(
             });
         }
     }
-    if let PushDocument::Change { pushed, .. } | PushDocument::Serials { pushed, .. } =
-        &mut job.document
+    if let PushDocument::Change { pushed, .. }
+    | PushDocument::Serials { pushed, .. }
+    | PushDocument::Fixes { pushed, .. } = &mut job.document
         && let Some((quote, revision)) = &job.conversation.quote
     {
         *pushed = record.vendor_refs(quote, *revision, &plugin.info.name)?;

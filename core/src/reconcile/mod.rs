@@ -4,6 +4,7 @@
 //! distributor subscription that no accepted quote of its customer claims reported as bought
 //! on no quote, with what it costs to its end. Pure over the record: the command line prints.
 
+pub mod apply;
 pub mod recorded;
 
 use crate::matching::{
@@ -172,28 +173,36 @@ impl Month<'_> {
 }
 
 /// What to do about a finding of the month starting `first`, in a sentence: where the fix is a
-/// change in the PSA, the change itself (what to set, from when).
+/// change in the PSA, the change itself (what to set, from when). A PSA change takes effect
+/// from the line's first billing period on or after the next month's 1st, as `--apply` sends
+/// it: the month's invoices are out, and what they billed wrong is settled by hand.
 pub fn action(f: &Finding, first: NaiveDate) -> String {
     let p = &f.product;
+    let next = crate::engine::calendar::add_months(first, 1).unwrap_or(first);
+    let from = format!("from its first billing period on or after {next}");
     match (f.side, f.class) {
         (Side::Psa, Class::Quantity) => format!(
-            "PSA: set the {p} addition's quantity from {} to {}, effective {first}",
+            "PSA: set the {p} addition's quantity from {} to {} {from} (`--apply` sends it)",
             f.found, f.expected
         ),
         (Side::Psa, Class::UnitPrice) => format!(
-            "PSA: set the {p} addition's unit price to what was sold ({}), effective {first}",
+            "PSA: set the {p} addition's unit price to what was sold ({}) {from} (`--apply` sends it)",
             f.expected
         ),
         (Side::Psa, Class::CotermDate) => format!(
-            "PSA: remove the {p} addition's cancellation (or add it again effective {first}) so it {}",
+            "PSA: add the {p} addition again {from} so it {} (`--apply` sends it)",
             f.expected
         ),
-        (Side::Psa | Side::Invoice, Class::MissingLine) => format!(
-            "PSA: add the {p} addition again ({}), effective {first}",
+        (Side::Psa, Class::MissingLine) => format!(
+            "PSA: add the {p} addition again ({}) {from} (`--apply` sends it)",
+            f.expected
+        ),
+        (Side::Invoice, Class::MissingLine) => format!(
+            "PSA: bill {p} again ({}) {from}, and invoice what was not billed before it by hand",
             f.expected
         ),
         (Side::Invoice, Class::Quantity) => format!(
-            "PSA: bill {} units of {p}, not {}, from {first}, and invoice what was under-billed",
+            "PSA: bill {} units of {p}, not {}, {from}, and invoice what was under-billed before it by hand",
             f.expected, f.found
         ),
         (Side::PurchaseOrder, Class::ExtraLine) if f.quote.is_empty() => format!(

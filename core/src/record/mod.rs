@@ -15,6 +15,7 @@ pub mod bill;
 pub mod change;
 pub mod clock;
 pub mod exchange;
+pub mod fixes;
 pub mod git;
 pub mod links;
 pub mod read;

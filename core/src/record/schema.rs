@@ -104,6 +104,10 @@ CREATE TABLE events (
         version: 6,
         sql: MIGRATION_6,
     },
+    Migration {
+        version: 7,
+        sql: MIGRATION_7,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -294,6 +298,26 @@ CREATE TABLE reconciliation_tallies (
     PRIMARY KEY (month, scope, run, customer, class),
     FOREIGN KEY (month, scope, run) REFERENCES reconciliations (month, scope, run)
 );
+";
+
+/// A quote's log also says when a reconciliation's fixes to the PSA were recorded for it
+/// (`tenor reconcile --apply`, event kind `psa-fix`). SQLite cannot widen a CHECK in place:
+/// the table is copied into one that allows the new kind, and takes its name.
+const MIGRATION_7: &str = "
+CREATE TABLE events_7 (
+    quote TEXT NOT NULL REFERENCES quotes (quote),
+    seq INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('accept', 'revise', 'change', 'export', 'psa-fix')),
+    detail TEXT NOT NULL,
+    PRIMARY KEY (quote, seq),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
+INSERT INTO events_7 (quote, seq, revision, at, kind, detail)
+    SELECT quote, seq, revision, at, kind, detail FROM events;
+DROP TABLE events;
+ALTER TABLE events_7 RENAME TO events;
 ";
 
 /// The newest schema version this build knows.

@@ -48,6 +48,10 @@ pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
         PushDocument::Serials { serials, pushed } => {
             step!(push_serials(&mut talk, serials, pushed)?, send)
         }
+        PushDocument::Fixes { id, fixes, pushed } => step!(
+            crate::fixes::push_fixes(&mut talk, id, fixes, pushed)?,
+            send
+        ),
         PushDocument::PurchaseOrder { .. } => {
             return Err(invalid(
                 "ConnectWise is the PSA: it takes the sales order and agreements, not a distributor's purchase order",
@@ -85,7 +89,7 @@ fn quoted(text: &str) -> Result<String, PluginError> {
     Ok(format!("\"{text}\""))
 }
 
-fn get(
+pub(crate) fn get(
     path: impl Into<String>,
     query: Vec<(String, String)>,
     purpose: impl Into<String>,
@@ -144,7 +148,7 @@ fn same_day(a: Option<&Value>, b: Option<&Value>) -> bool {
 
 /// Sets `key` of a body object (a body that is no object is left as it is: it was made here
 /// from a struct, so it always is one).
-fn set(body: &mut Value, key: &str, value: Value) {
+pub(crate) fn set(body: &mut Value, key: &str, value: Value) {
     if let Some(o) = body.as_object_mut() {
         o.insert(key.to_string(), value);
     }
@@ -431,7 +435,7 @@ fn push_agreement(
 
 /// An addition on agreement `agreement`, looked up by product, effective date, quantity and
 /// price after a lost answer.
-fn create_addition(
+pub(crate) fn create_addition(
     talk: &mut Conversation<'_>,
     agreement: u64,
     body: Value,
@@ -468,7 +472,7 @@ fn create_addition(
 }
 
 /// The ids of an addition ref (`agreement/addition`).
-fn addition_ids(r: &VendorRef) -> Result<(u64, u64), PluginError> {
+pub(crate) fn addition_ids(r: &VendorRef) -> Result<(u64, u64), PluginError> {
     let bad = || {
         invalid(format!(
             "addition ref `{}` is not `AGREEMENT/ADDITION`",
@@ -524,11 +528,24 @@ fn push_change(
         json!([{"op": "replace", "path": "cancelledDate", "value": format!("{last_old}T00:00:00Z")}]),
     );
     step!(talk.read(cancel)?, Flow::Send);
+    let price = held.get("unitPrice").cloned().unwrap_or(Value::Null);
+    let body = successor(&held, amount(new_quantity)?, price, from);
+    let id = step!(create_addition(talk, agreement, body, line)?, Flow::Send);
+    Ok(Flow::Have(vec![VendorRef {
+        kind: "addition".into(),
+        id: format!("{agreement}/{id}"),
+        line: Some(line),
+    }]))
+}
+
+/// The addition that follows `held` from `from` (its product, billing, cost and description),
+/// at `quantity` and `unit_price`.
+pub(crate) fn successor(held: &Value, quantity: Value, unit_price: Value, from: NaiveDate) -> Value {
     let mut body = json!({
         "product": {"identifier": held.pointer("/product/identifier").cloned().unwrap_or(Value::Null)},
         "billCustomer": held.get("billCustomer").cloned().unwrap_or(json!("Billable")),
-        "quantity": amount(new_quantity)?,
-        "unitPrice": held.get("unitPrice").cloned().unwrap_or(Value::Null),
+        "quantity": quantity,
+        "unitPrice": unit_price,
         "effectiveDate": format!("{from}T00:00:00Z"),
         "prorateCurrentPeriodFlag": true,
     });
@@ -537,12 +554,7 @@ fn push_change(
             set(&mut body, k, v.clone());
         }
     }
-    let id = step!(create_addition(talk, agreement, body, line)?, Flow::Send);
-    Ok(Flow::Have(vec![VendorRef {
-        kind: "addition".into(),
-        id: format!("{agreement}/{id}"),
-        line: Some(line),
-    }]))
+    body
 }
 
 /// A change order's line, old and new quantity, the first day billed at the new one and the
@@ -574,7 +586,7 @@ fn seat_change(
 }
 
 /// A decimal as a JSON number with its digits.
-fn amount(d: Decimal) -> Result<Value, PluginError> {
+pub(crate) fn amount(d: Decimal) -> Result<Value, PluginError> {
     d.to_string()
         .parse::<serde_json::Number>()
         .map(Value::Number)

@@ -27,6 +27,7 @@ use tenor_plugin_sdk::{
 };
 
 mod api;
+mod fixes;
 
 /// The ConnectWise connector.
 #[derive(Default)]

@@ -62,6 +62,11 @@ pub fn push_step(input: &PushInput) -> Result<PushStep, PluginError> {
                 "serial numbers come from Ingram Micro's invoices; they are not pushed to it",
             ));
         }
+        PushDocument::Fixes { .. } => {
+            return Err(invalid(
+                "a reconciliation's fixes are to the PSA's recurring billing, not to Ingram Micro",
+            ));
+        }
     };
     // The host fills the push's accounts; a purchase order sent by an older host carries them.
     let accounts = if input.accounts.is_empty() {

@@ -136,6 +136,43 @@ pub enum PushDocument {
         /// What earlier pushes of this quote stored (the PSA's `product` ids, by quote line).
         pushed: Vec<VendorRef>,
     },
+    /// A month's reconciliation's fixes to the PSA's recurring billing (`tenor reconcile
+    /// --apply`), to the PSA the sales documents were pushed to. Protocol 7.
+    Fixes {
+        /// The reconciliation document's id (`FIX-…`).
+        id: String,
+        /// The fixes, by quote line.
+        fixes: Vec<PsaFix>,
+        /// What earlier pushes of this quote stored (the PSA's addition ids, by quote line).
+        pushed: Vec<VendorRef>,
+    },
+}
+
+/// The change to one line's PSA addition that makes it bill what was sold again, worked out by
+/// `tenor reconcile --apply` from a month's findings. Protocol 7.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PsaFix {
+    /// The quote (sales-order) line the addition bills.
+    pub line: u32,
+    /// The product's SKU: the addition's catalogue identifier.
+    pub product: String,
+    /// The units sold, which the addition bills from `effective`.
+    pub quantity: Decimal,
+    /// The units the reconciliation found the addition billing, when they are wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_found: Option<Decimal>,
+    /// The unit price sold, which the addition bills from `effective`.
+    pub unit_price: Decimal,
+    /// The unit price the reconciliation found the addition billing, when it is wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price_found: Option<Decimal>,
+    /// The line's addition was cancelled before the sold end: one is added again.
+    #[serde(default)]
+    pub restore: bool,
+    /// The first day billed as fixed: the start of the line's first billing period on or
+    /// after the 1st of the month after the one reconciled. Periods already invoiced are not
+    /// rebilled: what they billed wrong is for the MSP to settle by hand.
+    pub effective: NaiveDate,
 }
 
 /// The input of [`crate::Plugin::push_step`].

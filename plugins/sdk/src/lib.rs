@@ -26,8 +26,9 @@ use serde::{Deserialize, Serialize};
 /// distributor's commitment or plan id, as read back); 5 added `PushInput::today` and
 /// `PushStep::Wait`, because Pax8 and TD SYNNEX start a subscription on the day it is ordered:
 /// a plugin must hold an order until its lines' start day, and needs the host's date (not its
-/// own clock) to know which day that is.
-pub const PROTOCOL_VERSION: u32 = 6;
+/// own clock) to know which day that is; 6 added `PluginInfo::link_keys`; 7 added
+/// `PushDocument::Fixes`, a reconciliation's changes to a PSA's recurring billing.
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The oldest payload protocol a host built with this SDK still speaks: a plugin built with any
 /// protocol from here to [`PROTOCOL_VERSION`] is loaded (see [`abi::protocol_supported`]).
