@@ -85,7 +85,9 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
     let bp = addition_of(&v, "M365-BP");
     let mdb = addition_of(&v, "MDB");
     v.sims.drift_addition_quantity(bp, 20).unwrap();
-    v.sims.drift_cancel_addition(mdb, day("2027-01-31")).unwrap();
+    v.sims
+        .drift_cancel_addition(mdb, day("2027-01-31"))
+        .unwrap();
     let (ok, doc, _) = month(&mut v, "2027-02", &[]);
     assert!(!ok);
     // By hand: Business Premium's commitment (the stub of 25/31 of a month, then 18 months to

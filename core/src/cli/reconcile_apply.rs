@@ -136,10 +136,7 @@ pub fn confirmed(a: &Apply<'_>, n: usize, ctx: &mut Ctx<'_>) -> Result<bool, Cli
     if n == 0 || !stdin.is_terminal() || !std::io::stderr().is_terminal() {
         return Ok(false);
     }
-    write!(
-        ctx.err(),
-        "Send these {n} changes to the PSA? [y/N] "
-    )?;
+    write!(ctx.err(), "Send these {n} changes to the PSA? [y/N] ")?;
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))

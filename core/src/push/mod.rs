@@ -170,7 +170,12 @@ pub fn plan(
     }
     at.change_jobs(read("change-order"), &customer, &mut jobs)?;
     at.serial_jobs(&customer, &mut jobs)?;
-    at.fix_jobs(read(crate::record::fixes::PSA_FIX), &customer, &mut jobs, &mut notes)?;
+    at.fix_jobs(
+        read(crate::record::fixes::PSA_FIX),
+        &customer,
+        &mut jobs,
+        &mut notes,
+    )?;
     Ok((jobs, notes))
 }
 
@@ -374,7 +379,9 @@ impl Planning<'_> {
                 .cloned()
                 .map(serde_json::from_value)
                 .transpose()
-                .map_err(|e| PushError::Document(format!("the recorded {path} does not read: {e}")))?
+                .map_err(|e| {
+                    PushError::Document(format!("the recorded {path} does not read: {e}"))
+                })?
                 .unwrap_or_default();
             for (psa, first, first_doc) in &sales {
                 let speaks = self

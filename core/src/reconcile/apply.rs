@@ -107,10 +107,7 @@ pub fn plan(done: &Reconciliation, sold: &BTreeMap<String, QuoteSold<'_>>) -> Fi
             })
         })
         .collect();
-    FixPlan {
-        documents,
-        by_hand,
-    }
+    FixPlan { documents, by_hand }
 }
 
 /// Two findings on one line make one fix: what each found wrong, the sold figures from both.
@@ -236,17 +233,35 @@ mod tests {
     fn a_fix_starts_with_the_first_billing_period_from_the_day() {
         // Q-1001: a stub to 2027-01-01, then monthly on the 1st.
         let l = line("2026-12-07", Some("2027-01-01"), 1, "2028-07-01");
-        assert_eq!(first_period_from(&l, day("2027-03-01")), Some(day("2027-03-01")));
-        assert_eq!(first_period_from(&l, day("2026-12-20")), Some(day("2027-01-01")));
+        assert_eq!(
+            first_period_from(&l, day("2027-03-01")),
+            Some(day("2027-03-01"))
+        );
+        assert_eq!(
+            first_period_from(&l, day("2026-12-20")),
+            Some(day("2027-01-01"))
+        );
         // Not started yet: from its start.
-        assert_eq!(first_period_from(&l, day("2026-12-01")), Some(day("2026-12-07")));
+        assert_eq!(
+            first_period_from(&l, day("2026-12-01")),
+            Some(day("2026-12-07"))
+        );
         // Monthly from a month's last day: the 31st, the 28th, the 31st.
         let l = line("2027-01-31", None, 1, "2028-01-31");
-        assert_eq!(first_period_from(&l, day("2027-03-01")), Some(day("2027-03-31")));
-        assert_eq!(first_period_from(&l, day("2027-02-01")), Some(day("2027-02-28")));
+        assert_eq!(
+            first_period_from(&l, day("2027-03-01")),
+            Some(day("2027-03-31"))
+        );
+        assert_eq!(
+            first_period_from(&l, day("2027-02-01")),
+            Some(day("2027-02-28"))
+        );
         // Billed yearly: the next year's period; none after the commitment's end.
         let l = line("2026-12-07", None, 12, "2029-12-07");
-        assert_eq!(first_period_from(&l, day("2027-03-01")), Some(day("2027-12-07")));
+        assert_eq!(
+            first_period_from(&l, day("2027-03-01")),
+            Some(day("2027-12-07"))
+        );
         assert_eq!(first_period_from(&l, day("2029-12-08")), None);
     }
 

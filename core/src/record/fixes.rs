@@ -38,13 +38,7 @@ impl Record {
                 body: body.to_vec(),
             };
             insert_document(tx, quote, revision, 0, &d)?;
-            event(
-                tx,
-                quote,
-                revision,
-                PSA_FIX,
-                &with_document(about, path),
-            )?;
+            event(tx, quote, revision, PSA_FIX, &with_document(about, path))?;
             Ok(true)
         })
     }

@@ -540,7 +540,12 @@ fn push_change(
 
 /// The addition that follows `held` from `from` (its product, billing, cost and description),
 /// at `quantity` and `unit_price`.
-pub(crate) fn successor(held: &Value, quantity: Value, unit_price: Value, from: NaiveDate) -> Value {
+pub(crate) fn successor(
+    held: &Value,
+    quantity: Value,
+    unit_price: Value,
+    from: NaiveDate,
+) -> Value {
     let mut body = json!({
         "product": {"identifier": held.pointer("/product/identifier").cloned().unwrap_or(Value::Null)},
         "billCustomer": held.get("billCustomer").cloned().unwrap_or(json!("Billable")),

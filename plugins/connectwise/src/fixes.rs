@@ -119,7 +119,9 @@ fn fix_line(
             Method::Patch,
             path,
             Effect::Update,
-            format!("cancel line {line}'s addition after {last}, to bill it as sold from the next day"),
+            format!(
+                "cancel line {line}'s addition after {last}, to bill it as sold from the next day"
+            ),
         );
         cancel.body = Some(
             json!([{"op": "replace", "path": "cancelledDate", "value": format!("{last}T00:00:00Z")}]),
@@ -273,7 +275,10 @@ mod tests {
         let PushStep::Send { request } = next.unwrap() else {
             panic!()
         };
-        assert_eq!((request.method, request.effect), (Method::Patch, Effect::Update));
+        assert_eq!(
+            (request.method, request.effect),
+            (Method::Patch, Effect::Update)
+        );
         assert_eq!(
             request.body.clone().unwrap().to_string(),
             r#"[{"op":"replace","path":"quantity","value":25},{"op":"replace","path":"unitPrice","value":22.00}]"#
