@@ -12,6 +12,7 @@
 )]
 
 use serde_json::Value;
+use tenor_simulators::{Fault, FaultKind, Vendor};
 use tenor_tests::sims::Vendors;
 
 fn day(s: &str) -> chrono::NaiveDate {
@@ -69,10 +70,11 @@ fn row(side: &str, product: &str, class: &str, money: &str) -> [String; 4] {
     [side, product, class, money].map(str::to_string)
 }
 
-// Long: one story in order (drift, dry run, send, resend, next month), figures beside it.
-#[test]
-fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
-    let mut v = Vendors::start("reconcile-apply");
+/// Q-1001 pushed, December and January reconciled clean, then ConnectWise drifted before
+/// February is billed (Business Premium set to 20 seats, Defender cancelled on its last day of
+/// January), February billed and pulled: the addition ids of both, and February's report.
+fn drifted(name: &str) -> (Vendors, i64, i64, Value) {
+    let mut v = Vendors::start(name);
     v.accept("q1001-dental-practice.yaml");
     v.set_today(day("2026-12-07"));
     assert!(v.tenor(&["push", "Q-1001"]).ok);
@@ -80,8 +82,6 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
         let (ok, doc, _) = month(&mut v, m, &[]);
         assert!(ok, "{m}: {:#}", doc["findings"]);
     }
-    // Before February is billed: someone sets Business Premium to 20 seats in ConnectWise,
-    // and cancels Defender on its last day of January.
     let bp = addition_of(&v, "M365-BP");
     let mdb = addition_of(&v, "MDB");
     v.sims.drift_addition_quantity(bp, 20).unwrap();
@@ -90,6 +90,57 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
         .unwrap();
     let (ok, doc, _) = month(&mut v, "2027-02", &[]);
     assert!(!ok);
+    (v, bp, mdb, doc)
+}
+
+#[test]
+fn apply_cut_short_by_the_psa_is_recorded_and_resumed_by_push() {
+    let (mut v, bp, _, _) = drifted("reconcile-apply-cut");
+    let before = additions(&v).len();
+    // ConnectWise answers every addition create 429 (it did nothing) as long as the run
+    // retries: Business Premium's old addition is cancelled (that request went through), no
+    // new one is made, and the run stops.
+    v.set_env("TENOR_HTTP_RETRIES", "1");
+    v.sims.inject(Fault {
+        vendor: Vendor::Connectwise,
+        method: "POST".into(),
+        path: "/finance/agreements/*".into(),
+        kind: FaultKind::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        times: 1_000,
+    });
+    let r = v.tenor(&["reconcile", "--month", "2027-02", "--apply", "--yes"]);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("run `tenor push Q-1001` again to resume"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(additions(&v).len(), before);
+    let log = v.tenor(&["log", "Q-1001"]);
+    assert!(
+        log.stdout
+            .contains("changes to the PSA from the reconciliation of 2027-02"),
+        "{}",
+        log.stdout
+    );
+    // ConnectWise back: the recorded fixes are resumed where they stopped, each sent once.
+    v.sims.clear_faults();
+    let push = v.tenor(&["push", "Q-1001"]);
+    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+    let after = additions(&v);
+    assert_eq!(after.len(), before + 2, "{after:#?}");
+    let old_bp = after.iter().find(|a| a["id"] == bp).unwrap();
+    assert_eq!(old_bp["cancelledDate"], "2027-02-28T00:00:00Z");
+    let (ok, doc, _) = month(&mut v, "2027-03", &[]);
+    assert!(ok, "{:#}", doc["findings"]);
+}
+
+// Long: one story in order (drift, dry run, send, resend, next month), figures beside it.
+#[test]
+fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
+    let (mut v, bp, mdb, doc) = drifted("reconcile-apply");
     // By hand: Business Premium's commitment (the stub of 25/31 of a month, then 18 months to
     // 2028-07-01) carried at 20 seats is 5 × 22.00 × (18 + 25/31) = 2,068.71 never billed, on
     // the agreement and on the invoice; Defender (its year ends 2027-11-30) is not billed from
