@@ -179,6 +179,19 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
     assert_eq!(dry["apply"]["sent"], Value::Null);
     assert!(stderr.contains("dry run: nothing was sent"), "{stderr}");
     assert_eq!(additions(&v), before, "a dry run sends nothing");
+    // For people: each change, and what is left by hand.
+    let table = v.tenor(&["reconcile", "--month", "2027-02", "--apply"]);
+    let id = fix_doc["id"].as_str().unwrap();
+    assert!(id.starts_with("FIX-Q-1001-2027-02-p"), "{id}");
+    for want in [
+        "--apply: 2 changes to the PSA".to_string(),
+        format!("  {id} line 1 M365-BP: quantity 20 → 25, from 2027-03-01"),
+        format!("  {id} line 2 MDB: add the addition again, 25 × 3.00, from 2027-03-01"),
+        "Not changed by --apply: 2 findings".to_string(),
+    ] {
+        assert!(table.stdout.contains(&want), "{want}\n{}", table.stdout);
+    }
+    assert_eq!(additions(&v), before, "a dry run sends nothing");
 
     // Sent: Business Premium's addition cancelled on 02-28 and one of 25 added from 03-01;
     // Defender added again from 03-01 at 25 × 3.00.
