@@ -396,7 +396,7 @@ fn documents(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) 
 }
 
 /// Runs the subcommands that read the record: `log`, `show` and `export`.
-// One flat match arm per subcommand (argument struct in, command out): splitting it would
+// Long: one flat match arm per subcommand (argument struct in, command out): splitting it would
 // only scatter the dispatch table.
 fn recorded(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -> CliResult {
     match command {

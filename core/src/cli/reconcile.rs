@@ -78,32 +78,8 @@ pub fn reconcile_cmd(args: &MonthArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx
     }
     let mut verdict = crate::cli::matching::verdict(report);
     if let (Some(a), Some(p)) = (&args.apply, &plan) {
-        let n: usize = p.documents.iter().map(|d| d.fixes.len()).sum();
-        if args.format == Format::Table {
-            ctx.out.write_all(reconcile_apply::text(p).as_bytes())?;
-        }
-        let sent = if reconcile_apply::confirmed(a, n, ctx)? {
-            Some(reconcile_apply::send(&mut record, p, a, ctx)?)
-        } else {
-            if n > 0 {
-                ctx.status(format_args!(
-                    "dry run: nothing was sent; rerun with --yes to send these {n} changes"
-                ));
-            }
-            None
-        };
-        for line in sent.iter().flatten() {
-            match line {
-                Ok(text) if args.format == Format::Table => writeln!(ctx.out, "{text}")?,
-                Ok(_) => {}
-                Err(e) => {
-                    verdict = Exit::Failure;
-                    ctx.report(e);
-                }
-            }
-        }
-        if let (Some(o), Some(lines)) = (doc.as_object_mut(), &sent) {
-            o.insert("apply".into(), reconcile_apply::json(p, Some(lines)));
+        if !reconcile_apply::run(&mut record, p, a, args.format, &mut doc, ctx)? {
+            verdict = Exit::Failure;
         }
     }
     if args.format == Format::Json {

@@ -4,6 +4,7 @@
 //! `--yes` is given or the person at the terminal answers `y`.
 
 use crate::cli::Ctx;
+use crate::cli::args::Format;
 use crate::cli::db;
 use crate::cli::exit::CliError;
 use crate::cli::matching::rebuild_error;
@@ -124,6 +125,47 @@ fn change_text(f: &PsaFix) -> String {
         parts.push(format!("unit price {p} → {}", f.unit_price));
     }
     parts.join(", ")
+}
+
+/// `--apply` after the report: the plan shown (table), sent when confirmed, each conversation's
+/// line printed (table) or set in `doc`'s `apply.sent` (JSON); `false` when one was not
+/// completed (reported).
+pub fn run(
+    record: &mut Record,
+    plan: &FixPlan,
+    a: &Apply<'_>,
+    format: Format,
+    doc: &mut serde_json::Value,
+    ctx: &mut Ctx<'_>,
+) -> Result<bool, CliError> {
+    let n: usize = plan.documents.iter().map(|d| d.fixes.len()).sum();
+    if format == Format::Table {
+        ctx.out.write_all(text(plan).as_bytes())?;
+    }
+    if !confirmed(a, n, ctx)? {
+        if n > 0 {
+            ctx.status(format_args!(
+                "dry run: nothing was sent; rerun with --yes to send these {n} changes"
+            ));
+        }
+        return Ok(true);
+    }
+    let sent = send(record, plan, a, ctx)?;
+    let mut all_done = true;
+    for line in &sent {
+        match line {
+            Ok(t) if format == Format::Table => writeln!(ctx.out, "{t}")?,
+            Ok(_) => {}
+            Err(e) => {
+                all_done = false;
+                ctx.report(e);
+            }
+        }
+    }
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("apply".into(), json(plan, Some(&sent)));
+    }
+    Ok(all_done)
 }
 
 /// True when the changes are to be sent: `--yes`, or `y` from the person at the terminal. A
