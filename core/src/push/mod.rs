@@ -296,11 +296,7 @@ impl Planning<'_> {
         let plugins = unique_in_order(jobs.iter().map(|(p, _)| p.clone()));
         for (path, body) in changes {
             let change_order: serde_json::Value = parse(&path, &body)?;
-            let id = change_order
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or(path.trim_end_matches(".json"))
-                .to_string();
+            let id = document_id(&change_order, &path);
             for name in &plugins {
                 let document = PushDocument::Change {
                     change_order: change_order.clone(),
@@ -369,11 +365,7 @@ impl Planning<'_> {
             .collect();
         for (path, body) in docs {
             let doc: serde_json::Value = parse(&path, &body)?;
-            let id = doc
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or(path.trim_end_matches(".json"))
-                .to_string();
+            let id = document_id(&doc, &path);
             let fixes = doc
                 .get("fixes")
                 .cloned()
@@ -425,6 +417,14 @@ fn push_conversation(
         document: document.to_string(),
         month: None,
     }
+}
+
+/// A recorded document's `id`, else its file name without `.json`.
+fn document_id(doc: &serde_json::Value, path: &str) -> String {
+    doc.get("id")
+        .and_then(|v| v.as_str())
+        .unwrap_or(path.trim_end_matches(".json"))
+        .to_string()
 }
 
 fn parse<T: serde::de::DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, PushError> {

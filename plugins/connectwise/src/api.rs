@@ -776,4 +776,4 @@ mod pull;
 
 #[cfg(test)]
 #[path = "api_tests.rs"]
-mod tests;
+pub(crate) mod tests;

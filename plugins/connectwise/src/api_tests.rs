@@ -263,7 +263,8 @@ fn refusals_name_what_is_missing() {
     assert_eq!(request.path, "/finance/billingCycles");
 }
 
-fn answered(request: Request, body: Value) -> Exchange {
+/// `request` answered 200 with `body`.
+pub(crate) fn answered(request: Request, body: Value) -> Exchange {
     Exchange {
         request,
         response: Some(Response {

@@ -193,7 +193,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
     use super::*;
-    use tenor_plugin_sdk::exchange::{Exchange, PushDocument, PushInput, PushStep, Response};
+    use crate::api::tests::answered;
+    use tenor_plugin_sdk::exchange::{Exchange, PushDocument, PushInput, PushStep};
 
     /// Line 1's fix: 25 seats at 22.00 where the addition bills 20, from 2027-03-01.
     fn fix() -> PsaFix {
@@ -224,17 +225,6 @@ mod tests {
             accounts: Default::default(),
             exchanges,
         })
-    }
-
-    fn answered(request: tenor_plugin_sdk::exchange::Request, body: Value) -> Exchange {
-        Exchange {
-            request,
-            response: Some(Response {
-                status: 200,
-                headers: vec![],
-                body,
-            }),
-        }
     }
 
     fn held(quantity: u32, effective: &str) -> Value {
