@@ -341,3 +341,154 @@ fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
     assert_eq!(t["months"][8]["by_class"]["unit_price"], "90.00");
     assert_eq!(t["months"][6]["by_customer"]["CUST-0099"], "518.40");
 }
+
+/// Q-1001 accepted, pushed on its start day, then each month from December to `to` billed,
+/// pulled and reconciled, `at` changing the vendors at the start of its month; the last
+/// month's reconciliation, with every earlier month's checked clean.
+fn q1001_months(name: &str, to: &str, at: impl Fn(&mut Vendors, &str)) -> (Vendors, bool, Value) {
+    let mut v = Vendors::start(name);
+    v.accept("q1001-dental-practice.yaml");
+    v.set_today(day("2026-12-07"));
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let mut m = "2026-12".to_string();
+    loop {
+        v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
+        at(&mut v, &m);
+        v.sims.bill(&m).unwrap();
+        let pull = v.tenor(&["pull", "--month", &m]);
+        assert!(pull.ok, "{m}: {}", pull.stderr);
+        let (ok, doc) = reconcile(&v, &m);
+        if m == to {
+            return (v, ok, doc);
+        }
+        assert!(ok, "{m} is clean: {:#}", doc["findings"]);
+        m = months(&m, 2)[1].clone();
+    }
+}
+
+/// Q-1001's ConnectWise agreement (the only one its push makes).
+fn q1001_agreement(v: &Vendors) -> i64 {
+    v.sims
+        .with_world(|w| {
+            w.connectwise
+                .agreements
+                .first()
+                .and_then(|a| a["id"].as_i64())
+        })
+        .unwrap()
+}
+
+/// The findings as (side, product, class, money at risk, counted with), sorted.
+fn sorted_rows(doc: &Value) -> Vec<Row> {
+    let mut r = rows(doc);
+    r.sort();
+    r
+}
+
+#[test]
+fn an_addition_for_a_licence_no_distributor_holds_is_billed_for_nothing() {
+    // March 2027: a technician adds 3 Microsoft 365 E3 at 36.00 a month to Bayview's
+    // agreement, effective 2027-03-01; no distributor holds E3 for Bayview and no quote sells
+    // it. The customer is billed for licences nobody bought, every month from March to the
+    // agreement's end (2028-06-30, so 2028-07-01 exclusive): 16 monthly charges,
+    // 3 × 36.00 × 16 = 1,728.00 over-billed (a refund is owed).
+    let (v, ok, doc) = q1001_months("reconcile-no-subscription", "2027-03", |v, m| {
+        if m == "2027-03" {
+            let ag = q1001_agreement(v);
+            v.sims
+                .drift_add_addition(
+                    ag,
+                    "M365-E3",
+                    3,
+                    "36.00".parse().unwrap(),
+                    day("2027-03-01"),
+                )
+                .unwrap();
+        }
+    });
+    assert!(!ok);
+    let found = sorted_rows(&doc);
+    assert!(
+        found.contains(&row("psa", "M365-E3", "extra_line", "1728.00", "")),
+        "{:#}",
+        doc["findings"]
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["product"] == "M365-E3" && f["side"] == "psa")
+        .unwrap();
+    assert_eq!(f["direction"], "over_billed");
+    assert_eq!(f["quote"], "Q-1001");
+    assert!(
+        f["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("PSA: cancel the M365-E3 addition"),
+        "{f:#}"
+    );
+    // March's invoice billed the first of those charges, 3 × 36.00 = 108.00: the same leak,
+    // counted with the PSA's finding. The unpriced "not in the template" finding is replaced.
+    assert_eq!(
+        found,
+        vec![
+            row("invoice", "M365-E3", "extra_line", "108.00", "psa"),
+            row("psa", "M365-E3", "extra_line", "1728.00", ""),
+        ]
+    );
+    assert_eq!(doc["totals"]["money_at_risk"], "1728.00");
+    drop(v);
+}
+
+/// The id of Q-1001's ConnectWise addition for a product.
+fn q1001_addition(v: &Vendors, product: &str) -> i64 {
+    v.sims
+        .with_world(|w| {
+            w.connectwise
+                .additions
+                .iter()
+                .find(|a| a["product"]["identifier"] == product)
+                .and_then(|a| a["id"].as_i64())
+        })
+        .unwrap()
+}
+
+#[test]
+fn seats_the_psa_stops_billing_outside_the_cancellation_window_cost_the_msp_to_the_commitment_end()
+{
+    // March 2027: the customer asks for 20 Business Premium seats, not 25, and the PSA's
+    // addition is set to 20. Pax8's 25 seats were bought on 2026-12-07 with a 1-year
+    // commitment to 2027-12-07; the 7-day window to reduce them closed on 2026-12-14, so the
+    // 5 seats run to the commitment's end at Pax8's 17.60 a seat a month. The charges from
+    // March on are 03-07, 04-07, …, 11-07: 9. 5 × 17.60 × 9 = 792.00 paid and billed to nobody.
+    let (v, ok, doc) = q1001_months("reconcile-committed-seats", "2027-03", |v, m| {
+        if m == "2027-03" {
+            let id = q1001_addition(v, "M365-BP");
+            v.sims.drift_addition_quantity(id, 20).unwrap();
+        }
+    });
+    assert!(!ok);
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["side"] == "purchase_order" && f["product"] == "M365-BP")
+        .unwrap_or_else(|| panic!("{:#}", doc["findings"]));
+    assert_eq!(f["class"], "quantity");
+    assert_eq!(f["kind"], "cost");
+    assert_eq!(f["money_at_risk"], "792.00", "{f:#}");
+    assert_eq!(f["expected"], "25 seats committed at pax8 to 2027-12-07");
+    assert_eq!(f["found"], "20 billed in the PSA");
+    // The PSA's own quantity finding prices the same 5 seats as revenue never billed; the
+    // cost is what they are if the reduction stands: one gap, counted there.
+    assert_eq!(f["counted_with"], "psa", "{:#}", doc["findings"]);
+    assert!(
+        f["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("PSA: bill M365-BP at the 25 seats committed at pax8 to 2027-12-07 again, effective 2027-03-01"),
+        "{f:#}"
+    );
+    drop(v);
+}

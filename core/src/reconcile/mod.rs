@@ -4,6 +4,7 @@
 //! distributor subscription that no accepted quote of its customer claims reported as bought
 //! on no quote, with what it costs to its end. Pure over the record: the command line prints.
 
+mod drift;
 pub mod recorded;
 
 use crate::matching::{
@@ -56,8 +57,15 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
             .or_default()
             .push(x);
     }
-    // The products of what no quote claims are named by the rules of the latest acceptance.
-    let names = all.last().map(|(_, s)| Matcher::new(&s.cat));
+    // The rules in force are those of the latest acceptance (the last accepted, in the order
+    // of the record's revisions when two share a time): they name the products of what no
+    // quote claims and price renewals.
+    let latest = all
+        .iter()
+        .enumerate()
+        .max_by(|a, b| (&a.1.0.accepted_at, a.0).cmp(&(&b.1.0.accepted_at, b.0)))
+        .map(|(_, x)| x);
+    let names = latest.map(|(_, s)| Matcher::new(&s.cat));
     let report = all.first().map(|(_, s)| MatchReport::new(&s.cat));
     let mut pulled_for: BTreeSet<String> = record
         .pulled_customers(Some(ask.month))?
@@ -113,7 +121,8 @@ impl Month<'_> {
         let done = self.record.pulls_done(customer, Some(self.month))?;
         let mut unclaimed: Option<BTreeSet<(String, String)>> = None;
         let mut aside: BTreeMap<(String, String), Subscription> = BTreeMap::new();
-        for (rev, sold) in revs.iter().map(|x| (&x.0, &x.1)) {
+        let mut claimed: Vec<(usize, Subscription)> = Vec::new();
+        for (k, (rev, sold)) in revs.iter().map(|x| (&x.0, &x.1)).enumerate() {
             out.quotes
                 .push((customer.to_string(), rev.quote.clone(), rev.revision));
             if rows.is_empty() && done.is_empty() {
@@ -132,6 +141,7 @@ impl Month<'_> {
                 refs: &refs,
             };
             let s = sides(&matcher, &accepted, &rows, &done);
+            claimed.extend(s.additions.iter().flatten().map(|a| (k, a.clone())));
             let here: BTreeSet<(String, String)> = s
                 .aside_subscriptions
                 .iter()
@@ -167,6 +177,55 @@ impl Month<'_> {
                 .findings
                 .push(on_no_quote(customer, &plugin, &x, sku, self.first));
         }
+        let cm = drift::CustomerMonth {
+            customer,
+            first: self.first,
+            rows: crate::matching::latest_months(&rows),
+            revs,
+            claimed: &claimed,
+            rules: self.names,
+        };
+        for f in cm.additions_with_no_subscription() {
+            // The quote's match saw the addition on its agreement, not in its template, and
+            // could not price it: this finding does, in its place.
+            out.report.findings.retain(|g| {
+                !(g.side == Side::Psa
+                    && g.class == Class::ExtraLine
+                    && g.money_at_risk.is_none()
+                    && g.customer == f.customer
+                    && g.product == f.product
+                    && g.document == f.document)
+            });
+            // What the month's invoice billed for it is the first of the charges this one
+            // counts: one leak, counted here.
+            for g in &mut out.report.findings {
+                if g.side == Side::Invoice
+                    && g.class == Class::ExtraLine
+                    && g.customer == f.customer
+                    && g.product == f.product
+                    && g.direction == f.direction
+                    && g.counted_with.is_none()
+                {
+                    g.counted_with = Some(Side::Psa);
+                }
+            }
+            out.report.findings.push(f);
+        }
+        for mut f in cm.seats_committed_not_billed() {
+            // The PSA's quantity finding on the line prices the seats it no longer bills as
+            // revenue lost; if the reduction stands, this is what they cost instead: one gap,
+            // counted there.
+            if out.report.findings.iter().any(|g| {
+                g.side == Side::Psa
+                    && g.class == Class::Quantity
+                    && g.quote == f.quote
+                    && g.line == f.line
+                    && g.money_at_risk.is_some()
+            }) {
+                f.counted_with = Some(Side::Psa);
+            }
+            out.report.findings.push(f);
+        }
         Ok(())
     }
 }
@@ -196,9 +255,16 @@ pub fn action(f: &Finding, first: NaiveDate) -> String {
             "PSA: bill {} units of {p}, not {}, from {first}, and invoice what was under-billed",
             f.expected, f.found
         ),
+        (Side::Psa, Class::ExtraLine) if f.expected.starts_with(drift::NO_SUBSCRIPTION) => format!(
+            "PSA: cancel the {p} addition effective {first} and credit the customer what it billed since it started; or, if the licence was bought outside the linked account, link that account (`tenor link`)"
+        ),
         (Side::PurchaseOrder, Class::ExtraLine) if f.quote.is_empty() => format!(
             "sell the {p} subscription on a quote for {}, or cancel it at the distributor",
             f.customer
+        ),
+        (Side::PurchaseOrder, Class::Quantity) if f.expected.contains(drift::COMMITTED) => format!(
+            "PSA: bill {p} at the {} again, effective {first} (the customer committed for the term and the distributor cannot take seats back after its cancellation window); if the reduction stands, reduce the subscription at its renewal",
+            f.expected
         ),
         (Side::PurchaseOrder, Class::Quantity) => format!(
             "distributor: bring {p} back to {} seats (a reduction is only allowed within 7 days of the change), or sell the extra seats",

@@ -345,6 +345,49 @@ impl Simulators {
         })
     }
 
+    /// Drift: an addition appears on a ConnectWise agreement (a technician bills a product by
+    /// hand), effective on a day, for a catalogue item of the state. Returns its id.
+    pub fn drift_add_addition(
+        &self,
+        agreement_id: i64,
+        identifier: &str,
+        quantity: i64,
+        unit_price: rust_decimal::Decimal,
+        effective: NaiveDate,
+    ) -> Result<i64, SimError> {
+        self.with_world(|w| {
+            let product = w
+                .connectwise
+                .catalog_items
+                .iter()
+                .find(|p| p.identifier == identifier)
+                .map(|p| p.id)
+                .ok_or_else(|| {
+                    SimError::NotFound(format!("no ConnectWise catalogue item {identifier}"))
+                })?;
+            if !w
+                .connectwise
+                .agreements
+                .iter()
+                .any(|a| a["id"] == agreement_id)
+            {
+                return Err(SimError::NotFound(format!(
+                    "no ConnectWise agreement {agreement_id}"
+                )));
+            }
+            let id = i64::try_from(5000 + w.bump()).unwrap_or_default();
+            w.connectwise.additions.push(serde_json::json!({
+                "id": id, "agreementId": agreement_id,
+                "product": {"id": product, "identifier": identifier},
+                "quantity": quantity, "unitPrice": common::num(unit_price),
+                "billCustomer": "Billable",
+                "effectiveDate": format!("{effective}T00:00:00Z"),
+                "prorateCurrentPeriodFlag": false,
+            }));
+            Ok(id)
+        })
+    }
+
     /// Drift: a ConnectWise addition's quantity changes.
     pub fn drift_addition_quantity(&self, addition_id: i64, quantity: i64) -> Result<(), SimError> {
         self.with_world(|w| {
