@@ -492,3 +492,97 @@ fn seats_the_psa_stops_billing_outside_the_cancellation_window_cost_the_msp_to_t
     );
     drop(v);
 }
+
+/// The rule files with Defender's P1Y monthly price and cost changed, as an MSP edits rules/
+/// for what comes next (`tenor reconcile --rules DIR`).
+fn rules_with_new_defender_price(v: &Vendors) -> std::path::PathBuf {
+    let dir = v.dir.join("rules-2027-09");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(tenor_tests::rules_dir()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tenor") {
+            let mut text = std::fs::read_to_string(&p).unwrap();
+            let old = "P1Y monthly   3.00 a month  cost  2.40 a month";
+            if text.contains(old) {
+                text = text.replace(old, "P1Y monthly   3.30 a month  cost  2.64 a month");
+            }
+            std::fs::write(dir.join(p.file_name().unwrap()), text).unwrap();
+        }
+    }
+    dir
+}
+
+// Long: thirteen months in order (a renewal comes a year on), the rules changed on the way:
+// one story, figures by hand beside it.
+#[test]
+fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
+    // From September 2027 the rules price Defender (MDB) P1Y monthly at 3.30 a month, its
+    // cost 2.64 (from 3.00 and 2.40). Mid-term nothing is found: Q-1001's Defender year is
+    // locked at 3.00 until it ends on 2027-11-30. On 2027-12-01 it renews for a year, to
+    // 2028-12-01, and ConnectWise still bills 3.00: (3.30 − 3.00) × 25 × 12 = 90.00
+    // under-billed. Pax8 renews its Defender subscription on 2027-12-07 at 2.70 a seat where
+    // the rules in force say 2.64: (2.70 − 2.64) × 25 × 12 = 18.00 at cost over the renewed
+    // year (against the accepted 2.40 it would be 0.30 × 25 × 12 = 90.00: the rules' own
+    // rise is not a leak).
+    let mut v = Vendors::start("reconcile-renewal");
+    v.accept("q1001-dental-practice.yaml");
+    v.set_today(day("2026-12-07"));
+    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let new_rules = rules_with_new_defender_price(&v);
+    for m in months("2026-12", 13) {
+        v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
+        if m == "2027-12" {
+            let id = v.sims.with_world(|w| {
+                w.pax8
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.partner_cost == "2.40".parse().unwrap())
+                    .map(|s| s.id.clone())
+            });
+            v.sims
+                .drift_pax8_renew(&id.unwrap(), "2.70".parse().unwrap())
+                .unwrap();
+        }
+        v.sims.bill(&m).unwrap();
+        let pull = v.tenor(&["pull", "--month", &m]);
+        assert!(pull.ok, "{m}: {}", pull.stderr);
+        let mut args = vec!["reconcile", "--month", &m, "--format", "json"];
+        if m.as_str() >= "2027-09" {
+            args.extend(["--rules", new_rules.to_str().unwrap()]);
+        }
+        let r = v.tenor(&args);
+        let doc: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{m}: not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+        if m != "2027-12" {
+            assert!(r.ok, "{m} is clean: {:#}", doc["findings"]);
+            continue;
+        }
+        assert!(!r.ok);
+        assert_eq!(
+            sorted_rows(&doc),
+            vec![
+                row("psa", "MDB", "unit_price", "90.00", ""),
+                row("purchase_order", "MDB", "unit_price", "18.00", ""),
+            ],
+            "{:#}",
+            doc["findings"]
+        );
+        let psa = &doc["findings"][0];
+        let psa = if psa["side"] == "psa" {
+            psa
+        } else {
+            &doc["findings"][1]
+        };
+        assert_eq!(psa["direction"], "under_billed");
+        assert_eq!(
+            psa["expected"],
+            "3.30 a month from the renewal on 2027-12-01"
+        );
+        assert_eq!(psa["found"], "3.00 a month");
+        assert_eq!(
+            psa["action"],
+            "PSA: set the MDB addition's unit price to 3.30 (the rules in force), effective 2027-12-01"
+        );
+        assert_eq!(doc["totals"]["money_at_risk"], "108.00");
+    }
+}

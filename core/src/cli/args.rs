@@ -239,6 +239,11 @@ pub enum Command {
         /// Only this customer
         #[arg(long)]
         customer: Option<String>,
+        /// The rules in force: what a renewal is billed and bought at (a price is locked for
+        /// the term; a new one applies at the next renewal). Default: the rules of the latest
+        /// acceptance in the record
+        #[arg(long, value_name = "DIR", conflicts_with = "since")]
+        rules: Vec<PathBuf>,
         /// Output format (`json`: the `tenor.reconcile/1` document)
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,

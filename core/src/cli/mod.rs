@@ -278,9 +278,12 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             since,
             html,
             customer,
+            rules,
             format,
         } => match (month, since) {
-            (Some(m), _) => reconcile::reconcile_cmd(&m, customer.as_deref(), format, db, ctx),
+            (Some(m), _) => {
+                reconcile::reconcile_cmd(&m, customer.as_deref(), &rules, format, db, ctx)
+            }
             (None, Some(s)) => reconcile::trend_cmd(
                 &reconcile::TrendArgs {
                     since: &s,

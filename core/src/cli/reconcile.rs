@@ -18,6 +18,7 @@ use std::path::Path;
 pub fn reconcile_cmd(
     month: &str,
     customer: Option<&str>,
+    rules: &[std::path::PathBuf],
     format: Format,
     db_flag: Option<&Path>,
     ctx: &mut Ctx<'_>,
@@ -35,7 +36,18 @@ pub fn reconcile_cmd(
         )));
     }
     let mut record = db::open(db_flag, &[])?;
-    let done = reconcile::month(&record, &Ask { month, customer }).map_err(rebuild_error)?;
+    // Only when given: without them the record's latest rule set is in force.
+    let in_force = if rules.is_empty() {
+        None
+    } else {
+        Some(crate::cli::load::rules(rules)?)
+    };
+    let ask = Ask {
+        month,
+        customer,
+        rules: in_force.as_ref().map(|r| &r.catalogue),
+    };
+    let done = reconcile::month(&record, &ask).map_err(rebuild_error)?;
     let report = &done.report;
     let mut doc = report.to_json();
     if let Some(o) = doc.as_object_mut() {

@@ -5,8 +5,8 @@
 //! side (core/MATCH.md, "Reconciliation's own findings").
 
 use super::{charges_left, is_live};
-use crate::engine::catalogue::Catalogue;
-use crate::engine::pricing::parse_term;
+use crate::engine::catalogue::{Billing, Catalogue, Price};
+use crate::engine::pricing::{parse_billing, parse_term};
 use crate::matching::{Class, Direction, Finding, Matcher, PulledInput, PulledItem, Risk, Side};
 use crate::record::RevisionInfo;
 use chrono::{Datelike, NaiveDate};
@@ -21,6 +21,10 @@ pub(super) const NO_SUBSCRIPTION: &str = "a distributor subscription";
 /// What a committed-seats finding's `expected` says after the seat count (its action is chosen
 /// by it).
 pub(super) const COMMITTED: &str = "seats committed at";
+
+/// What a renewal price finding's `expected` says before the renewal's first day (its action
+/// is chosen by it).
+pub(super) const RENEWAL: &str = "from the renewal on";
 
 /// The first day of the month after `first`'s.
 fn next_month(first: NaiveDate) -> NaiveDate {
@@ -327,5 +331,234 @@ impl<'a> CustomerMonth<'a> {
             });
         }
         out
+    }
+
+    /// The renewal term of a line sold to `end` for `term` months holding the month, once it
+    /// has begun by the month's end: (its first day, its end).
+    fn renewal_term(&self, end: NaiveDate, term: u32) -> Option<(NaiveDate, NaiveDate)> {
+        let month_end = next_month(self.first);
+        let mut from = end;
+        for _ in 0..1200 {
+            if from >= month_end {
+                return None;
+            }
+            let to = crate::engine::calendar::add_months(from, i64::from(term))?;
+            if to > self.first {
+                return Some((from, to));
+            }
+            from = to;
+        }
+        None
+    }
+
+    /// A rule's per-unit amount for `months` months, when the offer for the term and billing
+    /// gives one flat price (or cost).
+    fn offer_rate(
+        &self,
+        item: usize,
+        term: u32,
+        billing: Billing,
+        cost: bool,
+        months: u32,
+    ) -> Option<Decimal> {
+        let it = self.cat()?.items.get(item)?;
+        let o = it
+            .offers
+            .iter()
+            .find(|o| o.term_months == Some(term) && o.billing == billing)?;
+        let rate = if cost {
+            o.cost?
+        } else {
+            match &o.price {
+                Price::Flat(r) => *r,
+                Price::Tiered(_) => return None,
+            }
+        };
+        Some(rate.for_months(months))
+    }
+
+    /// Sold lines whose renewal has begun by the month's end that the PSA bills at a unit
+    /// price other than the rules in force give the renewal: a price is locked for the term and
+    /// a new one applies at the next renewal (DOMAIN.md), so from the renewal the rules in
+    /// force are what was sold. The difference over the renewal term: (price in force − price
+    /// billed) × quantity × the term's billing periods; more is under-billed, less over-billed.
+    // Long: for each sold line, its renewal term, the price the rules in force give it, what
+    // the PSA bills it, then the money and the sentence; one reading per line, in order.
+    pub(super) fn renewals_at_another_price(&self) -> Vec<Finding> {
+        let Some(cat) = self.cat() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, x) in self.revs.iter().enumerate() {
+            let (rev, sold) = (&x.0, &x.1);
+            for l in &sold.accepted.template.lines {
+                if l.usage.is_some() || l.months == 0 {
+                    continue;
+                }
+                let Some(ql) = usize::try_from(l.line)
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|n| sold.file.quote.lines.get(n))
+                else {
+                    continue;
+                };
+                let (Ok(Some(term)), Some(Ok(billing))) = (
+                    parse_term(&ql.term),
+                    ql.billing.as_deref().map(parse_billing),
+                ) else {
+                    continue;
+                };
+                let Some((from, to)) = self.renewal_term(l.end, term) else {
+                    continue;
+                };
+                let Some(item) = self.item(&l.product) else {
+                    continue;
+                };
+                let Some(new) = self
+                    .offer_rate(item, term, billing, false, l.months)
+                    .map(|v| money(v, cat))
+                else {
+                    continue;
+                };
+                // The additions of this quote still billing the line when the renewal starts.
+                let Some(a) = self
+                    .claimed
+                    .iter()
+                    .filter(|(i, _)| *i == k)
+                    .map(|(_, a)| a)
+                    .filter(|a| self.item(&a.part_number) == Some(item))
+                    .filter(|a| a.end.is_none_or(|e| e > from))
+                    .find(|a| a.unit_price.is_some_and(|u| u >= Decimal::ZERO))
+                else {
+                    continue;
+                };
+                let billed = a.unit_price.unwrap_or_default();
+                if billed == new {
+                    continue;
+                }
+                let periods = Decimal::from(term / l.months.max(1));
+                let diff = new - billed;
+                let amount = diff
+                    .abs()
+                    .checked_mul(l.quantity)
+                    .and_then(|v| v.checked_mul(periods))
+                    .map(|v| money(v, cat));
+                let (direction, effect) = if diff > Decimal::ZERO {
+                    (Direction::UnderBilled, "never billed")
+                } else {
+                    (
+                        Direction::OverBilled,
+                        "charged for nothing (a refund is owed)",
+                    )
+                };
+                let period = if l.months == 1 { "month" } else { "period" };
+                let old = l
+                    .unit_price
+                    .map(|u| format!(" (accepted at {})", money(u, cat)))
+                    .unwrap_or_default();
+                out.push(Finding {
+                    class: Class::UnitPrice,
+                    side: Side::Psa,
+                    quote: rev.quote.clone(),
+                    customer: self.customer.to_string(),
+                    line: Some(l.line),
+                    product: l.product.clone(),
+                    document: a.agreement.clone(),
+                    expected: format!("{new} a {period} {RENEWAL} {from}"),
+                    found: format!("{billed} a {period}"),
+                    money_at_risk: amount,
+                    kind: Risk::Billing,
+                    direction: Some(direction),
+                    explanation: format!(
+                        "the line renewed on {from} for {term} months, to {to}, and the rules in force price it at {new} a unit a {period}{old}; the PSA still bills {billed}: {} × {} × {periods} periods = {} {effect}",
+                        diff.abs(),
+                        l.quantity,
+                        amount.map(|m| m.to_string()).unwrap_or_default()
+                    ),
+                    counted_with: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// The match's unit-cost finding on a distributor subscription that has renewed since it
+    /// was bought (its current term starts after its first start) is checked against the cost
+    /// the rules in force give, not the accepted rules' (the distributor's price changes at
+    /// renewal, as the rules' may): the same cost is no finding (`None`); another is priced
+    /// over the renewed term, (cost − the rules' cost) × quantity × the term's charges.
+    pub(super) fn renewed_cost(&self, f: &Finding) -> Option<Option<Finding>> {
+        let cat = self.cat()?;
+        let doc = f.document.as_deref()?;
+        let (_, s) = self
+            .subscriptions()
+            .into_iter()
+            .find(|(_, s)| s.id == doc)?;
+        let term = parse_term(s.term.as_deref()?).ok()??;
+        let (start, end) = (s.start?, s.end?);
+        let term_start = crate::engine::calendar::add_months(end, -i64::from(term))?;
+        if term_start <= start {
+            return None;
+        }
+        let billing = parse_billing(s.billing.as_deref()?).ok()?;
+        let per = billing_months(s.billing.as_deref())?;
+        let item = self.item(&s.part_number)?;
+        let rule = money(
+            self.offer_rate(item, term, billing, true, u32::try_from(per).ok()?)?,
+            cat,
+        );
+        let found = s.unit_cost?;
+        if found == rule {
+            return Some(None);
+        }
+        let charges = charges_left(term_start, end, per, term_start);
+        let amount = (found - rule)
+            .abs()
+            .checked_mul(s.quantity)?
+            .checked_mul(Decimal::from(charges))
+            .map(|v| money(v, cat));
+        let mut g = f.clone();
+        g.expected = format!("{rule} a seat (the rules in force, renewed {term_start})");
+        g.found = format!("{} a seat", money(found, cat));
+        g.money_at_risk = amount;
+        g.explanation = format!(
+            "the subscription renewed on {term_start} for {term} months, to {end}, at {} a seat where the rules in force say {rule}: {} × {} × {charges} charges = {} {}",
+            money(found, cat),
+            (found - rule).abs(),
+            s.quantity,
+            amount.map(|m| m.to_string()).unwrap_or_default(),
+            if found > rule {
+                "paid above the rules' cost over the renewed term (a margin leak)"
+            } else {
+                "below the rules' cost (no money at risk beyond it; the rules may be out of date)"
+            }
+        );
+        if found < rule {
+            g.money_at_risk = Some(money(Decimal::ZERO, cat));
+        }
+        Some(Some(g))
+    }
+
+    /// The match's commitment-end finding on a distributor subscription that renewed when the
+    /// commitment bought ended: its current term starts on or after the end the purchase order
+    /// states (`expected`, `ends YYYY-MM-DD`). That is a renewal, as the sold line's own past
+    /// its end (the month's invoices bill it as one), not a longer commitment: no finding.
+    pub(super) fn renewed_at_its_end(&self, f: &Finding) -> bool {
+        let bought_end = f
+            .expected
+            .strip_prefix("ends ")
+            .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
+        let Some(doc) = f.document.as_deref() else {
+            return false;
+        };
+        self.subscriptions()
+            .into_iter()
+            .find(|(_, s)| s.id == doc)
+            .and_then(|(_, s)| {
+                let term = parse_term(s.term.as_deref()?).ok()??;
+                let term_start = crate::engine::calendar::add_months(s.end?, -i64::from(term))?;
+                Some(term_start > s.start? && bought_end.is_some_and(|e| term_start >= e))
+            })
+            .unwrap_or(false)
     }
 }

@@ -37,6 +37,9 @@ pub struct Ask<'a> {
     pub month: &'a str,
     /// Only this customer's quotes and subscriptions.
     pub customer: Option<&'a str>,
+    /// The rules in force (`--rules DIR`): what renewals are priced and bought at. Without
+    /// them, the rules of the latest acceptance in the record.
+    pub rules: Option<&'a crate::engine::catalogue::Catalogue>,
 }
 
 /// Reconciles one month; see the module. A quote whose customer had nothing pulled that month
@@ -65,7 +68,7 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
         .enumerate()
         .max_by(|a, b| (&a.1.0.accepted_at, a.0).cmp(&(&b.1.0.accepted_at, b.0)))
         .map(|(_, x)| x);
-    let names = latest.map(|(_, s)| Matcher::new(&s.cat));
+    let names = ask.rules.or(latest.map(|(_, s)| &s.cat)).map(Matcher::new);
     let report = all.first().map(|(_, s)| MatchReport::new(&s.cat));
     let mut pulled_for: BTreeSet<String> = record
         .pulled_customers(Some(ask.month))?
@@ -185,48 +188,72 @@ impl Month<'_> {
             claimed: &claimed,
             rules: self.names,
         };
-        for f in cm.additions_with_no_subscription() {
-            // The quote's match saw the addition on its agreement, not in its template, and
-            // could not price it: this finding does, in its place.
-            out.report.findings.retain(|g| {
-                !(g.side == Side::Psa
-                    && g.class == Class::ExtraLine
-                    && g.money_at_risk.is_none()
-                    && g.customer == f.customer
-                    && g.product == f.product
-                    && g.document == f.document)
-            });
-            // What the month's invoice billed for it is the first of the charges this one
-            // counts: one leak, counted here.
-            for g in &mut out.report.findings {
-                if g.side == Side::Invoice
-                    && g.class == Class::ExtraLine
-                    && g.customer == f.customer
-                    && g.product == f.product
-                    && g.direction == f.direction
-                    && g.counted_with.is_none()
-                {
-                    g.counted_with = Some(Side::Psa);
-                }
-            }
-            out.report.findings.push(f);
-        }
-        for mut f in cm.seats_committed_not_billed() {
-            // The PSA's quantity finding on the line prices the seats it no longer bills as
-            // revenue lost; if the reduction stands, this is what they cost instead: one gap,
-            // counted there.
-            if out.report.findings.iter().any(|g| {
-                g.side == Side::Psa
-                    && g.class == Class::Quantity
-                    && g.quote == f.quote
-                    && g.line == f.line
-                    && g.money_at_risk.is_some()
-            }) {
-                f.counted_with = Some(Side::Psa);
-            }
-            out.report.findings.push(f);
-        }
+        drift(&cm, &mut out.report.findings);
         Ok(())
+    }
+}
+
+/// The customer's month's own findings (drift.rs) added to the quotes' findings; the quotes'
+/// findings they price better are replaced, those they already count are marked: one amount.
+fn drift(cm: &drift::CustomerMonth<'_>, findings: &mut Vec<Finding>) {
+    let customer = cm.customer;
+    for f in cm.additions_with_no_subscription() {
+        // The quote's match saw the addition on its agreement, not in its template, and
+        // could not price it: this finding does, in its place.
+        findings.retain(|g| {
+            !(g.side == Side::Psa
+                && g.class == Class::ExtraLine
+                && g.money_at_risk.is_none()
+                && g.customer == f.customer
+                && g.product == f.product
+                && g.document == f.document)
+        });
+        // What the month's invoice billed for it is the first of the charges this one
+        // counts: one leak, counted here.
+        for g in findings.iter_mut() {
+            if g.side == Side::Invoice
+                && g.class == Class::ExtraLine
+                && g.customer == f.customer
+                && g.product == f.product
+                && g.direction == f.direction
+                && g.counted_with.is_none()
+            {
+                g.counted_with = Some(Side::Psa);
+            }
+        }
+        findings.push(f);
+    }
+    findings.extend(cm.renewals_at_another_price());
+    // A distributor's renewed subscription costs what the rules in force say.
+    let mut kept = Vec::with_capacity(findings.len());
+    for f in std::mem::take(findings) {
+        let ours = f.customer == customer && f.side == Side::PurchaseOrder;
+        if ours && f.class == Class::CotermDate && cm.renewed_at_its_end(&f) {
+            continue;
+        }
+        let renewed = (ours && f.class == Class::UnitPrice)
+            .then(|| cm.renewed_cost(&f))
+            .flatten();
+        match renewed {
+            Some(g) => kept.extend(g),
+            None => kept.push(f),
+        }
+    }
+    *findings = kept;
+    for mut f in cm.seats_committed_not_billed() {
+        // The PSA's quantity finding on the line prices the seats it no longer bills as
+        // revenue lost; if the reduction stands, this is what they cost instead: one gap,
+        // counted there.
+        if findings.iter().any(|g| {
+            g.side == Side::Psa
+                && g.class == Class::Quantity
+                && g.quote == f.quote
+                && g.line == f.line
+                && g.money_at_risk.is_some()
+        }) {
+            f.counted_with = Some(Side::Psa);
+        }
+        findings.push(f);
     }
 }
 
@@ -239,6 +266,18 @@ pub fn action(f: &Finding, first: NaiveDate) -> String {
             "PSA: set the {p} addition's quantity from {} to {}, effective {first}",
             f.found, f.expected
         ),
+        (Side::Psa, Class::UnitPrice) if f.expected.contains(drift::RENEWAL) => {
+            let price = f.expected.split_whitespace().next().unwrap_or_default();
+            let from = f
+                .expected
+                .rsplit(' ')
+                .next()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .map_or(first, |d| d.max(first));
+            format!(
+                "PSA: set the {p} addition's unit price to {price} (the rules in force), effective {from}"
+            )
+        }
         (Side::Psa, Class::UnitPrice) => format!(
             "PSA: set the {p} addition's unit price to what was sold ({}), effective {first}",
             f.expected

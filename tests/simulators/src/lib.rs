@@ -281,6 +281,32 @@ impl Simulators {
         })
     }
 
+    /// Drift: a Pax8 subscription renews for another commitment (its commitment end and end
+    /// a year later; its first start kept, as Pax8 shows it) at a new partner cost.
+    pub fn drift_pax8_renew(
+        &self,
+        subscription_id: &str,
+        cost: rust_decimal::Decimal,
+    ) -> Result<(), SimError> {
+        self.with_world(|w| {
+            let s = w
+                .pax8
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.id == subscription_id)
+                .ok_or_else(|| {
+                    SimError::NotFound(format!("no Pax8 subscription {subscription_id}"))
+                })?;
+            let year = |d: NaiveDate| d.checked_add_months(chrono::Months::new(12)).unwrap_or(d);
+            if let Some(c) = s.commitment_term.as_mut() {
+                c.end_date = year(c.end_date);
+            }
+            s.end_date = s.end_date.map(year);
+            s.partner_cost = cost;
+            Ok(())
+        })
+    }
+
     /// Drift: a subscription appears at Pax8 for a company Tenor does not know (the company is
     /// added to Pax8's list). Returns the subscription id.
     pub fn drift_pax8_unknown_subscription(
