@@ -586,3 +586,59 @@ fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
         assert_eq!(doc["totals"]["money_at_risk"], "108.00");
     }
 }
+
+#[test]
+fn a_distributor_reduction_outside_the_cancellation_window_is_reported_with_its_cost() {
+    // March 2027: Pax8 shows 20 Business Premium seats where it held 25 in February. They
+    // were bought on 2026-12-07 for a year (to 2027-12-07); NCE's 7-day window to reduce
+    // them closed on 2026-12-14 and Pax8 should have refused. If it still charges the 5
+    // seats, from March on that is 03-07 … 11-07, 9 charges: 5 × 17.60 × 9 = 792.00. If the
+    // reduction went through, the customer is billed for 5 seats not provisioned: the match's
+    // quantity finding on the line, which counts the gap.
+    let (v, ok, doc) = q1001_months("reconcile-reduced-at-pax8", "2027-03", |v, m| {
+        if m == "2027-03" {
+            let id = v.sims.with_world(|w| {
+                w.pax8
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.partner_cost == "17.60".parse().unwrap())
+                    .map(|s| s.id.clone())
+            });
+            v.sims.drift_pax8_quantity(&id.unwrap(), 20).unwrap();
+        }
+    });
+    assert!(!ok);
+    let ours: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["side"] == "purchase_order" && f["product"] == "M365-BP")
+        .collect();
+    let f = ours
+        .iter()
+        .find(|f| f["kind"] == "commitment")
+        .unwrap_or_else(|| panic!("{:#}", doc["findings"]));
+    assert_eq!(f["class"], "quantity");
+    assert_eq!(f["money_at_risk"], "792.00", "{f:#}");
+    assert_eq!(
+        f["expected"],
+        "25 seats to 2027-12-07 (no reduction after 2026-12-14)"
+    );
+    assert_eq!(f["found"], "20 seats");
+    assert_eq!(f["counted_with"], "purchase_order", "{:#}", doc["findings"]);
+    assert!(
+        f["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("distributor: ask why M365-BP shows 20 seats"),
+        "{f:#}"
+    );
+    // The match's own finding on the line is there, and counts the gap.
+    assert!(
+        ours.iter()
+            .any(|g| g["kind"] == "billing" && g["class"] == "quantity"),
+        "{:#}",
+        doc["findings"]
+    );
+    drop(v);
+}

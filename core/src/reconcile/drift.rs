@@ -26,6 +26,10 @@ pub(super) const COMMITTED: &str = "seats committed at";
 /// is chosen by it).
 pub(super) const RENEWAL: &str = "from the renewal on";
 
+/// What a reduction-outside-the-window finding's `expected` says before the day the window
+/// closed (its action is chosen by it).
+pub(super) const REDUCED: &str = "no reduction after";
+
 /// The first day of the month after `first`'s.
 fn next_month(first: NaiveDate) -> NaiveDate {
     crate::engine::calendar::add_months(first, 1).unwrap_or(first)
@@ -51,6 +55,8 @@ pub(super) struct CustomerMonth<'a> {
     pub rows: Vec<&'a PulledInput>,
     /// The customer's accepted quotes at their latest revision.
     pub revs: &'a [&'a (RevisionInfo, Sold)],
+    /// The customer's rows pulled for the month before (the latest month's of each plugin).
+    pub before: Vec<&'a PulledInput>,
     /// The additions each quote's match claimed, by the quote's index in `revs`.
     pub claimed: &'a [(usize, Subscription)],
     /// The rules in force: what a renewal is priced at and what names products.
@@ -274,16 +280,8 @@ impl<'a> CustomerMonth<'a> {
             if billed.is_zero() || billed >= committed {
                 continue;
             }
-            // The current term starts a commitment before its end (a renewal moves the end,
-            // not the first start), and the window runs from there.
-            let term_start = s
-                .term
-                .as_deref()
-                .and_then(|t| parse_term(t).ok().flatten())
-                .zip(s.end)
-                .and_then(|(m, e)| crate::engine::calendar::add_months(e, -i64::from(m)))
-                .filter(|d| *d >= start)
-                .unwrap_or(start);
+            // The window runs from the current term's start.
+            let term_start = Self::term_start(s).unwrap_or(start);
             let closes = term_start + chrono::Days::new(u64::from(days));
             if self.first <= closes {
                 continue;
@@ -560,5 +558,119 @@ impl<'a> CustomerMonth<'a> {
                 Some(term_start > s.start? && bought_end.is_some_and(|e| term_start >= e))
             })
             .unwrap_or(false)
+    }
+
+    /// The first day of a subscription's current term: a commitment before its end (a
+    /// renewal moves the end, not the first start), never before its first start.
+    fn term_start(s: &Subscription) -> Option<NaiveDate> {
+        let start = s.start?;
+        Some(
+            s.term
+                .as_deref()
+                .and_then(|t| parse_term(t).ok().flatten())
+                .zip(s.end)
+                .and_then(|(m, e)| crate::engine::calendar::add_months(e, -i64::from(m)))
+                .filter(|d| *d >= start)
+                .unwrap_or(start),
+        )
+    }
+
+    // Long: the subscription before and now, the window, the quote line, then the money and
+    // the sentence; one reading per subscription, in the order the rule states it.
+    /// Distributor subscriptions holding fewer seats than the month before, after the
+    /// product's cancellation window on their current term had closed: NCE refuses such a
+    /// reduction, so either the distributor still charges the seats (their cost to the
+    /// commitment's end, the amount here) or it let them go and the customer is billed for
+    /// seats not provisioned (the match's purchase-order `quantity`, which counts the gap).
+    pub(super) fn reductions_outside_the_window(&self) -> Vec<Finding> {
+        let Some(cat) = self.cat() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (plugin, s) in self.subscriptions() {
+            let Some(was) = self.before.iter().find_map(|r| match &r.item {
+                PulledItem::Subscription(x)
+                    if x.agreement.is_none() && r.plugin == plugin && x.id == s.id =>
+                {
+                    Some(x)
+                }
+                _ => None,
+            }) else {
+                continue;
+            };
+            let Some(gap) = was
+                .quantity
+                .checked_sub(s.quantity)
+                .filter(|g| *g > Decimal::ZERO)
+            else {
+                continue;
+            };
+            let Some(item) = self.item(&s.part_number) else {
+                continue;
+            };
+            let (Some(it), Some(term_start)) = (cat.items.get(item), Self::term_start(s)) else {
+                continue;
+            };
+            let Some(days) = it.cancel_days else {
+                continue;
+            };
+            let closes = term_start + chrono::Days::new(u64::from(days));
+            if self.first <= closes {
+                continue;
+            }
+            let line = self.revs.iter().find_map(|x| {
+                x.1.accepted
+                    .template
+                    .lines
+                    .iter()
+                    .find(|l| self.item(&l.product) == Some(item))
+                    .map(|l| (x.0.quote.clone(), l.line))
+            });
+            let charges = s
+                .end
+                .zip(billing_months(s.billing.as_deref()))
+                .map(|(e, per)| charges_left(term_start, e, per, self.first));
+            let amount = s
+                .unit_cost
+                .zip(charges)
+                .and_then(|(c, n)| gap.checked_mul(c)?.checked_mul(Decimal::from(n)))
+                .map(|v| money(v, cat));
+            let end = s
+                .end
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "its renewal".into());
+            let explanation = match (amount, charges, s.unit_cost) {
+                (Some(m), Some(n), Some(c)) => format!(
+                    "{plugin} shows {} {sku} where it held {} last month, but its window to reduce ({days} days from {term_start}) closed on {closes}, and NCE refuses a reduction after it: if {plugin} still charges the {gap} seats to {end}, {gap} × {} × {n} charges = {m} is paid for seats nobody is billed (if the reduction went through, the customer is billed for seats not provisioned instead)",
+                    s.quantity,
+                    was.quantity,
+                    money(c, cat),
+                    sku = it.sku,
+                ),
+                _ => format!(
+                    "{plugin} shows {} {sku} where it held {} last month, after its window to reduce closed on {closes} (NCE refuses the reduction); its cost or billing is not stated, so the amount is unknown",
+                    s.quantity,
+                    was.quantity,
+                    sku = it.sku,
+                ),
+            };
+            out.push(Finding {
+                class: Class::Quantity,
+                side: Side::PurchaseOrder,
+                quote: line.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+                customer: self.customer.to_string(),
+                line: line.map(|l| l.1),
+                product: it.sku.to_string(),
+                document: Some(format!("{plugin} subscription {}", s.id)),
+                expected: format!("{} seats to {end} ({REDUCED} {closes})", was.quantity),
+                found: format!("{} seats", s.quantity),
+                money_at_risk: amount,
+                kind: Risk::Commitment,
+                direction: None,
+                explanation,
+                counted_with: None,
+            });
+        }
+        out
     }
 }

@@ -112,6 +112,15 @@ struct Month<'a> {
 }
 
 impl Month<'_> {
+    /// The customer's rows pulled for the month before, for what a distributor held then.
+    fn month_before(&self, customer: &str) -> Result<Vec<PulledInput>, RebuildError> {
+        let Some(d) = crate::engine::calendar::add_months(self.first, -1) else {
+            return Ok(Vec::new());
+        };
+        let month = d.format("%Y-%m").to_string();
+        pulled_inputs(self.record.pulled(customer, Some(&month))?).map_err(RebuildError::Other)
+    }
+
     /// One customer's quotes matched on the month's pull, then what none of them claims.
     fn customer(
         &self,
@@ -180,10 +189,12 @@ impl Month<'_> {
                 .findings
                 .push(on_no_quote(customer, &plugin, &x, sku, self.first));
         }
+        let before = self.month_before(customer)?;
         let cm = drift::CustomerMonth {
             customer,
             first: self.first,
             rows: crate::matching::latest_months(&rows),
+            before: crate::matching::latest_months(&before),
             revs,
             claimed: &claimed,
             rules: self.names,
@@ -240,6 +251,20 @@ fn drift(cm: &drift::CustomerMonth<'_>, findings: &mut Vec<Finding>) {
         }
     }
     *findings = kept;
+    for mut f in cm.reductions_outside_the_window() {
+        // The match's quantity finding on the line prices the seats gone (the customer
+        // billed for seats not provisioned); this is what they cost if they are not: one gap.
+        if findings.iter().any(|g| {
+            g.side == Side::PurchaseOrder
+                && g.class == Class::Quantity
+                && g.quote == f.quote
+                && g.line == f.line
+                && g.money_at_risk.is_some()
+        }) {
+            f.counted_with = Some(Side::PurchaseOrder);
+        }
+        findings.push(f);
+    }
     for mut f in cm.seats_committed_not_billed() {
         // The PSA's quantity finding on the line prices the seats it no longer bills as
         // revenue lost; if the reduction stands, this is what they cost instead: one gap,
@@ -304,6 +329,10 @@ pub fn action(f: &Finding, first: NaiveDate) -> String {
         (Side::PurchaseOrder, Class::Quantity) if f.expected.contains(drift::COMMITTED) => format!(
             "PSA: bill {p} at the {} again, effective {first} (the customer committed for the term and the distributor cannot take seats back after its cancellation window); if the reduction stands, reduce the subscription at its renewal",
             f.expected
+        ),
+        (Side::PurchaseOrder, Class::Quantity) if f.expected.contains(drift::REDUCED) => format!(
+            "distributor: ask why {p} shows {} where {} are committed (NCE refuses a reduction after its window): until it confirms, expect the committed seats on its invoices; bill the customer only for the seats provisioned",
+            f.found, f.expected
         ),
         (Side::PurchaseOrder, Class::Quantity) => format!(
             "distributor: bring {p} back to {} seats (a reduction is only allowed within 7 days of the change), or sell the extra seats",
