@@ -1,8 +1,9 @@
 //! The month's drift that no single quote's match sees: a PSA addition billing a licence no
-//! distributor holds for the customer, seats the distributor cannot take back that the PSA
-//! no longer bills (NCE's cancellation window), and a renewal billed at the old price where the
-//! rules in force carry a new one. Each is priced as DOMAIN.md's three-way match prices its
-//! side (core/MATCH.md, "Reconciliation's own findings").
+//! distributor holds for the customer; seats the distributor cannot take back that the PSA
+//! no longer bills, and a distributor showing a reduction it should have refused (NCE's
+//! cancellation window); a renewal billed at another price than the rules in force, and a
+//! renewed subscription's cost checked against them. Each is priced as DOMAIN.md's three-way
+//! match prices its side (core/MATCH.md, "Reconciliation's own findings").
 
 use super::{charges_left, is_live};
 use crate::engine::catalogue::{Billing, Catalogue, Price};
@@ -33,6 +34,24 @@ pub(super) const REDUCED: &str = "no reduction after";
 /// The first day of the month after `first`'s.
 fn next_month(first: NaiveDate) -> NaiveDate {
     crate::engine::calendar::add_months(first, 1).unwrap_or(first)
+}
+
+/// The renewal term of a line sold to `end` for `term` months that holds the month starting
+/// `first`, once one has begun by that month's end: (its first day, its end).
+fn renewal_term(first: NaiveDate, end: NaiveDate, term: u32) -> Option<(NaiveDate, NaiveDate)> {
+    let month_end = next_month(first);
+    let mut from = end;
+    for _ in 0..1200 {
+        if from >= month_end {
+            return None;
+        }
+        let to = crate::engine::calendar::add_months(from, i64::from(term))?;
+        if to > first {
+            return Some((from, to));
+        }
+        from = to;
+    }
+    None
 }
 
 /// How many months a distributor's billing word bills at a time.
@@ -108,6 +127,7 @@ impl<'a> CustomerMonth<'a> {
         self.rules.and_then(|m| m.product_of(part))
     }
 
+    /// The rules in force.
     fn cat(&self) -> Option<&'a Catalogue> {
         self.rules.map(|m| m.catalogue())
     }
@@ -282,11 +302,16 @@ impl<'a> CustomerMonth<'a> {
             }
             // The window runs from the current term's start.
             let term_start = Self::term_start(s).unwrap_or(start);
-            let closes = term_start + chrono::Days::new(u64::from(days));
+            let Some(closes) = term_start.checked_add_days(chrono::Days::new(u64::from(days)))
+            else {
+                continue;
+            };
             if self.first <= closes {
                 continue;
             }
-            let gap = committed - billed;
+            let Some(gap) = committed.checked_sub(billed) else {
+                continue;
+            };
             let charges = s
                 .end
                 .zip(billing_months(s.billing.as_deref()))
@@ -329,24 +354,6 @@ impl<'a> CustomerMonth<'a> {
             });
         }
         out
-    }
-
-    /// The renewal term of a line sold to `end` for `term` months holding the month, once it
-    /// has begun by the month's end: (its first day, its end).
-    fn renewal_term(&self, end: NaiveDate, term: u32) -> Option<(NaiveDate, NaiveDate)> {
-        let month_end = next_month(self.first);
-        let mut from = end;
-        for _ in 0..1200 {
-            if from >= month_end {
-                return None;
-            }
-            let to = crate::engine::calendar::add_months(from, i64::from(term))?;
-            if to > self.first {
-                return Some((from, to));
-            }
-            from = to;
-        }
-        None
     }
 
     /// A rule's per-unit amount for `months` months, when the offer for the term and billing
@@ -406,7 +413,7 @@ impl<'a> CustomerMonth<'a> {
                 ) else {
                     continue;
                 };
-                let Some((from, to)) = self.renewal_term(l.end, term) else {
+                let Some((from, to)) = renewal_term(self.first, l.end, term) else {
                     continue;
                 };
                 let Some(item) = self.item(&l.product) else {
@@ -435,7 +442,9 @@ impl<'a> CustomerMonth<'a> {
                     continue;
                 }
                 let periods = Decimal::from(term / l.months.max(1));
-                let diff = new - billed;
+                let Some(diff) = new.checked_sub(billed) else {
+                    continue;
+                };
                 let amount = diff
                     .abs()
                     .checked_mul(l.quantity)
@@ -510,8 +519,8 @@ impl<'a> CustomerMonth<'a> {
             return Some(None);
         }
         let charges = charges_left(term_start, end, per, term_start);
-        let amount = (found - rule)
-            .abs()
+        let diff = found.checked_sub(rule)?.abs();
+        let amount = diff
             .checked_mul(s.quantity)?
             .checked_mul(Decimal::from(charges))
             .map(|v| money(v, cat));
@@ -522,7 +531,7 @@ impl<'a> CustomerMonth<'a> {
         g.explanation = format!(
             "the subscription renewed on {term_start} for {term} months, to {end}, at {} a seat where the rules in force say {rule}: {} × {} × {charges} charges = {} {}",
             money(found, cat),
-            (found - rule).abs(),
+            diff,
             s.quantity,
             amount.map(|m| m.to_string()).unwrap_or_default(),
             if found > rule {
@@ -614,7 +623,10 @@ impl<'a> CustomerMonth<'a> {
             let Some(days) = it.cancel_days else {
                 continue;
             };
-            let closes = term_start + chrono::Days::new(u64::from(days));
+            let Some(closes) = term_start.checked_add_days(chrono::Days::new(u64::from(days)))
+            else {
+                continue;
+            };
             if self.first <= closes {
                 continue;
             }
@@ -672,5 +684,67 @@ impl<'a> CustomerMonth<'a> {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_renewal_term_holds_the_month_once_it_has_begun() {
+        let end = day("2027-12-01");
+        // Mid-term: no renewal yet.
+        assert_eq!(renewal_term(day("2027-11-01"), end, 12), None);
+        // The month it begins, and a month of it.
+        let first = Some((day("2027-12-01"), day("2028-12-01")));
+        assert_eq!(renewal_term(day("2027-12-01"), end, 12), first);
+        assert_eq!(renewal_term(day("2028-11-01"), end, 12), first);
+        // The next one.
+        assert_eq!(
+            renewal_term(day("2028-12-01"), end, 12),
+            Some((day("2028-12-01"), day("2029-12-01")))
+        );
+        // Beginning mid-month, it holds that month.
+        assert_eq!(
+            renewal_term(day("2027-12-01"), day("2027-12-15"), 12),
+            Some((day("2027-12-15"), day("2028-12-15")))
+        );
+        // A month-to-month line renews every month.
+        assert_eq!(
+            renewal_term(day("2027-03-01"), day("2027-01-01"), 1),
+            Some((day("2027-03-01"), day("2027-04-01")))
+        );
+    }
+
+    fn sub(start: &str, end: Option<&str>, term: Option<&str>) -> Subscription {
+        Subscription {
+            start: Some(day(start)),
+            end: end.map(day),
+            term: term.map(str::to_string),
+            ..Subscription::default()
+        }
+    }
+
+    #[test]
+    fn a_current_term_starts_a_commitment_before_its_end() {
+        // Renewed once: the term from 2027-12-07.
+        let s = sub("2026-12-07", Some("2028-12-07"), Some("P1Y"));
+        assert_eq!(CustomerMonth::term_start(&s), Some(day("2027-12-07")));
+        // The first term.
+        let s = sub("2026-12-07", Some("2027-12-07"), Some("P1Y"));
+        assert_eq!(CustomerMonth::term_start(&s), Some(day("2026-12-07")));
+        // Co-termed short, no term stated, a nonsense term: the first start.
+        for s in [
+            sub("2026-12-07", Some("2027-07-01"), Some("P1Y")),
+            sub("2026-12-07", Some("2027-12-07"), None),
+            sub("2026-12-07", Some("2027-12-07"), Some("P0Y")),
+        ] {
+            assert_eq!(CustomerMonth::term_start(&s), Some(day("2026-12-07")));
+        }
     }
 }
