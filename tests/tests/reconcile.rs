@@ -512,25 +512,24 @@ fn rules_with_new_defender_price(v: &Vendors) -> std::path::PathBuf {
     dir
 }
 
-// Long: thirteen months in order (a renewal comes a year on), the rules changed on the way:
-// one story, figures by hand beside it.
-#[test]
-fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
-    // From September 2027 the rules price Defender (MDB) P1Y monthly at 3.30 a month, its
-    // cost 2.64 (from 3.00 and 2.40). Mid-term nothing is found: Q-1001's Defender year is
-    // locked at 3.00 until it ends on 2027-11-30. On 2027-12-01 it renews for a year, to
-    // 2028-12-01, and ConnectWise still bills 3.00: (3.30 − 3.00) × 25 × 12 = 90.00
-    // under-billed. Pax8 renews its Defender subscription on 2027-12-07 at 2.70 a seat where
-    // the rules in force say 2.64: (2.70 − 2.64) × 25 × 12 = 18.00 at cost over the renewed
-    // year (against the accepted 2.40 it would be 0.30 × 25 × 12 = 90.00: the rules' own
-    // rise is not a leak).
-    let mut v = Vendors::start("reconcile-renewal");
+/// Q-1001 through its Defender renewal: billed, pulled and reconciled from 2026-12 to 2027-12,
+/// the rules changed on 2027-09-01 (`rules_in_force` runs each month from then on with them,
+/// else the changed rules come into the record with another acceptance), and Pax8 renewing
+/// Defender at 2.70 on 2027-12. Bayview's months are reconciled (`--customer`: the other
+/// quote is never pushed). Every month to November is clean; December's reconciliation.
+fn through_the_renewal(name: &str, rules_in_force: bool) -> (bool, Value) {
+    let mut v = Vendors::start(name);
     v.accept("q1001-dental-practice.yaml");
     v.set_today(day("2026-12-07"));
     assert!(v.tenor(&["push", "Q-1001"]).ok);
     let new_rules = rules_with_new_defender_price(&v);
     for m in months("2026-12", 13) {
         v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
+        if m == "2027-09" && !rules_in_force {
+            // Another customer's quote accepted with the edited rules: the latest acceptance.
+            let q = tenor_tests::rules_dir().join("quotes/q1004-month-to-month.yaml");
+            v.accept_with(&q, &new_rules);
+        }
         if m == "2027-12" {
             let id = v.sims.with_world(|w| {
                 w.pax8
@@ -546,45 +545,74 @@ fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
         v.sims.bill(&m).unwrap();
         let pull = v.tenor(&["pull", "--month", &m]);
         assert!(pull.ok, "{m}: {}", pull.stderr);
-        let mut args = vec!["reconcile", "--month", &m, "--format", "json"];
-        if m.as_str() >= "2027-09" {
+        let mut args = vec!["reconcile", "--month", &m, "--customer", "CUST-0042"];
+        args.extend(["--format", "json"]);
+        if rules_in_force && m.as_str() >= "2027-09" {
             args.extend(["--rules", new_rules.to_str().unwrap()]);
         }
         let r = v.tenor(&args);
         let doc: Value = serde_json::from_str(&r.stdout)
             .unwrap_or_else(|e| panic!("{m}: not JSON ({e}): {}\n{}", r.stdout, r.stderr));
-        if m != "2027-12" {
-            assert!(r.ok, "{m} is clean: {:#}", doc["findings"]);
-            continue;
+        if m == "2027-12" {
+            return (r.ok, doc);
         }
-        assert!(!r.ok);
-        assert_eq!(
-            sorted_rows(&doc),
-            vec![
-                row("psa", "MDB", "unit_price", "90.00", ""),
-                row("purchase_order", "MDB", "unit_price", "18.00", ""),
-            ],
-            "{:#}",
-            doc["findings"]
-        );
-        let psa = &doc["findings"][0];
-        let psa = if psa["side"] == "psa" {
-            psa
-        } else {
-            &doc["findings"][1]
-        };
-        assert_eq!(psa["direction"], "under_billed");
-        assert_eq!(
-            psa["expected"],
-            "3.30 a month from the renewal on 2027-12-01"
-        );
-        assert_eq!(psa["found"], "3.00 a month");
-        assert_eq!(
-            psa["action"],
-            "PSA: set the MDB addition's unit price to 3.30 (the rules in force), effective 2027-12-01"
-        );
-        assert_eq!(doc["totals"]["money_at_risk"], "108.00");
+        assert!(r.ok, "{m} is clean: {:#}", doc["findings"]);
     }
+    unreachable!("the months end with 2027-12")
+}
+
+/// December's findings through the renewal, by hand (see the test below).
+fn renewal_findings(ok: bool, doc: &Value) {
+    assert!(!ok);
+    assert_eq!(
+        sorted_rows(doc),
+        vec![
+            row("psa", "MDB", "unit_price", "90.00", ""),
+            row("purchase_order", "MDB", "unit_price", "18.00", ""),
+        ],
+        "{:#}",
+        doc["findings"]
+    );
+    let psa = &doc["findings"][0];
+    let psa = if psa["side"] == "psa" {
+        psa
+    } else {
+        &doc["findings"][1]
+    };
+    assert_eq!(psa["direction"], "under_billed");
+    assert_eq!(
+        psa["expected"],
+        "3.30 a month from the renewal on 2027-12-01"
+    );
+    assert_eq!(psa["found"], "3.00 a month");
+    assert_eq!(
+        psa["action"],
+        "PSA: set the MDB addition's unit price to 3.30 (the rules in force), effective 2027-12-01"
+    );
+    assert_eq!(doc["totals"]["money_at_risk"], "108.00");
+}
+
+#[test]
+fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
+    // From September 2027 the rules price Defender (MDB) P1Y monthly at 3.30 a month, its
+    // cost 2.64 (from 3.00 and 2.40), given as `--rules DIR`. Mid-term nothing is found:
+    // Q-1001's Defender year is locked at 3.00 until it ends on 2027-11-30. On 2027-12-01 it
+    // renews for a year, to 2028-12-01, and ConnectWise still bills 3.00:
+    // (3.30 − 3.00) × 25 × 12 = 90.00 under-billed. Pax8 renews its Defender subscription on
+    // 2027-12-07 at 2.70 a seat where the rules in force say 2.64: (2.70 − 2.64) × 25 × 12 =
+    // 18.00 at cost over the renewed year (against the accepted 2.40 it would be
+    // 0.30 × 25 × 12 = 90.00: the rules' own rise is not a leak). 90.00 + 18.00 = 108.00.
+    let (ok, doc) = through_the_renewal("reconcile-renewal", true);
+    renewal_findings(ok, &doc);
+}
+
+#[test]
+fn without_rules_given_a_renewal_is_priced_at_the_latest_acceptances_rules() {
+    // The same renewal, the edited rules never passed to `tenor reconcile`: another quote
+    // accepted with them on 2027-09-01 makes them the record's latest rule set. The same
+    // figures as above: 90.00 under-billed and 18.00 at cost.
+    let (ok, doc) = through_the_renewal("reconcile-renewal-recorded", false);
+    renewal_findings(ok, &doc);
 }
 
 #[test]
