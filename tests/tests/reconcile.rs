@@ -517,7 +517,11 @@ fn rules_with_new_defender_price(v: &Vendors) -> std::path::PathBuf {
 /// else the changed rules come into the record with another acceptance), and Pax8 renewing
 /// Defender at 2.70 on 2027-12. Bayview's months are reconciled (`--customer`: the other
 /// quote is never pushed). Every month to November is clean; December's reconciliation.
-fn through_the_renewal(name: &str, rules_in_force: bool) -> (bool, Value) {
+fn through_the_renewal(
+    name: &str,
+    rules_in_force: bool,
+    december: impl Fn(&Vendors),
+) -> (bool, Value) {
     let mut v = Vendors::start(name);
     v.accept("q1001-dental-practice.yaml");
     v.set_today(day("2026-12-07"));
@@ -531,16 +535,7 @@ fn through_the_renewal(name: &str, rules_in_force: bool) -> (bool, Value) {
             v.accept_with(&q, &new_rules);
         }
         if m == "2027-12" {
-            let id = v.sims.with_world(|w| {
-                w.pax8
-                    .subscriptions
-                    .iter()
-                    .find(|s| s.partner_cost == "2.40".parse().unwrap())
-                    .map(|s| s.id.clone())
-            });
-            v.sims
-                .drift_pax8_renew(&id.unwrap(), "2.70".parse().unwrap())
-                .unwrap();
+            december(&v);
         }
         v.sims.bill(&m).unwrap();
         let pull = v.tenor(&["pull", "--month", &m]);
@@ -559,6 +554,20 @@ fn through_the_renewal(name: &str, rules_in_force: bool) -> (bool, Value) {
         assert!(r.ok, "{m} is clean: {:#}", doc["findings"]);
     }
     unreachable!("the months end with 2027-12")
+}
+
+/// Pax8 renews Defender (the subscription at 2.40 a seat) at a new cost.
+fn pax8_renews_defender_at(v: &Vendors, cost: &str) {
+    let id = v.sims.with_world(|w| {
+        w.pax8
+            .subscriptions
+            .iter()
+            .find(|s| s.partner_cost == "2.40".parse().unwrap())
+            .map(|s| s.id.clone())
+    });
+    v.sims
+        .drift_pax8_renew(&id.unwrap(), cost.parse().unwrap())
+        .unwrap();
 }
 
 /// December's findings through the renewal, by hand (see the test below).
@@ -602,7 +611,9 @@ fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
     // 2027-12-07 at 2.70 a seat where the rules in force say 2.64: (2.70 − 2.64) × 25 × 12 =
     // 18.00 at cost over the renewed year (against the accepted 2.40 it would be
     // 0.30 × 25 × 12 = 90.00: the rules' own rise is not a leak). 90.00 + 18.00 = 108.00.
-    let (ok, doc) = through_the_renewal("reconcile-renewal", true);
+    let (ok, doc) = through_the_renewal("reconcile-renewal", true, |v| {
+        pax8_renews_defender_at(v, "2.70");
+    });
     renewal_findings(ok, &doc);
 }
 
@@ -611,7 +622,9 @@ fn without_rules_given_a_renewal_is_priced_at_the_latest_acceptances_rules() {
     // The same renewal, the edited rules never passed to `tenor reconcile`: another quote
     // accepted with them on 2027-09-01 makes them the record's latest rule set. The same
     // figures as above: 90.00 under-billed and 18.00 at cost.
-    let (ok, doc) = through_the_renewal("reconcile-renewal-recorded", false);
+    let (ok, doc) = through_the_renewal("reconcile-renewal-recorded", false, |v| {
+        pax8_renews_defender_at(v, "2.70");
+    });
     renewal_findings(ok, &doc);
 }
 
@@ -669,4 +682,21 @@ fn a_distributor_reduction_outside_the_cancellation_window_is_reported_with_its_
         doc["findings"]
     );
     drop(v);
+}
+
+#[test]
+fn a_renewal_billed_and_bought_at_the_rules_in_force_is_clean() {
+    // The MSP does what the rules say: from the renewal on 2027-12-01 ConnectWise bills
+    // Defender at 3.30, and Pax8 renews it on 2027-12-07 at 2.64, the rules' new cost. The
+    // quote's match, which knows only the accepted 3.00 and 2.40, would report both; from the
+    // renewal the rules in force are what was sold, so December is clean.
+    let (ok, doc) = through_the_renewal("reconcile-renewal-clean", true, |v| {
+        let id = q1001_addition(v, "MDB");
+        v.sims
+            .drift_addition_price(id, "3.30".parse().unwrap())
+            .unwrap();
+        pax8_renews_defender_at(v, "2.64");
+    });
+    assert!(ok, "{:#}", doc["findings"]);
+    assert_eq!(doc["findings"], serde_json::json!([]));
 }

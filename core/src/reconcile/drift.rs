@@ -64,6 +64,23 @@ fn billing_months(billing: Option<&str>) -> Option<i64> {
     }
 }
 
+/// A sold line whose renewal term holds the month.
+struct Renewing<'a> {
+    /// Its quote's index in the customer's quotes.
+    k: usize,
+    rev: &'a RevisionInfo,
+    l: &'a tenor_plugin_sdk::docs::RecurringLine,
+    /// The term, in months.
+    term: u32,
+    /// The renewal term's first day and end.
+    from: NaiveDate,
+    to: NaiveDate,
+    /// The product, in the rules in force.
+    item: usize,
+    /// The unit price a billing period the rules in force give it.
+    new: Decimal,
+}
+
 /// One customer's month, as the checks here read it.
 pub(super) struct CustomerMonth<'a> {
     /// The customer's id.
@@ -387,15 +404,15 @@ impl<'a> CustomerMonth<'a> {
     /// a new one applies at the next renewal (DOMAIN.md), so from the renewal the rules in
     /// force are what was sold. The difference over the renewal term: (price in force − price
     /// billed) × quantity × the term's billing periods; more is under-billed, less over-billed.
-    // Long: for each sold line, its renewal term, the price the rules in force give it, what
-    // the PSA bills it, then the money and the sentence; one reading per line, in order.
-    pub(super) fn renewals_at_another_price(&self) -> Vec<Finding> {
+    /// The sold lines whose renewal term holds the month, with the unit price the rules in
+    /// force give each a billing period (flat prices only; metered lines left out).
+    fn renewing(&self) -> Vec<Renewing<'a>> {
         let Some(cat) = self.cat() else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (k, x) in self.revs.iter().enumerate() {
-            let (rev, sold) = (&x.0, &x.1);
+            let sold = &x.1;
             for l in &sold.accepted.template.lines {
                 if l.usage.is_some() || l.months == 0 {
                     continue;
@@ -419,72 +436,128 @@ impl<'a> CustomerMonth<'a> {
                 let Some(item) = self.item(&l.product) else {
                     continue;
                 };
-                let Some(new) = self
+                if let Some(new) = self
                     .offer_rate(item, term, billing, false, l.months)
                     .map(|v| money(v, cat))
-                else {
-                    continue;
-                };
-                // The additions of this quote still billing the line when the renewal starts.
-                let Some(a) = self
-                    .claimed
-                    .iter()
-                    .filter(|(i, _)| *i == k)
-                    .map(|(_, a)| a)
-                    .filter(|a| self.item(&a.part_number) == Some(item))
-                    .filter(|a| a.end.is_none_or(|e| e > from))
-                    .find(|a| a.unit_price.is_some_and(|u| u >= Decimal::ZERO))
-                else {
-                    continue;
-                };
-                let billed = a.unit_price.unwrap_or_default();
-                if billed == new {
-                    continue;
+                {
+                    out.push(Renewing {
+                        k,
+                        rev: &x.0,
+                        l,
+                        term,
+                        from,
+                        to,
+                        item,
+                        new,
+                    });
                 }
-                let periods = Decimal::from(term / l.months.max(1));
-                let Some(diff) = new.checked_sub(billed) else {
-                    continue;
-                };
-                let amount = diff
-                    .abs()
-                    .checked_mul(l.quantity)
-                    .and_then(|v| v.checked_mul(periods))
-                    .map(|v| money(v, cat));
-                let (direction, effect) = if diff > Decimal::ZERO {
-                    (Direction::UnderBilled, "never billed")
-                } else {
-                    (
-                        Direction::OverBilled,
-                        "charged for nothing (a refund is owed)",
-                    )
-                };
-                let period = if l.months == 1 { "month" } else { "period" };
-                let old = l
-                    .unit_price
-                    .map(|u| format!(" (accepted at {})", money(u, cat)))
-                    .unwrap_or_default();
-                out.push(Finding {
-                    class: Class::UnitPrice,
-                    side: Side::Psa,
-                    quote: rev.quote.clone(),
-                    customer: self.customer.to_string(),
-                    line: Some(l.line),
-                    product: l.product.clone(),
-                    document: a.agreement.clone(),
-                    expected: format!("{new} a {period} {RENEWAL} {from}"),
-                    found: format!("{billed} a {period}"),
-                    money_at_risk: amount,
-                    kind: Risk::Billing,
-                    direction: Some(direction),
-                    explanation: format!(
-                        "the line renewed on {from} for {term} months, to {to}, and the rules in force price it at {new} a unit a {period}{old}; the PSA still bills {billed}: {} × {} × {periods} periods = {} {effect}",
-                        diff.abs(),
-                        l.quantity,
-                        amount.map(|m| m.to_string()).unwrap_or_default()
-                    ),
-                    counted_with: None,
-                });
             }
+        }
+        out
+    }
+
+    /// True for the quote's match's unit-price finding (invoice or PSA side) on a line whose
+    /// renewal began by the month's first day, when what is billed is the price the rules in
+    /// force give the renewal: the match compares with the accepted price, locked only to the
+    /// sold end.
+    pub(super) fn billed_at_the_renewal_price(&self, f: &Finding) -> bool {
+        let found = f
+            .found
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse::<Decimal>().ok());
+        f.class == Class::UnitPrice
+            && matches!(f.side, Side::Invoice | Side::Psa)
+            && !f.expected.contains(RENEWAL)
+            && self.renewing().iter().any(|r| {
+                r.rev.quote == f.quote
+                    && Some(r.l.line) == f.line
+                    && r.from <= self.first
+                    && found == Some(r.new)
+            })
+    }
+
+    // Long: for each renewing line, what the PSA bills it, then the money and the sentence.
+    /// Sold lines whose renewal has begun by the month's end that the PSA bills at a unit
+    /// price other than the rules in force give the renewal: a price is locked for the term and
+    /// a new one applies at the next renewal (DOMAIN.md), so from the renewal the rules in
+    /// force are what was sold. The difference over the renewal term: (price in force − price
+    /// billed) × quantity × the term's billing periods; more is under-billed, less over-billed.
+    pub(super) fn renewals_at_another_price(&self) -> Vec<Finding> {
+        let Some(cat) = self.cat() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for r in self.renewing() {
+            let Renewing {
+                k,
+                rev,
+                l,
+                term,
+                from,
+                to,
+                item,
+                new,
+            } = r;
+            // The additions of this quote still billing the line when the renewal starts.
+            let Some(a) = self
+                .claimed
+                .iter()
+                .filter(|(i, _)| *i == k)
+                .map(|(_, a)| a)
+                .filter(|a| self.item(&a.part_number) == Some(item))
+                .filter(|a| a.end.is_none_or(|e| e > from))
+                .find(|a| a.unit_price.is_some_and(|u| u >= Decimal::ZERO))
+            else {
+                continue;
+            };
+            let billed = a.unit_price.unwrap_or_default();
+            if billed == new {
+                continue;
+            }
+            let periods = Decimal::from(term / l.months.max(1));
+            let Some(diff) = new.checked_sub(billed) else {
+                continue;
+            };
+            let amount = diff
+                .abs()
+                .checked_mul(l.quantity)
+                .and_then(|v| v.checked_mul(periods))
+                .map(|v| money(v, cat));
+            let (direction, effect) = if diff > Decimal::ZERO {
+                (Direction::UnderBilled, "never billed")
+            } else {
+                (
+                    Direction::OverBilled,
+                    "charged for nothing (a refund is owed)",
+                )
+            };
+            let period = if l.months == 1 { "month" } else { "period" };
+            let old = l
+                .unit_price
+                .map(|u| format!(" (accepted at {})", money(u, cat)))
+                .unwrap_or_default();
+            out.push(Finding {
+                class: Class::UnitPrice,
+                side: Side::Psa,
+                quote: rev.quote.clone(),
+                customer: self.customer.to_string(),
+                line: Some(l.line),
+                product: l.product.clone(),
+                document: a.agreement.clone(),
+                expected: format!("{new} a {period} {RENEWAL} {from}"),
+                found: format!("{billed} a {period}"),
+                money_at_risk: amount,
+                kind: Risk::Billing,
+                direction: Some(direction),
+                explanation: format!(
+                    "the line renewed on {from} for {term} months, to {to}, and the rules in force price it at {new} a unit a {period}{old}; the PSA still bills {billed}: {} × {} × {periods} periods = {} {effect}",
+                    diff.abs(),
+                    l.quantity,
+                    amount.map(|m| m.to_string()).unwrap_or_default()
+                ),
+                counted_with: None,
+            });
         }
         out
     }

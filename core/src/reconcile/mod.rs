@@ -234,6 +234,8 @@ fn drift(cm: &drift::CustomerMonth<'_>, findings: &mut Vec<Finding>) {
         }
         findings.push(f);
     }
+    // From a renewal the rules in force are what was sold: the match's accepted price is not.
+    findings.retain(|g| !(g.customer == customer && cm.billed_at_the_renewal_price(g)));
     findings.extend(cm.renewals_at_another_price());
     // A distributor's renewed subscription costs what the rules in force say.
     let mut kept = Vec::with_capacity(findings.len());

@@ -414,6 +414,27 @@ impl Simulators {
         })
     }
 
+    /// Drift: a ConnectWise addition's unit price changes (from its next invoice on).
+    pub fn drift_addition_price(
+        &self,
+        addition_id: i64,
+        unit_price: rust_decimal::Decimal,
+    ) -> Result<(), SimError> {
+        self.with_world(|w| {
+            let a = w
+                .connectwise
+                .additions
+                .iter_mut()
+                .find(|a| a["id"] == addition_id)
+                .and_then(Value::as_object_mut)
+                .ok_or_else(|| {
+                    SimError::NotFound(format!("no ConnectWise addition {addition_id}"))
+                })?;
+            a.insert("unitPrice".into(), common::num(unit_price));
+            Ok(())
+        })
+    }
+
     /// Drift: a ConnectWise addition's quantity changes.
     pub fn drift_addition_quantity(&self, addition_id: i64, quantity: i64) -> Result<(), SimError> {
         self.with_world(|w| {
