@@ -144,7 +144,9 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
     // By hand: Business Premium's commitment (the stub of 25/31 of a month, then 18 months to
     // 2028-07-01) carried at 20 seats is 5 × 22.00 × (18 + 25/31) = 2,068.71 never billed, on
     // the agreement and on the invoice; Defender (its year ends 2027-11-30) is not billed from
-    // 02-01: February to November, 10 × 25 × 3.00 = 750.00.
+    // 02-01: February to November, 10 × 25 × 3.00 = 750.00. Pax8's 25 seats are committed to
+    // 2027-12-07 (its 7-day window closed on 2026-12-14): the 5 the PSA stopped billing still
+    // cost 5 × 17.60 for the 10 charges 02-07 … 11-07, 880.00, counted with the PSA's finding.
     assert_eq!(
         found(&doc),
         vec![
@@ -152,6 +154,7 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
             row("invoice", "MDB", "missing_line", "750.00"),
             row("psa", "M365-BP", "quantity", "2068.71"),
             row("psa", "MDB", "coterm_date", "750.00"),
+            row("purchase_order", "M365-BP", "quantity", "880.00"),
         ]
     );
     let before = additions(&v);
@@ -187,7 +190,7 @@ fn apply_sends_the_psa_fixes_once_and_the_next_month_reconciles_clean() {
         "--apply: 2 changes to the PSA".to_string(),
         format!("  {id} line 1 M365-BP: quantity 20 → 25, from 2027-03-01"),
         format!("  {id} line 2 MDB: add the addition again, 25 × 3.00, from 2027-03-01"),
-        "Not changed by --apply: 2 findings".to_string(),
+        "Not changed by --apply: 3 findings".to_string(),
     ] {
         assert!(table.stdout.contains(&want), "{want}\n{}", table.stdout);
     }

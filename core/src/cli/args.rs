@@ -239,6 +239,11 @@ pub enum Command {
         /// Only this customer
         #[arg(long)]
         customer: Option<String>,
+        /// The rules in force: what a renewal is billed and bought at (a price is locked for
+        /// the term; a new one applies at the next renewal). Default: the rules of the latest
+        /// acceptance in the record
+        #[arg(long, value_name = "DIR", conflicts_with = "since")]
+        rules: Vec<PathBuf>,
         /// With --month: show the changes that make the PSA bill what was sold again, and send
         /// them through the PSA's plugin when confirmed (a dry run unless --yes or answered y)
         #[arg(long, requires = "month")]

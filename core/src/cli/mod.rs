@@ -279,6 +279,7 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
             since,
             html,
             customer,
+            rules,
             apply,
             yes,
             plugins,
@@ -288,6 +289,7 @@ fn dispatch(command: Command, db: Option<&std::path::Path>, ctx: &mut Ctx<'_>) -
                 &reconcile::MonthArgs {
                     month: &m,
                     customer: customer.as_deref(),
+                    rules: &rules,
                     apply: apply.then_some(reconcile::Apply {
                         yes,
                         plugins: plugins.as_deref(),

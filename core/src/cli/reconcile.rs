@@ -21,6 +21,9 @@ pub struct MonthArgs<'a> {
     pub month: &'a str,
     /// Only this customer.
     pub customer: Option<&'a str>,
+    /// The rules in force (`--rules DIR`): what a renewal is billed and bought at; none given,
+    /// the rules of the latest acceptance in the record.
+    pub rules: &'a [std::path::PathBuf],
     /// `--apply`: the PSA changes shown, and sent when confirmed.
     pub apply: Option<Apply<'a>>,
     /// Table or JSON.
@@ -30,7 +33,7 @@ pub struct MonthArgs<'a> {
 /// `tenor reconcile`: exit 0 when everything agrees, 1 with findings (or a change of
 /// `--apply` not completed); no record or a bad month is an error (exit 2).
 pub fn reconcile_cmd(args: &MonthArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) -> CliResult {
-    let (month, customer) = (args.month, args.customer);
+    let (month, customer, rules) = (args.month, args.customer, args.rules);
     if !is_month(month) {
         return Err(CliError::Run(format!(
             "`--month {month}` is not a month: write YYYY-MM (2027-01)"
@@ -44,7 +47,18 @@ pub fn reconcile_cmd(args: &MonthArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx
         )));
     }
     let mut record = db::open(db_flag, &[])?;
-    let done = reconcile::month(&record, &Ask { month, customer }).map_err(rebuild_error)?;
+    // Only when given: without them the record's latest rule set is in force.
+    let in_force = if rules.is_empty() {
+        None
+    } else {
+        Some(crate::cli::load::rules(rules)?)
+    };
+    let ask = Ask {
+        month,
+        customer,
+        rules: in_force.as_ref().map(|r| &r.catalogue),
+    };
+    let done = reconcile::month(&record, &ask).map_err(rebuild_error)?;
     let report = &done.report;
     let mut doc = month_json(&done);
     let plan = match &args.apply {

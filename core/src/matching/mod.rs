@@ -20,7 +20,7 @@ mod report;
 mod risk;
 mod words;
 
-pub use pulled::{Accepted, PulledInput, PulledItem, PulledSides, sides};
+pub use pulled::{Accepted, PulledInput, PulledItem, PulledSides, latest_months, sides};
 pub use read::{INVOICE_LINES, ORDER_LINES, parse_invoices, parse_orders};
 pub use report::{
     Checked, Class, Direction, Finding, MATCH_REPORT, MatchReport, Risk, Side, Tally, Totals,

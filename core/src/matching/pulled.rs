@@ -265,7 +265,7 @@ impl<'a> Sorter<'a> {
 
 /// Of each plugin's subscriptions and order lines, the rows of the latest month it pulled
 /// them for (a month-less pull counts as the earliest); invoices of every month given.
-fn latest_months(rows: &[PulledInput]) -> Vec<&PulledInput> {
+pub fn latest_months(rows: &[PulledInput]) -> Vec<&PulledInput> {
     let kind = |r: &PulledInput| match r.item {
         PulledItem::Order(_) => Some("order"),
         PulledItem::Subscription(_) => Some("subscription"),

@@ -134,9 +134,18 @@ fn fix_of(f: &Finding, t: &RecurringTemplate, next: NaiveDate) -> Option<PsaFix>
         unit_price: l.unit_price?,
         unit_price_found: None,
         restore: false,
-        effective: first_period_from(l, next)?,
+        effective: next,
     };
     match f.class {
+        // From a renewal the rules in force are what was sold: their price, from the renewal's
+        // first billing period on or after the day (its periods go on on the line's grid).
+        Class::UnitPrice if f.expected.contains(super::drift::RENEWAL) => {
+            let renewal = last_date(&f.expected)?;
+            fix.unit_price = leading_number(&f.expected)?;
+            fix.unit_price_found = Some(leading_number(&f.found)?);
+            fix.effective = every_period_from(renewal, l.months, next.max(renewal))?;
+            return Some(fix);
+        }
         Class::Quantity => fix.quantity_found = Some(leading_number(&f.found)?),
         Class::UnitPrice => fix.unit_price_found = Some(leading_number(&f.found)?),
         // Cancelled before the sold end: billing past it is not what a restore mends.
@@ -147,7 +156,21 @@ fn fix_of(f: &Finding, t: &RecurringTemplate, next: NaiveDate) -> Option<PsaFix>
         }
         _ => return None,
     }
+    fix.effective = first_period_from(l, next)?;
     Some(fix)
+}
+
+/// The first of the periods starting `start` and every `months` after it on or after `day`.
+fn every_period_from(start: NaiveDate, months: u32, day: NaiveDate) -> Option<NaiveDate> {
+    let per = i64::from(months.max(1));
+    (0..=1200)
+        .map_while(|k| add_months(start, k * per))
+        .find(|d| *d >= day)
+}
+
+/// The date a finding's figure ends with (`3.30 a month from the renewal on 2027-12-01`).
+fn last_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.rsplit(' ').next()?, "%Y-%m-%d").ok()
 }
 
 /// The start of the line's first billing period on or after `day`, before its end: the stub's
@@ -160,17 +183,7 @@ pub fn first_period_from(l: &RecurringLine, day: NaiveDate) -> Option<NaiveDate>
         return Some(s.period_start);
     }
     let base = l.stub.last().map_or(l.start, |s| s.period_end);
-    let per = i64::from(l.months.max(1));
-    for k in 0..=1200 {
-        let d = add_months(base, k * per)?;
-        if d >= l.end {
-            return None;
-        }
-        if d >= day {
-            return Some(d);
-        }
-    }
-    None
+    every_period_from(base, l.months, day).filter(|d| *d < l.end)
 }
 
 /// The 1st of the month after `YYYY-MM`.
@@ -272,5 +285,14 @@ mod tests {
         assert_eq!(leading_number("no addition"), None);
         assert_eq!(ends("ends 2027-04-01"), Some(day("2027-04-01")));
         assert_eq!(next_month("2027-12"), Some(day("2028-01-01")));
+        assert_eq!(
+            last_date("3.30 a month from the renewal on 2027-12-01"),
+            Some(day("2027-12-01"))
+        );
+        // A renewal on the 1st, reconciled in December: from January's period.
+        assert_eq!(
+            every_period_from(day("2027-12-01"), 1, day("2028-01-01")),
+            Some(day("2028-01-01"))
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! on no quote, with what it costs to its end. Pure over the record: the command line prints.
 
 pub mod apply;
+mod drift;
 pub mod recorded;
 
 use crate::matching::{
@@ -37,6 +38,9 @@ pub struct Ask<'a> {
     pub month: &'a str,
     /// Only this customer's quotes and subscriptions.
     pub customer: Option<&'a str>,
+    /// The rules in force (`--rules DIR`): what renewals are priced and bought at. Without
+    /// them, the rules of the latest acceptance in the record.
+    pub rules: Option<&'a crate::engine::catalogue::Catalogue>,
 }
 
 /// Reconciles one month; see the module. A quote whose customer had nothing pulled that month
@@ -57,8 +61,15 @@ pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildEr
             .or_default()
             .push(x);
     }
-    // The products of what no quote claims are named by the rules of the latest acceptance.
-    let names = all.last().map(|(_, s)| Matcher::new(&s.cat));
+    // The rules in force are those of the latest acceptance (the last accepted, in the order
+    // of the record's revisions when two share a time): they name the products of what no
+    // quote claims and price renewals.
+    let latest = all
+        .iter()
+        .enumerate()
+        .max_by(|a, b| (&a.1.0.accepted_at, a.0).cmp(&(&b.1.0.accepted_at, b.0)))
+        .map(|(_, x)| x);
+    let names = ask.rules.or(latest.map(|(_, s)| &s.cat)).map(Matcher::new);
     let report = all.first().map(|(_, s)| MatchReport::new(&s.cat));
     let mut pulled_for: BTreeSet<String> = record
         .pulled_customers(Some(ask.month))?
@@ -102,6 +113,15 @@ struct Month<'a> {
 }
 
 impl Month<'_> {
+    /// The customer's rows pulled for the month before, for what a distributor held then.
+    fn month_before(&self, customer: &str) -> Result<Vec<PulledInput>, RebuildError> {
+        let Some(d) = crate::engine::calendar::add_months(self.first, -1) else {
+            return Ok(Vec::new());
+        };
+        let month = d.format("%Y-%m").to_string();
+        pulled_inputs(self.record.pulled(customer, Some(&month))?).map_err(RebuildError::Other)
+    }
+
     /// One customer's quotes matched on the month's pull, then what none of them claims.
     fn customer(
         &self,
@@ -114,7 +134,8 @@ impl Month<'_> {
         let done = self.record.pulls_done(customer, Some(self.month))?;
         let mut unclaimed: Option<BTreeSet<(String, String)>> = None;
         let mut aside: BTreeMap<(String, String), Subscription> = BTreeMap::new();
-        for (rev, sold) in revs.iter().map(|x| (&x.0, &x.1)) {
+        let mut claimed: Vec<(usize, Subscription)> = Vec::new();
+        for (k, (rev, sold)) in revs.iter().map(|x| (&x.0, &x.1)).enumerate() {
             out.quotes
                 .push((customer.to_string(), rev.quote.clone(), rev.revision));
             if rows.is_empty() && done.is_empty() {
@@ -133,6 +154,7 @@ impl Month<'_> {
                 refs: &refs,
             };
             let s = sides(&matcher, &accepted, &rows, &done);
+            claimed.extend(s.additions.iter().flatten().map(|a| (k, a.clone())));
             let here: BTreeSet<(String, String)> = s
                 .aside_subscriptions
                 .iter()
@@ -168,7 +190,98 @@ impl Month<'_> {
                 .findings
                 .push(on_no_quote(customer, &plugin, &x, sku, self.first));
         }
+        let before = self.month_before(customer)?;
+        let cm = drift::CustomerMonth {
+            customer,
+            first: self.first,
+            rows: crate::matching::latest_months(&rows),
+            before: crate::matching::latest_months(&before),
+            revs,
+            claimed: &claimed,
+            rules: self.names,
+        };
+        drift(&cm, &mut out.report.findings);
         Ok(())
+    }
+}
+
+/// The customer's month's own findings (drift.rs) added to the quotes' findings; the quotes'
+/// findings they price better are replaced, those they already count are marked: one amount.
+fn drift(cm: &drift::CustomerMonth<'_>, findings: &mut Vec<Finding>) {
+    let customer = cm.customer;
+    for f in cm.additions_with_no_subscription() {
+        // The quote's match saw the addition on its agreement, not in its template, and
+        // could not price it: this finding does, in its place.
+        findings.retain(|g| {
+            !(g.side == Side::Psa
+                && g.class == Class::ExtraLine
+                && g.money_at_risk.is_none()
+                && g.customer == f.customer
+                && g.product == f.product
+                && g.document == f.document)
+        });
+        // What the month's invoice billed for it is the first of the charges this one
+        // counts: one leak, counted here.
+        for g in findings.iter_mut() {
+            if g.side == Side::Invoice
+                && g.class == Class::ExtraLine
+                && g.customer == f.customer
+                && g.product == f.product
+                && g.direction == f.direction
+                && g.counted_with.is_none()
+            {
+                g.counted_with = Some(Side::Psa);
+            }
+        }
+        findings.push(f);
+    }
+    // From a renewal the rules in force are what was sold: the match's accepted price is not.
+    findings.retain(|g| !(g.customer == customer && cm.billed_at_the_renewal_price(g)));
+    findings.extend(cm.renewals_at_another_price());
+    // A distributor's renewed subscription costs what the rules in force say.
+    let mut kept = Vec::with_capacity(findings.len());
+    for f in std::mem::take(findings) {
+        let ours = f.customer == customer && f.side == Side::PurchaseOrder;
+        if ours && f.class == Class::CotermDate && cm.renewed_at_its_end(&f) {
+            continue;
+        }
+        let renewed = (ours && f.class == Class::UnitPrice)
+            .then(|| cm.renewed_cost(&f))
+            .flatten();
+        match renewed {
+            Some(g) => kept.extend(g),
+            None => kept.push(f),
+        }
+    }
+    *findings = kept;
+    for mut f in cm.reductions_outside_the_window() {
+        // The match's quantity finding on the line prices the seats gone (the customer
+        // billed for seats not provisioned); this is what they cost if they are not: one gap.
+        if findings.iter().any(|g| {
+            g.side == Side::PurchaseOrder
+                && g.class == Class::Quantity
+                && g.quote == f.quote
+                && g.line == f.line
+                && g.money_at_risk.is_some()
+        }) {
+            f.counted_with = Some(Side::PurchaseOrder);
+        }
+        findings.push(f);
+    }
+    for mut f in cm.seats_committed_not_billed() {
+        // The PSA's quantity finding on the line prices the seats it no longer bills as
+        // revenue lost; if the reduction stands, this is what they cost instead: one gap,
+        // counted there.
+        if findings.iter().any(|g| {
+            g.side == Side::Psa
+                && g.class == Class::Quantity
+                && g.quote == f.quote
+                && g.line == f.line
+                && g.money_at_risk.is_some()
+        }) {
+            f.counted_with = Some(Side::Psa);
+        }
+        findings.push(f);
     }
 }
 
@@ -185,6 +298,18 @@ pub fn action(f: &Finding, first: NaiveDate) -> String {
             "PSA: set the {p} addition's quantity from {} to {} {from} (`--apply` sends it)",
             f.found, f.expected
         ),
+        (Side::Psa, Class::UnitPrice) if f.expected.contains(drift::RENEWAL) => {
+            let price = f.expected.split_whitespace().next().unwrap_or_default();
+            let renewal = f
+                .expected
+                .rsplit(' ')
+                .next()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .map_or(next, |d| d.max(next));
+            format!(
+                "PSA: set the {p} addition's unit price to {price} (the rules in force) from its first billing period on or after {renewal} (`--apply` sends it)"
+            )
+        }
         (Side::Psa, Class::UnitPrice) => format!(
             "PSA: set the {p} addition's unit price to what was sold ({}) {from} (`--apply` sends it)",
             f.expected
@@ -205,9 +330,20 @@ pub fn action(f: &Finding, first: NaiveDate) -> String {
             "PSA: bill {} units of {p}, not {}, {from}, and invoice what was under-billed before it by hand",
             f.expected, f.found
         ),
+        (Side::Psa, Class::ExtraLine) if f.expected.starts_with(drift::NO_SUBSCRIPTION) => format!(
+            "PSA: cancel the {p} addition effective {first} and credit the customer what it billed since it started; or, if the licence was bought outside the linked account, link that account (`tenor link`)"
+        ),
         (Side::PurchaseOrder, Class::ExtraLine) if f.quote.is_empty() => format!(
             "sell the {p} subscription on a quote for {}, or cancel it at the distributor",
             f.customer
+        ),
+        (Side::PurchaseOrder, Class::Quantity) if f.expected.contains(drift::COMMITTED) => format!(
+            "PSA: bill {p} at the {} again, effective {first} (the customer committed for the term and the distributor cannot take seats back after its cancellation window); if the reduction stands, reduce the subscription at its renewal",
+            f.expected
+        ),
+        (Side::PurchaseOrder, Class::Quantity) if f.expected.contains(drift::REDUCED) => format!(
+            "distributor: ask why {p} shows {} where {} are committed (NCE refuses a reduction after its window): until it confirms, expect the committed seats on its invoices; bill the customer only for the seats provisioned",
+            f.found, f.expected
         ),
         (Side::PurchaseOrder, Class::Quantity) => format!(
             "distributor: bring {p} back to {} seats (a reduction is only allowed within 7 days of the change), or sell the extra seats",

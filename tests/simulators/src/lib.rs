@@ -281,6 +281,32 @@ impl Simulators {
         })
     }
 
+    /// Drift: a Pax8 subscription renews for another commitment (its commitment end and end
+    /// a year later; its first start kept, as Pax8 shows it) at a new partner cost.
+    pub fn drift_pax8_renew(
+        &self,
+        subscription_id: &str,
+        cost: rust_decimal::Decimal,
+    ) -> Result<(), SimError> {
+        self.with_world(|w| {
+            let s = w
+                .pax8
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.id == subscription_id)
+                .ok_or_else(|| {
+                    SimError::NotFound(format!("no Pax8 subscription {subscription_id}"))
+                })?;
+            let year = |d: NaiveDate| d.checked_add_months(chrono::Months::new(12)).unwrap_or(d);
+            if let Some(c) = s.commitment_term.as_mut() {
+                c.end_date = year(c.end_date);
+            }
+            s.end_date = s.end_date.map(year);
+            s.partner_cost = cost;
+            Ok(())
+        })
+    }
+
     /// Drift: a subscription appears at Pax8 for a company Tenor does not know (the company is
     /// added to Pax8's list). Returns the subscription id.
     pub fn drift_pax8_unknown_subscription(
@@ -341,6 +367,70 @@ impl Simulators {
                 "cancelledDate".into(),
                 Value::String(format!("{day}T00:00:00Z")),
             );
+            Ok(())
+        })
+    }
+
+    /// Drift: an addition appears on a ConnectWise agreement (a technician bills a product by
+    /// hand), effective on a day, for a catalogue item of the state. Returns its id.
+    pub fn drift_add_addition(
+        &self,
+        agreement_id: i64,
+        identifier: &str,
+        quantity: i64,
+        unit_price: rust_decimal::Decimal,
+        effective: NaiveDate,
+    ) -> Result<i64, SimError> {
+        self.with_world(|w| {
+            let product = w
+                .connectwise
+                .catalog_items
+                .iter()
+                .find(|p| p.identifier == identifier)
+                .map(|p| p.id)
+                .ok_or_else(|| {
+                    SimError::NotFound(format!("no ConnectWise catalogue item {identifier}"))
+                })?;
+            if !w
+                .connectwise
+                .agreements
+                .iter()
+                .any(|a| a["id"] == agreement_id)
+            {
+                return Err(SimError::NotFound(format!(
+                    "no ConnectWise agreement {agreement_id}"
+                )));
+            }
+            let id = i64::try_from(5000 + w.bump()).unwrap_or_default();
+            w.connectwise.additions.push(serde_json::json!({
+                "id": id, "agreementId": agreement_id,
+                "product": {"id": product, "identifier": identifier},
+                "quantity": quantity, "unitPrice": common::num(unit_price),
+                "billCustomer": "Billable",
+                "effectiveDate": format!("{effective}T00:00:00Z"),
+                "prorateCurrentPeriodFlag": false,
+            }));
+            Ok(id)
+        })
+    }
+
+    /// Drift: a ConnectWise addition's unit price changes (from its next invoice on).
+    pub fn drift_addition_price(
+        &self,
+        addition_id: i64,
+        unit_price: rust_decimal::Decimal,
+    ) -> Result<(), SimError> {
+        self.with_world(|w| {
+            let a = w
+                .connectwise
+                .additions
+                .iter_mut()
+                .find(|a| a["id"] == addition_id)
+                .and_then(Value::as_object_mut)
+                .ok_or_else(|| {
+                    SimError::NotFound(format!("no ConnectWise addition {addition_id}"))
+                })?;
+            a.insert("unitPrice".into(), common::num(unit_price));
             Ok(())
         })
     }
