@@ -1,0 +1,70 @@
+//! Reading the book customer by customer (`tenor reconcile --month`): which customers hold an
+//! accepted quote, and one customer's latest revisions, through the index on the priced
+//! quote's customer (migration 7), so a run over the whole book holds one customer's quotes
+//! at a time. The statements run once per customer or quote are prepared once
+//! (`prepare_cached`), as are those of the other reads a month runs per customer: preparing
+//! them again was an eighth of a month's time.
+
+use super::read::{REVISION_COLUMNS, revision_row};
+use super::{Record, RecordError, RevisionInfo};
+
+/// A revision that is its quote's latest (the bill's and the reconciliation's view).
+const LATEST: &str =
+    "r.revision = (SELECT MAX(x.revision) FROM revisions x WHERE x.quote = r.quote)";
+
+impl Record {
+    /// Every customer whose quote's latest revision is for them, sorted; a latest revision
+    /// whose priced quote names no customer is an error (the record is not sound).
+    pub fn quoted_customers(&self) -> Result<Vec<String>, RecordError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT json_extract(r.priced, '$.customer.id') AS customer, MIN(r.quote)
+             FROM revisions r WHERE {LATEST}
+             GROUP BY customer ORDER BY customer"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            match row? {
+                (Some(c), _) => out.push(c),
+                (None, quote) => {
+                    return Err(RecordError::Inconsistent(format!(
+                        "the priced quote recorded for {quote} names no customer"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest revision of every quote of `customer`, by quote.
+    pub fn latest_revisions_of(&self, customer: &str) -> Result<Vec<RevisionInfo>, RecordError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions r
+             WHERE json_extract(r.priced, '$.customer.id') = ?1 AND {LATEST}
+             ORDER BY r.quote"
+        ))?;
+        let rows = stmt.query_map([customer], revision_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The quote text of a revision alone ([`Record::revision_texts`] also reads the priced
+    /// quote, the largest text of a revision, which a rebuild makes again).
+    pub fn quote_text(&self, quote: &str, n: u32) -> Result<String, RecordError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT quote_text FROM revisions WHERE quote = ?1 AND revision = ?2",
+        )?;
+        Ok(stmt.query_row(rusqlite::params![quote, n], |r| r.get(0))?)
+    }
+
+    /// The first and the last quote id with a revision, in quote order (`None`: no quote).
+    pub fn quote_bounds(&self) -> Result<Option<(String, String)>, RecordError> {
+        let (lo, hi): (Option<String>, Option<String>) =
+            self.conn
+                .query_row("SELECT MIN(quote), MAX(quote) FROM revisions", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        Ok(lo.zip(hi))
+    }
+}
