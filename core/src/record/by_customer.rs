@@ -68,3 +68,67 @@ impl Record {
         Ok(lo.zip(hi))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a test fails on any error")]
+mod tests {
+    use super::*;
+    use crate::record::NewRevision;
+
+    /// Records revision `fp` of `quote`, priced for `customer` (`None`: a priced quote that
+    /// names none).
+    fn accept(record: &mut Record, quote: &str, customer: Option<&str>, fp: &str) {
+        let priced = match customer {
+            Some(c) => format!(r#"{{"customer": {{"id": "{c}", "name": "x"}}}}"#),
+            None => "{}".to_string(),
+        };
+        let rules = vec![("rules/r.tenor".to_string(), "currency USD\n".to_string())];
+        record
+            .accept(
+                &NewRevision {
+                    quote,
+                    quote_file: "q.yaml",
+                    quote_text: "",
+                    rules: &rules,
+                    rules_git: None,
+                    fingerprint: fp,
+                    priced: &priced,
+                    documents: &[],
+                },
+                true,
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn a_customers_quotes_are_their_latest_revisions_for_that_customer() {
+        let dir = std::env::temp_dir().join(format!("tenor-by-customer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tenor.db");
+        let mut record = Record::open(&path).unwrap();
+        assert_eq!(record.quote_bounds().unwrap(), None);
+        accept(&mut record, "Q-2", Some("CUST-B"), "f1");
+        accept(&mut record, "Q-1", Some("CUST-B"), "f2");
+        accept(&mut record, "Q-3", Some("CUST-A"), "f3");
+        // Q-3 revised for another customer: it is CUST-C's now, and CUST-A has none.
+        accept(&mut record, "Q-3", Some("CUST-C"), "f4");
+        assert_eq!(record.quoted_customers().unwrap(), ["CUST-B", "CUST-C"]);
+        let of = |c: &str| -> Vec<(String, u32)> {
+            let revs = record.latest_revisions_of(c).unwrap();
+            revs.into_iter().map(|r| (r.quote, r.revision)).collect()
+        };
+        assert_eq!(of("CUST-B"), [("Q-1".into(), 1), ("Q-2".into(), 1)]);
+        assert_eq!(of("CUST-C"), [("Q-3".into(), 2)]);
+        assert!(of("CUST-A").is_empty());
+        assert_eq!(
+            record.quote_bounds().unwrap(),
+            Some(("Q-1".into(), "Q-3".into()))
+        );
+        // A latest revision whose priced quote names no customer is not passed over.
+        accept(&mut record, "Q-4", None, "f5");
+        let e = record.quoted_customers().unwrap_err().to_string();
+        assert!(e.contains("Q-4"), "{e}");
+        drop(record);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
