@@ -252,8 +252,11 @@ fn a_database_from_a_newer_tenor_or_with_an_altered_migration_is_refused() {
         &[],
     );
     let e = Record::open(&db).err().expect("refused").to_string();
+    let known = tenor_core::record::schema::latest();
     assert!(
-        e.contains("has schema version 99, newer than this tenor knows (7)"),
+        e.contains(&format!(
+            "has schema version 99, newer than this tenor knows ({known})"
+        )),
         "{e}"
     );
     let o = tenor(&["--db", s(&db), "log"]);

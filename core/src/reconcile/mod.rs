@@ -14,7 +14,7 @@ use crate::matching::{
 use crate::record::Record;
 use crate::record::RevisionInfo;
 use chrono::NaiveDate;
-use recorded::{RebuildError, Sold, pulled_inputs, rebuild};
+use recorded::{RebuildError, Rebuilder, Sold, pulled_inputs};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use tenor_plugin_sdk::exchange::Subscription;
@@ -44,63 +44,75 @@ pub struct Ask<'a> {
 }
 
 /// Reconciles one month; see the module. A quote whose customer had nothing pulled that month
-/// is noted, not reported.
+/// is noted, not reported. Customers are taken one at a time, in order (those with an accepted
+/// quote and those something was pulled for): their latest revisions are rebuilt, matched and
+/// dropped before the next customer's are read, so memory holds one customer's quotes.
 pub fn month(record: &Record, ask: &Ask<'_>) -> Result<Reconciliation, RebuildError> {
     let first = NaiveDate::parse_from_str(&format!("{}-01", ask.month), "%Y-%m-%d")
         .map_err(|_| RebuildError::Other(format!("--month `{}` is not YYYY-MM", ask.month)))?;
-    let mut all: Vec<(RevisionInfo, Sold)> = Vec::new();
-    for (quote, n) in record.latest_revisions()? {
-        let rev = record.revision(&quote, Some(n))?;
-        let sold = rebuild(record, &rev)?;
-        all.push((rev, sold));
-    }
-    let mut by_customer: BTreeMap<String, Vec<&(RevisionInfo, Sold)>> = BTreeMap::new();
-    for x in &all {
-        by_customer
-            .entry(x.1.file.quote.customer.id.clone())
-            .or_default()
-            .push(x);
-    }
-    // The rules in force are those of the latest acceptance (the last accepted, in the order
-    // of the record's revisions when two share a time): they name the products of what no
-    // quote claims and price renewals.
-    let latest = all
-        .iter()
-        .enumerate()
-        .max_by(|a, b| (&a.1.0.accepted_at, a.0).cmp(&(&b.1.0.accepted_at, b.0)))
-        .map(|(_, x)| x);
-    let names = ask.rules.or(latest.map(|(_, s)| &s.cat)).map(Matcher::new);
-    let report = all.first().map(|(_, s)| MatchReport::new(&s.cat));
-    let mut pulled_for: BTreeSet<String> = record
-        .pulled_customers(Some(ask.month))?
-        .into_iter()
-        .collect();
-    pulled_for.extend(by_customer.keys().cloned());
+    let mut rebuilder = Rebuilder::new(record);
+    // The report's currency is the first quote's (in quote order). The rules in force are
+    // those given (`--rules`), else the latest acceptance's: they name the products of what
+    // no quote claims and price renewals.
+    let head = match record.quote_bounds()? {
+        Some((lo, _)) => Some(rebuilder.catalogue(&record.revision(&lo, None)?)?),
+        None => None,
+    };
+    let latest = match record.latest_acceptance()? {
+        Some(rev) => Some(rebuilder.catalogue(&rev)?),
+        None => None,
+    };
+    let names = ask.rules.or(latest.as_deref()).map(Matcher::new);
     let mut out = Reconciliation {
         month: ask.month.to_string(),
         quotes: Vec::new(),
-        report: report.unwrap_or_else(|| MatchReport {
-            currency: String::new(),
-            minor_units: 2,
-            findings: Vec::new(),
-            checked: Vec::new(),
-            notes: Vec::new(),
-        }),
+        report: head
+            .as_deref()
+            .map(MatchReport::new)
+            .unwrap_or_else(|| MatchReport {
+                currency: String::new(),
+                minor_units: 2,
+                findings: Vec::new(),
+                checked: Vec::new(),
+                notes: Vec::new(),
+            }),
     };
-    for customer in pulled_for {
+    let customers = union(
+        record.quoted_customers()?,
+        record.pulled_customers(Some(ask.month))?,
+    );
+    for customer in customers {
         if ask.customer.is_some_and(|c| c != customer) {
             continue;
         }
-        let revs = by_customer.remove(&customer).unwrap_or_default();
+        let mut revs: Vec<(RevisionInfo, Sold)> = Vec::new();
+        for rev in record.latest_revisions_of(&customer)? {
+            let sold = rebuilder.rebuild(&rev)?;
+            if sold.file.quote.customer.id != customer {
+                return Err(RebuildError::Other(format!(
+                    "{} revision {} is recorded for customer {customer} but its quote is for {}: the record is not sound",
+                    rev.quote, rev.revision, sold.file.quote.customer.id
+                )));
+            }
+            revs.push((rev, sold));
+        }
         let at = Month {
             record,
             month: ask.month,
             first,
             names: names.as_ref(),
         };
-        at.customer(&customer, &revs, &mut out)?;
+        at.customer(&customer, &revs.iter().collect::<Vec<_>>(), &mut out)?;
     }
     Ok(out)
+}
+
+/// Two sorted lists of customers merged into one, sorted, each customer once.
+fn union(a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    let mut all: Vec<String> = a.into_iter().chain(b).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// What every customer's part of a month's reconciliation shares.

@@ -8,7 +8,7 @@ use tenor_plugin_sdk::exchange::VendorRef;
 impl Record {
     /// The rule files a revision was accepted with, as (path, text), by path.
     pub fn rule_texts(&self, quote: &str, n: u32) -> Result<Vec<(String, String)>, RecordError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT path, body FROM rule_files WHERE quote = ?1 AND revision = ?2 ORDER BY path",
         )?;
         let rows = stmt.query_map(params![quote, n], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -22,7 +22,7 @@ impl Record {
         quote: &str,
         revision: u32,
     ) -> Result<Vec<(String, VendorRef)>, RecordError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT c.plugin, r.kind, r.id, r.line FROM vendor_refs r
              JOIN conversations c ON c.id = r.conversation
              WHERE c.quote = ?1 AND c.revision = ?2 AND c.state = 'done'
@@ -51,7 +51,7 @@ impl Record {
         customer: &str,
         month: Option<&str>,
     ) -> Result<Vec<(String, String)>, RecordError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT plugin, document FROM conversations
              WHERE direction = 'pull' AND state = 'done' AND customer = ?1
                AND (?2 IS NULL OR month IS NULL OR month = ?2)

@@ -210,7 +210,7 @@ impl Record {
 
     /// Every customer something was pulled for (in `month`, or with no month), sorted.
     pub fn pulled_customers(&self, month: Option<&str>) -> Result<Vec<String>, RecordError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT c.customer FROM conversations c
              WHERE c.direction = 'pull' AND c.state = 'done' AND c.customer IS NOT NULL
                AND (?1 IS NULL OR c.month IS NULL OR c.month = ?1)
@@ -226,7 +226,7 @@ impl Record {
         customer: &str,
         month: Option<&str>,
     ) -> Result<Vec<PulledRow>, RecordError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT c.plugin, p.kind, p.month, p.body FROM pulled p
              JOIN conversations c ON c.id = p.conversation
              WHERE c.customer = ?1 AND c.state = 'done'

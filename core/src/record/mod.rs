@@ -12,6 +12,7 @@
 
 pub mod accepted;
 pub mod bill;
+pub mod by_customer;
 pub mod change;
 pub mod clock;
 pub mod exchange;

@@ -72,10 +72,10 @@ pub struct Event {
     pub detail: serde_json::Value,
 }
 
-const REVISION_COLUMNS: &str = "quote, revision, quote_file, quote_sha256, rules_sha256, \
+pub(super) const REVISION_COLUMNS: &str = "quote, revision, quote_file, quote_sha256, rules_sha256, \
      rules_git, fingerprint, accepted_at";
 
-fn revision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevisionInfo> {
+pub(super) fn revision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevisionInfo> {
     Ok(RevisionInfo {
         quote: r.get(0)?,
         revision: r.get(1)?,

@@ -108,6 +108,10 @@ CREATE TABLE events (
         version: 7,
         sql: MIGRATION_7,
     },
+    Migration {
+        version: 8,
+        sql: MIGRATION_8,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -300,10 +304,24 @@ CREATE TABLE reconciliation_tallies (
 );
 ";
 
+/// What a month's reconciliation reads customer by customer, indexed so that each
+/// customer's part is found by key instead of by scanning the whole book (which made a month
+/// of 5,000 customers quadratic): the revisions by customer (the priced quote's `customer.id`,
+/// which pricing copies from the quote; an index on an expression rather than a new column,
+/// so nothing written changes; in Postgres the same index is on `((priced::jsonb ->
+/// 'customer') ->> 'id')`), the conversations by customer, plugin and what they pushed or
+/// pulled (`Record::pulled` and `pulls_done` look them up so, then each pull's rows by key),
+/// and by the quote revision they pushed (`Record::pushed_refs`).
+const MIGRATION_7: &str = "
+CREATE INDEX revisions_by_customer ON revisions (json_extract(priced, '$.customer.id'), quote, revision);
+CREATE INDEX conversations_by_customer ON conversations (customer, plugin, document, month);
+CREATE INDEX conversations_by_quote ON conversations (quote, revision);
+";
+
 /// A quote's log also says when a reconciliation's fixes to the PSA were recorded for it
 /// (`tenor reconcile --apply`, event kind `psa-fix`). SQLite cannot widen a CHECK in place:
 /// the table is copied into one that allows the new kind, and takes its name.
-const MIGRATION_7: &str = "
+const MIGRATION_8: &str = "
 CREATE TABLE events_7 (
     quote TEXT NOT NULL REFERENCES quotes (quote),
     seq INTEGER NOT NULL,
