@@ -358,6 +358,7 @@ fn month(record: &Record) -> Reconciliation {
         &Ask {
             month: MONTH,
             customer: None,
+            rules: None,
         },
     )
     .unwrap()

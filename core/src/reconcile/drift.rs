@@ -477,12 +477,12 @@ impl<'a> CustomerMonth<'a> {
             })
     }
 
-    // Long: for each renewing line, what the PSA bills it, then the money and the sentence.
     /// Sold lines whose renewal has begun by the month's end that the PSA bills at a unit
     /// price other than the rules in force give the renewal: a price is locked for the term and
     /// a new one applies at the next renewal (DOMAIN.md), so from the renewal the rules in
     /// force are what was sold. The difference over the renewal term: (price in force − price
     /// billed) × quantity × the term's billing periods; more is under-billed, less over-billed.
+    // Long: for each renewing line, what the PSA bills it, then the money and the sentence.
     pub(super) fn renewals_at_another_price(&self) -> Vec<Finding> {
         let Some(cat) = self.cat() else {
             return Vec::new();
@@ -660,13 +660,13 @@ impl<'a> CustomerMonth<'a> {
         )
     }
 
-    // Long: the subscription before and now, the window, the quote line, then the money and
-    // the sentence; one reading per subscription, in the order the rule states it.
     /// Distributor subscriptions holding fewer seats than the month before, after the
     /// product's cancellation window on their current term had closed: NCE refuses such a
     /// reduction, so either the distributor still charges the seats (their cost to the
     /// commitment's end, the amount here) or it let them go and the customer is billed for
     /// seats not provisioned (the match's purchase-order `quantity`, which counts the gap).
+    // Long: the subscription before and now, the window, the quote line, then the money and
+    // the sentence; one reading per subscription, in the order the rule states it.
     pub(super) fn reductions_outside_the_window(&self) -> Vec<Finding> {
         let Some(cat) = self.cat() else {
             return Vec::new();
