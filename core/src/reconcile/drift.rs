@@ -99,6 +99,31 @@ pub(super) struct CustomerMonth<'a> {
     pub rules: Option<&'a Matcher<'a>>,
 }
 
+/// What `gap` seats of subscription `s` cost from `first` to its end: the charges left (its
+/// term started `term_start`), their amount at its unit cost, and its end in words.
+fn gap_at_cost(
+    s: &Subscription,
+    gap: Decimal,
+    term_start: NaiveDate,
+    first: NaiveDate,
+    cat: &Catalogue,
+) -> (Option<u32>, Option<Decimal>, String) {
+    let charges = s
+        .end
+        .zip(billing_months(s.billing.as_deref()))
+        .map(|(e, per)| charges_left(term_start, e, per, first));
+    let amount = s
+        .unit_cost
+        .zip(charges)
+        .and_then(|(c, n)| gap.checked_mul(c)?.checked_mul(Decimal::from(n)))
+        .map(|v| money(v, cat));
+    let end = s
+        .end
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| "its renewal".into());
+    (charges, amount, end)
+}
+
 /// Rounds once, in the rule set's mode, to its minor units (kept at that scale: `90.00`).
 fn money(v: Decimal, cat: &Catalogue) -> Decimal {
     let minor = cat.minor_units;
@@ -329,19 +354,7 @@ impl<'a> CustomerMonth<'a> {
             let Some(gap) = committed.checked_sub(billed) else {
                 continue;
             };
-            let charges = s
-                .end
-                .zip(billing_months(s.billing.as_deref()))
-                .map(|(e, per)| charges_left(term_start, e, per, self.first));
-            let amount = s
-                .unit_cost
-                .zip(charges)
-                .and_then(|(c, n)| gap.checked_mul(c)?.checked_mul(Decimal::from(n)))
-                .map(|v| money(v, cat));
-            let end = s
-                .end
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "its renewal".into());
+            let (charges, amount, end) = gap_at_cost(s, gap, term_start, self.first, cat);
             let explanation = match (amount, charges, s.unit_cost) {
                 (Some(m), Some(n), Some(c)) => format!(
                     "the PSA bills {billed} {sku} where {committed} were sold and {plugin} holds {held}; its window to reduce ({days} days from {term_start}) closed on {closes}, so the {gap} seats run to {end}: {gap} × {} × {n} charges = {m} paid at cost and billed to nobody (unless the customer is billed them again to the renewal)",
@@ -714,19 +727,7 @@ impl<'a> CustomerMonth<'a> {
                     .find(|l| self.item(&l.product) == Some(item))
                     .map(|l| (x.0.quote.clone(), l.line))
             });
-            let charges = s
-                .end
-                .zip(billing_months(s.billing.as_deref()))
-                .map(|(e, per)| charges_left(term_start, e, per, self.first));
-            let amount = s
-                .unit_cost
-                .zip(charges)
-                .and_then(|(c, n)| gap.checked_mul(c)?.checked_mul(Decimal::from(n)))
-                .map(|v| money(v, cat));
-            let end = s
-                .end
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "its renewal".into());
+            let (charges, amount, end) = gap_at_cost(s, gap, term_start, self.first, cat);
             let explanation = match (amount, charges, s.unit_cost) {
                 (Some(m), Some(n), Some(c)) => format!(
                     "{plugin} shows {} {sku} where it held {} last month, but its window to reduce ({days} days from {term_start}) closed on {closes}, and NCE refuses a reduction after it: if {plugin} still charges the {gap} seats to {end}, {gap} × {} × {n} charges = {m} is paid for seats nobody is billed (if the reduction went through, the customer is billed for seats not provisioned instead)",
