@@ -31,6 +31,11 @@ fn binary() -> &'static Path {
 /// The variable that fixes Tenor's clock.
 const TENOR_NOW: &str = "TENOR_NOW";
 
+/// Q-1001's start day (rules/quotes/q1001-dental-practice.yaml).
+fn q1001_start() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date")
+}
+
 /// Noon of `day` as `TENOR_NOW` takes it (noon: far from either end of the day).
 fn now(day: chrono::NaiveDate) -> String {
     format!("{day}T12:00:00Z")
@@ -171,6 +176,28 @@ impl Vendors {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// Q-1001 accepted and pushed on its start day, 2026-12-07: where the reconciliation
+    /// tests' months begin.
+    pub fn with_q1001_pushed(name: &str) -> Vendors {
+        let mut v = Vendors::start(name);
+        v.accept("q1001-dental-practice.yaml");
+        v.set_today(q1001_start());
+        let push = v.tenor(&["push", "Q-1001"]);
+        assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
+        v
+    }
+
+    /// Month `m` (`YYYY-MM`) billed by the simulators on its first day (Q-1001's start day in
+    /// its first month) and pulled; panics with tenor's words when the pull fails.
+    pub fn bill_and_pull(&mut self, m: &str) {
+        let first = chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .expect("a YYYY-MM month");
+        self.set_today(first.max(q1001_start()));
+        self.sims.bill(m).expect("the simulators bill the month");
+        let pull = self.tenor(&["pull", "--month", m]);
+        assert!(pull.ok, "{m}: {}", pull.stderr);
     }
 
     /// Accepts an example quote (`rules/quotes/NAME`) with the example rules, its documents

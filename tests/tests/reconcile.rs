@@ -73,13 +73,8 @@ fn reconcile(v: &Vendors, month: &str) -> (bool, Value) {
 
 #[test]
 fn a_month_reconciles_clean_then_finds_what_no_accepted_quote_claims() {
-    let mut v = Vendors::start("reconcile-month");
-    v.accept("q1001-dental-practice.yaml");
-    v.set_today(day("2026-12-07"));
-    let push = v.tenor(&["push", "Q-1001"]);
-    assert!(push.ok, "{}\n{}", push.stdout, push.stderr);
-    v.sims.bill("2026-12").unwrap();
-    assert!(v.tenor(&["pull", "--month", "2026-12"]).ok);
+    let mut v = Vendors::with_q1001_pushed("reconcile-month");
+    v.bill_and_pull("2026-12");
     let (ok, doc) = reconcile(&v, "2026-12");
     assert_eq!(doc["schema"], "tenor.reconcile/1");
     assert_eq!(doc["month"], "2026-12");
@@ -144,15 +139,9 @@ fn a_year_of_months_without_drift_reconciles_clean_every_month() {
     // Q-1001 from 2026-12-07 for twelve months: every invoice the simulators bill, Pax8's and
     // ConnectWise's, agrees with the schedule, including the backup billed in arrears month
     // to month after its first term (its renewals).
-    let mut v = Vendors::start("reconcile-year");
-    v.accept("q1001-dental-practice.yaml");
-    v.set_today(day("2026-12-07"));
-    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let mut v = Vendors::with_q1001_pushed("reconcile-year");
     for m in months("2026-12", 12) {
-        v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
-        v.sims.bill(&m).unwrap();
-        let pull = v.tenor(&["pull", "--month", &m]);
-        assert!(pull.ok, "{m}: {}", pull.stderr);
+        v.bill_and_pull(&m);
         let (ok, doc) = reconcile(&v, &m);
         assert!(ok, "{m}: {:#}", doc["findings"]);
         assert!(
@@ -230,10 +219,7 @@ fn drift(v: &Vendors, m: &str) {
 // Long: twelve months in order, then the trend they leave: one story, figures by hand beside it.
 #[test]
 fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
-    let mut v = Vendors::start("reconcile-drift");
-    v.accept("q1001-dental-practice.yaml");
-    v.set_today(day("2026-12-07"));
-    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let mut v = Vendors::with_q1001_pushed("reconcile-drift");
     // What each month's reconciliation finds that the month before did not, by hand:
     // - 2027-02: 5 seats bought beyond the 25 sold, at cost for Pax8's 12-month commitment:
     //   5 × 17.60 × 12 = 1,056.00.
@@ -259,9 +245,7 @@ fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
     for m in months("2026-12", 12) {
         v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
         drift(&v, &m);
-        v.sims.bill(&m).unwrap();
-        let pull = v.tenor(&["pull", "--month", &m]);
-        assert!(pull.ok, "{m}: {}", pull.stderr);
+        v.bill_and_pull(&m);
         let (ok, doc) = reconcile(&v, &m);
         let found = rows(&doc);
         let fresh: Vec<Row> = found
@@ -346,17 +330,12 @@ fn a_year_of_drift_is_found_in_the_month_each_drift_appears_with_its_amount() {
 /// pulled and reconciled, `at` changing the vendors at the start of its month; the last
 /// month's reconciliation, with every earlier month's checked clean.
 fn q1001_months(name: &str, to: &str, at: impl Fn(&mut Vendors, &str)) -> (Vendors, bool, Value) {
-    let mut v = Vendors::start(name);
-    v.accept("q1001-dental-practice.yaml");
-    v.set_today(day("2026-12-07"));
-    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let mut v = Vendors::with_q1001_pushed(name);
     let mut m = "2026-12".to_string();
     loop {
         v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
         at(&mut v, &m);
-        v.sims.bill(&m).unwrap();
-        let pull = v.tenor(&["pull", "--month", &m]);
-        assert!(pull.ok, "{m}: {}", pull.stderr);
+        v.bill_and_pull(&m);
         let (ok, doc) = reconcile(&v, &m);
         if m == to {
             return (v, ok, doc);
@@ -522,10 +501,7 @@ fn through_the_renewal(
     rules_in_force: bool,
     december: impl Fn(&Vendors),
 ) -> (Vendors, std::path::PathBuf, bool, Value) {
-    let mut v = Vendors::start(name);
-    v.accept("q1001-dental-practice.yaml");
-    v.set_today(day("2026-12-07"));
-    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let mut v = Vendors::with_q1001_pushed(name);
     let new_rules = rules_with_new_defender_price(&v);
     for m in months("2026-12", 13) {
         v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
@@ -537,9 +513,7 @@ fn through_the_renewal(
         if m == "2027-12" {
             december(&v);
         }
-        v.sims.bill(&m).unwrap();
-        let pull = v.tenor(&["pull", "--month", &m]);
-        assert!(pull.ok, "{m}: {}", pull.stderr);
+        v.bill_and_pull(&m);
         let mut args = vec!["reconcile", "--month", &m, "--customer", "CUST-0042"];
         args.extend(["--format", "json"]);
         if rules_in_force && m.as_str() >= "2027-09" {
@@ -637,9 +611,7 @@ fn a_renewal_is_billed_at_the_rules_in_force_and_bought_at_their_cost() {
         "{sent:#}\n{}",
         r.stderr
     );
-    v.set_today(day("2028-01-01"));
-    v.sims.bill("2028-01").unwrap();
-    assert!(v.tenor(&["pull", "--month", "2028-01"]).ok);
+    v.bill_and_pull("2028-01");
     let mut january = base.to_vec();
     january.extend(["--month", "2028-01", "--format", "json"]);
     let doc: Value = serde_json::from_str(&v.tenor(&january).stdout).unwrap();

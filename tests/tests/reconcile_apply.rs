@@ -35,10 +35,7 @@ fn addition_of(v: &Vendors, product: &str) -> i64 {
 
 /// Bills and pulls the month, then reconciles it with `extra` arguments.
 fn month(v: &mut Vendors, m: &str, extra: &[&str]) -> (bool, Value, String) {
-    v.set_today(day(&format!("{m}-01")).max(day("2026-12-07")));
-    v.sims.bill(m).unwrap();
-    let pull = v.tenor(&["pull", "--month", m]);
-    assert!(pull.ok, "{m}: {}", pull.stderr);
+    v.bill_and_pull(m);
     reconcile(v, m, extra)
 }
 
@@ -74,10 +71,7 @@ fn row(side: &str, product: &str, class: &str, money: &str) -> [String; 4] {
 /// February is billed (Business Premium set to 20 seats, Defender cancelled on its last day of
 /// January), February billed and pulled: the addition ids of both, and February's report.
 fn drifted(name: &str) -> (Vendors, i64, i64, Value) {
-    let mut v = Vendors::start(name);
-    v.accept("q1001-dental-practice.yaml");
-    v.set_today(day("2026-12-07"));
-    assert!(v.tenor(&["push", "Q-1001"]).ok);
+    let mut v = Vendors::with_q1001_pushed(name);
     for m in ["2026-12", "2027-01"] {
         let (ok, doc, _) = month(&mut v, m, &[]);
         assert!(ok, "{m}: {:#}", doc["findings"]);

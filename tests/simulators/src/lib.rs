@@ -353,6 +353,12 @@ impl Simulators {
 
     /// Drift: a ConnectWise addition is cancelled on a day.
     pub fn drift_cancel_addition(&self, addition_id: i64, day: NaiveDate) -> Result<(), SimError> {
+        let day = Value::String(format!("{day}T00:00:00Z"));
+        self.drift_addition_field(addition_id, "cancelledDate", day)
+    }
+
+    /// Drift: one field of a ConnectWise addition is set by hand.
+    fn drift_addition_field(&self, addition_id: i64, key: &str, v: Value) -> Result<(), SimError> {
         self.with_world(|w| {
             let a = w
                 .connectwise
@@ -363,10 +369,7 @@ impl Simulators {
                 .ok_or_else(|| {
                     SimError::NotFound(format!("no ConnectWise addition {addition_id}"))
                 })?;
-            a.insert(
-                "cancelledDate".into(),
-                Value::String(format!("{day}T00:00:00Z")),
-            );
+            a.insert(key.into(), v);
             Ok(())
         })
     }
@@ -420,36 +423,12 @@ impl Simulators {
         addition_id: i64,
         unit_price: rust_decimal::Decimal,
     ) -> Result<(), SimError> {
-        self.with_world(|w| {
-            let a = w
-                .connectwise
-                .additions
-                .iter_mut()
-                .find(|a| a["id"] == addition_id)
-                .and_then(Value::as_object_mut)
-                .ok_or_else(|| {
-                    SimError::NotFound(format!("no ConnectWise addition {addition_id}"))
-                })?;
-            a.insert("unitPrice".into(), common::num(unit_price));
-            Ok(())
-        })
+        self.drift_addition_field(addition_id, "unitPrice", common::num(unit_price))
     }
 
     /// Drift: a ConnectWise addition's quantity changes.
     pub fn drift_addition_quantity(&self, addition_id: i64, quantity: i64) -> Result<(), SimError> {
-        self.with_world(|w| {
-            let a = w
-                .connectwise
-                .additions
-                .iter_mut()
-                .find(|a| a["id"] == addition_id)
-                .and_then(Value::as_object_mut)
-                .ok_or_else(|| {
-                    SimError::NotFound(format!("no ConnectWise addition {addition_id}"))
-                })?;
-            a.insert("quantity".into(), Value::from(quantity));
-            Ok(())
-        })
+        self.drift_addition_field(addition_id, "quantity", Value::from(quantity))
     }
 }
 
