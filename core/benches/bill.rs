@@ -166,8 +166,9 @@ fn book(path: &Path, lines: u32, periods: u32) -> Record {
                     rules: &rules,
                     rules_git: None,
                     fingerprint: &so.fingerprint,
-                    priced: "{}",
+                    priced: tenor_core::record::PricedBody::Text("{}"),
                     documents: &documents,
+                    streamed: &[],
                 },
                 false,
             )

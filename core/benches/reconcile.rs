@@ -286,7 +286,7 @@ fn book(path: &Path, customers: usize) {
                 rules: &texts,
                 rules_git: None,
                 file: &file,
-                priced: &priced,
+                priced: tenor_core::accepting::Priced::Whole(&priced),
                 revise: false,
                 plugins: None,
                 decision: None,

@@ -5,11 +5,14 @@
 
 use crate::documents::accept::{self, Accepted, PluginOutput};
 use crate::engine::catalogue::Catalogue;
-use crate::engine::pricing::PricedQuote;
+use crate::engine::pricing::{PricedQuote, PricedSummary};
 use crate::engine::quote::QuoteFile;
 use crate::files::export::ExportFile;
 use crate::record::shares::{NewDecision, SharedOutcome};
-use crate::record::{Accepted as RecordAccepted, Document, NewRevision, Record, RecordError};
+use crate::record::{
+    Accepted as RecordAccepted, Document, NewRevision, PricedBody, Record, RecordError,
+    StreamedDocument,
+};
 use std::path::Path;
 
 /// What to accept and how.
@@ -23,13 +26,24 @@ pub struct Acceptance<'a> {
     /// The quote as read.
     pub file: &'a QuoteFile,
     /// The quote priced on `catalogue`.
-    pub priced: &'a PricedQuote,
+    pub priced: Priced<'a>,
     /// Record a changed quote as the next revision.
     pub revise: bool,
     /// Where the plugins are; `None` loads none.
     pub plugins: Option<&'a Path>,
     /// The customer's decision, when accepted through a shared link.
     pub decision: Option<NewDecision<'a>>,
+}
+
+/// A quote as priced for acceptance.
+#[derive(Clone, Copy)]
+pub enum Priced<'a> {
+    /// Every line and charge in memory.
+    Whole(&'a PricedQuote),
+    /// Its figures only: the documents are made pricing it again line by line, the priced
+    /// quote and schedule written into the record as they are made (a quote of a million
+    /// lines holds tens of millions of charges).
+    Summary(&'a PricedSummary),
 }
 
 /// What acceptance did.
@@ -70,26 +84,62 @@ pub enum AcceptingError {
 pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, AcceptingError> {
     let quote = &a.file.quote;
     let fp = accept::fingerprint(quote, a.rules);
-    let accepted =
-        accept::accept(a.catalogue, quote, a.priced, &fp).map_err(AcceptingError::Refused)?;
+    let write = |e: &dyn std::fmt::Display| AcceptingError::Write(e.to_string());
+    let (accepted, streamed, priced_json) = match a.priced {
+        Priced::Whole(priced) => {
+            let accepted =
+                accept::accept(a.catalogue, quote, priced, &fp).map_err(AcceptingError::Refused)?;
+            let json = serde_json::to_string_pretty(priced).map_err(|e| write(&e))?;
+            (accepted, None, json)
+        }
+        Priced::Summary(summary) => {
+            let s =
+                accept::accept_streamed(a.catalogue, quote, summary, &fp).map_err(|e| match e {
+                    accept::StreamError::Refused(errors) => AcceptingError::Refused(errors),
+                    accept::StreamError::Io(e) => write(&e),
+                })?;
+            let head = s.priced_head();
+            (s.accepted.clone(), Some(s), head)
+        }
+    };
     let (mut plugins, failures) = match a.plugins {
         Some(dir) => {
             let links = record.customer_links(&quote.customer.id)?;
             let matcher = crate::matching::Matcher::new(a.catalogue);
-            let check = crate::matching::ReadBack {
+            let check = ReadBack {
                 matcher: &matcher,
                 quote,
                 priced: a.priced,
+                whole: std::cell::OnceCell::new(),
             };
             with_plugins(dir, &accepted, &check, &links)
         }
         None => Default::default(),
     };
-    let mut files = accept::files(&accepted).map_err(|e| AcceptingError::Write(e.to_string()))?;
+    let with_schedule = streamed.is_none();
+    let mut files = accept::files(&accepted, with_schedule).map_err(|e| write(&e))?;
     files.append(&mut plugins.files);
     let documents: Vec<Document> = files.into_iter().map(document).collect();
-    let priced_json =
-        serde_json::to_string_pretty(a.priced).map_err(|e| AcceptingError::Write(e.to_string()))?;
+    let schedule_path = format!("{}.json", accepted.schedule.id);
+    let (write_priced, write_schedule);
+    let (priced, streamed_docs) = match &streamed {
+        None => (PricedBody::Text(&priced_json), Vec::new()),
+        Some(s) => {
+            write_priced = |o: &mut dyn std::io::Write| s.write_priced(o);
+            write_schedule = |o: &mut dyn std::io::Write| s.write_schedule(o);
+            let doc = StreamedDocument {
+                path: &schedule_path,
+                owner: "tenor",
+                kind: "invoice-schedule",
+                write: &write_schedule,
+            };
+            let priced = PricedBody::Streamed {
+                write: &write_priced,
+                head: &priced_json,
+            };
+            (priced, vec![doc])
+        }
+    };
     let revision = NewRevision {
         quote: &quote.quote,
         quote_file: &a.file.name,
@@ -97,8 +147,9 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
         rules: a.rules,
         rules_git: a.rules_git.clone(),
         fingerprint: &fp,
-        priced: &priced_json,
+        priced,
         documents: &documents,
+        streamed: &streamed_docs,
     };
     let recorded = match &a.decision {
         None => Recorded::Revision(record.accept(&revision, a.revise)?),
@@ -113,6 +164,44 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
         plugins,
         failures,
     })
+}
+
+/// Checks a plugin's rendering of a purchase order by reading it back and matching it
+/// against the quote as priced; a quote priced as a summary is priced whole the first time a
+/// rendering needs it (matching reads every line's charges), and only then.
+struct ReadBack<'a> {
+    matcher: &'a crate::matching::Matcher<'a>,
+    quote: &'a crate::engine::quote::Quote,
+    priced: Priced<'a>,
+    whole: std::cell::OnceCell<Option<PricedQuote>>,
+}
+
+impl accept::OrderCheck for ReadBack<'_> {
+    fn differences(
+        &self,
+        po: &tenor_plugin_sdk::docs::PurchaseOrder,
+        lines: &[tenor_plugin_sdk::OrderLine],
+    ) -> Vec<String> {
+        let priced = match self.priced {
+            Priced::Whole(p) => Some(p),
+            Priced::Summary(_) => self
+                .whole
+                .get_or_init(|| {
+                    let cat = self.matcher.catalogue();
+                    crate::engine::pricing::price(cat, self.quote, &Default::default()).ok()
+                })
+                .as_ref(),
+        };
+        let Some(priced) = priced else {
+            return vec!["the quote no longer prices, so the rendering cannot be checked".into()];
+        };
+        let check = crate::matching::ReadBack {
+            matcher: self.matcher,
+            quote: self.quote,
+            priced,
+        };
+        check.differences(po, lines)
+    }
 }
 
 /// An export file as the record keeps it: its path, `tenor` or the plugin's name, its kind.

@@ -36,7 +36,7 @@ pub struct AcceptArgs<'a> {
 pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
     let rules = load::rules(args.rules)?;
     let file = load::quote(args.quote)?;
-    let priced = load::price(&rules.catalogue, &file, false, ctx)?;
+    let priced = load::summarize(&rules.catalogue, &file, ctx)?;
     let mut record = db::open(args.db, args.rules)?;
     let outcome = accepting::accept(
         &mut record,
@@ -45,7 +45,7 @@ pub fn accept_cmd(args: &AcceptArgs<'_>, ctx: &mut Ctx<'_>) -> CliResult {
             rules: &rules.texts,
             rules_git: rules_dir(args.rules).and_then(|d| git::rules_revision(&d)),
             file: &file,
-            priced: &priced,
+            priced: accepting::Priced::Summary(&priced),
             revise: args.revise,
             plugins: args.plugins,
             decision: None,

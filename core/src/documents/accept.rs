@@ -2,11 +2,15 @@
 //! schedule, the recurring invoice template and a summary, made deterministically (the same
 //! quote and rules always give the same bytes) and written as one export (`files::export`).
 
+use super::replay::{self, Difference};
+use super::streamed::{self, Dated, Frame, Spool};
 use crate::engine::calendar;
 use crate::engine::catalogue::{
     Billing, Catalogue, PartNumber, Price, Rate, RouteRule, Sellable, TierTable,
 };
-use crate::engine::pricing::{self, ChargeKind, PriceWarning, PricedLine, PricedQuote};
+use crate::engine::pricing::{
+    self, ChargeKind, PriceOptions, PriceWarning, PricedLine, PricedQuote, PricedSummary,
+};
 use crate::engine::quote::Quote;
 use crate::engine::tiers;
 use crate::files::export::{ExportError, ExportFile, ExportPath};
@@ -14,6 +18,7 @@ use chrono::Datelike;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
 use std::path::Path;
 use tenor_plugin_sdk::docs::{self, Customer, Timing};
 use tenor_plugin_sdk::exchange::Accounts;
@@ -52,7 +57,10 @@ pub struct AcceptError {
 /// (their file names and texts, not where the folder is: moving the rules changes nothing).
 pub fn fingerprint(quote: &Quote, rule_files: &[(String, String)]) -> String {
     let mut h = Sha256::new();
-    h.update(serde_json::to_vec(quote).unwrap_or_default());
+    // Hashed as it is written: a quote of a million lines is a hundred megabytes of JSON.
+    if serde_json::to_writer(&mut h, quote).is_err() {
+        h = Sha256::new();
+    }
     for (name, text) in rule_files {
         let base = Path::new(name)
             .file_name()
@@ -103,25 +111,122 @@ pub fn accept(
     priced: &PricedQuote,
     fingerprint: &str,
 ) -> Result<Accepted, Vec<AcceptError>> {
-    let mut b = Builder::new(cat, quote, priced);
+    let charges = priced.lines.iter().map(|l| l.charges.len()).sum();
+    let mut b = Builder::new(cat, quote, ScheduleOut::Held(Vec::with_capacity(charges)));
     for pl in &priced.lines {
         if let Some(f) = LineFacts::resolve(cat, quote, pl) {
             b.add_line(&f);
         }
     }
-    if !b.errors.is_empty() {
-        return Err(b.errors);
-    }
-    let accepted = b.finish(priced, fingerprint);
-    template_agrees(&accepted)?;
+    let (accepted, _) = b.finish(&priced.totals, fingerprint)?;
     Ok(accepted)
+}
+
+/// An accepted quote whose priced quote and schedule are in scratch files, written out
+/// whole only into the record: memory holds one line's charges at a time, not millions.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The documents, but the schedule's charges (it has none here).
+    pub accepted: Accepted,
+    priced: Frame,
+    lines: Spool,
+    schedule: Frame,
+    charges: Dated,
+}
+
+impl Streamed {
+    /// The priced quote without its lines, as [`Self::write_priced`] frames them.
+    pub fn priced_head(&self) -> String {
+        String::from_utf8_lossy(&self.priced.empty()).into_owned()
+    }
+
+    /// Writes the priced quote: the bytes of `serde_json::to_string_pretty` of the whole.
+    pub fn write_priced(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.priced.write(out, &mut |o| self.lines.write_to(o))
+    }
+
+    /// Writes the invoice schedule's file: the bytes [`files`] gives it.
+    pub fn write_schedule(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.schedule
+            .write(out, &mut |o| self.charges.write_to(o))?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Why [`accept_streamed`] made no documents.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The engine refused the quote.
+    #[error("the quote was refused")]
+    Refused(Vec<AcceptError>),
+    /// A scratch file could not be written.
+    #[error("cannot write a scratch file: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// [`accept`] from a quote that [`pricing::summarize`] accepted, pricing it again line by
+/// line: each priced line and each charge goes to a scratch file as it is made.
+pub fn accept_streamed(
+    cat: &Catalogue,
+    quote: &Quote,
+    summary: &PricedSummary,
+    fingerprint: &str,
+) -> Result<Streamed, StreamError> {
+    let head = PricedQuote {
+        schema: summary.schema,
+        quote: summary.quote.clone(),
+        date: summary.date,
+        currency: summary.currency.clone(),
+        customer: summary.customer.clone(),
+        lines: Vec::new(),
+        totals: summary.totals.clone(),
+        warnings: summary.warnings.clone(),
+    };
+    let unframed = || io::Error::other("the priced quote has no top-level `lines`");
+    let priced = Frame::new(&head, "lines").ok_or_else(unframed)?;
+    let mut lines = Spool::new()?;
+    let mut b = Builder::new(cat, quote, ScheduleOut::Dated(Dated::new()?));
+    let (mut scratch, mut one) = (Vec::new(), Vec::new());
+    pricing::each_line(cat, quote, &PriceOptions::default(), |pl| {
+        one.clear();
+        streamed::element(pl, &mut scratch, &mut one)?;
+        lines.push(&one)?;
+        if let Some(f) = LineFacts::resolve(cat, quote, pl) {
+            b.add_line(&f);
+        }
+        b.failed.take().map_or(Ok(()), Err)
+    })
+    .map_err(|e| match e {
+        pricing::EachLineError::Price(errors) => StreamError::Refused(
+            errors
+                .into_iter()
+                .map(|e| AcceptError {
+                    line: None,
+                    message: format!("{}: {}", e.field, e.message),
+                    help: e.help,
+                })
+                .collect(),
+        ),
+        pricing::EachLineError::Sink(e) => StreamError::Io(e),
+    })?;
+    let (accepted, charges) = b
+        .finish(&summary.totals, fingerprint)
+        .map_err(StreamError::Refused)?;
+    let schedule = Frame::new(&accepted.schedule, "charges").ok_or_else(unframed)?;
+    Ok(Streamed {
+        accepted,
+        priced,
+        lines,
+        schedule,
+        charges: charges.ok_or_else(unframed)?,
+    })
 }
 
 /// The invariant of issue 10: the recurring template, replayed over the commitment, bills
 /// exactly the schedule's recurring charges on every bill date; if not, accepting is refused
 /// with the first difference, as a PSA following the template would bill it wrongly.
-fn template_agrees(a: &Accepted) -> Result<(), Vec<AcceptError>> {
-    match super::replay::first_difference(&a.template, &a.schedule) {
+fn template_agrees(first: Option<Difference>) -> Result<(), Vec<AcceptError>> {
+    match first {
         None => Ok(()),
         Some(d) => Err(vec![AcceptError {
             line: Some(d.line),
@@ -232,6 +337,14 @@ struct Bought {
     usage: Vec<docs::PurchaseUsageLine>,
 }
 
+/// Where a builder puts the schedule's charges.
+enum ScheduleOut {
+    /// Held, to be sorted by bill date at the end (sized once: it can run to millions).
+    Held(Vec<docs::ScheduledCharge>),
+    /// Rendered as they come and filed by bill date in a scratch file.
+    Dated(Dated),
+}
+
 /// The documents' lines as they are gathered, line by line, and the problems found.
 struct Builder<'a> {
     cat: &'a Catalogue,
@@ -241,26 +354,36 @@ struct Builder<'a> {
     warnings: Vec<PriceWarning>,
     so_lines: Vec<docs::SalesOrderLine>,
     po_lines: BTreeMap<String, Bought>,
-    schedule: Vec<docs::ScheduledCharge>,
+    schedule: ScheduleOut,
+    schedule_total: Decimal,
     recurring: Vec<docs::RecurringLine>,
     allocations: Vec<docs::BundleAllocation>,
+    /// Where the template first fails to bill what the schedule does, by (bill date, line).
+    mismatch: Option<Difference>,
+    /// A scratch file that could not be written.
+    failed: Option<io::Error>,
+    /// Reused buffers for rendering one charge.
+    rendering: (Vec<u8>, Vec<u8>),
 }
 
 impl<'a> Builder<'a> {
-    /// An empty builder, its schedule sized for every charge of the quote.
-    fn new(cat: &'a Catalogue, quote: &'a Quote, priced: &PricedQuote) -> Self {
+    /// An empty builder putting the schedule's charges in `schedule`.
+    fn new(cat: &'a Catalogue, quote: &'a Quote, schedule: ScheduleOut) -> Self {
         Builder {
             cat,
             quote,
             minor: cat.minor_units,
             errors: Vec::new(),
             warnings: Vec::new(),
-            so_lines: Vec::with_capacity(priced.lines.len()),
+            so_lines: Vec::with_capacity(quote.lines.len()),
             po_lines: BTreeMap::new(),
-            // Sized once: a schedule can run to millions of charges.
-            schedule: Vec::with_capacity(priced.lines.iter().map(|l| l.charges.len()).sum()),
+            schedule,
+            schedule_total: Decimal::ZERO,
             recurring: Vec::new(),
             allocations: Vec::new(),
+            mismatch: None,
+            failed: None,
+            rendering: Default::default(),
         }
     }
 
@@ -268,8 +391,24 @@ impl<'a> Builder<'a> {
     fn add_line(&mut self, f: &LineFacts<'_>) {
         self.sales_line(f);
         self.schedule_charges(f);
-        if f.term.is_some() {
+        let template = if f.term.is_some() {
             self.recurring_line(f);
+            self.recurring.last()
+        } else {
+            None
+        };
+        let billed =
+            f.pl.charges
+                .iter()
+                .map(|c| (c.bill_date, c.amount, timing(f, c)));
+        if let Some(d) = replay::line_difference(f.line_no, template, billed) {
+            if self
+                .mismatch
+                .as_ref()
+                .is_none_or(|m| (d.bill_date, d.line) < (m.bill_date, m.line))
+            {
+                self.mismatch = Some(d);
+            }
         }
         self.purchase_lines(f);
         if f.item.is_bundle {
@@ -306,22 +445,31 @@ impl<'a> Builder<'a> {
     fn schedule_charges(&mut self, f: &LineFacts<'_>) {
         let pl = f.pl;
         for c in &pl.charges {
-            self.schedule.push(docs::ScheduledCharge {
+            let charge = docs::ScheduledCharge {
                 line: f.line_no,
                 product: pl.product.clone(),
                 kind: std::borrow::Cow::Borrowed(c.kind.as_str()),
                 period_start: c.period_start,
                 period_end: c.period_end,
                 bill_date: c.bill_date,
-                timing: match c.kind {
-                    ChargeKind::OneTime => Timing::Once,
-                    _ if f.metered => Timing::Arrears,
-                    _ => Timing::Advance,
-                },
+                timing: timing(f, c),
                 amount: c.amount,
                 cost: c.cost,
                 rule: c.rule.clone(),
-            });
+            };
+            self.schedule_total += c.amount;
+            match &mut self.schedule {
+                ScheduleOut::Held(all) => all.push(charge),
+                ScheduleOut::Dated(dated) => {
+                    let (scratch, one) = &mut self.rendering;
+                    one.clear();
+                    let filed = streamed::element(&charge, scratch, one)
+                        .and_then(|()| dated.push(c.bill_date, one));
+                    if let Err(e) = filed {
+                        self.failed.get_or_insert(e);
+                    }
+                }
+            }
         }
     }
 
@@ -429,29 +577,44 @@ impl<'a> Builder<'a> {
     /// The documents, from every line gathered.
     // Long: one literal per document, in the order the summary lists them; splitting it
     // would pass the same dozen values between pieces.
-    fn finish(self, priced: &PricedQuote, fingerprint: &str) -> Accepted {
+    fn finish(
+        self,
+        t: &pricing::Totals,
+        fingerprint: &str,
+    ) -> Result<(Accepted, Option<Dated>), Vec<AcceptError>> {
         let Builder {
             cat,
             quote,
             minor,
-            mut schedule,
+            schedule,
+            schedule_total,
             so_lines,
             po_lines,
             recurring,
             allocations,
             warnings,
+            errors,
+            mismatch,
             ..
         } = self;
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        template_agrees(mismatch)?;
+        let (schedule, dated) = match schedule {
+            ScheduleOut::Held(mut all) => {
+                sort_schedule(&mut all);
+                (all, None)
+            }
+            ScheduleOut::Dated(dated) => (Vec::new(), Some(dated)),
+        };
         let so_id = sales_order_id(&quote.quote);
         let customer = Customer {
             id: quote.customer.id.clone(),
             name: quote.customer.name.clone(),
             accounts: Default::default(),
         };
-        sort_schedule(&mut schedule);
-        let schedule_total: Decimal = schedule.iter().map(|c| c.amount).sum();
         let purchase_orders = purchase_orders(cat, quote, &customer, po_lines);
-        let t = &priced.totals;
         let totals = docs::Totals {
             first_invoice: t.first_invoice,
             mrr: t.mrr,
@@ -502,14 +665,24 @@ impl<'a> Builder<'a> {
             lines: so_lines,
             totals,
         };
-        Accepted {
+        let accepted = Accepted {
             sales_order,
             purchase_orders,
             schedule: schedule_doc,
             template,
             summary,
             warnings,
-        }
+        };
+        Ok((accepted, dated))
+    }
+}
+
+/// How a line's charge is billed: once, in arrears for what is metered, else in advance.
+fn timing(f: &LineFacts<'_>, c: &pricing::Charge) -> Timing {
+    match c.kind {
+        ChargeKind::OneTime => Timing::Once,
+        _ if f.metered => Timing::Arrears,
+        _ => Timing::Advance,
     }
 }
 
@@ -1016,8 +1189,9 @@ pub enum WriteError {
 /// Tenor's documents of an accepted quote as files, each `<id>.json` at the top of the export
 /// (pretty JSON and a newline): the purchase orders, schedule, template and summary, then the
 /// sales order, in the order they are written, so a run stopped part-way never leaves a sales
-/// order without its other documents.
-pub fn files(a: &Accepted) -> Result<Vec<ExportFile>, WriteError> {
+/// order without its other documents. Without `with_schedule` the schedule is left out (a
+/// streamed one, [`Streamed::write_schedule`], is written into the record as it is made).
+pub fn files(a: &Accepted, with_schedule: bool) -> Result<Vec<ExportFile>, WriteError> {
     let mut out = Vec::with_capacity(a.purchase_orders.len() + 4);
     let mut put = |id: &str, json: Result<String, serde_json::Error>| -> Result<(), WriteError> {
         let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
@@ -1033,7 +1207,9 @@ pub fn files(a: &Accepted) -> Result<Vec<ExportFile>, WriteError> {
     for po in &a.purchase_orders {
         put(&po.id, serde_json::to_string_pretty(po))?;
     }
-    put(&a.schedule.id, serde_json::to_string_pretty(&a.schedule))?;
+    if with_schedule {
+        put(&a.schedule.id, serde_json::to_string_pretty(&a.schedule))?;
+    }
     put(&a.template.id, serde_json::to_string_pretty(&a.template))?;
     put(&a.summary.id, serde_json::to_string_pretty(&a.summary))?;
     put(

@@ -4,3 +4,4 @@ pub mod accept;
 pub mod change;
 pub mod rate;
 pub mod replay;
+pub mod streamed;

@@ -137,3 +137,37 @@ pub fn first_difference(t: &RecurringTemplate, s: &InvoiceSchedule) -> Option<Di
         })
     })
 }
+
+/// [`first_difference`] for one quote line: what its template line (if it has one) bills
+/// against its charges as (bill date, amount, timing). A line with a one-time charge is not
+/// recurring and expects nothing of the template, as in [`recurring_part`].
+pub fn line_difference(
+    line: u32,
+    template: Option<&RecurringLine>,
+    charges: impl Iterator<Item = (NaiveDate, Decimal, Timing)>,
+) -> Option<Difference> {
+    let mut expected: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    let mut one_time = false;
+    for (bill_date, amount, timing) in charges {
+        one_time |= timing == Timing::Once;
+        *expected.entry(bill_date).or_default() += amount;
+    }
+    if one_time {
+        expected.clear();
+    }
+    let mut got: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    for c in template.map(replay_line).unwrap_or_default() {
+        *got.entry(c.bill_date).or_default() += c.amount;
+    }
+    let dates: std::collections::BTreeSet<&NaiveDate> = expected.keys().chain(got.keys()).collect();
+    dates.into_iter().find_map(|d| {
+        let e = expected.get(d).copied().unwrap_or_default();
+        let g = got.get(d).copied().unwrap_or_default();
+        (e != g).then_some(Difference {
+            line,
+            bill_date: *d,
+            expected: e,
+            got: g,
+        })
+    })
+}

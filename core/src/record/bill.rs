@@ -2,7 +2,7 @@
 //! with its current documents of one name, read by key one quote at a time so a run over the
 //! whole book holds one document in memory, not the book.
 
-use super::{Record, RecordError, sha256_hex};
+use super::{Record, RecordError};
 use rusqlite::{OptionalExtension, params};
 
 impl Record {
@@ -36,14 +36,13 @@ impl Record {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((seq, sha, body)) = found else {
+        let Some((seq, sha, mut body)) = found else {
             return Ok(None);
         };
-        if sha256_hex(&body) != sha {
-            return Err(RecordError::Inconsistent(format!(
-                "the record's {path} of {quote} revision {revision} (change {seq}) does not match the sha256 recorded with it"
-            )));
-        }
+        super::chunks::document_rest(&self.conn, (quote, revision, seq, path), &mut body)?;
+        super::chunks::check(&body, &sha, || {
+            format!("{path} of {quote} revision {revision} (change {seq})")
+        })?;
         Ok(Some(body))
     }
 }

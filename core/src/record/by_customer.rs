@@ -103,8 +103,9 @@ mod tests {
                     rules: &rules,
                     rules_git: None,
                     fingerprint: fp,
-                    priced: &priced,
+                    priced: crate::record::PricedBody::Text(&priced),
                     documents: &[],
+                    streamed: &[],
                 },
                 true,
             )

@@ -14,6 +14,7 @@ pub mod accepted;
 pub mod bill;
 pub mod by_customer;
 pub mod change;
+pub mod chunks;
 pub mod clock;
 pub mod exchange;
 pub mod fixes;
@@ -35,7 +36,7 @@ pub use exchange::{Conversation, NewConversation, PulledRow};
 pub use links::{EVERY_CUSTOMER, Link, LinkChange, LinkOutcome};
 pub use read::{ChangeInfo, Event, RevisionInfo, StoredDocument};
 pub use serials::{LineSerial, RecordedSerial, SerialBatch, SerialKey, SerialsRecorded};
-pub use write::{Accepted, Document, NewRevision};
+pub use write::{Accepted, Document, NewRevision, PricedBody, StreamedDocument};
 
 /// The environment variable naming the database when `--db` is not given.
 pub const TENOR_DB: &str = "TENOR_DB";

@@ -115,11 +115,12 @@ impl Record {
 
     /// The priced quote (`tenor.priced-quote/1`) and the quote text of a revision.
     pub fn revision_texts(&self, quote: &str, n: u32) -> Result<(String, String), RecordError> {
-        Ok(self.conn.query_row(
+        let (column, text): (String, String) = self.conn.query_row(
             "SELECT priced, quote_text FROM revisions WHERE quote = ?1 AND revision = ?2",
             params![quote, n],
             |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        )?;
+        Ok((super::chunks::priced(&self.conn, (quote, n), column)?, text))
     }
 
     /// The rule files of a revision as (path, sha256), by path.
@@ -233,5 +234,10 @@ pub(super) fn documents_in(
             body: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut docs: Vec<StoredDocument> = rows.collect::<Result<_, _>>()?;
+    for d in &mut docs {
+        let key = (quote, n, d.change_seq, d.path.as_str());
+        super::chunks::document_rest(conn, key, &mut d.body)?;
+    }
+    Ok(docs)
 }

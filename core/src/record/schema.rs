@@ -112,6 +112,10 @@ CREATE TABLE events (
         version: 8,
         sql: MIGRATION_8,
     },
+    Migration {
+        version: 9,
+        sql: MIGRATION_9,
+    },
 ];
 
 /// Customer links (the customer's ids at each plugin's vendor) with their history, and every
@@ -336,6 +340,31 @@ INSERT INTO events_7 (quote, seq, revision, at, kind, detail)
     SELECT quote, seq, revision, at, kind, detail FROM events;
 DROP TABLE events;
 ALTER TABLE events_7 RENAME TO events;
+";
+
+/// Bodies stored in pieces (`record::chunks`): a document's pieces after the first (which
+/// stays in `documents.body`), and a priced quote too long for one piece (whose head stays in
+/// `revisions.priced`). SQLite refuses a value over 1 GB, and a million-line schedule is ten.
+const MIGRATION_9: &str = "
+CREATE TABLE document_chunks (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    change_seq INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 1),
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (quote, revision, change_seq, path, seq),
+    FOREIGN KEY (quote, revision, change_seq, path)
+        REFERENCES documents (quote, revision, change_seq, path)
+);
+CREATE TABLE priced_chunks (
+    quote TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 0),
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (quote, revision, seq),
+    FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
+);
 ";
 
 /// The newest schema version this build knows.

@@ -1,5 +1,6 @@
 //! Writing the record: an accepted quote as a revision with its documents, and exports.
 
+use super::chunks::{self, WriteBody};
 use super::{Record, RecordError, clock, sha256_hex};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -18,6 +19,32 @@ pub struct Document {
     pub body: Vec<u8>,
 }
 
+/// A document written into the record as it is made, never held whole (a schedule of
+/// millions of charges): as [`Document`], its bytes given by `write`.
+pub struct StreamedDocument<'a> {
+    /// The file name it is exported as.
+    pub path: &'a str,
+    /// `tenor`, or the plugin that rendered it.
+    pub owner: &'a str,
+    /// As [`Document::kind`].
+    pub kind: &'a str,
+    /// Writes its exact bytes (again from the start, if the transaction is retried).
+    pub write: WriteBody<'a>,
+}
+
+/// The priced quote of a revision: whole, or written as it is made.
+pub enum PricedBody<'a> {
+    /// The whole text.
+    Text(&'a str),
+    /// Written by `write`; `head` is the same document with `"lines": []`.
+    Streamed {
+        /// Writes the whole text.
+        write: WriteBody<'a>,
+        /// The priced quote without its lines.
+        head: &'a str,
+    },
+}
+
 /// Everything one acceptance records.
 pub struct NewRevision<'a> {
     /// The quote id.
@@ -33,9 +60,11 @@ pub struct NewRevision<'a> {
     /// The documents' fingerprint (the quote as parsed and the rules).
     pub fingerprint: &'a str,
     /// The priced quote (`tenor.priced-quote/1`).
-    pub priced: &'a str,
-    /// Every document.
+    pub priced: PricedBody<'a>,
+    /// Every document held whole.
     pub documents: &'a [Document],
+    /// Every document written as it is made.
+    pub streamed: &'a [StreamedDocument<'a>],
 }
 
 /// What accepting recorded.
@@ -129,10 +158,13 @@ pub(super) fn accept_in(
     for d in r.documents {
         insert_document(tx, r.quote, revision, 0, d)?;
     }
+    for d in r.streamed {
+        insert_streamed(tx, r.quote, revision, d)?;
+    }
     let detail = serde_json::json!({
         "fingerprint": r.fingerprint,
         "quote_file": r.quote_file,
-        "documents": r.documents.len(),
+        "documents": r.documents.len() + r.streamed.len(),
     });
     let kind = if revision == 1 { "accept" } else { "revise" };
     event(tx, r.quote, revision, kind, &detail)?;
@@ -202,10 +234,17 @@ fn insert_revision(
             rules_sha256(r.rules),
             r.rules_git,
             r.fingerprint,
-            r.priced,
+            match &r.priced {
+                PricedBody::Text(text) => text,
+                // Written below; the index on its customer reads an empty object meanwhile.
+                PricedBody::Streamed { .. } => "{}",
+            },
             now
         ],
     )?;
+    if let PricedBody::Streamed { write, head } = &r.priced {
+        chunks::write_priced(tx, (r.quote, revision), *write, head)?;
+    }
     let mut stmt = tx.prepare(
         "INSERT INTO rule_files (quote, revision, path, sha256, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -244,6 +283,21 @@ pub(super) fn insert_document(
         ],
     )?;
     Ok(())
+}
+
+/// A streamed document of an acceptance: its row, then its body piece by piece.
+fn insert_streamed(
+    tx: &Transaction<'_>,
+    quote: &str,
+    revision: u32,
+    d: &StreamedDocument<'_>,
+) -> Result<(), RecordError> {
+    tx.execute(
+        "INSERT INTO documents (quote, revision, change_seq, path, owner, kind, sha256, body)
+         VALUES (?1, ?2, 0, ?3, ?4, ?5, '', x'')",
+        params![quote, revision, d.path, d.owner, d.kind],
+    )?;
+    chunks::write_document(tx, (quote, revision, 0, d.path), d.write)
 }
 
 /// Appends an event to the quote's log.

@@ -558,7 +558,7 @@ async fn decide(
                 rules: &shared.rules,
                 rules_git: None,
                 file: &rebuilt.file,
-                priced: &rebuilt.priced,
+                priced: accepting::Priced::Whole(&rebuilt.priced),
                 revise: true,
                 plugins: app.opts.plugins.as_deref(),
                 decision: Some(d),

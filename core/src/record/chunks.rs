@@ -1,0 +1,260 @@
+//! Bodies too large to bind as one value: a document or priced quote written into the record
+//! piece by piece as it is made, and read back whole. SQLite refuses a value over 1 GB (a
+//! million-line three-year schedule is ten times that), and binding one copies it twice; a
+//! body here is cut into [`CHUNK`]-byte pieces, hashed as it streams, and never held whole.
+//!
+//! A document's first piece stays in `documents.body` (so a small document is stored exactly
+//! as before) and the rest go to `document_chunks` from `seq` 1. A priced quote that fits one
+//! piece stays in `revisions.priced`; a longer one is all in `priced_chunks` from `seq` 0, and
+//! `revisions.priced` holds its head (the same document with `"lines": []`), which the index on
+//! its customer reads.
+
+use super::{RecordError, sha256_hex};
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+use std::io::{self, Write};
+
+/// The size of one stored piece.
+pub const CHUNK: usize = 8 << 20;
+
+/// Writes a body's bytes: called again from the start if the transaction is retried.
+pub type WriteBody<'a> = &'a dyn Fn(&mut dyn Write) -> io::Result<()>;
+
+/// Where the pieces after the first go.
+enum Target<'q> {
+    Document {
+        quote: &'q str,
+        revision: u32,
+        change_seq: u32,
+        path: &'q str,
+    },
+    Priced {
+        quote: &'q str,
+        revision: u32,
+    },
+}
+
+/// A body being written: the first piece kept, each later one stored as soon as it is full.
+struct Pieces<'t, 'q> {
+    tx: &'t Connection,
+    target: Target<'q>,
+    first: Vec<u8>,
+    current: Vec<u8>,
+    /// The `seq` the next stored piece takes.
+    seq: u32,
+    hash: Sha256,
+    failed: Option<rusqlite::Error>,
+}
+
+impl<'t, 'q> Pieces<'t, 'q> {
+    fn new(tx: &'t Connection, target: Target<'q>) -> Self {
+        Pieces {
+            tx,
+            target,
+            first: Vec::new(),
+            current: Vec::new(),
+            seq: 1,
+            hash: Sha256::new(),
+            failed: None,
+        }
+    }
+
+    /// Stores the current piece under the next `seq`.
+    fn store(&mut self) -> io::Result<()> {
+        let piece = std::mem::take(&mut self.current);
+        let done = match &self.target {
+            Target::Document {
+                quote,
+                revision,
+                change_seq,
+                path,
+            } => self.tx.execute(
+                "INSERT INTO document_chunks (quote, revision, change_seq, path, seq, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![quote, revision, change_seq, path, self.seq, piece],
+            ),
+            Target::Priced { quote, revision } => self.tx.execute(
+                "INSERT INTO priced_chunks (quote, revision, seq, bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![quote, revision, self.seq, piece],
+            ),
+        };
+        self.seq += 1;
+        self.current = piece;
+        self.current.clear();
+        done.map(drop).map_err(|e| {
+            let message = e.to_string();
+            self.failed = Some(e);
+            io::Error::other(message)
+        })
+    }
+
+    /// Whether any piece after the first was stored.
+    fn spilled(&self) -> bool {
+        self.seq > 1 || !self.current.is_empty()
+    }
+
+    /// Stores what is left; gives the first piece and the body's SHA-256.
+    fn finish(mut self) -> Result<(Vec<u8>, String), RecordError> {
+        if !self.current.is_empty() {
+            self.store().map_err(|e| self.error(e))?;
+        }
+        let sha = self.hash.finalize_reset();
+        Ok((
+            std::mem::take(&mut self.first),
+            sha.iter().map(|b| format!("{b:02x}")).collect(),
+        ))
+    }
+
+    /// The error behind a failed write: the database's own when it was the database.
+    fn error(&mut self, e: io::Error) -> RecordError {
+        match self.failed.take() {
+            Some(db) => RecordError::Db(db),
+            None => RecordError::Inconsistent(format!("a body could not be written: {e}")),
+        }
+    }
+}
+
+impl Write for Pieces<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.hash.update(buf);
+        let mut rest = buf;
+        if self.first.len() < CHUNK {
+            let n = (CHUNK - self.first.len()).min(rest.len());
+            let (head, tail) = rest.split_at(n);
+            self.first.extend_from_slice(head);
+            rest = tail;
+        }
+        while !rest.is_empty() {
+            let n = (CHUNK - self.current.len()).min(rest.len());
+            let (head, tail) = rest.split_at(n);
+            self.current.extend_from_slice(head);
+            rest = tail;
+            if self.current.len() == CHUNK {
+                self.store()?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes the body of a document whose row (with an empty body) is inserted: its first
+/// piece and hash go into that row, the rest into `document_chunks`.
+pub(super) fn write_document(
+    tx: &Connection,
+    (quote, revision, change_seq, path): (&str, u32, u32, &str),
+    write: WriteBody<'_>,
+) -> Result<(), RecordError> {
+    let target = Target::Document {
+        quote,
+        revision,
+        change_seq,
+        path,
+    };
+    let mut pieces = Pieces::new(tx, target);
+    if let Err(e) = write(&mut pieces) {
+        return Err(pieces.error(e));
+    }
+    let (first, sha) = pieces.finish()?;
+    tx.execute(
+        "UPDATE documents SET body = ?5, sha256 = ?6
+         WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4",
+        params![quote, revision, change_seq, path, first, sha],
+    )?;
+    Ok(())
+}
+
+/// Writes the priced quote of a revision whose row is inserted: whole into
+/// `revisions.priced` when it fits one piece, else into `priced_chunks` with `head` (the
+/// priced quote without its lines) in the column.
+pub(super) fn write_priced(
+    tx: &Connection,
+    (quote, revision): (&str, u32),
+    write: WriteBody<'_>,
+    head: &str,
+) -> Result<(), RecordError> {
+    let mut pieces = Pieces::new(tx, Target::Priced { quote, revision });
+    if let Err(e) = write(&mut pieces) {
+        return Err(pieces.error(e));
+    }
+    let spilled = pieces.spilled();
+    let (first, _) = pieces.finish()?;
+    let column = if spilled {
+        tx.execute(
+            "INSERT INTO priced_chunks (quote, revision, seq, bytes) VALUES (?1, ?2, 0, ?3)",
+            params![quote, revision, first],
+        )?;
+        head.to_string()
+    } else {
+        String::from_utf8(first).map_err(|_| {
+            RecordError::Inconsistent(format!("the priced quote of {quote} is not UTF-8"))
+        })?
+    };
+    tx.execute(
+        "UPDATE revisions SET priced = ?3 WHERE quote = ?1 AND revision = ?2",
+        params![quote, revision, column],
+    )?;
+    Ok(())
+}
+
+/// Appends a document's pieces after the first to `body`, in order.
+pub(super) fn document_rest(
+    conn: &Connection,
+    (quote, revision, change_seq, path): (&str, u32, u32, &str),
+    body: &mut Vec<u8>,
+) -> Result<(), RecordError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT bytes FROM document_chunks
+         WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![quote, revision, change_seq, path])?;
+    while let Some(row) = rows.next()? {
+        let piece = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        body.extend_from_slice(piece);
+    }
+    Ok(())
+}
+
+/// The priced quote of a revision: the column, or its pieces when it was stored in pieces.
+pub(super) fn priced(
+    conn: &Connection,
+    (quote, revision): (&str, u32),
+    column: String,
+) -> Result<String, RecordError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT bytes FROM priced_chunks WHERE quote = ?1 AND revision = ?2 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![quote, revision])?;
+    let mut all: Option<Vec<u8>> = None;
+    while let Some(row) = rows.next()? {
+        let piece = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        all.get_or_insert_with(Vec::new).extend_from_slice(piece);
+    }
+    match all {
+        None => Ok(column),
+        Some(bytes) => String::from_utf8(bytes).map_err(|_| {
+            RecordError::Inconsistent(format!(
+                "the priced quote of {quote} revision {revision} is not UTF-8"
+            ))
+        }),
+    }
+}
+
+/// Checks a whole body against the hash recorded with it.
+pub(super) fn check(
+    body: &[u8],
+    sha: &str,
+    what: impl FnOnce() -> String,
+) -> Result<(), RecordError> {
+    if sha256_hex(body) == sha {
+        Ok(())
+    } else {
+        Err(RecordError::Inconsistent(format!(
+            "the record's {} does not match the sha256 recorded with it",
+            what()
+        )))
+    }
+}
