@@ -13,6 +13,7 @@ use crate::record::{
     Accepted as RecordAccepted, Document, NewRevision, PricedBody, Record, RecordError,
     StreamedDocument,
 };
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// What to accept and how.
@@ -93,13 +94,15 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
             (accepted, None, json)
         }
         Priced::Summary(summary) => {
-            let s =
-                accept::accept_streamed(a.catalogue, quote, summary, &fp).map_err(|e| match e {
+            // Plugins render the sales order, template and purchase orders from memory.
+            let hold = a.plugins.is_some();
+            let (accepted, s) = accept::accept_streamed(a.catalogue, quote, summary, &fp, hold)
+                .map_err(|e| match e {
                     accept::StreamError::Refused(errors) => AcceptingError::Refused(errors),
                     accept::StreamError::Io(e) => write(&e),
                 })?;
             let head = s.priced_head();
-            (s.accepted.clone(), Some(s), head)
+            (accepted, Some(s), head)
         }
     };
     let (mut plugins, failures) = match a.plugins {
@@ -116,29 +119,48 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
         }
         None => Default::default(),
     };
-    let with_schedule = streamed.is_none();
-    let mut files = accept::files(&accepted, with_schedule).map_err(|e| write(&e))?;
+    let names: Vec<(String, &'static str)> = streamed
+        .iter()
+        .flat_map(|s| s.documents())
+        .map(|(id, kind)| (format!("{id}.json"), kind))
+        .collect();
+    let ids: BTreeSet<&str> = streamed
+        .iter()
+        .flat_map(|s| s.documents())
+        .map(|d| d.0)
+        .collect();
+    let mut files = accept::files(&accepted, &ids).map_err(|e| write(&e))?;
     files.append(&mut plugins.files);
     let documents: Vec<Document> = files.into_iter().map(document).collect();
-    let schedule_path = format!("{}.json", accepted.schedule.id);
-    let (write_priced, write_schedule);
-    let (priced, streamed_docs) = match &streamed {
-        None => (PricedBody::Text(&priced_json), Vec::new()),
-        Some(s) => {
-            write_priced = |o: &mut dyn std::io::Write| s.write_priced(o);
-            write_schedule = |o: &mut dyn std::io::Write| s.write_schedule(o);
-            let doc = StreamedDocument {
-                path: &schedule_path,
-                owner: "tenor",
-                kind: "invoice-schedule",
-                write: &write_schedule,
-            };
-            let priced = PricedBody::Streamed {
-                write: &write_priced,
-                head: &priced_json,
-            };
-            (priced, vec![doc])
-        }
+    let writers: Vec<_> = (0..names.len())
+        .map(|i| {
+            let s = streamed.as_ref();
+            move |o: &mut dyn std::io::Write| match s {
+                Some(s) => s.write_document(i, o),
+                None => Ok(()),
+            }
+        })
+        .collect();
+    let streamed_docs: Vec<StreamedDocument<'_>> = names
+        .iter()
+        .zip(&writers)
+        .map(|((path, kind), write)| StreamedDocument {
+            path,
+            owner: "tenor",
+            kind,
+            write,
+        })
+        .collect();
+    let write_priced = |o: &mut dyn std::io::Write| match &streamed {
+        Some(s) => s.write_priced(o),
+        None => Ok(()),
+    };
+    let priced = match &streamed {
+        None => PricedBody::Text(&priced_json),
+        Some(_) => PricedBody::Streamed {
+            write: &write_priced,
+            head: &priced_json,
+        },
     };
     let revision = NewRevision {
         quote: &quote.quote,

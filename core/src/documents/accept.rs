@@ -112,7 +112,8 @@ pub fn accept(
     fingerprint: &str,
 ) -> Result<Accepted, Vec<AcceptError>> {
     let charges = priced.lines.iter().map(|l| l.charges.len()).sum();
-    let mut b = Builder::new(cat, quote, ScheduleOut::Held(Vec::with_capacity(charges)));
+    let held = ScheduleOut::Held(Vec::with_capacity(charges));
+    let mut b = Builder::new(cat, quote, held, None);
     for pl in &priced.lines {
         if let Some(f) = LineFacts::resolve(cat, quote, pl) {
             b.add_line(&f);
@@ -122,16 +123,29 @@ pub fn accept(
     Ok(accepted)
 }
 
-/// An accepted quote whose priced quote and schedule are in scratch files, written out
-/// whole only into the record: memory holds one line's charges at a time, not millions.
+/// An accepted quote whose priced quote and long documents are in scratch files, written
+/// out whole only into the record: memory holds one line's charges at a time, not millions.
 #[derive(Debug)]
 pub struct Streamed {
-    /// The documents, but the schedule's charges (it has none here).
-    pub accepted: Accepted,
     priced: Frame,
     lines: Spool,
-    schedule: Frame,
-    charges: Dated,
+    documents: Vec<FramedDocument>,
+}
+
+/// A document whose lines are in a scratch file.
+#[derive(Debug)]
+struct FramedDocument {
+    id: String,
+    kind: &'static str,
+    frame: Frame,
+    elements: Elements,
+}
+
+/// A scratch file of rendered elements.
+#[derive(Debug)]
+enum Elements {
+    InOrder(Spool),
+    ByDate(Dated),
 }
 
 impl Streamed {
@@ -145,10 +159,21 @@ impl Streamed {
         self.priced.write(out, &mut |o| self.lines.write_to(o))
     }
 
-    /// Writes the invoice schedule's file: the bytes [`files`] gives it.
-    pub fn write_schedule(&self, out: &mut dyn Write) -> io::Result<()> {
-        self.schedule
-            .write(out, &mut |o| self.charges.write_to(o))?;
+    /// The streamed documents' ids and kinds, in the order [`files`] writes them.
+    pub fn documents(&self) -> impl Iterator<Item = (&str, &'static str)> {
+        self.documents.iter().map(|d| (d.id.as_str(), d.kind))
+    }
+
+    /// Writes streamed document `i` as [`files`] gives it: pretty JSON and a newline.
+    pub fn write_document(&self, i: usize, out: &mut dyn Write) -> io::Result<()> {
+        let d = self
+            .documents
+            .get(i)
+            .ok_or_else(|| io::Error::other("no such streamed document"))?;
+        d.frame.write(out, &mut |o| match &d.elements {
+            Elements::InOrder(spool) => spool.write_to(o),
+            Elements::ByDate(dated) => dated.write_to(o),
+        })?;
         out.write_all(b"\n")
     }
 }
@@ -165,13 +190,16 @@ pub enum StreamError {
 }
 
 /// [`accept`] from a quote that [`pricing::summarize`] accepted, pricing it again line by
-/// line: each priced line and each charge goes to a scratch file as it is made.
+/// line: each priced line and each charge goes to a scratch file as it is made, and so do
+/// the other documents' lines unless `hold_lines` (plugins render them from memory). The
+/// documents come without the lines that are in the scratch files.
 pub fn accept_streamed(
     cat: &Catalogue,
     quote: &Quote,
     summary: &PricedSummary,
     fingerprint: &str,
-) -> Result<Streamed, StreamError> {
+    hold_lines: bool,
+) -> Result<(Accepted, Streamed), StreamError> {
     let head = PricedQuote {
         schema: summary.schema,
         quote: summary.quote.clone(),
@@ -182,10 +210,17 @@ pub fn accept_streamed(
         totals: summary.totals.clone(),
         warnings: summary.warnings.clone(),
     };
-    let unframed = || io::Error::other("the priced quote has no top-level `lines`");
-    let priced = Frame::new(&head, "lines").ok_or_else(unframed)?;
+    let priced = frame(&head, "lines")?;
     let mut lines = Spool::new()?;
-    let mut b = Builder::new(cat, quote, ScheduleOut::Dated(Dated::new()?));
+    let spools = if hold_lines {
+        None
+    } else {
+        Some(LineSpools {
+            sales: Spool::new()?,
+            template: Spool::new()?,
+        })
+    };
+    let mut b = Builder::new(cat, quote, ScheduleOut::Dated(Dated::new()?), spools);
     let (mut scratch, mut one) = (Vec::new(), Vec::new());
     pricing::each_line(cat, quote, &PriceOptions::default(), |pl| {
         one.clear();
@@ -209,17 +244,70 @@ pub fn accept_streamed(
         ),
         pricing::EachLineError::Sink(e) => StreamError::Io(e),
     })?;
-    let (accepted, charges) = b
+    let (accepted, spilled) = b
         .finish(&summary.totals, fingerprint)
         .map_err(StreamError::Refused)?;
-    let schedule = Frame::new(&accepted.schedule, "charges").ok_or_else(unframed)?;
-    Ok(Streamed {
-        accepted,
+    let documents = framed_documents(&accepted, spilled)?;
+    let streamed = Streamed {
         priced,
         lines,
-        schedule,
-        charges: charges.ok_or_else(unframed)?,
-    })
+        documents,
+    };
+    Ok((accepted, streamed))
+}
+
+/// [`Frame::new`], or an error naming the array it did not find.
+fn frame(doc: &impl serde::Serialize, key: &str) -> io::Result<Frame> {
+    Frame::new(doc, key).ok_or_else(|| io::Error::other(format!("no top-level `{key}` to stream")))
+}
+
+/// The documents whose lines were spilled, each framed, in the order [`files`] writes them.
+fn framed_documents(a: &Accepted, spilled: Spilled) -> io::Result<Vec<FramedDocument>> {
+    let mut out = Vec::new();
+    let mut put = |id: &str, kind, frame, elements| {
+        out.push(FramedDocument {
+            id: id.to_string(),
+            kind,
+            frame,
+            elements,
+        });
+    };
+    for (po, spool) in a.purchase_orders.iter().zip(spilled.orders) {
+        if let Some(spool) = spool {
+            put(
+                &po.id,
+                "purchase-order",
+                frame(po, "lines")?,
+                Elements::InOrder(spool),
+            );
+        }
+    }
+    if let Some(dated) = spilled.charges {
+        let f = frame(&a.schedule, "charges")?;
+        put(
+            &a.schedule.id,
+            "invoice-schedule",
+            f,
+            Elements::ByDate(dated),
+        );
+    }
+    if let Some(LineSpools { sales, template }) = spilled.lines {
+        let f = frame(&a.template, "lines")?;
+        put(
+            &a.template.id,
+            "recurring-template",
+            f,
+            Elements::InOrder(template),
+        );
+        let f = frame(&a.sales_order, "lines")?;
+        put(
+            &a.sales_order.id,
+            "sales-order",
+            f,
+            Elements::InOrder(sales),
+        );
+    }
+    Ok(out)
 }
 
 /// The invariant of issue 10: the recurring template, replayed over the commitment, bills
@@ -330,11 +418,24 @@ fn periods_billed(table: &TierTable, term: Option<u32>, months: u32) -> Decimal 
     }
 }
 
-/// What one distributor is asked for: lines at a fixed quantity, and metered usage.
+/// What one distributor is asked for: lines at a fixed quantity (held, or rendered into a
+/// scratch file), and metered usage.
 #[derive(Default)]
 struct Bought {
     lines: Vec<docs::PurchaseOrderLine>,
+    spooled: Option<Spool>,
+    /// How many lines, held or spooled.
+    count: u32,
+    /// The sum of their committed costs.
+    committed: Decimal,
     usage: Vec<docs::PurchaseUsageLine>,
+}
+
+/// The sales order's and template's lines rendered into scratch files rather than held
+/// (the purchase orders' are in [`Bought::spooled`]).
+struct LineSpools {
+    sales: Spool,
+    template: Spool,
 }
 
 /// Where a builder puts the schedule's charges.
@@ -357,6 +458,8 @@ struct Builder<'a> {
     schedule: ScheduleOut,
     schedule_total: Decimal,
     recurring: Vec<docs::RecurringLine>,
+    /// Where the lines go when they are not held.
+    spools: Option<LineSpools>,
     allocations: Vec<docs::BundleAllocation>,
     /// Where the template first fails to bill what the schedule does, by (bill date, line).
     mismatch: Option<Difference>,
@@ -367,15 +470,22 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    /// An empty builder putting the schedule's charges in `schedule`.
-    fn new(cat: &'a Catalogue, quote: &'a Quote, schedule: ScheduleOut) -> Self {
+    /// An empty builder putting the schedule's charges in `schedule`, and the other
+    /// documents' lines in `spools` when given.
+    fn new(
+        cat: &'a Catalogue,
+        quote: &'a Quote,
+        schedule: ScheduleOut,
+        spools: Option<LineSpools>,
+    ) -> Self {
         Builder {
+            spools,
             cat,
             quote,
             minor: cat.minor_units,
             errors: Vec::new(),
             warnings: Vec::new(),
-            so_lines: Vec::with_capacity(quote.lines.len()),
+            so_lines: Vec::new(),
             po_lines: BTreeMap::new(),
             schedule,
             schedule_total: Decimal::ZERO,
@@ -389,25 +499,30 @@ impl<'a> Builder<'a> {
 
     /// Adds one line to every document it belongs in.
     fn add_line(&mut self, f: &LineFacts<'_>) {
-        self.sales_line(f);
+        let sales = self.sales_line(f);
+        match &mut self.spools {
+            Some(s) => spool(&sales, &mut s.sales, &mut self.rendering, &mut self.failed),
+            None => self.so_lines.push(sales),
+        }
         self.schedule_charges(f);
-        let template = if f.term.is_some() {
-            self.recurring_line(f);
-            self.recurring.last()
-        } else {
-            None
-        };
+        let template = f.term.is_some().then(|| self.recurring_line(f));
         let billed =
             f.pl.charges
                 .iter()
                 .map(|c| (c.bill_date, c.amount, timing(f, c)));
-        if let Some(d) = replay::line_difference(f.line_no, template, billed) {
+        if let Some(d) = replay::line_difference(f.line_no, template.as_ref(), billed) {
             if self
                 .mismatch
                 .as_ref()
                 .is_none_or(|m| (d.bill_date, d.line) < (m.bill_date, m.line))
             {
                 self.mismatch = Some(d);
+            }
+        }
+        if let Some(t) = template {
+            match &mut self.spools {
+                Some(s) => spool(&t, &mut s.template, &mut self.rendering, &mut self.failed),
+                None => self.recurring.push(t),
             }
         }
         self.purchase_lines(f);
@@ -417,10 +532,10 @@ impl<'a> Builder<'a> {
     }
 
     /// The line of the sales order.
-    fn sales_line(&mut self, f: &LineFacts<'_>) {
+    fn sales_line(&self, f: &LineFacts<'_>) -> docs::SalesOrderLine {
         let (pl, minor) = (f.pl, self.minor);
         let cost: Decimal = pl.charges.iter().map(|c| c.cost).sum();
-        self.so_lines.push(docs::SalesOrderLine {
+        docs::SalesOrderLine {
             catalog_item: f.item.catalog_item.clone(),
             line: f.line_no,
             product: pl.product.to_string(),
@@ -438,7 +553,7 @@ impl<'a> Builder<'a> {
             first_charge: pl.first_charge,
             contract_value: with_scale(f.contract_value, minor),
             cost: with_scale(cost, minor),
-        });
+        }
     }
 
     /// The line's charges, in the invoice schedule.
@@ -475,7 +590,7 @@ impl<'a> Builder<'a> {
 
     /// The line of the recurring invoice template, for a line with a term: its stub, its
     /// regular charge and its dated discounts, so that replaying it bills the line's charges.
-    fn recurring_line(&mut self, f: &LineFacts<'_>) {
+    fn recurring_line(&self, f: &LineFacts<'_>) -> docs::RecurringLine {
         let pl = f.pl;
         let parts = TemplateParts::of(pl);
         let next_bill = pl
@@ -488,7 +603,7 @@ impl<'a> Builder<'a> {
             // A commitment that is all stub (coterminous) bills its next full period at
             // renewal.
             .unwrap_or(pl.end);
-        self.recurring.push(docs::RecurringLine {
+        docs::RecurringLine {
             catalog_item: f.item.catalog_item.clone(),
             line: f.line_no,
             product: pl.product.to_string(),
@@ -511,7 +626,7 @@ impl<'a> Builder<'a> {
             stub: parts.stub,
             discounts: parts.discounts,
             usage: f.metered.then(|| usage_terms(self.cat, f)),
-        });
+        }
     }
 
     /// What must be bought for the line, and from whom: a purchase-order line (or, for a
@@ -537,7 +652,23 @@ impl<'a> Builder<'a> {
             }
             match source(cat, part) {
                 Ok((r, pn)) => {
-                    let bought = self.po_lines.entry(r.via.clone()).or_default();
+                    if !self.po_lines.contains_key(&r.via) {
+                        let spooled = match self.spools.is_some().then(Spool::small) {
+                            Some(Err(e)) => {
+                                self.failed.get_or_insert(e);
+                                None
+                            }
+                            made => made.and_then(Result::ok),
+                        };
+                        let bought = Bought {
+                            spooled,
+                            ..Bought::default()
+                        };
+                        self.po_lines.insert(r.via.clone(), bought);
+                    }
+                    let Some(bought) = self.po_lines.get_mut(&r.via) else {
+                        continue;
+                    };
                     let mut cost = part_cost(self.cat, f, part, qty);
                     if cat.no_coterm.contains(&r.via) && part.usage.is_none() {
                         let name = cat
@@ -560,9 +691,17 @@ impl<'a> Builder<'a> {
                             &cost,
                             self.minor,
                         )),
-                        None => bought
-                            .lines
-                            .push(purchase_line(f, part, qty, bundle, pn, &cost, self.minor)),
+                        None => {
+                            let mut line =
+                                purchase_line(f, part, qty, bundle, pn, &cost, self.minor);
+                            bought.count += 1;
+                            line.line = bought.count;
+                            bought.committed += line.committed_cost;
+                            match &mut bought.spooled {
+                                Some(s) => spool(&line, s, &mut self.rendering, &mut self.failed),
+                                None => bought.lines.push(line),
+                            }
+                        }
                     }
                 }
                 Err((message, help)) => self.errors.push(AcceptError {
@@ -581,7 +720,7 @@ impl<'a> Builder<'a> {
         self,
         t: &pricing::Totals,
         fingerprint: &str,
-    ) -> Result<(Accepted, Option<Dated>), Vec<AcceptError>> {
+    ) -> Result<(Accepted, Spilled), Vec<AcceptError>> {
         let Builder {
             cat,
             quote,
@@ -595,6 +734,7 @@ impl<'a> Builder<'a> {
             warnings,
             errors,
             mismatch,
+            spools,
             ..
         } = self;
         if !errors.is_empty() {
@@ -614,7 +754,10 @@ impl<'a> Builder<'a> {
             name: quote.customer.name.clone(),
             accounts: Default::default(),
         };
-        let purchase_orders = purchase_orders(cat, quote, &customer, po_lines);
+        let (purchase_orders, orders): (Vec<_>, Vec<_>) =
+            purchase_orders(cat, quote, &customer, po_lines)
+                .into_iter()
+                .unzip();
         let totals = docs::Totals {
             first_invoice: t.first_invoice,
             mrr: t.mrr,
@@ -673,7 +816,34 @@ impl<'a> Builder<'a> {
             summary,
             warnings,
         };
-        Ok((accepted, dated))
+        let spilled = Spilled {
+            charges: dated,
+            lines: spools,
+            orders,
+        };
+        Ok((accepted, spilled))
+    }
+}
+
+/// The scratch files a builder filled: the schedule's charges, the sales order's and
+/// template's lines, each purchase order's lines (in the purchase orders' order); `None`
+/// where they were held.
+struct Spilled {
+    charges: Option<Dated>,
+    lines: Option<LineSpools>,
+    orders: Vec<Option<Spool>>,
+}
+
+/// Renders `value` as the next element of `spool`; a failure is kept in `failed`.
+fn spool(
+    value: &impl serde::Serialize,
+    spool: &mut Spool,
+    (scratch, one): &mut (Vec<u8>, Vec<u8>),
+    failed: &mut Option<io::Error>,
+) {
+    one.clear();
+    if let Err(e) = streamed::element(value, scratch, one).and_then(|()| spool.push(one)) {
+        failed.get_or_insert(e);
     }
 }
 
@@ -1063,21 +1233,25 @@ fn sort_schedule(schedule: &mut [docs::ScheduledCharge]) {
 }
 
 /// One purchase order per distributor, by distributor name, its lines numbered from 1.
+/// Each comes with its lines' scratch file when they were spooled.
 fn purchase_orders(
     cat: &Catalogue,
     quote: &Quote,
     customer: &Customer,
     po_lines: BTreeMap<String, Bought>,
-) -> Vec<docs::PurchaseOrder> {
+) -> Vec<(docs::PurchaseOrder, Option<Spool>)> {
     let so_id = sales_order_id(&quote.quote);
     po_lines
         .into_iter()
-        .map(|(dist, Bought { mut lines, usage })| {
-            for (i, l) in lines.iter_mut().enumerate() {
-                l.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            }
-            let committed: Decimal = lines.iter().map(|l| l.committed_cost).sum();
-            docs::PurchaseOrder {
+        .map(|(dist, bought)| {
+            let Bought {
+                lines,
+                spooled,
+                committed,
+                usage,
+                ..
+            } = bought;
+            let po = docs::PurchaseOrder {
                 schema: docs::PURCHASE_ORDER.to_string(),
                 id: po_id(&quote.quote, &dist),
                 distributor_name: cat
@@ -1094,7 +1268,8 @@ fn purchase_orders(
                 lines,
                 usage,
                 committed_cost: with_scale(committed, cat.minor_units),
-            }
+            };
+            (po, spooled)
         })
         .collect()
 }
@@ -1189,33 +1364,39 @@ pub enum WriteError {
 /// Tenor's documents of an accepted quote as files, each `<id>.json` at the top of the export
 /// (pretty JSON and a newline): the purchase orders, schedule, template and summary, then the
 /// sales order, in the order they are written, so a run stopped part-way never leaves a sales
-/// order without its other documents. Without `with_schedule` the schedule is left out (a
-/// streamed one, [`Streamed::write_schedule`], is written into the record as it is made).
-pub fn files(a: &Accepted, with_schedule: bool) -> Result<Vec<ExportFile>, WriteError> {
+/// order without its other documents. Those named in `streamed` are left out (their lines
+/// are in scratch files: [`Streamed::write_document`] writes them).
+pub fn files(a: &Accepted, streamed: &BTreeSet<&str>) -> Result<Vec<ExportFile>, WriteError> {
     let mut out = Vec::with_capacity(a.purchase_orders.len() + 4);
-    let mut put = |id: &str, json: Result<String, serde_json::Error>| -> Result<(), WriteError> {
-        let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
-        text.push('\n');
-        let path = ExportPath::new(&[format!("{id}.json")]).map_err(ExportError::from)?;
-        out.push(ExportFile {
-            path,
-            bytes: text.into_bytes(),
-            owner: "tenor".into(),
-        });
-        Ok(())
-    };
+    let mut put =
+        |id: &str, json: &dyn Fn() -> serde_json::Result<String>| -> Result<(), WriteError> {
+            if streamed.contains(id) {
+                return Ok(());
+            }
+            let json = json();
+            let mut text = json.map_err(|e| WriteError::Io(e.to_string()))?;
+            text.push('\n');
+            let path = ExportPath::new(&[format!("{id}.json")]).map_err(ExportError::from)?;
+            out.push(ExportFile {
+                path,
+                bytes: text.into_bytes(),
+                owner: "tenor".into(),
+            });
+            Ok(())
+        };
     for po in &a.purchase_orders {
-        put(&po.id, serde_json::to_string_pretty(po))?;
+        put(&po.id, &|| serde_json::to_string_pretty(po))?;
     }
-    if with_schedule {
-        put(&a.schedule.id, serde_json::to_string_pretty(&a.schedule))?;
-    }
-    put(&a.template.id, serde_json::to_string_pretty(&a.template))?;
-    put(&a.summary.id, serde_json::to_string_pretty(&a.summary))?;
-    put(
-        &a.sales_order.id,
-        serde_json::to_string_pretty(&a.sales_order),
-    )?;
+    put(&a.schedule.id, &|| {
+        serde_json::to_string_pretty(&a.schedule)
+    })?;
+    put(&a.template.id, &|| {
+        serde_json::to_string_pretty(&a.template)
+    })?;
+    put(&a.summary.id, &|| serde_json::to_string_pretty(&a.summary))?;
+    put(&a.sales_order.id, &|| {
+        serde_json::to_string_pretty(&a.sales_order)
+    })?;
     Ok(out)
 }
 

@@ -16,9 +16,12 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 
-/// How many rendered bytes the dated charges hold in memory before they go to the scratch
-/// file.
+/// How many rendered bytes the dated charges (or a large spool) hold in memory before they
+/// go to the scratch file.
 const HELD: usize = 16 << 20;
+
+/// As [`HELD`], for a spool of which there may be one per distributor.
+const HELD_SMALL: usize = 1 << 20;
 
 /// A document rendered with its array empty, split where the elements go.
 #[derive(Debug)]
@@ -113,6 +116,7 @@ pub fn element(value: &impl Serialize, scratch: &mut Vec<u8>, out: &mut Vec<u8>)
 #[derive(Debug)]
 pub struct Spool {
     file: File,
+    limit: usize,
     held: Vec<u8>,
     len: u64,
     count: u64,
@@ -121,8 +125,18 @@ pub struct Spool {
 impl Spool {
     /// An empty spool in a new scratch file (exclusive, unnamed: nothing else can open it).
     pub fn new() -> io::Result<Spool> {
+        Self::holding(HELD)
+    }
+
+    /// [`Spool::new`] holding less in memory.
+    pub fn small() -> io::Result<Spool> {
+        Self::holding(HELD_SMALL)
+    }
+
+    fn holding(limit: usize) -> io::Result<Spool> {
         Ok(Spool {
             file: tempfile::tempfile()?,
+            limit,
             held: Vec::new(),
             len: 0,
             count: 0,
@@ -133,7 +147,7 @@ impl Spool {
     pub fn push(&mut self, rendered: &[u8]) -> io::Result<()> {
         self.held.extend_from_slice(rendered);
         self.count += 1;
-        if self.held.len() >= HELD {
+        if self.held.len() >= self.limit {
             self.spill()?;
         }
         Ok(())
