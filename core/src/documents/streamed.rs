@@ -16,12 +16,16 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 
-/// How many rendered bytes the dated charges (or a large spool) hold in memory before they
-/// go to the scratch file.
-const HELD: usize = 16 << 20;
+/// How many rendered bytes a spool holds in memory before they go to its scratch file: large
+/// enough for few writes, small beside the documents (which run to gigabytes).
+const HELD: usize = 4 << 20;
 
 /// As [`HELD`], for a spool of which there may be one per distributor.
 const HELD_SMALL: usize = 1 << 20;
+
+/// As [`HELD`], for the dated charges: every date's together (each date's buffer can be up
+/// to twice what it holds, so the memory they take is at most twice this).
+const HELD_DATED: usize = 8 << 20;
 
 /// A document rendered with its array empty, split where the elements go.
 #[derive(Debug)]
@@ -137,7 +141,7 @@ impl Spool {
         Ok(Spool {
             file: tempfile::tempfile()?,
             limit,
-            held: Vec::new(),
+            held: Vec::with_capacity(limit),
             len: 0,
             count: 0,
         })
@@ -145,11 +149,12 @@ impl Spool {
 
     /// Appends one rendered element.
     pub fn push(&mut self, rendered: &[u8]) -> io::Result<()> {
-        self.held.extend_from_slice(rendered);
-        self.count += 1;
-        if self.held.len() >= self.limit {
+        // Spilled before it would pass the limit, so the buffer never grows past its size.
+        if self.held.len() + rendered.len() > self.limit {
             self.spill()?;
         }
+        self.held.extend_from_slice(rendered);
+        self.count += 1;
         Ok(())
     }
 
@@ -223,7 +228,7 @@ impl Dated {
             .extend_from_slice(rendered);
         self.held += rendered.len();
         self.count += 1;
-        if self.held >= HELD {
+        if self.held >= HELD_DATED {
             self.spill()?;
         }
         Ok(())
@@ -302,7 +307,7 @@ mod tests {
         let mut dated = Dated::new().unwrap();
         let day = |d: u32| NaiveDate::from_ymd_opt(2027, 1, d).unwrap();
         // Enough to spill several times: every date's runs must stay in order.
-        let big = vec![b'x'; HELD / 3];
+        let big = vec![b'x'; HELD_DATED / 3];
         let mut expected: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
         for i in 0..12u32 {
             let d = 1 + (i * 7) % 5;

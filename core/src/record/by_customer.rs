@@ -55,7 +55,9 @@ impl Record {
         let mut stmt = self.conn.prepare_cached(
             "SELECT quote_text FROM revisions WHERE quote = ?1 AND revision = ?2",
         )?;
-        Ok(stmt.query_row(rusqlite::params![quote, n], |r| r.get(0))?)
+        let text = stmt.query_row(rusqlite::params![quote, n], |r| r.get(0))?;
+        let key = (quote, n, super::chunks::Part::Quote);
+        super::chunks::revision_part(&self.conn, key, text)
     }
 
     /// The latest acceptance: of every quote's latest revision, the one accepted last (the

@@ -4,10 +4,10 @@
 //! body here is cut into [`CHUNK`]-byte pieces, hashed as it streams, and never held whole.
 //!
 //! A document's first piece stays in `documents.body` (so a small document is stored exactly
-//! as before) and the rest go to `document_chunks` from `seq` 1. A priced quote that fits one
-//! piece stays in `revisions.priced`; a longer one is all in `priced_chunks` from `seq` 0, and
-//! `revisions.priced` holds its head (the same document with `"lines": []`), which the index on
-//! its customer reads. Pieces in the chunk tables are compressed (zlib, fast level): a long
+//! as before) and the rest go to `document_chunks` from `seq` 1. A priced quote or quote text
+//! that fits one piece stays in its column of `revisions`; a longer one is all in
+//! `revision_chunks` from `seq` 0, and the column holds the priced quote's head (the same
+//! document with `"lines": []`, which the index on its customer reads) or an empty text. Pieces in the chunk tables are compressed (zlib, fast level): a long
 //! document repeats itself line after line, and stored raw a million-line three-year schedule
 //! would take 19 GB of disk where it takes under one. The hash is of the bytes as made.
 
@@ -30,10 +30,29 @@ enum Target<'q> {
         change_seq: u32,
         path: &'q str,
     },
-    Priced {
+    Revision {
         quote: &'q str,
         revision: u32,
+        part: Part,
     },
+}
+
+/// A text of a revision that may be stored in pieces.
+#[derive(Clone, Copy, Debug)]
+pub enum Part {
+    /// The priced quote, `revisions.priced`.
+    Priced,
+    /// The quote as written, `revisions.quote_text`.
+    Quote,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Priced => "priced",
+            Part::Quote => "quote",
+        }
+    }
 }
 
 /// A body being written: the first piece kept, each later one stored as soon as it is full.
@@ -76,9 +95,14 @@ impl<'t, 'q> Pieces<'t, 'q> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![quote, revision, change_seq, path, self.seq, packed],
             ),
-            Target::Priced { quote, revision } => self.tx.execute(
-                "INSERT INTO priced_chunks (quote, revision, seq, bytes) VALUES (?1, ?2, ?3, ?4)",
-                params![quote, revision, self.seq, packed],
+            Target::Revision {
+                quote,
+                revision,
+                part,
+            } => self.tx.execute(
+                "INSERT INTO revision_chunks (quote, revision, part, seq, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![quote, revision, part.name(), self.seq, packed],
             ),
         };
         self.seq += 1;
@@ -170,16 +194,20 @@ pub(super) fn write_document(
     Ok(())
 }
 
-/// Writes the priced quote of a revision whose row is inserted: whole into
-/// `revisions.priced` when it fits one piece, else into `priced_chunks` with `head` (the
-/// priced quote without its lines) in the column.
-pub(super) fn write_priced(
+/// Writes a text of a revision whose row is inserted: whole into its column when it fits one
+/// piece, else into `revision_chunks` with `head` in the column.
+pub(super) fn write_revision_part(
     tx: &Connection,
-    (quote, revision): (&str, u32),
+    (quote, revision, part): (&str, u32, Part),
     write: WriteBody<'_>,
     head: &str,
 ) -> Result<(), RecordError> {
-    let mut pieces = Pieces::new(tx, Target::Priced { quote, revision });
+    let target = Target::Revision {
+        quote,
+        revision,
+        part,
+    };
+    let mut pieces = Pieces::new(tx, target);
     if let Err(e) = write(&mut pieces) {
         return Err(pieces.error(e));
     }
@@ -187,20 +215,33 @@ pub(super) fn write_priced(
     let (first, _) = pieces.finish()?;
     let column = if spilled {
         tx.execute(
-            "INSERT INTO priced_chunks (quote, revision, seq, bytes) VALUES (?1, ?2, 0, ?3)",
-            params![quote, revision, pack(&first).map_err(|e| io_error(&e))?],
+            "INSERT INTO revision_chunks (quote, revision, part, seq, bytes)
+             VALUES (?1, ?2, ?3, 0, ?4)",
+            params![
+                quote,
+                revision,
+                part.name(),
+                pack(&first).map_err(|e| io_error(&e))?
+            ],
         )?;
         head.to_string()
     } else {
-        String::from_utf8(first).map_err(|_| {
-            RecordError::Inconsistent(format!("the priced quote of {quote} is not UTF-8"))
-        })?
+        String::from_utf8(first).map_err(|_| not_utf8(quote, revision, part))?
     };
-    tx.execute(
-        "UPDATE revisions SET priced = ?3 WHERE quote = ?1 AND revision = ?2",
-        params![quote, revision, column],
-    )?;
+    let sql = match part {
+        Part::Priced => "UPDATE revisions SET priced = ?3 WHERE quote = ?1 AND revision = ?2",
+        Part::Quote => "UPDATE revisions SET quote_text = ?3 WHERE quote = ?1 AND revision = ?2",
+    };
+    tx.execute(sql, params![quote, revision, column])?;
     Ok(())
+}
+
+/// A stored text of a revision that is not UTF-8.
+fn not_utf8(quote: &str, revision: u32, part: Part) -> RecordError {
+    RecordError::Inconsistent(format!(
+        "the {} text of {quote} revision {revision} is not UTF-8",
+        part.name()
+    ))
 }
 
 /// Appends a document's pieces after the first to `body`, in order.
@@ -221,16 +262,17 @@ pub(super) fn document_rest(
     Ok(())
 }
 
-/// The priced quote of a revision: the column, or its pieces when it was stored in pieces.
-pub(super) fn priced(
+/// A text of a revision: its column, or its pieces when it was stored in pieces.
+pub(super) fn revision_part(
     conn: &Connection,
-    (quote, revision): (&str, u32),
+    (quote, revision, part): (&str, u32, Part),
     column: String,
 ) -> Result<String, RecordError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT bytes FROM priced_chunks WHERE quote = ?1 AND revision = ?2 ORDER BY seq",
+        "SELECT bytes FROM revision_chunks
+         WHERE quote = ?1 AND revision = ?2 AND part = ?3 ORDER BY seq",
     )?;
-    let mut rows = stmt.query(params![quote, revision])?;
+    let mut rows = stmt.query(params![quote, revision, part.name()])?;
     let mut all: Option<Vec<u8>> = None;
     while let Some(row) = rows.next()? {
         let piece = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
@@ -238,11 +280,7 @@ pub(super) fn priced(
     }
     match all {
         None => Ok(column),
-        Some(bytes) => String::from_utf8(bytes).map_err(|_| {
-            RecordError::Inconsistent(format!(
-                "the priced quote of {quote} revision {revision} is not UTF-8"
-            ))
-        }),
+        Some(bytes) => String::from_utf8(bytes).map_err(|_| not_utf8(quote, revision, part)),
     }
 }
 

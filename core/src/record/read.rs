@@ -120,7 +120,11 @@ impl Record {
             params![quote, n],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok((super::chunks::priced(&self.conn, (quote, n), column)?, text))
+        use super::chunks::{Part, revision_part};
+        Ok((
+            revision_part(&self.conn, (quote, n, Part::Priced), column)?,
+            revision_part(&self.conn, (quote, n, Part::Quote), text)?,
+        ))
     }
 
     /// The rule files of a revision as (path, sha256), by path.

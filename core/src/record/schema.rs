@@ -343,8 +343,10 @@ ALTER TABLE events_7 RENAME TO events;
 ";
 
 /// Bodies stored in pieces (`record::chunks`): a document's pieces after the first (which
-/// stays in `documents.body`), and a priced quote too long for one piece (whose head stays in
-/// `revisions.priced`). SQLite refuses a value over 1 GB, and a million-line schedule is ten.
+/// stays in `documents.body`), and a revision's priced quote or quote text too long for one
+/// piece (the priced quote's head stays in `revisions.priced`, for the index on its customer;
+/// `quote_text` is then empty). SQLite refuses a value over 1 GB, and a million-line schedule
+/// is ten. Pieces here are compressed.
 const MIGRATION_9: &str = "
 CREATE TABLE document_chunks (
     quote TEXT NOT NULL,
@@ -357,12 +359,13 @@ CREATE TABLE document_chunks (
     FOREIGN KEY (quote, revision, change_seq, path)
         REFERENCES documents (quote, revision, change_seq, path)
 );
-CREATE TABLE priced_chunks (
+CREATE TABLE revision_chunks (
     quote TEXT NOT NULL,
     revision INTEGER NOT NULL,
+    part TEXT NOT NULL CHECK (part IN ('priced', 'quote')),
     seq INTEGER NOT NULL CHECK (seq >= 0),
     bytes BLOB NOT NULL,
-    PRIMARY KEY (quote, revision, seq),
+    PRIMARY KEY (quote, revision, part, seq),
     FOREIGN KEY (quote, revision) REFERENCES revisions (quote, revision)
 );
 ";

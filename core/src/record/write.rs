@@ -1,6 +1,6 @@
 //! Writing the record: an accepted quote as a revision with its documents, and exports.
 
-use super::chunks::{self, WriteBody};
+use super::chunks::{self, Part, WriteBody};
 use super::{Record, RecordError, clock, sha256_hex};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -221,6 +221,7 @@ fn insert_revision(
          WHERE NOT EXISTS (SELECT 1 FROM quotes WHERE quote = ?1)",
         params![r.quote, now],
     )?;
+    let long_quote = r.quote_text.len() > chunks::CHUNK;
     tx.execute(
         "INSERT INTO revisions (quote, revision, quote_file, quote_text, quote_sha256,
              rules_sha256, rules_git, fingerprint, priced, accepted_at)
@@ -229,7 +230,8 @@ fn insert_revision(
             r.quote,
             revision,
             r.quote_file,
-            r.quote_text,
+            // A long text goes in pieces below: bound whole, SQLite would copy it twice.
+            if long_quote { "" } else { r.quote_text },
             sha256_hex(r.quote_text.as_bytes()),
             rules_sha256(r.rules),
             r.rules_git,
@@ -243,7 +245,11 @@ fn insert_revision(
         ],
     )?;
     if let PricedBody::Streamed { write, head } = &r.priced {
-        chunks::write_priced(tx, (r.quote, revision), *write, head)?;
+        chunks::write_revision_part(tx, (r.quote, revision, Part::Priced), *write, head)?;
+    }
+    if long_quote {
+        let write = |o: &mut dyn std::io::Write| o.write_all(r.quote_text.as_bytes());
+        chunks::write_revision_part(tx, (r.quote, revision, Part::Quote), &write, "")?;
     }
     let mut stmt = tx.prepare(
         "INSERT INTO rule_files (quote, revision, path, sha256, body) VALUES (?1, ?2, ?3, ?4, ?5)",
