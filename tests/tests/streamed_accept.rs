@@ -112,6 +112,22 @@ fn a_long_quote_is_recorded_in_pieces_and_exported_byte_for_byte() {
         );
     }
 
+    // The manifest lists the schedule, written from the record piece by piece, as it is.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("export.json")).unwrap()).unwrap();
+    let sched_bytes = std::fs::read(out.join("SCHED-Q-LONG.json")).unwrap();
+    let listed = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "SCHED-Q-LONG.json")
+        .unwrap();
+    assert_eq!(listed["bytes"], sched_bytes.len());
+    assert_eq!(
+        listed["sha256"],
+        tenor_core::record::sha256_hex(&sched_bytes)
+    );
+
     // Figures by hand: quantities 1..=300 ten times sum to 451,500 seats, each billed
     // 36.00 for 36 months: 585,144,000.00 over 108,000 charges, the first on the anchor and
     // the last 35 months on, clamped to the month's end.

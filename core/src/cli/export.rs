@@ -6,8 +6,8 @@ use crate::cli::Ctx;
 use crate::cli::db;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::render::errors::Problem;
-use crate::files::export::{self, ExportError, ExportFile, ExportHead, ExportPath};
-use crate::record::{Record, sha256_hex};
+use crate::files::export::{self, ExportError, ExportFile, ExportHead, ExportPath, StreamedFile};
+use crate::record::Record;
 use std::path::{Path, PathBuf};
 
 /// The arguments of `tenor export`.
@@ -49,36 +49,63 @@ pub fn export(
     force: bool,
     ctx: &mut Ctx<'_>,
 ) -> Result<(), CliError> {
-    let docs = record.documents(quote, revision).map_err(db::error)?;
+    let docs = record.documents_first(quote, revision).map_err(db::error)?;
     let mut files = Vec::with_capacity(docs.len());
-    for d in docs {
+    let mut long = Vec::new();
+    for (d, whole) in docs {
         let parts: Vec<&str> = d.path.split('/').collect();
         let path = ExportPath::new(&parts).map_err(|e| {
             CliError::Run(format!(
                 "the record holds a document named {e}; nothing was written"
             ))
         })?;
-        files.push(ExportFile {
-            path,
-            bytes: d.body,
-            owner: d.owner,
-        });
+        if whole {
+            files.push(ExportFile {
+                path,
+                bytes: d.body,
+                owner: d.owner,
+            });
+        } else {
+            long.push((path, d));
+        }
     }
+    // A document of more than one piece is written from the record piece by piece.
+    let reader = &*record;
+    let writers: Vec<_> = long
+        .iter()
+        .map(|(_, d)| {
+            move |o: &mut dyn std::io::Write| {
+                o.write_all(&d.body)?;
+                reader
+                    .write_document_rest(quote, revision, d.change_seq, &d.path, o)
+                    .map_err(std::io::Error::other)
+            }
+        })
+        .collect();
+    let streamed: Vec<StreamedFile<'_>> = long
+        .iter()
+        .zip(&writers)
+        .map(|((path, d), write)| StreamedFile {
+            path: path.clone(),
+            sha256: d.sha256.clone(),
+            owner: d.owner.clone(),
+            write,
+        })
+        .collect();
     let head = ExportHead {
         quote: quote.to_string(),
         revision: Some(u64::from(revision)),
     };
-    let report = export::write_export(dir, &head, &files, force).map_err(refused)?;
+    let (report, entries) =
+        export::write_export_streamed(dir, &head, &files, &streamed, force).map_err(refused)?;
+    drop(streamed);
     for p in &report.written {
         ctx.status(format_args!("wrote {}", p.display()));
     }
     for p in &report.removed {
         ctx.status(format_args!("removed {}", p.display()));
     }
-    let hashes: Vec<(String, String)> = files
-        .iter()
-        .map(|f| (f.path.to_string(), sha256_hex(&f.bytes)))
-        .collect();
+    let hashes: Vec<(String, String)> = entries.into_iter().map(|e| (e.path, e.sha256)).collect();
     record
         .record_export(quote, revision, &dir.display().to_string(), &hashes)
         .map_err(db::error)

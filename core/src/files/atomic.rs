@@ -53,11 +53,32 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// [`write`], the bytes written by `fill` into the temporary file (buffered); an error from
+/// `fill` leaves `path` as it was.
+pub fn write_with(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_filled(path, None, &mut |f| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        fill(&mut out)?;
+        out.flush()
+    })
+}
+
 fn write_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
+    write_filled(path, mode, &mut |f| f.write_all(bytes))
+}
+
+fn write_filled(
+    path: &Path,
+    mode: Option<u32>,
+    fill: &mut dyn FnMut(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = parent_dir(path);
     let (mut f, tmp) = create_temp(dir)?;
     let result = (|| {
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         if let Some(m) = mode {
             set_mode(&f, m)?;
         }

@@ -83,6 +83,127 @@ pub struct ExportFile {
     pub owner: String,
 }
 
+/// A file of an export written from where it is kept rather than held (a document of
+/// gigabytes): its bytes come from `write`, which must give the bytes whose SHA-256 is
+/// `sha256` (the write fails otherwise, and the file is not replaced).
+pub struct StreamedFile<'a> {
+    /// Where it goes, relative to the export directory.
+    pub path: ExportPath,
+    /// Its SHA-256, in hex, as recorded.
+    pub sha256: String,
+    /// Who made it, for errors.
+    pub owner: String,
+    /// Writes its exact bytes.
+    pub write: &'a dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
+}
+
+/// One file of an export, held or streamed.
+#[derive(Clone, Copy)]
+enum Content<'a> {
+    Held(&'a ExportFile),
+    Streamed(&'a StreamedFile<'a>),
+}
+
+impl<'a> Content<'a> {
+    fn path(self) -> &'a ExportPath {
+        match self {
+            Content::Held(f) => &f.path,
+            Content::Streamed(f) => &f.path,
+        }
+    }
+
+    fn owner(self) -> &'a str {
+        match self {
+            Content::Held(f) => &f.owner,
+            Content::Streamed(f) => &f.owner,
+        }
+    }
+
+    /// Whether the file at `path` holds these bytes.
+    fn same_as(self, path: &Path) -> bool {
+        match self {
+            Content::Held(f) => std::fs::read(path).is_ok_and(|b| b == f.bytes),
+            Content::Streamed(f) => file_sha256(path).is_ok_and(|h| h == f.sha256),
+        }
+    }
+
+    /// Writes it atomically at `path`: its manifest entry.
+    fn write(self, path: &Path) -> std::io::Result<ManifestEntry> {
+        match self {
+            Content::Held(f) => {
+                super::atomic::write(path, &f.bytes)?;
+                Ok(entry(f))
+            }
+            Content::Streamed(f) => {
+                let mut made = (Sha256::new(), 0u64);
+                super::atomic::write_with(path, &mut |file| {
+                    let mut out = Hashing {
+                        inner: file,
+                        hash: &mut made.0,
+                        len: &mut made.1,
+                    };
+                    (f.write)(&mut out)?;
+                    let sha = hex(&std::mem::take(&mut made.0).finalize());
+                    if sha == f.sha256 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::other(format!(
+                            "its bytes do not match the sha256 recorded with them ({sha}, recorded {})",
+                            f.sha256
+                        )))
+                    }
+                })?;
+                Ok(ManifestEntry {
+                    path: f.path.to_string(),
+                    sha256: f.sha256.clone(),
+                    bytes: made.1,
+                })
+            }
+        }
+    }
+}
+
+/// Passes writes on, hashing and counting them.
+struct Hashing<'a> {
+    inner: &'a mut dyn std::io::Write,
+    hash: &'a mut Sha256,
+    len: &'a mut u64,
+}
+
+impl std::io::Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let done = buf.get(..n).unwrap_or_default();
+        self.hash.update(done);
+        *self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// SHA-256 of a file's bytes, read in pieces.
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut h)?;
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A held file's manifest entry.
+fn entry(f: &ExportFile) -> ManifestEntry {
+    ManifestEntry {
+        path: f.path.to_string(),
+        sha256: sha256_hex(&f.bytes),
+        bytes: f.bytes.len() as u64,
+    }
+}
+
 /// What the export is of: the manifest's head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportHead {
@@ -182,10 +303,7 @@ pub enum ExportError {
 
 /// SHA-256 in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// The manifest of `dir`, if it has one.
@@ -217,14 +335,11 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, ExportError> {
 /// The manifest of an export, as its bytes: sorted by path, pretty JSON and a newline, no
 /// timestamps (the same files give the same manifest).
 pub fn manifest_bytes(head: &ExportHead, files: &[ExportFile]) -> Result<Vec<u8>, ExportError> {
-    let mut entries: Vec<ManifestEntry> = files
-        .iter()
-        .map(|f| ManifestEntry {
-            path: f.path.to_string(),
-            sha256: sha256_hex(&f.bytes),
-            bytes: f.bytes.len() as u64,
-        })
-        .collect();
+    manifest_of(head, files.iter().map(entry).collect())
+}
+
+/// The manifest of `entries`, as [`manifest_bytes`].
+fn manifest_of(head: &ExportHead, mut entries: Vec<ManifestEntry>) -> Result<Vec<u8>, ExportError> {
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let m = Manifest {
         schema: SCHEMA.to_string(),
@@ -246,11 +361,28 @@ pub fn write_export(
     files: &[ExportFile],
     force: bool,
 ) -> Result<ExportReport, ExportError> {
-    check_paths(files)?;
+    write_export_streamed(dir, head, files, &[], force).map(|(report, _)| report)
+}
+
+/// [`write_export`] with `streamed` files after the held ones; also gives every file's
+/// manifest entry, in the order written.
+pub fn write_export_streamed(
+    dir: &Path,
+    head: &ExportHead,
+    files: &[ExportFile],
+    streamed: &[StreamedFile<'_>],
+    force: bool,
+) -> Result<(ExportReport, Vec<ManifestEntry>), ExportError> {
+    let all: Vec<Content<'_>> = files
+        .iter()
+        .map(Content::Held)
+        .chain(streamed.iter().map(Content::Streamed))
+        .collect();
+    check_paths(&all)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| ExportError::Io(format!("cannot create {}: {e}", dir.display())))?;
     let mut report = ExportReport {
-        removed: remove_stale_in(dir, files)?,
+        removed: remove_stale_in(dir, &all)?,
         ..ExportReport::default()
     };
     let previous = read_manifest(dir)?;
@@ -267,47 +399,50 @@ pub fn write_export(
         .iter()
         .flat_map(|m| m.files.iter().map(|f| f.path.as_str()))
         .collect();
-    for f in files {
-        check_target(dir, f, &listed, force)?;
+    for f in &all {
+        check_target(dir, *f, &listed, force)?;
     }
-    let manifest = manifest_bytes(head, files)?;
-    for f in files {
-        let path = f.path.under(dir);
-        make_parents(dir, &f.path)?;
-        super::atomic::write(&path, &f.bytes)
+    let mut entries = Vec::with_capacity(all.len());
+    for f in &all {
+        let path = f.path().under(dir);
+        make_parents(dir, f.path())?;
+        let e = f
+            .write(&path)
             .map_err(|e| ExportError::Io(format!("cannot write {}: {e}", path.display())))?;
+        entries.push(e);
         report.written.push(path);
     }
-    let new: BTreeSet<String> = files.iter().map(|f| f.path.to_string()).collect();
+    let new: BTreeSet<String> = all.iter().map(|f| f.path().to_string()).collect();
     for old in listed.iter().filter(|p| !new.contains(**p)) {
         if let Some(p) = remove_listed(dir, old)? {
             report.removed.push(p);
         }
     }
+    let manifest = manifest_of(head, entries.clone())?;
     let mpath = dir.join(MANIFEST);
     super::atomic::write(&mpath, &manifest)
         .map_err(|e| ExportError::Io(format!("cannot write {}: {e}", mpath.display())))?;
     report.written.push(mpath);
-    Ok(report)
+    Ok((report, entries))
 }
 
 /// Refuses two files under one path, one file under another's directory, and the manifest's
 /// name.
-fn check_paths(files: &[ExportFile]) -> Result<(), ExportError> {
+fn check_paths(files: &[Content<'_>]) -> Result<(), ExportError> {
     let mut seen: BTreeMap<&[String], &str> = BTreeMap::new();
     for f in files {
-        let parts = f.path.components();
+        let parts = f.path().components();
         if parts.first().is_some_and(|c| c == MANIFEST) {
             return Err(ExportError::Reserved {
-                path: f.path.to_string(),
-                owner: f.owner.clone(),
+                path: f.path().to_string(),
+                owner: f.owner().to_string(),
             });
         }
-        if let Some(first) = seen.insert(parts, &f.owner) {
+        if let Some(first) = seen.insert(parts, f.owner()) {
             return Err(ExportError::Collision {
-                path: f.path.to_string(),
+                path: f.path().to_string(),
                 owner_a: first.to_string(),
-                owner_b: f.owner.clone(),
+                owner_b: f.owner().to_string(),
             });
         }
     }
@@ -330,11 +465,11 @@ fn check_paths(files: &[ExportFile]) -> Result<(), ExportError> {
 
 /// Removes the stale temporary files of earlier runs in `dir` and in every subdirectory the
 /// export writes into.
-fn remove_stale_in(dir: &Path, files: &[ExportFile]) -> Result<Vec<PathBuf>, ExportError> {
+fn remove_stale_in(dir: &Path, files: &[Content<'_>]) -> Result<Vec<PathBuf>, ExportError> {
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     dirs.insert(dir.to_path_buf());
     for f in files {
-        if let Some(parent) = f.path.under(dir).parent() {
+        if let Some(parent) = f.path().under(dir).parent() {
             // Only real directories: never look through a symlink planted in the export.
             if std::fs::symlink_metadata(parent).is_ok_and(|m| m.is_dir()) {
                 dirs.insert(parent.to_path_buf());
@@ -356,11 +491,11 @@ fn remove_stale_in(dir: &Path, files: &[ExportFile]) -> Result<Vec<PathBuf>, Exp
 /// be replaced by force.
 fn check_target(
     dir: &Path,
-    f: &ExportFile,
+    f: Content<'_>,
     listed: &BTreeSet<&str>,
     force: bool,
 ) -> Result<(), ExportError> {
-    for at in parent_dirs(dir, f.path.components()) {
+    for at in parent_dirs(dir, f.path().components()) {
         match std::fs::symlink_metadata(&at) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(ExportError::NotADirectory(at)),
@@ -373,7 +508,7 @@ fn check_target(
             }
         }
     }
-    let path = f.path.under(dir);
+    let path = f.path().under(dir);
     let meta = match std::fs::symlink_metadata(&path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -387,11 +522,11 @@ fn check_target(
     if meta.is_dir() {
         return Err(ExportError::Exists(path));
     }
-    if force || listed.contains(f.path.to_string().as_str()) {
+    if force || listed.contains(f.path().to_string().as_str()) {
         return Ok(());
     }
     // A symlink is never read through: it counts as different.
-    let same = meta.is_file() && std::fs::read(&path).is_ok_and(|b| b == f.bytes);
+    let same = meta.is_file() && f.same_as(&path);
     if same {
         Ok(())
     } else {

@@ -262,6 +262,42 @@ pub(super) fn document_rest(
     Ok(())
 }
 
+/// Whether a document has pieces after its first.
+pub(super) fn has_rest(
+    conn: &Connection,
+    (quote, revision, change_seq, path): (&str, u32, u32, &str),
+) -> Result<bool, RecordError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM document_chunks
+         WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4)",
+    )?;
+    Ok(stmt.query_row(params![quote, revision, change_seq, path], |r| r.get(0))?)
+}
+
+/// Writes a document's pieces after the first to `out`, in order, one piece in memory at a
+/// time.
+pub(super) fn write_rest(
+    conn: &Connection,
+    (quote, revision, change_seq, path): (&str, u32, u32, &str),
+    out: &mut dyn Write,
+) -> Result<(), RecordError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT bytes FROM document_chunks
+         WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![quote, revision, change_seq, path])?;
+    let mut piece = Vec::with_capacity(CHUNK);
+    while let Some(row) = rows.next()? {
+        piece.clear();
+        unpack(
+            row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?,
+            &mut piece,
+        )?;
+        out.write_all(&piece).map_err(|e| io_error(&e))?;
+    }
+    Ok(())
+}
+
 /// A text of a revision: its column, or its pieces when it was stored in pieces.
 pub(super) fn revision_part(
     conn: &Connection,

@@ -181,6 +181,38 @@ impl Record {
     }
 }
 
+impl Record {
+    /// A revision's current documents as [`Record::documents`] gives them, except that one
+    /// stored in more than one piece comes with its first piece only, paired with `false`:
+    /// [`Record::write_document_rest`] writes the rest, so a document of gigabytes is never
+    /// held whole.
+    pub fn documents_first(
+        &self,
+        quote: &str,
+        n: u32,
+    ) -> Result<Vec<(StoredDocument, bool)>, RecordError> {
+        let mut docs = Vec::new();
+        for d in documents_heads(&self.conn, quote, n)? {
+            let key = (quote, n, d.change_seq, d.path.as_str());
+            let whole = !super::chunks::has_rest(&self.conn, key)?;
+            docs.push((d, whole));
+        }
+        Ok(docs)
+    }
+
+    /// Writes the pieces after the first of a revision's document to `out`, in order.
+    pub fn write_document_rest(
+        &self,
+        quote: &str,
+        n: u32,
+        change_seq: u32,
+        path: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RecordError> {
+        super::chunks::write_rest(&self.conn, (quote, n, change_seq, path), out)
+    }
+}
+
 /// [`Record::revisions`] on a connection (or a transaction).
 pub(super) fn revisions_in(
     conn: &Connection,
@@ -221,6 +253,20 @@ pub(super) fn documents_in(
     quote: &str,
     n: u32,
 ) -> Result<Vec<StoredDocument>, RecordError> {
+    let mut docs = documents_heads(conn, quote, n)?;
+    for d in &mut docs {
+        let key = (quote, n, d.change_seq, d.path.as_str());
+        super::chunks::document_rest(conn, key, &mut d.body)?;
+    }
+    Ok(docs)
+}
+
+/// A revision's current documents, each with its first piece as its body.
+fn documents_heads(
+    conn: &Connection,
+    quote: &str,
+    n: u32,
+) -> Result<Vec<StoredDocument>, RecordError> {
     let mut stmt = conn.prepare(
         "SELECT d.change_seq, d.path, d.owner, d.kind, d.sha256, d.body FROM documents d
          WHERE d.quote = ?1 AND d.revision = ?2 AND d.change_seq = (
@@ -238,10 +284,5 @@ pub(super) fn documents_in(
             body: r.get(5)?,
         })
     })?;
-    let mut docs: Vec<StoredDocument> = rows.collect::<Result<_, _>>()?;
-    for d in &mut docs {
-        let key = (quote, n, d.change_seq, d.path.as_str());
-        super::chunks::document_rest(conn, key, &mut d.body)?;
-    }
-    Ok(docs)
+    Ok(rows.collect::<Result<_, _>>()?)
 }
