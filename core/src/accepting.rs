@@ -85,26 +85,7 @@ pub enum AcceptingError {
 pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, AcceptingError> {
     let quote = &a.file.quote;
     let fp = accept::fingerprint(quote, a.rules);
-    let write = |e: &dyn std::fmt::Display| AcceptingError::Write(e.to_string());
-    let (accepted, streamed, priced_json) = match a.priced {
-        Priced::Whole(priced) => {
-            let accepted =
-                accept::accept(a.catalogue, quote, priced, &fp).map_err(AcceptingError::Refused)?;
-            let json = serde_json::to_string_pretty(priced).map_err(|e| write(&e))?;
-            (accepted, None, json)
-        }
-        Priced::Summary(summary) => {
-            // Plugins render the sales order, template and purchase orders from memory.
-            let hold = a.plugins.is_some();
-            let (accepted, s) = accept::accept_streamed(a.catalogue, quote, summary, &fp, hold)
-                .map_err(|e| match e {
-                    accept::StreamError::Refused(errors) => AcceptingError::Refused(errors),
-                    accept::StreamError::Io(e) => write(&e),
-                })?;
-            let head = s.priced_head();
-            (accepted, Some(s), head)
-        }
-    };
+    let (accepted, streamed, priced_json) = make(a, &fp)?;
     let (mut plugins, failures) = match a.plugins {
         Some(dir) => {
             let links = record.customer_links(&quote.customer.id)?;
@@ -129,16 +110,13 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
         .flat_map(|s| s.documents())
         .map(|d| d.0)
         .collect();
-    let mut files = accept::files(&accepted, &ids).map_err(|e| write(&e))?;
+    let mut files = accept::files(&accepted, &ids).map_err(|e| write_error(&e))?;
     files.append(&mut plugins.files);
     let documents: Vec<Document> = files.into_iter().map(document).collect();
     let writers: Vec<_> = (0..names.len())
         .map(|i| {
             let s = streamed.as_ref();
-            move |o: &mut dyn std::io::Write| match s {
-                Some(s) => s.write_document(i, o),
-                None => Ok(()),
-            }
+            move |o: &mut dyn std::io::Write| s.map_or(Ok(()), |s| s.write_document(i, o))
         })
         .collect();
     let streamed_docs: Vec<StreamedDocument<'_>> = names
@@ -151,10 +129,8 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
             write,
         })
         .collect();
-    let write_priced = |o: &mut dyn std::io::Write| match &streamed {
-        Some(s) => s.write_priced(o),
-        None => Ok(()),
-    };
+    let write_priced =
+        |o: &mut dyn std::io::Write| streamed.as_ref().map_or(Ok(()), |s| s.write_priced(o));
     let priced = match &streamed {
         None => PricedBody::Text(&priced_json),
         Some(_) => PricedBody::Streamed {
@@ -173,18 +149,59 @@ pub fn accept(record: &mut Record, a: &Acceptance<'_>) -> Result<Outcome, Accept
         documents: &documents,
         streamed: &streamed_docs,
     };
-    let recorded = match &a.decision {
-        None => Recorded::Revision(record.accept(&revision, a.revise)?),
-        Some(d) => match record.accept_shared(&revision, d)? {
+    Ok(Outcome {
+        accepted,
+        recorded: record_revision(record, &revision, a)?,
+        plugins,
+        failures,
+    })
+}
+
+/// The engine's documents: held whole, or (from a summary) with the long ones streamed; and
+/// the priced quote's text (its head, when streamed).
+fn make(
+    a: &Acceptance<'_>,
+    fp: &str,
+) -> Result<(Accepted, Option<accept::Streamed>, String), AcceptingError> {
+    let quote = &a.file.quote;
+    match a.priced {
+        Priced::Whole(priced) => {
+            let accepted =
+                accept::accept(a.catalogue, quote, priced, fp).map_err(AcceptingError::Refused)?;
+            let json = serde_json::to_string_pretty(priced).map_err(|e| write_error(&e))?;
+            Ok((accepted, None, json))
+        }
+        Priced::Summary(summary) => {
+            // Plugins render the sales order, template and purchase orders from memory.
+            let hold = a.plugins.is_some();
+            let (accepted, s) = accept::accept_streamed(a.catalogue, quote, summary, fp, hold)
+                .map_err(|e| match e {
+                    accept::StreamError::Refused(errors) => AcceptingError::Refused(errors),
+                    accept::StreamError::Io(e) => write_error(&e),
+                })?;
+            let head = s.priced_head();
+            Ok((accepted, Some(s), head))
+        }
+    }
+}
+
+/// A document that could not be made.
+fn write_error(e: &dyn std::fmt::Display) -> AcceptingError {
+    AcceptingError::Write(e.to_string())
+}
+
+/// Records the revision: plainly, or with the customer's decision on a shared link.
+fn record_revision(
+    record: &mut Record,
+    revision: &NewRevision<'_>,
+    a: &Acceptance<'_>,
+) -> Result<Recorded, AcceptingError> {
+    Ok(match &a.decision {
+        None => Recorded::Revision(record.accept(revision, a.revise)?),
+        Some(d) => match record.accept_shared(revision, d)? {
             SharedOutcome::Accepted(done) => Recorded::Revision(done),
             SharedOutcome::Decided(done) => Recorded::Decided(done),
         },
-    };
-    Ok(Outcome {
-        accepted,
-        recorded,
-        plugins,
-        failures,
     })
 }
 

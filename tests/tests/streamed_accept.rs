@@ -72,6 +72,8 @@ fn catalogue(dir: &Path) -> Catalogue {
     Catalogue::compile(&rules, &sources)
 }
 
+// Long: one scenario read top to bottom (accept, each file against the in-memory one, the
+// manifest, the figures, the record); split, each part would rebuild the same quote.
 #[test]
 fn a_long_quote_is_recorded_in_pieces_and_exported_byte_for_byte() {
     let dir = scratch("long");
