@@ -298,6 +298,103 @@ pub(super) fn write_rest(
     Ok(())
 }
 
+/// A stored document read as a stream: its first piece, then each later piece when it is
+/// needed, one in memory at a time; hashed as it is read, and at the end checked against the
+/// sha256 recorded with it (a mismatch is an error in place of the end).
+pub struct DocumentReader<'c> {
+    conn: &'c Connection,
+    key: (String, u32, u32, String),
+    next: u32,
+    piece: Vec<u8>,
+    at: usize,
+    hash: Sha256,
+    sha: String,
+    ended: bool,
+}
+
+impl<'c> DocumentReader<'c> {
+    /// A reader of the document `key` whose first piece is `first` and hash `sha`.
+    pub(super) fn new(
+        conn: &'c Connection,
+        (quote, revision, change_seq, path): (&str, u32, u32, &str),
+        first: Vec<u8>,
+        sha: String,
+    ) -> Self {
+        DocumentReader {
+            conn,
+            key: (quote.into(), revision, change_seq, path.into()),
+            next: 1,
+            piece: first,
+            at: 0,
+            hash: Sha256::new(),
+            sha,
+            ended: false,
+        }
+    }
+
+    /// Loads the next piece; false at the end.
+    fn load(&mut self) -> io::Result<bool> {
+        let (quote, revision, change_seq, path) = &self.key;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT bytes FROM document_chunks
+                 WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4 AND seq = ?5",
+            )
+            .map_err(io::Error::other)?;
+        let mut rows = stmt
+            .query(params![quote, revision, change_seq, path, self.next])
+            .map_err(io::Error::other)?;
+        let Some(row) = rows.next().map_err(io::Error::other)? else {
+            return Ok(false);
+        };
+        let packed = row
+            .get_ref(0)
+            .and_then(|v| v.as_blob().map_err(rusqlite::Error::from))
+            .map_err(io::Error::other)?;
+        self.piece.clear();
+        unpack(packed, &mut self.piece).map_err(io::Error::other)?;
+        self.next += 1;
+        self.at = 0;
+        Ok(true)
+    }
+}
+
+impl io::Read for DocumentReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.piece.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            if !self.load()? {
+                self.ended = true;
+                let sha = hex(&std::mem::take(&mut self.hash).finalize());
+                if sha != self.sha {
+                    return Err(io::Error::other(format!(
+                        "{} of {} revision {} does not match the sha256 recorded with it",
+                        self.key.3, self.key.0, self.key.1
+                    )));
+                }
+                return Ok(0);
+            }
+        }
+        let rest = self.piece.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        let (src, dst) = (
+            rest.get(..n).unwrap_or_default(),
+            buf.get_mut(..n).unwrap_or_default(),
+        );
+        dst.copy_from_slice(src);
+        self.hash.update(src);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A text of a revision: its column, or its pieces when it was stored in pieces.
 pub(super) fn revision_part(
     conn: &Connection,

@@ -12,6 +12,7 @@
 //! the list of quotes (with their customer) and the totals are kept.
 
 use super::ReviewError;
+use crate::record::bill::Stored;
 use crate::record::{Record, RecordError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -122,16 +123,6 @@ struct OrderLine {
 
 /// The invoice schedule, borrowed from its bytes (a schedule can hold many thousand charges).
 #[derive(Deserialize)]
-struct Schedule<'a> {
-    #[serde(borrow)]
-    currency: Cow<'a, str>,
-    #[serde(borrow)]
-    customer: Party<'a>,
-    #[serde(borrow)]
-    charges: Vec<Charge<'a>>,
-}
-
-#[derive(Deserialize)]
 struct Charge<'a> {
     line: u32,
     #[serde(borrow)]
@@ -230,7 +221,9 @@ fn read<'a, T: Deserialize<'a>>(
     })
 }
 
-/// One quote's charges billed in `month` to the sink, added to the customer's `totals`.
+/// One quote's charges billed in `month` to the sink, added to the customer's `totals`. The
+/// schedule is read as it is parsed, charge by charge: whole when it is stored in one piece,
+/// else from the record piece by piece (a schedule of millions of charges is never held).
 fn quote_rows(
     record: &Record,
     quote: &str,
@@ -241,40 +234,129 @@ fn quote_rows(
     sink: &mut dyn FnMut(BillEvent<'_>) -> std::io::Result<()>,
 ) -> Result<(), BillError> {
     let path = format!("SCHED-{quote}.json");
-    let Some(body) = record.document_body(quote, revision, &path, None)? else {
+    let Some(stored) = record.document_stream(quote, revision, &path)? else {
         return Ok(());
     };
-    let sched: Schedule<'_> = read(&body, quote, revision, "SCHED")?;
-    if sched.customer.id != customer {
-        return Err(RecordError::Inconsistent(format!(
-            "the record's {path} of {quote} revision {revision} bills `{}`, its sales order `{customer}`",
-            sched.customer.id
-        ))
-        .into());
+    let mut rows = Rows {
+        record,
+        quote,
+        revision,
+        customer,
+        month: (from, to),
+        sink,
+        head: None,
+        lines: None,
+        count: 0,
+        sum: Decimal::ZERO,
+        failed: None,
+    };
+    let parsed = match stored {
+        Stored::Whole(body) => {
+            let mut de = serde_json::Deserializer::from_slice(&body);
+            serde::de::DeserializeSeed::deserialize(&mut rows, &mut de).and_then(|()| de.end())
+        }
+        Stored::Pieces(reader) => {
+            let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+            serde::de::DeserializeSeed::deserialize(&mut rows, &mut de).and_then(|()| de.end())
+        }
+    };
+    if let Some(e) = rows.failed.take() {
+        return Err(e);
     }
-    let mut billed = sched
-        .charges
-        .iter()
-        .filter(|c| c.bill_date >= from && c.bill_date < to)
-        .peekable();
-    if billed.peek().is_none() {
+    parsed.map_err(|e| {
+        BillError::Review(ReviewError::Io(format!(
+            "the record's {path} of {quote} revision {revision} does not read: {e}"
+        )))
+    })?;
+    let Some((currency, name)) = rows.head.take() else {
+        return Err(BillError::Review(ReviewError::Io(format!(
+            "the record's {path} of {quote} revision {revision} does not read: it names no customer"
+        ))));
+    };
+    if rows.count == 0 {
         return Ok(());
     }
-    let lines = Quantities::of(record, quote, revision)?;
-    let mut count = 0u64;
-    let mut sum = Decimal::ZERO;
-    for c in billed {
+    match totals.iter_mut().find(|t| t.currency == currency) {
+        Some(t) => {
+            t.charges += rows.count;
+            t.amount += rows.sum;
+        }
+        None => totals.push(Total {
+            customer: customer.to_string(),
+            customer_name: name,
+            currency,
+            charges: rows.count,
+            amount: rows.sum,
+        }),
+    }
+    totals.sort_by(|a, b| a.currency.cmp(&b.currency));
+    Ok(())
+}
+
+/// One quote's bill as its schedule is parsed: the schedule's currency and customer name
+/// once read (they come before its charges), the lines' quantities once a charge is billed.
+struct Rows<'r, 's> {
+    record: &'r Record,
+    quote: &'r str,
+    revision: u32,
+    customer: &'r str,
+    month: (NaiveDate, NaiveDate),
+    sink: &'s mut dyn FnMut(BillEvent<'_>) -> std::io::Result<()>,
+    head: Option<(String, String)>,
+    lines: Option<Quantities>,
+    count: u64,
+    sum: Decimal,
+    /// Why the parse was stopped, when it was not the document's fault.
+    failed: Option<BillError>,
+}
+
+impl Rows<'_, '_> {
+    /// The schedule's customer, which must be the sales order's.
+    fn customer(&mut self, party: &Party<'_>) -> Result<(), BillError> {
+        if party.id != self.customer {
+            return Err(RecordError::Inconsistent(format!(
+                "the record's SCHED-{q}.json of {q} revision {} bills `{}`, its sales order `{}`",
+                self.revision,
+                party.id,
+                self.customer,
+                q = self.quote
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// One charge of the schedule: a row when it is billed in the month.
+    fn charge(&mut self, c: &Charge<'_>) -> Result<(), BillError> {
+        let (from, to) = self.month;
+        if c.bill_date < from || c.bill_date >= to {
+            return Ok(());
+        }
+        let Some((currency, name)) = &self.head else {
+            return Err(RecordError::Inconsistent(format!(
+                "the record's SCHED-{q}.json of {q} revision {} lists charges before its customer",
+                self.revision,
+                q = self.quote
+            ))
+            .into());
+        };
+        let lines = match &mut self.lines {
+            Some(l) => l,
+            None => self
+                .lines
+                .insert(Quantities::of(self.record, self.quote, self.revision)?),
+        };
         // A usage charge (and its minimum's true-up) is rated from usage, not units × price:
         // the line's quantity and unit price would not explain it.
         let rated = matches!(&*c.kind, "usage" | "minimum_true_up");
-        count += 1;
-        sum += c.amount;
-        sink(BillEvent::Row(BillRow {
-            quote,
-            revision,
-            customer,
-            customer_name: &sched.customer.name,
-            currency: &sched.currency,
+        self.count += 1;
+        self.sum += c.amount;
+        (self.sink)(BillEvent::Row(BillRow {
+            quote: self.quote,
+            revision: self.revision,
+            customer: self.customer,
+            customer_name: name,
+            currency,
             line: c.line,
             product: &c.product,
             kind: &c.kind,
@@ -285,22 +367,83 @@ fn quote_rows(
             unit_price: lines.unit_price.get(&c.line).copied().filter(|_| !rated),
             amount: c.amount,
         }))?;
+        Ok(())
     }
-    match totals.iter_mut().find(|t| t.currency == sched.currency) {
-        Some(t) => {
-            t.charges += count;
-            t.amount += sum;
+
+    /// Keeps why the parse stops, for the caller.
+    fn stop<E: serde::de::Error>(&mut self, e: BillError) -> E {
+        let message = e.to_string();
+        self.failed = Some(e);
+        E::custom(message)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for &mut Rows<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut Rows<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an invoice schedule")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut currency: Option<String> = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "currency" => currency = Some(map.next_value()?),
+                "customer" => {
+                    let party: Party<'de> = map.next_value()?;
+                    if let Err(e) = self.customer(&party) {
+                        return Err(self.stop(e));
+                    }
+                    let Some(c) = currency.clone() else {
+                        return Err(serde::de::Error::missing_field("currency"));
+                    };
+                    self.head = Some((c, party.name.into_owned()));
+                }
+                "charges" => map.next_value_seed(Charges(&mut *self))?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
         }
-        None => totals.push(Total {
-            customer: customer.to_string(),
-            customer_name: sched.customer.name.to_string(),
-            currency: sched.currency.to_string(),
-            charges: count,
-            amount: sum,
-        }),
+        Ok(())
     }
-    totals.sort_by(|a, b| a.currency.cmp(&b.currency));
-    Ok(())
+}
+
+/// The schedule's `charges`, each handed to [`Rows::charge`] as it is parsed.
+struct Charges<'a, 'r, 's>(&'a mut Rows<'r, 's>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Charges<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Charges<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the schedule's charges")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(c) = seq.next_element::<Charge<'de>>()? {
+            if let Err(e) = self.0.charge(&c) {
+                return Err(self.0.stop(e));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A quote's lines as the bill shows them: unit prices from the current sales order, and
