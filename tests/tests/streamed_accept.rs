@@ -1,6 +1,7 @@
 //! `tenor accept` of a long quote streams: the priced quote and the documents are written into
 //! the record piece by piece (compressed after the first piece) and exported byte for byte as
-//! the in-memory documents, with figures worked by hand.
+//! the in-memory documents, and billed from the record piece by piece, with figures worked by
+//! hand.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -143,6 +144,18 @@ fn a_long_quote_is_recorded_in_pieces_and_exported_byte_for_byte() {
     assert_eq!(charges[LINES]["bill_date"], "2027-02-28");
     assert_eq!(charges[LINES * 36 - 1]["bill_date"], "2029-12-31");
     assert_eq!(charges[LINES * 36 - 1]["line"], LINES);
+
+    // February 2027's bill reads the schedule from its pieces: each line once, 36.00 a seat,
+    // 451,500 × 36.00 = 16,254,000.00 over 3,000 charges.
+    let mut argv: Vec<std::ffi::OsString> = vec!["tenor".into(), "--db".into(), db.clone().into()];
+    argv.extend(["bill", "--month", "2027-02", "--format", "json"].map(Into::into));
+    let (mut bill, mut err) = (Vec::new(), NoColor::new(Vec::new()));
+    assert_eq!(run(argv, &mut bill, &mut err), Exit::Success);
+    let bill: serde_json::Value = serde_json::from_slice(&bill).unwrap();
+    assert_eq!(bill["totals"][0]["charges"], LINES);
+    assert_eq!(bill["totals"][0]["amount"], "16254000.00");
+    assert_eq!(bill["charges"][LINES - 1]["line"], LINES);
+    assert_eq!(bill["charges"][LINES - 1]["quantity"], "300");
 
     // The record holds the priced quote as pricing gives it, and stores it all compressed:
     // the schedule and priced quote alone are over 50 MB as made.
