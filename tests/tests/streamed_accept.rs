@@ -157,6 +157,30 @@ fn a_long_quote_is_recorded_in_pieces_and_exported_byte_for_byte() {
     assert_eq!(bill["charges"][LINES - 1]["line"], LINES);
     assert_eq!(bill["charges"][LINES - 1]["quantity"], "300");
 
+    // `tenor show` gives the schedule's size without reading it, and prints it whole.
+    let show = |args: &[&str]| {
+        let mut argv: Vec<std::ffi::OsString> = vec![
+            "tenor".into(),
+            "--db".into(),
+            db.clone().into(),
+            "show".into(),
+        ];
+        argv.extend(args.iter().map(Into::into));
+        let (mut out, mut err) = (Vec::new(), NoColor::new(Vec::new()));
+        assert_eq!(run(argv, &mut out, &mut err), Exit::Success);
+        out
+    };
+    let shown: serde_json::Value =
+        serde_json::from_slice(&show(&["Q-LONG", "--format", "json"])).unwrap();
+    let sched = shown["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == "SCHED-Q-LONG.json")
+        .unwrap();
+    assert_eq!(sched["bytes"], sched_bytes.len());
+    assert!(show(&["Q-LONG", "--document", "invoice-schedule"]) == sched_bytes);
+
     // The record holds the priced quote as pricing gives it, and stores it all compressed:
     // the schedule and priced quote alone are over 50 MB as made.
     let record = tenor_core::record::Record::open(&db).unwrap();

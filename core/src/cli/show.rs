@@ -30,13 +30,34 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
     let rev = record
         .revision(args.quote, args.revision)
         .map_err(db::error)?;
-    let docs = record
-        .documents(args.quote, rev.revision)
-        .map_err(db::error)?;
+    // First pieces only: a document of gigabytes is written out piece by piece.
+    let (docs, whole): (Vec<StoredDocument>, Vec<bool>) = record
+        .documents_first(args.quote, rev.revision)
+        .map_err(db::error)?
+        .into_iter()
+        .unzip();
     if let Some(which) = args.document {
         let d = one(&docs, which)?;
         ctx.out.write_all(&d.body)?;
+        record
+            .write_document_rest(
+                args.quote,
+                rev.revision,
+                d.change_seq,
+                &d.path,
+                &mut *ctx.out,
+            )
+            .map_err(db::error)?;
         return Ok(Exit::Success);
+    }
+    let mut sizes = Vec::with_capacity(docs.len());
+    for (d, whole) in docs.iter().zip(&whole) {
+        sizes.push(match whole {
+            true => d.body.len() as u64,
+            false => record
+                .document_len(args.quote, rev.revision, d)
+                .map_err(db::error)?,
+        });
     }
     let changes = record
         .changes(args.quote, rev.revision)
@@ -53,9 +74,9 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
                 "schema": SHOW,
                 "revision": rev,
                 "rule_files": rules.iter().map(|(p, h)| serde_json::json!({"path": p, "sha256": h})).collect::<Vec<_>>(),
-                "documents": docs.iter().map(|d| serde_json::json!({
+                "documents": docs.iter().zip(&sizes).map(|(d, bytes)| serde_json::json!({
                     "path": d.path, "owner": d.owner, "kind": d.kind, "sha256": d.sha256,
-                    "change": d.change_seq, "bytes": d.body.len(),
+                    "change": d.change_seq, "bytes": bytes,
                 })).collect::<Vec<_>>(),
                 "changes": changes,
             });

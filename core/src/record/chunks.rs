@@ -274,6 +274,31 @@ pub(super) fn has_rest(
     Ok(stmt.query_row(params![quote, revision, change_seq, path], |r| r.get(0))?)
 }
 
+/// The length of a document of more than one piece whose first is `first` bytes: every piece
+/// but the last is [`CHUNK`] bytes, so only the last is read.
+pub(super) fn stored_len(
+    conn: &Connection,
+    (quote, revision, change_seq, path): (&str, u32, u32, &str),
+    first: usize,
+) -> Result<u64, RecordError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, bytes FROM document_chunks
+         WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4
+         ORDER BY seq DESC LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![quote, revision, change_seq, path])?;
+    let Some(row) = rows.next()? else {
+        return Ok(first as u64);
+    };
+    let last_seq: u64 = row.get(0)?;
+    let mut last = Vec::new();
+    unpack(
+        row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?,
+        &mut last,
+    )?;
+    Ok(first as u64 + (last_seq - 1) * CHUNK as u64 + last.len() as u64)
+}
+
 /// Writes a document's pieces after the first to `out`, in order, one piece in memory at a
 /// time.
 pub(super) fn write_rest(

@@ -200,6 +200,17 @@ impl Record {
         Ok(docs)
     }
 
+    /// The length of a document that [`Record::documents_first`] gave with its first piece.
+    pub fn document_len(
+        &self,
+        quote: &str,
+        n: u32,
+        d: &StoredDocument,
+    ) -> Result<u64, RecordError> {
+        let key = (quote, n, d.change_seq, d.path.as_str());
+        super::chunks::stored_len(&self.conn, key, d.body.len())
+    }
+
     /// Writes the pieces after the first of a revision's document to `out`, in order.
     pub fn write_document_rest(
         &self,
