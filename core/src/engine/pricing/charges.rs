@@ -67,8 +67,9 @@ pub(super) fn price_line(
     quote_discount_used: &mut [bool],
     scratch: &mut Scratch,
 ) -> Result<PricedLine, Vec<PriceError>> {
-    let r = resolve(cat, quote, i, line)?;
+    let r = resolve(cat, quote, i, line, &mut scratch.offers)?;
     let Scratch {
+        offers: _,
         plans,
         fired,
         memo,

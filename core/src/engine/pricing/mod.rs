@@ -198,6 +198,8 @@ pub struct Pricer<'a> {
 
 /// Working buffers reused from line to line, so a line allocates only what it returns.
 struct Scratch {
+    /// Offers resolved for earlier lines.
+    offers: offer::Offers,
     /// Schedules planned for earlier lines.
     plans: Plans,
     /// The discounts of one gross charge as (rule index, `None` for manual; amount).
@@ -215,6 +217,7 @@ struct Scratch {
 impl Scratch {
     fn new(cat: &Catalogue) -> Self {
         Scratch {
+            offers: offer::Offers::default(),
             plans: Plans::default(),
             fired: Vec::new(),
             memo: Vec::new(),
