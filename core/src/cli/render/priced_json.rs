@@ -252,7 +252,7 @@ fn warning(b: &mut Vec<u8>, w: &PriceWarning) -> io::Result<()> {
 /// A JSON string: as it is between quotes when serde_json would escape nothing in it (no
 /// control character, quote or backslash), else serde_json's own escaping.
 fn string(b: &mut Vec<u8>, s: &str) -> io::Result<()> {
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         b.push(b'"');
         b.extend_from_slice(s.as_bytes());
         b.push(b'"');
@@ -260,6 +260,32 @@ fn string(b: &mut Vec<u8>, s: &str) -> io::Result<()> {
     } else {
         serde_json::to_writer(b, s).map_err(io::Error::other)
     }
+}
+
+/// Whether serde_json would escape a byte of `s`: a control character, a quote or a
+/// backslash. Eight bytes at a time: for each word, whether any byte is below 0x20, or is zero
+/// once xored with `"` or `\` (exact tests: borrows only start at a byte that qualifies, and
+/// bytes of 0x80 and above never count).
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH != 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        let x = u64::from_ne_bytes(bytes);
+        if below(x, 0x20)
+            || below(x ^ (ONES * u64::from(b'"')), 1)
+            || below(x ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
 }
 
 /// A date as `"YYYY-MM-DD"`, as chrono writes it; years outside 0 to 9999 go to chrono.
@@ -498,6 +524,14 @@ mod tests {
             let mut b = Vec::new();
             integer(&mut b, n);
             prop_assert_eq!(String::from_utf8(b).unwrap(), serde_json::to_string(&n).unwrap());
+        }
+
+        #[test]
+        fn any_bytes_need_escaping_as_one_at_a_time_says(
+            s in proptest::collection::vec(prop_oneof![any::<u8>(), Just(b'"'), Just(b'\\'), 0u8..0x21], 0..40)
+        ) {
+            let slow = s.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+            prop_assert_eq!(needs_escape(&s), slow);
         }
 
         #[test]
