@@ -71,7 +71,8 @@ fn stream_json(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult 
     // An error writing the document is reported by its kind, as serde_json reported it when it
     // wrote the document, so messages stay as they were.
     let out = |e: std::io::Error| CliError::Output(e.kind().into());
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *ctx.out);
+    // No buffer here: the stream gathers its bytes into large pieces itself.
+    let mut w: &mut dyn Write = &mut *ctx.out;
     let mut doc = Stream::of_summary(&mut w, &summary).map_err(out)?;
     pricing::each_line(cat, &file.quote, &PriceOptions::default(), |l| doc.line(l)).map_err(
         |e| match e {

@@ -48,6 +48,38 @@ pub struct Stream<'w, W: Write> {
     /// Bytes not yet written: filled a line at a time, written in large pieces.
     b: Vec<u8>,
     lines: usize,
+    dates: Dates,
+}
+
+/// The last two dates written, as their bytes: a charge's period start is mostly the previous
+/// charge's period end, and its bill date and its discount's dates repeat them, so most dates
+/// are copied rather than taken apart into year, month and day again.
+#[derive(Default)]
+struct Dates {
+    memo: [Option<(NaiveDate, [u8; 12])>; 2],
+    /// The slot to replace next.
+    next: usize,
+}
+
+impl Dates {
+    /// Writes `d` as [`date`] does.
+    fn write(&mut self, b: &mut Vec<u8>, d: NaiveDate) -> io::Result<()> {
+        for (day, bytes) in self.memo.iter().flatten() {
+            if *day == d {
+                b.extend_from_slice(bytes);
+                return Ok(());
+            }
+        }
+        let at = b.len();
+        date(b, d)?;
+        let written = b.get(at..).and_then(|w| <[u8; 12]>::try_from(w).ok());
+        // A date that went to chrono (a year past 9999) has another length and is not kept.
+        if let (Some(bytes), Some(slot)) = (written, self.memo.get_mut(self.next)) {
+            *slot = Some((d, bytes));
+            self.next = (self.next + 1) % 2;
+        }
+        Ok(())
+    }
 }
 
 impl<'w, W: Write> Stream<'w, W> {
@@ -64,7 +96,7 @@ impl<'w, W: Write> Stream<'w, W> {
     }
 
     fn start(w: &'w mut W, h: &Head<'_>) -> io::Result<Self> {
-        let mut b = Vec::with_capacity(1 << 14);
+        let mut b = Vec::with_capacity(2 * Stream::<W>::CHUNK);
         b.extend_from_slice(b"{\"schema\":");
         string(&mut b, h.schema)?;
         b.extend_from_slice(b",\"quote\":");
@@ -78,8 +110,16 @@ impl<'w, W: Write> Stream<'w, W> {
         b.extend_from_slice(b",\"name\":");
         string(&mut b, &h.customer.name)?;
         b.extend_from_slice(b"},\"lines\":[");
-        Ok(Stream { w, b, lines: 0 })
+        Ok(Stream {
+            w,
+            b,
+            lines: 0,
+            dates: Dates::default(),
+        })
     }
+
+    /// Bytes gathered before they are written.
+    const CHUNK: usize = 1 << 16;
 
     /// Writes the next line.
     pub fn line(&mut self, l: &PricedLine) -> io::Result<()> {
@@ -87,8 +127,9 @@ impl<'w, W: Write> Stream<'w, W> {
             self.b.push(b',');
         }
         self.lines += 1;
-        line(&mut self.b, l)?;
-        if self.b.len() >= 1 << 13 {
+        line(&mut self.b, &mut self.dates, l)?;
+        // Large pieces: the writer may be standard output itself, with no buffer of its own.
+        if self.b.len() >= Stream::<W>::CHUNK {
             self.w.write_all(&self.b)?;
             self.b.clear();
         }
@@ -127,9 +168,9 @@ impl<'w, W: Write> Stream<'w, W> {
 }
 
 /// One priced line, fields in the order `PricedLine` declares them.
-fn line(b: &mut Vec<u8>, l: &PricedLine) -> io::Result<()> {
+fn line(b: &mut Vec<u8>, dates: &mut Dates, l: &PricedLine) -> io::Result<()> {
     b.extend_from_slice(b"{\"line\":");
-    b.extend_from_slice(l.line.to_string().as_bytes());
+    integer(b, l.line);
     b.extend_from_slice(b",\"product\":");
     string(b, &l.product)?;
     b.extend_from_slice(b",\"name\":");
@@ -148,11 +189,11 @@ fn line(b: &mut Vec<u8>, l: &PricedLine) -> io::Result<()> {
         string(b, c)?;
     }
     b.extend_from_slice(b",\"start\":");
-    date(b, l.start)?;
+    dates.write(b, l.start)?;
     b.extend_from_slice(b",\"term_start\":");
-    date(b, l.term_start)?;
+    dates.write(b, l.term_start)?;
     b.extend_from_slice(b",\"end\":");
-    date(b, l.end)?;
+    dates.write(b, l.end)?;
     b.extend_from_slice(b",\"first_charge\":");
     decimal(b, l.first_charge);
     b.extend_from_slice(b",\"recurring\":");
@@ -164,22 +205,22 @@ fn line(b: &mut Vec<u8>, l: &PricedLine) -> io::Result<()> {
         if i > 0 {
             b.push(b',');
         }
-        charge(b, c)?;
+        charge(b, dates, c)?;
     }
     b.extend_from_slice(b"]}");
     Ok(())
 }
 
 /// One charge, fields in the order `Charge` declares them.
-fn charge(b: &mut Vec<u8>, c: &Charge) -> io::Result<()> {
+fn charge(b: &mut Vec<u8>, dates: &mut Dates, c: &Charge) -> io::Result<()> {
     b.extend_from_slice(b"{\"kind\":\"");
     b.extend_from_slice(c.kind.as_str().as_bytes());
     b.extend_from_slice(b"\",\"period_start\":");
-    date(b, c.period_start)?;
+    dates.write(b, c.period_start)?;
     b.extend_from_slice(b",\"period_end\":");
-    date(b, c.period_end)?;
+    dates.write(b, c.period_end)?;
     b.extend_from_slice(b",\"bill_date\":");
-    date(b, c.bill_date)?;
+    dates.write(b, c.bill_date)?;
     b.extend_from_slice(b",\"amount\":");
     decimal(b, c.amount);
     b.extend_from_slice(b",\"cost\":");
@@ -211,7 +252,7 @@ fn warning(b: &mut Vec<u8>, w: &PriceWarning) -> io::Result<()> {
 /// A JSON string: as it is between quotes when serde_json would escape nothing in it (no
 /// control character, quote or backslash), else serde_json's own escaping.
 fn string(b: &mut Vec<u8>, s: &str) -> io::Result<()> {
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         b.push(b'"');
         b.extend_from_slice(s.as_bytes());
         b.push(b'"');
@@ -219,6 +260,32 @@ fn string(b: &mut Vec<u8>, s: &str) -> io::Result<()> {
     } else {
         serde_json::to_writer(b, s).map_err(io::Error::other)
     }
+}
+
+/// Whether serde_json would escape a byte of `s`: a control character, a quote or a
+/// backslash. Eight bytes at a time: for each word, whether any byte is below 0x20, or is zero
+/// once xored with `"` or `\` (exact tests: borrows only start at a byte that qualifies, and
+/// bytes of 0x80 and above never count).
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH != 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        let x = u64::from_ne_bytes(bytes);
+        if below(x, 0x20)
+            || below(x ^ (ONES * u64::from(b'"')), 1)
+            || below(x ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
 }
 
 /// A date as `"YYYY-MM-DD"`, as chrono writes it; years outside 0 to 9999 go to chrono.
@@ -246,58 +313,124 @@ fn date(b: &mut Vec<u8>, d: NaiveDate) -> io::Result<()> {
     Ok(())
 }
 
+/// "00" to "99": the digits of a number are written two at a time.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a constant evaluated at compile time; `i` stays within the table"
+)]
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Digits of a number, written from the end of a buffer towards its start.
+struct Digits {
+    buf: [u8; 40],
+    /// Where the digits start.
+    pos: usize,
+}
+
+impl Digits {
+    fn new() -> Self {
+        Digits {
+            buf: [b'0'; 40],
+            pos: 40,
+        }
+    }
+
+    /// Puts `n`'s digits before those already there (none for zero).
+    fn put_u64(&mut self, mut n: u64) {
+        while n >= 100 {
+            self.pair(n % 100);
+            n /= 100;
+        }
+        if n >= 10 {
+            self.pair(n);
+        } else if n > 0 {
+            self.pos = self.pos.saturating_sub(1);
+            if let Some(slot) = self.buf.get_mut(self.pos) {
+                *slot = b'0' + u8::try_from(n).unwrap_or(0);
+            }
+        }
+    }
+
+    /// Puts a number of up to 39 digits: 64-bit pieces of 19 digits (dividing a 128-bit
+    /// number is a library call; a 64-bit division by a constant is a multiply).
+    fn put_u128(&mut self, n: u128) {
+        const E19: u128 = 10_000_000_000_000_000_000;
+        match u64::try_from(n) {
+            Ok(n) => self.put_u64(n),
+            Err(_) => {
+                let end = self.pos;
+                self.put_u64(u64::try_from(n % E19).unwrap_or(0));
+                // The low piece keeps its leading zeros.
+                self.pos = end.saturating_sub(19);
+                self.put_u128(n / E19);
+            }
+        }
+    }
+
+    fn pair(&mut self, p: u64) {
+        let p = usize::try_from(p).unwrap_or(0) * 2;
+        self.pos = self.pos.saturating_sub(2);
+        if let (Some(to), Some(from)) = (
+            self.buf.get_mut(self.pos..self.pos + 2),
+            PAIRS.get(p..p + 2),
+        ) {
+            to.copy_from_slice(from);
+        }
+    }
+
+    fn digits(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+}
+
+/// A line number, as serde_json writes an integer.
+fn integer(b: &mut Vec<u8>, n: usize) {
+    let mut d = Digits::new();
+    d.put_u64(u64::try_from(n).unwrap_or(u64::MAX));
+    match d.digits() {
+        [] => b.push(b'0'),
+        digits => b.extend_from_slice(digits),
+    }
+}
+
 /// A decimal as the quoted string rust_decimal serializes: a `-` for any negative value
 /// (negative zero too), the mantissa's digits with the point `scale` places from the right,
 /// zeros filling in up to the point, `0` before a point with no whole digits.
 fn decimal(b: &mut Vec<u8>, d: Decimal) {
-    let mut digits = [0u8; 40];
-    let mut len = 0;
-    let mut push = |digit: u64| {
-        if let Some(slot) = digits.get_mut(len) {
-            *slot = b'0' + u8::try_from(digit).unwrap_or(0);
-        }
-        len += 1;
-    };
-    // A mantissa is under 2⁹⁶, 29 digits at most; the scale at most 28. Amounts fit in 64
-    // bits, where dividing by ten is a multiply; a 128-bit division is a library call.
-    match u64::try_from(d.mantissa().unsigned_abs()) {
-        Ok(mut n) => {
-            while n > 0 {
-                push(n % 10);
-                n /= 10;
-            }
-        }
-        Err(_) => {
-            let mut n = d.mantissa().unsigned_abs();
-            while n > 0 {
-                push(u64::try_from(n % 10).unwrap_or(0));
-                n /= 10;
-            }
-        }
-    }
-    let scale = usize::try_from(d.scale()).unwrap_or(0).min(digits.len());
-    while len < scale {
-        if let Some(slot) = digits.get_mut(len) {
-            *slot = b'0';
-        }
-        len += 1;
-    }
+    // A mantissa is under 2⁹⁶, 29 digits at most; the scale at most 28.
+    let mut m = Digits::new();
+    m.put_u128(d.mantissa().unsigned_abs());
+    let digits = m.digits();
+    let scale = usize::try_from(d.scale()).unwrap_or(0);
     b.push(b'"');
     if d.is_sign_negative() {
         b.push(b'-');
     }
-    let whole = len - scale;
-    if whole == 0 {
-        b.push(b'0');
-    }
-    // Digits were produced least significant first.
-    for i in (scale..len).rev() {
-        b.push(digits.get(i).copied().unwrap_or(b'0'));
-    }
-    if scale > 0 {
-        b.push(b'.');
-        for i in (0..scale).rev() {
-            b.push(digits.get(i).copied().unwrap_or(b'0'));
+    match digits.len().checked_sub(scale) {
+        Some(0) | None => {
+            b.push(b'0');
+            if scale > 0 {
+                b.push(b'.');
+                b.extend(std::iter::repeat_n(b'0', scale - digits.len()));
+                b.extend_from_slice(digits);
+            }
+        }
+        Some(whole) => {
+            let (w, f) = digits.split_at(whole);
+            b.extend_from_slice(w);
+            if scale > 0 {
+                b.push(b'.');
+                b.extend_from_slice(f);
+            }
         }
     }
     b.push(b'"');
@@ -384,6 +517,21 @@ mod tests {
         ) {
             let d = Decimal::from_parts(lo, mid, hi, neg, scale);
             prop_assert_eq!(ours(d), serde_decimal(d));
+        }
+
+        #[test]
+        fn any_line_number_as_serde_json_writes_it(n in any::<usize>()) {
+            let mut b = Vec::new();
+            integer(&mut b, n);
+            prop_assert_eq!(String::from_utf8(b).unwrap(), serde_json::to_string(&n).unwrap());
+        }
+
+        #[test]
+        fn any_bytes_need_escaping_as_one_at_a_time_says(
+            s in proptest::collection::vec(prop_oneof![any::<u8>(), Just(b'"'), Just(b'\\'), 0u8..0x21], 0..40)
+        ) {
+            let slow = s.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+            prop_assert_eq!(needs_escape(&s), slow);
         }
 
         #[test]

@@ -67,8 +67,129 @@ pub(super) fn price_line(
     quote_discount_used: &mut [bool],
     scratch: &mut Scratch,
 ) -> Result<PricedLine, Vec<PriceError>> {
-    let r = resolve(cat, quote, i, line)?;
+    let mut charges = Vec::new();
+    let f = line_figures(
+        cat,
+        quote,
+        i,
+        line,
+        opts,
+        quote_discount_used,
+        scratch,
+        &mut charges,
+    )?;
+    Ok(PricedLine {
+        line: i + 1,
+        product: f.item.sku.clone(),
+        name: f.item.name.clone(),
+        bundle: f.item.is_bundle,
+        quantity: line.quantity,
+        term: f.term,
+        billing: f.billing,
+        coterm: f.coterm,
+        start: line.start,
+        term_start: f.term_start,
+        end: f.end,
+        first_charge: f.first_charge,
+        recurring: f.recurring,
+        mrr: f.mrr,
+        billing_months: f.billing_months,
+        charges,
+        explain: f.explain,
+        unit_price: f.unit_price,
+        detail: f.detail,
+    })
+}
+
+/// [`price_line`] into a line priced before, reusing its charges' buffer and keeping its
+/// product and name when they are the same (a line priced only to be read and dropped need
+/// not allocate, nor count references, for what the previous line already holds).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pricer's parts, as `price_line` takes them, and the line to price into"
+)]
+pub(super) fn price_line_into(
+    cat: &Catalogue,
+    quote: &Quote,
+    i: usize,
+    line: &QuoteLine,
+    opts: &PriceOptions,
+    quote_discount_used: &mut [bool],
+    scratch: &mut Scratch,
+    out: &mut PricedLine,
+) -> Result<(), Vec<PriceError>> {
+    out.charges.clear();
+    let f = line_figures(
+        cat,
+        quote,
+        i,
+        line,
+        opts,
+        quote_discount_used,
+        scratch,
+        &mut out.charges,
+    )?;
+    let same = |held: &mut std::sync::Arc<str>, new: &std::sync::Arc<str>| {
+        if !std::sync::Arc::ptr_eq(held, new) {
+            held.clone_from(new);
+        }
+    };
+    out.line = i + 1;
+    same(&mut out.product, &f.item.sku);
+    same(&mut out.name, &f.item.name);
+    out.bundle = f.item.is_bundle;
+    out.quantity = line.quantity;
+    out.term = f.term;
+    out.billing = f.billing;
+    out.coterm = f.coterm;
+    out.start = line.start;
+    out.term_start = f.term_start;
+    out.end = f.end;
+    out.first_charge = f.first_charge;
+    out.recurring = f.recurring;
+    out.mrr = f.mrr;
+    out.billing_months = f.billing_months;
+    out.explain = f.explain;
+    out.unit_price = f.unit_price;
+    out.detail = f.detail;
+    Ok(())
+}
+
+/// A priced line's figures besides its charges.
+struct Figures<'a> {
+    item: &'a Sellable,
+    term: std::borrow::Cow<'static, str>,
+    billing: &'static str,
+    coterm: Option<std::sync::Arc<str>>,
+    term_start: NaiveDate,
+    end: NaiveDate,
+    first_charge: Decimal,
+    recurring: Decimal,
+    mrr: Decimal,
+    billing_months: u32,
+    explain: Vec<Step>,
+    unit_price: Option<(Decimal, Option<u32>)>,
+    detail: Option<Box<LineDetail>>,
+}
+
+/// Prices one line's charges into `charges` (empty) and works out its other figures.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pricer's parts, borrowed apart so that the scratch buffers and the charges can be lent at once"
+)]
+fn line_figures<'c>(
+    cat: &'c Catalogue,
+    quote: &Quote,
+    i: usize,
+    line: &QuoteLine,
+    opts: &PriceOptions,
+    quote_discount_used: &mut [bool],
+    scratch: &mut Scratch,
+    charges: &mut Vec<Charge>,
+) -> Result<Figures<'c>, Vec<PriceError>> {
+    let r = resolve(cat, quote, i, line, &mut scratch.offers)?;
     let Scratch {
+        offers: _,
         plans,
         fired,
         memo,
@@ -90,7 +211,7 @@ pub(super) fn price_line(
     verdicts.clear();
     verdicts.extend(cat.discounts.iter().map(|d| ctx.applies(d)));
     let uniform = !opts.explain && uniform_discounts(cat, line, verdicts);
-    let mut charges = Vec::with_capacity(pieces.len().max(1) * 2);
+    charges.reserve(pieces.len().max(1) * 2);
     let mut disc = Discounter {
         ctx: &ctx,
         verdicts,
@@ -105,31 +226,25 @@ pub(super) fn price_line(
         explain: opts.explain,
     };
     if r.term.is_none() {
-        lp.push_one_time(&mut disc, &mut charges)?;
+        lp.push_one_time(&mut disc, charges)?;
     }
-    let whole_amount = lp.push_pieces(pieces, &mut disc, &mut charges, zero)?;
+    let whole_amount = lp.push_pieces(pieces, &mut disc, charges, zero)?;
     // Charges were made in bill-date order (each discount right after its charge), so no sort.
     let (recurring, mrr) = match r.term {
         None => (zero, zero),
         Some(_) => lp.steady(whole_amount, disc.verdicts, zero)?,
     };
-    Ok(PricedLine {
-        line: i + 1,
-        product: r.item.sku.clone(),
-        name: r.item.name.clone(),
-        bundle: r.item.is_bundle,
-        quantity: line.quantity,
+    Ok(Figures {
+        item: r.item,
         term: term_name(r.term),
         billing: billing_name(&r),
         coterm: r.coterm.map(|c| c.0),
-        start: line.start,
         term_start,
         end,
-        first_charge: first_charge(&charges),
+        first_charge: first_charge(charges),
         recurring,
         mrr,
         billing_months,
-        charges,
         explain: line_steps,
         unit_price: match &r.offer.price {
             Price::Flat(rate) => Some((rate.amount, rate.per_months)),

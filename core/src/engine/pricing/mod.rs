@@ -47,7 +47,7 @@ pub fn price_with_progress(
     progress: &mut dyn Progress,
 ) -> Result<PricedQuote, Vec<PriceError>> {
     let mut lines = Vec::with_capacity(quote.lines.len());
-    let s = price_lines(cat, quote, opts, progress, &mut |l| lines.push(l))?;
+    let s = price_lines(cat, quote, opts, progress, Some(&mut |l| lines.push(l)))?;
     Ok(PricedQuote {
         schema: s.schema,
         quote: s.quote,
@@ -88,7 +88,7 @@ pub fn summarize(
     opts: &PriceOptions,
     progress: &mut dyn Progress,
 ) -> Result<PricedSummary, Vec<PriceError>> {
-    price_lines(cat, quote, opts, progress, &mut drop)
+    price_lines(cat, quote, opts, progress, None)
 }
 
 /// Why [`each_line`] stopped.
@@ -109,21 +109,25 @@ pub fn each_line<E>(
     mut f: impl FnMut(&PricedLine) -> Result<(), E>,
 ) -> Result<(), EachLineError<E>> {
     let mut pricer = Pricer::new(cat, quote, *opts);
+    let mut held = None;
     for (i, line) in quote.lines.iter().enumerate() {
-        let l = pricer.line(i, line).map_err(EachLineError::Price)?;
-        f(&l).map_err(EachLineError::Sink)?;
+        let l = pricer
+            .line_reusing(i, line, &mut held)
+            .map_err(EachLineError::Price)?;
+        f(l).map_err(EachLineError::Sink)?;
     }
     Ok(())
 }
 
-/// Prices every line, handing each to `keep` and summing the figures as it goes. Every
-/// problem of the quote is reported, each naming its field.
+/// Prices every line, handing each to `keep` (with none, each line is priced into the last
+/// one's place and dropped) and summing the figures as it goes. Every problem of the quote is
+/// reported, each naming its field.
 fn price_lines(
     cat: &Catalogue,
     quote: &Quote,
     opts: &PriceOptions,
     progress: &mut dyn Progress,
-    keep: &mut dyn FnMut(PricedLine),
+    mut keep: Option<&mut dyn FnMut(PricedLine)>,
 ) -> Result<PricedSummary, Vec<PriceError>> {
     let mut errors = Vec::new();
     if quote.currency != cat.currency {
@@ -149,14 +153,18 @@ fn price_lines(
     }
     let mut pricer = Pricer::new(cat, quote, *opts);
     let mut sums = totals::Summing::default();
+    let mut held = None;
     for (i, line) in quote.lines.iter().enumerate() {
         progress.advance();
-        match pricer.line(i, line) {
-            Ok(l) => {
+        let priced = match keep.as_mut() {
+            Some(keep) => pricer.line(i, line).map(|l| {
                 sums.add(&l);
                 keep(l);
-            }
-            Err(mut e) => errors.append(&mut e),
+            }),
+            None => pricer.line_reusing(i, line, &mut held).map(|l| sums.add(l)),
+        };
+        if let Err(mut e) = priced {
+            errors.append(&mut e);
         }
     }
     if !errors.is_empty() {
@@ -198,6 +206,8 @@ pub struct Pricer<'a> {
 
 /// Working buffers reused from line to line, so a line allocates only what it returns.
 struct Scratch {
+    /// Offers resolved for earlier lines.
+    offers: offer::Offers,
     /// Schedules planned for earlier lines.
     plans: Plans,
     /// The discounts of one gross charge as (rule index, `None` for manual; amount).
@@ -215,6 +225,7 @@ struct Scratch {
 impl Scratch {
     fn new(cat: &Catalogue) -> Self {
         Scratch {
+            offers: offer::Offers::default(),
             plans: Plans::default(),
             fired: Vec::new(),
             memo: Vec::new(),
@@ -248,5 +259,31 @@ impl<'a> Pricer<'a> {
             &mut self.quote_discount_used,
             &mut self.scratch,
         )
+    }
+
+    /// [`Pricer::line`] into `held`, the line priced before (kept there for the next call):
+    /// for callers that read each line and drop it.
+    fn line_reusing<'h>(
+        &mut self,
+        index: usize,
+        line: &QuoteLine,
+        held: &'h mut Option<PricedLine>,
+    ) -> Result<&'h PricedLine, Vec<PriceError>> {
+        match held {
+            Some(out) => {
+                charges::price_line_into(
+                    self.cat,
+                    self.quote,
+                    index,
+                    line,
+                    &self.opts,
+                    &mut self.quote_discount_used,
+                    &mut self.scratch,
+                    out,
+                )?;
+                Ok(out)
+            }
+            None => Ok(held.insert(self.line(index, line)?)),
+        }
     }
 }

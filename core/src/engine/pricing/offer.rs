@@ -72,6 +72,65 @@ pub(super) fn field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")
 }
 
+/// The offers of recent lines by what they quote (product, term and billing as written): most
+/// lines of a quote repeat a few of them, and a line found here skips the product lookup, the
+/// parsing of its term and billing and the search for its offer. Only lines whose product,
+/// term, billing and offer all resolved are kept, so a line found here has no problem there.
+#[derive(Default)]
+pub(super) struct Offers {
+    entries: Vec<OfferEntry>,
+    /// The entry to replace next once full.
+    next: usize,
+}
+
+/// One remembered resolution, by index into the catalogue.
+struct OfferEntry {
+    product: String,
+    term_text: String,
+    billing_text: Option<String>,
+    item: usize,
+    offer: usize,
+    term: Option<u32>,
+    billing: Billing,
+}
+
+impl Offers {
+    /// Entries kept: a quote's lines seldom quote more offers than this in a row.
+    const SIZE: usize = 8;
+
+    /// The item, offer, term and billing of a line quoting what an earlier line quoted.
+    fn find<'a>(
+        &self,
+        cat: &'a Catalogue,
+        line: &QuoteLine,
+    ) -> Option<(&'a Sellable, &'a Offer, Option<u32>, Billing)> {
+        let e = self.entries.iter().find(|e| {
+            e.product == line.product && e.term_text == line.term && e.billing_text == line.billing
+        })?;
+        let item = cat.items.get(e.item)?;
+        Some((item, item.offers.get(e.offer)?, e.term, e.billing))
+    }
+
+    /// Remembers a line's resolution.
+    fn keep(&mut self, line: &QuoteLine, item: usize, offer: usize, term: Option<u32>, b: Billing) {
+        let e = OfferEntry {
+            product: line.product.clone(),
+            term_text: line.term.clone(),
+            billing_text: line.billing.clone(),
+            item,
+            offer,
+            term,
+            billing: b,
+        };
+        if self.entries.len() < Offers::SIZE {
+            self.entries.push(e);
+        } else if let Some(slot) = self.entries.get_mut(self.next) {
+            *slot = e;
+            self.next = (self.next + 1) % Offers::SIZE;
+        }
+    }
+}
+
 /// Checks a quote line against the rule set and finds its product, offer and co-term policy;
 /// every problem of the line is reported.
 pub(super) fn resolve<'a>(
@@ -79,10 +138,17 @@ pub(super) fn resolve<'a>(
     quote: &Quote,
     i: usize,
     line: &QuoteLine,
+    offers: &mut Offers,
 ) -> Result<Resolved<'a>, Vec<PriceError>> {
+    if let Some((item, offer, term, billing)) = offers.find(cat, line) {
+        // What the full path checks besides the offer, in the same order.
+        let mut errors = Vec::new();
+        check_amounts(i, line, &mut errors);
+        return finish(cat, quote, i, line, (item, offer, term, billing), errors);
+    }
     let mut errors = Vec::new();
     let item = match cat.item(&line.product) {
-        Some((_, item)) => Some(item),
+        Some(found) => Some(found),
         None => {
             errors.push(perr(
                 field(i, "product"),
@@ -94,7 +160,7 @@ pub(super) fn resolve<'a>(
     };
     check_amounts(i, line, &mut errors);
     let (term, billing) = term_and_billing(i, line, &mut errors);
-    let (Some(item), Some(term), Some(billing)) = (item, term, billing) else {
+    let (Some((index, item)), Some(term), Some(billing)) = (item, term, billing) else {
         return Err(errors);
     };
     let offer = match find_offer(item, term, billing, i) {
@@ -104,6 +170,21 @@ pub(super) fn resolve<'a>(
             return Err(errors);
         }
     };
+    if let Some(k) = item.offers.iter().position(|o| std::ptr::eq(o, offer)) {
+        offers.keep(line, index, k, term, billing);
+    }
+    finish(cat, quote, i, line, (item, offer, term, billing), errors)
+}
+
+/// The rest of [`resolve`] once the offer is found: the co-term policy and the usage checks.
+fn finish<'a>(
+    cat: &'a Catalogue,
+    quote: &Quote,
+    i: usize,
+    line: &QuoteLine,
+    (item, offer, term, billing): (&'a Sellable, &'a Offer, Option<u32>, Billing),
+    mut errors: Vec<PriceError>,
+) -> Result<Resolved<'a>, Vec<PriceError>> {
     let coterm = if term.is_none() {
         None
     } else {
@@ -362,4 +443,46 @@ pub(super) fn overflow(i: usize) -> Vec<PriceError> {
         "the amounts of this line are too large to compute exactly",
         None,
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::catalogue::Catalogue;
+    use crate::engine::pricing::{PriceOptions, Pricer};
+    use crate::engine::quote::QuoteFile;
+
+    const RULES: &str = "currency USD\nrounding half_up\nvendor microsoft \"Microsoft\"\n\
+        product BP \"Business Premium\" {\n  vendor microsoft\n  P1Y monthly  22.00 a month\n}\n";
+
+    /// A line quoting what an earlier line quoted (so its offer is remembered) prices and
+    /// fails exactly as it does on a pricer that has seen no line before.
+    #[test]
+    fn a_remembered_offer_prices_and_fails_as_a_fresh_one() {
+        let mut sources = tenor_dsl::SourceSet::new();
+        sources.add("t.tenor", RULES);
+        let rules = tenor_dsl::check(&sources).unwrap();
+        let cat = Catalogue::compile(&rules, &sources);
+        let text = "quote: Q-1\ndate: 2026-01-01\ncurrency: USD\ncustomer: { id: C, name: C }\n\
+            lines:\n  - { product: BP, quantity: 5, term: P1Y, billing: monthly, start: 2026-01-10 }\n\
+            \x20 - { product: BP, quantity: 0, term: P1Y, billing: monthly, start: 2026-01-10 }\n\
+            \x20 - { product: BP, quantity: 7, term: P1Y, billing: monthly, start: 2026-03-01, coterm: nope }\n\
+            \x20 - { product: BP, quantity: 3, term: P1Y, billing: monthly, start: 2026-02-01 }\n";
+        let q = QuoteFile::parse("q.yaml", text).unwrap().quote;
+        let opts = PriceOptions::default();
+        let mut warm = Pricer::new(&cat, &q, opts);
+        for (i, line) in q.lines.iter().enumerate() {
+            let fresh = Pricer::new(&cat, &q, opts).line(i, line);
+            let seen = warm.line(i, line);
+            match (fresh, seen) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(
+                        serde_json::to_string(&a).unwrap(),
+                        serde_json::to_string(&b).unwrap()
+                    )
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "line {i}"),
+                (a, b) => panic!("line {i}: {a:?} against {b:?}"),
+            }
+        }
+    }
 }

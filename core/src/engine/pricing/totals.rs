@@ -7,12 +7,79 @@ use crate::engine::catalogue::Catalogue;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+/// A running `Decimal` sum, `checked_add` after `checked_add` from zero, held as the parts of
+/// the `Decimal` it is (magnitude, sign, scale) so that the common addition — two amounts of
+/// one scale, each under 2⁶⁴, the sum under 2⁹⁶ — is an integer addition. rust_decimal adds
+/// those exactly too, and gives a zero result the sign of the left operand; `0 + x` is `x` and
+/// `x + 0` is `x`, scales and signs kept. Anything else goes through `checked_add` itself.
+/// The default is `Decimal::ZERO`'s parts.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Sum {
+    mag: u128,
+    negative: bool,
+    scale: u32,
+}
+
+impl Sum {
+    /// The parts of a decimal.
+    fn of(d: Decimal) -> Sum {
+        Sum {
+            mag: d.mantissa().unsigned_abs(),
+            negative: d.is_sign_negative(),
+            scale: d.scale(),
+        }
+    }
+
+    /// The sum as a `Decimal`.
+    pub(super) fn value(self) -> Decimal {
+        let mut d =
+            Decimal::from_i128_with_scale(i128::try_from(self.mag).unwrap_or_default(), self.scale);
+        d.set_sign_negative(self.negative);
+        d
+    }
+
+    /// Adds `d` as `checked_add` would; false when that overflows (the sum is then unchanged).
+    pub(super) fn add(&mut self, d: Decimal) -> bool {
+        const LIMIT: u128 = 1 << 96;
+        let m = d.mantissa().unsigned_abs();
+        if self.mag == 0 {
+            *self = Sum::of(d);
+            return true;
+        }
+        if m == 0 {
+            return true;
+        }
+        let small = u64::try_from(self.mag).is_ok() && u64::try_from(m).is_ok();
+        if small && d.scale() == self.scale {
+            let (mag, negative) = if d.is_sign_negative() == self.negative {
+                (self.mag + m, self.negative)
+            } else if self.mag >= m {
+                (self.mag - m, self.negative)
+            } else {
+                (m - self.mag, !self.negative)
+            };
+            if mag < LIMIT {
+                self.mag = mag;
+                self.negative = negative;
+                return true;
+            }
+        }
+        match self.value().checked_add(d) {
+            Some(sum) => {
+                *self = Sum::of(sum);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// The quote's figures summed as its lines are priced, so that a caller writing the lines as
 /// it goes need not keep them: the same sums, in the same order, as over the whole list.
 #[derive(Default)]
 pub(super) struct Summing {
-    contract_value: Decimal,
-    cost: Decimal,
+    contract_value: Sum,
+    cost: Sum,
     /// The earliest bill date so far and what it bills; the flag is set when that sum
     /// overflowed (a later, earlier date starts a new sum and clears it).
     first: Option<(NaiveDate, Decimal, bool)>,
@@ -34,8 +101,8 @@ impl Summing {
             None => true,
         };
         for c in &l.charges {
-            self.overflow |= add(&mut self.contract_value, c.amount);
-            self.overflow |= add(&mut self.cost, c.cost);
+            self.overflow |= !self.contract_value.add(c.amount);
+            self.overflow |= !self.cost.add(c.cost);
             match &mut self.first {
                 Some((d, _, _)) if c.bill_date > *d => {}
                 Some((d, sum, over)) if c.bill_date == *d => *over |= add(sum, c.amount),
@@ -59,8 +126,8 @@ impl Summing {
         }
         let mut t = Totals {
             first_invoice,
-            contract_value: self.contract_value,
-            cost: self.cost,
+            contract_value: self.contract_value.value(),
+            cost: self.cost.value(),
             ..Totals::default()
         };
         let monthly = MonthlySum::of(&self.recurring)?;
@@ -129,4 +196,58 @@ fn lcm(a: u64, b: u64) -> Option<u64> {
         (x, y) = (y, x % y);
     }
     (a / x.max(1)).checked_mul(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Amounts as pricing makes them (cents, zeros of either sign, other scales) and beyond.
+    fn amount() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (-1_000_000_000i64..1_000_000_000).prop_map(|m| Decimal::new(m, 2)),
+            (any::<i64>(), 0u32..=4).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0u32..=3, any::<bool>()).prop_map(|(s, neg)| {
+                let mut z = Decimal::new(0, s);
+                z.set_sign_negative(neg);
+                z
+            }),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                any::<bool>(),
+                0u32..=28
+            )
+                .prop_map(|(lo, mid, hi, neg, s)| Decimal::from_parts(lo, mid, hi, neg, s)),
+        ]
+    }
+
+    /// Every bit of a decimal: value, scale and the sign of a zero.
+    fn bits(d: Decimal) -> (i128, u32, bool) {
+        (d.mantissa(), d.scale(), d.is_sign_negative())
+    }
+
+    proptest! {
+        #[test]
+        fn a_sum_is_the_decimal_sum_bit_for_bit(xs in proptest::collection::vec(amount(), 0..40)) {
+            let mut fast = Sum::default();
+            let mut slow = Some(Decimal::ZERO);
+            for x in xs {
+                let ok = fast.add(x);
+                slow = slow.and_then(|s| s.checked_add(x));
+                match slow {
+                    Some(s) => {
+                        prop_assert!(ok);
+                        prop_assert_eq!(bits(fast.value()), bits(s));
+                    }
+                    None => {
+                        prop_assert!(!ok);
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }

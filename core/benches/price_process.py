@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Whole-process timing: `tenor price Q --rules rules --format json > /dev/null` on a 100,000-line
+JSON quote, beside its floor, `plain_parse Q` (serde_json into plain structs, no checks, no
+pricing, nothing written; core/benches/plain_parse.rs), in the same run.
+
+    python3 core/benches/price_process.py [TENOR ...] [--runs N]
+
+With no TENOR it times target/release/tenor. Several binaries (an older build beside the new
+one) are timed round by round, interleaved, so that load on the machine falls on all of them
+alike. Each figure is the least CPU time (user + system) and the least wall time of N runs
+(default 7): on a shared machine the least is the most repeatable. The quote is the one of
+`cargo bench --bench pricing -- quote_100k_lines_json`, dated 2025-12-01 so that no line
+starts before it (no warnings); the floor is built with `cargo bench --bench plain_parse
+--no-run` when missing.
+"""
+import glob, json, os, resource, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+def quote(path):
+    offers = [("M365-BP", "P1Y", "monthly"), ("M365-BP", "P1Y", "annual"), ("M365-E3", "P3Y", "upfront"),
+              ("MS-DEVICE", "P1Y", "monthly"), ("MDB", "P1Y", "monthly"), ("EXO-P1", "P1M", "monthly"),
+              ("DELL-LAT5550", "one-time", None)]
+    lines = []
+    for i in range(100_000):
+        p, t, b = offers[i % len(offers)]
+        line = {"product": p, "quantity": 1 + i % 200, "term": t}
+        if b:
+            line["billing"] = b
+        line["start"] = "2026-%02d-%02d" % (1 + i % 12, 1 + i % 28)
+        lines.append(line)
+    q = {"quote": "Q-BIG", "date": "2025-12-01", "currency": "USD",
+         "customer": {"id": "CUST-1", "name": "Big Co", "segment": "nonprofit", "anniversary": "07-01"},
+         "lines": lines}
+    with open(path, "w") as f:
+        json.dump(q, f, separators=(",", ":"))
+
+def floor_binary():
+    found = [p for p in glob.glob(os.path.join(ROOT, "target/release/deps/plain_parse-*"))
+             if os.access(p, os.X_OK) and not p.endswith(".d")]
+    if not found:
+        subprocess.run(["cargo", "bench", "-p", "tenor-core", "--bench", "plain_parse", "--no-run"],
+                       cwd=ROOT, check=True)
+        return floor_binary()
+    return max(found, key=os.path.getmtime)
+
+def timed(cmd):
+    """(wall seconds, CPU seconds) of one run, its output thrown away."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as null:
+        subprocess.run(cmd, stdout=null, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+def main():
+    args = sys.argv[1:]
+    runs = 7
+    if "--runs" in args:
+        k = args.index("--runs")
+        runs = int(args[k + 1])
+        del args[k:k + 2]
+    tenors = args or [os.path.join(ROOT, "target/release/tenor")]
+    rules = os.path.join(ROOT, "rules")
+    with tempfile.TemporaryDirectory() as tmp:
+        q = os.path.join(tmp, "q100k.json")
+        quote(q)
+        commands = [("floor: plain_parse", [floor_binary(), q])]
+        commands += [(t, [t, "price", q, "--rules", rules, "--format", "json"]) for t in tenors]
+        best = {name: (float("inf"), float("inf")) for name, _ in commands}
+        for _ in range(runs):
+            for name, cmd in commands:
+                wall, cpu = timed(cmd)
+                b = best[name]
+                best[name] = (min(b[0], wall), min(b[1], cpu))
+    floor_wall, floor_cpu = best[commands[0][0]]
+    print(f"least of {runs} runs, interleaved; load average {os.getloadavg()[0]:.2f}")
+    for name, _ in commands:
+        wall, cpu = best[name]
+        print(f"{name}: wall {wall:.3f} s ({wall / floor_wall:.1f}x), cpu {cpu:.3f} s ({cpu / floor_cpu:.1f}x)")
+
+if __name__ == "__main__":
+    main()
