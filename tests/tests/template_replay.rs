@@ -148,9 +148,11 @@ proptest! {
     }
 }
 
-/// What `tenor accept` records of a quote priced whole: each document's file name and bytes,
-/// and the priced quote's text.
-fn held_bytes(cat: &Catalogue, file: &QuoteFile) -> Option<(Vec<(String, Vec<u8>)>, String)> {
+/// Each document's file name and bytes, and the priced quote's text.
+type Recorded = (Vec<(String, Vec<u8>)>, String);
+
+/// What `tenor accept` records of a quote priced whole.
+fn held_bytes(cat: &Catalogue, file: &QuoteFile) -> Option<Recorded> {
     let p = price(cat, &file.quote, &PriceOptions { explain: false }).ok()?;
     let a = accept::accept(cat, &file.quote, &p, "streamed").ok()?;
     let files = accept::files(&a, &Default::default()).unwrap();
@@ -162,11 +164,7 @@ fn held_bytes(cat: &Catalogue, file: &QuoteFile) -> Option<(Vec<(String, Vec<u8>
 }
 
 /// The same, priced as a summary and accepted streaming (`hold_lines` as with plugins).
-fn streamed_bytes(
-    cat: &Catalogue,
-    file: &QuoteFile,
-    hold_lines: bool,
-) -> (Vec<(String, Vec<u8>)>, String) {
+fn streamed_bytes(cat: &Catalogue, file: &QuoteFile, hold_lines: bool) -> Recorded {
     let summary =
         tenor_core::engine::pricing::summarize(cat, &file.quote, &PriceOptions::default(), &mut ())
             .unwrap();

@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_framed_document_is_what_pretty_printing_the_whole_gives() {
-        let items = vec![
+        let items = [
             json!({"a": 1, "b": {"c": [1, 2], "d": "x\ny"}}),
             json!({"a": 2, "b": {"c": [], "d": ""}}),
         ];

@@ -10,7 +10,7 @@ pub enum Stored<'c> {
     /// The bytes.
     Whole(Vec<u8>),
     /// A reader that checks the hash at the end.
-    Pieces(super::chunks::DocumentReader<'c>),
+    Pieces(Box<super::chunks::DocumentReader<'c>>),
 }
 
 impl Record {
@@ -37,7 +37,7 @@ impl Record {
         let key = (quote, revision, seq, path);
         if super::chunks::has_rest(&self.conn, key)? {
             let reader = super::chunks::DocumentReader::new(&self.conn, key, body, sha);
-            return Ok(Some(Stored::Pieces(reader)));
+            return Ok(Some(Stored::Pieces(Box::new(reader))));
         }
         super::chunks::check(&body, &sha, || {
             format!("{path} of {quote} revision {revision} (change {seq})")
