@@ -168,6 +168,19 @@ impl Write for Pieces<'_, '_> {
     }
 }
 
+/// The pieces of the body `write` makes for `target`, all but what is held stored.
+fn filled<'t, 'q>(
+    tx: &'t Connection,
+    target: Target<'q>,
+    write: WriteBody<'_>,
+) -> Result<Pieces<'t, 'q>, RecordError> {
+    let mut pieces = Pieces::new(tx, target);
+    match write(&mut pieces) {
+        Ok(()) => Ok(pieces),
+        Err(e) => Err(pieces.error(e)),
+    }
+}
+
 /// Writes the body of a document whose row (with an empty body) is inserted: its first
 /// piece and hash go into that row, the rest into `document_chunks`.
 pub(super) fn write_document(
@@ -181,11 +194,7 @@ pub(super) fn write_document(
         change_seq,
         path,
     };
-    let mut pieces = Pieces::new(tx, target);
-    if let Err(e) = write(&mut pieces) {
-        return Err(pieces.error(e));
-    }
-    let (first, sha) = pieces.finish()?;
+    let (first, sha) = filled(tx, target, write)?.finish()?;
     tx.execute(
         "UPDATE documents SET body = ?5, sha256 = ?6
          WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4",
@@ -207,10 +216,7 @@ pub(super) fn write_revision_part(
         revision,
         part,
     };
-    let mut pieces = Pieces::new(tx, target);
-    if let Err(e) = write(&mut pieces) {
-        return Err(pieces.error(e));
-    }
+    let pieces = filled(tx, target, write)?;
     let spilled = pieces.spilled();
     let (first, _) = pieces.finish()?;
     let column = if spilled {
