@@ -35,8 +35,11 @@ pub fn price(
     }
     // Compact for programs (indenting costs a quarter of a large run), indented for people.
     let pretty = pretty || std::io::stdout().is_terminal();
-    if matches!(format, PriceFormat::Json) && !pretty {
-        return stream_json(quote, rules, ctx);
+    if matches!(format, PriceFormat::Json) {
+        return match pretty {
+            true => stream_pretty(quote, rules, ctx),
+            false => stream_json(quote, rules, ctx),
+        };
     }
     let priced = priced(quote, rules, false, ctx)?;
     match format {
@@ -86,6 +89,43 @@ fn stream_json(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult 
         .map_err(out)?;
     w.write_all(b"\n")?;
     w.flush()?;
+    Ok(Exit::Success)
+}
+
+/// The indented priced quote, each line written as it is priced, as [`stream_json`] does: the
+/// document around the lines is rendered once, each line is indented into its place
+/// (`documents::streamed`), and the bytes are those of the whole document pretty-printed.
+fn stream_pretty(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult {
+    use crate::documents::streamed::{Frame, element};
+    use crate::engine::pricing::{self, EachLineError, PriceOptions};
+    let rules = load::rules(rules)?;
+    let file = load::quote(quote)?;
+    let cat = &rules.catalogue;
+    let summary = load::summarize(cat, &file, ctx)?;
+    let out = |e: std::io::Error| CliError::Output(e.kind().into());
+    let frame = Frame::new(&summary.without_lines(), "lines")
+        .ok_or_else(|| CliError::Run("the priced quote has no top-level `lines`".into()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *ctx.out);
+    let (mut scratch, mut one) = (Vec::new(), Vec::new());
+    let mut lines = |o: &mut dyn Write| {
+        let mut n = 0u64;
+        pricing::each_line(cat, &file.quote, &PriceOptions::default(), |l| {
+            one.clear();
+            element(l, &mut scratch, &mut one)?;
+            n += 1;
+            o.write_all(&one)
+        })
+        .map_err(|e| match e {
+            EachLineError::Sink(e) => e,
+            EachLineError::Price(_) => {
+                std::io::Error::other("the quote priced once but not the second time")
+            }
+        })?;
+        Ok(n)
+    };
+    frame.write(&mut w, &mut lines).map_err(out)?;
+    w.write_all(b"\n").map_err(out)?;
+    w.flush().map_err(out)?;
     Ok(Exit::Success)
 }
 

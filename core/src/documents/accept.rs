@@ -200,17 +200,7 @@ pub fn accept_streamed(
     fingerprint: &str,
     hold_lines: bool,
 ) -> Result<(Accepted, Streamed), StreamError> {
-    let head = PricedQuote {
-        schema: summary.schema,
-        quote: summary.quote.clone(),
-        date: summary.date,
-        currency: summary.currency.clone(),
-        customer: summary.customer.clone(),
-        lines: Vec::new(),
-        totals: summary.totals.clone(),
-        warnings: summary.warnings.clone(),
-    };
-    let priced = frame(&head, "lines")?;
+    let priced = frame(&summary.without_lines(), "lines")?;
     let mut lines = Spool::new()?;
     let spools = if hold_lines {
         None

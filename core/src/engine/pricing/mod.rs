@@ -81,6 +81,22 @@ pub struct PricedSummary {
     pub warnings: Vec<PriceWarning>,
 }
 
+impl PricedSummary {
+    /// The priced quote with no lines: what [`price`] gives, its `lines` empty.
+    pub fn without_lines(&self) -> PricedQuote {
+        PricedQuote {
+            schema: self.schema,
+            quote: self.quote.clone(),
+            date: self.date,
+            currency: self.currency.clone(),
+            customer: self.customer.clone(),
+            lines: Vec::new(),
+            totals: self.totals.clone(),
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
 /// [`price_with_progress`] keeping none of the lines: the same checks, errors and figures.
 pub fn summarize(
     cat: &Catalogue,
