@@ -6,7 +6,7 @@ use crate::cli::args::Format;
 use crate::cli::db;
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::render::errors::Problem;
-use crate::record::{RecordedSerial, StoredDocument};
+use crate::record::{ChangeInfo, Record, RecordedSerial, RevisionInfo, StoredDocument};
 use std::path::Path;
 
 /// Schema of the JSON view of a revision.
@@ -31,13 +31,12 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
         .revision(args.quote, args.revision)
         .map_err(db::error)?;
     // First pieces only: a document of gigabytes is written out piece by piece.
-    let (docs, whole): (Vec<StoredDocument>, Vec<bool>) = record
+    let docs = record
         .documents_first(args.quote, rev.revision)
-        .map_err(db::error)?
-        .into_iter()
-        .unzip();
+        .map_err(db::error)?;
     if let Some(which) = args.document {
-        let d = one(&docs, which)?;
+        let heads: Vec<StoredDocument> = docs.into_iter().map(|(d, _)| d).collect();
+        let d = one(&heads, which)?;
         ctx.out.write_all(&d.body)?;
         record
             .write_document_rest(
@@ -50,76 +49,95 @@ pub fn show_cmd(args: &ShowArgs<'_>, db_flag: Option<&Path>, ctx: &mut Ctx<'_>) 
             .map_err(db::error)?;
         return Ok(Exit::Success);
     }
-    let mut sizes = Vec::with_capacity(docs.len());
-    for (d, whole) in docs.iter().zip(&whole) {
-        sizes.push(match whole {
-            true => d.body.len() as u64,
-            false => record
-                .document_len(args.quote, rev.revision, d)
-                .map_err(db::error)?,
-        });
-    }
-    let changes = record
-        .changes(args.quote, rev.revision)
-        .map_err(db::error)?;
-    let rules = record
-        .rule_files(args.quote, rev.revision)
-        .map_err(db::error)?;
-    let serials = record
-        .serials(args.quote, rev.revision)
-        .map_err(db::error)?;
+    let shown = Shown {
+        changes: record
+            .changes(args.quote, rev.revision)
+            .map_err(db::error)?,
+        serials: record
+            .serials(args.quote, rev.revision)
+            .map_err(db::error)?,
+        rev,
+        docs,
+    };
     match args.format {
-        Format::Json => {
-            let mut doc = serde_json::json!({
-                "schema": SHOW,
-                "revision": rev,
-                "rule_files": rules.iter().map(|(p, h)| serde_json::json!({"path": p, "sha256": h})).collect::<Vec<_>>(),
-                "documents": docs.iter().zip(&sizes).map(|(d, bytes)| serde_json::json!({
-                    "path": d.path, "owner": d.owner, "kind": d.kind, "sha256": d.sha256,
-                    "change": d.change_seq, "bytes": bytes,
-                })).collect::<Vec<_>>(),
-                "changes": changes,
-            });
-            // Only when there are some: a revision without hardware reads as it always did.
-            if !serials.is_empty()
-                && let Some(o) = doc.as_object_mut()
-            {
-                o.insert("serials".into(), serde_json::to_value(&serials)?);
-            }
-            writeln!(ctx.out, "{}", serde_json::to_string_pretty(&doc)?)?;
-        }
-        Format::Table => {
-            writeln!(
-                ctx.out,
-                "{} revision {} accepted {} from {}\nrules sha256 {}{}\nfingerprint {}",
-                rev.quote,
-                rev.revision,
-                rev.accepted_at,
-                rev.quote_file,
-                rev.rules_sha256,
-                rev.rules_git
-                    .as_ref()
-                    .map_or(String::new(), |g| format!(" (git {g})")),
-                rev.fingerprint
-            )?;
-            for d in &docs {
-                writeln!(
-                    ctx.out,
-                    "  {:<40} {:<20} {:<12} {}",
-                    d.path, d.kind, d.owner, d.sha256
-                )?;
-            }
-            for c in &changes {
-                writeln!(
-                    ctx.out,
-                    "  change {}: {} at {}",
-                    c.seq, c.change_order, c.recorded_at
-                )?;
-            }
-            serials_table(&serials, ctx)?;
-        }
+        Format::Json => json(&record, &shown, ctx)?,
+        Format::Table => table(&shown, ctx)?,
     }
     Ok(Exit::Success)
+}
+
+/// What `tenor show` shows of a revision.
+struct Shown {
+    rev: RevisionInfo,
+    /// Each document with its first piece, and whether that is all of it.
+    docs: Vec<(StoredDocument, bool)>,
+    changes: Vec<ChangeInfo>,
+    serials: Vec<RecordedSerial>,
+}
+
+/// The `tenor.show/1` document; a long document's size is read from its last piece alone.
+fn json(record: &Record, s: &Shown, ctx: &mut Ctx<'_>) -> Result<(), CliError> {
+    let (quote, n) = (s.rev.quote.as_str(), s.rev.revision);
+    let rules = record.rule_files(quote, n).map_err(db::error)?;
+    let mut documents = Vec::with_capacity(s.docs.len());
+    for (d, whole) in &s.docs {
+        let bytes = match whole {
+            true => d.body.len() as u64,
+            false => record.document_len(quote, n, d).map_err(db::error)?,
+        };
+        documents.push(serde_json::json!({
+            "path": d.path, "owner": d.owner, "kind": d.kind, "sha256": d.sha256,
+            "change": d.change_seq, "bytes": bytes,
+        }));
+    }
+    let mut doc = serde_json::json!({
+        "schema": SHOW,
+        "revision": s.rev,
+        "rule_files": rules.iter().map(|(p, h)| serde_json::json!({"path": p, "sha256": h})).collect::<Vec<_>>(),
+        "documents": documents,
+        "changes": s.changes,
+    });
+    // Only when there are some: a revision without hardware reads as it always did.
+    if !s.serials.is_empty()
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.insert("serials".into(), serde_json::to_value(&s.serials)?);
+    }
+    writeln!(ctx.out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    Ok(())
+}
+
+/// The revision, its documents, changes and serials as lines of text.
+fn table(s: &Shown, ctx: &mut Ctx<'_>) -> Result<(), CliError> {
+    let rev = &s.rev;
+    writeln!(
+        ctx.out,
+        "{} revision {} accepted {} from {}\nrules sha256 {}{}\nfingerprint {}",
+        rev.quote,
+        rev.revision,
+        rev.accepted_at,
+        rev.quote_file,
+        rev.rules_sha256,
+        rev.rules_git
+            .as_ref()
+            .map_or(String::new(), |g| format!(" (git {g})")),
+        rev.fingerprint
+    )?;
+    for (d, _) in &s.docs {
+        writeln!(
+            ctx.out,
+            "  {:<40} {:<20} {:<12} {}",
+            d.path, d.kind, d.owner, d.sha256
+        )?;
+    }
+    for c in &s.changes {
+        writeln!(
+            ctx.out,
+            "  change {}: {} at {}",
+            c.seq, c.change_order, c.recorded_at
+        )?;
+    }
+    serials_table(&s.serials, ctx)
 }
 
 /// The document named by kind or file name; refused when none or several match.
