@@ -22,6 +22,8 @@
     reason = "benchmark"
 )]
 
+#[path = "support/mod.rs"]
+mod support;
 use chrono::{Months, NaiveDate};
 use criterion::{Criterion, Throughput};
 use rust_decimal::Decimal;
@@ -29,6 +31,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use support::peak_kib;
 use tenor_core::accepting::{Acceptance, accept};
 use tenor_core::documents::accept::Accepted;
 use tenor_core::engine::catalogue::Catalogue;
@@ -362,16 +365,6 @@ fn month(record: &Record) -> Reconciliation {
         },
     )
     .unwrap()
-}
-
-/// `VmHWM` (peak resident set) of this process, in KiB.
-fn peak_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// In the child: the record opened, then the month reconciled once, with the peak after each.

@@ -13,12 +13,15 @@
     reason = "benchmark"
 )]
 
+#[path = "support/mod.rs"]
+mod support;
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::process::Command;
+use support::peak_kib;
 use tenor_core::documents::accept;
 use tenor_core::engine::catalogue::Catalogue;
 use tenor_core::engine::pricing::{PriceOptions, each_line, price, summarize};
@@ -130,16 +133,6 @@ impl std::io::Write for Counting {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// `VmHWM` (peak resident set) of this process, in KiB.
-fn peak_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// In the child: one run of `mode` on `lines` lines, with the peak before and after.

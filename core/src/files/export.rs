@@ -143,7 +143,7 @@ impl<'a> Content<'a> {
                         len: &mut made.1,
                     };
                     (f.write)(&mut out)?;
-                    let sha = hex(&std::mem::take(&mut made.0).finalize());
+                    let sha = hex_digest(&std::mem::take(&mut made.0).finalize());
                     if sha == f.sha256 {
                         Ok(())
                     } else {
@@ -188,10 +188,11 @@ impl std::io::Write for Hashing<'_> {
 fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut h = Sha256::new();
     std::io::copy(&mut std::fs::File::open(path)?, &mut h)?;
-    Ok(hex(&h.finalize()))
+    Ok(hex_digest(&h.finalize()))
 }
 
-fn hex(digest: &[u8]) -> String {
+/// A digest in lowercase hex.
+pub fn hex_digest(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -303,7 +304,7 @@ pub enum ExportError {
 
 /// SHA-256 in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    hex_digest(&Sha256::digest(bytes))
 }
 
 /// The manifest of `dir`, if it has one.

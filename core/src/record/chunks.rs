@@ -12,6 +12,7 @@
 //! would take 19 GB of disk where it takes under one. The hash is of the bytes as made.
 
 use super::{RecordError, sha256_hex};
+use crate::files::export::hex_digest;
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
@@ -126,10 +127,7 @@ impl<'t, 'q> Pieces<'t, 'q> {
             self.store().map_err(|e| self.error(e))?;
         }
         let sha = self.hash.finalize_reset();
-        Ok((
-            std::mem::take(&mut self.first),
-            sha.iter().map(|b| format!("{b:02x}")).collect(),
-        ))
+        Ok((std::mem::take(&mut self.first), hex_digest(&sha)))
     }
 
     /// The error behind a failed write: the database's own when it was the database.
@@ -253,19 +251,10 @@ fn not_utf8(quote: &str, revision: u32, part: Part) -> RecordError {
 /// Appends a document's pieces after the first to `body`, in order.
 pub(super) fn document_rest(
     conn: &Connection,
-    (quote, revision, change_seq, path): (&str, u32, u32, &str),
+    key: (&str, u32, u32, &str),
     body: &mut Vec<u8>,
 ) -> Result<(), RecordError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT bytes FROM document_chunks
-         WHERE quote = ?1 AND revision = ?2 AND change_seq = ?3 AND path = ?4 ORDER BY seq",
-    )?;
-    let mut rows = stmt.query(params![quote, revision, change_seq, path])?;
-    while let Some(row) = rows.next()? {
-        let piece = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        unpack(piece, body)?;
-    }
-    Ok(())
+    write_rest(conn, key, body)
 }
 
 /// Whether a document has pieces after its first.
@@ -399,7 +388,7 @@ impl io::Read for DocumentReader<'_> {
             }
             if !self.load()? {
                 self.ended = true;
-                let sha = hex(&std::mem::take(&mut self.hash).finalize());
+                let sha = hex_digest(&std::mem::take(&mut self.hash).finalize());
                 if sha != self.sha {
                     return Err(io::Error::other(format!(
                         "{} of {} revision {} does not match the sha256 recorded with it",
@@ -420,10 +409,6 @@ impl io::Read for DocumentReader<'_> {
         self.at += n;
         Ok(n)
     }
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A text of a revision: its column, or its pieces when it was stored in pieces.

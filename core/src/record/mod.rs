@@ -205,10 +205,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 
 /// SHA-256 of `bytes`, in lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::files::export::hex_digest(&Sha256::digest(bytes))
 }
 
 /// Where the database is when neither `--db` nor `TENOR_DB` says: `tenor.db` in the parent
