@@ -54,11 +54,25 @@ def rules(r):
                    f"  P1Y annual  {dec(r, 10, 1200, 2)} a year\n  P3Y upfront  {dec(r, 100, 3000, 2)} a term\n"
                    f"  P1M monthly  {dec(r, 1, 120, 2)} a month\n}}")
         products.append((sku, 0))
-    for k in range(r.randint(0, 2)):
+    if r.random() < 0.4:
+        out.append('product METER "Metered" {\n  vendor contoso\n  not bought\n  usage gb by max\n'
+                   f"  minimum {dec(r, 5, 60, 2)} a month\n  P1M monthly  {dec(r, 0.01, 0.2, r.choice([2, 3, 4]))} a month\n"
+                   f"  P1Y monthly  {dec(r, 0.01, 0.2, 3)} a month\n}}")
+        products.append(("METER", 0))
+    for k in range(r.randint(0, 3)):
         cond = r.choice(["", " when customer segment is nonprofit", " when quantity at least 5",
-                         " when customer segment is nonprofit and quantity at least 5"])
-        scope = r.choice(["vendor microsoft", "vendor contoso"])
-        out.append(f"discount d{k}: {r.choice([5, 10, 12.5, 15, 33])}% off {scope}{cond}")
+                         " when customer segment is nonprofit and quantity at least 5",
+                         " when start before 2026-07-01", " when start from 2026-03-15 and quantity at most 50",
+                         " when billing is annual", " when term is P1Y or P3Y"])
+        scope = r.choice(["vendor microsoft", "vendor contoso", "every line", "product FLAT0"])
+        amount = r.choice([f"{r.choice([5, 10, 12.5, 15, 33])}%", f"{r.choice([5, 10, 15])}%",
+                           f"{dec(r, 0.5, 5, 2)} a month", f"{dec(r, 0.5, 3, 2)} per unit a month",
+                           f"{dec(r, 10, 200, 2)} once"])
+        if r.random() < 0.1:
+            scope = "the quote"
+            amount = r.choice([f"{dec(r, 10, 300, 2)} once", "5%"])
+        duration = r.choice(["", "", "", " for the first 3 months", " for the first 14 months"])
+        out.append(f"discount d{k}: {amount} off {scope}{cond}{duration}")
     return "\n".join(out) + "\n", products
 
 def quantity(r, bound):
@@ -72,10 +86,22 @@ def quantity(r, bound):
 def quote(r, products):
     lines = []
     for _ in range(r.randint(1, 40)):
+        if lines and r.random() < 0.3:
+            # What an earlier line sells, from another day: lines a pricer may price alike.
+            line = dict(r.choice(lines))
+            line["start"] = f"2026-{r.randint(1, 12):02}-{r.randint(1, 31 if r.random() < 0.3 else 28):02}"
+            if line["start"][5:7] == "02" and int(line["start"][8:]) > 28:
+                line["start"] = line["start"][:8] + "28"
+            lines.append(line)
+            continue
         sku, bound = r.choice(products)
         term, billing = r.choice([("P1Y", "annual"), ("P1Y", "monthly"), ("P1M", "monthly"), ("P3Y", "upfront")])
+        if sku == "METER":
+            term, billing = r.choice([("P1M", "monthly"), ("P1Y", "monthly")])
         line = {"product": sku, "quantity": quantity(r, bound), "term": term, "billing": billing,
                 "start": f"2026-{r.randint(1, 12):02}-{r.randint(1, 28):02}"}
+        if sku == "METER":
+            line["usage"] = r.choice([0, 10, 250, 1000, 5000])
         if r.random() < 0.1:
             line["discount"] = r.choice(["10%", "50.00", "7.5%"])
         lines.append(line)

@@ -141,6 +141,19 @@ fn bench(c: &mut Criterion) {
             black_box(cv)
         })
     });
+    let mut whole = q.clone();
+    whole.lines = ls.clone();
+    g.bench_function("engine_each_line", |b| {
+        b.iter(|| {
+            let mut cv = Decimal::ZERO;
+            tenor_core::engine::pricing::each_line(&cat, &whole, &PriceOptions::default(), |pl| {
+                cv += pl.charges.iter().map(|c| c.amount).sum::<Decimal>();
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            black_box(cv)
+        })
+    });
     let raw: Vec<(bool, Decimal, i64)> = ls
         .iter()
         .map(|l| {

@@ -1,10 +1,11 @@
 //! The charges of a line: the period pieces of its schedule priced, with tiers and proration.
 
 use super::Scratch;
-use super::discounts::{Discounter, LineCtx};
+use super::discounts::{Discounter, Gross, LineCtx};
 use super::offer::Resolved;
 use super::offer::{field, overflow, resolve, term_name};
 use super::plans::Plans;
+use super::recipes::{PieceAmounts, Rates, Recipe, RecipeKey};
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_over, round_share};
 use super::types::{
     Charge, ChargeDetail, ChargeKind, LineDetail, PriceError, PriceOptions, PricedLine,
@@ -191,9 +192,8 @@ fn line_figures<'c>(
     let Scratch {
         offers: _,
         plans,
+        recipes,
         fired,
-        memo,
-        verdicts,
         manual,
         zero,
     } = scratch;
@@ -203,21 +203,46 @@ fn line_figures<'c>(
         false => (Vec::new(), None),
     };
     let (term_start, end, billing_months, pieces) = plan_line(plans, line, &r, i)?;
-    let lp = LinePricer::new(cat, line, &r, i, billing_months, opts.explain)?;
+    let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
+    let key = RecipeKey::of(
+        r.offer,
+        r.term,
+        r.billing,
+        billing_months,
+        line,
+        recipes.start_matters,
+    );
+    let (slot, hit) = recipes
+        .find(&key, opts.explain)
+        .ok_or_else(|| vec![perr(field(i, "product"), "no room to price the line", None)])?;
+    let known = slot.as_ref().filter(|_| hit).map(|k| k.rates);
+    let lp = LinePricer::new(cat, line, &r, i, billing_months, opts.explain, known)?;
     if let Some(d) = detail.as_deref_mut() {
         d.tiers.clone_from(&lp.tiers);
     }
-    let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
-    verdicts.clear();
-    verdicts.extend(cat.discounts.iter().map(|d| ctx.applies(d)));
-    let uniform = !opts.explain && uniform_discounts(cat, line, verdicts);
+    let recipe = match slot {
+        Some(k) if hit => k,
+        slot => {
+            let made = make_recipe(cat, line, &ctx, key, lp.rates(), slot.take(), opts.explain);
+            slot.insert(made)
+        }
+    };
+    let Recipe {
+        verdicts,
+        uniform,
+        whole,
+        memo_key,
+        memo,
+        steady,
+        ..
+    } = recipe;
     charges.reserve(pieces.len().max(1) * 2);
     let mut disc = Discounter {
         ctx: &ctx,
         verdicts,
-        uniform,
+        uniform: *uniform,
         first_charge_done: false,
-        memo_key: None,
+        memo_key: *memo_key,
         memo,
         fired,
         quote_discount_used,
@@ -228,11 +253,13 @@ fn line_figures<'c>(
     if r.term.is_none() {
         lp.push_one_time(&mut disc, charges)?;
     }
-    let whole_amount = lp.push_pieces(pieces, &mut disc, charges, zero)?;
+    let whole_amount = lp.push_pieces(pieces, &mut disc, charges, zero, whole)?;
+    *memo_key = disc.memo_key;
     // Charges were made in bill-date order (each discount right after its charge), so no sort.
-    let (recurring, mrr) = match r.term {
-        None => (zero, zero),
-        Some(_) => lp.steady(whole_amount, disc.verdicts, zero)?,
+    let (recurring, mrr) = match (r.term, *steady) {
+        (None, _) => (zero, zero),
+        (Some(_), Some(known)) => known,
+        (Some(_), None) => *steady.insert(lp.steady(whole_amount, verdicts, zero)?),
     };
     Ok(Figures {
         item: r.item,
@@ -252,6 +279,33 @@ fn line_figures<'c>(
         },
         detail,
     })
+}
+
+/// A line's recipe worked out afresh, reusing the buffers of the one it replaces.
+fn make_recipe(
+    cat: &Catalogue,
+    line: &QuoteLine,
+    ctx: &LineCtx<'_>,
+    key: RecipeKey,
+    rates: Rates,
+    old: Option<Recipe>,
+    explain: bool,
+) -> Recipe {
+    let (mut verdicts, mut memo) = old.map(|o| (o.verdicts, o.memo)).unwrap_or_default();
+    verdicts.clear();
+    verdicts.extend(cat.discounts.iter().map(|d| ctx.applies(d)));
+    memo.clear();
+    let uniform = !explain && uniform_discounts(cat, line, &verdicts);
+    Recipe {
+        key,
+        rates,
+        verdicts,
+        uniform,
+        whole: None,
+        memo_key: None,
+        memo,
+        steady: None,
+    }
 }
 
 /// The line's billing frequency as written (`once` for one-time lines).
@@ -283,10 +337,13 @@ fn plan_line<'p>(
 
 /// What the line's first bill date bills, net of discounts.
 fn first_charge(charges: &[Charge]) -> Decimal {
-    let first_date = charges.iter().map(|c| c.bill_date).min();
+    // Charges are made in bill-date order, so the first date's charges lead.
+    let Some(first) = charges.first().map(|c| c.bill_date) else {
+        return Decimal::ZERO;
+    };
     charges
         .iter()
-        .filter(|c| Some(c.bill_date) == first_date)
+        .take_while(|c| c.bill_date == first)
         .map(|c| c.amount)
         .sum()
 }
@@ -460,10 +517,6 @@ fn proration_detail(piece: &Piece) -> ProrationDetail {
     }
 }
 
-/// A piece's rounded amounts: (unrounded amount, shown by `explain` only; amount; cost; the
-/// minimum commitment for the piece).
-type PieceAmounts = (Decimal, Decimal, Decimal, Option<Decimal>);
-
 /// One line's prices per full billing period, worked out once and applied to each piece.
 struct LinePricer<'a> {
     cat: &'a Catalogue,
@@ -505,6 +558,7 @@ impl<'a> LinePricer<'a> {
         i: usize,
         billing_months: u32,
         explain: bool,
+        known: Option<Rates>,
     ) -> Result<Self, Vec<PriceError>> {
         let metered = r.item.usage.is_some();
         let units = if metered {
@@ -535,15 +589,33 @@ impl<'a> LinePricer<'a> {
             tier_steps: Vec::new(),
             explain,
         };
-        lp.pp = lp.per_period().ok_or_else(|| overflow(i))?;
-        lp.cp = lp.cost_per_period().ok_or_else(|| overflow(i))?;
-        lp.pp_fast = Exact::of(lp.pp.0).zip(Exact::of(lp.pp.1));
-        lp.cp_fast = Exact::of(lp.cp.0).zip(Exact::of(lp.cp.1));
+        match known {
+            Some(k) => {
+                (lp.pp, lp.cp) = (k.pp, k.cp);
+                (lp.pp_fast, lp.cp_fast) = (k.pp_fast, k.cp_fast);
+            }
+            None => {
+                lp.pp = lp.per_period().ok_or_else(|| overflow(i))?;
+                lp.cp = lp.cost_per_period().ok_or_else(|| overflow(i))?;
+                lp.pp_fast = Exact::of(lp.pp.0).zip(Exact::of(lp.pp.1));
+                lp.cp_fast = Exact::of(lp.cp.0).zip(Exact::of(lp.cp.1));
+            }
+        }
         if explain {
             lp.tiers = lp.tiers_applied();
             lp.tier_steps = lp.tiers.iter().map(tier_step).collect();
         }
         Ok(lp)
+    }
+
+    /// The line's rates, to remember for the next line with its recipe key.
+    fn rates(&self) -> Rates {
+        Rates {
+            pp: self.pp,
+            cp: self.cp,
+            pp_fast: self.pp_fast,
+            cp_fast: self.cp_fast,
+        }
     }
 
     /// (numerator, denominator) of the exact amount per full billing period.
@@ -646,21 +718,15 @@ impl<'a> LinePricer<'a> {
             });
         }
         let start = self.line.start;
-        disc.push(
-            Charge {
-                kind: ChargeKind::OneTime,
-                period_start: start,
-                period_end: start,
-                bill_date: start,
-                amount,
-                cost,
-                rule: None,
-                explain,
-                share: Share::NONE,
-                detail: None,
-            },
-            charges,
-        );
+        let gross = Gross {
+            kind: ChargeKind::OneTime,
+            period_start: start,
+            period_end: start,
+            bill_date: start,
+            amount,
+            share: Share::NONE,
+        };
+        disc.push(gross, cost, (explain, None), charges);
         Ok(())
     }
 
@@ -689,25 +755,27 @@ impl<'a> LinePricer<'a> {
     }
 
     /// Prices and discounts every piece of the schedule, with any minimum true-up; returns the
-    /// rounded amount of a whole period priced at exactly 1/1 (what `recurring` starts from).
+    /// rounded amount of a whole period priced at exactly 1/1 (what `recurring` starts from)
+    /// when it priced one. `whole` holds a whole period's amounts once known (by this line or
+    /// an earlier one with the same recipe).
     fn push_pieces(
         &self,
         pieces: &[Piece],
         disc: &mut Discounter<'_, '_>,
         charges: &mut Vec<Charge>,
         zero: Decimal,
+        whole: &mut Option<PieceAmounts>,
     ) -> Result<Option<Decimal>, Vec<PriceError>> {
         // Every whole billing period of a line costs the same: compute it once.
-        let mut whole_memo: Option<PieceAmounts> = None;
         let mut whole_amount = None;
         for piece in pieces {
             let partial = piece.fraction.is_partial();
-            let m = match (partial, whole_memo) {
+            let m = match (partial, *whole) {
                 (false, Some(m)) => m,
                 _ => {
                     let m = self.piece_amounts(piece)?;
                     if !partial {
-                        whole_memo = Some(m);
+                        *whole = Some(m);
                         if piece.fraction.num == 1 && piece.fraction.den == 1 {
                             whole_amount = Some(m.1);
                         }
@@ -754,19 +822,15 @@ impl<'a> LinePricer<'a> {
             num: piece.fraction.num,
             den: piece.fraction.den,
         };
-        let charge = |kind, amount, cost, explain, detail| Charge {
+        let gross = |kind, amount| Gross {
             kind,
             period_start: piece.start,
             period_end: piece.end,
             bill_date,
             amount,
-            cost,
-            rule: None,
-            explain,
             share,
-            detail,
         };
-        disc.push(charge(kind, amount, cost, explain, detail), charges);
+        disc.push(gross(kind, amount), cost, (explain, detail), charges);
         let Some(min_amount) = min_amount.filter(|m| *m > amount) else {
             return;
         };
@@ -780,11 +844,8 @@ impl<'a> LinePricer<'a> {
                 at: Some(self.item.origin.clone()),
             });
         }
-        let detail = None;
-        disc.push(
-            charge(ChargeKind::MinimumTrueUp, up, zero, explain, detail),
-            charges,
-        );
+        let true_up = gross(ChargeKind::MinimumTrueUp, up);
+        disc.push(true_up, zero, (explain, None), charges);
     }
 
     /// How a piece's amount was reached, for `explain`.

@@ -3,7 +3,7 @@
 
 use super::offer::Resolved;
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_ratio};
-use super::types::{Charge, ChargeKind, PriceError, Share, Step, Verdict, perr};
+use super::types::{Charge, ChargeDetail, ChargeKind, PriceError, Share, Step, Verdict, perr};
 use crate::engine::calendar::{self};
 use crate::engine::catalogue::{
     Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Sellable,
@@ -35,21 +35,35 @@ pub(super) struct Discounter<'c, 's> {
 }
 
 impl Discounter<'_, '_> {
-    /// Adds a gross charge to `charges`, each of its discounts right after it.
-    pub(super) fn push(&mut self, g: Charge, charges: &mut Vec<Charge>) {
-        let c = Gross {
-            kind: g.kind,
-            period_start: g.period_start,
-            period_end: g.period_end,
-            bill_date: g.bill_date,
-            amount: g.amount,
-            share: g.share,
-        };
+    /// Adds a gross charge (`c` with its cost and, for `explain`, its steps and detail) to
+    /// `charges`, each of its discounts right after it. The charge is built in its place
+    /// rather than passed whole: copying it in and reading it back stalled on every line.
+    pub(super) fn push(
+        &mut self,
+        c: Gross,
+        cost: Decimal,
+        (explain, detail): (Vec<Step>, Option<Box<ChargeDetail>>),
+        charges: &mut Vec<Charge>,
+    ) {
         // The gross charge goes in first; its discounts follow, and `explain` adds to its steps
         // and verdicts through `gi`.
         let gi = charges.len();
-        charges.push(g);
+        charges.push(Charge {
+            kind: c.kind,
+            period_start: c.period_start,
+            period_end: c.period_end,
+            bill_date: c.bill_date,
+            amount: c.amount,
+            cost,
+            rule: None,
+            explain,
+            share: c.share,
+            detail,
+        });
         if self.replay_memo(&c, charges) {
+            // The memo may come from an earlier line with the same recipe, so this can be the
+            // line's first charge.
+            self.first_charge_done = true;
             return;
         }
         let mut running = c.amount;

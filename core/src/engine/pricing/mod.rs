@@ -9,6 +9,7 @@ mod charges;
 mod discounts;
 mod offer;
 mod plans;
+mod recipes;
 mod rounding;
 mod totals;
 mod types;
@@ -226,12 +227,10 @@ struct Scratch {
     offers: offer::Offers,
     /// Schedules planned for earlier lines.
     plans: Plans,
+    /// Figures of earlier lines selling the same offer in the same quantity.
+    recipes: recipes::Recipes,
     /// The discounts of one gross charge as (rule index, `None` for manual; amount).
     fired: Vec<(Option<usize>, Decimal)>,
-    /// The discounts of a whole period, for reuse on the line's other whole periods.
-    memo: Vec<(Option<usize>, Decimal)>,
-    /// Whether each discount rule applies to the line, with the reason when not.
-    verdicts: Vec<Result<(), String>>,
     /// The rule name of manual discounts.
     manual: Arc<str>,
     /// Zero in the currency's minor unit, so every amount prints with its decimals.
@@ -243,9 +242,8 @@ impl Scratch {
         Scratch {
             offers: offer::Offers::default(),
             plans: Plans::default(),
+            recipes: recipes::Recipes::new(cat),
             fired: Vec::new(),
-            memo: Vec::new(),
-            verdicts: Vec::new(),
             manual: Arc::from("manual"),
             zero: cat.round(Decimal::ZERO),
         }

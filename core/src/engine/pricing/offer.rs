@@ -212,6 +212,13 @@ fn finish<'a>(
 
 /// Quantity and usage within what Tenor prices, and a quantity above zero.
 fn check_amounts(i: usize, line: &QuoteLine, errors: &mut Vec<PriceError>) {
+    // Most lines sell a whole number of units and estimate no usage: one integer comparison
+    // tells them apart from the lines the checks below can refuse.
+    let whole_units = line.quantity.scale() == 0
+        && (1..=1_000_000_000_000i128).contains(&line.quantity.mantissa());
+    if whole_units && line.usage.is_none() {
+        return;
+    }
     // A trillion units is beyond any real order; past it, amounts outgrow a decimal's 28 digits
     // and would lose their cents.
     let limit = Decimal::from(1_000_000_000_000u64);

@@ -35,7 +35,7 @@ pub(super) struct PlanKey {
 
 impl Plans {
     /// Slots of a long quote's table.
-    pub(super) const SLOTS: usize = 256;
+    pub(super) const SLOTS: usize = 1024;
     /// Lines after which a quote counts as long.
     pub(super) const LONG: usize = 16;
 
