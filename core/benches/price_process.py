@@ -3,7 +3,7 @@
 JSON quote, beside its floor, `plain_parse Q` (serde_json into plain structs, no checks, no
 pricing, nothing written; core/benches/plain_parse.rs), in the same run.
 
-    python3 core/benches/price_process.py [TENOR ...] [--runs N]
+    python3 core/benches/price_process.py [TENOR ...] [--runs N] [--workload tiers]
 
 With no TENOR it times target/release/tenor. Several binaries (an older build beside the new
 one) are timed round by round, interleaved, so that load on the machine falls on all of them
@@ -12,6 +12,10 @@ alike. Each figure is the least CPU time (user + system) and the least wall time
 `cargo bench --bench pricing -- quote_100k_lines_json`, dated 2025-12-01 so that no line
 starts before it (no warnings); the floor is built with `cargo bench --bench plain_parse
 --no-run` when missing.
+
+`--workload tiers` prices instead the issue's workload, the lines of `cargo bench --bench
+pricing -- price/` (100,000 P1Y annual lines, a third through graduated per-device tiers, the
+rest seats under a conditional 15% discount) with that bench's rules.
 """
 import glob, json, os, resource, subprocess, sys, tempfile, time
 
@@ -31,6 +35,42 @@ def quote(path):
         lines.append(line)
     q = {"quote": "Q-BIG", "date": "2025-12-01", "currency": "USD",
          "customer": {"id": "CUST-1", "name": "Big Co", "segment": "nonprofit", "anniversary": "07-01"},
+         "lines": lines}
+    with open(path, "w") as f:
+        json.dump(q, f, separators=(",", ":"))
+
+TIERS_RULES = """currency USD
+rounding half_up
+vendor microsoft "Microsoft"
+vendor contoso "Contoso"
+product BP "Business Premium" {
+  vendor microsoft
+  P1Y monthly  22.00 a month  cost 17.60
+  P1Y annual  264.00 a year   cost 211.20
+}
+tiers devices graduated per device a month {
+  up to 10  45.00
+  up to 50  40.00
+  above     35.00
+}
+product DEV "Managed device" {
+  vendor contoso
+  not bought
+  P1Y annual  tiers devices
+}
+coterm default { anchor customer anniversary; mode stub; prorate daily }
+segment nonprofit "Nonprofit organisations"
+discount nonprofit: 15% off vendor microsoft when customer segment is nonprofit and quantity at least 5
+"""
+
+def tiers_quote(path):
+    lines = []
+    for i in range(100_000):
+        seat = i % 3 != 0
+        lines.append({"product": "BP" if seat else "DEV", "quantity": 1 + i % 60, "term": "P1Y",
+                      "billing": "annual", "start": "2026-%02d-%02d" % (1 + i % 12, 1 + i % 28)})
+    q = {"quote": "Q-BENCH", "date": "2026-01-01", "currency": "USD",
+         "customer": {"id": "C", "name": "C", "segment": "nonprofit", "anniversary": "07-01"},
          "lines": lines}
     with open(path, "w") as f:
         json.dump(q, f, separators=(",", ":"))
@@ -62,11 +102,23 @@ def main():
         k = args.index("--runs")
         runs = int(args[k + 1])
         del args[k:k + 2]
+    workload = None
+    if "--workload" in args:
+        k = args.index("--workload")
+        workload = args[k + 1]
+        del args[k:k + 2]
     tenors = args or [os.path.join(ROOT, "target/release/tenor")]
     rules = os.path.join(ROOT, "rules")
     with tempfile.TemporaryDirectory() as tmp:
         q = os.path.join(tmp, "q100k.json")
-        quote(q)
+        if workload == "tiers":
+            rules = os.path.join(tmp, "rules")
+            os.makedirs(rules)
+            with open(os.path.join(rules, "bench.tenor"), "w") as f:
+                f.write(TIERS_RULES)
+            tiers_quote(q)
+        else:
+            quote(q)
         commands = [("floor: plain_parse", [floor_binary(), q])]
         commands += [(t, [t, "price", q, "--rules", rules, "--format", "json"]) for t in tenors]
         best = {name: (float("inf"), float("inf")) for name, _ in commands}

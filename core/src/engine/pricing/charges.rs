@@ -87,7 +87,7 @@ pub(super) fn price_line(
         quantity: line.quantity,
         term: f.term,
         billing: f.billing,
-        coterm: f.coterm,
+        coterm: f.coterm.cloned(),
         start: line.start,
         term_start: f.term_start,
         end: f.end,
@@ -142,7 +142,10 @@ pub(super) fn price_line_into(
     out.quantity = line.quantity;
     out.term = f.term;
     out.billing = f.billing;
-    out.coterm = f.coterm;
+    match (&mut out.coterm, f.coterm) {
+        (Some(held), Some(new)) => same(held, new),
+        (held, new) => *held = new.cloned(),
+    }
     out.start = line.start;
     out.term_start = f.term_start;
     out.end = f.end;
@@ -161,7 +164,7 @@ struct Figures<'a> {
     item: &'a Sellable,
     term: std::borrow::Cow<'static, str>,
     billing: &'static str,
-    coterm: Option<std::sync::Arc<str>>,
+    coterm: Option<&'a std::sync::Arc<str>>,
     term_start: NaiveDate,
     end: NaiveDate,
     first_charge: Decimal,
@@ -265,7 +268,7 @@ fn line_figures<'c>(
         item: r.item,
         term: term_name(r.term),
         billing: billing_name(&r),
-        coterm: r.coterm.map(|c| c.0),
+        coterm: r.coterm.as_ref().map(|c| c.0),
         term_start,
         end,
         first_charge: first_charge(charges),

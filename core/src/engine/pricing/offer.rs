@@ -65,7 +65,8 @@ pub(super) struct Resolved<'a> {
     pub(super) offer: &'a Offer,
     pub(super) term: Option<u32>,
     pub(super) billing: Billing,
-    pub(super) coterm: Option<(Arc<str>, Coterm)>,
+    /// The co-term policy's name (the catalogue's, shared) and its terms.
+    pub(super) coterm: Option<(&'a Arc<str>, Coterm)>,
 }
 
 pub(super) fn field(i: usize, name: &str) -> String {
@@ -365,13 +366,13 @@ fn check_usage(item: &Sellable, i: usize, line: &QuoteLine, errors: &mut Vec<Pri
     }
 }
 
-pub(super) fn resolve_coterm(
-    cat: &Catalogue,
+pub(super) fn resolve_coterm<'a>(
+    cat: &'a Catalogue,
     quote: &Quote,
     i: usize,
     line: &QuoteLine,
     item: &Sellable,
-) -> Result<Option<(Arc<str>, Coterm)>, PriceError> {
+) -> Result<Option<(&'a Arc<str>, Coterm)>, PriceError> {
     let index = match line.coterm.as_deref() {
         Some("none") => return Ok(None),
         Some(name) => Some(cat.policy(name).ok_or_else(|| {
@@ -434,7 +435,7 @@ pub(super) fn resolve_coterm(
         }
     };
     Ok(Some((
-        p.name.clone(),
+        &p.name,
         Coterm {
             anchor,
             mode: p.mode,

@@ -255,7 +255,13 @@ discount setup: 3.00 per unit a month off product BP when billing is annual
             Some(ManualDiscount::Percent(Decimal::new(10, 0))),
             Some(ManualDiscount::Amount(Decimal::new(5000, 2))),
         ]);
-        (offers, quantity, 0u32..365, discount, prop::sample::select(vec![0, 10, 900]))
+        (
+            offers,
+            quantity,
+            0u32..365,
+            discount,
+            prop::sample::select(vec![0, 10, 900]),
+        )
             .prop_map(|((product, billing), quantity, day, discount, usage)| {
                 let metered = product == "GB";
                 QuoteLine {

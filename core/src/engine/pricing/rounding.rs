@@ -87,7 +87,19 @@ pub(super) fn round_share(
     den: i64,
 ) -> Option<Decimal> {
     let quick = fast.and_then(|(n, d)| {
-        round_ratio(cat, n.times(Exact::int(num)?)?, d.times(Exact::int(den)?)?)
+        // Most shares are a few days of a year on a price of a few digits: 64 bits hold it all.
+        let small = u64::try_from(num)
+            .ok()
+            .zip(u64::try_from(den).ok())
+            .and_then(|(num, den)| {
+                let a = u64::try_from(n.m).ok()?.checked_mul(num)?;
+                let b = u64::try_from(d.m).ok()?.checked_mul(den)?;
+                round_ratio_small(cat, (a, n.s), (b, d.s))
+            });
+        match small {
+            Some(r) => Some(r),
+            None => round_ratio(cat, n.times(Exact::int(num)?)?, d.times(Exact::int(den)?)?),
+        }
     });
     match quick {
         Some(r) => Some(r),
@@ -169,6 +181,79 @@ pub(super) fn exact_product(xs: &[Decimal]) -> Option<Exact> {
 ///   `muldiv` then reaches exactly, or at least 1 ÷ (2 × b × 10^minor) ≥ ½·10⁻¹⁴ away from
 ///   one, so both round the same way.
 pub(super) fn round_ratio(cat: &Catalogue, n: Exact, d: Exact) -> Option<Decimal> {
+    let small = u64::try_from(n.m)
+        .ok()
+        .zip(u64::try_from(d.m).ok())
+        .and_then(|(nm, dm)| round_ratio_small(cat, (nm, n.s), (dm, d.s)));
+    match small {
+        Some(r) => Some(r),
+        None => round_ratio_wide(cat, n, d),
+    }
+}
+
+/// Powers of ten that fit in a `u64`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a constant evaluated at compile time; `i` stays within the table"
+)]
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// 10^e as a `u64`, for 0 ≤ e ≤ 19.
+fn pow10_u64(e: u32) -> Option<u64> {
+    POW10_U64.get(usize::try_from(e).ok()?).copied()
+}
+
+/// [`round_ratio`] of `n.0 × 10^-n.1 ÷ (d.0 × 10^-d.1)` in 64-bit integers, step for step as
+/// [`round_ratio_wide`] takes it: `Some` only with the answer that takes, `None` whenever a
+/// step does not fit 64 bits or that would not answer (it is then asked).
+fn round_ratio_small(
+    cat: &Catalogue,
+    (nm, ns): (u64, u32),
+    (dm, ds): (u64, u32),
+) -> Option<Decimal> {
+    let mu = cat.minor_units;
+    if mu > 8 || dm == 0 || nm == 0 {
+        return None;
+    }
+    let (a, b) = match (mu + ds).checked_sub(ns) {
+        Some(e) => (nm.checked_mul(pow10_u64(e)?)?, dm),
+        None => (nm, dm.checked_mul(pow10_u64(ns - mu - ds)?)?),
+    };
+    // A denominator that is not a power of ten to its own scale is a real division: the same
+    // bounds as the wide path (10^ds beyond 64 bits is never equal to `dm`).
+    if pow10_u64(ds) != Some(dm) {
+        let grid = b.checked_mul(pow10_u64(mu)?)?;
+        if grid > 100_000_000_000_000 || u128::from(a) >= u128::from(grid) * 1_000_000_000_000 {
+            return None;
+        }
+    }
+    let (q, r) = if b == 1 { (a, 0) } else { (a / b, a % b) };
+    // `r < b`, so `b - r` is the distance to the next multiple and `2r` is never formed.
+    let rest = b - r;
+    let up = match cat.rounding {
+        RoundingStrategy::MidpointAwayFromZero => r >= rest,
+        RoundingStrategy::MidpointNearestEven => r > rest || (r == rest && q % 2 == 1),
+        RoundingStrategy::MidpointTowardZero => r > rest,
+        RoundingStrategy::AwayFromZero => r > 0,
+        RoundingStrategy::ToZero => false,
+        _ => return None,
+    };
+    let q = if up { q.checked_add(1)? } else { q };
+    // Below 2⁶⁴, so within a Decimal's 96 bits: the mantissa's low and middle words.
+    let (lo, mid) = (q as u32, (q >> 32) as u32);
+    Some(Decimal::from_parts(lo, mid, 0, false, mu))
+}
+
+/// [`round_ratio`] in 128-bit integers, for products beyond 64 bits.
+fn round_ratio_wide(cat: &Catalogue, n: Exact, d: Exact) -> Option<Decimal> {
     let mu = cat.minor_units;
     if mu > 8 || d.m == 0 {
         return None;
@@ -271,6 +356,44 @@ mod tests {
                 let slow = muldiv(&num, &den).map(|x| cat.round(x));
                 prop_assert_eq!(Some(fast), slow);
                 prop_assert_eq!(Some(fast.to_string()), slow.map(|x| x.to_string()));
+            }
+        }
+
+        /// The 64-bit path answers exactly as the 128-bit one, value and scale, whenever it
+        /// answers, on, beside and between rounding boundaries.
+        #[test]
+        fn small_ratios_round_as_wide_ones(
+            nm in prop_oneof![1u64..1_000_000, 1u64..u64::MAX],
+            ns in 0u32..12,
+            dm in prop_oneof![1u64..400, 1u64..1_000_000_000, 1u64..u64::MAX],
+            ds in 0u32..12,
+            midpoint in prop::sample::select(vec![None, Some(0u64), Some(1), Some(2)]),
+            mode in 0usize..5,
+            mu in prop::sample::select(vec![0u32, 2, 3, 4]),
+        ) {
+            let cat = catalogue(mu, MODES[mode]);
+            // A quotient of q + ½ in the minor unit (or a hair off it): the numerator's scale
+            // matches the denominator's plus the minor unit, so no power of ten moves it.
+            let (nm, ns, dm) = match midpoint {
+                None => (nm, ns, dm),
+                Some(off) => {
+                    let dm = (dm % 1_000_000 + 1) * 2;
+                    let q = nm % 1_000_000_000;
+                    ((q * dm + dm / 2).saturating_sub(1) + off, mu + ds, dm)
+                }
+            };
+            let small = round_ratio_small(&cat, (nm, ns), (dm, ds));
+            if midpoint.is_some() && ds < 8 {
+                prop_assert!(small.is_some(), "a midpoint of small figures takes the 64-bit path");
+            }
+            if let Some(small) = small {
+                let wide = round_ratio_wide(
+                    &cat,
+                    Exact { m: u128::from(nm), s: ns },
+                    Exact { m: u128::from(dm), s: ds },
+                );
+                prop_assert_eq!(Some(small), wide);
+                prop_assert_eq!(Some(small.to_string()), wide.map(|w| w.to_string()));
             }
         }
 
