@@ -39,29 +39,12 @@ def quote(path):
     with open(path, "w") as f:
         json.dump(q, f, separators=(",", ":"))
 
-TIERS_RULES = """currency USD
-rounding half_up
-vendor microsoft "Microsoft"
-vendor contoso "Contoso"
-product BP "Business Premium" {
-  vendor microsoft
-  P1Y monthly  22.00 a month  cost 17.60
-  P1Y annual  264.00 a year   cost 211.20
-}
-tiers devices graduated per device a month {
-  up to 10  45.00
-  up to 50  40.00
-  above     35.00
-}
-product DEV "Managed device" {
-  vendor contoso
-  not bought
-  P1Y annual  tiers devices
-}
-coterm default { anchor customer anniversary; mode stub; prorate daily }
-segment nonprofit "Nonprofit organisations"
-discount nonprofit: 15% off vendor microsoft when customer segment is nonprofit and quantity at least 5
-"""
+def tiers_rules():
+    """The rules of the `price/` bench, read from core/benches/pricing.rs."""
+    with open(os.path.join(ROOT, "core/benches/pricing.rs")) as f:
+        text = f.read()
+    start = text.index('const RULES: &str = r#"') + len('const RULES: &str = r#"')
+    return text[start:text.index('"#;', start)]
 
 def tiers_quote(path):
     lines = []
@@ -115,7 +98,7 @@ def main():
             rules = os.path.join(tmp, "rules")
             os.makedirs(rules)
             with open(os.path.join(rules, "bench.tenor"), "w") as f:
-                f.write(TIERS_RULES)
+                f.write(tiers_rules())
             tiers_quote(q)
         else:
             quote(q)

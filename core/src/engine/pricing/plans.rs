@@ -33,6 +33,18 @@ pub(super) struct PlanKey {
     pub(super) coterm: Option<Coterm>,
 }
 
+/// Sizes a direct-mapped table of remembered lines: one slot until `long` lines have been
+/// seen, then `slots` (emptied once, when the quote proves long).
+pub(super) fn grow<T>(table: &mut Vec<Option<T>>, seen: usize, long: usize, slots: usize) {
+    if seen == long {
+        table.clear();
+    }
+    if table.is_empty() {
+        let n = if seen < long { 1 } else { slots };
+        table.resize_with(n, || None);
+    }
+}
+
 impl Plans {
     /// Slots of a long quote's table.
     pub(super) const SLOTS: usize = 1024;
@@ -55,17 +67,7 @@ impl Plans {
             coterm,
         };
         self.planned += 1;
-        if self.planned == Plans::LONG {
-            self.slots.clear();
-        }
-        if self.slots.is_empty() {
-            let n = if self.planned < Plans::LONG {
-                1
-            } else {
-                Plans::SLOTS
-            };
-            self.slots.resize_with(n, || None);
-        }
+        grow(&mut self.slots, self.planned, Plans::LONG, Plans::SLOTS);
         // Lines mostly differ in start date: spread consecutive days and years over the slots.
         let h = (i64::from(start.year()) * 367 + i64::from(start.ordinal()))
             .wrapping_mul(31)

@@ -141,17 +141,7 @@ impl Recipes {
         fresh: bool,
     ) -> Option<(&mut Option<Recipe>, bool)> {
         self.seen += 1;
-        if self.seen == Recipes::LONG {
-            self.slots.clear();
-        }
-        if self.slots.is_empty() {
-            let n = if self.seen < Recipes::LONG {
-                1
-            } else {
-                Recipes::SLOTS
-            };
-            self.slots.resize_with(n, || None);
-        }
+        super::plans::grow(&mut self.slots, self.seen, Recipes::LONG, Recipes::SLOTS);
         let index = key.slot(self.slots.len().saturating_sub(1));
         let slot = self.slots.get_mut(index)?;
         let hit = !fresh && slot.as_ref().is_some_and(|r| r.key == *key);
