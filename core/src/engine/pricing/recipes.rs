@@ -114,7 +114,7 @@ pub(super) struct Recipes {
 
 impl Recipes {
     /// Slots of a long quote's table.
-    const SLOTS: usize = 256;
+    const SLOTS: usize = 4096;
     /// Lines after which a quote counts as long.
     const LONG: usize = 16;
 
