@@ -150,7 +150,7 @@ fn explain_says_why_the_welcome_offer_was_skipped() {
     let verdict = devices
         .charges
         .iter()
-        .filter_map(|c| c.detail.as_ref())
+        .filter_map(|c| c.detail())
         .flat_map(|d| d.verdicts.iter())
         .find(|v| &*v.rule == "welcome")
         .unwrap();

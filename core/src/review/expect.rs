@@ -587,7 +587,7 @@ fn check_discounts(e: &ExpectDoc, p: &PricedQuote, out: &mut Outcome, pos: &Posi
         .lines
         .iter()
         .flat_map(|l| l.charges.iter())
-        .filter_map(|c| c.detail.as_deref())
+        .filter_map(|c| c.detail())
         .flat_map(|d| d.verdicts.iter())
         .collect();
     let fired = |d: &str| verdicts.iter().any(|v| v.applied && &*v.rule == d);

@@ -129,7 +129,7 @@ pub fn charge_rules(line: &PricedLine, charge: &Charge) -> Vec<String> {
         let verdicts = line
             .charges
             .iter()
-            .filter_map(|c| c.detail.as_deref())
+            .filter_map(|c| c.detail())
             .flat_map(|d| d.verdicts.iter());
         for v in verdicts {
             if v.applied && Some(&v.rule) == charge.rule.as_ref() {
@@ -150,7 +150,7 @@ pub fn charge_rules(line: &PricedLine, charge: &Charge) -> Vec<String> {
             add(a);
         }
     }
-    if let Some(d) = charge.detail.as_deref() {
+    if let Some(d) = charge.detail() {
         for v in d.verdicts.iter().filter(|v| v.applied) {
             if let Some(a) = &v.at {
                 add(a);

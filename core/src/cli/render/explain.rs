@@ -105,7 +105,7 @@ fn charge(c: &Charge, tiers: &[Value]) -> Value {
     if !matches!(c.kind, ChargeKind::Discount | ChargeKind::MinimumTrueUp) {
         obj.insert("tiers".into(), Value::Array(tiers.to_vec()));
     }
-    let detail = c.detail.as_deref();
+    let detail = c.detail();
     if c.kind != ChargeKind::Discount {
         obj.insert(
             "proration".into(),
@@ -119,7 +119,7 @@ fn charge(c: &Charge, tiers: &[Value]) -> Value {
         obj.insert("discounts".into(), Value::Array(verdicts));
     }
     let steps: Vec<Value> = c
-        .explain
+        .steps()
         .iter()
         .map(|s| json!({ "text": s.text, "at": s.at }))
         .collect();
@@ -248,7 +248,7 @@ pub(super) mod tests {
             p.lines
                 .iter()
                 .flat_map(|l| &l.charges)
-                .all(|c| c.detail.is_none())
+                .all(|c| c.explained.is_none())
         );
     }
 }

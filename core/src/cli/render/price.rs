@@ -261,7 +261,7 @@ struct SkipGroup<'a> {
 fn skipped_discounts(out: &mut String, l: &PricedLine) {
     let mut groups: Vec<SkipGroup<'_>> = Vec::new();
     for c in &l.charges {
-        let Some(d) = &c.detail else { continue };
+        let Some(d) = c.detail() else { continue };
         for v in d.verdicts.iter().filter(|v| !v.applied) {
             let at = v.at.as_deref();
             match groups
@@ -319,7 +319,7 @@ pub fn explain(p: &PricedQuote, only_line: Option<usize>) -> String {
                 continue;
             }
             let _ = writeln!(out, "  {}", charge_head(c));
-            for s in &c.explain {
+            for s in c.steps() {
                 step_line(&mut out, "    ", s);
             }
         }

@@ -8,7 +8,7 @@ use super::plans::Plans;
 use super::recipes::{PieceAmounts, Rates, Recipe, RecipeKey};
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_over, round_share};
 use super::types::{
-    Charge, ChargeDetail, ChargeKind, LineDetail, PriceError, PriceOptions, PricedLine,
+    Charge, ChargeDetail, ChargeKind, Explained, LineDetail, PriceError, PriceOptions, PricedLine,
     ProrationDetail, Share, Step, TierApplied, perr,
 };
 use crate::engine::catalogue::{
@@ -729,7 +729,7 @@ impl<'a> LinePricer<'a> {
             amount,
             share: Share::NONE,
         };
-        disc.push(gross, cost, (explain, None), charges);
+        disc.push(gross, cost, Explained::of(explain, None), charges);
         Ok(())
     }
 
@@ -808,17 +808,15 @@ impl<'a> LinePricer<'a> {
             ChargeKind::Recurring
         };
         let bill_date = if self.metered { piece.end } else { piece.start };
-        let (explain, detail) = if self.explain {
+        let explained = if self.explain {
             let detail = ChargeDetail {
                 proration: Some(proration_detail(piece)),
                 verdicts: Vec::new(),
             };
-            (
-                self.piece_explain(piece, exact, amount, bill_date),
-                Some(Box::new(detail)),
-            )
+            let steps = self.piece_explain(piece, exact, amount, bill_date);
+            Explained::of(steps, Some(detail))
         } else {
-            (Vec::new(), None)
+            None
         };
         let share = Share {
             months: self.billing_months,
@@ -833,22 +831,24 @@ impl<'a> LinePricer<'a> {
             amount,
             share,
         };
-        disc.push(gross(kind, amount), cost, (explain, detail), charges);
+        disc.push(gross(kind, amount), cost, explained, charges);
         let Some(min_amount) = min_amount.filter(|m| *m > amount) else {
             return;
         };
         let up = min_amount - amount;
-        let mut explain = Vec::new();
-        if self.explain {
-            explain.push(Step {
+        let explained = if self.explain {
+            let step = Step {
                 text: format!(
                     "minimum commitment {min_amount} for the period; usage rated {amount}; true-up {up}"
                 ),
                 at: Some(self.item.origin.clone()),
-            });
-        }
+            };
+            Explained::of(vec![step], None)
+        } else {
+            None
+        };
         let true_up = gross(ChargeKind::MinimumTrueUp, up);
-        disc.push(true_up, zero, (explain, None), charges);
+        disc.push(true_up, zero, explained, charges);
     }
 
     /// How a piece's amount was reached, for `explain`.

@@ -3,7 +3,7 @@
 
 use super::offer::Resolved;
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_ratio};
-use super::types::{Charge, ChargeDetail, ChargeKind, PriceError, Share, Step, Verdict, perr};
+use super::types::{Charge, ChargeKind, Explained, PriceError, Share, Step, Verdict, perr};
 use crate::engine::calendar::{self};
 use crate::engine::catalogue::{
     Billing, Catalogue, Condition, DiscountAmount, DiscountRule, DiscountScope, Sellable,
@@ -42,7 +42,7 @@ impl Discounter<'_, '_> {
         &mut self,
         c: Gross,
         cost: Decimal,
-        (explain, detail): (Vec<Step>, Option<Box<ChargeDetail>>),
+        explained: Option<Box<Explained>>,
         charges: &mut Vec<Charge>,
     ) {
         // The gross charge goes in first; its discounts follow, and `explain` adds to its steps
@@ -56,9 +56,8 @@ impl Discounter<'_, '_> {
             amount: c.amount,
             cost,
             rule: None,
-            explain,
             share: c.share,
-            detail,
+            explained,
         });
         if self.replay_memo(&c, charges) {
             // The memo may come from an earlier line with the same recipe, so this can be the
@@ -94,7 +93,7 @@ impl Discounter<'_, '_> {
                 Some(k) => self.ctx.cat.discounts.get(*k).map(|r| r.name.clone()),
                 None => Some(self.manual.clone()),
             };
-            charges.push(c.discount(rule, *d, Vec::new(), self.zero));
+            charges.push(c.discount(rule, *d, None, self.zero));
         }
         true
     }
@@ -102,10 +101,11 @@ impl Discounter<'_, '_> {
     /// Records, for `explain`, a rule's verdict (and a step when it fired) on the gross charge.
     fn note(&self, charges: &mut [Charge], gi: usize, verdict: Verdict, step: Option<Step>) {
         if let Some(g) = charges.get_mut(gi) {
+            let e = g.explained.get_or_insert_with(Default::default);
             if let Some(s) = step {
-                g.explain.push(s);
+                e.steps.push(s);
             }
-            g.detail
+            e.detail
                 .get_or_insert_with(Default::default)
                 .verdicts
                 .push(verdict);
@@ -163,12 +163,13 @@ impl Discounter<'_, '_> {
                 let steps = if explain {
                     let how = self.ctx.discount_how(rule, c, running, amount);
                     self.fired_note(rule, &how, amount, gi, charges);
-                    vec![Step {
+                    let step = Step {
                         text: how,
                         at: Some(rule.origin.clone()),
-                    }]
+                    };
+                    Explained::of(vec![step], None)
                 } else {
-                    Vec::new()
+                    None
                 };
                 charges.push(c.discount(Some(rule.name.clone()), amount, steps, self.zero));
                 running - amount
@@ -239,12 +240,13 @@ impl Discounter<'_, '_> {
                 at: None,
             };
             self.note(charges, gi, verdict, None);
-            vec![Step {
+            let step = Step {
                 text: how,
                 at: None,
-            }]
+            };
+            Explained::of(vec![step], None)
         } else {
-            Vec::new()
+            None
         };
         charges.push(c.discount(Some(self.manual.clone()), amount, steps, self.zero));
     }
@@ -267,7 +269,7 @@ impl Gross {
         &self,
         rule: Option<Arc<str>>,
         amount: Decimal,
-        explain: Vec<Step>,
+        explained: Option<Box<Explained>>,
         zero: Decimal,
     ) -> Charge {
         Charge {
@@ -278,9 +280,8 @@ impl Gross {
             amount: -amount,
             cost: zero,
             rule,
-            explain,
             share: self.share,
-            detail: None,
+            explained,
         }
     }
 }

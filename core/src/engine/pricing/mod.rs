@@ -18,7 +18,7 @@ mod warnings;
 pub use offer::{parse_billing, parse_term};
 pub use rounding::muldiv;
 pub use types::{
-    Charge, ChargeDetail, ChargeKind, CustomerRef, LineDetail, PriceError, PriceOptions,
+    Charge, ChargeDetail, ChargeKind, CustomerRef, Explained, LineDetail, PriceError, PriceOptions,
     PriceWarning, PricedLine, PricedQuote, Progress, ProrationDetail, Share, Step, TierApplied,
     Totals, Verdict,
 };

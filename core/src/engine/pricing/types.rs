@@ -244,15 +244,44 @@ pub struct Charge {
     /// The discount rule that made a discount charge (`manual` for the quote line's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<Arc<str>>,
-    /// How it was made, for `explain`.
-    #[serde(skip)]
-    pub explain: Vec<Step>,
     /// The share of a billing period the charge covers (for amounts stated per month).
     #[serde(skip)]
     pub share: Share,
-    /// Proration and discount verdicts as data, for `explain` only.
+    /// How it was made, for `explain` only (`None` otherwise): one pointer in every charge,
+    /// so that charges priced without `explain` stay small to move.
     #[serde(skip)]
-    pub detail: Option<Box<ChargeDetail>>,
+    pub explained: Option<Box<Explained>>,
+}
+
+impl Charge {
+    /// The steps that made the charge, for `explain` (none without it).
+    pub fn steps(&self) -> &[Step] {
+        self.explained
+            .as_deref()
+            .map_or(&[], |e| e.steps.as_slice())
+    }
+
+    /// Its proration and the discount verdicts as data, for `explain` only.
+    pub fn detail(&self) -> Option<&ChargeDetail> {
+        self.explained.as_deref().and_then(|e| e.detail.as_ref())
+    }
+}
+
+/// How a charge was made, for `explain`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explained {
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Proration and discount verdicts as data (gross charges only).
+    pub detail: Option<ChargeDetail>,
+}
+
+impl Explained {
+    /// `steps` and `detail` boxed together, or nothing when there is neither.
+    #[inline]
+    pub fn of(steps: Vec<Step>, detail: Option<ChargeDetail>) -> Option<Box<Explained>> {
+        (!steps.is_empty() || detail.is_some()).then(|| Box::new(Explained { steps, detail }))
+    }
 }
 
 /// A charge's share of its billing period: `months × num ÷ den` months of service.
