@@ -51,13 +51,17 @@ fn catalogue() -> Catalogue {
     Catalogue::compile(&rules, &sources)
 }
 
+/// The bench's lines. Quantities cycle through 1 to 60, so lines repeat an offer and quantity
+/// (as a real quote's do) and pricing finds their recipes; with `TENOR_PRICE_UNIQUE=1` every
+/// line has a quantity of its own, so every recipe is worked out afresh.
 fn lines() -> Vec<QuoteLine> {
+    let unique = std::env::var("TENOR_PRICE_UNIQUE").is_ok_and(|v| v == "1");
     (0..LINES)
         .map(|i| {
             let seat = i % 3 != 0;
             QuoteLine {
                 product: if seat { "BP" } else { "DEV" }.to_string(),
-                quantity: Decimal::from(1 + (i % 60)),
+                quantity: Decimal::from(1 + if unique { i } else { i % 60 }),
                 term: "P1Y".into(),
                 billing: Some("annual".into()),
                 start: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1 + (i % 28) as u32)

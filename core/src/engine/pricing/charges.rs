@@ -226,8 +226,9 @@ fn line_figures<'c>(
     let recipe = match slot {
         Some(k) if hit => k,
         slot => {
-            let made = make_recipe(cat, line, &ctx, key, lp.rates(), slot.take(), opts.explain);
-            slot.insert(made)
+            let r = slot.get_or_insert_with(|| Recipe::empty(key));
+            refill(r, cat, line, &ctx, key, lp.rates(), opts.explain);
+            r
         }
     };
     let Recipe {
@@ -284,31 +285,27 @@ fn line_figures<'c>(
     })
 }
 
-/// A line's recipe worked out afresh, reusing the buffers of the one it replaces.
-fn make_recipe(
+/// Works out a line's recipe afresh in the place of the one it replaces (in place, keeping
+/// its buffers: moving a recipe in and out of its slot cost more than the rest of a miss).
+fn refill(
+    r: &mut Recipe,
     cat: &Catalogue,
     line: &QuoteLine,
     ctx: &LineCtx<'_>,
     key: RecipeKey,
     rates: Rates,
-    old: Option<Recipe>,
     explain: bool,
-) -> Recipe {
-    let (mut verdicts, mut memo) = old.map(|o| (o.verdicts, o.memo)).unwrap_or_default();
-    verdicts.clear();
-    verdicts.extend(cat.discounts.iter().map(|d| ctx.applies(d)));
-    memo.clear();
-    let uniform = !explain && uniform_discounts(cat, line, &verdicts);
-    Recipe {
-        key,
-        rates,
-        verdicts,
-        uniform,
-        whole: None,
-        memo_key: None,
-        memo,
-        steady: None,
-    }
+) {
+    r.key = key;
+    r.rates = rates;
+    r.verdicts.clear();
+    r.verdicts
+        .extend(cat.discounts.iter().map(|d| ctx.applies(d)));
+    r.uniform = !explain && uniform_discounts(cat, line, &r.verdicts);
+    r.whole = None;
+    r.memo_key = None;
+    r.memo.clear();
+    r.steady = None;
 }
 
 /// The line's billing frequency as written (`once` for one-time lines).

@@ -101,13 +101,45 @@ pub(super) struct Recipe {
     pub(super) steady: Option<(Decimal, Decimal)>,
 }
 
+impl Recipe {
+    /// A recipe for `key` with nothing worked out yet, to be filled in its slot.
+    pub(super) fn empty(key: RecipeKey) -> Self {
+        let none = (Decimal::ZERO, Decimal::ONE);
+        Recipe {
+            key,
+            rates: Rates {
+                pp: none,
+                cp: none,
+                pp_fast: None,
+                cp_fast: None,
+            },
+            verdicts: Vec::new(),
+            uniform: false,
+            whole: None,
+            memo_key: None,
+            memo: Vec::new(),
+            steady: None,
+        }
+    }
+}
+
 /// Recipes of a quote's lines, direct-mapped like [`super::plans::Plans`]: a line whose slot
 /// holds another key replaces it.
+///
+/// A miss costs more than pricing without the table (a recipe is written into a slot far
+/// from the last one), so a quote whose lines seldom repeat stops using it: each window of
+/// [`Recipes::WINDOW`] lines that finds fewer than a quarter of its recipes is followed by
+/// [`Recipes::REST`] windows priced in one slot of their own, then the table is tried again.
 #[derive(Default)]
 pub(super) struct Recipes {
     slots: Vec<Option<Recipe>>,
+    /// The slot of lines priced without the table (`explain`, or while it rests).
+    own: Option<Recipe>,
     /// Lines looked up so far.
     seen: usize,
+    /// Lines and hits of the current window, and windows left to rest.
+    window: (usize, usize),
+    resting: usize,
     /// Some discount rule tests the line's start date, so the start is part of every key.
     pub(super) start_matters: bool,
 }
@@ -117,6 +149,10 @@ impl Recipes {
     const SLOTS: usize = 4096;
     /// Lines after which a quote counts as long.
     const LONG: usize = 16;
+    /// Lines over which the table's hits are counted.
+    const WINDOW: usize = 4096;
+    /// Windows priced without the table after one where it did not pay.
+    const REST: usize = 32;
 
     /// An empty table for the rules of `cat`.
     pub(super) fn new(cat: &Catalogue) -> Self {
@@ -126,9 +162,8 @@ impl Recipes {
                 .any(|c| matches!(c, Condition::Date(DateSubject::Start, ..)))
         });
         Recipes {
-            slots: Vec::new(),
-            seen: 0,
             start_matters,
+            ..Recipes::default()
         }
     }
 
@@ -141,16 +176,34 @@ impl Recipes {
         fresh: bool,
     ) -> Option<(&mut Option<Recipe>, bool)> {
         self.seen += 1;
+        let (lines, hits) = &mut self.window;
+        *lines += 1;
+        let ended = *lines == Recipes::WINDOW;
+        if fresh || self.resting > 0 {
+            if ended {
+                self.window = (0, 0);
+                self.resting = self.resting.saturating_sub(1);
+            }
+            return Some((&mut self.own, false));
+        }
         super::plans::grow(&mut self.slots, self.seen, Recipes::LONG, Recipes::SLOTS);
         let index = key.slot(self.slots.len().saturating_sub(1));
         let slot = self.slots.get_mut(index)?;
-        let hit = !fresh && slot.as_ref().is_some_and(|r| r.key == *key);
+        let hit = slot.as_ref().is_some_and(|r| r.key == *key);
+        *hits += usize::from(hit);
+        if ended {
+            if *hits * 4 < Recipes::WINDOW {
+                self.resting = Recipes::REST;
+            }
+            self.window = (0, 0);
+        }
         Some((slot, hit))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Recipes;
     use crate::engine::catalogue::Catalogue;
     use crate::engine::pricing::{PriceOptions, Pricer};
     use crate::engine::quote::{Customer, ManualDiscount, MonthDay, Quote, QuoteLine};
@@ -266,6 +319,46 @@ discount setup: 3.00 per unit a month off product BP when billing is annual
                     usage: metered.then(|| Decimal::from(usage)),
                 }
             })
+    }
+
+    /// A quote whose lines never repeat rests the table after a window, and its lines, priced
+    /// in the slot of their own, and the repeating lines after them, are a fresh pricer's.
+    #[test]
+    fn lines_priced_while_the_table_rests_are_a_fresh_pricers() {
+        let cat = catalogue();
+        let q = quote();
+        let opts = PriceOptions::default();
+        let mut warm = Pricer::new(&cat, &q, opts);
+        let line = |i: usize, quantity: usize| QuoteLine {
+            product: if i % 2 == 0 { "BP" } else { "DEV" }.into(),
+            quantity: Decimal::from(quantity),
+            term: "P1Y".into(),
+            billing: Some("annual".into()),
+            start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+                + chrono::Days::new((i % 365) as u64),
+            coterm: None,
+            discount: None,
+            usage: None,
+        };
+        let lines: Vec<QuoteLine> = (0..Recipes::WINDOW + 300)
+            .map(|i| line(i, 1 + i))
+            .chain((0..300).map(|i| line(i, 1 + i % 7)))
+            .collect();
+        for (i, l) in lines.iter().enumerate() {
+            let seen = serde_json::to_string(&warm.line(i, l).unwrap()).unwrap();
+            if i == Recipes::WINDOW {
+                assert_eq!(
+                    warm.scratch.recipes.resting,
+                    Recipes::REST,
+                    "the table rests"
+                );
+            }
+            // A fresh pricer for a sample of the lines (every one would take a while).
+            if i % 7 == 0 || i >= Recipes::WINDOW {
+                let fresh = Pricer::new(&cat, &q, opts).line(i, l).unwrap();
+                assert_eq!(seen, serde_json::to_string(&fresh).unwrap(), "line {i}");
+            }
+        }
     }
 
     proptest! {
