@@ -5,7 +5,7 @@ use super::discounts::{Discounter, Gross, LineCtx};
 use super::offer::Resolved;
 use super::offer::{field, overflow, resolve, term_name};
 use super::plans::Plans;
-use super::recipes::{PieceAmounts, Rates, Recipe, RecipeKey};
+use super::recipes::{PieceAmounts, Rates, Recipe, RecipeKey, Recipes};
 use super::rounding::{Exact, muldiv, percent_of, round_muldiv, round_over, round_share};
 use super::types::{
     Charge, ChargeDetail, ChargeKind, Explained, LineDetail, PriceError, PriceOptions, PricedLine,
@@ -207,30 +207,10 @@ fn line_figures<'c>(
     };
     let (term_start, end, billing_months, pieces) = plan_line(plans, line, &r, i)?;
     let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
-    let key = RecipeKey::of(
-        r.offer,
-        r.term,
-        r.billing,
-        billing_months,
-        line,
-        recipes.start_matters,
-    );
-    let (slot, hit) = recipes
-        .find(&key, opts.explain)
-        .ok_or_else(|| vec![perr(field(i, "product"), "no room to price the line", None)])?;
-    let known = slot.as_ref().filter(|_| hit).map(|k| k.rates);
-    let lp = LinePricer::new(cat, line, &r, i, billing_months, opts.explain, known)?;
+    let (recipe, lp) = line_recipe(recipes, &ctx, &r, i, billing_months)?;
     if let Some(d) = detail.as_deref_mut() {
         d.tiers.clone_from(&lp.tiers);
     }
-    let recipe = match slot {
-        Some(k) if hit => k,
-        slot => {
-            let r = slot.get_or_insert_with(|| Recipe::empty(key));
-            refill(r, cat, line, &ctx, key, lp.rates(), opts.explain);
-            r
-        }
-    };
     let Recipe {
         verdicts,
         uniform,
@@ -283,6 +263,37 @@ fn line_figures<'c>(
         },
         detail,
     })
+}
+
+/// The line's recipe (an earlier line's with its key, or worked out now into its slot) and
+/// its pricer.
+fn line_recipe<'a, 'r>(
+    recipes: &'r mut Recipes,
+    ctx: &LineCtx<'a>,
+    r: &Resolved<'a>,
+    i: usize,
+    billing_months: u32,
+) -> Result<(&'r mut Recipe, LinePricer<'a>), Vec<PriceError>> {
+    let (cat, line, explain) = (ctx.cat, ctx.line, ctx.explain);
+    let key = RecipeKey::of(
+        r.offer,
+        r.term,
+        r.billing,
+        billing_months,
+        line,
+        recipes.start_matters,
+    );
+    let no_room = || vec![perr(field(i, "product"), "no room to price the line", None)];
+    let (slot, hit) = recipes.find(&key, explain).ok_or_else(no_room)?;
+    let known = slot.as_ref().filter(|_| hit).map(|k| k.rates);
+    let lp = LinePricer::new(cat, line, r, i, billing_months, explain, known)?;
+    if !hit {
+        let made = slot.get_or_insert_with(|| Recipe::empty(key));
+        refill(made, cat, line, ctx, key, lp.rates(), explain);
+    }
+    // A hit found the slot filled, and a miss has just filled it.
+    let recipe = slot.as_mut().ok_or_else(no_room)?;
+    Ok((recipe, lp))
 }
 
 /// Works out a line's recipe afresh in the place of the one it replaces (in place, keeping

@@ -191,24 +191,9 @@ pub(super) fn round_ratio(cat: &Catalogue, n: Exact, d: Exact) -> Option<Decimal
     }
 }
 
-/// Powers of ten that fit in a `u64`.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "a constant evaluated at compile time; `i` stays within the table"
-)]
-const POW10_U64: [u64; 20] = {
-    let mut t = [1u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
 /// 10^e as a `u64`, for 0 ≤ e ≤ 19.
 fn pow10_u64(e: u32) -> Option<u64> {
-    POW10_U64.get(usize::try_from(e).ok()?).copied()
+    u64::try_from(pow10(e)?).ok()
 }
 
 /// [`round_ratio`] of `n.0 × 10^-n.1 ÷ (d.0 × 10^-d.1)` in 64-bit integers, step for step as
