@@ -68,9 +68,9 @@ pub fn quote(path: &Path) -> Result<QuoteFile, CliError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Run(format!("cannot read the quote {name}: {e}")))?;
-    QuoteFile::parse(&name, &text).map_err(|e| CliError::Quote {
-        file: Some((name, text)),
+    QuoteFile::parse_owned(&name, text).map_err(|(e, text)| CliError::Quote {
         errors: vec![*e],
+        file: Some((name, text)),
     })
 }
 

@@ -429,21 +429,37 @@ fn yaml_error(name: &str, text: &str, e: &yaml::YamlError) -> Box<QuoteError> {
 impl QuoteFile {
     /// Parses a quote from text; `name` is used in error messages.
     pub fn parse(name: &str, text: &str) -> Result<QuoteFile, Box<QuoteError>> {
-        let quote = match read_json(text) {
-            Some(q) => q,
-            None => {
-                check_json(name, text)?;
-                yaml::from_str(text).map_err(|e| yaml_error(name, text, &e))?
-            }
+        QuoteFile::parse_owned(name, text.to_string()).map_err(|(e, _)| e)
+    }
+
+    /// [`QuoteFile::parse`] keeping `text` itself rather than a copy (a large quote's text is
+    /// megabytes); with an error, the text comes back beside it.
+    pub fn parse_owned(name: &str, text: String) -> Result<QuoteFile, (Box<QuoteError>, String)> {
+        let quote = match QuoteFile::read_quote(name, &text) {
+            Ok(q) => q,
+            Err(e) => return Err((e, text)),
         };
         let file = QuoteFile {
             name: name.to_string(),
-            text: text.to_string(),
+            text,
             quote,
             positions: std::sync::OnceLock::new(),
         };
-        file.check_id()?;
-        Ok(file)
+        match file.check_id() {
+            Ok(()) => Ok(file),
+            Err(e) => Err((e, file.text)),
+        }
+    }
+
+    /// The quote in `text`, read as JSON when it is JSON, else as YAML.
+    fn read_quote(name: &str, text: &str) -> Result<Quote, Box<QuoteError>> {
+        match read_json(text) {
+            Some(q) => Ok(q),
+            None => {
+                check_json(name, text)?;
+                yaml::from_str(text).map_err(|e| yaml_error(name, text, &e))
+            }
+        }
     }
 
     /// Document file names are built from the quote id: one that is not a plain name
