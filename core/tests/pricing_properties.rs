@@ -269,3 +269,73 @@ proptest! {
         }
     }
 }
+
+/// A line that is mostly fine, now and then with one of the faults pricing refuses.
+fn faulty_line() -> impl Strategy<Value = QuoteLine> {
+    (line(), 0u32..12).prop_map(|(mut l, fault)| {
+        match fault {
+            0 => l.product = "NOPE".into(),
+            1 => l.billing = Some("weekly".into()),
+            2 => l.coterm = Some("unheard-of".into()),
+            3 => l.quantity = Decimal::ZERO,
+            4 => l.quantity = Decimal::new(5, 1),
+            5 => l.term = "P2W".into(),
+            6 => l.quantity = Decimal::from(2_000_000_000_000u64),
+            _ => {}
+        }
+        l
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// A quote that checks out prices, and in one pass gives what pricing it whole gives;
+    /// one that does not has a problem (its units are far below the bound checked).
+    #[test]
+    fn a_quote_checks_out_exactly_when_it_prices(
+        mut q in quote(), lines in prop::collection::vec(faulty_line(), 1..6), anniversary: bool,
+    ) {
+        use tenor_core::engine::pricing::{checks_out, stream};
+        let cat = catalogue();
+        q.lines = lines;
+        if !anniversary {
+            q.customer.anniversary = None;
+        }
+        let whole = price(&cat, &q, &PriceOptions::default());
+        prop_assert_eq!(checks_out(&cat, &q), whole.is_ok());
+        let Ok(whole) = whole else { return Ok(()) };
+        let mut lines = Vec::new();
+        let summary = stream(&cat, &q, &PriceOptions::default(), &mut (), |l| {
+            lines.push(l.clone());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        prop_assert_eq!(format!("{:?}", lines), format!("{:?}", whole.lines));
+        prop_assert_eq!(format!("{:?}", summary.totals), format!("{:?}", whole.totals));
+        prop_assert_eq!(format!("{:?}", summary.warnings), format!("{:?}", whole.warnings));
+    }
+}
+
+/// Past a billion units a quote is priced for its errors first, though it prices.
+#[test]
+fn a_quote_of_more_units_than_checked_does_not_check_out() {
+    use proptest::strategy::ValueTree;
+    use tenor_core::engine::pricing::{UNITS_CHECKED, checks_out};
+    let cat = catalogue();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut q = quote().new_tree(&mut runner).unwrap().current();
+    let mut l = line().new_tree(&mut runner).unwrap().current();
+    (l.product, l.term, l.billing) = ("BP".into(), "P1Y".into(), Some("monthly".into()));
+    l.coterm = Some("none".into());
+    l.quantity = UNITS_CHECKED / Decimal::from(2);
+    q.lines = vec![l.clone(), l.clone()];
+    assert!(price(&cat, &q, &PriceOptions::default()).is_ok());
+    assert!(!checks_out(&cat, &q), "two lines of half the bound");
+    l.quantity -= Decimal::from(2);
+    q.lines = vec![l.clone(), l];
+    assert!(
+        checks_out(&cat, &q),
+        "just under the bound, its two lines counted"
+    );
+}

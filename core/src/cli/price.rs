@@ -5,7 +5,9 @@ use crate::cli::args::{Format, PriceFormat};
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
 use crate::cli::render::priced_json::Stream;
+use crate::engine::catalogue::Catalogue;
 use crate::engine::pricing::PricedQuote;
+use crate::engine::quote::QuoteFile;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -61,19 +63,68 @@ pub fn price(
     Ok(Exit::Success)
 }
 
-/// The compact priced quote, each line written as it is priced: the quote is priced once for
-/// its errors and figures (which come after the lines, and with an error nothing is written),
-/// then again line by line into the output, so no more than a line is held in memory (a large
-/// quote's charges run to hundreds of megabytes; pricing is a tenth of writing them).
+/// The compact priced quote, each line written as it is priced, so no more than a line is
+/// held in memory (a large quote's charges run to hundreds of megabytes). With an error
+/// nothing is written: a quote that passes the checks needing no amounts
+/// ([`pricing::checks_out`]) is priced once, straight into the output; any other is priced
+/// first for its errors ([`stream_twice`]).
 fn stream_json(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult {
-    use crate::engine::pricing::{self, EachLineError, PriceOptions};
     let rules = load::rules(rules)?;
     let file = load::quote(quote)?;
     let cat = &rules.catalogue;
-    let summary = load::summarize(cat, &file, ctx)?;
-    // An error writing the document is reported by its kind, as serde_json reported it when it
-    // wrote the document, so messages stay as they were.
-    let out = |e: std::io::Error| CliError::Output(e.kind().into());
+    match crate::engine::pricing::checks_out(cat, &file.quote) {
+        true => stream_once(cat, &file, ctx),
+        false => stream_twice(cat, &file, ctx),
+    }
+}
+
+/// An error writing the document, reported by its kind as serde_json reported it when it
+/// wrote the document, so messages stay as they were.
+fn output_error(e: std::io::Error) -> CliError {
+    CliError::Output(e.kind().into())
+}
+
+/// [`stream_json`] of a quote that checks out: each line priced and written, the totals
+/// summed on the way. Such a quote prices; were a line to fail all the same, the document
+/// would stop there, and the quote is priced again to name every problem it has.
+fn stream_once(cat: &Catalogue, file: &QuoteFile, ctx: &mut Ctx<'_>) -> CliResult {
+    use crate::engine::pricing::{self, EachLineError, PriceOptions};
+    let lines = file.quote.lines.len() as u64;
+    let mut progress = crate::cli::progress::Counter::new(lines, "pricing", ctx.progress());
+    let priced = {
+        // No buffer here: the stream gathers its bytes into large pieces itself.
+        let mut w: &mut dyn Write = &mut *ctx.out;
+        let mut doc = Stream::of_quote(&mut w, &cat.currency, &file.quote).map_err(output_error)?;
+        let opts = PriceOptions::default();
+        match pricing::stream(cat, &file.quote, &opts, &mut progress, |l| doc.line(l)) {
+            Ok(summary) => {
+                doc.finish(&summary.totals, &summary.warnings)
+                    .map_err(output_error)?;
+                Some(summary)
+            }
+            Err(EachLineError::Sink(e)) => return Err(output_error(e)),
+            Err(EachLineError::Price(_)) => None,
+        }
+    };
+    let Some(summary) = priced else {
+        load::summarize(cat, file, ctx)?;
+        return Err(CliError::Run(
+            "the quote priced in full but not line by line: the document is cut short".into(),
+        ));
+    };
+    ctx.out.write_all(b"\n")?;
+    ctx.out.flush()?;
+    ctx.quote_warnings(file, &summary.warnings);
+    Ok(Exit::Success)
+}
+
+/// [`stream_json`] of a quote with problems, or one that may have: priced once for its errors
+/// and figures (which come after the lines, and with an error nothing is written), then again
+/// line by line into the output.
+fn stream_twice(cat: &Catalogue, file: &QuoteFile, ctx: &mut Ctx<'_>) -> CliResult {
+    use crate::engine::pricing::{self, EachLineError, PriceOptions};
+    let summary = load::summarize(cat, file, ctx)?;
+    let out = output_error;
     // No buffer here: the stream gathers its bytes into large pieces itself.
     let mut w: &mut dyn Write = &mut *ctx.out;
     let mut doc = Stream::of_summary(&mut w, &summary).map_err(out)?;

@@ -9,8 +9,9 @@
 //! escapes, a year past 9999) is handed to serde_json, so the bytes stay its bytes.
 
 use crate::engine::pricing::{
-    Charge, CustomerRef, PriceWarning, PricedLine, PricedQuote, PricedSummary, Totals,
+    self, Charge, PriceWarning, PricedLine, PricedQuote, PricedSummary, Totals,
 };
+use crate::engine::quote::Quote;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::io::{self, Write};
@@ -22,7 +23,7 @@ pub fn write_priced_quote<W: Write>(w: &mut W, q: &PricedQuote) -> io::Result<()
         quote: &q.quote,
         date: q.date,
         currency: &q.currency,
-        customer: &q.customer,
+        customer: (&q.customer.id, &q.customer.name),
     };
     let mut s = Stream::start(w, &head)?;
     for l in &q.lines {
@@ -37,7 +38,8 @@ struct Head<'a> {
     quote: &'a str,
     date: NaiveDate,
     currency: &'a str,
-    customer: &'a CustomerRef,
+    /// The customer's id and name.
+    customer: (&'a str, &'a str),
 }
 
 /// The document written as its lines come: [`Stream::start`], a [`Stream::line`] for each line
@@ -90,7 +92,20 @@ impl<'w, W: Write> Stream<'w, W> {
             quote: &s.quote,
             date: s.date,
             currency: &s.currency,
-            customer: &s.customer,
+            customer: (&s.customer.id, &s.customer.name),
+        };
+        Stream::start(w, &head)
+    }
+
+    /// Writes what comes before the lines of `quote` priced in `currency`, as
+    /// [`Stream::of_summary`] of its summary would (for lines written before it is summed up).
+    pub fn of_quote(w: &'w mut W, currency: &str, quote: &Quote) -> io::Result<Self> {
+        let head = Head {
+            schema: pricing::SCHEMA,
+            quote: &quote.quote,
+            date: quote.date,
+            currency,
+            customer: (&quote.customer.id, &quote.customer.name),
         };
         Stream::start(w, &head)
     }
@@ -106,9 +121,9 @@ impl<'w, W: Write> Stream<'w, W> {
         b.extend_from_slice(b",\"currency\":");
         string(&mut b, h.currency)?;
         b.extend_from_slice(b",\"customer\":{\"id\":");
-        string(&mut b, &h.customer.id)?;
+        string(&mut b, h.customer.0)?;
         b.extend_from_slice(b",\"name\":");
-        string(&mut b, &h.customer.name)?;
+        string(&mut b, h.customer.1)?;
         b.extend_from_slice(b"},\"lines\":[");
         Ok(Stream {
             w,
@@ -504,6 +519,22 @@ mod tests {
             crate::engine::pricing::each_line(&cat, &file.quote, &opts, |l| doc.line(l)).unwrap();
             doc.finish(&summary.totals, &summary.warnings).unwrap();
             assert_eq!(String::from_utf8(b).unwrap(), expected, "{name} streamed");
+            // In one pass: the head from the quote, the figures summed as the lines go.
+            assert!(
+                crate::engine::pricing::checks_out(&cat, &file.quote),
+                "{name}"
+            );
+            let mut b = Vec::new();
+            let mut doc = Stream::of_quote(&mut b, &cat.currency, &file.quote).unwrap();
+            let summary =
+                crate::engine::pricing::stream(&cat, &file.quote, &opts, &mut (), |l| doc.line(l))
+                    .unwrap();
+            doc.finish(&summary.totals, &summary.warnings).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                expected,
+                "{name} in one pass"
+            );
             seen += 1;
         }
         assert!(seen >= 3, "priced {seen} example quotes");

@@ -330,7 +330,7 @@ fn billing_name(r: &Resolved<'_>) -> &'static str {
 
 /// The line's term start, commitment end, months per billing period and billed pieces (none
 /// for a one-time line).
-fn plan_line<'p>(
+pub(super) fn plan_line<'p>(
     plans: &'p mut Plans,
     line: &QuoteLine,
     r: &Resolved<'_>,

@@ -30,6 +30,9 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 use types::perr;
 
+/// The schema of a priced quote.
+pub const SCHEMA: &str = "tenor.priced-quote/1";
+
 /// Prices a quote against a compiled rule set. Every problem of the quote is reported, each
 /// naming its field; nothing is priced when there is any.
 pub fn price(
@@ -190,6 +193,15 @@ fn price_lines(
         errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
+    summary(cat, quote, sums)
+}
+
+/// The quote summed up by `sums`, which has every line's figures.
+fn summary(
+    cat: &Catalogue,
+    quote: &Quote,
+    sums: totals::Summing,
+) -> Result<PricedSummary, Vec<PriceError>> {
     let Some(totals) = sums.totals(cat) else {
         return Err(vec![perr(
             "lines".into(),
@@ -198,7 +210,7 @@ fn price_lines(
         )]);
     };
     Ok(PricedSummary {
-        schema: "tenor.priced-quote/1",
+        schema: SCHEMA,
         quote: quote.quote.clone(),
         date: quote.date,
         currency: cat.currency.clone(),
@@ -209,6 +221,66 @@ fn price_lines(
         totals,
         warnings: warnings::of_quote(quote),
     })
+}
+
+/// True when the quote passes every check that needs no amount worked out (its currency,
+/// customer and lines, each line's offer, quantities and schedule) and sells under
+/// [`UNITS_CHECKED`] units and usage in all: pricing it cannot then fail, so a caller may write
+/// lines as they are priced ([`stream`]) instead of pricing the quote once for its errors
+/// first. False says nothing more: [`summarize`] names the problems, if any.
+pub fn checks_out(cat: &Catalogue, quote: &Quote) -> bool {
+    let mut errors = Vec::new();
+    discounts::check_customer(cat, quote, &mut errors);
+    if quote.currency != cat.currency || !errors.is_empty() || quote.lines.is_empty() {
+        return false;
+    }
+    let mut scratch = Scratch::new(cat);
+    // Lines count as units too: a minimum charge is owed by a line whatever its units.
+    let mut units = Decimal::ZERO;
+    quote.lines.iter().enumerate().all(|(i, line)| {
+        let fine = offer::resolve(cat, quote, i, line, &mut scratch.offers)
+            .and_then(|r| charges::plan_line(&mut scratch.plans, line, &r, i).map(|_| ()))
+            .is_ok();
+        let usage = line.usage.unwrap_or(Decimal::ZERO);
+        units = (units.checked_add(Decimal::ONE))
+            .and_then(|u| u.checked_add(line.quantity.abs()))
+            .and_then(|u| u.checked_add(usage.abs()))
+            .unwrap_or(Decimal::MAX);
+        fine && units < UNITS_CHECKED
+    })
+}
+
+/// The lines, units and usage a quote may sell in all for [`checks_out`] to vouch that no
+/// amount overflows. The rules price at most 10¹² a month (a unit, or a line's minimum) and a
+/// term is at most 1,200 months, so with its stub a line bills at most 2.4 × 10¹⁵ for each,
+/// and every running sum of the quote's charges (discounts at most double it) stays under
+/// 4.8 × 10²⁴: ten thousand times below a decimal's 7.9 × 10²⁸, room enough for bundles'
+/// summed prices. A larger quote is priced for its errors first.
+pub const UNITS_CHECKED: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// [`summarize`] and [`each_line`] in one pass, for a quote that [`checks_out`]: each line
+/// is handed to `f` as it is priced, and the quote is summed up at the end. It stops at the
+/// first line that does not price (what `f` was handed stays handed); [`summarize`] then
+/// names every problem of the quote.
+pub fn stream<E>(
+    cat: &Catalogue,
+    quote: &Quote,
+    opts: &PriceOptions,
+    progress: &mut dyn Progress,
+    mut f: impl FnMut(&PricedLine) -> Result<(), E>,
+) -> Result<PricedSummary, EachLineError<E>> {
+    let mut pricer = Pricer::new(cat, quote, *opts);
+    let mut sums = totals::Summing::default();
+    let mut held = None;
+    for (i, line) in quote.lines.iter().enumerate() {
+        progress.advance();
+        let l = pricer
+            .line_reusing(i, line, &mut held)
+            .map_err(EachLineError::Price)?;
+        sums.add(l);
+        f(l).map_err(EachLineError::Sink)?;
+    }
+    summary(cat, quote, sums).map_err(EachLineError::Price)
 }
 
 /// Prices the lines of one quote one at a time, for callers that stream lines rather than
