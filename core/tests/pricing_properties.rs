@@ -339,3 +339,55 @@ fn a_quote_of_more_units_than_checked_does_not_check_out() {
         "just under the bound, its two lines counted"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Lines priced in parts, each part by a pricer of its own, joined in order, give the
+    /// figures of the quote priced whole.
+    #[test]
+    fn a_quote_priced_in_parts_sums_up_as_priced_whole(
+        q in quote(), more in prop::collection::vec(line(), 0..12), cuts in prop::collection::vec(0usize..18, 0..4),
+    ) {
+        use tenor_core::engine::pricing::{Pricer, parts_independent};
+        let cat = catalogue();
+        prop_assert!(parts_independent(&cat));
+        let mut q = q;
+        q.lines.extend(more);
+        let whole = price(&cat, &q, &PriceOptions::default()).unwrap();
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(q.lines.len())).collect();
+        bounds.extend([0, q.lines.len()]);
+        bounds.sort_unstable();
+        let mut lines = Vec::new();
+        let mut joined = None;
+        for w in bounds.windows(2) {
+            let mut pricer = Pricer::new(&cat, &q, PriceOptions::default());
+            let part = pricer
+                .part(w[0]..w[1], &mut (), |l| {
+                    lines.push(l.clone());
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            match &mut joined {
+                None => joined = Some(part),
+                Some(j) => j.join(part),
+            }
+        }
+        let summary = joined.unwrap().summary(&cat, &q).unwrap();
+        prop_assert_eq!(format!("{:?}", lines), format!("{:?}", whole.lines));
+        prop_assert_eq!(format!("{:?}", summary.totals), format!("{:?}", whole.totals));
+    }
+}
+
+/// A fixed amount off the whole quote goes to the first line it fits: its lines do not price
+/// apart.
+#[test]
+fn a_fixed_amount_off_the_quote_keeps_the_lines_together() {
+    use tenor_core::engine::pricing::parts_independent;
+    let mut sources = tenor_dsl::SourceSet::new();
+    let rules = format!("{RULES}\ndiscount launch: 100.00 once off the quote\n");
+    sources.add("props.tenor", &rules);
+    let checked = tenor_dsl::check(&sources)
+        .unwrap_or_else(|d| panic!("{}", tenor_dsl::diagnostic::render_plain(&sources, &d)));
+    assert!(!parts_independent(&Catalogue::compile(&checked, &sources)));
+}

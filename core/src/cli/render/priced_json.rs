@@ -49,8 +49,7 @@ pub struct Stream<'w, W: Write> {
     w: &'w mut W,
     /// Bytes not yet written: filled a line at a time, written in large pieces.
     b: Vec<u8>,
-    lines: usize,
-    dates: Dates,
+    lines: Lines,
 }
 
 /// The last two dates written, as their bytes: a charge's period start is mostly the previous
@@ -100,36 +99,22 @@ impl<'w, W: Write> Stream<'w, W> {
     /// Writes what comes before the lines of `quote` priced in `currency`, as
     /// [`Stream::of_summary`] of its summary would (for lines written before it is summed up).
     pub fn of_quote(w: &'w mut W, currency: &str, quote: &Quote) -> io::Result<Self> {
-        let head = Head {
-            schema: pricing::SCHEMA,
-            quote: &quote.quote,
-            date: quote.date,
-            currency,
-            customer: (&quote.customer.id, &quote.customer.name),
-        };
-        Stream::start(w, &head)
+        let mut b = Vec::with_capacity(2 * Stream::<W>::CHUNK);
+        head_of_quote(&mut b, currency, quote)?;
+        Ok(Stream {
+            w,
+            b,
+            lines: Lines::default(),
+        })
     }
 
     fn start(w: &'w mut W, h: &Head<'_>) -> io::Result<Self> {
         let mut b = Vec::with_capacity(2 * Stream::<W>::CHUNK);
-        b.extend_from_slice(b"{\"schema\":");
-        string(&mut b, h.schema)?;
-        b.extend_from_slice(b",\"quote\":");
-        string(&mut b, h.quote)?;
-        b.extend_from_slice(b",\"date\":");
-        date(&mut b, h.date)?;
-        b.extend_from_slice(b",\"currency\":");
-        string(&mut b, h.currency)?;
-        b.extend_from_slice(b",\"customer\":{\"id\":");
-        string(&mut b, h.customer.0)?;
-        b.extend_from_slice(b",\"name\":");
-        string(&mut b, h.customer.1)?;
-        b.extend_from_slice(b"},\"lines\":[");
+        head(&mut b, h)?;
         Ok(Stream {
             w,
             b,
-            lines: 0,
-            dates: Dates::default(),
+            lines: Lines::default(),
         })
     }
 
@@ -138,11 +123,7 @@ impl<'w, W: Write> Stream<'w, W> {
 
     /// Writes the next line.
     pub fn line(&mut self, l: &PricedLine) -> io::Result<()> {
-        if self.lines > 0 {
-            self.b.push(b',');
-        }
-        self.lines += 1;
-        line(&mut self.b, &mut self.dates, l)?;
+        self.lines.write(&mut self.b, l)?;
         // Large pieces: the writer may be standard output itself, with no buffer of its own.
         if self.b.len() >= Stream::<W>::CHUNK {
             self.w.write_all(&self.b)?;
@@ -153,33 +134,96 @@ impl<'w, W: Write> Stream<'w, W> {
 
     /// Writes the totals and warnings that close the document.
     pub fn finish(mut self, t: &Totals, warnings: &[PriceWarning]) -> io::Result<()> {
-        let b = &mut self.b;
-        b.extend_from_slice(b"],\"totals\":{\"first_invoice\":");
-        decimal(b, t.first_invoice);
-        b.extend_from_slice(b",\"mrr\":");
-        decimal(b, t.mrr);
-        b.extend_from_slice(b",\"arr\":");
-        decimal(b, t.arr);
-        b.extend_from_slice(b",\"contract_value\":");
-        decimal(b, t.contract_value);
-        b.extend_from_slice(b",\"cost\":");
-        decimal(b, t.cost);
-        b.extend_from_slice(b",\"margin\":");
-        decimal(b, t.margin);
-        b.push(b'}');
-        if !warnings.is_empty() {
-            b.extend_from_slice(b",\"warnings\":[");
-            for (i, wn) in warnings.iter().enumerate() {
-                if i > 0 {
-                    b.push(b',');
-                }
-                warning(b, wn)?;
-            }
-            b.push(b']');
-        }
-        b.push(b'}');
+        tail(&mut self.b, t, warnings)?;
         self.w.write_all(&self.b)
     }
+}
+
+/// The lines of a document, written one after another into buffers of the caller's (the
+/// pieces of [`Stream`], for a caller that writes the bytes elsewhere, or on another thread):
+/// the document is [`head_of_quote`], each line through [`Lines::write`], then [`tail`].
+#[derive(Default)]
+pub struct Lines {
+    count: usize,
+    dates: Dates,
+}
+
+impl Lines {
+    /// Lines that follow `n` lines written before (elsewhere: by another thread).
+    pub fn after(n: usize) -> Self {
+        Lines {
+            count: n,
+            dates: Dates::default(),
+        }
+    }
+
+    /// Appends the next line to `b`.
+    pub fn write(&mut self, b: &mut Vec<u8>, l: &PricedLine) -> io::Result<()> {
+        if self.count > 0 {
+            b.push(b',');
+        }
+        self.count += 1;
+        line(b, &mut self.dates, l)
+    }
+}
+
+/// Appends what comes before the lines of `quote` priced in `currency` to `b`.
+pub fn head_of_quote(b: &mut Vec<u8>, currency: &str, quote: &Quote) -> io::Result<()> {
+    let h = Head {
+        schema: pricing::SCHEMA,
+        quote: &quote.quote,
+        date: quote.date,
+        currency,
+        customer: (&quote.customer.id, &quote.customer.name),
+    };
+    head(b, &h)
+}
+
+/// Appends what comes before the lines to `b`.
+fn head(b: &mut Vec<u8>, h: &Head<'_>) -> io::Result<()> {
+    b.extend_from_slice(b"{\"schema\":");
+    string(b, h.schema)?;
+    b.extend_from_slice(b",\"quote\":");
+    string(b, h.quote)?;
+    b.extend_from_slice(b",\"date\":");
+    date(b, h.date)?;
+    b.extend_from_slice(b",\"currency\":");
+    string(b, h.currency)?;
+    b.extend_from_slice(b",\"customer\":{\"id\":");
+    string(b, h.customer.0)?;
+    b.extend_from_slice(b",\"name\":");
+    string(b, h.customer.1)?;
+    b.extend_from_slice(b"},\"lines\":[");
+    Ok(())
+}
+
+/// Appends the totals and warnings that close the document to `b`.
+pub fn tail(b: &mut Vec<u8>, t: &Totals, warnings: &[PriceWarning]) -> io::Result<()> {
+    b.extend_from_slice(b"],\"totals\":{\"first_invoice\":");
+    decimal(b, t.first_invoice);
+    b.extend_from_slice(b",\"mrr\":");
+    decimal(b, t.mrr);
+    b.extend_from_slice(b",\"arr\":");
+    decimal(b, t.arr);
+    b.extend_from_slice(b",\"contract_value\":");
+    decimal(b, t.contract_value);
+    b.extend_from_slice(b",\"cost\":");
+    decimal(b, t.cost);
+    b.extend_from_slice(b",\"margin\":");
+    decimal(b, t.margin);
+    b.push(b'}');
+    if !warnings.is_empty() {
+        b.extend_from_slice(b",\"warnings\":[");
+        for (i, wn) in warnings.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            warning(b, wn)?;
+        }
+        b.push(b']');
+    }
+    b.push(b'}');
+    Ok(())
 }
 
 /// One priced line, fields in the order `PricedLine` declares them.

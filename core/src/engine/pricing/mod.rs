@@ -23,7 +23,7 @@ pub use types::{
     Totals, Verdict,
 };
 
-use crate::engine::catalogue::Catalogue;
+use crate::engine::catalogue::{self, Catalogue};
 use crate::engine::quote::{Quote, QuoteLine};
 use plans::Plans;
 use rust_decimal::Decimal;
@@ -267,20 +267,38 @@ pub fn stream<E>(
     quote: &Quote,
     opts: &PriceOptions,
     progress: &mut dyn Progress,
-    mut f: impl FnMut(&PricedLine) -> Result<(), E>,
+    f: impl FnMut(&PricedLine) -> Result<(), E>,
 ) -> Result<PricedSummary, EachLineError<E>> {
     let mut pricer = Pricer::new(cat, quote, *opts);
-    let mut sums = totals::Summing::default();
-    let mut held = None;
-    for (i, line) in quote.lines.iter().enumerate() {
-        progress.advance();
-        let l = pricer
-            .line_reusing(i, line, &mut held)
-            .map_err(EachLineError::Price)?;
-        sums.add(l);
-        f(l).map_err(EachLineError::Sink)?;
+    let part = pricer.part(0..quote.lines.len(), progress, f)?;
+    summary(cat, quote, part.0).map_err(EachLineError::Price)
+}
+
+/// True when a quote's lines priced in parts, each part by a pricer of its own
+/// ([`Pricer::part`]), price as they do in one run: no rule takes a fixed amount off the
+/// whole quote, which goes to the first line it fits and so depends on the lines before.
+pub fn parts_independent(cat: &Catalogue) -> bool {
+    !cat.discounts.iter().any(|d| {
+        matches!(d.scope, catalogue::DiscountScope::Quote)
+            && matches!(d.amount, catalogue::DiscountAmount::Fixed { .. })
+    })
+}
+
+/// The figures of a run of a quote's lines ([`Pricer::part`]), to be joined with the other
+/// runs' in the lines' order ([`Part::join`]) and summed up ([`Part::summary`]).
+pub struct Part(totals::Summing);
+
+impl Part {
+    /// The figures of this run followed by `next`'s, as if priced in one run: sums of exact
+    /// decimals are the same whatever the grouping, and the lines keep their order.
+    pub fn join(&mut self, next: Part) {
+        self.0.append(next.0);
     }
-    summary(cat, quote, sums).map_err(EachLineError::Price)
+
+    /// The quote summed up from the figures of all its lines.
+    pub fn summary(self, cat: &Catalogue, quote: &Quote) -> Result<PricedSummary, Vec<PriceError>> {
+        summary(cat, quote, self.0)
+    }
 }
 
 /// Prices the lines of one quote one at a time, for callers that stream lines rather than
@@ -347,6 +365,51 @@ impl<'a> Pricer<'a> {
         )
     }
 
+    /// Prices the lines `range` of a quote that [`checks_out`], handing each to `f` in order,
+    /// and sums them up. Parts of one quote may be priced at once on several threads, each
+    /// with a pricer of its own, when [`parts_independent`]. It stops at the first line that
+    /// does not price; [`summarize`] then names every problem of the quote.
+    pub fn part<E>(
+        &mut self,
+        range: std::ops::Range<usize>,
+        progress: &mut dyn Progress,
+        mut f: impl FnMut(&PricedLine) -> Result<(), E>,
+    ) -> Result<Part, EachLineError<E>> {
+        let mut sums = totals::Summing::default();
+        let mut held = None;
+        let quote = self.quote;
+        let range = range.start..range.end.min(quote.lines.len());
+        let lines = quote.lines.get(range.clone()).unwrap_or_default();
+        for (i, line) in range.zip(lines) {
+            progress.advance();
+            let l = self
+                .line_reusing(i, line, &mut held)
+                .map_err(EachLineError::Price)?;
+            sums.add(l);
+            f(l).map_err(EachLineError::Sink)?;
+        }
+        Ok(Part(sums))
+    }
+
+    /// [`Pricer::line`] into `out`, a line priced before, reusing its buffers.
+    fn line_into(
+        &mut self,
+        index: usize,
+        line: &QuoteLine,
+        out: &mut PricedLine,
+    ) -> Result<(), Vec<PriceError>> {
+        charges::price_line_into(
+            self.cat,
+            self.quote,
+            index,
+            line,
+            &self.opts,
+            &mut self.quote_discount_used,
+            &mut self.scratch,
+            out,
+        )
+    }
+
     /// [`Pricer::line`] into `held`, the line priced before (kept there for the next call):
     /// for callers that read each line and drop it.
     fn line_reusing<'h>(
@@ -357,16 +420,7 @@ impl<'a> Pricer<'a> {
     ) -> Result<&'h PricedLine, Vec<PriceError>> {
         match held {
             Some(out) => {
-                charges::price_line_into(
-                    self.cat,
-                    self.quote,
-                    index,
-                    line,
-                    &self.opts,
-                    &mut self.quote_discount_used,
-                    &mut self.scratch,
-                    out,
-                )?;
+                self.line_into(index, line, out)?;
                 Ok(out)
             }
             None => Ok(held.insert(self.line(index, line)?)),

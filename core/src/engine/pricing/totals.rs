@@ -114,6 +114,25 @@ impl Summing {
         }
     }
 
+    /// Adds the figures of the lines `next` summed, which come after these.
+    pub(super) fn append(&mut self, next: Summing) {
+        self.overflow |= next.overflow || !self.contract_value.add(next.contract_value.value());
+        self.overflow |= !self.cost.add(next.cost.value());
+        match (&mut self.first, next.first) {
+            (_, None) => {}
+            (Some((d, _, _)), Some((n, _, _))) if n > *d => {}
+            (Some((d, sum, over)), Some((n, s, o))) if n == *d => {
+                *over |= o;
+                match sum.checked_add(s) {
+                    Some(x) => *sum = x,
+                    None => *over = true,
+                }
+            }
+            (first, later) => *first = later,
+        }
+        self.recurring.extend(next.recurring);
+    }
+
     /// The quote's figures, or `None` when a sum does not fit in a decimal.
     pub(super) fn totals(self, cat: &Catalogue) -> Option<Totals> {
         let first_invoice = match self.first {
