@@ -193,12 +193,12 @@ fn line_figures<'c>(
 ) -> Result<Figures<'c>, Vec<PriceError>> {
     let r = resolve(cat, quote, i, line, &mut scratch.offers)?;
     let Scratch {
-        offers: _,
         plans,
         recipes,
         fired,
         manual,
         zero,
+        ..
     } = scratch;
     let zero = *zero;
     let (line_steps, mut detail) = match opts.explain {
@@ -240,11 +240,8 @@ fn line_figures<'c>(
     let whole_amount = lp.push_pieces(pieces, &mut disc, charges, zero, whole)?;
     *memo_key = disc.memo_key;
     // Charges were made in bill-date order (each discount right after its charge), so no sort.
-    let (recurring, mrr) = match (r.term, *steady) {
-        (None, _) => (zero, zero),
-        (Some(_), Some(known)) => known,
-        (Some(_), None) => *steady.insert(lp.steady(whole_amount, verdicts, zero)?),
-    };
+    let (recurring, mrr) =
+        lp.steady_kept(r.term.is_some(), steady, whole_amount, verdicts, zero)?;
     Ok(Figures {
         item: r.item,
         term: term_name(r.term),
@@ -257,12 +254,17 @@ fn line_figures<'c>(
         mrr,
         billing_months,
         explain: line_steps,
-        unit_price: match &r.offer.price {
-            Price::Flat(rate) => Some((rate.amount, rate.per_months)),
-            Price::Tiered(_) => None,
-        },
+        unit_price: unit_price(&r.offer.price),
         detail,
     })
+}
+
+/// A flat price's amount and the months it is for (`None` for once); tiered prices have none.
+fn unit_price(price: &Price) -> Option<(Decimal, Option<u32>)> {
+    match price {
+        Price::Flat(rate) => Some((rate.amount, rate.per_months)),
+        Price::Tiered(_) => None,
+    }
 }
 
 /// The line's recipe (an earlier line's with its key, or worked out now into its slot) and
@@ -905,6 +907,23 @@ impl<'a> LinePricer<'a> {
             });
         }
         explain
+    }
+
+    /// [`LinePricer::steady`] of a recurring line, worked out once into `kept`, its recipe's
+    /// (zero for a one-time line).
+    fn steady_kept(
+        &self,
+        recurring: bool,
+        kept: &mut Option<(Decimal, Decimal)>,
+        whole_amount: Option<Decimal>,
+        verdicts: &[Result<(), String>],
+        zero: Decimal,
+    ) -> Result<(Decimal, Decimal), Vec<PriceError>> {
+        match (recurring, *kept) {
+            (false, _) => Ok((zero, zero)),
+            (true, Some(known)) => Ok(known),
+            (true, None) => Ok(*kept.insert(self.steady(whole_amount, verdicts, zero)?)),
+        }
     }
 
     /// The steady-state figures: a full period's charge net of lasting discounts, and the MRR.
