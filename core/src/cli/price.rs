@@ -112,7 +112,7 @@ type PartDone = (Vec<u8>, Result<Part, EachLineError<std::io::Error>>);
 fn stream_once(cat: &Catalogue, file: &QuoteFile, ctx: &mut Ctx<'_>) -> CliResult {
     let quote = &file.quote;
     let mut progress =
-        crate::cli::progress::Counter::new(lines_of(quote), "pricing", ctx.progress());
+        crate::cli::progress::Counter::new(quote.lines.len() as u64, "pricing", ctx.progress());
     let mut head = Vec::new();
     priced_json::head_of_quote(&mut head, &cat.currency, quote).map_err(output_error)?;
     ctx.out.write_all(&head).map_err(output_error)?;
@@ -194,11 +194,6 @@ fn price_parts(
 /// its own, sent first.
 fn helper_gone() -> EachLineError<std::io::Error> {
     EachLineError::Sink(std::io::Error::other("the second pricing thread stopped"))
-}
-
-/// The number of lines, as the progress bar counts them.
-fn lines_of(quote: &Quote) -> u64 {
-    quote.lines.len() as u64
 }
 
 /// The number of lines in part `k`.

@@ -99,13 +99,7 @@ impl<'w, W: Write> Stream<'w, W> {
     /// Writes what comes before the lines of `quote` priced in `currency`, as
     /// [`Stream::of_summary`] of its summary would (for lines written before it is summed up).
     pub fn of_quote(w: &'w mut W, currency: &str, quote: &Quote) -> io::Result<Self> {
-        let mut b = Vec::with_capacity(2 * Stream::<W>::CHUNK);
-        head_of_quote(&mut b, currency, quote)?;
-        Ok(Stream {
-            w,
-            b,
-            lines: Lines::default(),
-        })
+        Stream::start(w, &Head::of_quote(currency, quote))
     }
 
     fn start(w: &'w mut W, h: &Head<'_>) -> io::Result<Self> {
@@ -169,14 +163,20 @@ impl Lines {
 
 /// Appends what comes before the lines of `quote` priced in `currency` to `b`.
 pub fn head_of_quote(b: &mut Vec<u8>, currency: &str, quote: &Quote) -> io::Result<()> {
-    let h = Head {
-        schema: pricing::SCHEMA,
-        quote: &quote.quote,
-        date: quote.date,
-        currency,
-        customer: (&quote.customer.id, &quote.customer.name),
-    };
-    head(b, &h)
+    head(b, &Head::of_quote(currency, quote))
+}
+
+impl<'a> Head<'a> {
+    /// What comes before the lines of `quote` priced in `currency`.
+    fn of_quote(currency: &'a str, quote: &'a Quote) -> Self {
+        Head {
+            schema: pricing::SCHEMA,
+            quote: &quote.quote,
+            date: quote.date,
+            currency,
+            customer: (&quote.customer.id, &quote.customer.name),
+        }
+    }
 }
 
 /// Appends what comes before the lines to `b`.
