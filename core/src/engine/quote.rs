@@ -6,6 +6,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
+mod runs;
+pub use runs::{QuoteRuns, Runs};
+
 /// A quote as written.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

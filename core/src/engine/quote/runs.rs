@@ -1,0 +1,389 @@
+//! A JSON quote read with its lines handed over in runs as they are read, so that pricing may
+//! start before the last line is read: the JSON reader of [`QuoteFile::parse`], the fields
+//! of the quote taken one at a time instead of all at once. It reads a quote exactly as
+//! [`QuoteFile::parse`] does, or not at all: any problem, and the caller reads the text the
+//! usual way, for an error that names its line and field.
+
+use super::{Quote, QuoteFile, QuoteLine};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::sync::Arc;
+
+/// Where [`QuoteFile::read_runs`] hands what it reads.
+pub trait Runs {
+    /// The quote with no lines: called once, before any run, as soon as its fields are read
+    /// (after its lines, when they come first).
+    fn head(&mut self, head: &Quote);
+    /// The next run of lines, the first at 0-based position `start`.
+    fn run(&mut self, start: usize, lines: &Arc<Vec<QuoteLine>>);
+}
+
+/// A quote read by [`QuoteFile::read_runs`]: its fields, and its lines in runs.
+pub struct QuoteRuns {
+    name: String,
+    text: String,
+    /// The quote with no lines.
+    pub head: Quote,
+    /// Its lines, in runs of the length asked for (the last may be shorter).
+    pub runs: Vec<Arc<Vec<QuoteLine>>>,
+}
+
+impl QuoteRuns {
+    /// The quote file, its lines in one list (a copy of those still shared).
+    pub fn into_file(self) -> QuoteFile {
+        let mut quote = self.head;
+        quote.lines = Vec::with_capacity(self.runs.iter().map(|r| r.len()).sum());
+        for run in self.runs {
+            match Arc::try_unwrap(run) {
+                Ok(lines) => quote.lines.extend(lines),
+                Err(shared) => quote.lines.extend_from_slice(&shared),
+            }
+        }
+        QuoteFile {
+            name: self.name,
+            text: self.text,
+            quote,
+            positions: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl QuoteFile {
+    /// This quote's lines handed to `runs` in runs of `len` (its head first), as
+    /// [`QuoteFile::read_runs`] hands those of a quote it reads.
+    pub fn into_runs(self, len: usize, runs: &mut dyn Runs) -> QuoteRuns {
+        let mut head = self.quote;
+        let lines = std::mem::take(&mut head.lines);
+        runs.head(&head);
+        let mut kept: Vec<Arc<Vec<QuoteLine>>> = Vec::new();
+        let mut lines = lines.into_iter().peekable();
+        let mut start = 0;
+        while lines.peek().is_some() {
+            let run = Arc::new(lines.by_ref().take(len.max(1)).collect::<Vec<_>>());
+            runs.run(start, &run);
+            start += run.len();
+            kept.push(run);
+        }
+        QuoteRuns {
+            name: self.name,
+            text: self.text,
+            head,
+            runs: kept,
+        }
+    }
+
+    /// A JSON quote read as [`QuoteFile::parse_owned`] reads it, its lines handed to `runs` in
+    /// runs of `len` as they are read. With any problem (and for YAML) the text comes back,
+    /// to be read the usual way: what was handed to `runs` is then to be forgotten.
+    pub fn read_runs(
+        name: &str,
+        text: String,
+        len: usize,
+        runs: &mut dyn Runs,
+    ) -> Result<QuoteRuns, String> {
+        if !text.trim_start().starts_with('{') || len == 0 {
+            return Err(text);
+        }
+        let read = {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let visitor = QuoteVisitor {
+                len,
+                sink: runs,
+                runs: Vec::new(),
+            };
+            de::Deserializer::deserialize_map(&mut de, visitor).and_then(|q| de.end().map(|()| q))
+        };
+        match read {
+            Ok((head, runs)) if crate::files::names::validate_id(&head.quote).is_ok() => {
+                Ok(QuoteRuns {
+                    name: name.to_string(),
+                    text,
+                    head,
+                    runs,
+                })
+            }
+            _ => Err(text),
+        }
+    }
+}
+
+/// The fields of a quote, as its derived reader names them.
+const FIELDS: &[&str] = &["quote", "date", "currency", "customer", "lines"];
+
+/// Reads the quote's mapping, as the derived reader of [`Quote`] does (every field once, no
+/// other), handing its lines over on the way.
+struct QuoteVisitor<'s> {
+    len: usize,
+    sink: &'s mut dyn Runs,
+    runs: Vec<Arc<Vec<QuoteLine>>>,
+}
+
+/// Sets a field read once; a second time is an error, as it is to the derived reader.
+fn once<T, E: de::Error>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(), E> {
+    match slot.replace(value) {
+        None => Ok(()),
+        Some(_) => Err(E::duplicate_field(name)),
+    }
+}
+
+impl<'de> Visitor<'de> for QuoteVisitor<'_> {
+    type Value = (Quote, Vec<Arc<Vec<QuoteLine>>>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct Quote")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut quote, mut currency): (Option<String>, Option<String>) = (None, None);
+        let (mut date, mut customer) = (None, None);
+        let (mut lines, mut told) = (false, false);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "quote" => once(&mut quote, "quote", map.next_value()?)?,
+                "date" => once(&mut date, "date", map.next_value()?)?,
+                "currency" => once(&mut currency, "currency", map.next_value()?)?,
+                "customer" => once(&mut customer, "customer", map.next_value()?)?,
+                "lines" if !lines => {
+                    lines = true;
+                    if let (Some(q), Some(d), Some(c), Some(cu)) =
+                        (&quote, date, &currency, &customer)
+                    {
+                        self.sink.head(&head(q, d, c, cu));
+                        told = true;
+                    }
+                    map.next_value_seed(LinesSeed {
+                        len: self.len,
+                        sink: told.then_some(&mut *self.sink),
+                        runs: &mut self.runs,
+                    })?;
+                }
+                "lines" => return Err(de::Error::duplicate_field("lines")),
+                other => return Err(de::Error::unknown_field(other, FIELDS)),
+            }
+        }
+        let missing = |name| move || de::Error::missing_field(name);
+        let head = Quote {
+            quote: quote.ok_or_else(missing("quote"))?,
+            date: date.ok_or_else(missing("date"))?,
+            currency: currency.ok_or_else(missing("currency"))?,
+            customer: customer.ok_or_else(missing("customer"))?,
+            lines: Vec::new(),
+        };
+        if !lines {
+            return Err(missing("lines")());
+        }
+        if !told {
+            self.sink.head(&head);
+            let mut start = 0;
+            for run in &self.runs {
+                self.sink.run(start, run);
+                start += run.len();
+            }
+        }
+        Ok((head, self.runs))
+    }
+}
+
+/// The quote without its lines, from its fields read so far.
+fn head(quote: &str, date: chrono::NaiveDate, currency: &str, customer: &super::Customer) -> Quote {
+    Quote {
+        quote: quote.to_string(),
+        date,
+        currency: currency.to_string(),
+        customer: customer.clone(),
+        lines: Vec::new(),
+    }
+}
+
+/// Reads the list of lines in runs, handing each to `sink` (when the quote's fields are known)
+/// and keeping it in `runs`.
+struct LinesSeed<'a> {
+    len: usize,
+    sink: Option<&'a mut dyn Runs>,
+    runs: &'a mut Vec<Arc<Vec<QuoteLine>>>,
+}
+
+impl LinesSeed<'_> {
+    fn hand(&mut self, start: &mut usize, run: Vec<QuoteLine>) {
+        let run = Arc::new(run);
+        if let Some(sink) = self.sink.as_mut() {
+            sink.run(*start, &run);
+        }
+        *start += run.len();
+        self.runs.push(run);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for LinesSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        // As the derived reader reads a `Vec`.
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LinesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let (mut run, mut start) = (Vec::with_capacity(self.len), 0);
+        while let Some(line) = seq.next_element::<QuoteLine>()? {
+            run.push(line);
+            if run.len() == self.len {
+                let full = std::mem::replace(&mut run, Vec::with_capacity(self.len));
+                self.hand(&mut start, full);
+            }
+        }
+        if !run.is_empty() {
+            self.hand(&mut start, run);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reader handed over: the head's id, then each run's start and length.
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+
+    impl Runs for Seen {
+        fn head(&mut self, head: &Quote) {
+            assert!(head.lines.is_empty());
+            self.0.push(head.quote.clone());
+        }
+        fn run(&mut self, start: usize, lines: &Arc<Vec<QuoteLine>>) {
+            self.0.push(format!("{start}+{}", lines.len()));
+        }
+    }
+
+    fn line(i: usize) -> String {
+        format!(
+            r#"{{"product":"P{i}","quantity":{},"term":"P1Y","billing":"annual","start":"2026-01-{:02}"}}"#,
+            1 + i,
+            1 + i % 28
+        )
+    }
+
+    fn quote(n: usize) -> String {
+        let lines: Vec<String> = (0..n).map(line).collect();
+        format!(
+            r#"{{"quote":"Q-1","date":"2026-01-01","currency":"USD","customer":{{"id":"C","name":"N"}},"lines":[{}]}}"#,
+            lines.join(",")
+        )
+    }
+
+    /// The quote read in runs, as one file, in the bytes the usual reader's quote serializes to.
+    fn both(text: &str, len: usize) -> Option<(String, Vec<String>)> {
+        let mut seen = Seen::default();
+        let runs = QuoteFile::read_runs("q.json", text.to_string(), len, &mut seen).ok()?;
+        let file = runs.into_file();
+        let usual = QuoteFile::parse("q.json", text).unwrap();
+        assert_eq!(
+            serde_json::to_string(&file.quote).unwrap(),
+            serde_json::to_string(&usual.quote).unwrap()
+        );
+        assert_eq!(file.text, text);
+        Some((serde_json::to_string(&file.quote).unwrap(), seen.0))
+    }
+
+    #[test]
+    fn lines_come_in_runs_of_the_length_asked_for_the_head_first() {
+        let (_, seen) = both(&quote(7), 3).unwrap();
+        assert_eq!(seen, ["Q-1", "0+3", "3+3", "6+1"]);
+        let (_, seen) = both(&quote(6), 3).unwrap();
+        assert_eq!(seen, ["Q-1", "0+3", "3+3"]);
+        let (_, seen) = both(&quote(0), 3).unwrap();
+        assert_eq!(seen, ["Q-1"]);
+    }
+
+    #[test]
+    fn a_quote_read_whole_is_handed_over_in_the_same_runs() {
+        for n in [0, 1, 5, 6, 7] {
+            let (mut whole, mut read) = (Seen::default(), Seen::default());
+            let file = QuoteFile::parse("q.yaml", &quote(n)).unwrap();
+            let expected = serde_json::to_string(&file.quote).unwrap();
+            let runs = file.into_runs(3, &mut whole);
+            assert!(QuoteFile::read_runs("q.json", quote(n), 3, &mut read).is_ok());
+            assert_eq!(whole.0, read.0);
+            assert_eq!(
+                serde_json::to_string(&runs.into_file().quote).unwrap(),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn lines_before_the_fields_they_need_are_handed_over_at_the_end() {
+        let text = format!(
+            r#"{{"lines":[{},{}],"customer":{{"id":"C","name":"N"}},"currency":"USD","date":"2026-01-01","quote":"Q-1"}}"#,
+            line(0),
+            line(1)
+        );
+        let (_, seen) = both(&text, 1).unwrap();
+        assert_eq!(seen, ["Q-1", "0+1", "1+1"]);
+        // Escaped keys are the same keys.
+        let escaped = quote(2).replacen("\"quote\"", "\"\\u0071uote\"", 1);
+        assert!(both(&escaped, 1).is_some());
+    }
+
+    /// Every quote the usual JSON reader refuses is left to it, so that its error is the
+    /// located one; and YAML is never read here.
+    #[test]
+    fn anything_the_usual_reader_refuses_comes_back_as_text() {
+        let good = quote(2);
+        let bad = [
+            good.replacen("\"currency\":\"USD\",", "\"currency\":\"USD\",\"currency\":\"EUR\",", 1),
+            good.replacen("\"lines\":[", "\"lines\":[],\"lines\":[", 1),
+            good.replacen("\"currency\":\"USD\",", "\"curency\":\"USD\",", 1),
+            good.replacen("\"currency\":\"USD\",", "", 1),
+            good.replacen("\"quantity\":1", "\"qty\":1", 1),
+            good.replacen("\"quote\":\"Q-1\"", "\"quote\":\"../x\"", 1),
+            good.replacen("\"2026-01-01\"", "\"2026-02-30\"", 1),
+            good.clone() + " x",
+            good.replacen("]}", "]", 1),
+            r#"{"quote":"Q-1","date":"2026-01-01","currency":"USD","customer":{"id":"C","name":"N"}}"#.to_string(),
+            good.replacen("\"lines\":[", "\"lines\":null,\"z\":[", 1),
+            "quote: Q-1\n".to_string(),
+        ];
+        for text in bad {
+            let mut seen = Seen::default();
+            let back = QuoteFile::read_runs("q.json", text.clone(), 1, &mut seen);
+            assert_eq!(back.err().as_deref(), Some(text.as_str()));
+        }
+        // The same quote with spaces and a trailing newline reads.
+        let spaced = good.replace(",\"", ", \"").replace(":", ": ") + "\n";
+        assert!(both(&spaced, 1).is_some());
+    }
+
+    proptest::proptest! {
+        /// A quote with characters deleted, doubled or put in: whenever it reads in runs, the
+        /// usual reader reads the same quote (`both` asserts it).
+        #[test]
+        fn a_damaged_quote_reads_in_runs_only_as_the_usual_reader_reads_it(
+            edits in proptest::collection::vec((0usize..400, 0usize..3, 0usize..12), 1..4),
+            len in 1usize..4,
+        ) {
+            let mut text = quote(3).into_bytes();
+            for (at, how, what) in edits {
+                let at = at % text.len();
+                let c = b"{}[],:\"0 1-e"[what];
+                match how {
+                    0 => { text.remove(at); }
+                    1 => text.insert(at, text[at]),
+                    _ => text.insert(at, c),
+                }
+            }
+            if let Ok(text) = String::from_utf8(text) {
+                let _ = both(&text, len);
+            }
+        }
+    }
+}
