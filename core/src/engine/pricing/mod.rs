@@ -202,6 +202,16 @@ fn summary(
     quote: &Quote,
     sums: totals::Summing,
 ) -> Result<PricedSummary, Vec<PriceError>> {
+    summed_up(cat, quote, sums, warnings::of_quote(quote))
+}
+
+/// The quote (its lines not read) summed up by `sums` with the `warnings` of its lines.
+fn summed_up(
+    cat: &Catalogue,
+    quote: &Quote,
+    sums: totals::Summing,
+    warnings: Vec<PriceWarning>,
+) -> Result<PricedSummary, Vec<PriceError>> {
     let Some(totals) = sums.totals(cat) else {
         return Err(vec![perr(
             "lines".into(),
@@ -219,7 +229,7 @@ fn summary(
             name: quote.customer.name.clone(),
         },
         totals,
-        warnings: warnings::of_quote(quote),
+        warnings,
     })
 }
 
@@ -229,25 +239,56 @@ fn summary(
 /// lines as they are priced ([`stream`]) instead of pricing the quote once for its errors
 /// first. False says nothing more: [`summarize`] names the problems, if any.
 pub fn checks_out(cat: &Catalogue, quote: &Quote) -> bool {
-    let mut errors = Vec::new();
-    discounts::check_customer(cat, quote, &mut errors);
-    if quote.currency != cat.currency || !errors.is_empty() || quote.lines.is_empty() {
-        return false;
+    !quote.lines.is_empty() && Checks::new(cat, quote).is_some_and(|mut c| c.lines(0, &quote.lines))
+}
+
+/// [`checks_out`] a run of lines at a time, for lines read or priced in runs: the quote's own
+/// checks first ([`Checks::new`]), then each run's, the units counted over them all.
+pub struct Checks<'a> {
+    cat: &'a Catalogue,
+    quote: &'a Quote,
+    scratch: Scratch,
+    units: Decimal,
+}
+
+impl<'a> Checks<'a> {
+    /// The checks of lines of `quote` (its own `lines` are not read), or `None` when the
+    /// quote's currency or customer does not check out.
+    pub fn new(cat: &'a Catalogue, quote: &'a Quote) -> Option<Self> {
+        let mut errors = Vec::new();
+        discounts::check_customer(cat, quote, &mut errors);
+        (quote.currency == cat.currency && errors.is_empty()).then(|| Checks {
+            cat,
+            quote,
+            scratch: Scratch::new(cat),
+            units: Decimal::ZERO,
+        })
     }
-    let mut scratch = Scratch::new(cat);
-    // Lines count as units too: a minimum charge is owed by a line whatever its units.
-    let mut units = Decimal::ZERO;
-    quote.lines.iter().enumerate().all(|(i, line)| {
-        let fine = offer::resolve(cat, quote, i, line, &mut scratch.offers)
-            .and_then(|r| charges::plan_line(&mut scratch.plans, line, &r, i).map(|_| ()))
-            .is_ok();
-        let usage = line.usage.unwrap_or(Decimal::ZERO);
-        units = (units.checked_add(Decimal::ONE))
-            .and_then(|u| u.checked_add(line.quantity.abs()))
-            .and_then(|u| u.checked_add(usage.abs()))
-            .unwrap_or(Decimal::MAX);
-        fine && units < UNITS_CHECKED
-    })
+
+    /// True when each of `lines`, the first at 0-based position `start`, checks out, and the
+    /// units counted so far stay under [`UNITS_CHECKED`].
+    pub fn lines(&mut self, start: usize, lines: &[QuoteLine]) -> bool {
+        (start..).zip(lines).all(|(i, line)| {
+            let fine = offer::resolve(self.cat, self.quote, i, line, &mut self.scratch.offers)
+                .and_then(|r| charges::plan_line(&mut self.scratch.plans, line, &r, i).map(|_| ()))
+                .is_ok();
+            fine && self.count(std::slice::from_ref(line))
+        })
+    }
+
+    /// True when the units counted so far with those of `lines` (already known to check out:
+    /// they priced) stay under [`UNITS_CHECKED`].
+    pub fn count(&mut self, lines: &[QuoteLine]) -> bool {
+        // Lines count as units too: a minimum charge is owed by a line whatever its units.
+        lines.iter().all(|line| {
+            let usage = line.usage.unwrap_or(Decimal::ZERO);
+            self.units = (self.units.checked_add(Decimal::ONE))
+                .and_then(|u| u.checked_add(line.quantity.abs()))
+                .and_then(|u| u.checked_add(usage.abs()))
+                .unwrap_or(Decimal::MAX);
+            self.units < UNITS_CHECKED
+        })
+    }
 }
 
 /// The lines, units and usage a quote may sell in all for [`checks_out`] to vouch that no
@@ -271,7 +312,7 @@ pub fn stream<E>(
 ) -> Result<PricedSummary, EachLineError<E>> {
     let mut pricer = Pricer::new(cat, quote, *opts);
     let part = pricer.part(0..quote.lines.len(), progress, f)?;
-    summary(cat, quote, part.0).map_err(EachLineError::Price)
+    part.summary(cat, quote).map_err(EachLineError::Price)
 }
 
 /// True when a quote's lines priced in parts, each part by a pricer of its own
@@ -284,20 +325,21 @@ pub fn parts_independent(cat: &Catalogue) -> bool {
     })
 }
 
-/// The figures of a run of a quote's lines ([`Pricer::part`]), to be joined with the other
-/// runs' in the lines' order ([`Part::join`]) and summed up ([`Part::summary`]).
-pub struct Part(totals::Summing);
+/// The figures and warnings of a run of a quote's lines ([`Pricer::part`]), to be joined with
+/// the other runs' in the lines' order ([`Part::join`]) and summed up ([`Part::summary`]).
+pub struct Part(totals::Summing, Vec<PriceWarning>);
 
 impl Part {
     /// The figures of this run followed by `next`'s, as if priced in one run: sums of exact
     /// decimals are the same whatever the grouping, and the lines keep their order.
     pub fn join(&mut self, next: Part) {
         self.0.append(next.0);
+        self.1.extend(next.1);
     }
 
-    /// The quote summed up from the figures of all its lines.
+    /// The quote summed up from the figures of all its lines (its own `lines` are not read).
     pub fn summary(self, cat: &Catalogue, quote: &Quote) -> Result<PricedSummary, Vec<PriceError>> {
-        summary(cat, quote, self.0)
+        summed_up(cat, quote, self.0, self.1)
     }
 }
 
@@ -373,22 +415,36 @@ impl<'a> Pricer<'a> {
         &mut self,
         range: std::ops::Range<usize>,
         progress: &mut dyn Progress,
-        mut f: impl FnMut(&PricedLine) -> Result<(), E>,
+        f: impl FnMut(&PricedLine) -> Result<(), E>,
     ) -> Result<Part, EachLineError<E>> {
-        let mut sums = totals::Summing::default();
-        let mut held = None;
         let quote = self.quote;
         let range = range.start..range.end.min(quote.lines.len());
         let lines = quote.lines.get(range.clone()).unwrap_or_default();
-        for (i, line) in range.zip(lines) {
+        self.run(range.start, lines, progress, f)
+    }
+
+    /// [`Pricer::part`] of `lines` given apart from the quote (read in runs), the first at
+    /// 0-based position `start`.
+    pub fn run<E>(
+        &mut self,
+        start: usize,
+        lines: &[QuoteLine],
+        progress: &mut dyn Progress,
+        mut f: impl FnMut(&PricedLine) -> Result<(), E>,
+    ) -> Result<Part, EachLineError<E>> {
+        let mut sums = totals::Summing::default();
+        let mut warned = Vec::new();
+        let mut held = None;
+        for (i, line) in (start..).zip(lines) {
             progress.advance();
             let l = self
                 .line_reusing(i, line, &mut held)
                 .map_err(EachLineError::Price)?;
             sums.add(l);
+            warned.extend(warnings::of_line(self.quote, i, line));
             f(l).map_err(EachLineError::Sink)?;
         }
-        Ok(Part(sums))
+        Ok(Part(sums, warned))
     }
 
     /// [`Pricer::line`] into `out`, a line priced before, reusing its buffers.

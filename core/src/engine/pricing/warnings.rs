@@ -1,30 +1,32 @@
 //! Warnings of a priced quote: what prices but is probably a mistake. They never stop pricing.
 
 use super::types::PriceWarning;
-use crate::engine::quote::Quote;
+use crate::engine::quote::{Quote, QuoteLine};
 
 /// Every warning of a quote, in line order.
 pub(super) fn of_quote(quote: &Quote) -> Vec<PriceWarning> {
-    quote
-        .lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.start < quote.date)
-        .map(|(i, l)| PriceWarning {
-            code: "start-before-quote",
-            field: format!("lines[{i}].start"),
-            message: format!(
-                "line {} starts on {}, before the quote's date, {}",
-                i + 1,
-                l.start,
-                quote.date
-            ),
-            help: Some(format!(
-                "the customer is billed from {} for service already past; check the start date, or date the quote no later than it",
-                l.start
-            )),
-        })
+    (0..)
+        .zip(&quote.lines)
+        .filter_map(|(i, l)| of_line(quote, i, l))
         .collect()
+}
+
+/// The warning of `line`, at 0-based position `i` of `quote`, if it has one.
+pub(super) fn of_line(quote: &Quote, i: usize, line: &QuoteLine) -> Option<PriceWarning> {
+    (line.start < quote.date).then(|| PriceWarning {
+        code: "start-before-quote",
+        field: format!("lines[{i}].start"),
+        message: format!(
+            "line {} starts on {}, before the quote's date, {}",
+            i + 1,
+            line.start,
+            quote.date
+        ),
+        help: Some(format!(
+            "the customer is billed from {} for service already past; check the start date, or date the quote no later than it",
+            line.start
+        )),
+    })
 }
 
 #[cfg(test)]
