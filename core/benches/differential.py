@@ -5,9 +5,10 @@
 
 Each case is a rule set (graduated, volume and package tier tables with prices of 0 to 4
 decimals, flat fees, free allowances, flat-priced products, percentage discounts with
-conditions) and a quote of 1 to 40 lines (quantities on, beside and between tier bounds,
-whole and fractional, as YAML or as JSON with quantities as numbers or strings, now and then
-a broken field). Both binaries price it as compact JSON (standard output is a pipe), as
+conditions) and a quote of 1 to 40 lines, now and then 513 to 1300 so that the parts
+`tenor price` prices at a time meet (quantities on, beside and between tier bounds, whole
+and fractional, as YAML or as JSON with quantities as numbers or strings, now and then a
+broken field). Both binaries price it as compact JSON (standard output is a pipe), as
 indented JSON (--pretty) and as the table; exit code, stdout and stderr must be identical.
 Both binaries must know --pretty.
 """
@@ -85,7 +86,9 @@ def quantity(r, bound):
 
 def quote(r, products):
     lines = []
-    for _ in range(r.randint(1, 40)):
+    # Now and then more lines than `tenor price` prices at a time (512), so parts meet.
+    n = r.randint(513, 1300) if r.random() < 0.12 else r.randint(1, 40)
+    for _ in range(n):
         if lines and r.random() < 0.3:
             # What an earlier line sells, from another day: lines a pricer may price alike.
             line = dict(r.choice(lines))
@@ -109,7 +112,7 @@ def quote(r, products):
          "customer": {"id": "C1", "name": "Diff Co", "segment": r.choice(["nonprofit", "commercial"]),
                       "anniversary": r.choice(["07-01", "01-15", "10-01"])}, "lines": lines}
     if r.random() < 0.05:
-        q["lines"][0]["qty"] = 1  # an unknown field: a located error
+        r.choice(q["lines"])["qty"] = 1  # an unknown field: a located error
     if r.random() < 0.05:
         q["lines"][-1]["start"] = "2026-02-30"  # an impossible date
     return q

@@ -65,9 +65,21 @@ pub fn rules(paths: &[PathBuf]) -> Result<Rules, CliError> {
 
 /// Reads and parses a quote file.
 pub fn quote(path: &Path) -> Result<QuoteFile, CliError> {
+    let (name, text) = quote_text(path)?;
+    parsed(name, text)
+}
+
+/// A quote file's name (as errors give it) and text, not yet parsed.
+pub fn quote_text(path: &Path) -> Result<(String, String), CliError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Run(format!("cannot read the quote {name}: {e}")))?;
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((name, text)),
+        Err(e) => Err(CliError::Run(format!("cannot read the quote {name}: {e}"))),
+    }
+}
+
+/// The quote file `name` of `text`, parsed, as [`quote`] reads it.
+pub fn parsed(name: String, text: String) -> Result<QuoteFile, CliError> {
     QuoteFile::parse_owned(&name, text).map_err(|(e, text)| CliError::Quote {
         errors: vec![*e],
         file: Some((name, text)),

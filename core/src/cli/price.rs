@@ -4,14 +4,14 @@ use crate::cli::Ctx;
 use crate::cli::args::{Format, PriceFormat};
 use crate::cli::exit::{CliError, CliResult, Exit};
 use crate::cli::load;
-use crate::cli::render::priced_json::{self, Stream};
+use crate::cli::render::priced_json::Stream;
 use crate::engine::catalogue::Catalogue;
-use crate::engine::pricing::{
-    self, EachLineError, Part, PriceOptions, PricedQuote, Pricer, Progress,
-};
-use crate::engine::quote::{Quote, QuoteFile};
+use crate::engine::pricing::PricedQuote;
+use crate::engine::quote::{QuoteFile, Runs};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+
+mod runs;
 
 /// Loads the rules and prices the quote; `explain` keeps the chain of rules of every charge.
 fn priced(
@@ -65,21 +65,29 @@ pub fn price(
     Ok(Exit::Success)
 }
 
-/// The compact priced quote, each line written as it is priced, so no more than a line is
-/// held in memory (a large quote's charges run to hundreds of megabytes). With an error
-/// nothing is written: a quote that passes the checks needing no amounts
-/// ([`pricing::checks_out`]) is priced once, straight into the output; any other is priced
-/// first for its errors ([`stream_twice`]).
+/// The compact priced quote, each line written as it is priced, so that little more than
+/// the quote is held in memory (a large quote's charges run to hundreds of megabytes). With
+/// an error nothing is written. A quote that passes the checks needing no amounts
+/// ([`pricing::checks_out`]) is priced once, straight into the output, in parts on two
+/// threads while it is read ([`runs`]); any other is priced first for its errors
+/// ([`stream_twice`]).
 fn stream_json(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult {
     let rules = load::rules(rules)?;
-    let file = load::quote(quote)?;
-    let cat = &rules.catalogue;
-    let result = match crate::engine::pricing::checks_out(cat, &file.quote) {
-        true => stream_once(cat, &file, ctx),
-        false => stream_twice(cat, &file, ctx),
+    let (name, text) = load::quote_text(quote)?;
+    stream_text(&rules.catalogue, name, text, ctx)
+}
+
+/// [`stream_json`] of the quote file `name` of text `text`.
+fn stream_text(cat: &Catalogue, name: String, text: String, ctx: &mut Ctx<'_>) -> CliResult {
+    let read = |sink: &mut dyn Runs| QuoteFile::read_runs(&name, text, runs::PART, sink);
+    let text = match runs::priced_in_runs(cat, read, ctx) {
+        Ok(result) => return result,
+        // YAML, or JSON with a problem: read the usual way, for the error it names.
+        Err(text) => text,
     };
-    drop_aside(file);
-    result
+    let file = load::parsed(name, text)?;
+    runs::priced_in_runs(cat, |sink| Ok(file.into_runs(runs::PART, sink)), ctx)
+        .unwrap_or_else(|_| Err(CliError::Run("the quote read could not be priced".into())))
 }
 
 /// Drops `value` on a thread of its own: a large quote is hundreds of thousands of small
@@ -94,125 +102,6 @@ fn drop_aside<T: Send + 'static>(value: T) {
 /// wrote the document, so messages stay as they were.
 fn output_error(e: std::io::Error) -> CliError {
     CliError::Output(e.kind().into())
-}
-
-/// Lines priced and rendered at a time by one thread: enough that handing the bytes over is
-/// nothing beside making them, few enough that little is held.
-const PART: usize = 512;
-
-/// A part's bytes, and its figures or why it stopped.
-type PartDone = (Vec<u8>, Result<Part, EachLineError<std::io::Error>>);
-
-/// [`stream_json`] of a quote that checks out: the lines in parts of [`PART`], priced and
-/// rendered by this thread and, when they price apart ([`pricing::parts_independent`]), a
-/// second one taking every other part, each with a pricer of its own; this thread writes
-/// the parts in order, so the bytes are those of one run. The totals are summed on the way.
-/// Such a quote prices; were a line to fail all the same, the document would stop there,
-/// and the quote is priced again to name every problem it has.
-fn stream_once(cat: &Catalogue, file: &QuoteFile, ctx: &mut Ctx<'_>) -> CliResult {
-    let quote = &file.quote;
-    let mut progress =
-        crate::cli::progress::Counter::new(quote.lines.len() as u64, "pricing", ctx.progress());
-    let mut head = Vec::new();
-    priced_json::head_of_quote(&mut head, &cat.currency, quote).map_err(output_error)?;
-    ctx.out.write_all(&head).map_err(output_error)?;
-    let priced = price_parts(cat, quote, &mut *ctx.out, &mut progress);
-    let summary = match priced.map(|p| p.summary(cat, quote)) {
-        Ok(Ok(summary)) => summary,
-        Err(EachLineError::Sink(e)) => return Err(output_error(e)),
-        Err(EachLineError::Price(_)) | Ok(Err(_)) => {
-            load::summarize(cat, file, ctx)?;
-            return Err(CliError::Run(
-                "the quote priced in full but not line by line: the document is cut short".into(),
-            ));
-        }
-    };
-    let mut tail = Vec::new();
-    priced_json::tail(&mut tail, &summary.totals, &summary.warnings).map_err(output_error)?;
-    tail.push(b'\n');
-    ctx.out.write_all(&tail)?;
-    ctx.out.flush()?;
-    ctx.quote_warnings(file, &summary.warnings);
-    Ok(Exit::Success)
-}
-
-/// The lines of `quote` priced and written to `out` in parts, as [`stream_once`] says, and
-/// their figures joined.
-fn price_parts(
-    cat: &Catalogue,
-    quote: &Quote,
-    out: &mut dyn Write,
-    progress: &mut crate::cli::progress::Counter,
-) -> Result<Part, EachLineError<std::io::Error>> {
-    let parts = quote.lines.len().div_ceil(PART);
-    let two = parts > 1 && pricing::parts_independent(cat);
-    std::thread::scope(|s| {
-        // The helper runs at most two parts ahead; the buffers it wrote come back to it.
-        let (to_write, done) = std::sync::mpsc::sync_channel::<PartDone>(2);
-        let (to_reuse, spare) = std::sync::mpsc::channel::<Vec<u8>>();
-        if two {
-            s.spawn(move || {
-                let mut pricer = Pricer::new(cat, quote, PriceOptions::default());
-                for k in (1..parts).step_by(2) {
-                    let mut b = spare.try_recv().unwrap_or_default();
-                    let part = render_part(&mut pricer, k, &mut b, &mut ());
-                    if to_write.send((b, part)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        let mut pricer = Pricer::new(cat, quote, PriceOptions::default());
-        let (mut sums, mut mine): (Option<Part>, Vec<u8>) = (None, Vec::new());
-        for k in 0..parts {
-            let (bytes, part) = if two && k % 2 == 1 {
-                let (b, part) = done.recv().map_err(|_| helper_gone())?;
-                (0..lines_in(quote, k)).for_each(|_| progress.inc());
-                (b, part)
-            } else {
-                let part = render_part(&mut pricer, k, &mut mine, progress);
-                (std::mem::take(&mut mine), part)
-            };
-            let part = part?;
-            out.write_all(&bytes).map_err(EachLineError::Sink)?;
-            if two && k % 2 == 1 {
-                // The helper may have stopped; it then needs no buffer.
-                let _ = to_reuse.send(bytes);
-            } else {
-                mine = bytes;
-            }
-            match &mut sums {
-                Some(s) => s.join(part),
-                None => sums = Some(part),
-            }
-        }
-        sums.ok_or_else(helper_gone)
-    })
-}
-
-/// Why the lines stopped coming from the helper thread, which stops only with an error of
-/// its own, sent first.
-fn helper_gone() -> EachLineError<std::io::Error> {
-    EachLineError::Sink(std::io::Error::other("the second pricing thread stopped"))
-}
-
-/// The number of lines in part `k`.
-fn lines_in(quote: &Quote, k: usize) -> usize {
-    quote.lines.len().saturating_sub(k * PART).min(PART)
-}
-
-/// Prices part `k` of the quote's lines into `b` (emptied first), as they read in the whole
-/// document (a comma before every line but the quote's first).
-fn render_part(
-    pricer: &mut Pricer<'_>,
-    k: usize,
-    b: &mut Vec<u8>,
-    progress: &mut dyn Progress,
-) -> Result<Part, EachLineError<std::io::Error>> {
-    b.clear();
-    let start = k * PART;
-    let mut lines = priced_json::Lines::after(start);
-    pricer.part(start..start + PART, progress, |l| lines.write(b, l))
 }
 
 /// [`stream_json`] of a quote with problems, or one that may have: priced once for its errors
@@ -311,76 +200,4 @@ pub fn explain_cmd(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tenor_dsl::diagnostic::termcolor::NoColor;
-
-    const RULES: &str = r#"
-currency USD
-rounding half_even
-vendor microsoft "Microsoft"
-product BP "Business Premium" {
-  vendor microsoft
-  P1Y monthly  22.00 a month  cost 17.60
-  P1Y annual  264.00 a year   cost 211.20
-}
-tiers devices graduated per device a month {
-  up to 10  45.00
-  above     35.00
-}
-product DEV "Managed device" {
-  vendor microsoft
-  not bought
-  P1Y annual  tiers devices
-}
-coterm default { anchor customer anniversary; mode stub; prorate daily }
-segment nonprofit "Nonprofit organisations"
-discount nonprofit: 15% off vendor microsoft when customer segment is nonprofit and quantity at least 5
-"#;
-
-    /// A quote of `n` lines of several offers, quantities and starts.
-    fn quote_text(n: usize) -> String {
-        let lines: Vec<String> = (0..n)
-            .map(|i| {
-                let (p, b) = [("BP", "monthly"), ("BP", "annual"), ("DEV", "annual")][i % 3];
-                format!(
-                    r#"{{"product":"{p}","quantity":{},"term":"P1Y","billing":"{b}","start":"2026-{:02}-{:02}"}}"#,
-                    1 + i % 37,
-                    1 + i % 12,
-                    1 + i % 28
-                )
-            })
-            .collect();
-        format!(
-            r#"{{"quote":"Q-PARTS","date":"2026-01-01","currency":"USD","customer":{{"id":"C","name":"C","segment":"nonprofit","anniversary":"07-01"}},"lines":[{}]}}"#,
-            lines.join(",")
-        )
-    }
-
-    /// Lines priced in parts on two threads make the bytes of the whole quote priced in one
-    /// run and written by serde_json, for quotes of fewer lines than a part, of exactly one
-    /// and two parts, and of several with a short last part.
-    #[test]
-    fn a_quote_priced_in_parts_is_the_quote_priced_whole() {
-        let mut sources = tenor_dsl::SourceSet::new();
-        sources.add("parts.tenor", RULES);
-        let rules = tenor_dsl::check(&sources).unwrap();
-        let cat = Catalogue::compile(&rules, &sources);
-        assert!(pricing::parts_independent(&cat));
-        for n in [1, PART - 1, PART, PART + 1, 2 * PART, 5 * PART + 7] {
-            let file = QuoteFile::parse("q.json", &quote_text(n)).unwrap();
-            assert!(pricing::checks_out(&cat, &file.quote));
-            let whole = pricing::price(&cat, &file.quote, &PriceOptions::default()).unwrap();
-            let expected = serde_json::to_string(&whole).unwrap() + "\n";
-            let (mut out, mut err) = (Vec::new(), NoColor::new(Vec::new()));
-            let mut ctx = Ctx::new(
-                &mut out,
-                &mut err,
-                crate::cli::args::ErrorFormat::Human,
-                true,
-            );
-            stream_once(&cat, &file, &mut ctx).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), expected, "{n} lines");
-        }
-    }
-}
+mod tests;
