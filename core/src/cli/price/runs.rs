@@ -12,7 +12,7 @@ use crate::cli::progress::Counter;
 use crate::cli::render::priced_json;
 use crate::engine::catalogue::Catalogue;
 use crate::engine::pricing::{
-    self, Checks, EachLineError, Part, PriceOptions, PricedSummary, Pricer, Progress,
+    self, Checks, EachLineError, Part, PriceOptions, PricedSummary, Pricer,
 };
 use crate::engine::quote::{Quote, QuoteLine, QuoteRuns, Runs};
 use std::collections::{BTreeMap, VecDeque};
@@ -127,6 +127,7 @@ fn write_runs(
         ready,
         out: &mut *ctx.out,
         progress: &mut progress,
+        room: 0,
     };
     let summary = match w.parts().map(|p| p.summary(cat, &runs.head)) {
         Ok(Ok(summary)) => summary,
@@ -185,6 +186,8 @@ struct Writer<'a, 'o> {
     ready: BTreeMap<usize, Done>,
     out: &'o mut dyn Write,
     progress: &'o mut Counter,
+    /// The room to make in a buffer before a part is rendered into it ([`render`]).
+    room: usize,
 }
 
 impl Writer<'_, '_> {
@@ -232,7 +235,7 @@ impl Writer<'_, '_> {
             match (own < OWN_AHEAD).then(|| self.board.take()).flatten() {
                 Some((j, lines)) => {
                     let mut b = spare.pop().unwrap_or_default();
-                    let part = render(pricer, j, &lines, &mut b, &mut ());
+                    let part = render(pricer, j, &lines, &mut b, &mut self.room);
                     self.ready.insert(j, (b, part, false));
                 }
                 None => {
@@ -251,18 +254,23 @@ fn helper_gone() -> EachLineError<std::io::Error> {
 }
 
 /// Prices part `k`, `lines`, into `b` (emptied first), as they read in the whole document (a
-/// comma before every line but the quote's first).
+/// comma before every line but the quote's first). `room` is the room to make in `b` first:
+/// an eighth more than the largest part so far, so that a buffer seldom grows while it is
+/// written (growing a buffer this size moves its pages and stops both threads to do it).
 fn render(
     pricer: &mut Pricer<'_>,
     k: usize,
     lines: &[QuoteLine],
     b: &mut Vec<u8>,
-    progress: &mut dyn Progress,
+    room: &mut usize,
 ) -> PartResult {
     b.clear();
+    b.reserve(*room);
     let start = k * PART;
     let mut doc = priced_json::Lines::after(start);
-    pricer.run(start, lines, progress, |l| doc.write(b, l))
+    let part = pricer.run(start, lines, &mut (), |l| doc.write(b, l));
+    *room = (*room).max(b.len() + b.len() / 8);
+    part
 }
 
 /// The helper thread: once the quote's fields are read, prices the parts it takes from the
@@ -273,8 +281,9 @@ fn help(cat: &Catalogue, board: &Board, to_main: &Sender<(usize, Vec<u8>, PartRe
         return;
     };
     let mut pricer = Pricer::new(cat, &head, PriceOptions::default());
+    let mut room = 0;
     while let Some((k, lines, mut b)) = board.take_ahead() {
-        let part = render(&mut pricer, k, &lines, &mut b, &mut ());
+        let part = render(&mut pricer, k, &lines, &mut b, &mut room);
         board.lock().held += b.len();
         if to_main.send((k, b, part)).is_err() {
             return;
