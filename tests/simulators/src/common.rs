@@ -121,12 +121,19 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The state every router's handlers get.
 pub type App = Arc<Shared>;
 
+/// The most a request body may hold (the largest real one is a few kilobytes).
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// The fault layer: consumes a matching fault and applies it; logs every request.
 pub async fn fault_layer(
     State((shared, vendor)): State<(App, Vendor)>,
     req: Request,
     next: Next,
 ) -> Response {
+    let req = match read_whole(req).await {
+        Ok(req) => req,
+        Err(too_large) => return too_large,
+    };
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let full = req
@@ -173,6 +180,18 @@ pub async fn fault_layer(
         status,
     });
     response
+}
+
+/// The request with its body read to the end before anything answers it. A handler that
+/// takes no body (a checkout, a 404, a fault) would otherwise answer before the body has
+/// arrived; the server then closes the connection after answering, and a client that sent
+/// its next request on it sees the peer gone. A vendor's front server reads every body.
+async fn read_whole(req: Request) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Err(_) => Err((StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response()),
+    }
 }
 
 /// A response whose body breaks off: a first chunk, then an error that makes the server

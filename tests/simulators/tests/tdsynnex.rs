@@ -217,3 +217,66 @@ fn an_update_item_changes_the_licences() {
         "{b}"
     );
 }
+
+/// One HTTP/1.1 answer read off a raw connection: its head and its body (by content-length).
+fn read_answer(s: &mut std::net::TcpStream) -> (String, String) {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => return (String::from_utf8_lossy(&got).into_owned(), String::new()),
+        }
+    }
+    let head = String::from_utf8_lossy(&got).into_owned();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).unwrap();
+    (head, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn a_body_that_comes_late_is_read_before_the_answer_and_the_connection_stays_open() {
+    use std::io::Write;
+    let sims = Simulators::start().unwrap();
+    let c = tdsynnex(&sims);
+    let id = cart(&c, "PO-LATE");
+    let (host, prefix) = c
+        .base
+        .strip_prefix("http://")
+        .unwrap()
+        .split_once('/')
+        .unwrap();
+    let auth = &c.headers[0].1;
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The checkout takes no body, yet the client sends one, after its head.
+    let checkout = format!(
+        "POST /{prefix}/customers/700113/carts/{id}/checkout HTTP/1.1\r\nHost: {host}\r\n\
+         Authorization: {auth}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n"
+    );
+    s.write_all(checkout.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    s.write_all(b"{}").unwrap();
+    let (head, body) = read_answer(&mut s);
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    assert!(body.contains("has no items"), "{body}");
+    let again = format!(
+        "GET /{prefix}/customers/700113/carts/{id} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n\r\n"
+    );
+    s.write_all(again.as_bytes()).unwrap();
+    let (head, body) = read_answer(&mut s);
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "the connection was closed: {head:?}"
+    );
+    assert!(body.contains("PO-LATE"), "{body}");
+}
