@@ -3,7 +3,7 @@
 JSON quote, beside its floor, `plain_parse Q` (serde_json into plain structs, no checks, no
 pricing, nothing written; core/benches/plain_parse.rs), in the same run.
 
-    python3 core/benches/price_process.py [TENOR ...] [--runs N] [--workload tiers]
+    python3 core/benches/price_process.py [TENOR ...] [--runs N] [--workload tiers] [--lines N]
 
 With no TENOR it times target/release/tenor. Several binaries (an older build beside the new
 one) are timed round by round, interleaved, so that load on the machine falls on all of them
@@ -15,18 +15,19 @@ starts before it (no warnings); the floor is built with `cargo bench --bench pla
 
 `--workload tiers` prices instead the issue's workload, the lines of `cargo bench --bench
 pricing -- price/` (100,000 P1Y annual lines, a third through graduated per-device tiers, the
-rest seats under a conditional 15% discount) with that bench's rules.
+rest seats under a conditional 15% discount) with that bench's rules. `--lines N` makes the
+quote N lines long instead (the issue's figures are for 1,000,000).
 """
 import glob, json, os, resource, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-def quote(path):
+def quote(path, n=100_000):
     offers = [("M365-BP", "P1Y", "monthly"), ("M365-BP", "P1Y", "annual"), ("M365-E3", "P3Y", "upfront"),
               ("MS-DEVICE", "P1Y", "monthly"), ("MDB", "P1Y", "monthly"), ("EXO-P1", "P1M", "monthly"),
               ("DELL-LAT5550", "one-time", None)]
     lines = []
-    for i in range(100_000):
+    for i in range(n):
         p, t, b = offers[i % len(offers)]
         line = {"product": p, "quantity": 1 + i % 200, "term": t}
         if b:
@@ -46,9 +47,9 @@ def tiers_rules():
     start = text.index('const RULES: &str = r#"') + len('const RULES: &str = r#"')
     return text[start:text.index('"#;', start)]
 
-def tiers_quote(path):
+def tiers_quote(path, n=100_000):
     lines = []
-    for i in range(100_000):
+    for i in range(n):
         seat = i % 3 != 0
         lines.append({"product": "BP" if seat else "DEV", "quantity": 1 + i % 60, "term": "P1Y",
                       "billing": "annual", "start": "2026-%02d-%02d" % (1 + i % 12, 1 + i % 28)})
@@ -90,18 +91,23 @@ def main():
         k = args.index("--workload")
         workload = args[k + 1]
         del args[k:k + 2]
+    lines = 100_000
+    if "--lines" in args:
+        k = args.index("--lines")
+        lines = int(args[k + 1])
+        del args[k:k + 2]
     tenors = args or [os.path.join(ROOT, "target/release/tenor")]
     rules = os.path.join(ROOT, "rules")
     with tempfile.TemporaryDirectory() as tmp:
-        q = os.path.join(tmp, "q100k.json")
+        q = os.path.join(tmp, "quote.json")
         if workload == "tiers":
             rules = os.path.join(tmp, "rules")
             os.makedirs(rules)
             with open(os.path.join(rules, "bench.tenor"), "w") as f:
                 f.write(tiers_rules())
-            tiers_quote(q)
+            tiers_quote(q, lines)
         else:
-            quote(q)
+            quote(q, lines)
         commands = [("floor: plain_parse", [floor_binary(), q])]
         commands += [(t, [t, "price", q, "--rules", rules, "--format", "json"]) for t in tenors]
         best = {name: (float("inf"), float("inf")) for name, _ in commands}

@@ -340,6 +340,33 @@ fn a_quote_of_more_units_than_checked_does_not_check_out() {
     );
 }
 
+/// Units counted by two checks of the quote's runs, one on each thread, and joined, hold to
+/// the bound as one count over the whole quote does.
+#[test]
+fn units_counted_apart_and_joined_hold_to_the_bound() {
+    use proptest::strategy::ValueTree;
+    use tenor_core::engine::pricing::{Checks, UNITS_CHECKED};
+    let cat = catalogue();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut q = quote().new_tree(&mut runner).unwrap().current();
+    let mut l = line().new_tree(&mut runner).unwrap().current();
+    (l.product, l.term, l.billing) = ("BP".into(), "P1Y".into(), Some("monthly".into()));
+    l.coterm = Some("none".into());
+    q.lines.clear();
+    for (less, fits) in [(0, false), (2, true)] {
+        l.quantity = UNITS_CHECKED / Decimal::from(2) - Decimal::from(less);
+        let (mut front, mut back) = (
+            Checks::new(&cat, &q).unwrap(),
+            Checks::new(&cat, &q).unwrap(),
+        );
+        assert!(front.lines(0, std::slice::from_ref(&l)));
+        assert!(back.count(std::slice::from_ref(&l)));
+        // A line counts as a unit besides its quantity.
+        assert_eq!(front.units(), l.quantity + Decimal::ONE);
+        assert_eq!(back.join(front.units()), fits, "{} units each", l.quantity);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 

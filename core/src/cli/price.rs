@@ -79,14 +79,25 @@ fn stream_json(quote: &Path, rules: &[PathBuf], ctx: &mut Ctx<'_>) -> CliResult 
 
 /// [`stream_json`] of the quote file `name` of text `text`.
 fn stream_text(cat: &Catalogue, name: String, text: String, ctx: &mut Ctx<'_>) -> CliResult {
+    stream_holding(cat, name, text, runs::AHEAD, ctx)
+}
+
+/// [`stream_text`], the helper rendering at most `ahead` bytes ahead of what is written.
+fn stream_holding(
+    cat: &Catalogue,
+    name: String,
+    text: String,
+    ahead: usize,
+    ctx: &mut Ctx<'_>,
+) -> CliResult {
     let read = |sink: &mut dyn Runs| QuoteFile::read_runs(&name, text, runs::PART, sink);
-    let text = match runs::priced_in_runs(cat, read, ctx) {
+    let text = match runs::priced_in_runs(cat, read, ahead, ctx) {
         Ok(result) => return result,
         // YAML, or JSON with a problem: read the usual way, for the error it names.
         Err(text) => text,
     };
     let file = load::parsed(name, text)?;
-    runs::priced_in_runs(cat, |sink| Ok(file.into_runs(runs::PART, sink)), ctx)
+    runs::priced_in_runs(cat, |sink| Ok(file.into_runs(runs::PART, sink)), ahead, ctx)
         .unwrap_or_else(|_| Err(CliError::Run("the quote read could not be priced".into())))
 }
 

@@ -14,11 +14,13 @@ use crate::engine::catalogue::Catalogue;
 use crate::engine::pricing::{
     self, Checks, EachLineError, Part, PriceOptions, PricedSummary, Pricer,
 };
-use crate::engine::quote::{Quote, QuoteLine, QuoteRuns, Runs};
-use std::collections::{BTreeMap, VecDeque};
+use crate::engine::quote::{QuoteLine, QuoteRuns, Runs};
+use board::{Board, Feed, Task};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+mod board;
 
 /// Lines priced and rendered at a time by one thread: enough that handing the bytes over is
 /// nothing beside making them, few enough that little is held.
@@ -26,7 +28,7 @@ pub(super) const PART: usize = 512;
 
 /// The bytes the helper may render ahead of what is written. While the quote is read nothing
 /// is written: this bounds what is held then, whatever the quote's size.
-const AHEAD: usize = 32 << 20;
+pub(super) const AHEAD: usize = 32 << 20;
 
 /// Parts the main thread may price ahead of the one it writes next, while the helper is
 /// still on that one.
@@ -36,13 +38,15 @@ const OWN_AHEAD: usize = 4;
 type Done = (Vec<u8>, PartResult, bool);
 
 /// Prices the quote `read` reads (handing its lines to the [`Runs`] it is given) and writes
-/// it: `Err` with the text when `read` gives it back unread.
+/// it, the helper rendering at most `ahead` bytes ahead of what is written ([`AHEAD`]): `Err`
+/// with the text when `read` gives it back unread.
 pub(super) fn priced_in_runs(
     cat: &Catalogue,
     read: impl FnOnce(&mut dyn Runs) -> Result<QuoteRuns, String>,
+    ahead: usize,
     ctx: &mut Ctx<'_>,
 ) -> Result<CliResult, String> {
-    let board = Board::default();
+    let board = Board::new(ahead);
     let (to_main, done) = std::sync::mpsc::channel();
     let (runs, priced) = std::thread::scope(|s| {
         let board = &board;
@@ -52,8 +56,7 @@ pub(super) fn priced_in_runs(
             false => drop(to_main),
         }
         let runs = read(&mut Feed(board));
-        board.lock().read = true;
-        board.ready.notify_all();
+        board.read(runs.as_ref().map_or(0, |r| r.runs.len()));
         let priced = runs
             .as_ref()
             .ok()
@@ -110,7 +113,7 @@ fn write_runs(
     ctx: &mut Ctx<'_>,
 ) -> Priced {
     let mut ready = BTreeMap::new();
-    if !checked(cat, runs, &mut ready, done) {
+    if !checked(cat, runs, board, &mut ready, done) {
         return Priced::Unchecked;
     }
     let total = runs.runs.iter().map(|r| r.len() as u64).sum();
@@ -152,30 +155,46 @@ fn write_runs(
 /// A part's figures, or why it stopped.
 type PartResult = Result<Part, EachLineError<std::io::Error>>;
 
-/// True when the quote read checks out, as [`pricing::checks_out`] says: the lines of parts
-/// the helper has priced already are only counted (a line that prices checks out), the others
-/// checked. The parts priced so far go to `ready`.
+/// True when the quote read checks out, as [`pricing::checks_out`] says. The helper has
+/// vouched for the parts from the front; the others are taken from the back until they meet
+/// its: the lines of parts it has priced already are only counted (a line that prices checks
+/// out), the others checked. The parts priced so far go to `ready`.
 fn checked(
     cat: &Catalogue,
     runs: &QuoteRuns,
+    board: &Board,
     ready: &mut BTreeMap<usize, Done>,
     done: &Receiver<(usize, Vec<u8>, PartResult)>,
 ) -> bool {
     let Some(mut checks) = Checks::new(cat, &runs.head) else {
         return false;
     };
-    while let Ok((k, b, part)) = done.try_recv() {
-        ready.insert(k, (b, part, true));
+    let mut check = |k: usize, ready: &mut BTreeMap<usize, Done>| {
+        while let Ok((j, b, part)) = done.try_recv() {
+            ready.insert(j, (b, part, true));
+        }
+        let Some(run) = runs.runs.get(k) else {
+            return false;
+        };
+        match ready.get(&k) {
+            Some((_, Ok(_), _)) => checks.count(run),
+            _ => checks.lines(k * PART, run),
+        }
+    };
+    if runs.runs.is_empty() {
+        return false;
     }
-    !runs.runs.is_empty()
-        && runs
-            .runs
-            .iter()
-            .enumerate()
-            .all(|(k, run)| match ready.get(&k) {
-                Some((_, Ok(_), _)) => checks.count(run),
-                _ => checks.lines(k * PART, run),
-            })
+    while let Some(k) = board.claim_back() {
+        if !check(k, ready) {
+            return false;
+        }
+    }
+    // The units are summed in any order: a running sum under the bound at the end was under
+    // it all along.
+    let Some((left, units)) = board.vouched() else {
+        return false;
+    };
+    left.into_iter().all(|k| check(k, ready)) && checks.join(units)
 }
 
 /// The main thread's side of writing the parts once the quote is read.
@@ -276,119 +295,55 @@ fn render(
 }
 
 /// The helper thread: once the quote's fields are read, prices the parts it takes from the
-/// board, each into a buffer sent to the main thread, until there are none left or it is told
-/// to stop.
+/// board, each into a buffer sent to the main thread, and while it may hold no more, checks
+/// the parts read ahead; until there are none left or it is told to stop. It vouches for the
+/// parts it claimed as it goes ([`Board::vouch`]).
 fn help(cat: &Catalogue, board: &Board, to_main: &Sender<(usize, Vec<u8>, PartResult)>) {
+    let _leaving = Leaving(board);
     let Some(head) = board.head() else {
         return;
     };
+    let Some(mut checks) = Checks::new(cat, &head) else {
+        return board.refuse();
+    };
     let mut pricer = Pricer::new(cat, &head, PriceOptions::default());
     let mut room = 0;
-    while let Some((k, lines, mut b)) = board.take_ahead() {
-        let part = render(&mut pricer, k, &lines, &mut b, &mut room);
-        board.lock().held += b.len();
-        if to_main.send((k, b, part)).is_err() {
-            return;
+    while let Some(task) = board.task() {
+        match task {
+            Task::Render {
+                k,
+                lines,
+                mut buffer,
+                claimed,
+            } => {
+                let part = render(&mut pricer, k, &lines, &mut buffer, &mut room);
+                board.lock().held += buffer.len();
+                if claimed {
+                    // A line that prices checks out; one that does not is checked as the main
+                    // thread would, so that the verdict is the same.
+                    let fine = match &part {
+                        Ok(_) => checks.count(&lines),
+                        Err(_) => checks.lines(k * PART, &lines),
+                    };
+                    board.vouch(fine, checks.units());
+                }
+                if to_main.send((k, buffer, part)).is_err() {
+                    return;
+                }
+            }
+            Task::Check { k, lines } => {
+                let fine = checks.lines(k * PART, &lines);
+                board.vouch(fine, checks.units());
+            }
         }
     }
 }
 
-/// What the main thread and the helper share: the parts read and not yet taken.
-#[derive(Default)]
-struct Board {
-    state: Mutex<State>,
-    /// Told of every change of the state.
-    ready: Condvar,
-}
+/// Says on the board that the helper has stopped, however it stops.
+struct Leaving<'b>(&'b Board);
 
-/// See [`Board`].
-#[derive(Default)]
-struct State {
-    /// The quote without its lines, once read.
-    head: Option<Arc<Quote>>,
-    /// Parts read and not yet taken, in order.
-    todo: VecDeque<(usize, Arc<Vec<QuoteLine>>)>,
-    /// The whole quote is read (or failed to read).
-    read: bool,
-    /// The helper is to stop.
-    stop: bool,
-    /// The bytes the helper has sent and the main thread not yet written.
-    held: usize,
-    /// Buffers written, for the helper to render into again.
-    spare: Vec<Vec<u8>>,
-}
-
-impl Board {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panicking thread has its panic reported by the scope; the state stays usable.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Waits while `wait` holds of the state.
-    fn wait_while(&self, wait: impl FnMut(&mut State) -> bool) -> MutexGuard<'_, State> {
-        self.ready
-            .wait_while(self.lock(), wait)
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The quote's fields, once read; `None` when it is not to be priced.
-    fn head(&self) -> Option<Arc<Quote>> {
-        let s = self.wait_while(|s| s.head.is_none() && !s.read && !s.stop);
-        s.head.clone().filter(|_| !s.stop)
-    }
-
-    /// The next part for the helper, and a buffer for it: waits for one to be read, and while
-    /// as many bytes as it may hold are waiting to be written.
-    fn take_ahead(&self) -> Option<(usize, Arc<Vec<QuoteLine>>, Vec<u8>)> {
-        let mut s =
-            self.wait_while(|s| !s.stop && (s.held >= AHEAD || (s.todo.is_empty() && !s.read)));
-        if s.stop {
-            return None;
-        }
-        let (k, lines) = s.todo.pop_front()?;
-        Some((k, lines, s.spare.pop().unwrap_or_default()))
-    }
-
-    /// The next part not taken, if any, for the main thread (which never waits here).
-    fn take(&self) -> Option<(usize, Arc<Vec<QuoteLine>>)> {
-        self.lock().todo.pop_front()
-    }
-
-    /// A buffer of the helper's written, to be used again.
-    fn release(&self, bytes: Vec<u8>) {
-        let mut s = self.lock();
-        s.held = s.held.saturating_sub(bytes.len());
-        s.spare.push(bytes);
-        drop(s);
-        self.ready.notify_all();
-    }
-
-    /// Tells the helper to stop, dropping the parts it has not taken.
-    fn stop(&self) {
-        let mut s = self.lock();
-        s.stop = true;
-        s.todo.clear();
-        drop(s);
-        self.ready.notify_all();
-    }
-}
-
-/// The reader's side of the board: the quote's fields and each run, as they are read.
-struct Feed<'b>(&'b Board);
-
-impl Runs for Feed<'_> {
-    fn head(&mut self, head: &Quote) {
-        self.0.lock().head = Some(Arc::new(head.clone()));
-        self.0.ready.notify_all();
-    }
-
-    fn run(&mut self, start: usize, lines: &Arc<Vec<QuoteLine>>) {
-        self.0
-            .lock()
-            .todo
-            .push_back((start / PART, Arc::clone(lines)));
-        self.0.ready.notify_all();
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        self.0.left();
     }
 }

@@ -80,7 +80,32 @@ fn run(
 /// it could not read in runs.
 fn parsed_first(cat: &Catalogue, name: String, text: String, ctx: &mut Ctx<'_>) -> CliResult {
     let file = QuoteFile::parse(&name, &text).unwrap();
-    runs::priced_in_runs(cat, |sink| Ok(file.into_runs(runs::PART, sink)), ctx).unwrap()
+    runs::priced_in_runs(
+        cat,
+        |sink| Ok(file.into_runs(runs::PART, sink)),
+        runs::AHEAD,
+        ctx,
+    )
+    .unwrap()
+}
+
+/// [`stream_text`] with a helper that may hold a byte ahead of what is written: once it has
+/// rendered a part, it checks the parts read after it ahead instead.
+fn held_back(cat: &Catalogue, name: String, text: String, ctx: &mut Ctx<'_>) -> CliResult {
+    stream_holding(cat, name, text, 1, ctx)
+}
+
+/// The quote read first, its runs handed over, and a pause before it is said to be read: time
+/// for a helper holding a byte ahead to render the first part and check every other ahead, so
+/// that the main thread has none left to check and goes by the helper's verdict.
+fn checked_ahead(cat: &Catalogue, name: String, text: String, ctx: &mut Ctx<'_>) -> CliResult {
+    let file = QuoteFile::parse(&name, &text).unwrap();
+    let read = |sink: &mut dyn Runs| {
+        let runs = file.into_runs(runs::PART, sink);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        Ok(runs)
+    };
+    runs::priced_in_runs(cat, read, 1, ctx).unwrap()
 }
 
 /// The bytes of `text` priced whole and written by serde_json.
@@ -106,7 +131,8 @@ fn same(out: &str, expected: &str, what: &str) {
 
 /// Lines priced in parts on two threads make the bytes of the whole quote priced in one run,
 /// for quotes of fewer lines than a part, of exactly one and two parts, and of several with a
-/// short last part; whether read in runs or read first, fields first or last.
+/// short last part; whether read in runs or read first, fields first or last, and whether the
+/// helper renders parts ahead or checks them.
 #[test]
 fn a_quote_priced_in_parts_is_the_quote_priced_whole() {
     let cat = catalogue("");
@@ -116,7 +142,7 @@ fn a_quote_priced_in_parts_is_the_quote_priced_whole() {
         for fields_first in [true, false] {
             let text = quote_text(n, line, fields_first);
             let expected = whole(&cat, &text);
-            for stream in [stream_text, parsed_first] {
+            for stream in [stream_text, parsed_first, held_back, checked_ahead] {
                 let (out, err, result) = run(&cat, "q.json", text.clone(), stream);
                 assert!(matches!(result, Ok(Exit::Success)), "{n} lines");
                 same(
@@ -148,8 +174,8 @@ fn a_yaml_quote_writes_what_the_same_quote_in_json_writes() {
     same(&out, &whole(&cat, &text), "yaml");
 }
 
-/// A bad line far into the quote, after parts of it may be priced, writes nothing and is
-/// named with every other problem, at its line and field.
+/// A bad line far into the quote, after parts of it may be priced or checked ahead, writes
+/// nothing and is named with every other problem, at its line and field.
 #[test]
 fn a_late_bad_line_writes_nothing_and_is_named() {
     let cat = catalogue("");
@@ -160,7 +186,7 @@ fn a_late_bad_line_writes_nothing_and_is_named() {
     };
     let text = quote_text(3 * runs::PART, bad, true);
     assert!(text.contains("NOPE"));
-    for stream in [stream_text, parsed_first] {
+    for stream in [stream_text, parsed_first, held_back, checked_ahead] {
         let (out, _, result) = run(&cat, "q.json", text.clone(), stream);
         assert!(out.is_empty(), "{} bytes written", out.len());
         let Err(CliError::Quote { errors, .. }) = result else {
@@ -188,7 +214,7 @@ fn a_late_warning_is_said_and_the_document_written() {
     assert!(text.contains("2025-12-31"));
     let expected = whole(&cat, &text);
     assert!(expected.contains("start-before-quote"));
-    for stream in [stream_text, parsed_first] {
+    for stream in [stream_text, parsed_first, held_back, checked_ahead] {
         let (out, err, result) = run(&cat, "q.json", text.clone(), stream);
         assert!(result.is_ok(), "{result:?}");
         same(&out, &expected, "");
@@ -207,7 +233,7 @@ fn a_fixed_amount_off_the_quote_is_priced_on_one_thread_to_the_same_bytes() {
     let text = quote_text(2 * runs::PART + 3, line, false);
     let expected = whole(&cat, &text);
     assert!(expected.contains("goodwill"));
-    for stream in [stream_text, parsed_first] {
+    for stream in [stream_text, parsed_first, held_back, checked_ahead] {
         let (out, _, result) = run(&cat, "q.json", text.clone(), stream);
         assert!(result.is_ok(), "{result:?}");
         same(&out, &expected, "");

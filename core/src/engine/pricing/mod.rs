@@ -276,6 +276,18 @@ impl<'a> Checks<'a> {
         })
     }
 
+    /// The units and lines counted so far.
+    pub fn units(&self) -> Decimal {
+        self.units
+    }
+
+    /// True when the units counted so far with `units` counted elsewhere (by the checks of
+    /// other runs of the quote) stay under [`UNITS_CHECKED`].
+    pub fn join(&mut self, units: Decimal) -> bool {
+        self.units = self.units.checked_add(units).unwrap_or(Decimal::MAX);
+        self.units < UNITS_CHECKED
+    }
+
     /// True when the units counted so far with those of `lines` (already known to check out:
     /// they priced) stay under [`UNITS_CHECKED`].
     pub fn count(&mut self, lines: &[QuoteLine]) -> bool {
