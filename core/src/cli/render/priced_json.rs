@@ -388,18 +388,35 @@ const PAIRS: [u8; 200] = {
     t
 };
 
-/// Digits of a number, written from the end of a buffer towards its start.
+/// Digits of a number, written from [`Digits::END`] of a buffer of zeros towards its start,
+/// with room before them for a decimal's point, sign and quote and after them for its quote.
 struct Digits {
-    buf: [u8; 40],
+    buf: [u8; 64],
     /// Where the digits start.
     pos: usize,
 }
 
 impl Digits {
+    /// Where the digits end: room for 39 digits and 3 more bytes before, 1 after.
+    const END: usize = 48;
+
     fn new() -> Self {
         Digits {
-            buf: [b'0'; 40],
-            pos: 40,
+            buf: [b'0'; 64],
+            pos: Digits::END,
+        }
+    }
+
+    /// Puts `byte` before what is there.
+    fn put_byte(&mut self, byte: u8) {
+        self.pos = self.pos.saturating_sub(1);
+        self.set(self.pos, byte);
+    }
+
+    /// Sets the byte at `at`.
+    fn set(&mut self, at: usize, byte: u8) {
+        if let Some(slot) = self.buf.get_mut(at) {
+            *slot = byte;
         }
     }
 
@@ -447,7 +464,7 @@ impl Digits {
     }
 
     fn digits(&self) -> &[u8] {
-        self.buf.get(self.pos..).unwrap_or_default()
+        self.buf.get(self.pos..Digits::END).unwrap_or_default()
     }
 }
 
@@ -465,34 +482,32 @@ fn integer(b: &mut Vec<u8>, n: usize) {
 /// (negative zero too), the mantissa's digits with the point `scale` places from the right,
 /// zeros filling in up to the point, `0` before a point with no whole digits.
 fn decimal(b: &mut Vec<u8>, d: Decimal) {
-    // A mantissa is under 2⁹⁶, 29 digits at most; the scale at most 28.
+    // A mantissa is under 2⁹⁶, 29 digits at most; the scale at most 28. The string is made in
+    // place around the digits and copied once: the buffer is zeros, so the zeros filling in
+    // up to the point are there already.
     let mut m = Digits::new();
     m.put_u128(d.mantissa().unsigned_abs());
-    let digits = m.digits();
-    let scale = usize::try_from(d.scale()).unwrap_or(0);
-    b.push(b'"');
+    let end = Digits::END;
+    let scale = usize::try_from(d.scale()).unwrap_or(0).min(28);
+    let point = end - scale;
+    if scale == 0 {
+        // A zero has no digits: its `0` is the buffer's.
+        m.pos = m.pos.min(end - 1);
+    } else if m.pos < point {
+        // Whole digits: moved one place towards the start for the point.
+        m.buf.copy_within(m.pos..point, m.pos - 1);
+        m.pos -= 1;
+        m.set(point - 1, b'.');
+    } else {
+        m.set(point - 1, b'.');
+        m.pos = point - 2;
+    }
     if d.is_sign_negative() {
-        b.push(b'-');
+        m.put_byte(b'-');
     }
-    match digits.len().checked_sub(scale) {
-        Some(0) | None => {
-            b.push(b'0');
-            if scale > 0 {
-                b.push(b'.');
-                b.extend(std::iter::repeat_n(b'0', scale - digits.len()));
-                b.extend_from_slice(digits);
-            }
-        }
-        Some(whole) => {
-            let (w, f) = digits.split_at(whole);
-            b.extend_from_slice(w);
-            if scale > 0 {
-                b.push(b'.');
-                b.extend_from_slice(f);
-            }
-        }
-    }
-    b.push(b'"');
+    m.put_byte(b'"');
+    m.set(end, b'"');
+    b.extend_from_slice(m.buf.get(m.pos..=end).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -591,6 +606,14 @@ mod tests {
             neg in any::<bool>(), scale in 0u32..=28,
         ) {
             let d = Decimal::from_parts(lo, mid, hi, neg, scale);
+            prop_assert_eq!(ours(d), serde_decimal(d));
+        }
+
+        #[test]
+        fn any_small_decimal_as_rust_decimal_writes_it(
+            m in 0i64..100_000, neg in any::<bool>(), scale in 0u32..=28,
+        ) {
+            let d = Decimal::new(if neg { -m } else { m }, scale);
             prop_assert_eq!(ours(d), serde_decimal(d));
         }
 
