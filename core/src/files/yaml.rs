@@ -2,14 +2,15 @@
 //!
 //! Documents are deserialized with serde_yaml (JSON documents too: JSON is YAML's flow style,
 //! and reading both through one parser keeps numbers exact, as text, for `Decimal`). A second
-//! pass with yaml-rust2 records where every field was written, so an error found after
-//! deserializing (an unknown product, a bad date) can still name its line.
+//! pass with yaml-rust2 records where every field was written ([`Positions`]), so an error
+//! found after deserializing (an unknown product, a bad date) can still name its line.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+
+mod positions;
+
+pub use positions::Positions;
 
 /// A YAML or JSON document that could not be read, with where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,140 +139,6 @@ fn clean_message(msg: &str) -> String {
     match msg.find(" at line ") {
         Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
         None => msg.to_string(),
-    }
-}
-
-/// Where each field of a document was written, by path: `lines[2].product`, `customer.id`.
-#[derive(Debug, Default)]
-pub struct Positions {
-    map: HashMap<String, (usize, usize)>,
-    /// Where each scalar value (not its key) was written.
-    values: HashMap<String, (usize, usize)>,
-}
-
-impl Positions {
-    /// Reads the positions of a document; an unreadable document gives no positions.
-    pub fn of(text: &str) -> Self {
-        let mut r = Recorder::default();
-        let mut parser = Parser::new_from_str(text);
-        if parser.load(&mut r, false).is_err() {
-            return Positions::default();
-        }
-        Positions {
-            map: r.map,
-            values: r.values,
-        }
-    }
-
-    /// 1-based line and column of a scalar's value (`Q-1` in `quote: Q-1`), for an error
-    /// about the value rather than the field.
-    pub fn value(&self, path: &str) -> Option<(usize, usize)> {
-        self.values.get(path).copied()
-    }
-
-    /// 1-based line and column of a path, or of its nearest recorded parent.
-    pub fn get(&self, path: &str) -> Option<(usize, usize)> {
-        let mut p = path;
-        loop {
-            if let Some(v) = self.map.get(p) {
-                return Some(*v);
-            }
-            let cut = p.rfind(['.', '['])?;
-            p = p.get(..cut)?;
-        }
-    }
-}
-
-enum Frame {
-    Map { key: Option<String>, path: String },
-    Seq { index: usize, path: String },
-}
-
-#[derive(Default)]
-struct Recorder {
-    stack: Vec<Frame>,
-    map: HashMap<String, (usize, usize)>,
-    values: HashMap<String, (usize, usize)>,
-}
-
-impl Recorder {
-    /// The path of the value about to be read in the current container.
-    fn value_path(&self) -> Option<String> {
-        match self.stack.last()? {
-            Frame::Map { key: Some(k), path } => Some(join(path, k)),
-            Frame::Map { key: None, .. } => None,
-            Frame::Seq { index, path } => Some(format!("{path}[{index}]")),
-        }
-    }
-
-    fn after_value(&mut self) {
-        match self.stack.last_mut() {
-            Some(Frame::Map { key, .. }) => *key = None,
-            Some(Frame::Seq { index, .. }) => *index += 1,
-            None => {}
-        }
-    }
-
-    fn record(&mut self, path: String, mark: Marker) {
-        // Keys are recorded first and win: an error about a field points at its name.
-        self.map
-            .entry(path)
-            .or_insert((mark.line(), mark.col() + 1));
-    }
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-impl MarkedEventReceiver for Recorder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        match ev {
-            Event::Scalar(value, ..) => {
-                let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
-                if is_key {
-                    if let Some(Frame::Map { key, path }) = self.stack.last_mut() {
-                        let p = join(path, &value);
-                        let at = (mark.line(), mark.col() + 1);
-                        // A block mapping starts where its first key is written.
-                        if !path.is_empty() {
-                            self.map.entry(path.clone()).or_insert(at);
-                        }
-                        *key = Some(value);
-                        self.map.entry(p).or_insert(at);
-                    }
-                } else {
-                    if let Some(p) = self.value_path() {
-                        self.values
-                            .entry(p.clone())
-                            .or_insert((mark.line(), mark.col() + 1));
-                        self.record(p, mark);
-                    }
-                    self.after_value();
-                }
-            }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let path = self.value_path().unwrap_or_default();
-                if !path.is_empty() && matches!(ev, Event::SequenceStart(..)) {
-                    self.record(path.clone(), mark);
-                }
-                self.stack.push(if matches!(ev, Event::MappingStart(..)) {
-                    Frame::Map { key: None, path }
-                } else {
-                    Frame::Seq { index: 0, path }
-                });
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                self.stack.pop();
-                self.after_value();
-            }
-            Event::Alias(_) => self.after_value(),
-            _ => {}
-        }
     }
 }
 
