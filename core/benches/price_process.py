@@ -3,12 +3,13 @@
 JSON quote, beside its floor, `plain_parse Q` (serde_json into plain structs, no checks, no
 pricing, nothing written; core/benches/plain_parse.rs), in the same run.
 
-    python3 core/benches/price_process.py [TENOR ...] [--runs N] [--workload tiers] [--lines N]
+    python3 core/benches/price_process.py [TENOR ...] [--runs N] [--workload tiers] [--lines N] [--bad-line]
 
 With no TENOR it times target/release/tenor. Several binaries (an older build beside the new
 one) are timed round by round, interleaved, so that load on the machine falls on all of them
 alike. Each figure is the least CPU time (user + system) and the least wall time of N runs
-(default 7): on a shared machine the least is the most repeatable. The quote is the one of
+(default 7): on a shared machine the least is the most repeatable; with the least peak
+resident memory of a run. The quote is the one of
 `cargo bench --bench pricing -- quote_100k_lines_json`, dated 2025-12-01 so that no line
 starts before it (no warnings); the floor is built with `cargo bench --bench plain_parse
 --no-run` when missing.
@@ -16,7 +17,9 @@ starts before it (no warnings); the floor is built with `cargo bench --bench pla
 `--workload tiers` prices instead the issue's workload, the lines of `cargo bench --bench
 pricing -- price/` (100,000 P1Y annual lines, a third through graduated per-device tiers, the
 rest seats under a conditional 15% discount) with that bench's rules. `--lines N` makes the
-quote N lines long instead (the issue's figures are for 1,000,000).
+quote N lines long instead (the issue's figures are for 1,000,000). `--bad-line` sells an
+unknown product on the line nine tenths of the way in: `tenor price` then names it (exit code 1)
+and writes nothing, the time and memory of finding where in the file it is.
 """
 import glob, json, os, resource, subprocess, sys, tempfile, time
 
@@ -59,6 +62,14 @@ def tiers_quote(path, n=100_000):
     with open(path, "w") as f:
         json.dump(q, f, separators=(",", ":"))
 
+def plant_unknown_product(path, lines):
+    """The quote at `path` with line 9/10 of the way in selling `NOPE`."""
+    with open(path) as f:
+        q = json.load(f)
+    q["lines"][lines * 9 // 10]["product"] = "NOPE"
+    with open(path, "w") as f:
+        json.dump(q, f, separators=(",", ":"))
+
 def floor_binary():
     found = [p for p in glob.glob(os.path.join(ROOT, "target/release/deps/plain_parse-*"))
              if os.access(p, os.X_OK) and not p.endswith(".d")]
@@ -68,16 +79,18 @@ def floor_binary():
         return floor_binary()
     return max(found, key=os.path.getmtime)
 
-def timed(cmd):
-    """(wall seconds, CPU seconds) of one run, its output thrown away."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(cmd, fails=False):
+    """(wall seconds, CPU seconds, peak resident MB) of one run, its output thrown away; it
+    must succeed, or when it `fails`, exit with 1."""
     start = time.perf_counter()
     with open(os.devnull, "wb") as null:
-        subprocess.run(cmd, stdout=null, check=True)
+        child = subprocess.Popen(cmd, stdout=null, stderr=null if fails else None)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    if child.returncode != (1 if fails else 0):
+        raise SystemExit(f"{cmd[0]} exited with {child.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 def main():
     args = sys.argv[1:]
@@ -96,6 +109,9 @@ def main():
         k = args.index("--lines")
         lines = int(args[k + 1])
         del args[k:k + 2]
+    bad = "--bad-line" in args
+    if bad:
+        args.remove("--bad-line")
     tenors = args or [os.path.join(ROOT, "target/release/tenor")]
     rules = os.path.join(ROOT, "rules")
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,19 +124,22 @@ def main():
             tiers_quote(q, lines)
         else:
             quote(q, lines)
+        if bad:
+            plant_unknown_product(q, lines)
         commands = [("floor: plain_parse", [floor_binary(), q])]
         commands += [(t, [t, "price", q, "--rules", rules, "--format", "json"]) for t in tenors]
-        best = {name: (float("inf"), float("inf")) for name, _ in commands}
+        best = {name: (float("inf"), float("inf"), float("inf")) for name, _ in commands}
         for _ in range(runs):
             for name, cmd in commands:
-                wall, cpu = timed(cmd)
+                wall, cpu, peak = timed(cmd, bad and name != commands[0][0])
                 b = best[name]
-                best[name] = (min(b[0], wall), min(b[1], cpu))
-    floor_wall, floor_cpu = best[commands[0][0]]
+                best[name] = (min(b[0], wall), min(b[1], cpu), min(b[2], peak))
+    floor_wall, floor_cpu, _ = best[commands[0][0]]
     print(f"least of {runs} runs, interleaved; load average {os.getloadavg()[0]:.2f}")
     for name, _ in commands:
-        wall, cpu = best[name]
-        print(f"{name}: wall {wall:.3f} s ({wall / floor_wall:.1f}x), cpu {cpu:.3f} s ({cpu / floor_cpu:.1f}x)")
+        wall, cpu, peak = best[name]
+        print(f"{name}: wall {wall:.3f} s ({wall / floor_wall:.1f}x), cpu {cpu:.3f} s "
+              f"({cpu / floor_cpu:.1f}x), peak {peak:.0f} MB")
 
 if __name__ == "__main__":
     main()
