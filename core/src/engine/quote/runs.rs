@@ -1,13 +1,17 @@
 //! A JSON quote read with its lines handed over in runs as they are read, so that pricing may
 //! start before the last line is read: the JSON reader of [`QuoteFile::parse`], the fields
-//! of the quote taken one at a time instead of all at once. It reads a quote exactly as
+//! of the quote taken one at a time instead of all at once, and the lines skimmed, then read
+//! on two threads. It reads a quote exactly as
 //! [`QuoteFile::parse`] does, or not at all: any problem, and the caller reads the text the
 //! usual way, for an error that names its line and field.
 
 use super::{Quote, QuoteFile, QuoteLine};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 
 /// Where [`QuoteFile::read_runs`] hands what it reads.
 pub trait Runs {
@@ -230,20 +234,143 @@ impl<'de> Visitor<'de> for LinesSeed<'_> {
         f.write_str("a sequence")
     }
 
+    /// Each line is only skimmed here, its text taken whole; the runs of texts are read into
+    /// lines here or by a helper thread ([`Readers`]), and handed over in order. Reading the
+    /// lines was most of `tenor price` while the quote was read, and skimming them a sixth
+    /// of it. A line's text reads as it reads in the list: the same reader, and nesting too
+    /// deep for the list is refused by the skim already.
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        let (mut run, mut start) = (Vec::with_capacity(self.len), 0);
-        while let Some(line) = seq.next_element::<QuoteLine>()? {
-            run.push(line);
-            if run.len() == self.len {
-                let full = std::mem::replace(&mut run, Vec::with_capacity(self.len));
-                self.hand(&mut start, full);
+        let len = self.len;
+        std::thread::scope(|scope| {
+            let mut readers = Readers::new(scope);
+            let (mut texts, mut k, mut start) = (Vec::with_capacity(len), 0, 0);
+            while let Some(line) = seq.next_element::<&'de RawValue>()? {
+                texts.push(line.get());
+                if texts.len() == len {
+                    let full = std::mem::replace(&mut texts, Vec::with_capacity(len));
+                    readers.read(k, full);
+                    k += 1;
+                    self.hand_ready(&mut readers, &mut start, false)?;
+                }
             }
-        }
-        if !run.is_empty() {
-            self.hand(&mut start, run);
+            if !texts.is_empty() {
+                readers.read(k, texts);
+            }
+            self.hand_ready(&mut readers, &mut start, true)
+        })
+    }
+}
+
+impl LinesSeed<'_> {
+    /// Hands over the runs read, in order, as far as they are read; `all` waits for the rest.
+    fn hand_ready<E: de::Error>(
+        &mut self,
+        readers: &mut Readers<'_, '_, '_>,
+        start: &mut usize,
+        all: bool,
+    ) -> Result<(), E> {
+        while let Some(run) = readers.next(all) {
+            self.hand(start, run.map_err(E::custom)?);
         }
         Ok(())
     }
+}
+
+/// The lines of a run, or the error reading one of them.
+type Read = Result<Vec<QuoteLine>, serde_json::Error>;
+
+/// Reads runs of lines' texts into lines, handing some to a helper thread (started with the
+/// second run, so that a short quote starts none) while it has fewer than two waiting, and
+/// reading the others on the calling thread; gives them back in order.
+struct Readers<'scope, 'env, 'de> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    /// To the helper, once started.
+    to_helper: Option<Sender<(usize, Vec<&'de str>)>>,
+    from_helper: Option<Receiver<(usize, Read)>>,
+    /// Runs with the helper and not yet back.
+    out: usize,
+    /// Runs read and not yet given back, by number.
+    done: BTreeMap<usize, Read>,
+    /// The next run to give back.
+    next: usize,
+}
+
+impl<'scope, 'env, 'de: 'scope> Readers<'scope, 'env, 'de> {
+    /// Readers with no helper yet, which is started in `scope`.
+    fn new(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        Readers {
+            scope,
+            to_helper: None,
+            from_helper: None,
+            out: 0,
+            done: BTreeMap::new(),
+            next: 0,
+        }
+    }
+
+    /// Reads run `k`, `texts`, here or on the helper.
+    fn read(&mut self, k: usize, texts: Vec<&'de str>) {
+        if k == 0 || self.out >= 2 {
+            self.done.insert(k, read_lines(&texts));
+            return;
+        }
+        let to_helper = self.to_helper.get_or_insert_with(|| {
+            let (to, texts) = std::sync::mpsc::channel::<(usize, Vec<&'de str>)>();
+            let (back, from) = std::sync::mpsc::channel();
+            self.from_helper = Some(from);
+            // Should no thread start, the runs sent come back unread: read here.
+            let _ = std::thread::Builder::new().spawn_scoped(self.scope, move || {
+                for (k, run) in texts {
+                    if back.send((k, read_lines(&run))).is_err() {
+                        return;
+                    }
+                }
+            });
+            to
+        });
+        match to_helper.send((k, texts)) {
+            Ok(()) => self.out += 1,
+            Err(std::sync::mpsc::SendError((k, texts))) => {
+                self.done.insert(k, read_lines(&texts));
+            }
+        }
+    }
+}
+
+impl Readers<'_, '_, '_> {
+    /// The next run in order, once read: `None` while it is not (when `all`, waited for,
+    /// and `None` once every run is given back).
+    fn next(&mut self, all: bool) -> Option<Read> {
+        loop {
+            if let Some(run) = self.done.remove(&self.next) {
+                self.next += 1;
+                return Some(run);
+            }
+            let from = self.from_helper.as_ref().filter(|_| self.out > 0)?;
+            let got = match all {
+                true => from.recv().map_err(|_| TryRecvError::Disconnected),
+                false => from.try_recv(),
+            };
+            match got {
+                Ok((k, run)) => {
+                    self.out -= 1;
+                    self.done.insert(k, run);
+                }
+                Err(TryRecvError::Empty) => return None,
+                // The helper stopped (a panic, reported by the scope) with runs unread.
+                Err(TryRecvError::Disconnected) => {
+                    self.out = 0;
+                    let stopped = std::io::Error::other("the thread reading lines stopped");
+                    return Some(Err(serde_json::Error::io(stopped)));
+                }
+            }
+        }
+    }
+}
+
+/// The lines of their texts, each read as the list of lines reads it.
+fn read_lines(texts: &[&str]) -> Read {
+    texts.iter().map(|t| serde_json::from_str(t)).collect()
 }
 
 #[cfg(test)]
@@ -361,6 +488,49 @@ mod tests {
         // The same quote with spaces and a trailing newline reads.
         let spaced = good.replace(",\"", ", \"").replace(":", ": ") + "\n";
         assert!(both(&spaced, 1).is_some());
+    }
+
+    /// Runs read on either thread come back in order, as the usual reader reads them.
+    #[test]
+    fn runs_read_on_two_threads_come_back_in_order() {
+        for (n, len) in [(100, 1), (100, 7), (1000, 3), (2, 1)] {
+            let (_, seen) = both(&quote(n), len).unwrap();
+            let mut expected = vec!["Q-1".to_string()];
+            expected.extend(
+                (0..n.div_ceil(len)).map(|k| format!("{}+{}", k * len, len.min(n - k * len))),
+            );
+            assert_eq!(seen, expected, "{n} lines in runs of {len}");
+        }
+    }
+
+    /// A line the usual reader refuses, wherever it is (read here or by the helper), and the
+    /// quote comes back as text.
+    #[test]
+    fn a_bad_line_anywhere_gives_the_text_back() {
+        let n = 40;
+        for bad in 0..n {
+            let lines: Vec<String> = (0..n)
+                .map(|i| match i == bad {
+                    true => line(i).replacen("\"quantity\"", "\"qty\"", 1),
+                    false => line(i),
+                })
+                .collect();
+            let text = quote(0).replacen("[]", &format!("[{}]", lines.join(",")), 1);
+            assert!(QuoteFile::parse("q.json", &text).is_err());
+            let back = QuoteFile::read_runs("q.json", text.clone(), 3, &mut Seen::default());
+            assert_eq!(back.err().as_deref(), Some(text.as_str()), "line {bad}");
+        }
+    }
+
+    /// Nesting too deep for the usual reader, in a line: refused as the usual reader refuses
+    /// it (by the skim, before the line's text is read alone).
+    #[test]
+    fn nesting_too_deep_in_a_line_gives_the_text_back() {
+        let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+        let text = quote(5).replacen("\"quantity\":5", &format!("\"quantity\":{deep}"), 1);
+        assert!(QuoteFile::parse("q.json", &text).is_err());
+        let back = QuoteFile::read_runs("q.json", text.clone(), 1, &mut Seen::default());
+        assert_eq!(back.err().as_deref(), Some(text.as_str()));
     }
 
     proptest::proptest! {
