@@ -53,7 +53,10 @@ pub(super) fn priced_in_runs(
         match pricing::parts_independent(cat) {
             true => drop(s.spawn(move || help(cat, board, &to_main))),
             // With no helper the main thread prices every part, in order, with one pricer.
-            false => drop(to_main),
+            false => {
+                drop(to_main);
+                board.left();
+            }
         }
         let runs = read(&mut Feed(board));
         board.read(runs.as_ref().map_or(0, |r| r.runs.len()));

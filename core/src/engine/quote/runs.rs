@@ -20,6 +20,11 @@ pub trait Runs {
     fn head(&mut self, head: &Quote);
     /// The next run of lines, the first at 0-based position `start`.
     fn run(&mut self, start: usize, lines: &Arc<Vec<QuoteLine>>);
+    /// Whether the lines left are better read on two threads: the runs' taker has time to
+    /// spare. Not by default.
+    fn spare(&self) -> bool {
+        false
+    }
 }
 
 /// A quote read by [`QuoteFile::read_runs`]: its fields, and its lines in runs.
@@ -234,31 +239,49 @@ impl<'de> Visitor<'de> for LinesSeed<'_> {
         f.write_str("a sequence")
     }
 
-    /// Each line is only skimmed here, its text taken whole; the runs of texts are read into
-    /// lines here or by a helper thread ([`Readers`]), and handed over in order. Reading the
-    /// lines was most of `tenor price` while the quote was read, and skimming them a sixth
-    /// of it. A line's text reads as it reads in the list: the same reader, and nesting too
-    /// deep for the list is refused by the skim already.
+    /// The lines are read a run at a time, in the list, until `sink` has time to spare
+    /// ([`Runs::spare`]); from then on each run's lines are only skimmed here, their texts
+    /// taken whole, and read into lines here or by a helper thread ([`Readers`]). Runs are
+    /// handed over in order either way. Skimming costs an eighth of reading, so it pays only
+    /// where the other thread would otherwise wait. A line's text reads as it reads in the
+    /// list: the same reader, and nesting too deep for the list is refused by the skim.
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let len = self.len;
         std::thread::scope(|scope| {
             let mut readers = Readers::new(scope);
-            let (mut texts, mut k, mut start) = (Vec::with_capacity(len), 0, 0);
-            while let Some(line) = seq.next_element::<&'de RawValue>()? {
-                texts.push(line.get());
-                if texts.len() == len {
-                    let full = std::mem::replace(&mut texts, Vec::with_capacity(len));
-                    readers.read(k, full);
-                    k += 1;
-                    self.hand_ready(&mut readers, &mut start, false)?;
+            let (mut k, mut start) = (0, 0);
+            loop {
+                let n = match self.sink.as_ref().is_some_and(|s| s.spare()) {
+                    true => readers.read(k, next_run(&mut seq, len)?),
+                    false => readers.done(k, next_run(&mut seq, len)?),
+                };
+                if n == 0 {
+                    break;
                 }
-            }
-            if !texts.is_empty() {
-                readers.read(k, texts);
+                k += 1;
+                self.hand_ready(&mut readers, &mut start, false)?;
+                if n < len {
+                    break;
+                }
             }
             self.hand_ready(&mut readers, &mut start, true)
         })
     }
+}
+
+/// The next `len` elements of `seq`, fewer at its end.
+fn next_run<'de, A: SeqAccess<'de>, T: de::Deserialize<'de>>(
+    seq: &mut A,
+    len: usize,
+) -> Result<Vec<T>, A::Error> {
+    let mut run = Vec::with_capacity(len);
+    while run.len() < len {
+        match seq.next_element()? {
+            Some(x) => run.push(x),
+            None => break,
+        }
+    }
+    Ok(run)
 }
 
 impl LinesSeed<'_> {
@@ -279,13 +302,14 @@ impl LinesSeed<'_> {
 /// The lines of a run, or the error reading one of them.
 type Read = Result<Vec<QuoteLine>, serde_json::Error>;
 
-/// Reads runs of lines' texts into lines, handing some to a helper thread (started with the
-/// second run, so that a short quote starts none) while it has fewer than two waiting, and
-/// reading the others on the calling thread; gives them back in order.
+/// Reads runs of lines' texts into lines, handing them to a helper thread (started with the
+/// first, so that a quote read whole in the list starts none) while it has fewer than two
+/// waiting, and reading the others on the calling thread; gives them back in order, with the
+/// runs read already.
 struct Readers<'scope, 'env, 'de> {
     scope: &'scope std::thread::Scope<'scope, 'env>,
     /// To the helper, once started.
-    to_helper: Option<Sender<(usize, Vec<&'de str>)>>,
+    to_helper: Option<Sender<(usize, Vec<&'de RawValue>)>>,
     from_helper: Option<Receiver<(usize, Read)>>,
     /// Runs with the helper and not yet back.
     out: usize,
@@ -308,14 +332,27 @@ impl<'scope, 'env, 'de: 'scope> Readers<'scope, 'env, 'de> {
         }
     }
 
-    /// Reads run `k`, `texts`, here or on the helper.
-    fn read(&mut self, k: usize, texts: Vec<&'de str>) {
-        if k == 0 || self.out >= 2 {
+    /// Run `k`, read already; its length.
+    fn done(&mut self, k: usize, lines: Vec<QuoteLine>) -> usize {
+        let n = lines.len();
+        if n > 0 {
+            self.done.insert(k, Ok(lines));
+        }
+        n
+    }
+
+    /// Reads run `k`, `texts`, here or on the helper; its length.
+    fn read(&mut self, k: usize, texts: Vec<&'de RawValue>) -> usize {
+        let n = texts.len();
+        if n == 0 {
+            return 0;
+        }
+        if self.out >= 2 {
             self.done.insert(k, read_lines(&texts));
-            return;
+            return n;
         }
         let to_helper = self.to_helper.get_or_insert_with(|| {
-            let (to, texts) = std::sync::mpsc::channel::<(usize, Vec<&'de str>)>();
+            let (to, texts) = std::sync::mpsc::channel::<(usize, Vec<&'de RawValue>)>();
             let (back, from) = std::sync::mpsc::channel();
             self.from_helper = Some(from);
             // Should no thread start, the runs sent come back unread: read here.
@@ -334,6 +371,7 @@ impl<'scope, 'env, 'de: 'scope> Readers<'scope, 'env, 'de> {
                 self.done.insert(k, read_lines(&texts));
             }
         }
+        n
     }
 }
 
@@ -369,26 +407,60 @@ impl Readers<'_, '_, '_> {
 }
 
 /// The lines of their texts, each read as the list of lines reads it.
-fn read_lines(texts: &[&str]) -> Read {
-    texts.iter().map(|t| serde_json::from_str(t)).collect()
+fn read_lines(texts: &[&RawValue]) -> Read {
+    texts
+        .iter()
+        .map(|t| serde_json::from_str(t.get()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// What a reader handed over: the head's id, then each run's start and length.
-    #[derive(Default)]
-    struct Seen(Vec<String>);
+    /// What a reader handed over: the head's id, then each run's start and length. It has
+    /// time to spare once `spare_from` runs are handed over.
+    struct Seen {
+        got: Vec<String>,
+        runs: usize,
+        spare_from: usize,
+    }
 
     impl Runs for Seen {
         fn head(&mut self, head: &Quote) {
             assert!(head.lines.is_empty());
-            self.0.push(head.quote.clone());
+            self.got.push(head.quote.clone());
         }
         fn run(&mut self, start: usize, lines: &Arc<Vec<QuoteLine>>) {
-            self.0.push(format!("{start}+{}", lines.len()));
+            self.got.push(format!("{start}+{}", lines.len()));
+            self.runs += 1;
         }
+        fn spare(&self) -> bool {
+            self.runs >= self.spare_from
+        }
+    }
+
+    /// When the taker of the runs has time to spare: never (every line read in the list),
+    /// from the start (every line skimmed), and from the second or fourth run on.
+    const SPARE: [usize; 4] = [usize::MAX, 0, 1, 3];
+
+    /// `text` read in runs of `len`, the taker sparing time from run `spare_from` on; what
+    /// it was handed.
+    fn read(text: &str, len: usize, spare_from: usize) -> (Result<QuoteRuns, String>, Vec<String>) {
+        let mut seen = Seen {
+            got: Vec::new(),
+            runs: 0,
+            spare_from,
+        };
+        let runs = QuoteFile::read_runs("q.json", text.to_string(), len, &mut seen);
+        (runs, seen.got)
+    }
+
+    /// Whether `text` comes back as text, whenever the taker has time to spare.
+    fn given_back(text: &str, len: usize) -> bool {
+        SPARE
+            .iter()
+            .all(|&from| read(text, len, from).0.err().as_deref() == Some(text))
     }
 
     fn line(i: usize) -> String {
@@ -407,18 +479,23 @@ mod tests {
         )
     }
 
-    /// The quote read in runs, as one file, in the bytes the usual reader's quote serializes to.
+    /// The quote read in runs, as one file, in the bytes the usual reader's quote serializes
+    /// to, and what was handed over; the same whenever the taker has time to spare.
     fn both(text: &str, len: usize) -> Option<(String, Vec<String>)> {
-        let mut seen = Seen::default();
-        let runs = QuoteFile::read_runs("q.json", text.to_string(), len, &mut seen).ok()?;
-        let file = runs.into_file();
-        let usual = QuoteFile::parse("q.json", text).unwrap();
-        assert_eq!(
-            serde_json::to_string(&file.quote).unwrap(),
-            serde_json::to_string(&usual.quote).unwrap()
-        );
-        assert_eq!(file.text, text);
-        Some((serde_json::to_string(&file.quote).unwrap(), seen.0))
+        let mut each = SPARE.iter().map(|&from| {
+            let (runs, seen) = read(text, len, from);
+            let file = runs.ok()?.into_file();
+            let usual = QuoteFile::parse("q.json", text).unwrap();
+            let quote = serde_json::to_string(&file.quote).unwrap();
+            assert_eq!(quote, serde_json::to_string(&usual.quote).unwrap());
+            assert_eq!(file.text, text);
+            Some((quote, seen))
+        });
+        let first = each.next().flatten();
+        for other in each {
+            assert_eq!(other, first, "the same however the lines are read");
+        }
+        first
     }
 
     #[test]
@@ -434,12 +511,15 @@ mod tests {
     #[test]
     fn a_quote_read_whole_is_handed_over_in_the_same_runs() {
         for n in [0, 1, 5, 6, 7] {
-            let (mut whole, mut read) = (Seen::default(), Seen::default());
+            let mut whole = Seen {
+                got: Vec::new(),
+                runs: 0,
+                spare_from: 0,
+            };
             let file = QuoteFile::parse("q.yaml", &quote(n)).unwrap();
             let expected = serde_json::to_string(&file.quote).unwrap();
             let runs = file.into_runs(3, &mut whole);
-            assert!(QuoteFile::read_runs("q.json", quote(n), 3, &mut read).is_ok());
-            assert_eq!(whole.0, read.0);
+            assert_eq!(both(&quote(n), 3).map(|(_, seen)| seen), Some(whole.got));
             assert_eq!(
                 serde_json::to_string(&runs.into_file().quote).unwrap(),
                 expected
@@ -481,16 +561,15 @@ mod tests {
             "quote: Q-1\n".to_string(),
         ];
         for text in bad {
-            let mut seen = Seen::default();
-            let back = QuoteFile::read_runs("q.json", text.clone(), 1, &mut seen);
-            assert_eq!(back.err().as_deref(), Some(text.as_str()));
+            assert!(given_back(&text, 1), "{text}");
         }
         // The same quote with spaces and a trailing newline reads.
         let spaced = good.replace(",\"", ", \"").replace(":", ": ") + "\n";
         assert!(both(&spaced, 1).is_some());
     }
 
-    /// Runs read on either thread come back in order, as the usual reader reads them.
+    /// Runs read in the list or skimmed, then read on either thread, come back in order, as
+    /// the usual reader reads them.
     #[test]
     fn runs_read_on_two_threads_come_back_in_order() {
         for (n, len) in [(100, 1), (100, 7), (1000, 3), (2, 1)] {
@@ -517,8 +596,7 @@ mod tests {
                 .collect();
             let text = quote(0).replacen("[]", &format!("[{}]", lines.join(",")), 1);
             assert!(QuoteFile::parse("q.json", &text).is_err());
-            let back = QuoteFile::read_runs("q.json", text.clone(), 3, &mut Seen::default());
-            assert_eq!(back.err().as_deref(), Some(text.as_str()), "line {bad}");
+            assert!(given_back(&text, 3), "line {bad}");
         }
     }
 
@@ -529,8 +607,7 @@ mod tests {
         let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
         let text = quote(5).replacen("\"quantity\":5", &format!("\"quantity\":{deep}"), 1);
         assert!(QuoteFile::parse("q.json", &text).is_err());
-        let back = QuoteFile::read_runs("q.json", text.clone(), 1, &mut Seen::default());
-        assert_eq!(back.err().as_deref(), Some(text.as_str()));
+        assert!(given_back(&text, 1));
     }
 
     proptest::proptest! {

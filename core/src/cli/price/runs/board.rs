@@ -176,7 +176,7 @@ impl Board {
         self.vouch(false, Decimal::ZERO);
     }
 
-    /// The helper has stopped (a guard's drop, so that a panic says it too).
+    /// The helper has stopped (a guard's drop, so that a panic says it too), or none started.
     pub(super) fn left(&self) {
         self.lock().left = true;
         self.tell();
@@ -241,6 +241,13 @@ impl Runs for Feed<'_> {
             .todo
             .push_back((start / PART, Arc::clone(lines)));
         self.0.tell();
+    }
+
+    /// The helper may render no more ahead, or there is none: reading the lines on two
+    /// threads takes nothing from it.
+    fn spare(&self) -> bool {
+        let s = self.0.lock();
+        s.held >= s.ahead || s.left
     }
 }
 
@@ -319,6 +326,19 @@ mod tests {
         assert_eq!(b.claim_back(), Some(2));
         assert_eq!(b.claim_back(), None);
         assert_eq!(b.vouched(), Some((1..2, Decimal::from(2))));
+    }
+
+    /// The reader is told the helper has time to spare once it may render no more ahead, or
+    /// once it has stopped (or none started).
+    #[test]
+    fn the_helper_spares_time_once_it_may_render_no_more_or_is_gone() {
+        let b = board(2);
+        assert!(!Feed(&b).spare());
+        b.lock().held = 1;
+        assert!(Feed(&b).spare());
+        b.lock().held = 0;
+        b.left();
+        assert!(Feed(&b).spare());
     }
 
     /// While the quote is read the helper checks only the parts read, then waits for more.
