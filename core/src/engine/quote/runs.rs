@@ -242,9 +242,9 @@ impl<'de> Visitor<'de> for LinesSeed<'_> {
     /// The lines are read a run at a time, in the list, until `sink` has time to spare
     /// ([`Runs::spare`]); from then on each run's lines are only skimmed here, their texts
     /// taken whole, and read into lines here or by a helper thread ([`Readers`]). Runs are
-    /// handed over in order either way. Skimming costs an eighth of reading, so it pays only
-    /// where the other thread would otherwise wait. A line's text reads as it reads in the
-    /// list: the same reader, and nesting too deep for the list is refused by the skim.
+    /// handed over in order either way. Skimming adds about a sixth to reading, so it pays
+    /// only where the other thread would otherwise wait. A line's text reads as it reads in
+    /// the list: the same reader, and nesting too deep for the list is refused by the skim.
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let len = self.len;
         std::thread::scope(|scope| {
@@ -319,7 +319,7 @@ struct Readers<'scope, 'env, 'de> {
     next: usize,
 }
 
-impl<'scope, 'env, 'de: 'scope> Readers<'scope, 'env, 'de> {
+impl<'scope, 'env, 'de> Readers<'scope, 'env, 'de> {
     /// Readers with no helper yet, which is started in `scope`.
     fn new(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
         Readers {
@@ -341,21 +341,41 @@ impl<'scope, 'env, 'de: 'scope> Readers<'scope, 'env, 'de> {
         n
     }
 
-    /// Reads run `k`, `texts`, here or on the helper; its length.
-    fn read(&mut self, k: usize, texts: Vec<&'de RawValue>) -> usize {
+    /// Reads run `k`, `texts`, on the helper while it has fewer than two waiting, else here;
+    /// its length.
+    fn read(&mut self, k: usize, texts: Vec<&'de RawValue>) -> usize
+    where
+        'de: 'scope,
+    {
         let n = texts.len();
         if n == 0 {
             return 0;
         }
-        if self.out >= 2 {
-            self.done.insert(k, read_lines(&texts));
-            return n;
-        }
-        let to_helper = self.to_helper.get_or_insert_with(|| {
+        let texts = match self.out < 2 {
+            true => match self.helper().send((k, texts)) {
+                Ok(()) => {
+                    self.out += 1;
+                    return n;
+                }
+                // No thread started: read here.
+                Err(std::sync::mpsc::SendError((_, texts))) => texts,
+            },
+            false => texts,
+        };
+        self.done.insert(k, read_lines(&texts));
+        n
+    }
+
+    /// Where to send runs for the helper, started the first time.
+    fn helper(&mut self) -> &Sender<(usize, Vec<&'de RawValue>)>
+    where
+        'de: 'scope,
+    {
+        self.to_helper.get_or_insert_with(|| {
             let (to, texts) = std::sync::mpsc::channel::<(usize, Vec<&'de RawValue>)>();
             let (back, from) = std::sync::mpsc::channel();
             self.from_helper = Some(from);
-            // Should no thread start, the runs sent come back unread: read here.
+            // Should no thread start, its receiver is dropped and every send fails.
             let _ = std::thread::Builder::new().spawn_scoped(self.scope, move || {
                 for (k, run) in texts {
                     if back.send((k, read_lines(&run))).is_err() {
@@ -364,18 +384,9 @@ impl<'scope, 'env, 'de: 'scope> Readers<'scope, 'env, 'de> {
                 }
             });
             to
-        });
-        match to_helper.send((k, texts)) {
-            Ok(()) => self.out += 1,
-            Err(std::sync::mpsc::SendError((k, texts))) => {
-                self.done.insert(k, read_lines(&texts));
-            }
-        }
-        n
+        })
     }
-}
 
-impl Readers<'_, '_, '_> {
     /// The next run in order, once read: `None` while it is not (when `all`, waited for,
     /// and `None` once every run is given back).
     fn next(&mut self, all: bool) -> Option<Read> {
@@ -426,6 +437,16 @@ mod tests {
         spare_from: usize,
     }
 
+    impl Seen {
+        fn new(spare_from: usize) -> Self {
+            Seen {
+                got: Vec::new(),
+                runs: 0,
+                spare_from,
+            }
+        }
+    }
+
     impl Runs for Seen {
         fn head(&mut self, head: &Quote) {
             assert!(head.lines.is_empty());
@@ -447,11 +468,7 @@ mod tests {
     /// `text` read in runs of `len`, the taker sparing time from run `spare_from` on; what
     /// it was handed.
     fn read(text: &str, len: usize, spare_from: usize) -> (Result<QuoteRuns, String>, Vec<String>) {
-        let mut seen = Seen {
-            got: Vec::new(),
-            runs: 0,
-            spare_from,
-        };
+        let mut seen = Seen::new(spare_from);
         let runs = QuoteFile::read_runs("q.json", text.to_string(), len, &mut seen);
         (runs, seen.got)
     }
@@ -511,11 +528,7 @@ mod tests {
     #[test]
     fn a_quote_read_whole_is_handed_over_in_the_same_runs() {
         for n in [0, 1, 5, 6, 7] {
-            let mut whole = Seen {
-                got: Vec::new(),
-                runs: 0,
-                spare_from: 0,
-            };
+            let mut whole = Seen::new(0);
             let file = QuoteFile::parse("q.yaml", &quote(n)).unwrap();
             let expected = serde_json::to_string(&file.quote).unwrap();
             let runs = file.into_runs(3, &mut whole);
