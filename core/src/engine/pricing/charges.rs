@@ -207,11 +207,8 @@ fn line_figures<'c>(
     };
     let (term_start, end, billing_months, pieces) = plan_line(plans, line, &r, i)?;
     let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
-    let (recipe, lp) = line_recipe(recipes, &ctx, &r, i, billing_months)?;
-    if let Some(d) = detail.as_deref_mut() {
-        d.tiers.clone_from(&lp.tiers);
-    }
     let Recipe {
+        rates,
         verdicts,
         uniform,
         whole,
@@ -219,7 +216,12 @@ fn line_figures<'c>(
         memo,
         steady,
         ..
-    } = recipe;
+    } = line_recipe(recipes, &ctx, &r, i, billing_months)?;
+    let basis = Basis::new(cat, line, &r, billing_months);
+    let lp = LinePricer::new(basis, i, rates, opts.explain);
+    if let Some(d) = detail.as_deref_mut() {
+        d.tiers.clone_from(&lp.tiers);
+    }
     charges.reserve(pieces.len().max(1) * 2);
     let mut disc = Discounter {
         ctx: &ctx,
@@ -267,15 +269,14 @@ fn unit_price(price: &Price) -> Option<(Decimal, Option<u32>)> {
     }
 }
 
-/// The line's recipe (an earlier line's with its key, or worked out now into its slot) and
-/// its pricer.
-fn line_recipe<'a, 'r>(
+/// The line's recipe: an earlier line's with its key, or worked out now into its slot.
+fn line_recipe<'r>(
     recipes: &'r mut Recipes,
-    ctx: &LineCtx<'a>,
-    r: &Resolved<'a>,
+    ctx: &LineCtx<'_>,
+    r: &Resolved<'_>,
     i: usize,
     billing_months: u32,
-) -> Result<(&'r mut Recipe, LinePricer<'a>), Vec<PriceError>> {
+) -> Result<&'r mut Recipe, Vec<PriceError>> {
     let (cat, line, explain) = (ctx.cat, ctx.line, ctx.explain);
     let key = RecipeKey::of(
         r.offer,
@@ -287,15 +288,13 @@ fn line_recipe<'a, 'r>(
     );
     let no_room = || vec![perr(field(i, "product"), "no room to price the line", None)];
     let (slot, hit) = recipes.find(&key, explain).ok_or_else(no_room)?;
-    let known = slot.as_ref().filter(|_| hit).map(|k| k.rates);
-    let lp = LinePricer::new(cat, line, r, i, billing_months, explain, known)?;
     if !hit {
+        let rates = Basis::new(cat, line, r, billing_months).rates(i)?;
         let made = slot.get_or_insert_with(|| Recipe::empty(key));
-        refill(made, cat, line, ctx, key, lp.rates(), explain);
+        refill(made, cat, line, ctx, key, rates, explain);
     }
     // A hit found the slot filled, and a miss has just filled it.
-    let recipe = slot.as_mut().ok_or_else(no_room)?;
-    Ok((recipe, lp))
+    slot.as_mut().ok_or_else(no_room)
 }
 
 /// Works out a line's recipe afresh in the place of the one it replaces (in place, keeping
@@ -530,14 +529,12 @@ fn proration_detail(piece: &Piece) -> ProrationDetail {
     }
 }
 
-/// One line's prices per full billing period, worked out once and applied to each piece.
-struct LinePricer<'a> {
+/// What a line's prices per full billing period are worked out from.
+struct Basis<'a> {
     cat: &'a Catalogue,
     line: &'a QuoteLine,
     item: &'a Sellable,
     offer: &'a Offer,
-    /// Position of the line in the quote (for error fields).
-    i: usize,
     /// True for a metered line.
     metered: bool,
     /// Units priced: the usage estimate of a metered line, else the quantity.
@@ -548,31 +545,11 @@ struct LinePricer<'a> {
     b: Decimal,
     /// The tier table the offer prices through, if any.
     tier_table: Option<&'a TierTable>,
-    /// The exact price per full period as numerator and denominator.
-    pp: (Decimal, Decimal),
-    /// The exact cost per full period as numerator and denominator.
-    cp: (Decimal, Decimal),
-    /// `pp` and `cp` as integers, decoded once for all the line's charges.
-    pp_fast: Option<(Exact, Exact)>,
-    cp_fast: Option<(Exact, Exact)>,
-    /// The tier rows the line's units go through (`explain` only).
-    tiers: Vec<TierApplied>,
-    /// The same as steps, which every charge of the line repeats (`explain` only).
-    tier_steps: Vec<Step>,
-    explain: bool,
 }
 
-impl<'a> LinePricer<'a> {
-    /// Works out the line's price and cost per full billing period.
-    fn new(
-        cat: &'a Catalogue,
-        line: &'a QuoteLine,
-        r: &Resolved<'a>,
-        i: usize,
-        billing_months: u32,
-        explain: bool,
-        known: Option<Rates>,
-    ) -> Result<Self, Vec<PriceError>> {
+impl<'a> Basis<'a> {
+    /// The basis of a resolved line billed every `billing_months`.
+    fn new(cat: &'a Catalogue, line: &'a QuoteLine, r: &Resolved<'a>, billing_months: u32) -> Self {
         let metered = r.item.usage.is_some();
         let units = if metered {
             line.usage.unwrap_or(Decimal::ZERO)
@@ -583,52 +560,30 @@ impl<'a> LinePricer<'a> {
             Price::Tiered(t) => cat.tiers.get(*t),
             Price::Flat(_) => None,
         };
-        let mut lp = LinePricer {
+        Basis {
             cat,
             line,
             item: r.item,
             offer: r.offer,
-            i,
             metered,
             units,
             billing_months,
             b: Decimal::from(billing_months.max(1)),
             tier_table,
-            pp: (Decimal::ZERO, Decimal::ONE),
-            cp: (Decimal::ZERO, Decimal::ONE),
-            pp_fast: None,
-            cp_fast: None,
-            tiers: Vec::new(),
-            tier_steps: Vec::new(),
-            explain,
-        };
-        match known {
-            Some(k) => {
-                (lp.pp, lp.cp) = (k.pp, k.cp);
-                (lp.pp_fast, lp.cp_fast) = (k.pp_fast, k.cp_fast);
-            }
-            None => {
-                lp.pp = lp.per_period().ok_or_else(|| overflow(i))?;
-                lp.cp = lp.cost_per_period().ok_or_else(|| overflow(i))?;
-                lp.pp_fast = Exact::of(lp.pp.0).zip(Exact::of(lp.pp.1));
-                lp.cp_fast = Exact::of(lp.cp.0).zip(Exact::of(lp.cp.1));
-            }
         }
-        if explain {
-            lp.tiers = lp.tiers_applied();
-            lp.tier_steps = lp.tiers.iter().map(tier_step).collect();
-        }
-        Ok(lp)
     }
 
-    /// The line's rates, to remember for the next line with its recipe key.
-    fn rates(&self) -> Rates {
-        Rates {
-            pp: self.pp,
-            cp: self.cp,
-            pp_fast: self.pp_fast,
-            cp_fast: self.cp_fast,
-        }
+    /// The line's price and cost per full billing period, to remember with its recipe key;
+    /// an overflow is reported against line `i`.
+    fn rates(&self, i: usize) -> Result<Rates, Vec<PriceError>> {
+        let pp = self.per_period().ok_or_else(|| overflow(i))?;
+        let cp = self.cost_per_period().ok_or_else(|| overflow(i))?;
+        Ok(Rates {
+            pp,
+            cp,
+            pp_fast: Exact::of(pp.0).zip(Exact::of(pp.1)),
+            cp_fast: Exact::of(cp.0).zip(Exact::of(cp.1)),
+        })
     }
 
     /// (numerator, denominator) of the exact amount per full billing period.
@@ -700,6 +655,40 @@ impl<'a> LinePricer<'a> {
             })
             .collect()
     }
+}
+
+/// One line's prices per full billing period, worked out once (for its recipe) and applied to
+/// each piece.
+struct LinePricer<'a, 'r> {
+    basis: Basis<'a>,
+    /// Position of the line in the quote (for error fields).
+    i: usize,
+    /// Borrowed from the recipe: copied, they were a tenth of pricing a line.
+    rates: &'r Rates,
+    /// The tier rows the line's units go through (`explain` only).
+    tiers: Vec<TierApplied>,
+    /// The same as steps, which every charge of the line repeats (`explain` only).
+    tier_steps: Vec<Step>,
+    explain: bool,
+}
+
+impl<'a, 'r> LinePricer<'a, 'r> {
+    /// The pricer of a line with its `basis` and `rates`.
+    fn new(basis: Basis<'a>, i: usize, rates: &'r Rates, explain: bool) -> Self {
+        let mut lp = LinePricer {
+            basis,
+            i,
+            rates,
+            tiers: Vec::new(),
+            tier_steps: Vec::new(),
+            explain,
+        };
+        if explain {
+            lp.tiers = lp.basis.tiers_applied();
+            lp.tier_steps = lp.tiers.iter().map(tier_step).collect();
+        }
+        lp
+    }
 
     /// Rounds `value`, reporting an overflow against the line.
     fn ok<T>(&self, value: Option<T>) -> Result<T, Vec<PriceError>> {
@@ -712,8 +701,8 @@ impl<'a> LinePricer<'a> {
         disc: &mut Discounter<'_, '_>,
         charges: &mut Vec<Charge>,
     ) -> Result<(), Vec<PriceError>> {
-        let cat = self.cat;
-        let (pp, cp) = (self.pp, self.cp);
+        let cat = self.basis.cat;
+        let (pp, cp) = (self.rates.pp, self.rates.cp);
         let amount = self.ok(round_muldiv(cat, &[pp.0], &[pp.1]))?;
         let cost = self.ok(round_muldiv(cat, &[cp.0], &[cp.1]))?;
         let mut explain = Vec::new();
@@ -722,7 +711,7 @@ impl<'a> LinePricer<'a> {
             explain.push(Step {
                 text: format!(
                     "{} × price = {} → {} ({})",
-                    self.units,
+                    self.basis.units,
                     muldiv(&[pp.0], &[pp.1]).unwrap_or_default(),
                     amount,
                     cat.rounding_name
@@ -730,7 +719,7 @@ impl<'a> LinePricer<'a> {
                 at: None,
             });
         }
-        let start = self.line.start;
+        let start = self.basis.line.start;
         let gross = Gross {
             kind: ChargeKind::OneTime,
             period_start: start,
@@ -745,21 +734,33 @@ impl<'a> LinePricer<'a> {
 
     /// The rounded amounts of one piece.
     fn piece_amounts(&self, piece: &Piece) -> Result<PieceAmounts, Vec<PriceError>> {
-        let cat = self.cat;
+        let cat = self.basis.cat;
         let (num, den) = (piece.fraction.num, piece.fraction.den);
         let (fnum, fden) = (Decimal::from(num), Decimal::from(den));
-        let amount = self.ok(round_share(cat, self.pp, self.pp_fast, num, den))?;
+        let amount = self.ok(round_share(
+            cat,
+            self.rates.pp,
+            self.rates.pp_fast,
+            num,
+            den,
+        ))?;
         // The unrounded amount is only shown by `explain`.
         let exact = if self.explain {
-            self.ok(muldiv(&[self.pp.0, fnum], &[self.pp.1, fden]))?
+            self.ok(muldiv(&[self.rates.pp.0, fnum], &[self.rates.pp.1, fden]))?
         } else {
             Decimal::ZERO
         };
-        let cost = self.ok(round_share(cat, self.cp, self.cp_fast, num, den))?;
-        let min_amount = match self.item.minimum.filter(|_| self.metered) {
+        let cost = self.ok(round_share(
+            cat,
+            self.rates.cp,
+            self.rates.cp_fast,
+            num,
+            den,
+        ))?;
+        let min_amount = match self.basis.item.minimum.filter(|_| self.basis.metered) {
             Some(min) => Some(self.ok(round_muldiv(
                 cat,
-                &[min.amount, self.b, fnum],
+                &[min.amount, self.basis.b, fnum],
                 &[Decimal::from(min.per_months.unwrap_or(1)), fden],
             ))?),
             None => None,
@@ -810,14 +811,18 @@ impl<'a> LinePricer<'a> {
         charges: &mut Vec<Charge>,
         zero: Decimal,
     ) {
-        let kind = if self.metered {
+        let kind = if self.basis.metered {
             ChargeKind::Usage
         } else if piece.stub {
             ChargeKind::Stub
         } else {
             ChargeKind::Recurring
         };
-        let bill_date = if self.metered { piece.end } else { piece.start };
+        let bill_date = if self.basis.metered {
+            piece.end
+        } else {
+            piece.start
+        };
         let explained = if self.explain {
             let detail = ChargeDetail {
                 proration: Some(proration_detail(piece)),
@@ -829,7 +834,7 @@ impl<'a> LinePricer<'a> {
             None
         };
         let share = Share {
-            months: self.billing_months,
+            months: self.basis.billing_months,
             num: piece.fraction.num,
             den: piece.fraction.den,
         };
@@ -851,7 +856,7 @@ impl<'a> LinePricer<'a> {
                 text: format!(
                     "minimum commitment {min_amount} for the period; usage rated {amount}; true-up {up}"
                 ),
-                at: Some(self.item.origin.clone()),
+                at: Some(self.basis.item.origin.clone()),
             };
             Explained::of(vec![step], None)
         } else {
@@ -869,17 +874,17 @@ impl<'a> LinePricer<'a> {
         amount: Decimal,
         bill_date: NaiveDate,
     ) -> Vec<Step> {
-        let (units, billing_months) = (self.units, self.billing_months);
+        let (units, billing_months) = (self.basis.units, self.basis.billing_months);
         let mut explain = vec![Step {
             text: format!("period: {}", describe_fraction(&piece.fraction, piece)),
             at: None,
         }];
         explain.extend(self.tier_steps.iter().cloned());
-        let per_text = match &self.offer.price {
+        let per_text = match &self.basis.offer.price {
             Price::Flat(rate) => format!(
                 "{units} × {} {} for a {billing_months}-month billing period",
                 rate.amount,
-                per_words(rate.per_months, self.offer.term_months)
+                per_words(rate.per_months, self.basis.offer.term_months)
             ),
             Price::Tiered(_) => {
                 format!("tiers({units}) for a {billing_months}-month billing period")
@@ -894,11 +899,11 @@ impl<'a> LinePricer<'a> {
                     String::new()
                 },
                 exact.round_dp(6).normalize(),
-                self.cat.rounding_name
+                self.basis.cat.rounding_name
             ),
             at: None,
         });
-        if self.metered {
+        if self.basis.metered {
             explain.push(Step {
                 text: format!(
                     "usage estimate {units} per billing period, billed in arrears on {bill_date}"
@@ -934,8 +939,8 @@ impl<'a> LinePricer<'a> {
         zero: Decimal,
     ) -> Result<(Decimal, Decimal), Vec<PriceError>> {
         let recurring = self.recurring(whole_amount, verdicts, zero)?;
-        let mrr = round_over(self.cat, recurring, self.billing_months.max(1))
-            .unwrap_or_else(|| self.cat.round(recurring / self.b));
+        let mrr = round_over(self.basis.cat, recurring, self.basis.billing_months.max(1))
+            .unwrap_or_else(|| self.basis.cat.round(recurring / self.basis.b));
         Ok((recurring, mrr))
     }
 
@@ -947,17 +952,17 @@ impl<'a> LinePricer<'a> {
         verdicts: &[Result<(), String>],
         zero: Decimal,
     ) -> Result<Decimal, Vec<PriceError>> {
-        let cat = self.cat;
+        let cat = self.basis.cat;
         let full = match whole_amount {
             Some(a) => a,
-            None => self.ok(round_muldiv(cat, &[self.pp.0], &[self.pp.1]))?,
+            None => self.ok(round_muldiv(cat, &[self.rates.pp.0], &[self.rates.pp.1]))?,
         };
         // A true-up is never discounted: discount the rated amount, add the true-up after.
-        let true_up = match self.item.minimum.filter(|_| self.metered) {
+        let true_up = match self.basis.item.minimum.filter(|_| self.basis.metered) {
             Some(min) => {
                 let m = self.ok(round_muldiv(
                     cat,
-                    &[min.amount, self.b],
+                    &[min.amount, self.basis.b],
                     &[Decimal::from(min.per_months.unwrap_or(1))],
                 ))?;
                 (m - full).max(zero)
@@ -970,7 +975,7 @@ impl<'a> LinePricer<'a> {
                 net -= self.lasting_discount(rule, net);
             }
         }
-        if let Some(ManualDiscount::Percent(p)) = self.line.discount {
+        if let Some(ManualDiscount::Percent(p)) = self.basis.line.discount {
             net -= percent_of(cat, net, p);
         }
         Ok(net + true_up)
@@ -979,16 +984,19 @@ impl<'a> LinePricer<'a> {
     /// What a lasting rule takes off a full period's `net` amount.
     fn lasting_discount(&self, rule: &DiscountRule, net: Decimal) -> Decimal {
         match rule.amount {
-            DiscountAmount::Percent(p) => percent_of(self.cat, net, p),
+            DiscountAmount::Percent(p) => percent_of(self.basis.cat, net, p),
             DiscountAmount::Fixed {
                 value, per_unit, ..
             } => {
                 let per = if per_unit {
-                    value * self.line.quantity
+                    value * self.basis.line.quantity
                 } else {
                     value
                 };
-                self.cat.round(per * self.b).min(net.max(Decimal::ZERO))
+                self.basis
+                    .cat
+                    .round(per * self.basis.b)
+                    .min(net.max(Decimal::ZERO))
             }
         }
     }
