@@ -119,6 +119,8 @@ pub(super) fn price_line_into(
     scratch: &mut Scratch,
     out: &mut PricedLine,
 ) -> Result<(), Vec<PriceError>> {
+    // The last line's charges are kept aside for their rule names (see `Scratch::spare`).
+    std::mem::swap(&mut out.charges, &mut scratch.spare);
     out.charges.clear();
     let f = line_figures(
         cat,
@@ -198,6 +200,7 @@ fn line_figures<'c>(
         fired,
         manual,
         zero,
+        spare,
         ..
     } = scratch;
     let zero = *zero;
@@ -231,6 +234,7 @@ fn line_figures<'c>(
         memo_key: *memo_key,
         memo,
         fired,
+        spare,
         quote_discount_used,
         manual,
         zero,
@@ -673,21 +677,23 @@ struct LinePricer<'a, 'r> {
 }
 
 impl<'a, 'r> LinePricer<'a, 'r> {
-    /// The pricer of a line with its `basis` and `rates`.
+    /// The pricer of a line with its `basis` and `rates`. Inlined, it is made in its place:
+    /// returned, it was copied on every line.
+    #[inline(always)]
     fn new(basis: Basis<'a>, i: usize, rates: &'r Rates, explain: bool) -> Self {
-        let mut lp = LinePricer {
+        let tiers = match explain {
+            true => basis.tiers_applied(),
+            false => Vec::new(),
+        };
+        let tier_steps = tiers.iter().map(tier_step).collect();
+        LinePricer {
             basis,
             i,
             rates,
-            tiers: Vec::new(),
-            tier_steps: Vec::new(),
+            tiers,
+            tier_steps,
             explain,
-        };
-        if explain {
-            lp.tiers = lp.basis.tiers_applied();
-            lp.tier_steps = lp.tiers.iter().map(tier_step).collect();
         }
-        lp
     }
 
     /// Rounds `value`, reporting an overflow against the line.

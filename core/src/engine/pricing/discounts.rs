@@ -28,6 +28,9 @@ pub(super) struct Discounter<'c, 's> {
     pub(super) memo_key: Option<(Decimal, Share)>,
     pub(super) memo: &'s mut Vec<(Option<usize>, Decimal)>,
     pub(super) fired: &'s mut Vec<(Option<usize>, Decimal)>,
+    /// The charges of the line priced before, whose rule names are taken rather than counted
+    /// again where they are the same (see [`rule_name`]).
+    pub(super) spare: &'s mut [Charge],
     pub(super) quote_discount_used: &'s mut [bool],
     pub(super) manual: &'s Arc<str>,
     pub(super) zero: Decimal,
@@ -81,19 +84,20 @@ impl Discounter<'_, '_> {
     }
 
     /// Repeats the remembered discounts of an identical whole period; false when `c` is not one.
-    fn replay_memo(&self, c: &Gross, charges: &mut Vec<Charge>) -> bool {
+    fn replay_memo(&mut self, c: &Gross, charges: &mut Vec<Charge>) -> bool {
         let Some((amount, share)) = self.memo_key else {
             return false;
         };
         if c.amount != amount || c.share != share || c.kind == ChargeKind::MinimumTrueUp {
             return false;
         }
-        for (rule, d) in self.memo.iter() {
+        for &(rule, d) in self.memo.iter() {
             let rule = match rule {
-                Some(k) => self.ctx.cat.discounts.get(*k).map(|r| r.name.clone()),
-                None => Some(self.manual.clone()),
+                Some(k) => self.ctx.cat.discounts.get(k).map(|r| &r.name),
+                None => Some(self.manual),
             };
-            charges.push(c.discount(rule, *d, None, self.zero));
+            let rule = rule.map(|r| rule_name(self.spare, charges.len(), r));
+            charges.push(c.discount(rule, d, None, self.zero));
         }
         true
     }
@@ -171,7 +175,8 @@ impl Discounter<'_, '_> {
                 } else {
                     None
                 };
-                charges.push(c.discount(Some(rule.name.clone()), amount, steps, self.zero));
+                let name = rule_name(self.spare, charges.len(), &rule.name);
+                charges.push(c.discount(Some(name), amount, steps, self.zero));
                 running - amount
             }
             _ if !explain => running,
@@ -248,8 +253,20 @@ impl Discounter<'_, '_> {
         } else {
             None
         };
-        charges.push(c.discount(Some(self.manual.clone()), amount, steps, self.zero));
+        let name = rule_name(self.spare, charges.len(), self.manual);
+        charges.push(c.discount(Some(name), amount, steps, self.zero));
     }
+}
+
+/// `name` for the discount charge at `at`: taken from the charge of the line before in that
+/// place (`spare`) when it names the same rule. Counting a reference, and dropping it with the
+/// line, is a locked instruction each; a quote's lines mostly have their discounts in the same
+/// places.
+fn rule_name(spare: &mut [Charge], at: usize, name: &Arc<str>) -> Arc<str> {
+    let held = spare
+        .get_mut(at)
+        .and_then(|c| c.rule.take_if(|r| Arc::ptr_eq(r, name)));
+    held.unwrap_or_else(|| name.clone())
 }
 
 /// What discounting reads of a gross charge.

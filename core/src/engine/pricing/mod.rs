@@ -377,6 +377,9 @@ struct Scratch {
     fired: Vec<(Option<usize>, Decimal)>,
     /// The rule name of manual discounts.
     manual: Arc<str>,
+    /// The charges of the line priced before the last, then of the last: a discount takes its
+    /// rule's name from the charge in its place there when it names the same rule.
+    spare: Vec<types::Charge>,
     /// Zero in the currency's minor unit, so every amount prints with its decimals.
     zero: Decimal,
 }
@@ -389,6 +392,7 @@ impl Scratch {
             recipes: recipes::Recipes::new(cat),
             fired: Vec::new(),
             manual: Arc::from("manual"),
+            spare: Vec::new(),
             zero: cat.round(Decimal::ZERO),
         }
     }

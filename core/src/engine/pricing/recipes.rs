@@ -380,5 +380,29 @@ discount setup: 3.00 per unit a month off product BP when billing is annual
                 prop_assert_eq!(seen, serde_json::to_string(&fresh).unwrap(), "line {}", i);
             }
         }
+
+        /// Lines priced each into the last one's place (reusing its buffers and taking the rule
+        /// names of its discounts) are, byte for byte, the lines a fresh pricer gives, whatever
+        /// discounts the lines before had in which places.
+        #[test]
+        fn a_line_priced_in_the_last_ones_place_prices_as_a_fresh_one(
+            lines in prop::collection::vec(line(), 1..60),
+        ) {
+            let cat = catalogue();
+            let mut q = quote();
+            q.lines = lines;
+            let opts = PriceOptions::default();
+            let mut seen = Vec::new();
+            crate::engine::pricing::each_line(&cat, &q, &opts, |l| {
+                seen.push(serde_json::to_string(l).unwrap());
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            prop_assert_eq!(seen.len(), q.lines.len());
+            for (i, (l, seen)) in q.lines.iter().zip(&seen).enumerate() {
+                let fresh = Pricer::new(&cat, &q, opts).line(i, l).unwrap();
+                prop_assert_eq!(seen, &serde_json::to_string(&fresh).unwrap(), "line {}", i);
+            }
+        }
     }
 }
