@@ -391,7 +391,7 @@ const PAIRS: [u8; 200] = {
 /// Digits of a number, written from [`Digits::END`] of a buffer of zeros towards its start,
 /// with room before them for a decimal's point, sign and quote and after them for its quote.
 struct Digits {
-    buf: [u8; 64],
+    buf: [u8; 96],
     /// Where the digits start.
     pos: usize,
 }
@@ -400,10 +400,30 @@ impl Digits {
     /// Where the digits end: room for 39 digits and 3 more bytes before, 1 after.
     const END: usize = 48;
 
+    /// Bytes copied out at once by [`Digits::append`]: more than any number written here
+    /// (a 39-digit integer, or a decimal's sign, point, 29 digits or 28 places and quotes).
+    const WINDOW: usize = 48;
+
     fn new() -> Self {
         Digits {
-            buf: [b'0'; 64],
+            buf: [b'0'; 96],
             pos: Digits::END,
+        }
+    }
+
+    /// Appends the bytes from where the digits start to `last` (inclusive) to `b`. A window of
+    /// fixed length is copied and what follows the number cut off: the compiler copies that in
+    /// a few moves, where a copy of the number's own length was a library call for each.
+    fn append(&self, b: &mut Vec<u8>, last: usize) {
+        let len = (last + 1).saturating_sub(self.pos);
+        let at = b.len();
+        let window = self.buf.get(self.pos..self.pos + Digits::WINDOW);
+        match window.and_then(|w| <&[u8; Digits::WINDOW]>::try_from(w).ok()) {
+            Some(w) if len <= Digits::WINDOW => {
+                b.extend_from_slice(w);
+                b.truncate(at + len);
+            }
+            _ => b.extend_from_slice(self.buf.get(self.pos..=last).unwrap_or_default()),
         }
     }
 
@@ -462,20 +482,15 @@ impl Digits {
             to.copy_from_slice(from);
         }
     }
-
-    fn digits(&self) -> &[u8] {
-        self.buf.get(self.pos..Digits::END).unwrap_or_default()
-    }
 }
 
 /// A line number, as serde_json writes an integer.
 fn integer(b: &mut Vec<u8>, n: usize) {
     let mut d = Digits::new();
     d.put_u64(u64::try_from(n).unwrap_or(u64::MAX));
-    match d.digits() {
-        [] => b.push(b'0'),
-        digits => b.extend_from_slice(digits),
-    }
+    // Zero has no digits: its `0` is the buffer's.
+    d.pos = d.pos.min(Digits::END - 1);
+    d.append(b, Digits::END - 1);
 }
 
 /// A decimal as the quoted string rust_decimal serializes: a `-` for any negative value
@@ -483,31 +498,52 @@ fn integer(b: &mut Vec<u8>, n: usize) {
 /// zeros filling in up to the point, `0` before a point with no whole digits.
 fn decimal(b: &mut Vec<u8>, d: Decimal) {
     // A mantissa is under 2⁹⁶, 29 digits at most; the scale at most 28. The string is made in
-    // place around the digits and copied once: the buffer is zeros, so the zeros filling in
-    // up to the point are there already.
+    // place and copied once: the buffer is zeros, so the zeros filling in up to the point are
+    // there already.
     let mut m = Digits::new();
-    m.put_u128(d.mantissa().unsigned_abs());
     let end = Digits::END;
     let scale = usize::try_from(d.scale()).unwrap_or(0).min(28);
     let point = end - scale;
-    if scale == 0 {
-        // A zero has no digits: its `0` is the buffer's.
-        m.pos = m.pos.min(end - 1);
-    } else if m.pos < point {
-        // Whole digits: moved one place towards the start for the point.
-        m.buf.copy_within(m.pos..point, m.pos - 1);
-        m.pos -= 1;
-        m.set(point - 1, b'.');
-    } else {
-        m.set(point - 1, b'.');
-        m.pos = point - 2;
+    let n = d.mantissa().unsigned_abs();
+    let places = u32::try_from(scale).ok().and_then(|s| 10u64.checked_pow(s));
+    match (u64::try_from(n), places) {
+        (Ok(n), Some(p)) if scale > 0 => {
+            // The places, then the point, then the whole digits before it. Amounts mostly have
+            // two places: a division by a constant is a multiply.
+            let (whole, places) = match scale {
+                2 => (n / 100, n % 100),
+                _ => (n / p, n % p),
+            };
+            m.put_u64(places);
+            m.pos = point - 1;
+            m.set(point - 1, b'.');
+            match whole {
+                0 => m.pos -= 1,
+                w => m.put_u64(w),
+            }
+        }
+        _ => {
+            m.put_u128(n);
+            if scale == 0 {
+                // A zero has no digits: its `0` is the buffer's.
+                m.pos = m.pos.min(end - 1);
+            } else if m.pos < point {
+                // Whole digits: moved one place towards the start for the point.
+                m.buf.copy_within(m.pos..point, m.pos - 1);
+                m.pos -= 1;
+                m.set(point - 1, b'.');
+            } else {
+                m.set(point - 1, b'.');
+                m.pos = point - 2;
+            }
+        }
     }
     if d.is_sign_negative() {
         m.put_byte(b'-');
     }
     m.put_byte(b'"');
     m.set(end, b'"');
-    b.extend_from_slice(m.buf.get(m.pos..=end).unwrap_or_default());
+    m.append(b, end);
 }
 
 #[cfg(test)]
@@ -615,6 +651,25 @@ mod tests {
         ) {
             let d = Decimal::new(if neg { -m } else { m }, scale);
             prop_assert_eq!(ours(d), serde_decimal(d));
+        }
+
+        /// Mantissas of 64 bits, which take the way of places first, then the whole digits;
+        /// each number appended after others as after nothing.
+        #[test]
+        fn any_64_bit_decimal_as_rust_decimal_writes_it(
+            ms in prop::collection::vec((any::<u64>(), any::<bool>(), 0u32..=28), 1..6),
+        ) {
+            let mut b = Vec::new();
+            let mut expected = String::new();
+            for (m, neg, scale) in ms {
+                let d = Decimal::from_i128_with_scale(i128::from(m) * if neg { -1 } else { 1 }, scale);
+                prop_assert_eq!(ours(d), serde_decimal(d));
+                decimal(&mut b, d);
+                integer(&mut b, usize::try_from(m % 1000).unwrap());
+                expected += &serde_decimal(d);
+                expected += &(m % 1000).to_string();
+            }
+            prop_assert_eq!(String::from_utf8(b).unwrap(), expected);
         }
 
         #[test]
