@@ -204,12 +204,9 @@ fn line_figures<'c>(
         ..
     } = scratch;
     let zero = *zero;
-    let (line_steps, mut detail) = match opts.explain {
-        true => line_explain(cat, quote, &r),
-        false => (Vec::new(), None),
-    };
     let (term_start, end, billing_months, pieces) = plan_line(plans, line, &r, i)?;
     let ctx = LineCtx::new(cat, quote, line, &r, opts.explain);
+    let basis = Basis::new(cat, line, &r, billing_months);
     let Recipe {
         rates,
         verdicts,
@@ -219,12 +216,12 @@ fn line_figures<'c>(
         memo,
         steady,
         ..
-    } = line_recipe(recipes, &ctx, &r, i, billing_months)?;
-    let basis = Basis::new(cat, line, &r, billing_months);
-    let lp = LinePricer::new(basis, i, rates, opts.explain);
-    if let Some(d) = detail.as_deref_mut() {
-        d.tiers.clone_from(&lp.tiers);
-    }
+    } = line_recipe(recipes, &ctx, &r, &basis, i)?;
+    let (tier_steps, line_steps, detail) = match opts.explain {
+        true => line_explain(cat, quote, &r, basis.tiers_applied()),
+        false => (Vec::new(), Vec::new(), None),
+    };
+    let lp = LinePricer::new(basis, i, rates, tier_steps, opts.explain);
     charges.reserve(pieces.len().max(1) * 2);
     let mut disc = Discounter {
         ctx: &ctx,
@@ -273,27 +270,28 @@ fn unit_price(price: &Price) -> Option<(Decimal, Option<u32>)> {
     }
 }
 
-/// The line's recipe: an earlier line's with its key, or worked out now into its slot.
+/// The line's recipe: an earlier line's with its key, or worked out now (from `basis`) into its
+/// slot.
 fn line_recipe<'r>(
     recipes: &'r mut Recipes,
     ctx: &LineCtx<'_>,
     r: &Resolved<'_>,
+    basis: &Basis<'_>,
     i: usize,
-    billing_months: u32,
 ) -> Result<&'r mut Recipe, Vec<PriceError>> {
     let (cat, line, explain) = (ctx.cat, ctx.line, ctx.explain);
     let key = RecipeKey::of(
         r.offer,
         r.term,
         r.billing,
-        billing_months,
+        basis.billing_months,
         line,
         recipes.start_matters,
     );
     let no_room = || vec![perr(field(i, "product"), "no room to price the line", None)];
     let (slot, hit) = recipes.find(&key, explain).ok_or_else(no_room)?;
     if !hit {
-        let rates = Basis::new(cat, line, r, billing_months).rates(i)?;
+        let rates = basis.rates(i)?;
         let made = slot.get_or_insert_with(|| Recipe::empty(key));
         refill(made, cat, line, ctx, key, rates, explain);
     }
@@ -386,13 +384,15 @@ fn lasting(rule: &DiscountRule) -> bool {
         )
 }
 
-/// The line's steps common to all its charges (offer, derivation, co-term policy) and the
-/// same facts as data, for `explain`.
+/// For `explain`: the steps of the `tiers` the line's units go through, which each of its
+/// charges repeats; the line's steps common to all its charges (offer, derivation, co-term
+/// policy); and the same facts as data, with the tiers.
 fn line_explain(
     cat: &Catalogue,
     quote: &Quote,
     r: &Resolved<'_>,
-) -> (Vec<Step>, Option<Box<LineDetail>>) {
+    tiers: Vec<TierApplied>,
+) -> (Vec<Step>, Vec<Step>, Option<Box<LineDetail>>) {
     let offer = r.offer;
     let offer_name = if offer.term_months.is_some() {
         format!("{} {}", offer.term_text(), offer.billing)
@@ -420,6 +420,7 @@ fn line_explain(
             at: Some(offer.origin.clone()),
         });
     }
+    let tier_steps = tiers.iter().map(tier_step).collect();
     let mut coterm = None;
     match &r.coterm {
         Some((name, c)) => {
@@ -438,9 +439,9 @@ fn line_explain(
         price,
         at: offer.origin.clone(),
         coterm,
-        tiers: Vec::new(),
+        tiers,
     };
-    (steps, Some(Box::new(detail)))
+    (tier_steps, steps, Some(Box::new(detail)))
 }
 
 /// The co-term policy's step: its anchor, mode, proration and day basis in words.
@@ -669,28 +670,27 @@ struct LinePricer<'a, 'r> {
     i: usize,
     /// Borrowed from the recipe: copied, they were a tenth of pricing a line.
     rates: &'r Rates,
-    /// The tier rows the line's units go through (`explain` only).
-    tiers: Vec<TierApplied>,
-    /// The same as steps, which every charge of the line repeats (`explain` only).
+    /// The tier rows the line's units go through as steps, which every charge of the line repeats (`explain` only).
     tier_steps: Vec<Step>,
     explain: bool,
 }
 
 impl<'a, 'r> LinePricer<'a, 'r> {
-    /// The pricer of a line with its `basis` and `rates`. Inlined, it is made in its place:
-    /// returned, it was copied on every line.
+    /// The pricer of a line with its `basis`, `rates` and, for `explain`, the steps of the
+    /// tiers its units go through. Inlined, it is made in its place: returned, it was copied
+    /// on every line.
     #[inline(always)]
-    fn new(basis: Basis<'a>, i: usize, rates: &'r Rates, explain: bool) -> Self {
-        let tiers = match explain {
-            true => basis.tiers_applied(),
-            false => Vec::new(),
-        };
-        let tier_steps = tiers.iter().map(tier_step).collect();
+    fn new(
+        basis: Basis<'a>,
+        i: usize,
+        rates: &'r Rates,
+        tier_steps: Vec<Step>,
+        explain: bool,
+    ) -> Self {
         LinePricer {
             basis,
             i,
             rates,
-            tiers,
             tier_steps,
             explain,
         }

@@ -377,8 +377,9 @@ struct Scratch {
     fired: Vec<(Option<usize>, Decimal)>,
     /// The rule name of manual discounts.
     manual: Arc<str>,
-    /// The charges of the line priced before the last, then of the last: a discount takes its
-    /// rule's name from the charge in its place there when it names the same rule.
+    /// The last line's charges, set aside while the next line is priced into its place: a
+    /// discount takes its rule's name from the charge in its place there when it names the
+    /// same rule.
     spare: Vec<types::Charge>,
     /// Zero in the currency's minor unit, so every amount prints with its decimals.
     zero: Decimal,
